@@ -1,0 +1,55 @@
+// Package cli implements the segloss command-line tool: one file per
+// command, each with an options struct that tests can inspect, all sharing
+// the core registry of losses and the maskio readers.
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// exitError carries a specific exit code out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// NewRootCmd builds the segloss command tree writing to s.
+func NewRootCmd(s *Streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "segloss",
+		Short:         "Segmentation losses and metrics: evaluate, benchmark, train, compare",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	// One constructor per command, each in its own file.
+	for _, newCmd := range []func(*Streams) *cobra.Command{} {
+		root.AddCommand(newCmd(s))
+	}
+	return root
+}
+
+// Main runs the tool with args and returns the process exit code:
+// 0 success, 1 failure, 2 usage error.
+func Main(args []string, s *Streams) int {
+	root := NewRootCmd(s)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(s.Err, "segloss:", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
