@@ -1,0 +1,118 @@
+package segloss
+
+import "math"
+
+// softmaxCE is the multiclass cross-entropy (torch.nn.CrossEntropyLoss
+// semantics) and, when focal is true, the softmax focal loss
+// -w_c t_c (1-p_c)^gamma log p_c. Per pixel the term is
+// l = -sum_c w_c t_c f(p_c) with t the one-hot (or soft) target after
+// label smoothing; the loss is sum l / sum w_y for class indices and
+// sum l / (N*S) for float targets.
+//
+// Special cases: when every pixel is ignored the loss is 0 and the
+// gradient 0 (torch returns NaN).
+func softmaxCE[T Float](focal bool, o *Options, ws *workspace, g geom, grad []T, b Batch[T]) float64 {
+	C, S := g.c, g.s
+	buf := grow(&ws.small, 4*C)
+	p, lp, t, bc := buf[:C], buf[C:2*C], buf[2*C:3*C], buf[3*C:]
+	w := o.ClassWeights
+	ls := o.LabelSmoothing
+	gamma := o.Gamma
+	var num, den float64
+	for n := 0; n < g.n; n++ {
+		base := n * C * S
+		for s := 0; s < S; s++ {
+			off := base + s
+			if b.Labels != nil {
+				y := int(b.Labels[n*S+s])
+				if o.Ignore && y == o.IgnoreIndex {
+					if grad != nil {
+						for c := 0; c < C; c++ {
+							grad[off+c*S] = 0
+						}
+					}
+					continue
+				}
+				for c := range t {
+					t[c] = ls / float64(C)
+				}
+				t[y] += 1 - ls
+				if w != nil {
+					den += w[y]
+				} else {
+					den++
+				}
+			} else {
+				for c := range t {
+					t[c] = (1-ls)*float64(b.Target[off+c*S]) + ls/float64(C)
+				}
+				den++
+			}
+			if o.FromLogits {
+				softmaxPixel(p, lp, b.Input, off, S)
+			} else {
+				for c := range p {
+					p[c] = float64(b.Input[off+c*S])
+					lp[c] = math.Log(p[c])
+				}
+			}
+			// bc[c] = p_c * d l / d p_c (logits) or d l / d p_c (probabilities).
+			var sumB float64
+			for c := 0; c < C; c++ {
+				wt := t[c]
+				if w != nil {
+					wt *= w[c]
+				}
+				if wt == 0 {
+					bc[c] = 0
+					continue
+				}
+				if !focal {
+					num -= wt * lp[c]
+					if o.FromLogits {
+						bc[c] = -wt
+					} else {
+						bc[c] = -wt / p[c]
+					}
+				} else {
+					om := 1 - p[c]
+					m := powZero(om, gamma)
+					num -= wt * m * lp[c]
+					// p * d/dp [(1-p)^g log p] = (1-p)^g - g (1-p)^(g-1) p log p
+					pd := m
+					if om > 0 {
+						pd -= gamma * powZero(om, gamma-1) * p[c] * lp[c]
+					}
+					if o.FromLogits {
+						bc[c] = -wt * pd
+					} else {
+						bc[c] = -wt * pd / p[c]
+					}
+				}
+				sumB += bc[c]
+			}
+			if grad != nil {
+				for c := 0; c < C; c++ {
+					v := bc[c]
+					if o.FromLogits {
+						v -= p[c] * sumB
+					}
+					grad[off+c*S] = T(v)
+				}
+			}
+		}
+	}
+	if den == 0 {
+		return 0
+	}
+	if o.Reduction == Sum {
+		return num
+	}
+	if grad != nil {
+		inv := 1 / den
+		for i := range grad {
+			grad[i] = T(float64(grad[i]) * inv)
+		}
+	}
+	return num / den
+}

@@ -1,0 +1,69 @@
+package segloss
+
+import "math"
+
+// focalFactor returns F(l) = alpha*(1-e^-l)^gamma*l and dF/dl, the Keras
+// focal transform of a cross-entropy value l >= 0.
+func focalFactor(alpha, gamma, l float64) (f, df float64) {
+	e := math.Exp(-l)
+	u := -math.Expm1(-l) // 1 - e^-l, exact for small l
+	ug := powZero(u, gamma)
+	f = alpha * ug * l
+	df = alpha * (ug + gamma*powZero(u, gamma-1)*e*l)
+	return f, df
+}
+
+// focalKeras is alpha*(1-exp(-BCE))^gamma*BCE, per element (form
+// "elementwise") or applied to the mean BCE (form "mean_bce").
+func focalKeras[T Float](o *Options, g geom, grad []T, b Batch[T]) float64 {
+	if o.Form == "mean_bce" {
+		mb := pixelMean(o, g, grad, b, func(x, t float64) (float64, float64) { return bceTerm(o, x, t) })
+		f, df := focalFactor(o.Alpha, o.Gamma, mb)
+		for i := range grad {
+			grad[i] = T(float64(grad[i]) * df)
+		}
+		return f
+	}
+	return pixelMean(o, g, grad, b, func(x, t float64) (float64, float64) {
+		l, d := bceTerm(o, x, t)
+		f, df := focalFactor(o.Alpha, o.Gamma, l)
+		return f, df * d
+	})
+}
+
+// focalSigmoid is the torchvision / smp sigmoid focal loss
+// a_t*(1-p_t)^gamma*BCE.
+func focalSigmoid[T Float](o *Options, g geom, grad []T, b Batch[T]) float64 {
+	bo := *o
+	bo.PosWeight = 1
+	gamma, alpha := o.Gamma, o.Alpha
+	return pixelMean(o, g, grad, b, func(x, t float64) (float64, float64) {
+		ce, dce := bceTerm(&bo, x, t)
+		var pt, dpt, om float64
+		if o.PtForm == "exp" {
+			pt = math.Exp(-ce)
+			dpt = -pt * dce
+			om = -math.Expm1(-ce)
+		} else {
+			p, dp := x, 1.0
+			if o.FromLogits {
+				p = sigmoid(x)
+				dp = p * (1 - p)
+			}
+			pt = p*t + (1-p)*(1-t)
+			dpt = (2*t - 1) * dp
+			om = 1 - pt
+		}
+		m := powZero(om, gamma)
+		l := ce * m
+		d := dce * m
+		if ce != 0 {
+			d -= ce * gamma * powZero(om, gamma-1) * dpt
+		}
+		if alpha >= 0 {
+			at := alpha*t + (1-alpha)*(1-t)
+			l, d = at*l, at*d
+		}
+		return l, d
+	})
+}

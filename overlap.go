@@ -1,0 +1,179 @@
+package segloss
+
+import "math"
+
+// scoreLoss turns an overlap score d (Dice, Jaccard) into the loss 1-d, or
+// -log(max(d, floor)) with log_loss, and returns dloss/dd.
+func scoreLoss(o *Options, d float64) (loss, dd float64) {
+	if !o.LogLoss {
+		return 1 - d, -1
+	}
+	floor := o.Eps
+	if floor <= 0 {
+		floor = 1e-7
+	}
+	if d < floor {
+		return -math.Log(floor), 0
+	}
+	return -math.Log(d), -1 / d
+}
+
+// floorDen applies the eps floor to a denominator and reports whether it
+// is still differentiable (not clamped).
+func floorDen(o *Options, den float64) (float64, bool) {
+	if o.Eps > 0 && den < o.Eps {
+		return o.Eps, false
+	}
+	return den, true
+}
+
+// classLoss returns the loss of one (group, class) entry k of r and its
+// derivatives with respect to TP, sum p, sum p² and sum |p-g|.
+func classLoss(name string, o *Options, r *RegionStats, k int) (float64, regionCoef) {
+	tp, sp, sg := r.TP[k], r.SumP[k], r.SumG[k]
+	s := o.Smooth
+	var cf regionCoef
+	switch name {
+	case "dice", "log_cosh_dice", "jaccard":
+		if o.EmptyZero && sg == 0 {
+			return 0, cf
+		}
+		// l1 TP = (sp + sg - sa)/2: its derivative goes to sum p and sum |p-g|.
+		dTPdSP, dTPdAbs := 0.0, 0.0
+		if o.TPForm == L1 {
+			tp = (sp + sg - r.SumAbs[k]) / 2
+			dTPdSP, dTPdAbs = 0.5, -0.5
+		}
+		var score, dScoreTP, dScoreDen float64
+		var free bool
+		var den float64
+		if name == "jaccard" {
+			den, free = floorDen(o, sp+sg-tp+s)
+			score = (tp + s) / den
+			dScoreTP = 1 / den
+			if free {
+				dScoreDen = -score / den
+				dScoreTP -= dScoreDen // d den / d tp = -1
+			}
+		} else {
+			raw := sp + sg + s
+			if o.Squared {
+				raw = r.SumP2[k] + r.SumG2[k] + s
+			}
+			den, free = floorDen(o, raw)
+			score = (2*tp + s) / den
+			dScoreTP = 2 / den
+			if free {
+				dScoreDen = -score / den
+			}
+		}
+		loss, dl := scoreLoss(o, score)
+		dTP := dl * dScoreTP
+		dDen := dl * dScoreDen
+		if o.Squared && name != "jaccard" {
+			cf.dSP2 = dDen
+		} else {
+			cf.dSP = dDen
+		}
+		if o.TPForm == L1 {
+			cf.dSP += dTP * dTPdSP
+			cf.dAbs = dTP * dTPdAbs
+		} else {
+			cf.dTP = dTP
+		}
+		return loss, cf
+	case "tversky", "focal_tversky":
+		if name == "tversky" && o.EmptyZero && sg == 0 {
+			return 0, cf
+		}
+		a, bt := o.Alpha, o.Beta
+		// den = tp + a(sp - tp) + b(sg - tp) + s
+		den, free := floorDen(o, tp+a*(sp-tp)+bt*(sg-tp)+s)
+		ti := (tp + s) / den
+		dTI := regionCoef{dTP: 1 / den}
+		if free {
+			dd := -ti / den
+			dTI.dTP += dd * (1 - a - bt)
+			dTI.dSP = dd * a
+		}
+		var loss, dl float64
+		if name == "tversky" {
+			loss, dl = 1-ti, -1
+		} else {
+			om := math.Max(1-ti, 0)
+			loss = powZero(om, o.Gamma)
+			if om > 0 {
+				dl = -o.Gamma * powZero(om, o.Gamma-1)
+			}
+		}
+		return loss, regionCoef{dTP: dl * dTI.dTP, dSP: dl * dTI.dSP}
+	case "mcc":
+		e := o.Eps
+		cnt := r.Count[k]
+		TP := tp + e
+		TN := cnt - sp - sg + tp + e
+		FP := sp - tp + e
+		FN := sg - tp + e
+		A, B, C, D := TP+FP, TP+FN, TN+FP, TN+FN
+		den := math.Sqrt(A * B * C * D)
+		num := TP*TN - FP*FN
+		m := num / den
+		dmTP := (TP + TN + FP + FN) / den
+		dmSP := -(TP+FN)/den - m/2*(1/A-1/D)
+		return 1 - m, regionCoef{dTP: -dmTP, dSP: -dmSP}
+	}
+	return 0, cf
+}
+
+// generalizedDice is the loss of Sudre et al. 2017 with class weights from
+// the target sums, averaged over groups; it fills coef.
+func generalizedDice(o *Options, r *RegionStats, coef []regionCoef) float64 {
+	C := r.Classes
+	sel := o.Classes
+	if sel == nil {
+		sel = make([]int, C)
+		for c := range sel {
+			sel[c] = c
+		}
+	}
+	w := make([]float64, len(sel))
+	var total float64
+	inv := 1 / float64(r.Groups)
+	for grp := 0; grp < r.Groups; grp++ {
+		maxw := 0.0
+		for i, c := range sel {
+			sg := r.SumG[grp*C+c]
+			switch o.WType {
+			case "simple":
+				w[i] = 1 / sg
+			case "uniform":
+				w[i] = 1
+			default:
+				w[i] = 1 / (sg * sg)
+			}
+			if math.IsInf(w[i], 0) {
+				w[i] = math.Inf(1)
+			} else if w[i] > maxw {
+				maxw = w[i]
+			}
+		}
+		var num, den float64
+		for i, c := range sel {
+			if math.IsInf(w[i], 0) {
+				w[i] = maxw
+			}
+			k := grp*C + c
+			num += w[i] * r.TP[k]
+			den += w[i] * (r.SumP[k] + r.SumG[k])
+		}
+		num = 2*num + o.Smooth
+		den += o.Smooth
+		total += (1 - num/den) * inv
+		for i, c := range sel {
+			k := grp*C + c
+			coef[k].dTP += -2 * w[i] / den * inv
+			coef[k].dSP += num * w[i] / (den * den) * inv
+		}
+	}
+	return total
+}

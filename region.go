@@ -1,0 +1,291 @@
+package segloss
+
+import (
+	"fmt"
+	"math"
+)
+
+// RegionStats are the per-class sums that every overlap loss (dice,
+// jaccard, tversky, focal_tversky, generalized_dice, log_cosh_dice, mcc)
+// is a function of. Ignored elements count in none of them. Stats taken on
+// shards of one batch add up, with Add, to the stats of the whole batch;
+// EvalFromStats then gives each shard its exact share of the gradient of
+// the batch loss.
+//
+// Entry [group*Classes + class] of each slice belongs to one group (the
+// whole batch for reduction global; one sample for per_sample and none)
+// and one class (channel; mcc pools all channels into one class).
+type RegionStats struct {
+	Groups  int
+	Classes int
+	TP      []float64 // sum p*g
+	SumP    []float64 // sum p
+	SumG    []float64 // sum g
+	SumP2   []float64 // sum p²
+	SumG2   []float64 // sum g²
+	SumAbs  []float64 // sum |p-g|
+	Count   []float64 // number of elements that are not ignored
+}
+
+func (r *RegionStats) reset(groups, classes int) {
+	r.Groups, r.Classes = groups, classes
+	n := groups * classes
+	for _, f := range []*[]float64{&r.TP, &r.SumP, &r.SumG, &r.SumP2, &r.SumG2, &r.SumAbs, &r.Count} {
+		zeroed(f, n)
+	}
+}
+
+// Add adds the sums of o into r. Both must have the same groups and classes.
+func (r *RegionStats) Add(o *RegionStats) error {
+	if r.Groups != o.Groups || r.Classes != o.Classes {
+		return fmt.Errorf("segloss: RegionStats.Add: %d groups × %d classes vs %d × %d", r.Groups, r.Classes, o.Groups, o.Classes)
+	}
+	add := func(d, s []float64) {
+		for i := range d {
+			d[i] += s[i]
+		}
+	}
+	add(r.TP, o.TP)
+	add(r.SumP, o.SumP)
+	add(r.SumG, o.SumG)
+	add(r.SumP2, o.SumP2)
+	add(r.SumG2, o.SumG2)
+	add(r.SumAbs, o.SumAbs)
+	add(r.Count, o.Count)
+	return nil
+}
+
+// Clone returns a deep copy of r.
+func (r *RegionStats) Clone() *RegionStats {
+	c := &RegionStats{Groups: r.Groups, Classes: r.Classes}
+	cp := func(s []float64) []float64 { return append([]float64(nil), s...) }
+	c.TP, c.SumP, c.SumG, c.SumP2, c.SumG2, c.SumAbs, c.Count = cp(r.TP), cp(r.SumP), cp(r.SumG), cp(r.SumP2), cp(r.SumG2), cp(r.SumAbs), cp(r.Count)
+	return c
+}
+
+// isRegion reports whether the named loss is a function of RegionStats.
+func isRegion(name string) bool { return lossKinds[name] == kindRegion }
+
+// regionGeometry returns the number of groups and classes of the stats of l on g.
+func regionGeometry(l string, o *Options, g geom) (groups, classes int) {
+	groups, classes = 1, g.c
+	if o.Reduction == PerSample {
+		groups = g.n
+	}
+	if l == "mcc" {
+		classes = 1
+	}
+	return
+}
+
+// accumulate adds the region sums of b (probabilities p) into r.
+func accumulate[T Float](r *RegionStats, perSample, pool bool, o *Options, g geom, p []float64, b Batch[T]) {
+	ign := float64(o.IgnoreIndex)
+	for n := 0; n < g.n; n++ {
+		grp := 0
+		if perSample {
+			grp = n
+		}
+		for c := 0; c < g.c; c++ {
+			k := grp*r.Classes + c
+			if pool {
+				k = grp
+			}
+			off := (n*g.c + c) * g.s
+			var tp, sp, sg, sp2, sg2, sa, cnt float64
+			if b.Labels != nil {
+				lab := b.Labels[n*g.s : (n+1)*g.s]
+				for s, y := range lab {
+					if o.Ignore && int(y) == o.IgnoreIndex {
+						continue
+					}
+					pv := p[off+s]
+					cnt++
+					sp += pv
+					sp2 += pv * pv
+					if int(y) == c {
+						tp += pv
+						sg++
+						sg2++
+						sa += 1 - pv
+					} else {
+						sa += pv
+					}
+				}
+			} else {
+				tg := b.Target[off : off+g.s]
+				for s, tv := range tg {
+					gv := float64(tv)
+					if o.Ignore && gv == ign {
+						continue
+					}
+					pv := p[off+s]
+					cnt++
+					tp += pv * gv
+					sp += pv
+					sg += gv
+					sp2 += pv * pv
+					sg2 += gv * gv
+					sa += math.Abs(pv - gv)
+				}
+			}
+			r.TP[k] += tp
+			r.SumP[k] += sp
+			r.SumG[k] += sg
+			r.SumP2[k] += sp2
+			r.SumG2[k] += sg2
+			r.SumAbs[k] += sa
+			r.Count[k] += cnt
+		}
+	}
+}
+
+// regionCoef holds, for one (group, class), the derivatives of the total
+// loss with respect to its sums.
+type regionCoef struct {
+	dTP, dSP, dSP2, dAbs float64
+}
+
+// regionLoss evaluates an overlap loss on b.
+func regionLoss[T Float](name string, o *Options, ws *workspace, g geom, grad []T, b Batch[T]) float64 {
+	p := grow(&ws.prob, g.size())
+	probabilities(p, o, g, b.Input, grow(&ws.small, 2*g.c))
+	groups, classes := regionGeometry(name, o, g)
+	var r RegionStats
+	r.reset(groups, classes)
+	accumulate(&r, groups > 1, name == "mcc", o, g, p, b)
+	return regionFromStats(name, o, ws, g, grad, b, &r, p)
+}
+
+// regionFromStats returns the loss of stats r and writes into grad the
+// gradient of that loss through the elements of b (p: their probabilities).
+func regionFromStats[T Float](name string, o *Options, ws *workspace, g geom, grad []T, b Batch[T], r *RegionStats, p []float64) float64 {
+	coef := make([]regionCoef, r.Groups*r.Classes)
+	loss := regionValue(name, o, r, coef)
+	if grad == nil {
+		return loss
+	}
+	dp := zeroed(&ws.dprob, g.size())
+	ign := float64(o.IgnoreIndex)
+	perSample := r.Groups > 1
+	for n := 0; n < g.n; n++ {
+		grp := 0
+		if perSample {
+			grp = n
+		}
+		for c := 0; c < g.c; c++ {
+			k := grp*r.Classes + c
+			if name == "mcc" {
+				k = grp
+			}
+			cf := coef[k]
+			if cf == (regionCoef{}) {
+				continue
+			}
+			off := (n*g.c + c) * g.s
+			row := dp[off : off+g.s]
+			prow := p[off : off+g.s]
+			if b.Labels != nil {
+				lab := b.Labels[n*g.s : (n+1)*g.s]
+				for s, y := range lab {
+					if o.Ignore && int(y) == o.IgnoreIndex {
+						continue
+					}
+					pv := prow[s]
+					d := cf.dSP + 2*cf.dSP2*pv
+					if int(y) == c {
+						d += cf.dTP
+						if pv < 1 {
+							d -= cf.dAbs
+						}
+					} else if pv > 0 {
+						d += cf.dAbs
+					}
+					row[s] = d
+				}
+			} else {
+				tg := b.Target[off : off+g.s]
+				for s, tv := range tg {
+					gv := float64(tv)
+					if o.Ignore && gv == ign {
+						continue
+					}
+					pv := prow[s]
+					d := cf.dSP + 2*cf.dSP2*pv + cf.dTP*gv
+					if pv > gv {
+						d += cf.dAbs
+					} else if pv < gv {
+						d -= cf.dAbs
+					}
+					row[s] = d
+				}
+			}
+		}
+	}
+	chainActivation(grad, dp, p, o, g)
+	return loss
+}
+
+// selectedWeights returns, for each class, its weight in the class mean
+// (0 for classes outside o.Classes), the weights summing to 1.
+func selectedWeights(o *Options, classes int, dst []float64) {
+	clear(dst)
+	sel := o.Classes
+	if sel == nil {
+		for c := range dst {
+			dst[c] = 1
+		}
+	} else {
+		for _, c := range sel {
+			dst[c]++ // a class listed twice counts twice, as in the reference
+		}
+	}
+	if o.ClassWeights != nil && classes == len(o.ClassWeights) {
+		for c := range dst {
+			dst[c] *= o.ClassWeights[c]
+		}
+	}
+	var s float64
+	for _, v := range dst {
+		s += v
+	}
+	for c := range dst {
+		dst[c] /= s
+	}
+}
+
+// regionValue returns the loss of r and fills coef with its derivatives
+// with respect to the sums.
+func regionValue(name string, o *Options, r *RegionStats, coef []regionCoef) float64 {
+	if name == "generalized_dice" {
+		return generalizedDice(o, r, coef)
+	}
+	w := make([]float64, r.Classes)
+	if name == "mcc" {
+		w[0] = 1
+	} else {
+		selectedWeights(o, r.Classes, w)
+	}
+	var total float64
+	inv := 1 / float64(r.Groups)
+	for grp := 0; grp < r.Groups; grp++ {
+		for c := 0; c < r.Classes; c++ {
+			if w[c] == 0 {
+				continue
+			}
+			k := grp*r.Classes + c
+			l, cf := classLoss(name, o, r, k)
+			a := w[c] * inv
+			total += a * l
+			coef[k] = regionCoef{a * cf.dTP, a * cf.dSP, a * cf.dSP2, a * cf.dAbs}
+		}
+	}
+	if name == "log_cosh_dice" {
+		th := math.Tanh(total)
+		for k := range coef {
+			coef[k] = regionCoef{th * coef[k].dTP, th * coef[k].dSP, th * coef[k].dSP2, th * coef[k].dAbs}
+		}
+		return math.Log(math.Cosh(total))
+	}
+	return total
+}

@@ -1,0 +1,38 @@
+package segloss
+
+// workspace holds the scratch memory of one evaluation. Loss keeps a pool
+// of them, so steady-state calls of one shape allocate nothing.
+type workspace struct {
+	prob, dprob, small []float64
+	keys               []float64
+	idx                []int32
+	t32                []float32
+	t64                []float64
+}
+
+// grow returns buf resized to n, reusing its memory when it is big enough.
+func grow[E any](buf *[]E, n int) []E {
+	if cap(*buf) < n {
+		*buf = make([]E, n)
+	}
+	*buf = (*buf)[:n]
+	return *buf
+}
+
+// zeroed returns buf resized to n and cleared.
+func zeroed(buf *[]float64, n int) []float64 {
+	b := grow(buf, n)
+	clear(b)
+	return b
+}
+
+// scratchT returns a scratch slice of element type T and length n.
+func scratchT[T Float](ws *workspace, n int) []T {
+	var zero T
+	switch any(zero).(type) {
+	case float32:
+		return any(grow(&ws.t32, n)).([]T)
+	default:
+		return any(grow(&ws.t64, n)).([]T)
+	}
+}
