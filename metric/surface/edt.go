@@ -1,0 +1,247 @@
+package surface
+
+import (
+	"fmt"
+	"math"
+	"sync"
+)
+
+// DistanceTransform returns, for every voxel of an n-D image of the given
+// shape (row-major, last axis fastest), the Euclidean distance to the
+// nearest voxel where feature is true, with spacing giving the physical
+// size of a voxel along each axis (nil means 1). It runs in time linear in
+// the number of voxels, on up to workers goroutines (workers < 1 means 1).
+//
+// Special cases are:
+//
+//	DistanceTransform = +Inf everywhere if no voxel is a feature
+func DistanceTransform(feature []bool, shape []int, spacing []float64, workers int) ([]float64, error) {
+	d := make([]float64, len(feature))
+	if err := SquaredDistanceTransform(d, feature, shape, spacing, workers); err != nil {
+		return nil, err
+	}
+	for i, v := range d {
+		d[i] = math.Sqrt(v)
+	}
+	return d, nil
+}
+
+// SquaredDistanceTransform writes into dst the squared Euclidean distance
+// from every voxel to the nearest feature voxel, as DistanceTransform
+// describes. dst must have the length of feature.
+func SquaredDistanceTransform(dst []float64, feature []bool, shape []int, spacing []float64, workers int) error {
+	if err := checkGeometry(len(feature), shape, spacing); err != nil {
+		return err
+	}
+	if len(dst) != len(feature) {
+		return fmt.Errorf("surface: destination has %d voxels, want %d", len(dst), len(feature))
+	}
+	if len(feature) == 0 {
+		return nil
+	}
+	nd := len(shape)
+	// Last axis first: a binary nearest-feature scan on contiguous lines.
+	last := shape[nd-1]
+	s2 := sq(spacingOf(spacing, nd-1))
+	parallelLines(len(feature)/last, workers, func(lo, hi int, _ *lineBuf) {
+		for l := lo; l < hi; l++ {
+			binaryLine(dst[l*last:(l+1)*last], feature[l*last:(l+1)*last], s2)
+		}
+	})
+	// Then every other axis: the lower envelope of parabolas.
+	for a := nd - 2; a >= 0; a-- {
+		n := shape[a]
+		if n == 1 {
+			continue
+		}
+		stride := 1
+		for _, s := range shape[a+1:] {
+			stride *= s
+		}
+		s2 := sq(spacingOf(spacing, a))
+		outer := len(dst) / (n * stride)
+		// A task is a block of up to blockW adjacent lines, gathered
+		// together so that strided reads touch whole cache lines.
+		blocks := (stride + blockW - 1) / blockW
+		parallelLines(outer*blocks, workers, func(lo, hi int, b *lineBuf) {
+			b.grow(n)
+			for t := lo; t < hi; t++ {
+				o, in0 := t/blocks, (t%blocks)*blockW
+				w := min(blockW, stride-in0)
+				base := o*n*stride + in0
+				for i := 0; i < n; i++ {
+					row := dst[base+i*stride : base+i*stride+w]
+					for j, v := range row {
+						b.lines[j][i] = v
+					}
+				}
+				for j := 0; j < w; j++ {
+					envelopeLine(b.out[j][:n], b.lines[j][:n], s2, b)
+				}
+				for i := 0; i < n; i++ {
+					row := dst[base+i*stride : base+i*stride+w]
+					for j := range row {
+						row[j] = b.out[j][i]
+					}
+				}
+			}
+		})
+	}
+	return nil
+}
+
+// blockW is the number of adjacent lines a strided pass handles at once.
+const blockW = 16
+
+// lineBuf holds one worker's scratch space.
+type lineBuf struct {
+	lines, out [blockW][]float64
+	v          []int
+	z, h       []float64
+}
+
+func (b *lineBuf) grow(n int) {
+	if len(b.v) >= n {
+		return
+	}
+	for j := range b.lines {
+		b.lines[j] = make([]float64, n)
+		b.out[j] = make([]float64, n)
+	}
+	b.v = make([]int, n)
+	b.z = make([]float64, n+1)
+	b.h = make([]float64, n)
+}
+
+// parallelLines splits tasks 0..n-1 into contiguous chunks run on up to
+// workers goroutines, each with its own scratch buffer.
+func parallelLines(n, workers int, run func(lo, hi int, b *lineBuf)) {
+	if workers < 1 {
+		workers = 1
+	}
+	workers = min(workers, n)
+	if workers <= 1 {
+		run(0, n, &lineBuf{})
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(lo, hi, &lineBuf{})
+		}()
+	}
+	wg.Wait()
+}
+
+// binaryLine writes the squared distance along one line to the nearest
+// feature of the line, scaled by s2 (the squared spacing), or +Inf.
+func binaryLine(dst []float64, feature []bool, s2 float64) {
+	n := len(dst)
+	last := -1
+	for i := 0; i < n; i++ {
+		if feature[i] {
+			last = i
+		}
+		if last < 0 {
+			dst[i] = math.Inf(1)
+		} else {
+			dst[i] = float64(i - last)
+		}
+	}
+	last = -1
+	for i := n - 1; i >= 0; i-- {
+		if feature[i] {
+			last = i
+		}
+		if last >= 0 {
+			dst[i] = math.Min(dst[i], float64(last-i))
+		}
+		dst[i] *= dst[i] * s2
+	}
+}
+
+// envelopeLine computes dst[p] = min_q s2·(p−q)² + f[q], the 1-D squared
+// distance transform of f, as the lower envelope of the parabolas rooted at
+// the finite values of f (Felzenszwalb and Huttenlocher).
+func envelopeLine(dst, f []float64, s2 float64, b *lineBuf) {
+	v, z, h := b.v, b.z, b.h
+	k := -1
+	for q, fq := range f {
+		if math.IsInf(fq, 1) {
+			continue
+		}
+		hq := fq + s2*float64(q*q)
+		var x float64
+		for k >= 0 {
+			x = (hq - h[k]) / (2 * s2 * float64(q-v[k]))
+			if x > z[k] {
+				break
+			}
+			k--
+		}
+		k++
+		v[k], h[k] = q, hq
+		if k == 0 {
+			z[k] = math.Inf(-1)
+		} else {
+			z[k] = x
+		}
+	}
+	if k < 0 {
+		for p := range dst {
+			dst[p] = math.Inf(1)
+		}
+		return
+	}
+	z[k+1] = math.Inf(1)
+	j := 0
+	for p := range dst {
+		for z[j+1] < float64(p) {
+			j++
+		}
+		d := float64(p - v[j])
+		dst[p] = s2*d*d + f[v[j]]
+	}
+}
+
+func sq(x float64) float64 { return x * x }
+
+func spacingOf(spacing []float64, axis int) float64 {
+	if spacing == nil {
+		return 1
+	}
+	return spacing[axis]
+}
+
+// checkGeometry verifies that shape holds n voxels and that spacing, when
+// given, has one positive finite value per axis.
+func checkGeometry(n int, shape []int, spacing []float64) error {
+	if len(shape) == 0 {
+		return fmt.Errorf("surface: empty shape")
+	}
+	p := 1
+	for _, s := range shape {
+		if s < 1 {
+			return fmt.Errorf("surface: shape %v has an axis smaller than 1", shape)
+		}
+		p *= s
+	}
+	if p != n {
+		return fmt.Errorf("surface: shape %v holds %d voxels, mask has %d", shape, p, n)
+	}
+	if spacing == nil {
+		return nil
+	}
+	if len(spacing) != len(shape) {
+		return fmt.Errorf("surface: spacing %v does not match shape %v", spacing, shape)
+	}
+	for _, s := range spacing {
+		if !(s > 0) || math.IsInf(s, 0) {
+			return fmt.Errorf("surface: spacing %v must be positive and finite", spacing)
+		}
+	}
+	return nil
+}
