@@ -49,10 +49,15 @@ func Eval[T Float](l *Loss, grad []T, b Batch[T]) (float64, error) {
 	ws := l.pool.Get().(*workspace)
 	defer l.pool.Put(ws)
 	v := eval(l, ws, g, grad, b)
+	return v, finite(l, v, b.Shape)
+}
+
+// finite returns an error when the loss value v is NaN or infinite.
+func finite(l *Loss, v float64, shape []int) error {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return v, fmt.Errorf("segloss: %s: the loss is %v (input %v); check extreme probabilities and the options", l.name, v, b.Shape)
+		return fmt.Errorf("segloss: %s: the loss is %v (input %v); check extreme probabilities and the options", l.name, v, shape)
 	}
-	return v, nil
+	return nil
 }
 
 // eval dispatches on the loss family; inputs are already checked.

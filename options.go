@@ -69,10 +69,10 @@ type Options struct {
 	// from region sums and from both sides of pixel means.
 	Ignore      bool
 	IgnoreIndex int
-	Squared     bool    // dice: denominators use p², g²
-	TPForm      TPForm  // product or l1
-	EmptyZero   bool    // loss 0 for classes whose sum g == 0
-	LogLoss     bool    // -log(score) instead of 1 - score
+	Squared     bool   // dice: denominators use p², g²
+	TPForm      TPForm // product or l1
+	EmptyZero   bool   // loss 0 for classes whose sum g == 0
+	LogLoss     bool   // -log(score) instead of 1 - score
 	// LabelSmoothing s: t ← t(1-s) + (1-t)s for BCE, t ← (1-s)t + s/C for cross-entropy.
 	LabelSmoothing float64
 	PosWeight      float64 // weight of positive targets in BCE from logits (1: unweighted)
@@ -95,10 +95,10 @@ type Options struct {
 // clone returns a deep copy of o.
 func (o Options) clone() Options {
 	if o.Classes != nil {
-		o.Classes = append([]int(nil), o.Classes...)
+		o.Classes = append(make([]int, 0, len(o.Classes)), o.Classes...)
 	}
 	if o.ClassWeights != nil {
-		o.ClassWeights = append([]float64(nil), o.ClassWeights...)
+		o.ClassWeights = append(make([]float64, 0, len(o.ClassWeights)), o.ClassWeights...)
 	}
 	return o
 }
@@ -172,6 +172,12 @@ func (o *Options) validate(name string) error {
 		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
 			return fmt.Errorf("option class_weights = %v: weights must be finite and >= 0", o.ClassWeights)
 		}
+	}
+	if o.Classes != nil && len(o.Classes) == 0 {
+		return fmt.Errorf("option classes is empty: list at least one class, or leave it unset for all")
+	}
+	if name == "bce_logits" && !o.FromLogits {
+		return fmt.Errorf("bce_logits needs from_logits=true (use bce for probabilities)")
 	}
 	for _, c := range o.Classes {
 		if c < 0 {

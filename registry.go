@@ -145,9 +145,6 @@ func New(name string, opts *Options) (*Loss, error) {
 	} else {
 		o = opts.clone()
 	}
-	if name == "bce_logits" {
-		o.FromLogits = true
-	}
 	if name == "lovasz_hinge" {
 		o.FromLogits, o.Mode = true, Binary
 	}

@@ -1,0 +1,101 @@
+package segloss_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/segloss/segloss"
+)
+
+func TestBadInputIsAnError(t *testing.T) {
+	nan := math.NaN()
+	cases := []struct {
+		name, spec string
+		b          segloss.Batch[float64]
+		grad       []float64
+		want       string // substring of the error
+	}{
+		{"shape mismatch", "dice", segloss.Batch[float64]{Shape: []int{1, 1, 2, 2}, Input: []float64{.1, .2, .3}, Target: []float64{0, 1, 0}}, nil, "shape [1 1 2 2] needs 4"},
+		{"target mismatch", "dice", segloss.Batch[float64]{Shape: []int{1, 1, 2}, Input: []float64{.1, .2}, Target: []float64{0, 1, 0}}, nil, "target has 3 values"},
+		{"labels mismatch", "dice:mode=multiclass", segloss.Batch[float64]{Shape: []int{1, 2, 2}, Input: []float64{.5, .5, .5, .5}, Labels: []int32{0, 1, 1}}, nil, "labels have 3 values, shape [1 2] needs 2"},
+		{"grad mismatch", "bce", segloss.Batch[float64]{Shape: []int{1, 1, 2}, Input: []float64{.1, .2}, Target: []float64{0, 1}}, make([]float64, 3), "grad has 3 values"},
+		{"empty", "bce", segloss.Batch[float64]{Shape: []int{0, 1, 2}, Input: nil, Target: nil}, nil, "empty tensor"},
+		{"rank", "bce", segloss.Batch[float64]{Shape: []int{4}, Input: []float64{1, 2, 3, 4}, Target: []float64{0, 1, 0, 1}}, nil, "want [N, C, spatial...]"},
+		{"rank 6", "bce", segloss.Batch[float64]{Shape: []int{1, 1, 1, 1, 1, 1}, Input: []float64{.5}, Target: []float64{0}}, nil, "0 to 3 spatial"},
+		{"nan input", "bce_logits", segloss.Batch[float64]{Shape: []int{1, 1, 2}, Input: []float64{nan, 0}, Target: []float64{0, 1}}, nil, "input[0] = NaN"},
+		{"inf input", "bce_logits", segloss.Batch[float64]{Shape: []int{1, 1, 2}, Input: []float64{0, math.Inf(1)}, Target: []float64{0, 1}}, nil, "input[1] = +Inf"},
+		{"nan target", "dice", segloss.Batch[float64]{Shape: []int{1, 1, 2}, Input: []float64{.1, .2}, Target: []float64{nan, 1}}, nil, "target[0] = NaN"},
+		{"prob range", "dice", segloss.Batch[float64]{Shape: []int{1, 1, 2}, Input: []float64{1.5, .2}, Target: []float64{0, 1}}, nil, "probabilities must be in [0, 1]"},
+		{"target range", "bce", segloss.Batch[float64]{Shape: []int{1, 1, 2}, Input: []float64{.5, .2}, Target: []float64{2, 1}}, nil, "target[0] = 2"},
+		{"label range", "cross_entropy", segloss.Batch[float64]{Shape: []int{1, 2, 2}, Input: []float64{1, 2, 3, 4}, Labels: []int32{0, 2}}, nil, "labels[1] = 2: class index out of range [0, 2) and not ignore_index -100"},
+		{"negative label", "dice:mode=multiclass", segloss.Batch[float64]{Shape: []int{1, 2, 1}, Input: []float64{.5, .5}, Labels: []int32{-1}}, nil, "out of range"},
+		{"both targets", "dice:mode=multiclass", segloss.Batch[float64]{Shape: []int{1, 2, 1}, Input: []float64{.5, .5}, Target: []float64{1, 0}, Labels: []int32{0}}, nil, "exactly one of Target"},
+		{"no target", "dice", segloss.Batch[float64]{Shape: []int{1, 1, 1}, Input: []float64{.5}}, nil, "exactly one of Target"},
+		{"labels for binary", "dice", segloss.Batch[float64]{Shape: []int{1, 1, 1}, Input: []float64{.5}, Labels: []int32{0}}, nil, "need a multiclass loss"},
+		{"binary C=2", "dice", segloss.Batch[float64]{Shape: []int{1, 2, 1}, Input: []float64{.5, .5}, Target: []float64{0, 1}}, nil, "binary mode needs C = 1"},
+		{"class weights length", "dice:mode=multilabel,class_weights=[1,2,3]", segloss.Batch[float64]{Shape: []int{1, 2, 1}, Input: []float64{.5, .5}, Target: []float64{0, 1}}, nil, "class_weights has 3 entries, the input has C = 2"},
+		{"classes range", "dice:mode=multilabel,classes=[0,5]", segloss.Batch[float64]{Shape: []int{1, 2, 1}, Input: []float64{.5, .5}, Target: []float64{0, 1}}, nil, "class 5 is out of range"},
+		{"lovasz labels", "lovasz_hinge", segloss.Batch[float64]{Shape: []int{1, 1, 2}, Input: []float64{.5, .5}, Target: []float64{0.5, 1}}, nil, "0/1 labels"},
+		{"0/0", "dice:smooth=0", segloss.Batch[float64]{Shape: []int{1, 1, 2}, Input: []float64{0, 0}, Target: []float64{0, 0}}, nil, "the loss is NaN"},
+		{"log of zero", "cross_entropy:from_logits=false", segloss.Batch[float64]{Shape: []int{1, 2, 1}, Input: []float64{0, 1}, Labels: []int32{0}}, nil, "the loss is +Inf"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := segloss.Parse(tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = segloss.Eval(l, tc.grad, tc.b)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want one containing %q", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), l.Name()) {
+				t.Errorf("error %q does not name the loss", err)
+			}
+		})
+	}
+}
+
+func TestBadOptionsAreErrors(t *testing.T) {
+	cases := []struct{ spec, want string }{
+		{"dicey", "unknown loss \"dicey\"; valid losses: bce, bce_logits"},
+		{"dice:alpha=0.3", "unknown option \"alpha\" for dice; valid options: mode, from_logits"},
+		{"tversky:alpha=x", "not a number"},
+		{"tversky:alpha=0,beta=0,smooth=0", "alpha = 0 and beta = 0 with smooth = 0"},
+		{"focal_sigmoid:gamma=-1", "gamma = -1: must be a finite number >= 0"},
+		{"dice:smooth=-1", "smooth = -1"},
+		{"dice:mode=triclass", "mode = \"triclass\""},
+		{"dice:reduction=mean", "want one of [global per_sample none]"},
+		{"bce:reduction=global", "want one of [mean sum none]"},
+		{"dice:classes=[1,", "unbalanced"},
+		{"dice:classes=[]", "classes is empty"},
+		{"dice:class_weights=[1,-1]", "finite and >= 0"},
+		{"bce:label_smoothing=2", "label_smoothing = 2"},
+		{"dice:tp_form=max", "tp_form"},
+		{"generalized_dice:w_type=cubic", "w_type"},
+		{"dice_bce:mode=multiclass,from_logits=false", "expects logits"},
+		{"bce:eps=0.7", "must be < 0.5"},
+		{"dice:squared", "not key=value"},
+		{"bce_logits:from_logits=false", "bce_logits needs from_logits=true"},
+	}
+	for _, tc := range cases {
+		_, err := segloss.Parse(tc.spec)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) error = %v, want one containing %q", tc.spec, err, tc.want)
+		}
+	}
+}
+
+func TestSpecRoundTrip(t *testing.T) {
+	for _, spec := range []string{"dice", "tversky:alpha=0.3,beta=0.7", "dice:mode=multiclass,classes=[1,2],ignore_index=255",
+		"lovasz_softmax:classes=all", "focal_sigmoid:alpha=null", "cross_entropy:class_weights=[1,2.5,3]"} {
+		l, err := segloss.Parse(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := l.String(); got != spec {
+			t.Errorf("Parse(%q).String() = %q", spec, got)
+		}
+	}
+}

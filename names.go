@@ -1,0 +1,173 @@
+package segloss
+
+// The registered losses. Each constant is the name that New, Parse and
+// spec strings take; its doc gives the formula, the options it reads
+// (defaults in parentheses) and its special cases. p is the probability
+// (sigmoid or softmax of the input when from_logits), g the target, and
+// sums run over the non-ignored elements of a group (the batch for
+// reduction global, one sample for per_sample).
+const (
+	// BCE is binary cross-entropy, -(t log p + (1-t) log(1-p)), mean over
+	// non-ignored elements. Options: from_logits (false), eps (1e-7: clip p
+	// to [eps, 1-eps] as Keras does; 0: torch.nn.BCELoss, logs clamped at
+	// -100), log_eps (0), pos_weight (1, logits only), label_smoothing (0),
+	// ignore_index (none), reduction (mean | sum | none).
+	//
+	// Special cases are:
+	//	every element ignored: loss 0, gradient 0 (torch gives NaN)
+	//	p = t in {0, 1}: loss 0 up to the eps clip
+	//	eps = 0 and p in {0, 1} against the other label: loss 100 per element, gradient ±1e12
+	BCE = "bce"
+
+	// BCELogits is BCE on logits, -(w t log σ(x) + (1-t) log σ(-x)), with w
+	// = pos_weight; stable for |x| up to 1e300. Same options as BCE with
+	// from_logits fixed to true.
+	//
+	// Special cases are:
+	//	every element ignored: loss 0, gradient 0
+	BCELogits = "bce_logits"
+
+	// FocalKeras is alpha (1-e^(-BCE))^gamma BCE, per element then mean
+	// (form elementwise) or on the mean BCE (form mean_bce); alpha is a
+	// global scale. Options: alpha (0.8), gamma (2), from_logits (false),
+	// eps (1e-7), log_eps (0), form (elementwise), ignore_index.
+	//
+	// Special cases are:
+	//	perfect prediction (BCE = 0): loss 0, gradient 0
+	//	every element ignored: loss 0, gradient 0
+	FocalKeras = "focal_keras"
+
+	// FocalSigmoid is the torchvision / smp sigmoid focal loss
+	// a_t (1-p_t)^gamma BCE, a_t = alpha t + (1-alpha)(1-t), p_t = p t +
+	// (1-p)(1-t) (pt_form linear) or e^(-BCE) (exp). Options: alpha (0.25;
+	// null or negative: a_t = 1), gamma (2), pt_form (linear), from_logits
+	// (true), eps (1e-7), ignore_index, reduction (mean | sum | none).
+	//
+	// Special cases are:
+	//	p_t = 1: loss 0, gradient 0 (also for gamma < 1, where the true derivative is unbounded)
+	//	every element ignored: loss 0, gradient 0
+	FocalSigmoid = "focal_sigmoid"
+
+	// FocalSoftmax is the multiclass focal loss -w_y (1-p_y)^gamma log p_y
+	// (Lin et al. 2017 with softmax), averaged like CrossEntropy: over
+	// sum w_y for class indices, over pixels for float targets (where it is
+	// -sum_c w_c t_c (1-p_c)^gamma log p_c). Options: gamma (2),
+	// class_weights, from_logits (true), ignore_index, reduction. gamma = 0
+	// is CrossEntropy.
+	//
+	// Special cases are:
+	//	every pixel ignored: loss 0, gradient 0
+	//	p_y = 1: loss 0, gradient 0
+	FocalSoftmax = "focal_softmax"
+
+	// CrossEntropy is torch.nn.CrossEntropyLoss: softmax over channels,
+	// -sum_c w_c t_c log p_c per pixel with t the one-hot label smoothed to
+	// (1-s) t + s/C, divided by sum w_y over non-ignored pixels (class
+	// indices) or by the pixel count (float targets, which have no ignore
+	// value). Options: class_weights, ignore_index (-100), label_smoothing
+	// (0), from_logits (true), reduction.
+	//
+	// Special cases are:
+	//	every pixel ignored: loss 0, gradient 0 (torch gives NaN)
+	//	from_logits false and p_y = 0: error (infinite loss)
+	CrossEntropy = "cross_entropy"
+
+	// Dice is 1 - (2 TP + smooth) / max(sum p + sum g + smooth, eps) per
+	// class, then the (weighted) class mean. Options: mode (binary),
+	// from_logits (false), smooth (1e-6), eps (0), reduction (global |
+	// per_sample | none), classes, class_weights, ignore_index, squared
+	// (false: denominators sum p², sum g²), tp_form (product | l1), empty_zero
+	// (false), log_loss (false: -log(max(D, eps or 1e-7))).
+	//
+	// Special cases are:
+	//	empty target and empty prediction: D = smooth/smooth = 1, loss 0
+	//	empty target, non-empty prediction: loss ≈ 1 (0 with empty_zero)
+	//	perfect prediction: loss ≈ 0 (exactly 0 when smooth absorbs nothing)
+	//	smooth = 0 and eps = 0 with an empty class: error (0/0)
+	//	every pixel ignored: the class is empty (see above)
+	Dice = "dice"
+
+	// Jaccard is the soft IoU loss 1 - (TP + smooth) / max(sum p + sum g -
+	// TP + smooth, eps), with Dice's options except squared.
+	//
+	// Special cases are those of Dice.
+	Jaccard = "jaccard"
+
+	// Tversky is 1 - (TP + s) / (TP + alpha FP + beta FN + s), FP = sum
+	// p(1-g), FN = sum (1-p) g: alpha weighs false positives, beta false
+	// negatives (alpha = beta = 0.5 is Dice, 1/1 Jaccard). Options: mode,
+	// from_logits (false), alpha (0.5), beta (0.5), smooth (1e-6), eps (0),
+	// reduction, classes, class_weights, ignore_index, empty_zero.
+	//
+	// Special cases are:
+	//	empty target and prediction: loss 0
+	//	alpha = beta = 0 with smooth = 0: invalid options (0/0)
+	Tversky = "tversky"
+
+	// FocalTversky is (1 - TI_c)^gamma per class (and sample), then the
+	// class mean; gamma is the applied exponent (0.75 = 1/(4/3) of Abraham &
+	// Khan 2019). Options: those of Tversky but empty_zero, and gamma (0.75).
+	//
+	// Special cases are:
+	//	perfect prediction (TI = 1): loss 0, gradient 0 (the true derivative is unbounded for gamma < 1)
+	FocalTversky = "focal_tversky"
+
+	// GeneralizedDice is Sudre et al. 2017: 1 - (2 sum_c w_c TP_c + s) /
+	// (sum_c w_c (sum p_c + sum g_c) + s), w_c = 1/(sum g_c)² (w_type
+	// square), 1/sum g_c (simple) or 1 (uniform), weights constant in the
+	// gradient. Options: mode (multiclass), from_logits (true), smooth
+	// (1e-6), w_type (square), reduction, classes, ignore_index.
+	//
+	// Special cases are:
+	//	a class with empty target: weight = the largest finite weight of its group
+	//	every class empty: all weights 0, loss 1 - s/s = 0
+	GeneralizedDice = "generalized_dice"
+
+	// LogCoshDice is log(cosh(Dice loss)) (Jadon 2020), with all of Dice's
+	// options.
+	//
+	// Special cases are those of Dice.
+	LogCoshDice = "log_cosh_dice"
+
+	// MCC is 1 - (TP TN - FP FN) / sqrt((TP+FP)(TP+FN)(TN+FP)(TN+FN)) with
+	// eps added to each count, all channels pooled. Options: from_logits
+	// (false), eps (1e-5), reduction (global | per_sample), ignore_index.
+	//
+	// Special cases are:
+	//	empty target and empty prediction: MCC = TN/(2(TN+2eps)) ≈ 1/2, loss ≈ 0.5
+	//	perfect prediction with both classes present: loss ≈ 0
+	MCC = "mcc"
+
+	// DiceBCE is bce_weight CE + dice_weight Dice: BCE (binary, multilabel;
+	// Keras eps clip from probabilities) or CrossEntropy (multiclass, logits,
+	// class_weights apply to it only), plus Dice with mode, from_logits,
+	// smooth, reduction and ignore_index. Options: mode (binary),
+	// from_logits (true), smooth (1e-6), eps (1e-7), reduction, bce_weight
+	// (1), dice_weight (1), ignore_index, class_weights.
+	//
+	// Special cases are those of its two terms.
+	DiceBCE = "dice_bce"
+
+	// LovaszHinge is the binary Lovász hinge of Berman et al. 2018 on logits:
+	// hinge errors 1 - x(2y-1) sorted in decreasing order (stable), dotted
+	// with the gradient of the Lovász extension of the Jaccard loss; all
+	// channels of a sample flattened together. Options: per_image (false:
+	// one loss for the batch; true: the mean of per-sample losses),
+	// ignore_index. Labels must be 0 or 1.
+	//
+	// Special cases are:
+	//	every element ignored: loss 0 (a sample contributes 0 with per_image)
+	//	ties: broken by increasing flat index; relu'(0) = 0
+	LovaszHinge = "lovasz_hinge"
+
+	// LovaszSoftmax is the Lovász-Softmax loss of Berman et al. 2018: per
+	// class, errors |1[y=c] - p_c| sorted in decreasing order (stable),
+	// dotted with the Lovász-Jaccard gradient, averaged over the classes.
+	// Options: from_logits (true), classes (present | all | a list),
+	// per_image (false), ignore_index. Targets are class indices.
+	//
+	// Special cases are:
+	//	no class present (classes present): loss 0, gradient 0
+	//	ties: broken by increasing flat pixel index; |.|'(0) = 0
+	LovaszSoftmax = "lovasz_softmax"
+)

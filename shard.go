@@ -1,0 +1,60 @@
+package segloss
+
+import "fmt"
+
+// Stats returns the region sums of batch b for the region loss l (dice,
+// jaccard, tversky, focal_tversky, generalized_dice, log_cosh_dice, mcc).
+//
+// With reduction global, the stats of the shards of a batch (split along
+// N, or along space) add up with Add to the stats of the whole batch, and
+// EvalFromStats turns the merged sums back into the batch loss and each
+// shard's exact gradient: data-parallel training then optimises the
+// batch-global loss, not a mean of per-device losses.
+func Stats[T Float](l *Loss, b Batch[T]) (*RegionStats, error) {
+	if !isRegion(l.name) {
+		return nil, fmt.Errorf("segloss: %s is not a region loss; Stats applies to dice, jaccard, tversky, focal_tversky, generalized_dice, log_cosh_dice and mcc", l.name)
+	}
+	g, err := checkBatch(l, b, nil)
+	if err != nil {
+		return nil, err
+	}
+	ws := l.pool.Get().(*workspace)
+	defer l.pool.Put(ws)
+	p := grow(&ws.prob, g.size())
+	probabilities(p, &l.opts, g, b.Input, grow(&ws.small, 2*g.c))
+	groups, classes := regionGeometry(l.name, &l.opts, g)
+	r := new(RegionStats)
+	r.reset(groups, classes)
+	accumulate(r, groups > 1, l.name == "mcc", &l.opts, g, p, b)
+	return r, nil
+}
+
+// EvalFromStats returns the loss of the merged region sums and, when grad
+// is not nil, writes into grad the gradient of that loss with respect to
+// the input of b, one shard of the merged batch. It needs reduction
+// global (per-sample losses are already exact within a shard).
+func EvalFromStats[T Float](l *Loss, grad []T, b Batch[T], merged *RegionStats) (float64, error) {
+	if !isRegion(l.name) {
+		return 0, fmt.Errorf("segloss: %s is not a region loss", l.name)
+	}
+	if l.opts.Reduction != Global {
+		return 0, fmt.Errorf("segloss: %s: EvalFromStats needs reduction global, have %s", l.name, l.opts.Reduction)
+	}
+	g, err := checkBatch(l, b, grad)
+	if err != nil {
+		return 0, err
+	}
+	groups, classes := regionGeometry(l.name, &l.opts, g)
+	if merged == nil || merged.Groups != groups || merged.Classes != classes || len(merged.TP) != groups*classes {
+		return 0, fmt.Errorf("segloss: %s: merged stats do not fit a batch of shape %v (want %d group × %d classes)", l.name, b.Shape, groups, classes)
+	}
+	ws := l.pool.Get().(*workspace)
+	defer l.pool.Put(ws)
+	var p []float64
+	if grad != nil {
+		p = grow(&ws.prob, g.size())
+		probabilities(p, &l.opts, g, b.Input, grow(&ws.small, 2*g.c))
+	}
+	v := regionFromStats(l.name, &l.opts, ws, g, grad, b, merged, p)
+	return v, finite(l, v, b.Shape)
+}
