@@ -45,6 +45,8 @@ func checkBatch[T Float](l *Loss, b Batch[T], grad []T) (geom, error) {
 		if len(b.Labels) != g.n*g.s {
 			return fail("labels have %d values, shape %v needs %d for input shape %v", len(b.Labels), labelShape(b.Shape), g.n*g.s, b.Shape)
 		}
+	} else if name == "lovasz_softmax" {
+		return fail("needs class-index Labels of shape %v, not a float Target", labelShape(b.Shape))
 	} else if len(b.Target) != len(b.Input) {
 		return fail("target has %d values, input shape %v needs %d", len(b.Target), b.Shape, len(b.Input))
 	}

@@ -1,0 +1,126 @@
+package segloss_test
+
+import (
+	"encoding/binary"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/segloss/segloss"
+	"github.com/segloss/segloss/internal/golden"
+)
+
+// fuzzSpecs are the losses the fuzz target draws from: every default and
+// every finite-difference variant.
+var fuzzSpecs = func() []string {
+	specs := segloss.Names()
+	for _, tc := range fdCases {
+		specs = append(specs, tc.spec)
+	}
+	return specs
+}()
+
+// FuzzEval feeds arbitrary shapes, values and options to Eval: it must
+// never panic, and must return either an error or a finite loss with a
+// finite gradient.
+func FuzzEval(f *testing.F) {
+	// Seed from the golden cases, as image/png seeds from its testdata.
+	if gf, err := golden.Load(filepath.Join("testdata", "golden_public.json")); err == nil {
+		for i, c := range gf.Cases {
+			if i%3 != 0 {
+				continue
+			}
+			var data []byte
+			for _, v := range c.Input {
+				data = binary.LittleEndian.AppendUint64(data, math.Float64bits(v))
+			}
+			for _, v := range c.Target {
+				data = binary.LittleEndian.AppendUint64(data, math.Float64bits(v))
+			}
+			dims := append([]int(nil), c.InputShape...)
+			for len(dims) < 5 {
+				dims = append(dims, 0)
+			}
+			f.Add(uint8(i), uint8(dims[0]), uint8(dims[1]), uint8(dims[2]), uint8(dims[3]), uint8(dims[4]), c.TargetDtype == "int64", data)
+		}
+	}
+	f.Add(uint8(0), uint8(1), uint8(1), uint8(2), uint8(2), uint8(0), false, []byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, which, n, c, d1, d2, d3 uint8, labels bool, data []byte) {
+		spec := fuzzSpecs[int(which)%len(fuzzSpecs)]
+		l, err := segloss.Parse(spec)
+		if err != nil {
+			t.Fatalf("%s: %v", spec, err)
+		}
+		shape := []int{int(n % 5), int(c % 6)}
+		for _, d := range []uint8{d1, d2, d3} {
+			if d != 0 {
+				shape = append(shape, int(d%9))
+			}
+		}
+		size := 1
+		for _, d := range shape {
+			size *= d
+		}
+		if size > 4096 {
+			return
+		}
+		next := func() float64 {
+			if len(data) < 8 {
+				return 0
+			}
+			v := math.Float64frombits(binary.LittleEndian.Uint64(data))
+			data = data[8:]
+			return v
+		}
+		b := segloss.Batch[float64]{Shape: shape, Input: make([]float64, size)}
+		for i := range b.Input {
+			b.Input[i] = next()
+		}
+		if labels && len(shape) >= 2 {
+			b.Labels = make([]int32, size/max(1, shape[1]))
+			for i := range b.Labels {
+				b.Labels[i] = int32(next())
+			}
+		} else {
+			b.Target = make([]float64, size)
+			for i := range b.Target {
+				b.Target[i] = next()
+			}
+		}
+		grad := make([]float64, size)
+		v, err := segloss.Eval(l, grad, b)
+		if err != nil {
+			return
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Fatalf("%s %v: loss %v without an error", spec, shape, v)
+		}
+		for i, g := range grad {
+			if math.IsNaN(g) || math.IsInf(g, 0) {
+				t.Fatalf("%s %v: grad[%d] = %v with loss %v", spec, shape, i, g, v)
+			}
+		}
+	})
+}
+
+// FuzzParse checks that no spec string panics the parser and that every
+// accepted spec round-trips through String.
+func FuzzParse(f *testing.F) {
+	for _, s := range fuzzSpecs {
+		f.Add(s)
+	}
+	f.Add("dice:classes=[1,[2]],smooth=1e400")
+	f.Fuzz(func(t *testing.T, spec string) {
+		l, err := segloss.Parse(spec)
+		if err != nil {
+			return
+		}
+		l2, err := segloss.Parse(l.String())
+		if err != nil {
+			t.Fatalf("Parse(%q).String() = %q does not parse: %v", spec, l.String(), err)
+		}
+		if l2.String() != l.String() {
+			t.Fatalf("round trip %q -> %q -> %q", spec, l.String(), l2.String())
+		}
+	})
+}
