@@ -1,0 +1,117 @@
+// Package gomlxloss makes every segloss loss a GoMLX graph function with
+// GoMLX's loss signature, func(labels, predictions []*graph.Node) *graph.Node,
+// so that the losses of the core registry can drive gradient descent with
+// GoMLX's automatic differentiation.
+//
+// Names, options and spec strings are those of the core (segloss.Parse,
+// segloss.New): the adapter reads the core's Options and rebuilds the same
+// formulas out of graph operations, and its values and automatic gradients
+// agree with the core's analytic ones (see the parity tests).
+//
+// Layout: predictions[0] is [N, C, spatial...] channel-first, like the
+// core's Batch.Input (logits or probabilities per from_logits). labels[0]
+// is either a float target of the same shape (Batch.Target) or, for
+// multiclass losses, integer class indices [N, spatial...] (Batch.Labels).
+// Following GoMLX's extra-label convention (loss.CheckExtraLabelsForWeightsAndMask),
+// labels[1:] may hold a Bool mask and/or float weights of shape
+// [N, spatial...]: masked-out pixels are dropped exactly like pixels of the
+// ignore index, and weights scale each pixel's share of the sums and means.
+package gomlxloss
+
+import (
+	"fmt"
+
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/train/loss"
+	"github.com/segloss/segloss"
+)
+
+// Loss is a segloss loss as a GoMLX graph function. It is immutable and
+// safe to share between graphs.
+type Loss struct {
+	core *segloss.Loss
+	o    segloss.Options
+}
+
+// New returns the named core loss with the given options (nil: defaults)
+// as a graph loss.
+func New(name string, opts *segloss.Options) (*Loss, error) {
+	l, err := segloss.New(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	return FromCore(l), nil
+}
+
+// Parse builds a graph loss from a core spec string such as
+// "tversky:alpha=0.3,beta=0.7" (see segloss.Parse).
+func Parse(spec string) (*Loss, error) {
+	l, err := segloss.Parse(spec)
+	if err != nil {
+		return nil, err
+	}
+	return FromCore(l), nil
+}
+
+// FromCore returns the graph form of a configured core loss.
+func FromCore(l *segloss.Loss) *Loss { return &Loss{core: l, o: l.Options()} }
+
+// Core returns the core loss this graph loss mirrors.
+func (l *Loss) Core() *segloss.Loss { return l.core }
+
+// Name returns the registered name of the loss.
+func (l *Loss) Name() string { return l.core.Name() }
+
+// String returns the loss's spec string.
+func (l *Loss) String() string { return l.core.String() }
+
+// LossFn returns the loss as a GoMLX loss.LossFn, for train.NewTrainer.
+func (l *Loss) LossFn() loss.LossFn { return l.Graph }
+
+// Graph builds the scalar loss of predictions[0] against labels[0] (and
+// the optional mask and weights in labels[1:]); see the package
+// documentation for the layout. It panics, as GoMLX graph builders do,
+// when the shapes do not fit the loss.
+func (l *Loss) Graph(labels, predictions []*Node) *Node {
+	if len(labels) == 0 || len(predictions) != 1 {
+		panic(fmt.Errorf("gomlxloss: %s: want 1 prediction and at least 1 label, got %d and %d", l.Name(), len(predictions), len(labels)))
+	}
+	b := newBatch(&l.o, l.Name(), labels, predictions[0])
+	return l.eval(b)
+}
+
+// eval dispatches on the loss; reduction "none" is the mean over samples
+// of each sample's loss taken alone, as in the core.
+func (l *Loss) eval(b *batch) *Node {
+	if l.o.Reduction == segloss.None && b.n > 1 {
+		var total *Node
+		for i := 0; i < b.n; i++ {
+			v := l.eval(b.sample(i))
+			if total == nil {
+				total = v
+			} else {
+				total = Add(total, v)
+			}
+		}
+		return DivScalar(total, float64(b.n))
+	}
+	o := &l.o
+	switch l.Name() {
+	case "bce", "bce_logits":
+		return pixelMean(o, b, bceTerm(o, b.x, b.t))
+	case "focal_keras":
+		return focalKeras(o, b)
+	case "focal_sigmoid":
+		return focalSigmoid(o, b)
+	case "cross_entropy", "focal_softmax":
+		return softmaxCE(l.Name() == "focal_softmax", o, b)
+	case "dice_bce":
+		return diceBCE(l, b)
+	case "lovasz_hinge":
+		return lovaszHinge(o, b)
+	case "lovasz_softmax":
+		return lovaszSoftmax(o, b)
+	default:
+		return regionLoss(l.Name(), o, b)
+	}
+}

@@ -1,0 +1,204 @@
+package gomlxloss
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/segloss/segloss"
+	"github.com/segloss/segloss/internal/golden"
+)
+
+var (
+	backendOnce sync.Once
+	testBackend compute.Backend
+)
+
+func goBackend(t testing.TB) compute.Backend {
+	backendOnce.Do(func() {
+		b, err := gobackend.New("")
+		if err != nil {
+			t.Fatalf("pure-Go backend: %v", err)
+		}
+		testBackend = b
+	})
+	return testBackend
+}
+
+// graphEval evaluates l on b in float32 through the graph and returns the
+// loss and GoMLX's automatic gradient with respect to the input.
+func graphEval(t testing.TB, l *Loss, b segloss.Batch[float32]) (float64, []float32) {
+	t.Helper()
+	backend := goBackend(t)
+	x := tensors.FromFlatDataAndDimensions(b.Input, b.Shape...)
+	var y *tensors.Tensor
+	if b.Labels != nil {
+		y = tensors.FromFlatDataAndDimensions(b.Labels, append([]int{b.Shape[0]}, b.Shape[2:]...)...)
+	} else {
+		y = tensors.FromFlatDataAndDimensions(b.Target, b.Shape...)
+	}
+	exec, err := NewExec(backend, func(x, y *Node) (*Node, *Node) {
+		v := l.Graph([]*Node{y}, []*Node{x})
+		return v, Gradient(v, x)[0]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := exec.Exec(x, y)
+	if err != nil {
+		t.Fatalf("%s: %v", l, err)
+	}
+	v := float64(tensors.ToScalar[float32](outs[0]))
+	return v, tensors.MustCopyFlatData[float32](outs[1])
+}
+
+func TestGoldenParity(t *testing.T) {
+	f, err := golden.Load(filepath.Join("..", "..", "testdata", "golden_public.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range f.Cases {
+		c := &f.Cases[i]
+		if c.NeedsFloat64() {
+			continue
+		}
+		t.Run(c.ID, func(t *testing.T) {
+			cl, err := c.NewLoss()
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, g := graphEval(t, FromCore(cl), golden.Batch[float32](c))
+			if msg := c.CheckLoss(v, golden.Float32); msg != "" {
+				t.Errorf("%s: %s", cl, msg)
+			}
+			if msg := golden.CheckGrad(c, g, golden.Float32); msg != "" {
+				t.Errorf("%s: %s", cl, msg)
+			}
+		})
+	}
+}
+
+// randomSpecs are losses with non-default options for the random-shape parity test.
+var randomSpecs = []string{
+	"bce", "bce_logits:pos_weight=2,label_smoothing=0.1", "bce:eps=0", "focal_keras", "focal_keras:form=mean_bce",
+	"focal_sigmoid", "focal_sigmoid:pt_form=exp,alpha=null", "dice", "dice:squared=true,reduction=per_sample",
+	"dice:tp_form=l1,log_loss=true", "dice_bce", "jaccard", "jaccard:reduction=none", "tversky:alpha=0.3,beta=0.7",
+	"focal_tversky", "log_cosh_dice", "mcc", "lovasz_hinge", "lovasz_hinge:per_image=true",
+	"dice:mode=multiclass,from_logits=true", "cross_entropy:label_smoothing=0.1", "focal_softmax",
+	"generalized_dice", "dice_bce:mode=multiclass", "lovasz_softmax", "lovasz_softmax:classes=all,per_image=true",
+	"tversky:mode=multiclass,from_logits=true,ignore_index=3", "cross_entropy:ignore_index=3,class_weights=[1,2,0.5]",
+}
+
+// TestRandomParity compares values and gradients with the core's analytic
+// ones on random batches of random shapes, for every registered loss.
+func TestRandomParity(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	seen := map[string]bool{}
+	for _, spec := range randomSpecs {
+		cl, err := segloss.Parse(spec)
+		if err != nil {
+			t.Fatalf("%s: %v", spec, err)
+		}
+		seen[cl.Name()] = true
+		for trial := 0; trial < 2; trial++ {
+			b := randomBatch(rng, cl.Options())
+			t.Run(fmt.Sprintf("%s/%v", spec, b.Shape), func(t *testing.T) {
+				want := make([]float32, len(b.Input))
+				wv, err := segloss.Eval(cl, want, b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gv, got := graphEval(t, FromCore(cl), b)
+				tol := golden.Float32
+				c := &golden.Case{ExpectedLoss: wv, ExpectedGrad: toF64(want)}
+				if msg := c.CheckLoss(gv, tol); msg != "" {
+					t.Errorf("%s", msg)
+				}
+				if msg := golden.CheckGrad(c, got, tol); msg != "" {
+					t.Errorf("%s", msg)
+				}
+			})
+		}
+	}
+	for _, n := range segloss.Names() {
+		if !seen[n] {
+			t.Errorf("loss %s has no random parity spec", n)
+		}
+	}
+}
+
+func toF64(x []float32) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+// randomBatch returns a batch fitting options o with random shape and values.
+func randomBatch(rng *rand.Rand, o segloss.Options) segloss.Batch[float32] {
+	n := 1 + rng.IntN(3)
+	c := 1
+	if o.Mode != segloss.Binary {
+		c = 2 + rng.IntN(3)
+	}
+	if o.ClassWeights != nil {
+		c = len(o.ClassWeights)
+	}
+	spatial := [][]int{{5}, {3, 4}, {2, 3, 4}}[rng.IntN(3)]
+	shape := append([]int{n, c}, spatial...)
+	s := 1
+	for _, d := range spatial {
+		s *= d
+	}
+	b := segloss.Batch[float32]{Shape: shape, Input: make([]float32, n*c*s)}
+	for i := range b.Input {
+		if o.FromLogits {
+			b.Input[i] = float32(rng.NormFloat64() * 2)
+		} else {
+			b.Input[i] = float32(0.02 + 0.96*rng.Float64())
+		}
+	}
+	if o.Mode == segloss.Multiclass {
+		b.Labels = make([]int32, n*s)
+		for i := range b.Labels {
+			b.Labels[i] = int32(rng.IntN(c))
+			if o.Ignore && o.IgnoreIndex >= c && rng.IntN(5) == 0 {
+				b.Labels[i] = int32(o.IgnoreIndex)
+			}
+		}
+		if !o.FromLogits { // probabilities must sum to one per pixel
+			b.Input = softmaxHost(b.Input, n, c, s)
+		}
+		return b
+	}
+	b.Target = make([]float32, n*c*s)
+	for i := range b.Target {
+		if rng.IntN(3) == 0 {
+			b.Target[i] = 1
+		}
+	}
+	return b
+}
+
+func softmaxHost(x []float32, n, c, s int) []float32 {
+	out := make([]float32, len(x))
+	for i := 0; i < n; i++ {
+		for j := 0; j < s; j++ {
+			var z float64
+			for k := 0; k < c; k++ {
+				z += float64(x[(i*c+k)*s+j])
+			}
+			for k := 0; k < c; k++ {
+				out[(i*c+k)*s+j] = float32(float64(x[(i*c+k)*s+j]) / z)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,207 @@
+package gomlxloss
+
+import (
+	"math"
+
+	"github.com/gomlx/compute/dtypes"
+
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/segloss/segloss"
+)
+
+// stats are the graph form of segloss.RegionStats: per (group, class)
+// sums, each [G, K] (G groups: 1 or N; K classes: C, or 1 for mcc).
+type stats struct {
+	tp, sp, sg, sp2, sg2, sa, cnt *Node
+}
+
+// regionStats sums probabilities p against the target of b, per sample
+// when perSample is set and over all channels pooled when pool is set.
+func regionStats(p *Node, b *batch, perSample, pool bool) stats {
+	t, v := b.t, b.v
+	red := func(x *Node) *Node {
+		x = weighted(x, v)
+		switch {
+		case perSample && pool:
+			return Reshape(ReduceSum(x, 1, 2), b.n, 1)
+		case perSample:
+			return ReduceSum(x, 2)
+		case pool:
+			return Reshape(ReduceAllSum(x), 1, 1)
+		default:
+			return Reshape(ReduceSum(x, 0, 2), 1, b.c)
+		}
+	}
+	cnt := OnesLike(p)
+	return stats{
+		tp: red(Mul(p, t)), sp: red(p), sg: red(t), sp2: red(Square(p)), sg2: red(Square(t)),
+		sa: red(Abs(Sub(p, t))), cnt: red(cnt),
+	}
+}
+
+// regionLoss evaluates an overlap loss (dice, jaccard, tversky,
+// focal_tversky, generalized_dice, log_cosh_dice, mcc) on b.
+func regionLoss(name string, o *segloss.Options, b *batch) *Node {
+	// Sums and ratios in float64: mcc and near-perfect overlaps cancel badly in float32.
+	dt := b.x.DType()
+	b = b.as(dtypes.Float64)
+	p := probabilities(o, b)
+	s := regionStats(p, b, o.Reduction == segloss.PerSample, name == "mcc")
+	if name == "generalized_dice" {
+		return ConvertDType(generalizedDice(o, s, b.c), dt)
+	}
+	l := classLoss(name, o, s) // [G, K]
+	k := l.Shape().Dimensions[1]
+	w := make([]float64, k)
+	if name == "mcc" {
+		w[0] = 1
+	} else {
+		selectedWeights(o, w)
+	}
+	total := ReduceAllMean(ReduceSum(Mul(l, Reshape(Const(l.Graph(), toDType(w, l)), 1, k)), 1))
+	if name == "log_cosh_dice" {
+		// log cosh x = |x| + log1p(exp(-2|x|)) - log 2; total >= 0 here.
+		total = AddScalar(Add(total, Log1p(Exp(MulScalar(total, -2)))), -math.Ln2)
+	}
+	return ConvertDType(total, dt)
+}
+
+// selectedWeights fills dst with each class's weight in the class mean
+// (0 outside o.Classes, times class_weights), summing to 1, as the core.
+func selectedWeights(o *segloss.Options, dst []float64) {
+	if o.Classes == nil {
+		for c := range dst {
+			dst[c] = 1
+		}
+	} else {
+		for _, c := range o.Classes {
+			if c < len(dst) {
+				dst[c]++
+			}
+		}
+	}
+	if o.ClassWeights != nil && len(dst) == len(o.ClassWeights) {
+		for c := range dst {
+			dst[c] *= o.ClassWeights[c]
+		}
+	}
+	var s float64
+	for _, v := range dst {
+		s += v
+	}
+	for c := range dst {
+		dst[c] /= s
+	}
+}
+
+// floorDen applies the eps floor to a denominator (no gradient below it).
+func floorDen(o *segloss.Options, den *Node) *Node {
+	if o.Eps > 0 {
+		return MaxScalar(den, o.Eps)
+	}
+	return den
+}
+
+// scoreLoss turns an overlap score into 1-d, or -log(max(d, floor)).
+func scoreLoss(o *segloss.Options, d *Node) *Node {
+	if !o.LogLoss {
+		return OneMinus(d)
+	}
+	floor := o.Eps
+	if floor <= 0 {
+		floor = 1e-7
+	}
+	return Neg(Log(MaxScalar(d, floor)))
+}
+
+// emptyZero zeroes the loss of classes whose target sum is 0.
+func emptyZero(l, sg *Node) *Node {
+	return Where(Equal(sg, ZerosLike(sg)), ZerosLike(l), l)
+}
+
+// classLoss returns the loss of every (group, class) entry of s.
+func classLoss(name string, o *segloss.Options, s stats) *Node {
+	tp, sp, sg := s.tp, s.sp, s.sg
+	sm := o.Smooth
+	switch name {
+	case "dice", "log_cosh_dice", "jaccard":
+		if o.TPForm == segloss.L1 {
+			tp = MulScalar(Sub(Add(sp, sg), s.sa), 0.5)
+		}
+		var score *Node
+		if name == "jaccard" {
+			score = Div(AddScalar(tp, sm), floorDen(o, AddScalar(Sub(Add(sp, sg), tp), sm)))
+		} else {
+			den := Add(sp, sg)
+			if o.Squared {
+				den = Add(s.sp2, s.sg2)
+			}
+			score = Div(AddScalar(MulScalar(tp, 2), sm), floorDen(o, AddScalar(den, sm)))
+		}
+		l := scoreLoss(o, score)
+		if o.EmptyZero {
+			l = emptyZero(l, sg)
+		}
+		return l
+	case "tversky", "focal_tversky":
+		a, bt := o.Alpha, o.Beta
+		den := Add(Add(tp, MulScalar(Sub(sp, tp), a)), AddScalar(MulScalar(Sub(sg, tp), bt), sm))
+		ti := Div(AddScalar(tp, sm), floorDen(o, den))
+		if name == "tversky" {
+			l := OneMinus(ti)
+			if o.EmptyZero {
+				l = emptyZero(l, sg)
+			}
+			return l
+		}
+		return powZero(MaxScalar(OneMinus(ti), 0), o.Gamma)
+	case "mcc":
+		e := o.Eps
+		TP := AddScalar(tp, e)
+		TN := AddScalar(Add(Sub(Sub(s.cnt, sp), sg), tp), e)
+		FP := AddScalar(Sub(sp, tp), e)
+		FN := AddScalar(Sub(sg, tp), e)
+		den := Sqrt(Mul(Mul(Add(TP, FP), Add(TP, FN)), Mul(Add(TN, FP), Add(TN, FN))))
+		return OneMinus(Div(Sub(Mul(TP, TN), Mul(FP, FN)), den))
+	}
+	panic("gomlxloss: no region formula for " + name)
+}
+
+// generalizedDice is Sudre et al. 2017 with class weights from the target
+// sums (an empty class takes the largest finite weight of its group).
+func generalizedDice(o *segloss.Options, s stats, classes int) *Node {
+	sel := o.Classes
+	if sel == nil {
+		sel = make([]int, classes)
+		for c := range sel {
+			sel[c] = c
+		}
+	}
+	pick := func(x *Node) *Node {
+		cols := make([]*Node, len(sel))
+		for i, c := range sel {
+			cols[i] = Slice(x, AxisRange(), AxisElem(c))
+		}
+		return Concatenate(cols, 1)
+	}
+	tp, sp, sg := pick(s.tp), pick(s.sp), pick(s.sg)
+	empty := Equal(sg, ZerosLike(sg))
+	var w *Node
+	switch o.WType {
+	case "uniform":
+		w = OnesLike(sg)
+	case "simple":
+		w = Reciprocal(Where(empty, OnesLike(sg), sg))
+	default:
+		w = Reciprocal(Square(Where(empty, OnesLike(sg), sg)))
+	}
+	w = Where(empty, ZerosLike(w), w)
+	maxw := ReduceAndKeep(w, ReduceMax, 1)
+	w = StopGradient(Where(empty, BroadcastToShape(maxw, w.Shape()), w))
+	if o.WType == "uniform" {
+		w = OnesLike(sg)
+	}
+	num := AddScalar(MulScalar(ReduceSum(Mul(w, tp), 1), 2), o.Smooth)
+	den := AddScalar(ReduceSum(Mul(w, Add(sp, sg)), 1), o.Smooth)
+	return ReduceAllMean(OneMinus(Div(num, den)))
+}
