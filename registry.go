@@ -395,6 +395,10 @@ func parseList(s string) ([]float64, error) {
 	return out, nil
 }
 
+// OptionText renders option key of o as it is written in a spec string
+// ("0.5", "true", "[1,2]", "null"), or "" for an unknown key.
+func OptionText(o *Options, key string) string { return formatOption(o, key) }
+
 // formatOption renders option key of o as spec text.
 func formatOption(o *Options, key string) string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
