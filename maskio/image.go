@@ -28,6 +28,9 @@ type Image struct {
 	Data []float64
 	// Kind is the format the image was read from: "png", "nifti" or "npy".
 	Kind string
+	// Bits is the bit depth of a grey PNG's samples (8 or 16), so that
+	// grey levels can be scaled to probabilities; 0 for other images.
+	Bits int
 	// Header is the NIfTI header the image was read from, or nil. Write
 	// keeps its geometry (pixdim, qform, sform) when writing a NIfTI file.
 	Header *NiftiHeader

@@ -49,6 +49,7 @@ func DecodePNG(r io.Reader) (*Image, error) {
 	bounds := src.Bounds()
 	h, w := bounds.Dy(), bounds.Dx()
 	data := make([]float64, h*w)
+	bits := 8
 	switch m := src.(type) {
 	case *image.Gray:
 		for y := 0; y < h; y++ {
@@ -58,6 +59,7 @@ func DecodePNG(r io.Reader) (*Image, error) {
 			}
 		}
 	case *image.Gray16:
+		bits = 16
 		for y := 0; y < h; y++ {
 			row := m.Pix[y*m.Stride : y*m.Stride+2*w]
 			for x := 0; x < w; x++ {
@@ -65,6 +67,7 @@ func DecodePNG(r io.Reader) (*Image, error) {
 			}
 		}
 	case *image.Paletted:
+		bits = 0
 		for y := 0; y < h; y++ {
 			row := m.Pix[y*m.Stride : y*m.Stride+w]
 			for x, v := range row {
@@ -72,19 +75,21 @@ func DecodePNG(r io.Reader) (*Image, error) {
 			}
 		}
 	default:
-		if err := greyFromColour(src, data, cfg.ColorModel); err != nil {
+		var err error
+		if bits, err = greyFromColour(src, data, cfg.ColorModel); err != nil {
 			return nil, err
 		}
 	}
-	return &Image{Shape: []int{h, w}, Spacing: []float64{1, 1}, Data: data, Kind: "png"}, nil
+	return &Image{Shape: []int{h, w}, Spacing: []float64{1, 1}, Data: data, Kind: "png", Bits: bits}, nil
 }
 
 // greyFromColour fills data from a colour image whose pixels are all grey,
-// as 8-bit values for 8-bit models and 16-bit values otherwise.
-func greyFromColour(src image.Image, data []float64, model color.Model) error {
-	shift := uint32(8)
+// as 8-bit values for 8-bit models and 16-bit values otherwise, and
+// returns the bit depth.
+func greyFromColour(src image.Image, data []float64, model color.Model) (int, error) {
+	shift, bits := uint32(8), 8
 	if model == color.RGBA64Model || model == color.NRGBA64Model {
-		shift = 0
+		shift, bits = 0, 16
 	}
 	b := src.Bounds()
 	w := b.Dx()
@@ -92,13 +97,13 @@ func greyFromColour(src image.Image, data []float64, model color.Model) error {
 		for x := b.Min.X; x < b.Max.X; x++ {
 			c := color.NRGBA64Model.Convert(src.At(x, y)).(color.NRGBA64)
 			if c.R != c.G || c.G != c.B {
-				return fmt.Errorf("unsupported PNG: colour pixel (%d,%d,%d) at x=%d y=%d; want grey or palette images",
+				return 0, fmt.Errorf("unsupported PNG: colour pixel (%d,%d,%d) at x=%d y=%d; want grey or palette images",
 					c.R>>shift, c.G>>shift, c.B>>shift, x-b.Min.X, y-b.Min.Y)
 			}
 			data[(y-b.Min.Y)*w+x-b.Min.X] = float64(uint32(c.R) >> shift)
 		}
 	}
-	return nil
+	return bits, nil
 }
 
 // WritePNG writes a 2-D image as an 8-bit grey PNG when every value is an

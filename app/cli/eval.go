@@ -1,0 +1,284 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/segloss/segloss/maskio"
+	"github.com/segloss/segloss/metric"
+	"github.com/spf13/cobra"
+)
+
+// evalOptions are the flags of segloss eval.
+type evalOptions struct {
+	Pred, Truth string
+	Labels      string  // comma-separated labels to score; "" = dataset.json, else every non-zero label found
+	LabelNames  string  // "1=Anterior,2=Posterior"; overrides dataset.json
+	Dataset     string  // dataset.json naming the labels; "" = look next to --truth
+	Metrics     string  // comma-separated metric names, or "all"
+	Threshold   float64 // threshold of probability maps
+	Prob        bool    // predictions are probability maps
+	Spacing     string  // "" = from the truth files; else one value or one per axis
+	Tolerance   float64 // tolerance of the normalized surface Dice, in spacing units
+	Workers     int
+	Empty       string // empty-case policy: one, nan or skip
+	Format      string // table, json or csv
+	Out         string // output file; "" = standard output
+	KeepGoing   bool
+}
+
+// evalConfig is evalOptions checked and parsed.
+type evalConfig struct {
+	classes     []int32 // nil = every non-zero label present
+	names       map[int32]string
+	metrics     []evalMetric
+	overlap     []metric.Metric
+	needSurface bool
+	policy      metric.EmptyPolicy
+	spacing     []float64 // nil = from the files
+	tolerance   float64
+	threshold   float64
+	prob        bool
+	workers     int
+}
+
+func newEvalCmd(s *Streams) *cobra.Command {
+	o := &evalOptions{}
+	cmd := &cobra.Command{
+		Use:   "eval --pred P --truth T",
+		Short: "Score predicted masks against ground truth (overlap and surface metrics, 2-D and 3-D)",
+		Long: `Score predicted masks against ground-truth label maps.
+
+--pred and --truth are two files, or two folders whose mask files (.png, .nii,
+.nii.gz, .npy) are paired by name without extension; unpaired files are reported.
+Labels and their names come from an MSD dataset.json next to the truth when present.
+Predictions whose values are not all integers, or all of them with --prob, are
+probability maps, thresholded at --threshold (grey PNG levels scaled to 0..1).
+
+Overlap metrics: ` + strings.Join(metric.Names, ", ") + `, fbeta:beta=B.
+Surface metrics (in the units of the spacing): hd (Hausdorff), hdP (percentile P,
+e.g. hd95), assd (average symmetric surface distance), nsd (normalized surface
+Dice at --tolerance). Surface voxels are foreground voxels with a background face
+neighbour or on the image border. An empty prediction against a non-empty truth has
+distance +Inf; both empty, 0.
+
+A class absent from both masks is an empty case: --empty one scores it 1, nan
+reports NaN and leaves it out of the means, skip leaves it out altogether.
+The summary gives, per class and metric, the mean, standard deviation (n-1) and
+median of the finite values and the count of NaN and Inf values; for overlap
+metrics it adds the micro, macro, weighted and image-wise reductions.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runEval(s, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Pred, "pred", "", "predicted mask file or folder (required)")
+	f.StringVar(&o.Truth, "truth", "", "ground-truth mask file or folder (required)")
+	f.StringVar(&o.Labels, "labels", "", "comma-separated labels to score (default: dataset.json labels but 0, else every non-zero label found)")
+	f.StringVar(&o.LabelNames, "label-names", "", "label names, e.g. 1=Anterior,2=Posterior (default: from dataset.json)")
+	f.StringVar(&o.Dataset, "dataset", "", "MSD dataset.json naming the labels (default: next to --truth or in its parent)")
+	f.StringVar(&o.Metrics, "metrics", "dice,iou,hd95,assd,nsd", "comma-separated metrics, or all")
+	f.Float64Var(&o.Threshold, "threshold", 0.5, "threshold of probability maps: foreground where p >= threshold")
+	f.BoolVar(&o.Prob, "prob", false, "predictions are probability maps (grey PNG levels are scaled to 0..1)")
+	f.StringVar(&o.Spacing, "spacing", "", "voxel spacing, one value or one per array axis (default: from the truth files)")
+	f.Float64Var(&o.Tolerance, "tolerance", 1, "tolerance of nsd, in the units of the spacing")
+	f.IntVar(&o.Workers, "workers", runtime.NumCPU(), "number of files evaluated in parallel")
+	f.StringVar(&o.Empty, "empty", "nan", "value of a class absent from both masks: one, nan or skip")
+	f.StringVar(&o.Format, "format", "table", "output format: table, json or csv")
+	f.StringVar(&o.Out, "out", "", "write the output to this file (only once the run completes)")
+	f.BoolVar(&o.KeepGoing, "keep-going", false, "evaluate every readable pair and list the failures at the end")
+	return cmd
+}
+
+// usageErr marks a bad flag value: exit code 2.
+func usageErr(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+// config checks the options and parses them.
+func (o *evalOptions) config() (*evalConfig, error) {
+	if o.Pred == "" || o.Truth == "" {
+		return nil, usageErr("eval: --pred and --truth are required")
+	}
+	cfg := &evalConfig{threshold: o.Threshold, prob: o.Prob, tolerance: o.Tolerance, workers: o.Workers, names: map[int32]string{}}
+	var err error
+	if cfg.metrics, cfg.overlap, err = parseEvalMetrics(o.Metrics); err != nil {
+		return nil, usageErr("eval: %v", err)
+	}
+	for _, m := range cfg.metrics {
+		cfg.needSurface = cfg.needSurface || m.overlap < 0
+	}
+	if cfg.policy, err = metric.ParseEmptyPolicy(o.Empty); err != nil {
+		return nil, usageErr("eval: --empty: %v", err)
+	}
+	switch o.Format {
+	case "table", "json", "csv":
+	default:
+		return nil, usageErr("eval: --format %q: want table, json or csv", o.Format)
+	}
+	if o.Workers < 1 {
+		return nil, usageErr("eval: --workers %d: want at least 1", o.Workers)
+	}
+	if math.IsNaN(o.Threshold) || math.IsInf(o.Threshold, 0) {
+		return nil, usageErr("eval: --threshold %v: want a finite number", o.Threshold)
+	}
+	if !(o.Tolerance >= 0) || math.IsInf(o.Tolerance, 0) {
+		return nil, usageErr("eval: --tolerance %v: want a finite number >= 0", o.Tolerance)
+	}
+	if o.Spacing != "" {
+		for _, f := range strings.Split(o.Spacing, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil || !(v > 0) || math.IsInf(v, 0) {
+				return nil, usageErr("eval: --spacing %q: want positive numbers separated by commas", o.Spacing)
+			}
+			cfg.spacing = append(cfg.spacing, v)
+		}
+	}
+	if ds := findDataset(o.Dataset, o.Truth); ds != "" {
+		if cfg.names, err = readDatasetLabels(ds); err != nil {
+			return nil, fmt.Errorf("eval: --dataset: %w", err)
+		}
+		if o.Labels == "" {
+			for l := range cfg.names {
+				if l != 0 {
+					cfg.classes = append(cfg.classes, l)
+				}
+			}
+			sort.Slice(cfg.classes, func(i, j int) bool { return cfg.classes[i] < cfg.classes[j] })
+		}
+	}
+	if o.Labels != "" {
+		for _, f := range strings.Split(o.Labels, ",") {
+			v, err := strconv.ParseInt(strings.TrimSpace(f), 10, 32)
+			if err != nil {
+				return nil, usageErr("eval: --labels %q: want integers separated by commas", o.Labels)
+			}
+			cfg.classes = append(cfg.classes, int32(v))
+		}
+	}
+	if o.LabelNames != "" {
+		for _, f := range strings.Split(o.LabelNames, ",") {
+			k, name, ok := strings.Cut(f, "=")
+			v, err := strconv.ParseInt(strings.TrimSpace(k), 10, 32)
+			if !ok || err != nil || strings.TrimSpace(name) == "" {
+				return nil, usageErr("eval: --label-names %q: want LABEL=NAME pairs separated by commas", o.LabelNames)
+			}
+			cfg.names[int32(v)] = strings.TrimSpace(name)
+		}
+	}
+	return cfg, nil
+}
+
+// evalFailure is a pair that could not be evaluated.
+type evalFailure struct {
+	evalPair
+	Err error
+}
+
+func runEval(s *Streams, o *evalOptions) error {
+	cfg, err := o.config()
+	if err != nil {
+		return err
+	}
+	pairs, unpaired, err := pairFiles(o.Pred, o.Truth)
+	if err != nil {
+		return usageErr("eval: %v", err)
+	}
+	for _, u := range unpaired {
+		fmt.Fprintf(s.Err, "segloss eval: unpaired file (no partner of the same name): %s\n", u)
+	}
+	if len(pairs) == 0 {
+		return fmt.Errorf("eval: no pairs of files with the same name in %s and %s", o.Pred, o.Truth)
+	}
+	start := time.Now()
+	results, failures := evalAll(s, pairs, cfg, o.KeepGoing)
+	if len(failures) > 0 && !o.KeepGoing {
+		return fmt.Errorf("eval: %w (use --keep-going to evaluate the other pairs)", failures[0].Err)
+	}
+	rep, err := buildReport(o, cfg, results, failures, unpaired, time.Since(start))
+	if err != nil {
+		return err
+	}
+	write := func(w io.Writer) error { return rep.write(w, o.Format) }
+	if o.Out != "" {
+		if err := maskio.WriteFileAtomic(o.Out, write); err != nil {
+			return err
+		}
+		if o.Format != "table" {
+			err = rep.write(s.Out, "table")
+		}
+	} else {
+		err = write(s.Out)
+	}
+	if err != nil {
+		return err
+	}
+	if len(failures) > 0 {
+		fmt.Fprintf(s.Err, "segloss eval: %d of %d pairs failed:\n", len(failures), len(pairs))
+		for _, f := range failures {
+			fmt.Fprintf(s.Err, "  %v\n", f.Err)
+		}
+		return &exitError{code: 1, err: fmt.Errorf("eval: %d of %d pairs failed", len(failures), len(pairs))}
+	}
+	return nil
+}
+
+// evalAll evaluates the pairs on cfg.workers goroutines and returns the
+// results in pair order. Without keepGoing it stops at the first failure.
+func evalAll(s *Streams, pairs []evalPair, cfg *evalConfig, keepGoing bool) ([]*caseResult, []evalFailure) {
+	var bar *progressbar.ProgressBar
+	if s.IsTerm && len(pairs) >= 10 {
+		bar = progressbar.NewOptions(len(pairs), progressbar.OptionSetWriter(s.Err),
+			progressbar.OptionSetDescription("eval"), progressbar.OptionShowCount(),
+			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
+		defer bar.Finish()
+	}
+	results := make([]*caseResult, len(pairs))
+	errs := make([]error, len(pairs))
+	jobs := make(chan int)
+	var stop sync.Once
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < min(cfg.workers, len(pairs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				results[i], errs[i] = evalCase(pairs[i], cfg)
+				if errs[i] != nil && !keepGoing {
+					stop.Do(func() { close(done) })
+				}
+				if bar != nil {
+					bar.Add(1)
+				}
+			}
+		}()
+	}
+feed:
+	for i := range pairs {
+		select {
+		case jobs <- i:
+		case <-done:
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	var ok []*caseResult
+	var failures []evalFailure
+	for i, r := range results {
+		if errs[i] != nil {
+			failures = append(failures, evalFailure{pairs[i], errs[i]})
+		} else if r != nil {
+			ok = append(ok, r)
+		}
+	}
+	return ok, failures
+}

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/segloss/segloss/metric"
+	"github.com/segloss/segloss/metric/surface"
+)
+
+// evalMetric is one metric of an eval run: an overlap metric computed from
+// confusion counts, or a surface metric computed from surface distances.
+type evalMetric struct {
+	Name    string
+	overlap int     // index into evalConfig.overlap, or -1 for a surface metric
+	kind    string  // surface metrics: "hd", "hdp", "assd" or "nsd"
+	p       float64 // percentile of "hdp"
+}
+
+// surfaceNames are the surface metrics eval accepts besides hdNN.
+var surfaceNames = []string{"hd", "hd95", "assd", "nsd"}
+
+// allMetrics is what --metrics all selects.
+var allMetrics = append(append([]string{}, metric.Names...), surfaceNames...)
+
+// surfaceValue returns the surface metric m from the directed distances.
+func (m evalMetric) surfaceValue(ab, ba []float64, tol float64) float64 {
+	switch m.kind {
+	case "hd":
+		return surface.Hausdorff(ab, ba)
+	case "hdp":
+		return surface.HausdorffPercentile(ab, ba, m.p)
+	case "assd":
+		return surface.ASSD(ab, ba)
+	}
+	return surface.SurfaceDice(ab, ba, tol)
+}
+
+// parseEvalMetrics parses a comma-separated list of metric names ("all"
+// for every metric) into eval metrics and the overlap metrics they use.
+func parseEvalMetrics(list string) ([]evalMetric, []metric.Metric, error) {
+	var out []evalMetric
+	var overlap []metric.Metric
+	seen := map[string]bool{}
+	names := strings.Split(list, ",")
+	if strings.TrimSpace(list) == "all" {
+		names = allMetrics
+	}
+	for _, raw := range names {
+		name := strings.ToLower(strings.TrimSpace(raw))
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		m := evalMetric{Name: name, overlap: -1}
+		switch {
+		case name == "hd" || name == "assd" || name == "nsd":
+			m.kind = name
+		case strings.HasPrefix(name, "hd"):
+			p, err := strconv.ParseFloat(name[2:], 64)
+			if err != nil || !(p > 0 && p <= 100) {
+				return nil, nil, fmt.Errorf("--metrics: %q: want hdP with a percentile P in (0, 100], e.g. hd95", raw)
+			}
+			m.kind, m.p = "hdp", p
+		default:
+			om, err := metric.Parse(name)
+			if err != nil {
+				return nil, nil, fmt.Errorf("--metrics: %q is not a metric (want all, %s, %s, hdP or fbeta:beta=B)",
+					raw, strings.Join(metric.Names, ", "), strings.Join(surfaceNames, ", "))
+			}
+			m.Name, m.overlap = om.Name, len(overlap)
+			overlap = append(overlap, om)
+		}
+		out = append(out, m)
+	}
+	if len(out) == 0 {
+		return nil, nil, fmt.Errorf("--metrics: no metric given")
+	}
+	return out, overlap, nil
+}
