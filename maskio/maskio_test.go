@@ -243,7 +243,7 @@ func TestErrors(t *testing.T) {
 		{"junk.nii", bytes.Repeat([]byte{7}, 400), "not a NIfTI-1 file"},
 		{"trunc.npy", npy[:len(npy)-10], "truncated: need 120 bytes of array data, got 110"},
 		{"junk.npy", []byte("hello world"), "not a .npy file"},
-		{"trunc.png", png[:len(png)-20], "PNG"},
+		{"trunc.png", png[:len(png)-20], "truncated PNG"},
 		{"x.tiff", []byte{1}, "unsupported file type"},
 	} {
 		path := filepath.Join(dir, tc.name)

@@ -2,12 +2,14 @@ package maskio
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
 	"os"
+	"strings"
 )
 
 // maxPNGPixels bounds the pixel count a PNG header may declare.
@@ -41,7 +43,9 @@ func DecodePNG(r io.Reader) (*Image, error) {
 	}
 	src, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
-		if err == io.ErrUnexpectedEOF {
+		// The decoder reports a file cut short as an unexpected EOF or,
+		// when the image data stream ends early, as missing pixel data.
+		if msg := err.Error(); errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(msg, "unexpected EOF") || strings.Contains(msg, "not enough pixel data") {
 			return nil, fmt.Errorf("truncated PNG: %w", err)
 		}
 		return nil, fmt.Errorf("corrupt PNG: %w", err)

@@ -43,9 +43,13 @@ func parseEvalMetrics(list string) ([]evalMetric, []metric.Metric, error) {
 	var out []evalMetric
 	var overlap []metric.Metric
 	seen := map[string]bool{}
-	names := strings.Split(list, ",")
-	if strings.TrimSpace(list) == "all" {
-		names = allMetrics
+	var names []string
+	for _, n := range strings.Split(list, ",") {
+		if strings.TrimSpace(n) == "all" {
+			names = append(names, allMetrics...)
+		} else {
+			names = append(names, n)
+		}
 	}
 	for _, raw := range names {
 		name := strings.ToLower(strings.TrimSpace(raw))
