@@ -10,8 +10,16 @@ import (
 // WriteFileAtomic writes a file at path by calling write on a buffered
 // temporary file in the same directory, then renaming it to path. If write
 // or any step fails the temporary file is removed and path is untouched.
-// The file gets mode 0644.
+// The file gets mode 0644. A path that exists and is not a regular file (a
+// device such as /dev/null or /dev/stdout, a named pipe) cannot be replaced
+// and is written directly instead; a folder is an error.
 func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		if fi.IsDir() {
+			return fileErr(path, "is a folder")
+		}
+		return writeDirect(path, write)
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -42,4 +50,21 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// writeDirect writes to an existing non-regular file such as a device.
+func writeDirect(path string, write func(w io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return wrapErr(path, err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<16)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return wrapErr(path, err)
 }
