@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -230,4 +232,29 @@ func hippocampusDir(t testing.TB) string {
 		t.Skipf("hippocampus data set not present: %v", err)
 	}
 	return dir
+}
+
+// TestEvalProgressAndNames runs eval on a terminal with enough files for
+// the progress bar, with label names from a dataset.json in the newer
+// name-to-value form.
+func TestEvalProgressAndNames(t *testing.T) {
+	pred, truth := t.TempDir(), t.TempDir()
+	for i := 0; i < 12; i++ {
+		name := fmt.Sprintf("case_%02d.png", i)
+		maskio.Write(filepath.Join(pred, name), square2D(i%3, true))
+		maskio.Write(filepath.Join(truth, name), square2D(0, true))
+	}
+	os.WriteFile(filepath.Join(truth, "dataset.json"), []byte(`{"labels": {"background": 0, "square": 1, "disc": 2}}`), 0o644)
+	var out, errb bytes.Buffer
+	code := Main([]string{"eval", "--pred", pred, "--truth", truth, "--metrics", "dice"},
+		&Streams{In: strings.NewReader(""), Out: &out, Err: &errb, IsTerm: true})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "square  dice") || !strings.Contains(out.String(), "disc    dice") {
+		t.Errorf("label names missing:\n%s", out.String())
+	}
+	if !strings.Contains(errb.String(), "eval") {
+		t.Errorf("no progress bar on the terminal: %q", errb.String())
+	}
 }
