@@ -1,0 +1,63 @@
+package train
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/segloss/segloss/app/dataset"
+)
+
+// Config is one training run.
+type Config struct {
+	Data      *dataset.Set  // the data set, already split by case
+	Loss      string        // segloss spec string, e.g. "dice" or "tversky:alpha=0.3,beta=0.7"
+	Width     int           // U-Net width at the first level (default 8)
+	Depth     int           // U-Net levels (default 3)
+	Steps     int           // stop after this many steps in all (0: no step limit)
+	Budget    time.Duration // stop after this much training time in this session (0: none)
+	BatchSize int           // slices per step (default 16)
+	LR        float64       // Adam learning rate (default 0.003)
+	Seed      uint64        // seed of the weights and the batch order
+	ValEvery  int           // validate (and checkpoint) every this many steps (0: only at the end)
+	ValSlices int           // validation slices used during training (0: 256); the final validation uses all
+	Out       string        // output folder: checkpoint, model, curve, split ("" keeps nothing)
+	Resume    bool          // continue from the checkpoint in Out
+	Backend   string        // "go" (default) or, built with -tags xla, "xla[:plugin]"
+}
+
+// withDefaults returns c with the defaults filled in, or an error for
+// values that cannot work.
+func (c Config) withDefaults() (Config, error) {
+	if c.Width == 0 {
+		c.Width = 8
+	}
+	if c.Depth == 0 {
+		c.Depth = 3
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 16
+	}
+	if c.LR == 0 {
+		c.LR = 0.003
+	}
+	if c.ValSlices == 0 {
+		c.ValSlices = 256
+	}
+	switch {
+	case c.Data == nil:
+		return c, fmt.Errorf("train: no data set")
+	case len(c.Data.Train) == 0 || len(c.Data.Val) == 0:
+		return c, fmt.Errorf("train: data set %s has %d training and %d validation slices; need both", c.Data.Name, len(c.Data.Train), len(c.Data.Val))
+	case c.Steps <= 0 && c.Budget <= 0:
+		return c, fmt.Errorf("train: give a step limit or a time budget")
+	case c.Steps < 0 || c.Budget < 0 || c.ValEvery < 0 || c.ValSlices < 0:
+		return c, fmt.Errorf("train: steps, budget, validation frequency and slices must be >= 0")
+	case c.BatchSize < 1 || c.BatchSize > 1024:
+		return c, fmt.Errorf("train: batch size %d: must be between 1 and 1024", c.BatchSize)
+	case !(c.LR > 0 && c.LR < 1):
+		return c, fmt.Errorf("train: learning rate %v: must be in (0, 1)", c.LR)
+	case c.Resume && c.Out == "":
+		return c, fmt.Errorf("train: --resume needs the output folder of the run")
+	}
+	return c, nil
+}
