@@ -5,10 +5,11 @@ scipy.ndimage.distance_transform_edt with the voxel spacing; HD95 = max of the
 two directed 95th percentiles; ASSD over both directions; NSD at 1 mm).
 
 Each label map of labelsTr is compared with a copy of itself shifted one voxel
-along x, the prediction BenchmarkEvalHippocampus (app/cli) uses. With --write DIR
-the shifted copies are also written there as .nii.gz, for segloss eval.
+along x (the prediction BenchmarkEvalHippocampus in app/cli uses) or, with
+--erode, with each label eroded by one voxel. With --write DIR the copies are
+also written there as .nii.gz, for segloss eval.
 
-Run: /usr/bin/python3 metric/surface/testdata/scipy_hippocampus.py ../shared/data/hippocampus [--write DIR]
+Run: /usr/bin/python3 metric/surface/testdata/scipy_hippocampus.py ../shared/data/hippocampus [--erode] [--write DIR]
 """
 import gzip
 import os
@@ -42,6 +43,14 @@ def shift_x(a):
     return out
 
 
+def erode(a):
+    st = ndimage.generate_binary_structure(a.ndim, 1)
+    out = np.zeros_like(a)
+    for c in (1, 2):
+        out[ndimage.binary_erosion(a == c, st, border_value=0)] = c
+    return out
+
+
 def surface_distances(p, t, spacing):
     st = ndimage.generate_binary_structure(p.ndim, 1)
     ep = p ^ ndimage.binary_erosion(p, st, border_value=0)
@@ -60,7 +69,7 @@ def main():
     elapsed = 0.0
     for f in files:
         header, truth, spacing = read_nifti(os.path.join(labels, f))
-        pred = shift_x(truth)
+        pred = erode(truth) if "--erode" in sys.argv else shift_x(truth)
         if out:
             os.makedirs(out, exist_ok=True)
             with gzip.open(os.path.join(out, f), "wb") as g:
