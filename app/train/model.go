@@ -10,6 +10,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/segloss/segloss/app/dataset"
 	"github.com/segloss/segloss/app/unet"
 )
 
@@ -124,4 +125,18 @@ func (p *Predictor) Predict(images [][]float32, batch int) ([][]int32, error) {
 		}
 	}
 	return out, nil
+}
+
+// LoadSplit reads the case split recorded in a run folder's split.json.
+func LoadSplit(dir string) (*dataset.Split, error) {
+	path := filepath.Join(dir, "split.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	var s dataset.Set
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("train: %s: %v", path, err)
+	}
+	return &s.Split, nil
 }

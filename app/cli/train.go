@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/segloss/segloss/app/dataset"
+	"github.com/segloss/segloss/app/train"
+	"github.com/spf13/cobra"
+)
+
+// trainOptions are the flags of segloss train.
+type trainOptions struct {
+	Data        string
+	Loss        string
+	Out         string
+	Width       int
+	Depth       int
+	Steps       int
+	Time        time.Duration
+	Batch       int
+	LR          float64
+	Seed        uint64
+	ValEvery    int
+	ValSlices   int
+	ValFraction float64
+	Size        string // "HxW"; "" = the largest slice rounded up
+	MaxCases    int
+	Resume      bool
+	Backend     string
+}
+
+func newTrainCmd(s *Streams) *cobra.Command {
+	o := &trainOptions{}
+	cmd := &cobra.Command{
+		Use:   "train --data DIR --loss SPEC --out DIR",
+		Short: "Train a 2-D U-Net with a segloss loss (GoMLX, pure-Go CPU backend)",
+		Long: `Train a 2-D U-Net on a data set with any segloss loss.
+
+--data is a Medical Segmentation Decathlon folder (dataset.json, imagesTr/,
+labelsTr/; 3-D volumes are trained slice by slice, intensities normalized per
+volume), a folder with images/ and masks/ holding PNG files paired by name, or
+"synthetic" (or "synthetic:N"), a built-in set of N 64×64 images. Cases (not
+slices) are split into training and validation from --seed; split.json records it.
+
+--loss is a spec string such as dice, "tversky:alpha=0.3,beta=0.7" or
+"dice_bce:mode=multiclass" (see segloss losses). Softmax losses (mode
+multiclass) get one output channel per class; sigmoid losses one per
+foreground class (a binary region loss becomes multilabel with more than
+one foreground class).
+
+Training stops after --steps steps or --time, whichever comes first; Ctrl-C
+stops it after the current step. Every --val-every steps it validates and
+writes the checkpoint atomically, so an interrupted run keeps the last good
+one; --resume continues it. --out receives checkpoint.gob, model.json,
+split.json, curve.csv, curve.json, curve.png and result.json.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+			defer stop()
+			return runTrain(ctx, s, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Data, "data", "", "data set: Decathlon folder, PNG folder (images/, masks/) or synthetic[:N]")
+	f.StringVar(&o.Loss, "loss", "", "loss spec, e.g. dice or tversky:alpha=0.3,beta=0.7")
+	f.StringVar(&o.Out, "out", "", "output folder of the run")
+	f.IntVar(&o.Width, "width", 8, "U-Net channels at the first level (doubled per level)")
+	f.IntVar(&o.Depth, "depth", 3, "U-Net resolution levels")
+	f.IntVar(&o.Steps, "steps", 0, "stop after this many steps (0: no limit; give --steps or --time)")
+	f.DurationVar(&o.Time, "time", 0, "stop after this much training time, e.g. 3m (0: no limit)")
+	f.IntVar(&o.Batch, "batch", 16, "slices per step")
+	f.Float64Var(&o.LR, "lr", 0.003, "Adam learning rate")
+	f.Uint64Var(&o.Seed, "seed", 1, "seed of the split, the weights and the batch order")
+	f.IntVar(&o.ValEvery, "val-every", 50, "validate and checkpoint every this many steps (0: only at the end)")
+	f.IntVar(&o.ValSlices, "val-slices", 256, "validation slices used during training (the final validation uses all)")
+	f.Float64Var(&o.ValFraction, "val-fraction", 0.2, "share of the cases held out for validation")
+	f.StringVar(&o.Size, "size", "", "slice size HxW, e.g. 64x48 (default: the largest slice, rounded up)")
+	f.IntVar(&o.MaxCases, "max-cases", 0, "use only the first N cases (0: all)")
+	f.BoolVar(&o.Resume, "resume", false, "continue the run in --out from its checkpoint")
+	f.StringVar(&o.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
+	return cmd
+}
+
+// parseSize reads "HxW" ("" is [0, 0], automatic).
+func parseSize(s string) ([2]int, error) {
+	if s == "" {
+		return [2]int{}, nil
+	}
+	hs, ws, ok := strings.Cut(strings.ToLower(s), "x")
+	h, err1 := strconv.Atoi(hs)
+	w, err2 := strconv.Atoi(ws)
+	if !ok || err1 != nil || err2 != nil || h < 1 || w < 1 {
+		return [2]int{}, fmt.Errorf("--size %q: want HxW, e.g. 64x48", s)
+	}
+	return [2]int{h, w}, nil
+}
+
+func runTrain(ctx context.Context, s *Streams, o *trainOptions) error {
+	switch {
+	case o.Data == "":
+		return usageErr("train: --data is required")
+	case o.Loss == "":
+		return usageErr("train: --loss is required")
+	case o.Out == "":
+		return usageErr("train: --out is required")
+	case o.Steps == 0 && o.Time == 0:
+		return usageErr("train: give --steps or --time")
+	}
+	size, err := parseSize(o.Size)
+	if err != nil {
+		return usageErr("train: %v", err)
+	}
+	if _, _, err := train.LossFor(o.Loss, 2); err != nil {
+		return usageErr("train: %v", err)
+	}
+	fmt.Fprintf(s.Err, "loading %s ...\n", o.Data)
+	data, err := dataset.Load(o.Data, dataset.Options{ValFraction: o.ValFraction, Seed: o.Seed,
+		Multiple: 1 << max(o.Depth-1, 0), Size: size, MaxCases: o.MaxCases})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Err, "%s: %d classes, %d training slices (%d cases), %d validation slices (%d cases), %d×%d\n",
+		data.Name, data.Classes, len(data.Train), len(data.Split.Train), len(data.Val), len(data.Split.Val), data.H, data.W)
+	cfg := train.Config{Data: data, Loss: o.Loss, Width: o.Width, Depth: o.Depth, Steps: o.Steps, Budget: o.Time,
+		BatchSize: o.Batch, LR: o.LR, Seed: o.Seed, ValEvery: o.ValEvery, ValSlices: o.ValSlices, Out: o.Out,
+		Resume: o.Resume, Backend: o.Backend}
+	report := newTrainReporter(s, o)
+	res, err := train.Run(ctx, cfg, report.step)
+	report.finish()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Out, "loss %s: %d steps in %.1fs\n", res.Loss, res.Steps, res.Elapsed)
+	for i, n := range res.ClassNames {
+		fmt.Fprintf(s.Out, "  %-12s val Dice %.4f  IoU %.4f\n", n, res.ValDice[i], res.ValIoU[i])
+	}
+	fmt.Fprintf(s.Out, "  %-12s val Dice %.4f\n", "mean", res.MeanDice)
+	fmt.Fprintf(s.Out, "run written to %s\n", o.Out)
+	return nil
+}
+
+// trainReporter shows progress: a bar with the loss and the validation
+// Dice on a terminal, a line per validation otherwise.
+type trainReporter struct {
+	s    *Streams
+	bar  *progressbar.ProgressBar
+	dice string
+}
+
+func newTrainReporter(s *Streams, o *trainOptions) *trainReporter {
+	r := &trainReporter{s: s, dice: "-"}
+	if s.IsTerm {
+		max := int64(o.Steps)
+		if max == 0 {
+			max = -1 // time budget only: a spinner
+		}
+		r.bar = progressbar.NewOptions64(max, progressbar.OptionSetWriter(s.Err), progressbar.OptionSetDescription("train"),
+			progressbar.OptionShowCount(), progressbar.OptionSetElapsedTime(true), progressbar.OptionThrottle(200*time.Millisecond))
+	}
+	return r
+}
+
+func (r *trainReporter) step(p train.Progress) {
+	if p.Validated {
+		r.dice = formatDice(p.ValDice)
+	}
+	if r.bar != nil {
+		r.bar.Describe(fmt.Sprintf("train loss %.4f val Dice %s", p.Loss, r.dice))
+		_ = r.bar.Set(p.Step)
+		return
+	}
+	if p.Validated {
+		fmt.Fprintf(r.s.Err, "step %d  %.0fs  loss %.4f  val Dice %s\n", p.Step, p.Elapsed.Seconds(), p.Loss, r.dice)
+	}
+}
+
+func (r *trainReporter) finish() {
+	if r.bar != nil {
+		_ = r.bar.Finish()
+		fmt.Fprintln(r.s.Err)
+	}
+}
+
+func formatDice(d []float64) string {
+	parts := make([]string, len(d))
+	for i, v := range d {
+		parts[i] = strconv.FormatFloat(v, 'f', 3, 64)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
