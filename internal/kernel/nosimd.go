@@ -1,0 +1,32 @@
+//go:build !(goexperiment.simd && amd64)
+
+package kernel
+
+// hasSIMD is false: this build has no vectorized kernels (build with
+// GOEXPERIMENT=simd on amd64 for them).
+const hasSIMD = false
+
+// The vectorized entry points fall back to the plain-Go kernels; they are
+// never selected in this build.
+
+func expNegSIMD(dst, src []float32) {
+	for i, v := range src {
+		dst[i] = Exp32(v)
+	}
+}
+
+func bceSIMD(grad, x, t []float32, o *BCEOpts) Sums     { return bceGo(grad, x, t, o) }
+func focalSIMD(grad, x, t []float32, o *FocalOpts) Sums { return focalGo(grad, x, t, o) }
+func binaryStatsSIMD(x, t []float32, o *Binary) Sums    { return binaryStatsGo(x, t, o) }
+func binaryGradSIMD(grad, x, t []float32, o *Binary)    { binaryGradGo(grad, x, t, o) }
+
+func softmaxCESIMD(grad, x []float32, lab []int32, o *Softmax) Sums {
+	return softmaxCEGo(grad, x, lab, o)
+}
+func softmaxStatsSIMD(out []Sums, x []float32, lab []int32, o *Softmax) {
+	softmaxStatsGo(out, x, lab, o)
+}
+func softmaxGradSIMD(grad, x []float32, lab []int32, o *Softmax) { softmaxGradGo(grad, x, lab, o) }
+func softmaxProbsSIMD(dst, x []float32, lab []int32, o *Softmax) Sums {
+	return softmaxProbsGo(dst, x, lab, o)
+}

@@ -1,0 +1,212 @@
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randMulti(C, S int, seed uint64, ignore bool) ([]float32, []int32) {
+	r := rand.New(rand.NewPCG(seed, 9))
+	x := make([]float32, C*S)
+	for i := range x {
+		x[i] = float32(r.NormFloat64() * 2)
+	}
+	lab := make([]int32, S)
+	for i := range lab {
+		lab[i] = int32(r.IntN(C))
+		if ignore && r.Float64() < 0.05 {
+			lab[i] = 255
+		}
+	}
+	return x, lab
+}
+
+func softmax64(x []float32, C, S, s int) (p []float64, lse float64) {
+	m := math.Inf(-1)
+	for c := 0; c < C; c++ {
+		m = math.Max(m, float64(x[c*S+s]))
+	}
+	p = make([]float64, C)
+	var z float64
+	for c := 0; c < C; c++ {
+		p[c] = math.Exp(float64(x[c*S+s]) - m)
+		z += p[c]
+	}
+	for c := range p {
+		p[c] /= z
+	}
+	return p, m + math.Log(z)
+}
+
+func TestSoftmaxKernels(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		for _, C := range []int{1, 2, 4, 7} {
+			for _, ignore := range []bool{false, true} {
+				S := 1000 + 7
+				x, lab := randMulti(C, S, uint64(C), ignore)
+				var w []float32
+				if ignore {
+					w = make([]float32, C)
+					for c := range w {
+						w[c] = 0.5 + float32(c)
+					}
+				}
+				o := Softmax{C: C, S: S, S0: 3, S1: S, Ignore: ignore, IgnoreIndex: 255, Weights: w, Smooth: 0.1, Scale: 0.25}
+				// cross-entropy
+				grad := make([]float32, C*S)
+				s := SoftmaxCE(grad, x, lab, &o)
+				var loss, den float64
+				wg := make([]float64, C*S)
+				for px := o.S0; px < S; px++ {
+					y := int(lab[px])
+					if ignore && y == 255 {
+						continue
+					}
+					p, lse := softmax64(x, C, S, px)
+					wt := make([]float64, C)
+					var sw float64
+					for c := 0; c < C; c++ {
+						tc := 0.1 / float64(C)
+						if c == y {
+							tc += 0.9
+						}
+						if w != nil {
+							tc *= float64(w[c])
+						}
+						wt[c] = tc
+						sw += tc
+						loss += tc * (lse - float64(x[c*S+px]))
+					}
+					if w != nil {
+						den += float64(w[y])
+					} else {
+						den++
+					}
+					for c := 0; c < C; c++ {
+						wg[c*S+px] = 0.25 * (p[c]*sw - wt[c])
+					}
+				}
+				closeRel(t, "ce loss", s.Loss, loss, 1e-6)
+				closeRel(t, "ce den", s.Den, den, 1e-12)
+				gradClose(t, "ce grad", grad[3:], wg[3:], 1e-5)
+				if s.Bad {
+					t.Errorf("C=%d: flagged bad", C)
+				}
+				// stats
+				out := make([]Sums, C)
+				o.Extra, o.CE = true, true
+				SoftmaxStats(out, x, lab, &o)
+				for c := 0; c < C; c++ {
+					var tp, sp, sg, sp2, sa, cnt, ce, ced float64
+					for px := o.S0; px < S; px++ {
+						y := int(lab[px])
+						if ignore && y == 255 {
+							continue
+						}
+						p, lse := softmax64(x, C, S, px)
+						g := 0.0
+						if y == c {
+							g = 1
+						}
+						cnt++
+						tp += p[c] * g
+						sp += p[c]
+						sg += g
+						sp2 += p[c] * p[c]
+						sa += math.Abs(p[c] - g)
+						if c == 0 {
+							wy := 1.0
+							if w != nil {
+								wy = float64(w[y])
+							}
+							ce += wy * (lse - float64(x[y*S+px]))
+							ced += wy
+						}
+					}
+					r := out[c]
+					closeRel(t, "tp", r.TP, tp, 1e-6)
+					closeRel(t, "sp", r.SP, sp, 1e-6)
+					closeRel(t, "sg", r.SG, sg, 0)
+					closeRel(t, "sp2", r.SP2, sp2, 1e-6)
+					closeRel(t, "abs", r.Abs, sa, 1e-6)
+					closeRel(t, "cnt", r.Cnt, cnt, 0)
+					if c == 0 {
+						closeRel(t, "stats ce", r.Loss, ce, 1e-6)
+						closeRel(t, "stats ce den", r.Den, ced, 1e-12)
+					}
+				}
+				// region gradient
+				o.DSP, o.DSP2, o.DTP, o.DAbs = make([]float32, C), make([]float32, C), make([]float32, C), make([]float32, C)
+				for c := 0; c < C; c++ {
+					o.DSP[c], o.DSP2[c], o.DTP[c], o.DAbs[c] = 0.1*float32(c+1), -0.05, -0.7, 0.02*float32(c)
+				}
+				o.CEScale = 0.3
+				SoftmaxGrad(grad, x, lab, &o)
+				for px := o.S0; px < S; px++ {
+					y := int(lab[px])
+					if ignore && y == 255 {
+						for c := 0; c < C; c++ {
+							wg[c*S+px] = 0
+						}
+						continue
+					}
+					p, _ := softmax64(x, C, S, px)
+					dp := make([]float64, C)
+					var dot float64
+					for c := 0; c < C; c++ {
+						g := 0.0
+						if c == y {
+							g = 1
+						}
+						d := float64(o.DSP[c]) + 2*float64(o.DSP2[c])*p[c] + float64(o.DTP[c])*g
+						if p[c] > g {
+							d += float64(o.DAbs[c])
+						} else if p[c] < g {
+							d -= float64(o.DAbs[c])
+						}
+						dp[c] = d
+						dot += p[c] * d
+					}
+					wy := 1.0
+					if w != nil {
+						wy = float64(w[y])
+					}
+					for c := 0; c < C; c++ {
+						g := 0.0
+						if c == y {
+							g = 1
+						}
+						wg[c*S+px] = p[c]*(dp[c]-dot) + 0.3*wy*(p[c]-g)
+					}
+				}
+				gradClose(t, "region grad", grad[3:], wg[3:], 1e-5)
+				// probabilities
+				probs := make([]float32, C*S)
+				if s := SoftmaxProbs(probs, x, lab, &o); s.Bad {
+					t.Errorf("probs flagged bad")
+				}
+				for px := o.S0; px < S; px++ {
+					p, _ := softmax64(x, C, S, px)
+					for c := 0; c < C; c++ {
+						if math.Abs(float64(probs[c*S+px])-p[c]) > 1e-6 {
+							t.Fatalf("prob %d %d: %g want %g", c, px, probs[c*S+px], p[c])
+						}
+					}
+				}
+				// bad values
+				lab2 := append([]int32(nil), lab...)
+				lab2[S-20] = int32(C)
+				if s := SoftmaxCE(nil, x, lab2, &o); !s.Bad {
+					t.Errorf("label C not flagged")
+				}
+				x2 := append([]float32(nil), x...)
+				x2[(C-1)*S+S-20] = float32(math.Inf(-1))
+				out2 := make([]Sums, C)
+				if SoftmaxStats(out2, x2, lab, &o); !out2[0].Bad {
+					t.Errorf("-Inf not flagged")
+				}
+			}
+		}
+	})
+}
