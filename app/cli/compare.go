@@ -1,0 +1,215 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/segloss/segloss"
+	"github.com/segloss/segloss/app/compare"
+	"github.com/segloss/segloss/app/dataset"
+	"github.com/segloss/segloss/app/train"
+	"github.com/spf13/cobra"
+)
+
+// compareOptions are the flags of segloss compare.
+type compareOptions struct {
+	Data        string
+	Losses      []string
+	Budget      string
+	Out         string
+	Seed        uint64
+	Parallel    int
+	Width       int
+	Depth       int
+	Batch       int
+	LR          float64
+	ValEvery    int
+	ValSlices   int
+	ValFraction float64
+	Size        string
+	MaxCases    int
+	Backend     string
+	Fresh       bool
+}
+
+// defaultCompareBudget is the per-loss budget of the built-in data set:
+// the six default runs finish within five minutes on two cores.
+const defaultCompareBudget = "300"
+
+// newCompareTrainer returns the trainer of a compare; tests replace it.
+var newCompareTrainer = func(o *compareOptions) compare.Trainer {
+	return &compare.UNetTrainer{Width: o.Width, Depth: o.Depth, BatchSize: o.Batch, LR: o.LR,
+		ValEvery: o.ValEvery, ValSlices: o.ValSlices, Backend: o.Backend}
+}
+
+func newCompareCmd(s *Streams) *cobra.Command {
+	o := &compareOptions{}
+	cmd := &cobra.Command{
+		Use:   "compare [--data DIR] [--losses SPEC,...] [--budget N|DURATION] [--out DIR]",
+		Short: "Which loss is best for my data? Train one model per loss, score them on held-out cases, write report.html",
+		Long: `Train the same U-Net once per loss - same initialization, data order, split
+and budget - score every run on the held-out cases (per-class Dice, IoU,
+precision, recall and HD95: mean and spread over the cases), print the ranking
+and write results.json and report.html (one self-contained page) into --out.
+
+--data is a Decathlon folder, a PNG folder (images/, masks/) or "synthetic[:N]",
+the built-in class-imbalanced set (the default), as for segloss train.
+
+--losses lists loss specs (repeat the flag or separate them with commas;
+key=value pieces continue the previous spec): "bce,tversky:alpha=0.3,beta=0.7".
+Default: ` + strings.Join(compare.DefaultLosses, ", ") + `.
+A value FROM..TO/STEP sweeps one option, and 1-KEY follows it:
+"tversky:alpha=0.1..0.9/0.2,beta=1-alpha" is five runs.
+
+--budget is per run: a number of steps (300), a training time (4m), or both
+(2000,4m: whichever ends first). Runs go --parallel at a time.
+
+Every finished run is stored under --out/runs; Ctrl-C stops the runs in progress,
+writes the results of the finished ones, and the same command resumes the rest.
+--fresh discards stored runs.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+			defer stop()
+			return runCompare(ctx, s, o, os.Args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Data, "data", "synthetic", "data set: Decathlon folder, PNG folder (images/, masks/) or synthetic[:N]")
+	f.StringArrayVar(&o.Losses, "losses", nil, "loss specs, comma-separated or repeated (default: "+strings.Join(compare.DefaultLosses, ",")+")")
+	f.StringVar(&o.Budget, "budget", "", "per-run budget: steps (300), time (4m) or both (2000,4m) (default "+defaultCompareBudget+" steps on the built-in set; required otherwise)")
+	f.StringVar(&o.Out, "out", "out/compare", "output folder: runs/, results.json, report.html")
+	f.Uint64Var(&o.Seed, "seed", 1, "seed of the split, the weights and the batch order (the same for every loss)")
+	f.IntVar(&o.Parallel, "parallel", runtime.NumCPU(), "runs trained at the same time")
+	f.IntVar(&o.Width, "width", 8, "U-Net channels at the first level (doubled per level)")
+	f.IntVar(&o.Depth, "depth", 3, "U-Net resolution levels")
+	f.IntVar(&o.Batch, "batch", 16, "slices per step")
+	f.Float64Var(&o.LR, "lr", 0.003, "Adam learning rate")
+	f.IntVar(&o.ValEvery, "val-every", 25, "steps between two points of the validation curve")
+	f.IntVar(&o.ValSlices, "val-slices", 128, "validation slices of the curve's points (the final scoring uses all)")
+	f.Float64Var(&o.ValFraction, "val-fraction", 0.2, "share of the cases held out for validation")
+	f.StringVar(&o.Size, "size", "", "slice size HxW, e.g. 64x48 (default: the largest slice, rounded up)")
+	f.IntVar(&o.MaxCases, "max-cases", 0, "use only the first N cases (0: all)")
+	f.StringVar(&o.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
+	f.BoolVar(&o.Fresh, "fresh", false, "discard the runs stored in --out instead of resuming them")
+	return cmd
+}
+
+// parseBudget reads "300", "4m" or "300,4m".
+func parseBudget(s string) (compare.Budget, error) {
+	var b compare.Budget
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(part), "steps"))
+		if n, err := strconv.Atoi(part); err == nil && n > 0 && b.Steps == 0 {
+			b.Steps = n
+			continue
+		}
+		if d, err := time.ParseDuration(part); err == nil && d > 0 && b.Time == 0 {
+			b.Time = d
+			continue
+		}
+		return b, fmt.Errorf("--budget %q: want steps (300), a time (4m) or both (2000,4m)", s)
+	}
+	return b, nil
+}
+
+// compareConfig checks the options before anything is loaded or trained:
+// the same early, named errors as segloss train, and every loss spec
+// checked against the registry.
+func (o *compareOptions) check() (losses []string, b compare.Budget, size [2]int, err error) {
+	var specs []string
+	for _, l := range o.Losses {
+		specs = append(specs, compare.SplitList(l)...)
+	}
+	if len(o.Losses) > 0 && len(specs) == 0 {
+		return nil, b, size, usageErr("compare: --losses is empty; valid losses: %s", strings.Join(segloss.Names(), ", "))
+	}
+	if losses, err = compare.ParseLosses(specs); err != nil {
+		return nil, b, size, usageErr("compare: %v", err)
+	}
+	for _, l := range losses {
+		if _, _, err := train.LossFor(l, 2); err != nil {
+			return nil, b, size, usageErr("compare: %v", err)
+		}
+	}
+	budget := o.Budget
+	if budget == "" {
+		if !strings.HasPrefix(o.Data, "synthetic") {
+			return nil, b, size, usageErr("compare: give --budget (steps, e.g. 1500, or a time per run, e.g. 4m) for --data %s", o.Data)
+		}
+		budget = defaultCompareBudget
+	}
+	if b, err = parseBudget(budget); err != nil {
+		return nil, b, size, usageErr("compare: %v", err)
+	}
+	if size, err = parseSize(o.Size); err != nil {
+		return nil, b, size, usageErr("compare: %v", err)
+	}
+	switch {
+	case o.Out == "":
+		return nil, b, size, usageErr("compare: --out is required")
+	case o.Parallel < 1:
+		return nil, b, size, usageErr("compare: --parallel %d: want at least 1", o.Parallel)
+	case o.ValEvery < 1:
+		return nil, b, size, usageErr("compare: --val-every %d: want at least 1", o.ValEvery)
+	}
+	return losses, b, size, nil
+}
+
+func runCompare(ctx context.Context, s *Streams, o *compareOptions, args []string) error {
+	losses, budget, size, err := o.check()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Err, "loading %s ...\n", o.Data)
+	data, err := dataset.Load(o.Data, dataset.Options{ValFraction: o.ValFraction, Seed: o.Seed,
+		Multiple: 1 << max(o.Depth-1, 0), Size: size, MaxCases: o.MaxCases})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Err, "%s: %d classes, %d training slices (%d cases), %d validation slices (%d cases), %d×%d\n",
+		data.Name, data.Classes, len(data.Train), len(data.Split.Train), len(data.Val), len(data.Split.Val), data.H, data.W)
+	fmt.Fprintf(s.Err, "comparing %d losses, %s each, %d at a time: %s\n", len(losses), budget, min(o.Parallel, len(losses)), strings.Join(losses, " | "))
+	rep := newCompareReporter(s, len(losses), budget)
+	start := time.Now()
+	res, err := compare.Run(ctx, compare.Config{Set: data, Losses: losses, Seed: o.Seed, Budget: budget, Parallel: o.Parallel,
+		Out: o.Out, Fresh: o.Fresh, Trainer: newCompareTrainer(o), Command: commandLine(args), Log: rep.event})
+	rep.finish()
+	if res != nil {
+		if werr := compare.WriteTable(s.Out, res); werr != nil && err == nil {
+			err = werr
+		}
+		fmt.Fprintf(s.Out, "\n%s\n%s\n", res.Question, res.Answer)
+		fmt.Fprintf(s.Out, "took %s; report: %s\n", fmtDuration(time.Since(start)), filepath.Join(o.Out, "report.html"))
+	}
+	if errors.Is(err, compare.ErrIncomplete) && ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %w", err)
+	}
+	return err
+}
+
+// commandLine writes the command as typed, for the results.
+func commandLine(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	parts := []string{"segloss"}
+	for _, a := range args[1:] {
+		if strings.ContainsAny(a, " \t\"'") {
+			a = strconv.Quote(a)
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, " ")
+}
+
+// fmtDuration writes a duration rounded to the second.
+func fmtDuration(d time.Duration) string { return d.Round(time.Second).String() }

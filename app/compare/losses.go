@@ -1,0 +1,176 @@
+package compare
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/segloss/segloss"
+)
+
+// DefaultLosses is the loss set of the classic guide to segmentation
+// losses: binary cross-entropy, focal, Dice, Dice+BCE, Jaccard and Tversky.
+var DefaultLosses = []string{"bce", "focal_sigmoid", "dice", "dice_bce", "jaccard", "tversky"}
+
+// maxSweep bounds the number of values one sweep may expand to.
+const maxSweep = 50
+
+// SplitList splits a --losses value into loss specs. Specs are separated by
+// commas or semicolons; since a spec's own options are comma-separated too,
+// a piece of the form key=value (with no name before it) continues the
+// previous spec: "bce,tversky:alpha=0.3,beta=0.7" is two specs. Commas
+// inside brackets (lists) never split.
+func SplitList(list string) []string {
+	var out []string
+	depth, start := 0, 0
+	add := func(piece string) {
+		piece = strings.TrimSpace(piece)
+		if piece == "" {
+			return
+		}
+		eq, colon := strings.IndexByte(piece, '='), strings.IndexByte(piece, ':')
+		if eq > 0 && (colon < 0 || colon > eq) && len(out) > 0 {
+			out[len(out)-1] += "," + piece
+			return
+		}
+		out = append(out, piece)
+	}
+	for i, r := range list {
+		switch {
+		case r == '[':
+			depth++
+		case r == ']' && depth > 0:
+			depth--
+		case (r == ',' && depth == 0) || r == ';':
+			add(list[start:i])
+			start = i + 1
+		}
+	}
+	add(list[start:])
+	return out
+}
+
+// ParseLosses expands the sweeps of specs (see Expand), checks every
+// resulting spec with the core registry (segloss.Parse, whose errors list
+// the valid names and options) and rejects duplicates. No specs means
+// DefaultLosses.
+func ParseLosses(specs []string) ([]string, error) {
+	if len(specs) == 0 {
+		specs = DefaultLosses
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range specs {
+		expanded, err := Expand(s)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range expanded {
+			if _, err := segloss.Parse(e); err != nil {
+				return nil, fmt.Errorf("loss %q: %w", e, err)
+			}
+			if seen[e] {
+				return nil, fmt.Errorf("loss %q is given twice", e)
+			}
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// Expand expands a sweep of one option into one spec per value. A value
+// written FROM..TO/STEP (for example "tversky:alpha=0.1..0.9/0.2") takes
+// every value from FROM to TO in steps of STEP; another option may follow
+// it as 1-KEY ("beta=1-alpha"). A spec without a sweep is returned as is.
+func Expand(spec string) ([]string, error) {
+	spec = strings.TrimSpace(spec)
+	name, opts, ok := strings.Cut(spec, ":")
+	if !ok || !strings.Contains(opts, "..") {
+		return []string{spec}, nil
+	}
+	pairs := splitTop(opts)
+	sweep := -1
+	var values []float64
+	for i, p := range pairs {
+		_, v, _ := strings.Cut(p, "=")
+		if !strings.Contains(v, "..") {
+			continue
+		}
+		if sweep >= 0 {
+			return nil, fmt.Errorf("loss %q: only one option may be swept", spec)
+		}
+		vals, err := sweepValues(strings.TrimSpace(v))
+		if err != nil {
+			return nil, fmt.Errorf("loss %q: %w", spec, err)
+		}
+		sweep, values = i, vals
+	}
+	key, _, _ := strings.Cut(pairs[sweep], "=")
+	key = strings.TrimSpace(key)
+	out := make([]string, 0, len(values))
+	for _, x := range values {
+		parts := make([]string, len(pairs))
+		for i, p := range pairs {
+			k, v, _ := strings.Cut(p, "=")
+			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+			switch {
+			case i == sweep:
+				v = formatValue(x)
+			case v == "1-"+key:
+				v = formatValue(1 - x)
+			}
+			parts[i] = k + "=" + v
+		}
+		out = append(out, name+":"+strings.Join(parts, ","))
+	}
+	return out, nil
+}
+
+// sweepValues parses FROM..TO/STEP.
+func sweepValues(v string) ([]float64, error) {
+	rng, stepText, ok := strings.Cut(v, "/")
+	from, to, ok2 := strings.Cut(rng, "..")
+	a, err1 := strconv.ParseFloat(strings.TrimSpace(from), 64)
+	b, err2 := strconv.ParseFloat(strings.TrimSpace(to), 64)
+	step, err3 := strconv.ParseFloat(strings.TrimSpace(stepText), 64)
+	if !ok || !ok2 || err1 != nil || err2 != nil || err3 != nil {
+		return nil, fmt.Errorf("sweep %q: want FROM..TO/STEP, for example 0.1..0.9/0.2", v)
+	}
+	if !(step > 0) || !(b >= a) || math.IsInf(a, 0) || math.IsInf(b, 0) {
+		return nil, fmt.Errorf("sweep %q: want FROM <= TO and STEP > 0", v)
+	}
+	n := int(math.Floor((b-a)/step+1e-9)) + 1
+	if n > maxSweep {
+		return nil, fmt.Errorf("sweep %q: %d values; at most %d", v, n, maxSweep)
+	}
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = a + float64(i)*step
+	}
+	return out, nil
+}
+
+// formatValue writes a swept value without floating-point noise.
+func formatValue(x float64) string {
+	return strconv.FormatFloat(math.Round(x*1e9)/1e9, 'g', -1, 64)
+}
+
+// splitTop splits s at the commas outside brackets.
+func splitTop(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range s {
+		switch {
+		case r == '[':
+			depth++
+		case r == ']' && depth > 0:
+			depth--
+		case r == ',' && depth == 0:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}

@@ -1,0 +1,55 @@
+package compare
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestSplitList(t *testing.T) {
+	for in, want := range map[string][]string{
+		"bce,dice": {"bce", "dice"},
+		"bce,tversky:alpha=0.3,beta=0.7,focal_sigmoid": {"bce", "tversky:alpha=0.3,beta=0.7", "focal_sigmoid"},
+		"dice:mode=multiclass,classes=[1,2];jaccard":   {"dice:mode=multiclass,classes=[1,2]", "jaccard"},
+		" , ": nil,
+	} {
+		if got := SplitList(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("SplitList(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestExpand(t *testing.T) {
+	got, err := Expand("tversky:alpha=0.1..0.9/0.2,beta=1-alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"tversky:alpha=0.1,beta=0.9", "tversky:alpha=0.3,beta=0.7", "tversky:alpha=0.5,beta=0.5",
+		"tversky:alpha=0.7,beta=0.3", "tversky:alpha=0.9,beta=0.1"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Expand = %q, want %q", got, want)
+	}
+	for _, bad := range []string{"tversky:alpha=0.1..0.9", "tversky:alpha=0.9..0.1/0.1", "tversky:alpha=0..1/0",
+		"tversky:alpha=0..1/0.5,beta=0..1/0.5", "tversky:alpha=0..100/0.01"} {
+		if _, err := Expand(bad); err == nil {
+			t.Errorf("Expand(%q): no error", bad)
+		}
+	}
+}
+
+func TestParseLosses(t *testing.T) {
+	got, err := ParseLosses(nil)
+	if err != nil || !reflect.DeepEqual(got, DefaultLosses) {
+		t.Fatalf("defaults: %v, %v", got, err)
+	}
+	_, err = ParseLosses([]string{"dice", "focal"})
+	if err == nil || !strings.Contains(err.Error(), "focal_sigmoid") || !strings.Contains(err.Error(), "tversky") {
+		t.Errorf("unknown loss: err %v, want the list of valid names", err)
+	}
+	if _, err := ParseLosses([]string{"dice", "dice"}); err == nil {
+		t.Error("duplicate: no error")
+	}
+	if _, err := ParseLosses([]string{"tversky:gamma=2"}); err == nil || !strings.Contains(err.Error(), "alpha") {
+		t.Errorf("unknown option: %v", err)
+	}
+}

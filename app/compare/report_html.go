@@ -1,0 +1,75 @@
+package compare
+
+// reportHTML is the template of report.html: one self-contained page,
+// with inline styles, images embedded as data URLs, no scripts and no
+// external fonts.
+const reportHTML = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.R.Question}} - segloss compare</title>
+<style>
+:root{--fg:#1d2330;--muted:#5b6475;--line:#dde1e8;--bg:#fff;--accent:#2457c5;--best:#e8f5e9}
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:#f5f6f8}
+main{max-width:1240px;margin:0 auto;padding:20px 24px 40px;background:var(--bg)}
+h1{font-size:26px;margin:4px 0 10px}
+h2{font-size:19px;margin:28px 0 8px;padding-top:10px;border-top:1px solid var(--line)}
+.answer{font-size:17px;background:#eef3fd;border-left:4px solid var(--accent);padding:12px 16px;margin:0 0 12px}
+.answer b{font-size:19px}
+.meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;font-size:13px;color:var(--muted);margin:0}
+.meta dt{font-weight:600}.meta dd{margin:0;word-break:break-word}
+table{border-collapse:collapse;width:100%;font-size:13.5px}
+th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
+th{background:#f0f2f5;font-weight:600}
+td.loss,th.loss{text-align:left;white-space:normal;word-break:break-all}
+td.best{background:var(--best);font-weight:700}
+.wrap{overflow-x:auto}
+.sw{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px}
+.legend{display:flex;flex-wrap:wrap;gap:4px 16px;font-size:13px;margin:6px 0}
+img.plot{width:100%;height:auto;display:block}
+.bars{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:10px}
+.grid{display:grid;gap:6px 6px;align-items:start}
+.grid .h{font-size:12px;font-weight:600;text-align:center;word-break:break-all}
+.grid .lab{font-size:12px;word-break:break-all}
+.grid .lab .hard{color:#b3261e;font-weight:700}
+.grid figure{margin:0}
+.grid img{width:100%;image-rendering:pixelated;display:block;border-radius:2px}
+.grid figcaption{font-size:11px;text-align:center;color:var(--muted)}
+.note{font-size:13px;color:var(--muted)}
+details{margin-top:10px}summary{cursor:pointer;color:var(--accent)}
+</style></head><body><main>
+<h1>{{.R.Question}}</h1>
+<p class="answer"><b>Answer:</b> {{.R.Answer}}</p>
+<dl class="meta">{{range .Meta}}<dt>{{index . 0}}</dt><dd>{{index . 1}}</dd>{{end}}</dl>
+
+<h2>Ranking</h2>
+<div class="wrap"><table>
+<tr><th>rank</th><th class="loss">loss</th>{{range .Classes}}<th>Dice {{.Name}}</th>{{end}}<th>mean Dice</th><th>IoU</th><th>precision</th><th>recall</th>{{range .Classes}}<th>HD95 {{.Name}}</th>{{end}}<th>steps</th><th>time</th></tr>
+{{range .Rows}}<tr>{{if .Done}}<td>{{.Rank}}</td><td class="loss"><span class="sw" style="background:{{.Color}}"></span>{{.Loss}}</td>{{range .Dice}}<td{{if .Best}} class="best"{{end}}>{{.Text}}{{if .Best}} &#9733;{{end}}</td>{{end}}<td><b>{{.Mean}}</b></td><td>{{.IoU}}</td><td>{{.Prec}}</td><td>{{.Rec}}</td>{{range .HD95}}<td>{{.}}</td>{{end}}<td>{{.Steps}}</td><td>{{.Time}}</td>{{else}}<td>-</td><td class="loss"><span class="sw" style="background:{{.Color}}"></span>{{.Loss}}</td><td colspan="99" style="text-align:left">{{.Status}}</td>{{end}}</tr>
+{{end}}</table></div>
+<p class="note">Mean ± standard deviation over the {{.R.Data.ValCases}} held-out cases; &#9733; marks the best loss of each class. IoU, precision and recall are means over the foreground classes; HD95 is in voxels, over the cases where both masks hold the class.</p>
+
+{{if .Curve}}<h2>Validation Dice during training</h2>
+<div class="legend">{{range .Legend}}<span><span class="sw" style="background:{{.Color}}"></span>{{.Name}}</span>{{end}}</div>
+<img class="plot" src="{{.Curve}}" alt="validation Dice against training step, one line per loss">
+
+<h2>Final metrics per class</h2>
+<div class="legend">{{range .Legend}}<span><span class="sw" style="background:{{.Color}}"></span>{{.Name}}</span>{{end}}</div>
+<div class="bars">{{range .Bars}}<img class="plot" src="{{.Src}}" alt="{{.Title}} per class and loss">{{end}}</div>
+<p class="note">Bars: mean over the held-out cases; whiskers: one standard deviation.</p>
+
+<h2>Validation samples</h2>
+<p class="note">Coloured fills: {{range $i, $c := .Classes}}{{if $i}}, {{end}}<span class="sw" style="background:{{$c.Color}}"></span>{{$c.Name}}{{end}}. White outline: the ground truth. <span style="color:#b3261e;font-weight:700">Hardest</span> rows are the cases with the lowest Dice averaged over the losses; the others spread over the rest. Captions: the case's mean foreground Dice for that loss.</p>
+<div class="wrap"><div class="grid" style="grid-template-columns:minmax(90px,1.1fr) repeat({{len .GridCols}},minmax(72px,1fr));min-width:{{len .GridCols}}00px">
+<div></div>{{range .GridCols}}<div class="h">{{if .Color}}<span class="sw" style="background:{{.Color}}"></span>{{end}}{{.Name}}</div>{{end}}
+{{range .Grid}}<div class="lab">{{if .Hard}}<span class="hard">hardest</span><br>{{end}}{{.Label}}<br>{{.Note}}</div>{{range .Cells}}<figure><img src="{{.Src}}" alt="">{{if .Title}}<figcaption>{{.Title}}</figcaption>{{end}}</figure>{{end}}
+{{end}}</div></div>
+{{end}}
+
+<h2>Reproduce</h2>
+<details><summary>versions and settings</summary>
+<dl class="meta">{{range .Versions}}<dt>{{index . 0}}</dt><dd>{{index . 1}}</dd>{{end}}</dl>
+<p class="note">Every number of this page, with the per-case values, the split and the curves, is in results.json next to this file.</p>
+</details>
+</main></body></html>
+`

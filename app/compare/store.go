@@ -1,0 +1,140 @@
+package compare
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/segloss/segloss/app/dataset"
+	"github.com/segloss/segloss/maskio"
+)
+
+// RunRecord is one finished run as stored in runs/<slug>/run.json. Its
+// presence marks the run done; pred.npy next to it holds the predicted
+// labels of the validation examples, [examples, H, W] in set.Val order.
+type RunRecord struct {
+	Loss        string      `json:"loss"`
+	Fingerprint string      `json:"fingerprint"`
+	Steps       int         `json:"steps"`
+	Seconds     float64     `json:"seconds"`
+	Finished    time.Time   `json:"finished"`
+	Curve       []Point     `json:"curve"`
+	Cases       []CaseScore `json:"cases"`
+}
+
+// fingerprint identifies everything the runs of a compare share except the
+// loss: data, split, size, seed, budget and model. Stored runs with another
+// fingerprint belong to another compare.
+func fingerprint(set *dataset.Set, seed uint64, b Budget, model any) (string, error) {
+	raw, err := json.Marshal(struct {
+		Data    string        `json:"data"`
+		Format  string        `json:"format"`
+		Classes int           `json:"classes"`
+		H       int           `json:"h"`
+		W       int           `json:"w"`
+		Split   dataset.Split `json:"split"`
+		Seed    uint64        `json:"seed"`
+		Budget  Budget        `json:"budget"`
+		Model   any           `json:"model"`
+	}{set.Dir, set.Format, set.Classes, set.H, set.W, set.Split, seed, b, model})
+	if err != nil {
+		return "", fmt.Errorf("fingerprint: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:8]), nil
+}
+
+// runDir is the folder of a loss's run under out: the spec made safe for
+// file names, plus a short hash so that distinct specs never share one.
+func runDir(out, loss string) string {
+	var b strings.Builder
+	for _, r := range loss {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	h := fnv.New32a()
+	io.WriteString(h, loss)
+	name := b.String()
+	if len(name) > 60 {
+		name = name[:60]
+	}
+	return filepath.Join(out, "runs", fmt.Sprintf("%s-%08x", name, h.Sum32()))
+}
+
+// loadRun returns the stored run of loss under out and its predictions, or
+// nil when there is none.
+func loadRun(out, loss string, set *dataset.Set) (*RunRecord, [][]int32, error) {
+	dir := runDir(out, loss)
+	raw, err := os.ReadFile(filepath.Join(dir, "run.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var r RunRecord
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, nil, fmt.Errorf("%s: %v", filepath.Join(dir, "run.json"), err)
+	}
+	img, err := maskio.ReadNPY(filepath.Join(dir, "pred.npy"))
+	if err != nil {
+		return nil, nil, err
+	}
+	n := set.H * set.W
+	if len(img.Data) != len(set.Val)*n {
+		return nil, nil, fmt.Errorf("%s: %d values, want %d validation examples of %dx%d", filepath.Join(dir, "pred.npy"), len(img.Data), len(set.Val), set.H, set.W)
+	}
+	pred := make([][]int32, len(set.Val))
+	for i := range pred {
+		pred[i] = make([]int32, n)
+		for j := range pred[i] {
+			pred[i][j] = int32(img.Data[i*n+j])
+		}
+	}
+	return &r, pred, nil
+}
+
+// saveRun stores a finished run: the predictions first, then run.json,
+// each written atomically, so that a run is either complete or absent.
+func saveRun(out string, r *RunRecord, set *dataset.Set, pred [][]int32) error {
+	dir := runDir(out, r.Loss)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	data := make([]float64, 0, len(pred)*set.H*set.W)
+	for _, p := range pred {
+		for _, v := range p {
+			data = append(data, float64(v))
+		}
+	}
+	img := &maskio.Image{Shape: []int{len(pred), set.H, set.W}, Data: data}
+	if err := maskio.WriteNPY(filepath.Join(dir, "pred.npy"), img); err != nil {
+		return err
+	}
+	return writeJSON(filepath.Join(dir, "run.json"), r)
+}
+
+// writeJSON writes v as indented JSON, atomically.
+func writeJSON(path string, v any) error {
+	raw, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return maskio.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(append(raw, '\n'))
+		return err
+	})
+}

@@ -1,0 +1,99 @@
+package compare
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/segloss/segloss/app/dataset"
+	"github.com/segloss/segloss/app/train"
+)
+
+// UNetTrainer trains the project's U-Net with the GoMLX training loop
+// (package train) and predicts the validation examples from the run's
+// final checkpoint. Zero fields take package train's defaults.
+type UNetTrainer struct {
+	Width     int     `json:"width"`      // U-Net width at the first level
+	Depth     int     `json:"depth"`      // U-Net levels
+	BatchSize int     `json:"batch_size"` // slices per step
+	LR        float64 `json:"lr"`         // Adam learning rate
+	ValEvery  int     `json:"val_every"`  // steps between two points of the validation curve
+	ValSlices int     `json:"val_slices"` // validation slices of the curve's points (the final scoring uses all)
+	Backend   string  `json:"backend"`    // GoMLX backend ("" : pure Go)
+}
+
+// Describe returns the trainer's settings.
+func (t *UNetTrainer) Describe() any { return *t }
+
+// Train runs package train on job and predicts every validation example.
+// An interrupted run with a step budget leaves its checkpoint in job.Dir
+// and continues from it next time; a run with a time budget starts over,
+// so that every run gets the same time.
+func (t *UNetTrainer) Train(ctx context.Context, set *dataset.Set, job Job, progress func(Progress)) (*Outcome, error) {
+	resume := false
+	if _, err := os.Stat(filepath.Join(job.Dir, train.CheckpointFile)); err == nil {
+		resume = job.Budget.Time == 0
+		if !resume {
+			if err := os.RemoveAll(job.Dir); err != nil {
+				return nil, err
+			}
+		}
+	}
+	cfg := train.Config{Data: set, Loss: job.Loss, Width: t.Width, Depth: t.Depth, Steps: job.Budget.Steps, Budget: job.Budget.Time,
+		BatchSize: t.BatchSize, LR: t.LR, Seed: job.Seed, ValEvery: t.ValEvery, ValSlices: t.ValSlices, Out: job.Dir, Resume: resume, Backend: t.Backend}
+	start := time.Now()
+	res, err := train.Run(ctx, cfg, func(p train.Progress) {
+		if progress == nil {
+			return
+		}
+		d := math.NaN()
+		if p.ValDice != nil {
+			d = p.MeanDice
+		}
+		progress(Progress{Step: p.Step, Steps: p.Steps, Elapsed: p.Elapsed, Loss: p.Loss, ValDice: d})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err() // train.Run stops early and returns what it has: not a finished run
+	}
+	pred, err := train.OpenPredictor(job.Dir, t.Backend)
+	if err != nil {
+		return nil, err
+	}
+	images := make([][]float32, len(set.Val))
+	for i, ex := range set.Val {
+		images[i] = ex.Image
+	}
+	batch := t.BatchSize
+	if batch < 1 {
+		batch = 16
+	}
+	labels, err := pred.Predict(images, batch)
+	if err != nil {
+		return nil, fmt.Errorf("%s: predict: %w", job.Loss, err)
+	}
+	return &Outcome{Steps: res.Steps, Seconds: time.Since(start).Seconds(), Curve: curveOf(res.Curve), Pred: labels}, nil
+}
+
+// curveOf keeps the validated points of a training curve, each with the
+// mean training loss of the steps since the previous one.
+func curveOf(c []train.Point) []Point {
+	var out []Point
+	var sum float64
+	n := 0
+	for _, p := range c {
+		sum += p.Loss
+		n++
+		if p.ValDice == nil {
+			continue
+		}
+		out = append(out, Point{Step: p.Step, Seconds: p.Elapsed, Loss: Num(sum / float64(n)), Dice: nums(p.ValDice)})
+		sum, n = 0, 0
+	}
+	return out
+}
