@@ -17,7 +17,7 @@ type caseResult struct {
 	Shape   []int
 	Spacing []float64
 	Voxels  int64
-	Labels  []int32         // the labels evaluated: the chosen ones, or every one present
+	Labels  []int32         // the labels evaluated: the chosen ones, or every non-zero one present
 	Counts  []metric.Counts // per Labels entry
 	Surface [][]float64     // [label][metric], NaN for overlap metrics
 	Empty   []bool          // per Labels entry: absent from both masks
@@ -56,7 +56,7 @@ func evalCase(p evalPair, cfg *evalConfig) (*caseResult, error) {
 	}
 	labels := cfg.classes
 	if labels == nil {
-		labels = presentLabels(pl, tl)
+		labels = foregroundLabels(pl, tl)
 	}
 	counts, err := metric.CountLabels(pl, tl, labels)
 	if err != nil {
@@ -91,12 +91,14 @@ func predLabels(pred *maskio.Image, cfg *evalConfig) ([]int32, error) {
 	return metric.Threshold(pred.Data, t), nil
 }
 
-// presentLabels returns the sorted labels present in a or b.
-func presentLabels(a, b []int32) []int32 {
+// foregroundLabels returns the sorted non-zero labels present in a or b.
+func foregroundLabels(a, b []int32) []int32 {
 	seen := map[int32]bool{}
 	for _, s := range [][]int32{a, b} {
 		for _, v := range s {
-			seen[v] = true
+			if v != 0 {
+				seen[v] = true
+			}
 		}
 	}
 	out := make([]int32, 0, len(seen))

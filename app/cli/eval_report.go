@@ -108,7 +108,7 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 		seen := map[int32]bool{}
 		for _, r := range results {
 			for _, l := range r.Labels {
-				if l != 0 && !seen[l] {
+				if !seen[l] {
 					seen[l] = true
 					classes = append(classes, l)
 				}
