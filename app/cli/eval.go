@@ -48,6 +48,7 @@ type evalConfig struct {
 	threshold   float64
 	prob        bool
 	workers     int
+	edtWorkers  int // goroutines per distance transform: the workers left over when files are fewer
 }
 
 func newEvalCmd(s *Streams) *cobra.Command {
@@ -89,7 +90,7 @@ metrics it adds the micro, macro, weighted and image-wise reductions.`,
 	f.BoolVar(&o.Prob, "prob", false, "predictions are probability maps (grey PNG levels are scaled to 0..1)")
 	f.StringVar(&o.Spacing, "spacing", "", "voxel spacing, one value or one per array axis (default: from the truth files)")
 	f.Float64Var(&o.Tolerance, "tolerance", 1, "tolerance of nsd, in the units of the spacing")
-	f.IntVar(&o.Workers, "workers", runtime.NumCPU(), "number of files evaluated in parallel")
+	f.IntVar(&o.Workers, "workers", runtime.NumCPU(), "number of files evaluated in parallel (spare workers split the distance transforms of fewer files)")
 	f.StringVar(&o.Empty, "empty", "nan", "value of a class absent from both masks: one, nan or skip")
 	f.StringVar(&o.Format, "format", "table", "output format: table, json or csv")
 	f.StringVar(&o.Out, "out", "", "write the output to this file (only once the run completes)")
@@ -197,6 +198,7 @@ func runEval(s *Streams, o *evalOptions) error {
 	if len(pairs) == 0 {
 		return fmt.Errorf("eval: no pairs of files with the same name in %s and %s", o.Pred, o.Truth)
 	}
+	cfg.edtWorkers = max(1, cfg.workers/len(pairs))
 	start := time.Now()
 	results, failures := evalAll(s, pairs, cfg, o.KeepGoing)
 	if len(failures) > 0 && !o.KeepGoing {

@@ -120,7 +120,7 @@ func surfaceValues(pl, tl []int32, c int32, shape []int, spacing []float64, cfg 
 	for i := range pl {
 		pm[i], tm[i] = pl[i] == c, tl[i] == c
 	}
-	ab, ba, err := surface.Distances(pm, tm, shape, spacing, 1)
+	ab, ba, err := surface.Distances(pm, tm, shape, spacing, cfg.edtWorkers)
 	if err != nil {
 		return nil, err
 	}
