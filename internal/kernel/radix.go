@@ -47,6 +47,11 @@ type Sorter struct {
 	ia, ib []int32  // float64 sorts: indices
 	hist   []int    // sortParts × radixSize counts
 	job    sortJob
+	seq    bool // run on the calling goroutine only
+
+	fg       []int
+	partials []float64
+	ljob     lovaszJob
 }
 
 func growSlice[E any](buf *[]E, n int) []E {
@@ -59,7 +64,9 @@ func growSlice[E any](buf *[]E, n int) []E {
 
 // SortDesc32 sorts keys in decreasing order, stable, and applies the same
 // permutation to idx (of the same length).
-func (s *Sorter) SortDesc32(keys []float32, idx []int32) {
+func (s *Sorter) SortDesc32(keys []float32, idx []int32) { s.sortDesc32(keys, idx) }
+
+func (s *Sorter) sortDesc32(keys []float32, idx []int32) {
 	n := len(keys)
 	if n < 2 {
 		return
@@ -69,7 +76,7 @@ func (s *Sorter) SortDesc32(keys []float32, idx []int32) {
 	for k, f := range keys {
 		a[k] = uint64(desc32(f))<<32 | uint64(uint32(idx[k]))
 	}
-	par := n >= parallelSortMin
+	par := n >= parallelSortMin && !s.seq
 	for shift := uint(32); shift < 64; shift += radixBits {
 		var moved bool
 		if par {
@@ -128,7 +135,9 @@ func passPacked(a, b []uint64, shift uint, cnt []int) bool {
 
 // SortDesc64 sorts float64 keys in decreasing order, stable, and applies
 // the same permutation to idx.
-func (s *Sorter) SortDesc64(keys []float64, idx []int32) {
+func (s *Sorter) SortDesc64(keys []float64, idx []int32) { s.sortDesc64(keys, idx) }
+
+func (s *Sorter) sortDesc64(keys []float64, idx []int32) {
 	n := len(keys)
 	if n < 2 {
 		return
@@ -139,7 +148,7 @@ func (s *Sorter) SortDesc64(keys []float64, idx []int32) {
 		ka[k] = desc64(f)
 	}
 	copy(ia, idx)
-	par := n >= parallelSortMin
+	par := n >= parallelSortMin && !s.seq
 	for shift := uint(0); shift < 64; shift += radixBits {
 		var moved bool
 		if par {

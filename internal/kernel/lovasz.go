@@ -1,0 +1,148 @@
+package kernel
+
+// Lovász extension of the Jaccard loss over sorted errors (Berman et al.
+// 2018). The caller lists the elements with a positive error: keys[k] is
+// the error, idx[k] the element's index in the output array with
+// LovaszFG set for foreground elements. Elements with error <= 0 add
+// nothing to the loss or the gradient (they sort last), except that
+// foreground ones count in npos.
+
+// LovaszFG marks a foreground element in the idx arrays of the Lovász kernels.
+const LovaszFG = -1 << 31
+
+// lovaszJ is J(k) = 1 - (npos - cumPos)/(npos + cumNeg).
+func lovaszJ(npos, cumPos, cumNeg float64) float64 {
+	return 1 - (npos-cumPos)/(npos+cumNeg)
+}
+
+// lovaszJob computes per-chunk foreground counts (phase 0) and then the
+// weights, loss partials and output scatter (phase 1) of one sorted run.
+type lovaszJob struct {
+	phase    int
+	keys32   []float32
+	keys64   []float64
+	idx      []int32
+	npos     float64
+	out32    []float32
+	out64    []float64
+	f        float64
+	fgCount  []int     // per chunk: foreground elements (phase 0), then the prefix (phase 1)
+	partials []float64 // per chunk loss
+}
+
+func (j *lovaszJob) Do(c, lo, hi int) {
+	idx := j.idx[lo:hi]
+	if j.phase == 0 {
+		n := 0
+		for _, v := range idx {
+			if v < 0 {
+				n++
+			}
+		}
+		j.fgCount[c] = n
+		return
+	}
+	cumPos := float64(j.fgCount[c])
+	cumNeg := float64(lo) - cumPos
+	prev := 0.0
+	if lo > 0 {
+		prev = lovaszJ(j.npos, cumPos, cumNeg)
+	}
+	var loss float64
+	for k, v := range idx {
+		fg := v < 0
+		if fg {
+			cumPos++
+		} else {
+			cumNeg++
+		}
+		jk := lovaszJ(j.npos, cumPos, cumNeg)
+		w := jk - prev
+		prev = jk
+		var key float64
+		if j.keys32 != nil {
+			key = float64(j.keys32[lo+k])
+		} else {
+			key = j.keys64[lo+k]
+		}
+		loss += key * w
+		gw := w * j.f
+		if fg {
+			gw = -gw
+		}
+		i := v &^ LovaszFG
+		if j.out32 != nil {
+			j.out32[i] = float32(gw)
+		} else if j.out64 != nil {
+			j.out64[i] = gw
+		}
+	}
+	j.partials[c] = loss
+}
+
+// lovaszChunk is the chunk of the weight pass; a constant, so the loss
+// sums the same partials whatever the number of threads.
+const lovaszChunk = 1 << 16
+
+// Sequential, when set, makes the Sorter's Lovász kernels run on the
+// calling goroutine only (for use inside a parallel job).
+func (s *Sorter) SetSequential(on bool) { s.seq = on }
+
+func (s *Sorter) lovasz(j *lovaszJob, n int) float64 {
+	nc := Chunks(n, lovaszChunk)
+	j.fgCount = growSlice(&s.fg, nc)
+	j.partials = growSlice(&s.partials, nc)
+	if s.seq {
+		for c := 0; c < nc; c++ {
+			lo := c * lovaszChunk
+			j.Do(c, lo, min(lo+lovaszChunk, n))
+		}
+	} else {
+		Run(j, n, lovaszChunk)
+	}
+	sum := 0
+	for c := range j.fgCount {
+		v := j.fgCount[c]
+		j.fgCount[c] = sum
+		sum += v
+	}
+	j.phase = 1
+	if s.seq {
+		for c := 0; c < nc; c++ {
+			lo := c * lovaszChunk
+			j.Do(c, lo, min(lo+lovaszChunk, n))
+		}
+	} else {
+		Run(j, n, lovaszChunk)
+	}
+	loss := SumOrdered(j.partials)
+	*j = lovaszJob{}
+	return loss
+}
+
+// Lovasz32 sorts the positive errors keys (with idx, see LovaszFG) in
+// decreasing order, returns sum_k keys[k] w_k with w the Lovász gradient
+// of the Jaccard loss at rank k given npos foreground elements in all,
+// and, if out is not nil, writes out[i] = f w (background) or -f w
+// (foreground) for each listed element i: the derivative of the loss with
+// respect to the prediction behind the error, times f.
+func (s *Sorter) Lovasz32(keys []float32, idx []int32, npos int, out []float32, f float64) float64 {
+	if len(keys) == 0 {
+		return 0
+	}
+	s.sortDesc32(keys, idx)
+	j := &s.ljob
+	*j = lovaszJob{keys32: keys, idx: idx, npos: float64(npos), out32: out, f: f}
+	return s.lovasz(j, len(keys))
+}
+
+// Lovasz64 is Lovasz32 for float64 errors and output.
+func (s *Sorter) Lovasz64(keys []float64, idx []int32, npos int, out []float64, f float64) float64 {
+	if len(keys) == 0 {
+		return 0
+	}
+	s.sortDesc64(keys, idx)
+	j := &s.ljob
+	*j = lovaszJob{keys64: keys, idx: idx, npos: float64(npos), out64: out, f: f}
+	return s.lovasz(j, len(keys))
+}

@@ -1,0 +1,108 @@
+package kernel
+
+import (
+	"cmp"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+)
+
+// refLovasz is the textbook computation: stable sort of all errors, the
+// Lovász gradient, loss over positive errors, gradient -w(2t-1).
+func refLovasz(e []float64, fg []bool) (float64, []float64) {
+	n := len(e)
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(e[b], e[a]) })
+	npos := 0.0
+	for _, f := range fg {
+		if f {
+			npos++
+		}
+	}
+	grad := make([]float64, n)
+	var loss, cp, cn, prev float64
+	for _, i := range idx {
+		if fg[i] {
+			cp++
+		} else {
+			cn++
+		}
+		j := 1 - (npos-cp)/(npos+cn)
+		w := j - prev
+		prev = j
+		if e[i] > 0 {
+			loss += e[i] * w
+			if fg[i] {
+				grad[i] = -w
+			} else {
+				grad[i] = w
+			}
+		}
+	}
+	return loss, grad
+}
+
+func TestLovaszKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{1, 5, 1000, 3 * lovaszChunk, parallelSortMin + 999} {
+		for _, ties := range []bool{false, true} {
+			x := make([]float32, n)
+			fg := make([]bool, n)
+			e64 := make([]float64, n)
+			npos := 0
+			for i := range x {
+				x[i] = float32(r.NormFloat64() * 2)
+				if ties {
+					x[i] = float32(r.IntN(9)-4) * 0.5
+				}
+				fg[i] = r.Float64() < 0.3
+				s := float32(-1)
+				if fg[i] {
+					s, npos = 1, npos+1
+				}
+				e64[i] = float64(1 - x[i]*s)
+			}
+			wantLoss, wantGrad := refLovasz(e64, fg)
+			for _, seq := range []bool{false, true} {
+				for _, procs := range []int{1, 2} {
+					old := runtime.GOMAXPROCS(procs)
+					var s Sorter
+					s.SetSequential(seq)
+					var k32 []float32
+					var k64 []float64
+					var idx []int32
+					for i := range x {
+						if e64[i] > 0 {
+							k32 = append(k32, float32(e64[i]))
+							k64 = append(k64, e64[i])
+							v := int32(i)
+							if fg[i] {
+								v |= LovaszFG
+							}
+							idx = append(idx, v)
+						}
+					}
+					idx64 := slices.Clone(idx)
+					out32 := make([]float32, n)
+					out64 := make([]float64, n)
+					l32 := s.Lovasz32(k32, idx, npos, out32, 1)
+					l64 := s.Lovasz64(k64, idx64, npos, out64, 1)
+					runtime.GOMAXPROCS(old)
+					if math.Abs(l64-wantLoss) > 1e-12*math.Max(1, wantLoss) || math.Abs(l32-wantLoss) > 1e-6*math.Max(1, wantLoss) {
+						t.Fatalf("n=%d ties=%v: loss %v (float32 %v), want %v", n, ties, l64, l32, wantLoss)
+					}
+					for i := range wantGrad {
+						if math.Abs(out64[i]-wantGrad[i]) > 1e-15 || math.Abs(float64(out32[i])-wantGrad[i]) > 1e-7*math.Abs(wantGrad[i])+1e-12 {
+							t.Fatalf("n=%d ties=%v: grad[%d] = %v / %v, want %v", n, ties, i, out64[i], out32[i], wantGrad[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
