@@ -78,6 +78,7 @@ type FileError struct {
 	Err  error
 }
 
+// Error returns "maskio: PATH: REASON".
 func (e *FileError) Error() string { return "maskio: " + e.Path + ": " + e.Err.Error() }
 
 // Unwrap returns the underlying reason.

@@ -46,16 +46,16 @@ var niftiTypeSize = map[int16]int{
 // copies Raw and patches the parsed fields into it, so qform, sform,
 // description and units survive a read-write round trip.
 type NiftiHeader struct {
-	Raw       [niftiHeaderSize]byte
-	Order     binary.ByteOrder
-	Dim       [8]int16
-	Datatype  int16
-	Bitpix    int16
-	Pixdim    [8]float32
-	VoxOffset float32
-	SclSlope  float32
-	SclInter  float32
-	Magic     string
+	Raw       [niftiHeaderSize]byte // the header as read, in its byte order
+	Order     binary.ByteOrder      // byte order of the file
+	Dim       [8]int16              // dim[0] axes, then nx, ny, nz, ...
+	Datatype  int16                 // NIfTI datatype code (2 uint8, 4 int16, 16 float32, ...)
+	Bitpix    int16                 // bits per voxel
+	Pixdim    [8]float32            // qfac, then the voxel size along x, y, z, ...
+	VoxOffset float32               // byte offset of the voxel data
+	SclSlope  float32               // value scaling: v = SclSlope·stored + SclInter when SclSlope ≠ 0
+	SclInter  float32               // value offset, see SclSlope
+	Magic     string                // "n+1" for single-file NIfTI-1
 }
 
 // Byte offsets of the header fields used here.

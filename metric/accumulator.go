@@ -57,9 +57,9 @@ func ParseReduction(s string) (Reduction, error) {
 // and number of the per-image values, so that accumulators filled on
 // separate workers or shards merge exactly.
 type Accumulator struct {
-	Metrics []Metric
-	Policy  EmptyPolicy
-	Classes int
+	Metrics []Metric    // the metrics of the per-image values
+	Policy  EmptyPolicy // the value of empty cases
+	Classes int         // the number of classes of every image
 	// Weights, when non-nil, are the class weights of the Weighted
 	// reduction instead of the class support.
 	Weights []float64
