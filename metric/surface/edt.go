@@ -40,10 +40,11 @@ func SquaredDistanceTransform(dst []float64, feature []bool, shape []int, spacin
 		return nil
 	}
 	nd := len(shape)
+	bufs := make([]lineBuf, max(workers, 1))
 	// Last axis first: a binary nearest-feature scan on contiguous lines.
 	last := shape[nd-1]
 	s2 := sq(spacingOf(spacing, nd-1))
-	parallelLines(len(feature)/last, workers, func(lo, hi int, _ *lineBuf) {
+	parallelLines(len(feature)/last, bufs, func(lo, hi int, _ *lineBuf) {
 		for l := lo; l < hi; l++ {
 			binaryLine(dst[l*last:(l+1)*last], feature[l*last:(l+1)*last], s2)
 		}
@@ -63,7 +64,7 @@ func SquaredDistanceTransform(dst []float64, feature []bool, shape []int, spacin
 		// A task is a block of up to blockW adjacent lines, gathered
 		// together so that strided reads touch whole cache lines.
 		blocks := (stride + blockW - 1) / blockW
-		parallelLines(outer*blocks, workers, func(lo, hi int, b *lineBuf) {
+		parallelLines(outer*blocks, bufs, func(lo, hi int, b *lineBuf) {
 			b.grow(n)
 			for t := lo; t < hi; t++ {
 				o, in0 := t/blocks, (t%blocks)*blockW
@@ -100,28 +101,26 @@ type lineBuf struct {
 	z, h       []float64
 }
 
+// grow makes room for lines of length n, in one allocation.
 func (b *lineBuf) grow(n int) {
 	if len(b.v) >= n {
 		return
 	}
+	f := make([]float64, (2*blockW+2)*n+1)
 	for j := range b.lines {
-		b.lines[j] = make([]float64, n)
-		b.out[j] = make([]float64, n)
+		b.lines[j], f = f[:n:n], f[n:]
+		b.out[j], f = f[:n:n], f[n:]
 	}
+	b.z, b.h = f[:n+1:n+1], f[n+1:]
 	b.v = make([]int, n)
-	b.z = make([]float64, n+1)
-	b.h = make([]float64, n)
 }
 
 // parallelLines splits tasks 0..n-1 into contiguous chunks run on up to
-// workers goroutines, each with its own scratch buffer.
-func parallelLines(n, workers int, run func(lo, hi int, b *lineBuf)) {
-	if workers < 1 {
-		workers = 1
-	}
-	workers = min(workers, n)
+// len(bufs) goroutines, each with its own scratch buffer.
+func parallelLines(n int, bufs []lineBuf, run func(lo, hi int, b *lineBuf)) {
+	workers := min(len(bufs), n)
 	if workers <= 1 {
-		run(0, n, &lineBuf{})
+		run(0, n, &bufs[0])
 		return
 	}
 	var wg sync.WaitGroup
@@ -130,7 +129,7 @@ func parallelLines(n, workers int, run func(lo, hi int, b *lineBuf)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			run(lo, hi, &lineBuf{})
+			run(lo, hi, &bufs[w])
 		}()
 	}
 	wg.Wait()
