@@ -126,4 +126,3 @@ func describeDefaults(l *segloss.Loss) string {
 	}
 	return strings.Join(parts, " ")
 }
-
