@@ -204,23 +204,10 @@ func runEval(s *Streams, o *evalOptions) error {
 	if len(failures) > 0 && !o.KeepGoing {
 		return fmt.Errorf("eval: %w (use --keep-going to evaluate the other pairs)", failures[0].Err)
 	}
-	rep, err := buildReport(o, cfg, results, failures, unpaired, time.Since(start))
-	if err != nil {
-		return err
-	}
-	write := func(w io.Writer) error { return rep.write(w, o.Format) }
-	if o.Out != "" {
-		if err := maskio.WriteFileAtomic(o.Out, write); err != nil {
+	if len(results) > 0 {
+		if err := writeEvalReport(s, o, cfg, results, failures, unpaired, time.Since(start)); err != nil {
 			return err
 		}
-		if o.Format != "table" {
-			err = rep.write(s.Out, "table")
-		}
-	} else {
-		err = write(s.Out)
-	}
-	if err != nil {
-		return err
 	}
 	if len(failures) > 0 {
 		fmt.Fprintf(s.Err, "segloss eval: %d of %d pairs failed:\n", len(failures), len(pairs))
@@ -228,6 +215,26 @@ func runEval(s *Streams, o *evalOptions) error {
 			fmt.Fprintf(s.Err, "  %v\n", f.Err)
 		}
 		return &exitError{code: 1, err: fmt.Errorf("eval: %d of %d pairs failed", len(failures), len(pairs))}
+	}
+	return nil
+}
+
+// writeEvalReport builds the report and writes it to --out (atomically) or
+// standard output; with --out and a json or csv format the table summary
+// goes to standard output too.
+func writeEvalReport(s *Streams, o *evalOptions, cfg *evalConfig, results []*caseResult, failures []evalFailure, unpaired []string, elapsed time.Duration) error {
+	rep, err := buildReport(o, cfg, results, failures, unpaired, elapsed)
+	if err != nil {
+		return err
+	}
+	if o.Out == "" {
+		return rep.write(s.Out, o.Format)
+	}
+	if err := maskio.WriteFileAtomic(o.Out, func(w io.Writer) error { return rep.write(w, o.Format) }); err != nil {
+		return err
+	}
+	if o.Format != "table" {
+		return rep.write(s.Out, "table")
 	}
 	return nil
 }

@@ -258,3 +258,19 @@ func TestEvalProgressAndNames(t *testing.T) {
 		t.Errorf("no progress bar on the terminal: %q", errb.String())
 	}
 }
+
+// TestEvalAllFail checks that a run where every pair fails lists them and
+// writes no report.
+func TestEvalAllFail(t *testing.T) {
+	pred, truth := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(pred, "a.npy"), []byte("junk"), 0o644)
+	os.WriteFile(filepath.Join(truth, "a.npy"), []byte("junk"), 0o644)
+	out := filepath.Join(t.TempDir(), "r.csv")
+	_, stderr, code := runCLI(t, "eval", "--pred", pred, "--truth", truth, "--keep-going", "--out", out)
+	if code != 1 || !strings.Contains(stderr, "1 of 1 pairs failed") || !strings.Contains(stderr, "a.npy: truncated") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("report written")
+	}
+}
