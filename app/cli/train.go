@@ -22,6 +22,7 @@ type trainOptions struct {
 	Out         string
 	Width       int
 	Depth       int
+	Norm        bool
 	Steps       int
 	Time        time.Duration
 	Batch       int
@@ -73,6 +74,7 @@ split.json, curve.csv, curve.json, curve.png and result.json.`,
 	f.StringVar(&o.Out, "out", "", "output folder of the run")
 	f.IntVar(&o.Width, "width", 8, "U-Net channels at the first level (doubled per level)")
 	f.IntVar(&o.Depth, "depth", 3, "U-Net resolution levels")
+	f.BoolVar(&o.Norm, "norm", true, "instance normalization after each convolution")
 	f.IntVar(&o.Steps, "steps", 0, "stop after this many steps (0: no limit; give --steps or --time)")
 	f.DurationVar(&o.Time, "time", 0, "stop after this much training time, e.g. 3m (0: no limit)")
 	f.IntVar(&o.Batch, "batch", 16, "slices per step")
@@ -128,7 +130,7 @@ func runTrain(ctx context.Context, s *Streams, o *trainOptions) error {
 	}
 	fmt.Fprintf(s.Err, "%s: %d classes, %d training slices (%d cases), %d validation slices (%d cases), %d×%d\n",
 		data.Name, data.Classes, len(data.Train), len(data.Split.Train), len(data.Val), len(data.Split.Val), data.H, data.W)
-	cfg := train.Config{Data: data, Loss: o.Loss, Width: o.Width, Depth: o.Depth, Steps: o.Steps, Budget: o.Time,
+	cfg := train.Config{Data: data, Loss: o.Loss, Width: o.Width, Depth: o.Depth, Norm: o.Norm, Steps: o.Steps, Budget: o.Time,
 		BatchSize: o.Batch, LR: o.LR, Seed: o.Seed, ValEvery: o.ValEvery, ValSlices: o.ValSlices, Out: o.Out,
 		Resume: o.Resume, Backend: o.Backend}
 	report := newTrainReporter(s, o)

@@ -152,4 +152,3 @@ func (m *OverlapMetric) Reset(scope *model.Scope) {
 		}
 	}
 }
-

@@ -13,6 +13,7 @@ type Config struct {
 	Loss      string        // segloss spec string, e.g. "dice" or "tversky:alpha=0.3,beta=0.7"
 	Width     int           // U-Net width at the first level (default 8)
 	Depth     int           // U-Net levels (default 3)
+	Norm      bool          // instance normalization after each convolution
 	Steps     int           // stop after this many steps in all (0: no step limit)
 	Budget    time.Duration // stop after this much training time in this session (0: none)
 	BatchSize int           // slices per step (default 16)

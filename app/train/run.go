@@ -167,7 +167,7 @@ func newSession(cfg Config) (*session, error) {
 		return nil, err
 	}
 	m := Model{Format: modelFormat, Loss: gl.String(), Head: head,
-		UNet:   unet.Config{InChannels: 1, OutChannels: head.Channels(), Depth: cfg.Depth, Width: cfg.Width, Seed: cfg.Seed},
+		UNet:   unet.Config{InChannels: 1, OutChannels: head.Channels(), Depth: cfg.Depth, Width: cfg.Width, Seed: cfg.Seed, Norm: cfg.Norm},
 		Height: cfg.Data.H, Width: cfg.Data.W, LabelNames: cfg.Data.LabelNames, DataFormat: cfg.Data.Format}
 	if err := m.UNet.Validate(); err != nil {
 		return nil, err

@@ -25,6 +25,9 @@ type Config struct {
 	Depth       int    `json:"depth"`        // resolution levels (1: no down-sampling)
 	Width       int    `json:"width"`        // channels at the first level; doubled at each level down
 	Seed        uint64 `json:"seed"`         // seed of the weight initialization
+	// Norm enables instance normalization (per sample and channel, over the
+	// pixels, no running statistics) after every 3×3 convolution.
+	Norm bool `json:"norm"`
 }
 
 // Validate checks the configuration.
@@ -125,8 +128,11 @@ func (b *builder) conv3(layer string, x *Node, out int) *Node {
 	cols := Reshape(Concatenate(views, 3), n*hh*ww, 9*cin)
 	w := b.weights(x.Graph(), layer, "w", 9*cin, 9*cin, out)
 	bias := b.weights(x.Graph(), layer, "b", 1, out)
-	y := Add(MatMul(cols, w), ExpandDims(bias, 0))
-	return Reshape(relu(y), n, hh, ww, out)
+	y := Reshape(Add(MatMul(cols, w), ExpandDims(bias, 0)), n, hh, ww, out)
+	if b.cfg.Norm {
+		y = instanceNorm(y)
+	}
+	return relu(y)
 }
 
 // dense is a 1×1 convolution (optionally followed by ReLU) on NHWC input.
@@ -140,6 +146,15 @@ func (b *builder) dense(layer string, x *Node, out int, act bool) *Node {
 		y = relu(y)
 	}
 	return Reshape(y, n, hh, ww, out)
+}
+
+// instanceNorm normalizes each sample and channel of an NHWC tensor to
+// zero mean and unit variance over its pixels.
+func instanceNorm(x *Node) *Node {
+	mean := ReduceAndKeep(x, ReduceMean, 1, 2)
+	c := Sub(x, mean)
+	v := ReduceAndKeep(Square(c), ReduceMean, 1, 2)
+	return Div(c, Sqrt(AddScalar(v, 1e-5))) // Rsqrt has no gradient
 }
 
 func relu(x *Node) *Node { return Max(x, ZerosLike(x)) }
