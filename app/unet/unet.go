@@ -89,7 +89,7 @@ type builder struct {
 // values (fanIn inputs) or zeros, from a generator seeded by the model
 // seed and the variable's name.
 func (b *builder) weights(g *Graph, layer, name string, fanIn int, dims ...int) *Node {
-	s := b.scope.At(layer)
+	s := b.scope.At("%s", layer)
 	if v := s.GetVariable(name); v != nil {
 		return v.NodeValue(g)
 	}
