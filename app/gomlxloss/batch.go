@@ -167,3 +167,8 @@ func withGradient(value, x, grad *Node) *Node {
 
 // expm1 is e^y - 1 with its gradient e^y (graph Expm1 has no gradient).
 func expm1(y *Node) *Node { return withGradient(Expm1(y), y, Exp(y)) }
+
+// absZero is |x| with gradient sign(x), 0 at x = 0 (as the core's |.|'(0) = 0).
+func absZero(x *Node) *Node {
+	return Where(GreaterThan(x, ZerosLike(x)), x, Where(LessThan(x, ZerosLike(x)), Neg(x), ZerosLike(x)))
+}

@@ -122,7 +122,7 @@ func lovaszSoftmax(o *segloss.Options, b *batch) *Node {
 	}
 	fg := pick(b.t)
 	pc := pick(p)
-	e := Abs(Sub(fg, pc))
+	e := absZero(Sub(fg, pc))
 	valid := OnesLike(e)
 	if b.v != nil {
 		valid = pick(b.v)

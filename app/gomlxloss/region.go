@@ -35,7 +35,7 @@ func regionStats(p *Node, b *batch, perSample, pool bool) stats {
 	cnt := OnesLike(p)
 	return stats{
 		tp: red(Mul(p, t)), sp: red(p), sg: red(t), sp2: red(Square(p)), sg2: red(Square(t)),
-		sa: red(Abs(Sub(p, t))), cnt: red(cnt),
+		sa: red(absZero(Sub(p, t))), cnt: red(cnt),
 	}
 }
 
