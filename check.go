@@ -5,10 +5,10 @@ import (
 	"math"
 )
 
-// checkBatch validates b and grad against loss l and returns the batch
-// geometry. It reads every value once: the price of never returning a
-// silent NaN.
-func checkBatch[T Float](l *Loss, b Batch[T], grad []T) (geom, error) {
+// checkShape validates the shapes of b and grad and the options that
+// depend on the channel count, and returns the batch geometry. It reads
+// no values.
+func checkShape[T Float](l *Loss, b Batch[T], grad []T) (geom, error) {
 	name, o := l.name, &l.opts
 	fail := func(format string, a ...any) (geom, error) {
 		return geom{}, fmt.Errorf("segloss: %s: "+format, append([]any{name}, a...)...)
@@ -53,6 +53,28 @@ func checkBatch[T Float](l *Loss, b Batch[T], grad []T) (geom, error) {
 	if err := checkOptionsForC(l, g.c); err != nil {
 		return geom{}, err
 	}
+	return g, nil
+}
+
+// checkBatch validates b and grad against loss l and returns the batch
+// geometry: checkShape, then checkValues, which reads every value once
+// (the price of never returning a silent NaN; the fused float32 kernels
+// do these checks inside their first pass instead).
+func checkBatch[T Float](l *Loss, b Batch[T], grad []T) (geom, error) {
+	g, err := checkShape(l, b, grad)
+	if err != nil {
+		return g, err
+	}
+	return g, checkValues(l, g, b)
+}
+
+// checkValues checks every value of b: finite inputs, probabilities and
+// targets in [0, 1], labels in range.
+func checkValues[T Float](l *Loss, g geom, b Batch[T]) error {
+	name, o := l.name, &l.opts
+	fail := func(format string, a ...any) error {
+		return fmt.Errorf("segloss: %s: "+format, append([]any{name}, a...)...)
+	}
 	probs := !o.FromLogits
 	for i, v := range b.Input {
 		f := float64(v)
@@ -89,7 +111,7 @@ func checkBatch[T Float](l *Loss, b Batch[T], grad []T) (geom, error) {
 			return fail("labels[%d] = %d: class index out of range [0, %d)", i, v, g.c)
 		}
 	}
-	return g, nil
+	return nil
 }
 
 func labelShape(shape []int) []int {

@@ -42,8 +42,18 @@ func (g geom) size() int { return g.n * g.c * g.s }
 // NaN or Inf in the input or the target, probabilities outside [0, 1],
 // labels outside [0, C) other than the ignore index, or a non-finite result.
 func Eval[T Float](l *Loss, grad []T, b Batch[T]) (float64, error) {
-	g, err := checkBatch(l, b, grad)
+	g, err := checkShape(l, b, grad)
 	if err != nil {
+		return 0, err
+	}
+	if b32, ok := any(b).(Batch[float32]); ok {
+		g32, _ := any(grad).([]float32)
+		v, handled, bad := fastEval32(l, g, g32, b32)
+		if handled && !bad {
+			return v, finite(l, v, b.Shape)
+		}
+	}
+	if err := checkValues(l, g, b); err != nil {
 		return 0, err
 	}
 	ws := l.pool.Get().(*workspace)

@@ -261,6 +261,9 @@ type Binary struct {
 	Extra bool
 	// Gradient coefficients: d loss / d p = DSP + 2 DSP2 p + DTP g + DAbs sign(p-g).
 	DSP, DSP2, DTP, DAbs float32
+	// D1 is DSP + DTP rounded once from float64, used where g = 1: the two
+	// nearly cancel in some losses (mcc on a full target).
+	D1 float32
 }
 
 // BinaryStats returns the region sums of p against t over one chunk, and
@@ -328,7 +331,11 @@ func binaryGradGo(grad, x, t []float32, o *Binary) {
 		if o.Logits {
 			p, dp = sigmoidDeriv32(xv)
 		}
-		d := o.DSP + 2*o.DSP2*p + o.DTP*tv
+		d := o.DSP + o.DTP*tv
+		if tv == 1 {
+			d = o.D1
+		}
+		d += 2 * o.DSP2 * p
 		if p > tv {
 			d += o.DAbs
 		} else if p < tv {

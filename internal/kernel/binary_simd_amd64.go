@@ -222,7 +222,7 @@ func binaryStatsSIMD(x, t []float32, o *Binary) Sums {
 
 func binaryGradSIMD(grad, x, t []float32, o *Binary) {
 	n := len(x) &^ 15
-	dsp, dsp2, dtp, dabs, bs := bc(o.DSP), bc(2*o.DSP2), bc(o.DTP), bc(o.DAbs), bc(o.BCEScale)
+	dsp, dsp2, dtp, dabs, bs, d1 := bc(o.DSP), bc(2*o.DSP2), bc(o.DTP), bc(o.DAbs), bc(o.BCEScale), bc(o.D1)
 	one := bc(1)
 	useP2, useAbs := o.DSP2 != 0, o.DAbs != 0
 	for i := 0; i < n; i += 16 {
@@ -234,7 +234,7 @@ func binaryGradSIMD(grad, x, t []float32, o *Binary) {
 			p, q, e, s = sig16(xv)
 			dp = e.Mul(s).Mul(s)
 		}
-		d := dtp.MulAdd(tv, dsp)
+		d := d1.Merge(dtp.MulAdd(tv, dsp), tv.Equal(one))
 		if useP2 {
 			d = dsp2.MulAdd(p, d)
 		}

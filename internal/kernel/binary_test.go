@@ -158,7 +158,7 @@ func TestBinaryRegionKernels(t *testing.T) {
 			if logits {
 				closeRel(t, "bce", s.Loss, bce, 1e-6)
 			}
-			o.DSP, o.DSP2, o.DTP, o.DAbs, o.BCEScale = 0.3, -0.2, -1.1, 0.05, 0
+			o.DSP, o.DSP2, o.DTP, o.DAbs, o.BCEScale, o.D1 = 0.3, -0.2, -1.1, 0.05, 0, 0.3-1.1
 			if logits {
 				o.BCEScale = 0.7
 			}

@@ -26,6 +26,7 @@ type lovaszJob struct {
 	out32    []float32
 	out64    []float64
 	f        float64
+	off      float64
 	fgCount  []int     // per chunk: foreground elements (phase 0), then the prefix (phase 1)
 	partials []float64 // per chunk loss
 }
@@ -65,7 +66,7 @@ func (j *lovaszJob) Do(c, lo, hi int) {
 		} else {
 			key = j.keys64[lo+k]
 		}
-		loss += key * w
+		loss += (j.off + key) * w
 		gw := w * j.f
 		if fg {
 			gw = -gw
@@ -120,19 +121,21 @@ func (s *Sorter) lovasz(j *lovaszJob, n int) float64 {
 	return loss
 }
 
-// Lovasz32 sorts the positive errors keys (with idx, see LovaszFG) in
-// decreasing order, returns sum_k keys[k] w_k with w the Lovász gradient
+// Lovasz32 sorts the positive errors off + keys (with idx, see LovaszFG)
+// in decreasing order, returns sum_k (off + keys[k]) w_k with w the Lovász gradient
 // of the Jaccard loss at rank k given npos foreground elements in all,
 // and, if out is not nil, writes out[i] = f w (background) or -f w
 // (foreground) for each listed element i: the derivative of the loss with
-// respect to the prediction behind the error, times f.
-func (s *Sorter) Lovasz32(keys []float32, idx []int32, npos int, out []float32, f float64) float64 {
+// respect to the prediction behind the error, times f. The offset lets
+// the keys be exact where off + key would round in float32 (the Lovász
+// hinge sorts -x*(2t-1), exact, for the error 1 - x*(2t-1)).
+func (s *Sorter) Lovasz32(keys []float32, idx []int32, npos int, out []float32, f, off float64) float64 {
 	if len(keys) == 0 {
 		return 0
 	}
 	s.sortDesc32(keys, idx)
 	j := &s.ljob
-	*j = lovaszJob{keys32: keys, idx: idx, npos: float64(npos), out32: out, f: f}
+	*j = lovaszJob{keys32: keys, idx: idx, npos: float64(npos), out32: out, f: f, off: off}
 	return s.lovasz(j, len(keys))
 }
 

@@ -90,7 +90,7 @@ func TestLovaszKernels(t *testing.T) {
 					idx64 := slices.Clone(idx)
 					out32 := make([]float32, n)
 					out64 := make([]float64, n)
-					l32 := s.Lovasz32(k32, idx, npos, out32, 1)
+					l32 := s.Lovasz32(k32, idx, npos, out32, 1, 0)
 					l64 := s.Lovasz64(k64, idx64, npos, out64, 1)
 					runtime.GOMAXPROCS(old)
 					if math.Abs(l64-wantLoss) > 1e-12*math.Max(1, wantLoss) || math.Abs(l32-wantLoss) > 1e-6*math.Max(1, wantLoss) {

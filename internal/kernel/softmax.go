@@ -25,6 +25,7 @@ type Softmax struct {
 	// Per-class gradient coefficients (length C): d loss / d p_c =
 	// DSP + 2 DSP2 p + DTP 1[y=c] + DAbs sign(p - 1[y=c]).
 	DSP, DSP2, DTP, DAbs []float32
+	D1                   []float32 // DSP + DTP rounded once, for the labelled class
 }
 
 // softmaxPixel32 fills p with the softmax of the channels of pixel s and
@@ -207,7 +208,7 @@ func softmaxGradGo(grad, x []float32, lab []int32, o *Softmax) {
 			pv := p[c]
 			d := o.DSP[c] + 2*o.DSP2[c]*pv
 			if int32(c) == y {
-				d += o.DTP[c]
+				d = o.D1[c] + 2*o.DSP2[c]*pv
 				if pv < 1 {
 					d -= o.DAbs[c]
 				}

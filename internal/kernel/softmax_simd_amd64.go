@@ -234,7 +234,7 @@ func softmaxGradSIMD(grad, x []float32, lab []int32, o *Softmax) {
 			isY := lv.Equal(archsimd.BroadcastInt32x16(int32(c)))
 			p := archsimd.LoadFloat32x16(&b[c]).Mul(inv)
 			p.Store(&b[c])
-			d := bc(o.DSP[c]).Add(bc(o.DTP[c]).Masked(isY))
+			d := bc(o.D1[c]).Merge(bc(o.DSP[c]), isY)
 			if useP2 {
 				d = bc(2*o.DSP2[c]).MulAdd(p, d)
 			}

@@ -137,9 +137,10 @@ func TestSoftmaxKernels(t *testing.T) {
 					}
 				}
 				// region gradient
-				o.DSP, o.DSP2, o.DTP, o.DAbs = make([]float32, C), make([]float32, C), make([]float32, C), make([]float32, C)
+				o.DSP, o.DSP2, o.DTP, o.DAbs, o.D1 = make([]float32, C), make([]float32, C), make([]float32, C), make([]float32, C), make([]float32, C)
 				for c := 0; c < C; c++ {
 					o.DSP[c], o.DSP2[c], o.DTP[c], o.DAbs[c] = 0.1*float32(c+1), -0.05, -0.7, 0.02*float32(c)
+					o.D1[c] = o.DSP[c] + o.DTP[c]
 				}
 				o.CEScale = 0.3
 				SoftmaxGrad(grad, x, lab, &o)

@@ -1,0 +1,737 @@
+package segloss
+
+import (
+	"sync"
+
+	"github.com/segloss/segloss/internal/kernel"
+)
+
+// The fused float32 paths. For float32 batches of the common shapes and
+// options, Eval runs one parallel pass over the elements for the
+// statistics (value checks included) and one for the gradient, in fixed
+// chunks whose partial sums are reduced in chunk order, so results do not
+// depend on the number of threads. Everything else takes the general path.
+
+// fastWS is the scratch memory of the fused paths, pooled across calls.
+type fastWS struct {
+	sums    []kernel.Sums
+	coef    []regionCoef
+	cw      [5][]float32 // per (group, class): DSP, DSP2, DTP, DAbs, D1
+	w32     []float32    // class weights
+	probs   []float32
+	keys    []float32
+	idx     []int32
+	cnt     []int
+	npos    []int
+	losses  []float64
+	sorters []kernel.Sorter
+	stats   RegionStats
+	job     fastJob
+	small   []float64
+}
+
+var fastPool = sync.Pool{New: func() any { return new(fastWS) }}
+
+// Job kinds.
+const (
+	jobBCE = iota
+	jobFocal
+	jobBinStats
+	jobBinGrad
+	jobSoftCE
+	jobSoftStats
+	jobSoftGrad
+	jobSoftProbs
+	jobScale
+	jobZero
+	jobHingeCount
+	jobHingeFill
+	jobHingeRuns
+	jobSoftLovasz
+	jobSoftChain
+)
+
+// fastJob is every parallel loop of the fused paths; kind selects the body.
+type fastJob struct {
+	kind     int
+	g        geom
+	x, t, gr []float32
+	lab      []int32
+	bce      kernel.BCEOpts
+	focal    kernel.FocalOpts
+	bin      kernel.Binary
+	sm       kernel.Softmax
+	sums     []kernel.Sums
+	cpr      int // chunks per row
+	classes  int // classes of the region stats (coefficient rows)
+	perGroup bool
+	mcc      bool
+	cw       [5][]float32
+	scale    float32
+	ws       *fastWS
+	o        *Options
+	// Lovász
+	perImage bool
+	runLen   int
+	cls      []int
+	used     []int
+	f        []float64
+}
+
+func (j *fastJob) Do(c, lo, hi int) {
+	switch j.kind {
+	case jobBCE:
+		var g []float32
+		if j.gr != nil {
+			g = j.gr[lo:hi]
+		}
+		j.sums[c] = kernel.BCE(g, j.x[lo:hi], j.t[lo:hi], &j.bce)
+	case jobFocal:
+		var g []float32
+		if j.gr != nil {
+			g = j.gr[lo:hi]
+		}
+		j.sums[c] = kernel.Focal(g, j.x[lo:hi], j.t[lo:hi], &j.focal)
+	case jobScale:
+		for i := lo; i < hi; i++ {
+			j.gr[i] *= j.scale
+		}
+	case jobZero:
+		clear(j.gr[lo:hi])
+	case jobBinStats, jobBinGrad:
+		row, part := c/j.cpr, c%j.cpr
+		s0 := part * kernel.Chunk
+		s1 := min(s0+kernel.Chunk, j.g.s)
+		off := row * j.g.s
+		x, t := j.x[off+s0:off+s1], j.t[off+s0:off+s1]
+		if j.kind == jobBinStats {
+			j.sums[c] = kernel.BinaryStats(x, t, &j.bin)
+			return
+		}
+		b := j.bin
+		k := j.coefRow(row/j.g.c, row%j.g.c)
+		b.DSP, b.DSP2, b.DTP, b.DAbs, b.D1 = j.cw[0][k], j.cw[1][k], j.cw[2][k], j.cw[3][k], j.cw[4][k]
+		kernel.BinaryGrad(j.gr[off+s0:off+s1], x, t, &b)
+	case jobSoftCE, jobSoftStats, jobSoftGrad, jobSoftProbs:
+		n, part := c/j.cpr, c%j.cpr
+		C, S := j.g.c, j.g.s
+		sm := j.sm
+		sm.S0 = part * kernel.Chunk
+		sm.S1 = min(sm.S0+kernel.Chunk, S)
+		x := j.x[n*C*S : (n+1)*C*S]
+		lab := j.lab[n*S : (n+1)*S]
+		switch j.kind {
+		case jobSoftCE:
+			var g []float32
+			if j.gr != nil {
+				g = j.gr[n*C*S : (n+1)*C*S]
+			}
+			j.sums[c] = kernel.SoftmaxCE(g, x, lab, &sm)
+		case jobSoftStats:
+			out := j.sums[c*C : (c+1)*C]
+			clear(out)
+			kernel.SoftmaxStats(out, x, lab, &sm)
+		case jobSoftGrad:
+			k := 0
+			if j.perGroup {
+				k = n * C
+			}
+			sm.DSP, sm.DSP2, sm.DTP, sm.DAbs, sm.D1 = j.cw[0][k:k+C], j.cw[1][k:k+C], j.cw[2][k:k+C], j.cw[3][k:k+C], j.cw[4][k:k+C]
+			kernel.SoftmaxGrad(j.gr[n*C*S:(n+1)*C*S], x, lab, &sm)
+		case jobSoftProbs:
+			j.sums[c] = kernel.SoftmaxProbs(j.ws.probs[n*C*S:(n+1)*C*S], x, lab, &sm)
+		}
+	case jobHingeCount, jobHingeFill:
+		j.hinge(c, lo, hi)
+	case jobHingeRuns:
+		j.hingeRun(c)
+	case jobSoftLovasz:
+		j.softLovasz(c)
+	case jobSoftChain:
+		j.softChain(lo, hi)
+	}
+}
+
+// coefRow returns the coefficient row of sample n, channel c.
+func (j *fastJob) coefRow(n, c int) int {
+	grp := 0
+	if j.perGroup {
+		grp = n
+	}
+	if j.mcc {
+		return grp
+	}
+	return grp*j.classes + c
+}
+
+// fastEval32 evaluates l on a float32 batch with the fused kernels. It
+// reports handled = false when the loss or its options have no fused path,
+// and bad = true when a value failed the checks (the caller then runs the
+// full check for the message; grad is unspecified).
+func fastEval32(l *Loss, g geom, grad []float32, b Batch[float32]) (v float64, handled, bad bool) {
+	o := &l.opts
+	if o.Reduction == None && g.n > 1 {
+		return 0, false, false
+	}
+	multi := b.Labels != nil
+	if multi && (g.c > kernel.MaxSoftmaxC || !o.FromLogits) {
+		return 0, false, false
+	}
+	switch l.name {
+	case "bce", "bce_logits":
+		if multi {
+			return 0, false, false
+		}
+	case "focal_sigmoid":
+		if multi {
+			return 0, false, false
+		}
+	case "cross_entropy":
+		if !multi {
+			return 0, false, false
+		}
+	case "dice", "jaccard", "tversky", "focal_tversky", "log_cosh_dice", "mcc", "generalized_dice":
+		if !multi && o.Mode == Multiclass {
+			return 0, false, false
+		}
+	case "dice_bce":
+		if !multi && o.Mode == Multiclass {
+			return 0, false, false
+		}
+	case "lovasz_hinge":
+		if multi {
+			return 0, false, false
+		}
+	case "lovasz_softmax":
+		if !multi || hasDuplicates(o.Classes) {
+			return 0, false, false
+		}
+	default:
+		return 0, false, false
+	}
+	ws := fastPool.Get().(*fastWS)
+	defer fastPool.Put(ws)
+	j := &ws.job
+	*j = fastJob{g: g, x: b.Input, t: b.Target, lab: b.Labels, gr: grad, ws: ws, o: o}
+	defer func() { *j = fastJob{} }()
+	switch l.name {
+	case "bce", "bce_logits":
+		v, bad = fastBCE(l, ws, j, false)
+	case "focal_sigmoid":
+		v, bad = fastBCE(l, ws, j, true)
+	case "cross_entropy":
+		v, bad = fastCE(l, ws, j)
+	case "lovasz_hinge":
+		v, bad = fastHinge(l, ws, j)
+	case "lovasz_softmax":
+		v, bad = fastLovaszSoftmax(l, ws, j)
+	default:
+		v, bad = fastRegion(l, ws, j)
+	}
+	return v, true, bad
+}
+
+func hasDuplicates(s []int) bool {
+	for i := range s {
+		for k := 0; k < i; k++ {
+			if s[k] == s[i] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func growSums(buf *[]kernel.Sums, n int) []kernel.Sums { return grow(buf, n) }
+
+// sumChunks adds the chunk sums in chunk order.
+func sumChunks(s []kernel.Sums) kernel.Sums {
+	var t kernel.Sums
+	for i := range s {
+		t.Add(&s[i])
+	}
+	return t
+}
+
+func bceOpts(o *Options) kernel.BCEOpts {
+	ign, ok := ignoreValue32(o)
+	return kernel.BCEOpts{
+		Logits: o.FromLogits, PosWeight: float32(o.PosWeight), Smooth: float32(o.LabelSmoothing),
+		Eps: float32(o.Eps), LogEps: float32(o.LogEps), Ignore: ok, IgnoreValue: ign,
+	}
+}
+
+// ignoreValue32 returns the ignore value of float targets in float32 and
+// whether it is in use: an ignore index that float32 cannot represent
+// exactly matches no float32 target, as in the general path.
+func ignoreValue32(o *Options) (float32, bool) {
+	v := float32(o.IgnoreIndex)
+	return v, o.Ignore && float64(v) == float64(o.IgnoreIndex)
+}
+
+// fastBCE is bce, bce_logits and focal_sigmoid: one pass for loss and
+// gradient (a second one rescales the gradient when ignored elements
+// make the count unknown in advance).
+func fastBCE(l *Loss, ws *fastWS, j *fastJob, focal bool) (float64, bool) {
+	o := &l.opts
+	n := len(j.x)
+	j.bce = bceOpts(o)
+	scale := float32(1)
+	if o.Reduction != Sum && !o.Ignore {
+		scale = float32(1 / float64(n))
+	}
+	j.bce.Scale = scale
+	j.kind = jobBCE
+	if focal {
+		j.kind = jobFocal
+		j.bce.PosWeight = 1
+		j.focal = kernel.FocalOpts{BCE: j.bce, Alpha: float32(o.Alpha), Gamma: float32(o.Gamma), PtExp: o.PtForm == "exp"}
+	}
+	j.sums = growSums(&ws.sums, kernel.Chunks(n, kernel.Chunk))
+	kernel.Run(j, n, kernel.Chunk)
+	s := sumChunks(j.sums)
+	if s.Bad {
+		return 0, true
+	}
+	if o.Reduction == Sum {
+		return s.Loss, false
+	}
+	if s.Cnt == 0 {
+		if j.gr != nil {
+			j.kind = jobZero
+			kernel.Run(j, n, kernel.Chunk)
+		}
+		return 0, false
+	}
+	if o.Ignore && j.gr != nil {
+		j.kind, j.scale = jobScale, float32(1/s.Cnt)
+		kernel.Run(j, n, kernel.Chunk)
+	}
+	return s.Loss / s.Cnt, false
+}
+
+// fastCE is cross_entropy from logits with class indices.
+func fastCE(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
+	o := &l.opts
+	g := j.g
+	j.sm = kernel.Softmax{C: g.c, S: g.s, Ignore: o.Ignore, IgnoreIndex: int32(o.IgnoreIndex), Smooth: float32(o.LabelSmoothing), Scale: 1}
+	if o.IgnoreIndex != int(int32(o.IgnoreIndex)) {
+		j.sm.Ignore = false // no int32 label can equal it
+	}
+	if o.ClassWeights != nil {
+		j.sm.Weights = toFloat32(&ws.w32, o.ClassWeights)
+	}
+	known := o.ClassWeights == nil && !j.sm.Ignore
+	if known && o.Reduction != Sum {
+		j.sm.Scale = float32(1 / float64(g.n*g.s))
+	}
+	j.cpr = kernel.Chunks(g.s, kernel.Chunk)
+	units := g.n * j.cpr
+	j.sums = growSums(&ws.sums, units)
+	j.kind = jobSoftCE
+	kernel.Run(j, units, 1)
+	s := sumChunks(j.sums)
+	if s.Bad {
+		return 0, true
+	}
+	if s.Den == 0 {
+		if j.gr != nil {
+			j.kind = jobZero
+			kernel.Run(j, len(j.gr), kernel.Chunk)
+		}
+		return 0, false
+	}
+	if o.Reduction == Sum {
+		return s.Loss, false
+	}
+	if !known && j.gr != nil {
+		j.kind, j.scale = jobScale, float32(1/s.Den)
+		kernel.Run(j, len(j.gr), kernel.Chunk)
+	}
+	return s.Loss / s.Den, false
+}
+
+func toFloat32(buf *[]float32, v []float64) []float32 {
+	out := grow(buf, len(v))
+	for i, f := range v {
+		out[i] = float32(f)
+	}
+	return out
+}
+
+// fastRegion is every overlap loss and dice_bce: a stats pass, the loss
+// and its coefficients from the merged sums, then a gradient pass.
+func fastRegion(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
+	name, o := l.name, &l.opts
+	var ce *Loss
+	if name == "dice_bce" {
+		var dice *Loss
+		ce, dice = l.parts()
+		name, o = "dice", &dice.opts
+	}
+	g := j.g
+	multi := j.lab != nil
+	groups, classes := regionGeometry(name, o, g)
+	j.perGroup, j.mcc, j.classes = groups > 1, name == "mcc", classes
+	j.cpr = kernel.Chunks(g.s, kernel.Chunk)
+	r := &ws.stats
+	r.reset(groups, classes)
+	var bceSum, bceDen float64
+	if multi {
+		j.sm = kernel.Softmax{C: g.c, S: g.s, Ignore: o.Ignore, IgnoreIndex: int32(o.IgnoreIndex),
+			Extra: o.Squared || o.TPForm == L1}
+		if o.IgnoreIndex != int(int32(o.IgnoreIndex)) {
+			j.sm.Ignore = false
+		}
+		if ce != nil {
+			j.sm.CE = true
+			if w := ce.opts.ClassWeights; w != nil {
+				j.sm.Weights = toFloat32(&ws.w32, w)
+			}
+		}
+		units := g.n * j.cpr
+		j.sums = growSums(&ws.sums, units*g.c)
+		j.kind = jobSoftStats
+		kernel.Run(j, units, 1)
+		for u := 0; u < units; u++ {
+			n := u / j.cpr
+			for c := 0; c < g.c; c++ {
+				s := &j.sums[u*g.c+c]
+				if s.Bad {
+					return 0, true
+				}
+				addSums(r, j.coefRow(n, c), s)
+			}
+			bceSum += j.sums[u*g.c].Loss
+			bceDen += j.sums[u*g.c].Den
+		}
+	} else {
+		ign, useIgn := ignoreValue32(o)
+		j.bin = kernel.Binary{Logits: o.FromLogits, Ignore: useIgn, IgnoreValue: ign,
+			Extra: o.Squared || o.TPForm == L1}
+		if ce != nil {
+			j.bin.BCE, j.bin.BCEEps = true, float32(ce.opts.Eps)
+		}
+		units := g.n * g.c * j.cpr
+		j.sums = growSums(&ws.sums, units)
+		j.kind = jobBinStats
+		kernel.Run(j, units, 1)
+		for u := 0; u < units; u++ {
+			s := &j.sums[u]
+			if s.Bad {
+				return 0, true
+			}
+			row := u / j.cpr
+			addSums(r, j.coefRow(row/g.c, row%g.c), s)
+			bceSum += s.Loss
+			bceDen += s.Cnt
+		}
+	}
+	coef := grow(&ws.coef, groups*classes)
+	clear(coef)
+	loss := regionValue(name, o, r, coef)
+	var ceMean float64
+	if ce != nil {
+		if bceDen > 0 {
+			ceMean = bceSum / bceDen
+		}
+		loss = l.opts.BCEWeight*ceMean + l.opts.DiceWeight*loss
+	}
+	if j.gr == nil {
+		return loss, false
+	}
+	dw := 1.0
+	if ce != nil {
+		dw = l.opts.DiceWeight
+	}
+	for k := range j.cw {
+		j.cw[k] = grow(&ws.cw[k], len(coef))
+	}
+	for k, cf := range coef {
+		j.cw[0][k], j.cw[1][k], j.cw[2][k], j.cw[3][k] = float32(dw*cf.dSP), float32(dw*cf.dSP2), float32(dw*cf.dTP), float32(dw*cf.dAbs)
+		j.cw[4][k] = float32(dw * (cf.dSP + cf.dTP))
+	}
+	ceScale := float32(0)
+	if ce != nil && bceDen > 0 {
+		ceScale = float32(l.opts.BCEWeight / bceDen)
+	}
+	if multi {
+		j.sm.CEScale = ceScale
+		j.kind = jobSoftGrad
+		kernel.Run(j, g.n*j.cpr, 1)
+	} else {
+		j.bin.BCEScale = ceScale
+		j.kind = jobBinGrad
+		kernel.Run(j, g.n*g.c*j.cpr, 1)
+	}
+	return loss, false
+}
+
+// addSums adds chunk sums s into entry k of r.
+func addSums(r *RegionStats, k int, s *kernel.Sums) {
+	r.TP[k] += s.TP
+	r.SumP[k] += s.SP
+	r.SumG[k] += s.SG
+	r.SumP2[k] += s.SP2
+	r.SumG2[k] += s.SG2
+	r.SumAbs[k] += s.Abs
+	r.Count[k] += s.Cnt
+}
+
+// fastHinge is lovasz_hinge: the positive errors are listed (in parallel
+// for the whole batch, per sample for per_image), radix-sorted, and the
+// Lovász weights give loss and gradient.
+func fastHinge(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
+	o := &l.opts
+	g := j.g
+	n := len(j.x)
+	ws.keys = grow(&ws.keys, n)
+	ws.idx = grow(&ws.idx, n)
+	if !o.PerImage {
+		nc := kernel.Chunks(n, kernel.Chunk)
+		ws.cnt = grow(&ws.cnt, nc)
+		ws.npos = grow(&ws.npos, nc)
+		j.sums = growSums(&ws.sums, nc)
+		j.kind = jobHingeCount
+		kernel.Run(j, n, kernel.Chunk)
+		m, npos := 0, 0
+		for c := 0; c < nc; c++ {
+			if j.sums[c].Bad {
+				return 0, true
+			}
+			k := ws.cnt[c]
+			ws.cnt[c] = m
+			m += k
+			npos += ws.npos[c]
+		}
+		j.kind = jobHingeFill
+		kernel.Run(j, n, kernel.Chunk)
+		if len(ws.sorters) < 1 {
+			ws.sorters = make([]kernel.Sorter, 1)
+		}
+		s := &ws.sorters[0]
+		s.SetSequential(false)
+		return s.Lovasz32(ws.keys[:m], ws.idx[:m], npos, j.gr, 1, 1), false
+	}
+	if len(ws.sorters) < g.n {
+		ws.sorters = make([]kernel.Sorter, g.n)
+	}
+	ws.losses = grow(&ws.losses, g.n)
+	j.sums = growSums(&ws.sums, g.n)
+	j.kind = jobHingeRuns
+	kernel.Run(j, g.n, 1)
+	var loss float64
+	for i := 0; i < g.n; i++ {
+		if j.sums[i].Bad {
+			return 0, true
+		}
+		loss += ws.losses[i]
+	}
+	return loss / float64(g.n), false
+}
+
+// hingeList checks elements [lo, hi), zeroes the gradient of those
+// without a positive error and, when fill is set, lists the others from
+// position pos on. It returns the listed and the foreground counts.
+func (j *fastJob) hingeList(lo, hi, pos int, fill bool) (m, npos int, bad bool) {
+	ign, useIgn := ignoreValue32(j.o)
+	keys, idx := j.ws.keys, j.ws.idx
+	for i := lo; i < hi; i++ {
+		x, t := j.x[i], j.t[i]
+		if x-x != 0 {
+			bad = true
+		}
+		if useIgn && t == ign {
+			if j.gr != nil && !fill {
+				j.gr[i] = 0
+			}
+			continue
+		}
+		if t != 0 && t != 1 {
+			bad = true
+			continue
+		}
+		// The error is 1 - m with m = x(2t-1) = ±x, exact; the sort key is
+		// -m, exact too, so the order is that of the exact errors.
+		key := x
+		v := int32(i)
+		if t == 1 {
+			npos++
+			v |= kernel.LovaszFG
+			key = -x
+		}
+		if key > -1 {
+			if fill {
+				keys[pos+m], idx[pos+m] = key, v
+			}
+			m++
+		} else if j.gr != nil && !fill {
+			j.gr[i] = 0
+		}
+	}
+	return m, npos, bad
+}
+
+func (j *fastJob) hinge(c, lo, hi int) {
+	if j.kind == jobHingeCount {
+		m, npos, bad := j.hingeList(lo, hi, 0, false)
+		j.ws.cnt[c], j.ws.npos[c] = m, npos
+		j.sums[c] = kernel.Sums{Bad: bad}
+		return
+	}
+	j.hingeList(lo, hi, j.ws.cnt[c], true)
+}
+
+// hingeRun is the Lovász hinge of sample n alone (per_image).
+func (j *fastJob) hingeRun(n int) {
+	per := j.g.c * j.g.s
+	lo, hi := n*per, (n+1)*per
+	_, _, bad := j.hingeList(lo, hi, 0, false)
+	m, npos, _ := j.hingeList(lo, hi, lo, true)
+	j.sums[n] = kernel.Sums{Bad: bad}
+	if bad {
+		return
+	}
+	s := &j.ws.sorters[n]
+	s.SetSequential(true)
+	j.ws.losses[n] = s.Lovasz32(j.ws.keys[lo:lo+m], j.ws.idx[lo:lo+m], npos, j.gr, 1/float64(j.g.n), 1)
+}
+
+// fastLovaszSoftmax is lovasz_softmax from logits with class indices: the
+// probabilities in one parallel pass, then one job per (run, class) that
+// lists the positive errors, sorts them and writes the Lovász weights
+// into the gradient buffer, and a last pass through the softmax.
+func fastLovaszSoftmax(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
+	o := &l.opts
+	g := j.g
+	C, S, N := g.c, g.s, g.n
+	ws.probs = grow(&ws.probs, g.size())
+	j.sm = kernel.Softmax{C: C, S: S, Ignore: o.Ignore, IgnoreIndex: int32(o.IgnoreIndex)}
+	if o.IgnoreIndex != int(int32(o.IgnoreIndex)) {
+		j.sm.Ignore = false
+	}
+	j.cpr = kernel.Chunks(S, kernel.Chunk)
+	units := N * j.cpr
+	j.sums = growSums(&ws.sums, max(units, N*C))
+	j.kind = jobSoftProbs
+	kernel.Run(j, units, 1)
+	for u := 0; u < units; u++ {
+		if j.sums[u].Bad {
+			return 0, true
+		}
+	}
+	cls := o.Classes
+	if cls == nil {
+		cls = grow(&ws.cnt, C)
+		for c := range cls {
+			cls[c] = c
+		}
+	}
+	j.cls = cls
+	runs := 1
+	j.runLen = N * S
+	if o.PerImage {
+		runs, j.runLen = N, S
+	}
+	nu := runs * len(cls)
+	ws.keys = grow(&ws.keys, nu*j.runLen)
+	ws.idx = grow(&ws.idx, nu*j.runLen)
+	ws.losses = grow(&ws.losses, nu)
+	ws.npos = grow(&ws.npos, nu) // 1 when the (run, class) enters the mean
+	if len(ws.sorters) < nu {
+		ws.sorters = make([]kernel.Sorter, nu)
+	}
+	if j.gr != nil {
+		j.kind = jobZero
+		kernel.Run(j, len(j.gr), kernel.Chunk)
+	}
+	j.kind = jobSoftLovasz
+	kernel.Run(j, nu, 1)
+	j.f = grow(&ws.small, runs)
+	var loss float64
+	for r := 0; r < runs; r++ {
+		used := 0
+		var sum float64
+		for k := range cls {
+			u := r*len(cls) + k
+			used += ws.npos[u]
+			sum += ws.losses[u]
+		}
+		j.f[r] = 0
+		if used > 0 {
+			loss += sum / float64(used)
+			j.f[r] = 1 / float64(used) / float64(runs)
+		}
+	}
+	loss /= float64(runs)
+	if j.gr != nil {
+		j.perImage = o.PerImage
+		j.kind = jobSoftChain
+		kernel.Run(j, N*S, kernel.Chunk)
+	}
+	return loss, false
+}
+
+// softLovasz lists, sorts and weighs the errors of class cls[u%len] in run u/len.
+func (j *fastJob) softLovasz(u int) {
+	o := j.o
+	ws := j.ws
+	C, S := j.g.c, j.g.s
+	r, c := u/len(j.cls), j.cls[u%len(j.cls)]
+	lo := r * j.runLen
+	base := u * j.runLen
+	keys, idx := ws.keys[base:base+j.runLen], ws.idx[base:base+j.runLen]
+	m, npos, valid := 0, 0, 0
+	ign := o.IgnoreIndex
+	for i := lo; i < lo+j.runLen; i++ {
+		y := int(j.lab[i])
+		if o.Ignore && y == ign {
+			continue
+		}
+		valid++
+		n, s := i/S, i%S
+		e := (n*C+c)*S + s
+		p := ws.probs[e]
+		v := int32(e)
+		if y == c {
+			npos++
+			v |= kernel.LovaszFG
+			p = 1 - p
+		}
+		if p > 0 {
+			keys[m], idx[m] = p, v
+			m++
+		}
+	}
+	ws.npos[u], ws.losses[u] = 0, 0
+	if valid == 0 || (o.PresentOnly && npos == 0) {
+		return
+	}
+	ws.npos[u] = 1
+	st := &ws.sorters[u]
+	st.SetSequential(true)
+	ws.losses[u] = st.Lovasz32(keys[:m], idx[:m], npos, j.gr, 1, 0)
+}
+
+// softChain turns d loss / d p (in the gradient buffer) into the gradient
+// with respect to the logits for pixels [lo, hi), times the run's factor.
+func (j *fastJob) softChain(lo, hi int) {
+	C, S := j.g.c, j.g.s
+	p, gr := j.ws.probs, j.gr
+	for px := lo; px < hi; px++ {
+		n, s := px/S, px%S
+		f := j.f[0]
+		if j.perImage {
+			f = j.f[n]
+		}
+		base := n*C*S + s
+		var dot float64
+		for c := 0; c < C; c++ {
+			dot += float64(p[base+c*S]) * float64(gr[base+c*S])
+		}
+		for c := 0; c < C; c++ {
+			k := base + c*S
+			gr[k] = float32(float64(p[k]) * (float64(gr[k]) - dot) * f)
+		}
+	}
+}
