@@ -77,7 +77,7 @@ split.json, curve.csv, curve.json, curve.png and result.json.`,
 	f.BoolVar(&o.Norm, "norm", true, "instance normalization after each convolution")
 	f.IntVar(&o.Steps, "steps", 0, "stop after this many steps (0: no limit; give --steps or --time)")
 	f.DurationVar(&o.Time, "time", 0, "stop after this much training time, e.g. 3m (0: no limit)")
-	f.IntVar(&o.Batch, "batch", 16, "slices per step")
+	f.IntVar(&o.Batch, "batch", 8, "slices per step")
 	f.Float64Var(&o.LR, "lr", 0.003, "Adam learning rate")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the split, the weights and the batch order")
 	f.IntVar(&o.ValEvery, "val-every", 50, "validate and checkpoint every this many steps (0: only at the end)")

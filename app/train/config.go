@@ -16,7 +16,7 @@ type Config struct {
 	Norm      bool          // instance normalization after each convolution
 	Steps     int           // stop after this many steps in all (0: no step limit)
 	Budget    time.Duration // stop after this much training time in this session (0: none)
-	BatchSize int           // slices per step (default 16)
+	BatchSize int           // slices per step (default 8)
 	LR        float64       // Adam learning rate (default 0.003)
 	Seed      uint64        // seed of the weights and the batch order
 	ValEvery  int           // validate (and checkpoint) every this many steps (0: only at the end)
@@ -36,7 +36,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Depth = 3
 	}
 	if c.BatchSize == 0 {
-		c.BatchSize = 16
+		c.BatchSize = 8
 	}
 	if c.LR == 0 {
 		c.LR = 0.003
