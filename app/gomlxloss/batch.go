@@ -17,6 +17,21 @@ type batch struct {
 	v       *Node // weight of each element [N, C, S], 0 where ignored; nil: all 1
 	pix     *Node // weight of each pixel [N, 1, S] (class indices only); nil: all 1
 	y       *Node // class indices [N, 1, S] (Int32, ignored pixels set to 0), or nil
+	// global turns a sum over this device's shard into the sum over the
+	// whole batch (Loss.WithAllReduce); nil on one device.
+	global func(*Node) *Node
+}
+
+// sum returns the sum of x over the whole batch: ReduceAllSum, all-reduced
+// across devices with WithAllReduce.
+func (b *batch) sum(x *Node) *Node { return b.globalize(ReduceAllSum(x)) }
+
+// globalize all-reduces a partial sum across devices (identity on one).
+func (b *batch) globalize(x *Node) *Node {
+	if b.global == nil {
+		return x
+	}
+	return b.global(x)
 }
 
 // newBatch reads the prediction and the labels of Graph into a batch.
@@ -117,7 +132,7 @@ func (b *batch) sample(i int) *batch {
 		}
 		return Slice(x, AxisElem(i))
 	}
-	return &batch{n: 1, c: b.c, s: b.s, x: cut(b.x), t: cut(b.t), v: cut(b.v), pix: cut(b.pix), y: cut(b.y)}
+	return &batch{n: 1, c: b.c, s: b.s, x: cut(b.x), t: cut(b.t), v: cut(b.v), pix: cut(b.pix), y: cut(b.y)} // a sample lives on one device: no all-reduce
 }
 
 // as returns b with its float tensors converted to dtype dt.
@@ -128,7 +143,7 @@ func (b *batch) as(dt dtypes.DType) *batch {
 		}
 		return ConvertDType(x, dt)
 	}
-	return &batch{n: b.n, c: b.c, s: b.s, x: conv(b.x), t: conv(b.t), v: conv(b.v), pix: conv(b.pix), y: b.y}
+	return &batch{n: b.n, c: b.c, s: b.s, x: conv(b.x), t: conv(b.t), v: conv(b.v), pix: conv(b.pix), y: b.y, global: b.global}
 }
 
 // probabilities returns the activated input: sigmoid, softmax over the

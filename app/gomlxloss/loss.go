@@ -21,6 +21,9 @@ package gomlxloss
 import (
 	"fmt"
 
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/distributed"
+
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/train/loss"
 	"github.com/segloss/segloss"
@@ -31,6 +34,9 @@ import (
 type Loss struct {
 	core *segloss.Loss
 	o    segloss.Options
+	// across, when not nil, lists the device-mesh axes over which the sums
+	// behind the loss are all-reduced (empty: every axis); see WithAllReduce.
+	across []string
 }
 
 // New returns the named core loss with the given options (nil: defaults)
@@ -56,6 +62,28 @@ func Parse(spec string) (*Loss, error) {
 // FromCore returns the graph form of a configured core loss.
 func FromCore(l *segloss.Loss) *Loss { return &Loss{core: l, o: l.Options()} }
 
+// WithAllReduce returns a copy of the loss for data-parallel training in
+// which every device runs the same program on its shard of the batch
+// (GoMLX's SPMD strategy): the sums the loss is made of (the region
+// statistics TP, Σp, Σg... of the overlap losses; the sums and counts of
+// the pixel means) are all-reduced across the mesh axes meshAxes (none:
+// all axes) before the formula is applied. Every device then sees the
+// exact batch-global loss (the Dice of the whole batch, not a mean of
+// per-shard Dice), and its automatic gradient is that device's exact share
+// of the global gradient: the all-reduce is added as a constant,
+// s + stop_gradient(allreduce(s) - s), since GoMLX has no gradient for
+// collectives. On a single-device graph, and under GoMLX's AutoSharding
+// strategy (where XLA already makes sums over a sharded batch axis
+// global), WithAllReduce changes nothing. Per-sample reductions stay
+// per device (each sample lives on one). The
+// Lovász losses sort the whole batch and cannot be sharded this way: they
+// panic with WithAllReduce.
+func (l *Loss) WithAllReduce(meshAxes ...string) *Loss {
+	c := *l
+	c.across = append([]string{}, meshAxes...)
+	return &c
+}
+
 // Core returns the core loss this graph loss mirrors.
 func (l *Loss) Core() *segloss.Loss { return l.core }
 
@@ -77,6 +105,19 @@ func (l *Loss) Graph(labels, predictions []*Node) *Node {
 		panic(fmt.Errorf("gomlxloss: %s: want 1 prediction and at least 1 label, got %d and %d", l.Name(), len(predictions), len(labels)))
 	}
 	b := newBatch(&l.o, l.Name(), labels, predictions[0])
+	if l.across != nil {
+		if l.Name() == "lovasz_hinge" || l.Name() == "lovasz_softmax" {
+			panic(fmt.Errorf("gomlxloss: %s cannot be all-reduced across devices: it sorts the whole batch", l.Name()))
+		}
+		axes := l.across
+		b.global = func(x *Node) *Node {
+			if x.Graph().DistributedStrategy() != distributed.SPMD {
+				return x // one device, or AutoSharding, where sums over a sharded batch are already global
+			}
+			all := x.Graph().Distributed().Along(axes...).AllReduceOne(x, compute.ReduceOpSum)
+			return Add(x, StopGradient(Sub(all, x)))
+		}
+	}
 	return l.eval(b)
 }
 

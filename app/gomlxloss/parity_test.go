@@ -207,3 +207,36 @@ func softmaxHost(x []float32, n, c, s int) []float32 {
 	}
 	return out
 }
+
+// TestAllReduceSingleDevice checks that WithAllReduce changes nothing on a
+// single-device graph (the all-reduce is a no-op there) and refuses Lovász.
+func TestAllReduceSingleDevice(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, spec := range []string{"dice", "dice_bce:mode=multiclass", "cross_entropy:ignore_index=3", "focal_sigmoid", "tversky:reduction=per_sample"} {
+		cl, err := segloss.Parse(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := randomBatch(rng, cl.Options())
+		want := make([]float32, len(b.Input))
+		wv, err := segloss.Eval(cl, want, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gv, got := graphEval(t, FromCore(cl).WithAllReduce("data"), b)
+		c := &golden.Case{ExpectedLoss: wv, ExpectedGrad: toF64(want)}
+		if msg := c.CheckLoss(gv, golden.Float32) + golden.CheckGrad(c, got, golden.Float32); msg != "" {
+			t.Errorf("%s with all-reduce: %s", spec, msg)
+		}
+	}
+	l, _ := Parse("lovasz_hinge")
+	defer func() {
+		if recover() == nil {
+			t.Error("lovasz_hinge with all-reduce did not panic")
+		}
+	}()
+	backend := goBackend(t)
+	_, _ = NewExec(backend, func(x, y *Node) *Node { return l.WithAllReduce().Graph([]*Node{y}, []*Node{x}) })
+	e := MustNewExec(backend, func(x, y *Node) *Node { return l.WithAllReduce().Graph([]*Node{y}, []*Node{x}) })
+	e.MustExec(tensors.FromFlatDataAndDimensions([]float32{1, 2}, 1, 1, 2), tensors.FromFlatDataAndDimensions([]float32{1, 0}, 1, 1, 2))
+}

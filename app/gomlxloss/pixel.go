@@ -42,15 +42,15 @@ func bceTerm(o *segloss.Options, x, t *Node) *Node {
 // elements that are not ignored (weighted by b.v), or their sum; an all
 // ignored batch has loss 0.
 func pixelMean(o *segloss.Options, b *batch, l *Node) *Node {
-	sum := ReduceAllSum(weighted(l, b.v))
+	sum := b.sum(weighted(l, b.v))
 	if o.Reduction == segloss.Sum {
 		return sum
 	}
 	var cnt *Node
 	if b.v == nil {
-		cnt = scalar(l, float64(b.n*b.c*b.s))
+		cnt = b.globalize(scalar(l, float64(b.n*b.c*b.s)))
 	} else {
-		cnt = ReduceAllSum(b.v)
+		cnt = b.sum(b.v)
 	}
 	return Div(sum, safeDen(cnt))
 }
@@ -131,18 +131,18 @@ func softmaxCE(focal bool, o *segloss.Options, b *batch) *Node {
 		f = Mul(powZero(OneMinus(p), o.Gamma), lp)
 	}
 	pixel := Neg(ReduceAndKeep(Where(nz, Mul(wt, f), ZerosLike(f)), ReduceSum, 1)) // [N, 1, S]
-	num := ReduceAllSum(weighted(pixel, b.pix))
+	num := b.sum(weighted(pixel, b.pix))
 	if o.Reduction == segloss.Sum {
 		return num
 	}
 	var den *Node
 	switch {
 	case b.y != nil && w != nil:
-		den = ReduceAllSum(weighted(ReduceAndKeep(Mul(b.t, w), ReduceSum, 1), b.pix))
+		den = b.sum(weighted(ReduceAndKeep(Mul(b.t, w), ReduceSum, 1), b.pix))
 	case b.pix != nil:
-		den = ReduceAllSum(b.pix)
+		den = b.sum(b.pix)
 	default:
-		den = scalar(x, float64(b.n*b.s))
+		den = b.globalize(scalar(x, float64(b.n*b.s)))
 	}
 	return Div(num, safeDen(den))
 }

@@ -20,22 +20,31 @@ type stats struct {
 func regionStats(p *Node, b *batch, perSample, pool bool) stats {
 	t, v := b.t, b.v
 	red := func(x *Node) *Node {
-		x = weighted(x, v)
-		switch {
-		case perSample && pool:
-			return Reshape(ReduceSum(x, 1, 2), b.n, 1)
-		case perSample:
-			return ReduceSum(x, 2)
-		case pool:
-			return Reshape(ReduceAllSum(x), 1, 1)
-		default:
-			return Reshape(ReduceSum(x, 0, 2), 1, b.c)
+		x = sumRegion(weighted(x, v), b, perSample, pool)
+		if perSample {
+			return x // one group per sample: each sample lives on one device
 		}
+		return b.globalize(x)
 	}
 	cnt := OnesLike(p)
 	return stats{
 		tp: red(Mul(p, t)), sp: red(p), sg: red(t), sp2: red(Square(p)), sg2: red(Square(t)),
 		sa: red(absZero(Sub(p, t))), cnt: red(cnt),
+	}
+}
+
+// sumRegion sums x [N, C, S] into [G, K]: per sample or over the batch,
+// per channel or pooled.
+func sumRegion(x *Node, b *batch, perSample, pool bool) *Node {
+	switch {
+	case perSample && pool:
+		return Reshape(ReduceSum(x, 1, 2), b.n, 1)
+	case perSample:
+		return ReduceSum(x, 2)
+	case pool:
+		return Reshape(ReduceAllSum(x), 1, 1)
+	default:
+		return Reshape(ReduceSum(x, 0, 2), 1, b.c)
 	}
 }
 
