@@ -1,6 +1,7 @@
 package segloss
 
 import (
+	"math"
 	"sync"
 
 	"github.com/segloss/segloss/internal/kernel"
@@ -485,8 +486,9 @@ func fastHinge(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 	o := &l.opts
 	g := j.g
 	n := len(j.x)
-	ws.keys = grow(&ws.keys, n)
-	ws.idx = grow(&ws.idx, n)
+	// one spare slot per chunk or sample after the list (see hingeList)
+	ws.keys = grow(&ws.keys, n+max(kernel.Chunks(n, kernel.Chunk), g.n))
+	ws.idx = grow(&ws.idx, len(ws.keys))
 	if !o.PerImage {
 		nc := kernel.Chunks(n, kernel.Chunk)
 		ws.cnt = grow(&ws.cnt, nc)
@@ -530,64 +532,70 @@ func fastHinge(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 	return loss / float64(g.n), false
 }
 
-// hingeList checks elements [lo, hi), zeroes the gradient of those
-// without a positive error and, when fill is set, lists the others from
-// position pos on. It returns the listed and the foreground counts.
-func (j *fastJob) hingeList(lo, hi, pos int, fill bool) (m, npos int, bad bool) {
+// hingeList checks elements [lo, hi) and, when fill is set, lists those
+// with a positive error from position pos on; it returns the listed and
+// the foreground counts. The loop is branch-free (labels and errors are
+// random, branches would mispredict): every element is written, to the
+// next list slot or, if it is not listed, to the chunk's spare slot trash.
+func (j *fastJob) hingeList(lo, hi, pos, trash int, fill bool) (m, npos int, bad bool) {
 	ign, useIgn := ignoreValue32(j.o)
 	keys, idx := j.ws.keys, j.ws.idx
+	nbad := 0
 	for i := lo; i < hi; i++ {
 		x, t := j.x[i], j.t[i]
-		if x-x != 0 {
-			bad = true
+		fg := 0
+		if t == 1 {
+			fg = 1
 		}
-		if useIgn && t == ign {
-			if j.gr != nil && !fill {
-				j.gr[i] = 0
-			}
-			continue
-		}
-		if t != 0 && t != 1 {
-			bad = true
-			continue
+		ignored := useIgn && t == ign
+		if !ignored && t != 0 && t != 1 || x-x != 0 {
+			nbad++
 		}
 		// The error is 1 - m with m = x(2t-1) = ±x, exact; the sort key is
 		// -m, exact too, so the order is that of the exact errors.
-		key := x
-		v := int32(i)
-		if t == 1 {
-			npos++
-			v |= kernel.LovaszFG
-			key = -x
+		key := math.Float32frombits(math.Float32bits(x) ^ uint32(fg)<<31)
+		listed := 0
+		if key > -1 && !ignored {
+			listed = 1
 		}
-		if key > -1 {
-			if fill {
-				keys[pos+m], idx[pos+m] = key, v
+		if ignored {
+			fg = 0
+		}
+		npos += fg
+		if fill {
+			w := pos + m
+			if listed == 0 {
+				w = trash
 			}
-			m++
-		} else if j.gr != nil && !fill {
-			j.gr[i] = 0
+			keys[w], idx[w] = key, int32(i)|int32(fg)<<31
 		}
+		m += listed
 	}
-	return m, npos, bad
+	return m, npos, nbad > 0
 }
 
 func (j *fastJob) hinge(c, lo, hi int) {
+	trash := len(j.x) + c
 	if j.kind == jobHingeCount {
-		m, npos, bad := j.hingeList(lo, hi, 0, false)
+		if j.gr != nil {
+			clear(j.gr[lo:hi]) // listed elements get their weight later
+		}
+		m, npos, bad := j.hingeList(lo, hi, 0, trash, false)
 		j.ws.cnt[c], j.ws.npos[c] = m, npos
 		j.sums[c] = kernel.Sums{Bad: bad}
 		return
 	}
-	j.hingeList(lo, hi, j.ws.cnt[c], true)
+	j.hingeList(lo, hi, j.ws.cnt[c], trash, true)
 }
 
 // hingeRun is the Lovász hinge of sample n alone (per_image).
 func (j *fastJob) hingeRun(n int) {
 	per := j.g.c * j.g.s
 	lo, hi := n*per, (n+1)*per
-	_, _, bad := j.hingeList(lo, hi, 0, false)
-	m, npos, _ := j.hingeList(lo, hi, lo, true)
+	if j.gr != nil {
+		clear(j.gr[lo:hi])
+	}
+	m, npos, bad := j.hingeList(lo, hi, lo, len(j.x)+n, true)
 	j.sums[n] = kernel.Sums{Bad: bad}
 	if bad {
 		return

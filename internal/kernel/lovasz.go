@@ -50,13 +50,12 @@ func (j *lovaszJob) Do(c, lo, hi int) {
 		prev = lovaszJ(j.npos, cumPos, cumNeg)
 	}
 	var loss float64
+	f := j.f
 	for k, v := range idx {
-		fg := v < 0
-		if fg {
-			cumPos++
-		} else {
-			cumNeg++
-		}
+		// branch-free: the labels of sorted errors are random
+		fg := float64(uint32(v) >> 31)
+		cumPos += fg
+		cumNeg += 1 - fg
 		jk := lovaszJ(j.npos, cumPos, cumNeg)
 		w := jk - prev
 		prev = jk
@@ -67,10 +66,7 @@ func (j *lovaszJob) Do(c, lo, hi int) {
 			key = j.keys64[lo+k]
 		}
 		loss += (j.off + key) * w
-		gw := w * j.f
-		if fg {
-			gw = -gw
-		}
+		gw := w * f * (1 - 2*fg)
 		i := v &^ LovaszFG
 		if j.out32 != nil {
 			j.out32[i] = float32(gw)

@@ -32,12 +32,18 @@ type task struct {
 	panicked atomic.Pointer[any]
 }
 
+// recoverPanic records a panic of a chunk for the caller of Run; the
+// recorded value is allocated only when there is one.
+func (t *task) recoverPanic() {
+	if r := recover(); r != nil {
+		p := new(any)
+		*p = r
+		t.panicked.CompareAndSwap(nil, p)
+	}
+}
+
 func (t *task) run() {
-	defer func() {
-		if r := recover(); r != nil {
-			t.panicked.CompareAndSwap(nil, &r)
-		}
-	}()
+	defer t.recoverPanic()
 	for {
 		c := int(t.next.Add(1) - 1)
 		if c >= t.nChunks {
