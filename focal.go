@@ -58,7 +58,7 @@ func focalSigmoid[T Float](o *Options, g geom, grad []T, b Batch[T]) float64 {
 		l := ce * m
 		d := dce * m
 		if ce != 0 {
-			d -= ce * gamma * powZero(om, gamma-1) * dpt
+			d -= gamma * powZero(om, gamma-1) * dpt * ce // dpt first: ce*gamma may overflow where dpt = 0
 		}
 		if alpha >= 0 {
 			at := alpha*t + (1-alpha)*(1-t)

@@ -87,20 +87,40 @@ func FuzzEval(f *testing.F) {
 				b.Target[i] = next()
 			}
 		}
-		grad := make([]float64, size)
-		v, err := segloss.Eval(l, grad, b)
-		if err != nil {
-			return
+		fuzzCheck(t, l, b)
+		// The same batch in float32 runs the fused kernels.
+		b32 := segloss.Batch[float32]{Shape: b.Shape, Labels: b.Labels, Input: to32(b.Input)}
+		if b.Target != nil {
+			b32.Target = to32(b.Target)
 		}
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			t.Fatalf("%s %v: loss %v without an error", spec, shape, v)
-		}
-		for i, g := range grad {
-			if math.IsNaN(g) || math.IsInf(g, 0) {
-				t.Fatalf("%s %v: grad[%d] = %v with loss %v", spec, shape, i, g, v)
-			}
-		}
+		fuzzCheck(t, l, b32)
 	})
+}
+
+func to32(x []float64) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range x {
+		out[i] = float32(v)
+	}
+	return out
+}
+
+// fuzzCheck evaluates l on b and fails unless the result is an error or a
+// finite loss with a finite gradient.
+func fuzzCheck[T segloss.Float](t *testing.T, l *segloss.Loss, b segloss.Batch[T]) {
+	grad := make([]T, len(b.Input))
+	v, err := segloss.Eval(l, grad, b)
+	if err != nil {
+		return
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		t.Fatalf("%s %v: loss %v without an error", l, b.Shape, v)
+	}
+	for i, g := range grad {
+		if f := float64(g); math.IsNaN(f) || math.IsInf(f, 0) {
+			t.Fatalf("%s %v (%T): grad[%d] = %v with loss %v", l, b.Shape, g, i, g, v)
+		}
+	}
 }
 
 // FuzzParse checks that no spec string panics the parser and that every
