@@ -95,9 +95,11 @@ func eval[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) float64
 	}
 }
 
-// sample returns sample i of b as a batch of one.
-func sample[T Float](g geom, b Batch[T], i int) Batch[T] {
-	shape := append([]int{1}, b.Shape[1:]...)
+// sample returns sample i of b as a batch of one; its shape lives in ws.
+func sample[T Float](ws *workspace, g geom, b Batch[T], i int) Batch[T] {
+	shape := grow(&ws.shape, len(b.Shape))
+	shape[0] = 1
+	copy(shape[1:], b.Shape[1:])
 	per := g.c * g.s
 	out := Batch[T]{Shape: shape, Input: b.Input[i*per : (i+1)*per]}
 	if b.Target != nil {
@@ -115,7 +117,7 @@ func evalMeanOfSamples[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batc
 	g1 := geom{1, g.c, g.s}
 	var total float64
 	for i := 0; i < g.n; i++ {
-		sb := sample(g, b, i)
+		sb := sample(ws, g, b, i)
 		var sg []T
 		if grad != nil {
 			sg = grad[i*per : (i+1)*per]
@@ -145,7 +147,7 @@ func PerSampleLoss[T Float](dst []float64, l *Loss, b Batch[T]) error {
 	defer l.pool.Put(ws)
 	g1 := geom{1, g.c, g.s}
 	for i := range dst {
-		v := eval[T](l, ws, g1, nil, sample(g, b, i))
+		v := eval[T](l, ws, g1, nil, sample(ws, g, b, i))
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("segloss: %s: the loss of sample %d is %v", l.name, i, v)
 		}

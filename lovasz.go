@@ -1,19 +1,15 @@
 package segloss
 
-import (
-	"cmp"
-	"slices"
-)
-
-// lovaszSort orders idx (element indices) by decreasing key, ties by
-// increasing index: the order of a stable descending sort.
-func lovaszSort(idx []int32, keys []float64) {
-	slices.SortFunc(idx, func(a, b int32) int {
-		if c := cmp.Compare(keys[b], keys[a]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
+// lovaszSort orders idx (element indices, increasing) by decreasing key,
+// ties by increasing index: the order of a stable descending sort, by an
+// O(n) radix sort.
+func lovaszSort(ws *workspace, idx []int32, keys []float64) {
+	k := grow(&ws.sortKeys, len(idx))
+	for p, i := range idx {
+		k[p] = keys[i]
+	}
+	ws.sorter.SetSequential(false)
+	ws.sorter.SortDesc64(k, idx)
 }
 
 // lovaszGrad turns the sorted labels fg (1 foreground, 0 background, read
@@ -64,7 +60,7 @@ func lovaszHinge[T Float](o *Options, ws *workspace, g geom, grad []T, b Batch[T
 		if len(id) == 0 {
 			return 0
 		}
-		lovaszSort(id, keys)
+		lovaszSort(ws, id, keys)
 		w := gw[:len(id)]
 		lovaszGrad(w, id, func(i int32) bool { return b.Target[i] == 1 })
 		var loss float64
@@ -112,10 +108,15 @@ func lovaszSoftmax[T Float](o *Options, ws *workspace, g geom, grad []T, b Batch
 	}
 	keys := grow(&ws.keys, g.n*S)
 	idx := grow(&ws.idx, g.n*S)
-	gw := make([]float64, g.n*S)
+	gw := grow(&ws.gw, g.n*S)
 	classes := o.Classes
+	var cb [16]int
 	if classes == nil {
-		classes = make([]int, C)
+		classes = cb[:0]
+		if C > len(cb) {
+			classes = make([]int, 0, C)
+		}
+		classes = classes[:C]
 		for c := range classes {
 			classes[c] = c
 		}
@@ -148,7 +149,7 @@ func lovaszSoftmax[T Float](o *Options, ws *workspace, g geom, grad []T, b Batch
 				continue
 			}
 			used++
-			lovaszSort(id, keys)
+			lovaszSort(ws, id, keys)
 			w := gw[:len(id)]
 			lovaszGrad(w, id, func(i int32) bool { return int(b.Labels[i]) == c })
 			for k, i := range id {

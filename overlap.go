@@ -130,13 +130,24 @@ func classLoss(name string, o *Options, r *RegionStats, k int) (float64, regionC
 func generalizedDice(o *Options, r *RegionStats, coef []regionCoef) float64 {
 	C := r.Classes
 	sel := o.Classes
+	var sb [16]int
 	if sel == nil {
-		sel = make([]int, C)
+		if C <= len(sb) {
+			sel = sb[:C]
+		} else {
+			sel = make([]int, C)
+		}
 		for c := range sel {
 			sel[c] = c
 		}
 	}
-	w := make([]float64, len(sel))
+	var wb [16]float64
+	w := wb[:0]
+	if len(sel) <= len(wb) {
+		w = wb[:len(sel)]
+	} else {
+		w = make([]float64, len(sel))
+	}
 	var total float64
 	inv := 1 / float64(r.Groups)
 	for grp := 0; grp < r.Groups; grp++ {

@@ -151,16 +151,17 @@ func regionLoss[T Float](name string, o *Options, ws *workspace, g geom, grad []
 	p := grow(&ws.prob, g.size())
 	probabilities(p, o, g, b.Input, grow(&ws.small, 2*g.c))
 	groups, classes := regionGeometry(name, o, g)
-	var r RegionStats
+	r := &ws.stats
 	r.reset(groups, classes)
-	accumulate(&r, groups > 1, name == "mcc", o, g, p, b)
-	return regionFromStats(name, o, ws, g, grad, b, &r, p)
+	accumulate(r, groups > 1, name == "mcc", o, g, p, b)
+	return regionFromStats(name, o, ws, g, grad, b, r, p)
 }
 
 // regionFromStats returns the loss of stats r and writes into grad the
 // gradient of that loss through the elements of b (p: their probabilities).
 func regionFromStats[T Float](name string, o *Options, ws *workspace, g geom, grad []T, b Batch[T], r *RegionStats, p []float64) float64 {
-	coef := make([]regionCoef, r.Groups*r.Classes)
+	coef := grow(&ws.coef, r.Groups*r.Classes)
+	clear(coef)
 	loss := regionValue(name, o, r, coef)
 	if grad == nil {
 		return loss
@@ -260,7 +261,13 @@ func regionValue(name string, o *Options, r *RegionStats, coef []regionCoef) flo
 	if name == "generalized_dice" {
 		return generalizedDice(o, r, coef)
 	}
-	w := make([]float64, r.Classes)
+	var wb [16]float64
+	w := wb[:0]
+	if r.Classes <= len(wb) {
+		w = wb[:r.Classes]
+	} else {
+		w = make([]float64, r.Classes)
+	}
 	if name == "mcc" {
 		w[0] = 1
 	} else {

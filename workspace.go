@@ -1,5 +1,7 @@
 package segloss
 
+import "github.com/segloss/segloss/internal/kernel"
+
 // workspace holds the scratch memory of one evaluation. Loss keeps a pool
 // of them, so steady-state calls of one shape allocate nothing.
 type workspace struct {
@@ -8,6 +10,11 @@ type workspace struct {
 	idx                []int32
 	t32                []float32
 	t64                []float64
+	coef               []regionCoef
+	gw, sortKeys       []float64
+	shape              []int
+	sorter             kernel.Sorter
+	stats              RegionStats
 }
 
 // grow returns buf resized to n, reusing its memory when it is big enough.

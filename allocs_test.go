@@ -1,0 +1,68 @@
+package segloss_test
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/segloss/segloss"
+)
+
+// TestNoAllocsSteadyState checks that repeated Eval calls of one shape
+// allocate nothing, for every loss, both element types, reductions none
+// and per-image variants, on one thread and on two (the parallel loops
+// and the pooled workspaces must not allocate either).
+func TestNoAllocsSteadyState(t *testing.T) {
+	old := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(old)
+	for _, mc := range []bool{false, true} {
+		for _, name := range segloss.Names() {
+			spec := benchSpec(name, mc)
+			if spec == "" {
+				continue
+			}
+			for _, big := range []bool{false, true} {
+				shape := []int{2, 1, 16, 16}
+				if big {
+					shape = []int{2, 1, 256, 256} // several chunks: the parallel paths
+				}
+				if mc {
+					shape[1] = 4
+				}
+				b32 := benchBatch(shape, mc)
+				b64 := segloss.Batch[float64]{Shape: shape, Labels: b32.Labels}
+				for _, v := range b32.Input {
+					b64.Input = append(b64.Input, float64(v))
+				}
+				for _, v := range b32.Target {
+					b64.Target = append(b64.Target, float64(v))
+				}
+				for _, extra := range []string{"", "reduction=none", "per_image=true"} {
+					sp := spec
+					if extra != "" {
+						sep := ":"
+						if strings.Contains(spec, ":") {
+							sep = ","
+						}
+						if _, err := segloss.Parse(spec + sep + extra); err != nil {
+							continue
+						}
+						sp = spec + sep + extra
+					}
+					l, _ := segloss.Parse(sp)
+					g32 := make([]float32, len(b32.Input))
+					if a := testing.AllocsPerRun(3, func() { segloss.Eval(l, g32, b32) }); a != 0 {
+						t.Errorf("%s %v float32: %v allocations per call", sp, shape, a)
+					}
+					if big {
+						continue // the float64 general path is slow; its small shape suffices
+					}
+					g64 := make([]float64, len(b64.Input))
+					if a := testing.AllocsPerRun(3, func() { segloss.Eval(l, g64, b64) }); a != 0 {
+						t.Errorf("%s %v float64: %v allocations per call", sp, shape, a)
+					}
+				}
+			}
+		}
+	}
+}
