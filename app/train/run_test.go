@@ -25,8 +25,12 @@ func syntheticSet(t testing.TB, spec string) *dataset.Set {
 // for predicting every pixel), and that the run folder holds every artefact.
 func TestRunLearns(t *testing.T) {
 	out := t.TempDir()
-	cfg := Config{Data: syntheticSet(t, "synthetic:24"), Loss: "dice_bce:mode=multiclass", Steps: 40, BatchSize: 8,
-		LR: 0.01, Seed: 3, ValEvery: 20, Out: out}
+	data, err := dataset.Load("synthetic:24", dataset.Options{Seed: 1, Size: [2]int{32, 32}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Data: data, Loss: "dice_bce:mode=multiclass", Steps: 40, BatchSize: 8, Depth: 2,
+		LR: 0.01, Seed: 3, ValEvery: 20, Out: out, Norm: true}
 	res, err := Run(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -102,8 +106,8 @@ func TestLossFor(t *testing.T) {
 		probs      bool
 		name       string
 	}{
-		{"dice", 3, 2, false, false, "dice:mode=multilabel"},
-		{"dice", 2, 1, false, false, "dice"},
+		{"dice", 3, 2, false, true, "dice:mode=multilabel"},
+		{"dice", 2, 1, false, true, "dice"},
 		{"bce", 3, 2, false, true, "bce"},
 		{"dice_bce:mode=multiclass", 3, 3, true, false, "dice_bce:mode=multiclass"},
 		{"focal_keras", 3, 2, false, true, "focal_keras"},
