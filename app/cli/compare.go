@@ -17,6 +17,7 @@ import (
 	"github.com/segloss/segloss/app/dataset"
 	"github.com/segloss/segloss/app/train"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // compareOptions are the flags of segloss compare.
@@ -29,6 +30,7 @@ type compareOptions struct {
 	Parallel    int
 	Width       int
 	Depth       int
+	Norm        bool
 	Batch       int
 	LR          float64
 	ValEvery    int
@@ -46,7 +48,7 @@ const defaultCompareBudget = "300"
 
 // newCompareTrainer returns the trainer of a compare; tests replace it.
 var newCompareTrainer = func(o *compareOptions) compare.Trainer {
-	return &compare.UNetTrainer{Width: o.Width, Depth: o.Depth, BatchSize: o.Batch, LR: o.LR,
+	return &compare.UNetTrainer{Width: o.Width, Depth: o.Depth, Norm: o.Norm, BatchSize: o.Batch, LR: o.LR,
 		ValEvery: o.ValEvery, ValSlices: o.ValSlices, Backend: o.Backend}
 }
 
@@ -79,7 +81,7 @@ writes the results of the finished ones, and the same command resumes the rest.
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
-			return runCompare(ctx, s, o, os.Args)
+			return runCompare(ctx, s, o, commandLine(cmd))
 		},
 	}
 	f := cmd.Flags()
@@ -91,7 +93,8 @@ writes the results of the finished ones, and the same command resumes the rest.
 	f.IntVar(&o.Parallel, "parallel", runtime.NumCPU(), "runs trained at the same time")
 	f.IntVar(&o.Width, "width", 8, "U-Net channels at the first level (doubled per level)")
 	f.IntVar(&o.Depth, "depth", 3, "U-Net resolution levels")
-	f.IntVar(&o.Batch, "batch", 16, "slices per step")
+	f.BoolVar(&o.Norm, "norm", true, "instance normalization after each convolution")
+	f.IntVar(&o.Batch, "batch", 8, "slices per step")
 	f.Float64Var(&o.LR, "lr", 0.003, "Adam learning rate")
 	f.IntVar(&o.ValEvery, "val-every", 25, "steps between two points of the validation curve")
 	f.IntVar(&o.ValSlices, "val-slices", 128, "validation slices of the curve's points (the final scoring uses all)")
@@ -164,7 +167,7 @@ func (o *compareOptions) check() (losses []string, b compare.Budget, size [2]int
 	return losses, b, size, nil
 }
 
-func runCompare(ctx context.Context, s *Streams, o *compareOptions, args []string) error {
+func runCompare(ctx context.Context, s *Streams, o *compareOptions, command string) error {
 	losses, budget, size, err := o.check()
 	if err != nil {
 		return err
@@ -181,7 +184,7 @@ func runCompare(ctx context.Context, s *Streams, o *compareOptions, args []strin
 	rep := newCompareReporter(s, len(losses), budget)
 	start := time.Now()
 	res, err := compare.Run(ctx, compare.Config{Set: data, Losses: losses, Seed: o.Seed, Budget: budget, Parallel: o.Parallel,
-		Out: o.Out, Fresh: o.Fresh, Trainer: newCompareTrainer(o), Command: commandLine(args), Log: rep.event})
+		Out: o.Out, Fresh: o.Fresh, Trainer: newCompareTrainer(o), Command: command, Log: rep.event})
 	rep.finish()
 	if res != nil {
 		if werr := compare.WriteTable(s.Out, res); werr != nil && err == nil {
@@ -196,18 +199,20 @@ func runCompare(ctx context.Context, s *Streams, o *compareOptions, args []strin
 	return err
 }
 
-// commandLine writes the command as typed, for the results.
-func commandLine(args []string) string {
-	if len(args) == 0 {
-		return ""
-	}
-	parts := []string{"segloss"}
-	for _, a := range args[1:] {
-		if strings.ContainsAny(a, " \t\"'") {
-			a = strconv.Quote(a)
+// commandLine writes the command with the flags that were set, for the
+// results.
+func commandLine(cmd *cobra.Command) string {
+	parts := []string{cmd.CommandPath()}
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		v := f.Value.String()
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			v = strings.Join(sv.GetSlice(), ",")
 		}
-		parts = append(parts, a)
-	}
+		if strings.ContainsAny(v, " \t\"'") || v == "" {
+			v = strconv.Quote(v)
+		}
+		parts = append(parts, "--"+f.Name+"="+v)
+	})
 	return strings.Join(parts, " ")
 }
 

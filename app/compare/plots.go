@@ -65,7 +65,7 @@ func curvePlot(res *Results) ([]byte, error) {
 			p.Add(s)
 		}
 	}
-	return renderPNG(p, 7.5*vg.Inch, 3.4*vg.Inch)
+	return renderPNG(p, 8*vg.Inch, 3*vg.Inch)
 }
 
 // meanNums returns the mean of the finite values of v (NaN if none).
@@ -122,7 +122,11 @@ func barPlot(res *Results, m int) ([]byte, error) {
 			}
 			vals[k] = v
 			xys = append(xys, plotter.XY{X: float64(k), Y: v})
-			errs = append(errs, struct{ Low, High float64 }{sd, sd})
+			lo, hi := math.Min(sd, v), sd // whiskers stay within the metric's range
+			if name != "hd95" {
+				hi = math.Min(sd, 1-v)
+			}
+			errs = append(errs, struct{ Low, High float64 }{lo, hi})
 		}
 		b, err := plotter.NewBarChart(vals, width)
 		if err != nil {

@@ -121,7 +121,7 @@ func newReportView(res *Results, set *dataset.Set, preds [][][]int32) (*reportVi
 		}
 	}
 	v.Meta = [][2]string{
-		{"data", fmt.Sprintf("%s (%s, %s)", res.Data.Name, res.Data.Format, res.Data.Dir)},
+		{"data", dataText(res.Data)},
 		{"classes", classesText(res)},
 		{"split", fmt.Sprintf("%d training cases (%d slices), %d held-out cases (%d slices), split seed %d", len(res.Split.Train), res.Data.TrainExamples, len(res.Split.Val), res.Data.ValExamples, res.Split.Seed)},
 		{"budget", fmt.Sprintf("%s per loss, seed %d, %d run(s) at a time", res.Budget, res.Seed, res.Parallel)},
@@ -140,6 +140,14 @@ func newReportView(res *Results, set *dataset.Set, preds [][][]int32) (*reportVi
 		v.Versions = append(v.Versions, [2]string{k, res.Versions[k]})
 	}
 	return v, nil
+}
+
+// dataText names the data set and where it comes from.
+func dataText(d DataInfo) string {
+	if d.Format == "synthetic" {
+		return fmt.Sprintf("%s: the built-in synthetic set (%s), generated in code, %d×%d", d.Name, d.Dir, d.Height, d.Width)
+	}
+	return fmt.Sprintf("%s: %s folder %s, slices in %d×%d frames", d.Name, d.Format, d.Dir, d.Height, d.Width)
 }
 
 // classesText lists the classes with their share of the validation pixels.

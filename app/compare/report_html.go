@@ -26,11 +26,11 @@ td.best{background:var(--best);font-weight:700}
 .wrap{overflow-x:auto}
 .sw{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;font-size:13px;margin:6px 0}
-img.plot{width:100%;height:auto;display:block}
+img.plot{width:100%;max-width:1000px;height:auto;display:block}
 .bars{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:10px}
 .grid{display:grid;gap:6px 6px;align-items:start}
 .grid .h{font-size:12px;font-weight:600;text-align:center;word-break:break-all}
-.grid .lab{font-size:12px;word-break:break-all}
+.grid .lab{font-size:12px;overflow-wrap:anywhere}
 .grid .lab .hard{color:#b3261e;font-weight:700}
 .grid figure{margin:0}
 .grid img{width:100%;image-rendering:pixelated;display:block;border-radius:2px}
@@ -60,7 +60,7 @@ details{margin-top:10px}summary{cursor:pointer;color:var(--accent)}
 
 <h2>Validation samples</h2>
 <p class="note">Coloured fills: {{range $i, $c := .Classes}}{{if $i}}, {{end}}<span class="sw" style="background:{{$c.Color}}"></span>{{$c.Name}}{{end}}. White outline: the ground truth. <span style="color:#b3261e;font-weight:700">Hardest</span> rows are the cases with the lowest Dice averaged over the losses; the others spread over the rest. Captions: the case's mean foreground Dice for that loss.</p>
-<div class="wrap"><div class="grid" style="grid-template-columns:minmax(90px,1.1fr) repeat({{len .GridCols}},minmax(72px,1fr));min-width:{{len .GridCols}}00px">
+<div class="wrap"><div class="grid" style="grid-template-columns:116px repeat({{len .GridCols}},minmax(72px,150px));min-width:{{len .GridCols}}00px">
 <div></div>{{range .GridCols}}<div class="h">{{if .Color}}<span class="sw" style="background:{{.Color}}"></span>{{end}}{{.Name}}</div>{{end}}
 {{range .Grid}}<div class="lab">{{if .Hard}}<span class="hard">hardest</span><br>{{end}}{{.Label}}<br>{{.Note}}</div>{{range .Cells}}<figure><img src="{{.Src}}" alt="">{{if .Title}}<figcaption>{{.Title}}</figcaption>{{end}}</figure>{{end}}
 {{end}}</div></div>

@@ -18,6 +18,7 @@ import (
 type UNetTrainer struct {
 	Width     int     `json:"width"`      // U-Net width at the first level
 	Depth     int     `json:"depth"`      // U-Net levels
+	Norm      bool    `json:"norm"`       // instance normalization after each convolution
 	BatchSize int     `json:"batch_size"` // slices per step
 	LR        float64 `json:"lr"`         // Adam learning rate
 	ValEvery  int     `json:"val_every"`  // steps between two points of the validation curve
@@ -42,7 +43,7 @@ func (t *UNetTrainer) Train(ctx context.Context, set *dataset.Set, job Job, prog
 			}
 		}
 	}
-	cfg := train.Config{Data: set, Loss: job.Loss, Width: t.Width, Depth: t.Depth, Steps: job.Budget.Steps, Budget: job.Budget.Time,
+	cfg := train.Config{Data: set, Loss: job.Loss, Width: t.Width, Depth: t.Depth, Norm: t.Norm, Steps: job.Budget.Steps, Budget: job.Budget.Time,
 		BatchSize: t.BatchSize, LR: t.LR, Seed: job.Seed, ValEvery: t.ValEvery, ValSlices: t.ValSlices, Out: job.Dir, Resume: resume, Backend: t.Backend}
 	start := time.Now()
 	res, err := train.Run(ctx, cfg, func(p train.Progress) {
