@@ -19,7 +19,7 @@ func log16(x f32x16) f32x16 {
 	ef := e.ConvertToFloat32()
 	ef = ef.Add(bc(1)).Merge(ef, big)
 	f := m.Sub(bc(1))
-	s := f.Div(bc(2).Add(f))
+	s := f.Mul(recip16(bc(2).Add(f)))
 	z := s.Mul(s)
 	p := bc(1.0 / 9)
 	p = p.MulAdd(z, bc(1.0/7))
