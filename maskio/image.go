@@ -114,6 +114,20 @@ func Format(path string) string {
 	return ""
 }
 
+// CaseName returns the file name of path without its image extension
+// (.png, .nii, .nii.gz, .npy, case-insensitive): the key by which images,
+// masks and predictions of one case are paired.
+func CaseName(path string) string {
+	base := filepath.Base(path)
+	lower := strings.ToLower(base)
+	for _, ext := range []string{".nii.gz", ".nii", ".png", ".npy"} {
+		if strings.HasSuffix(lower, ext) {
+			return base[:len(base)-len(ext)]
+		}
+	}
+	return base
+}
+
 // Read reads the image at path, choosing the reader by extension: .png,
 // .nii, .nii.gz or .npy.
 func Read(path string) (*Image, error) {

@@ -48,7 +48,7 @@ func transform(t *testing.T, n int, f func(img *maskio.Image) *maskio.Image) (di
 		if err := maskio.Write(filepath.Join(dir, filepath.Base(p)), c); err != nil {
 			t.Fatal(err)
 		}
-		orig, changed, names = append(orig, img), append(changed, c), append(names, caseName(p))
+		orig, changed, names = append(orig, img), append(changed, c), append(names, maskio.CaseName(p))
 	}
 	return dir, orig, changed, names
 }

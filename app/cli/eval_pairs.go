@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/segloss/segloss/maskio"
 )
@@ -15,19 +14,6 @@ import (
 // evalPair is one prediction and its ground truth.
 type evalPair struct {
 	Name, Pred, Truth string
-}
-
-// caseName returns the file name of path without its mask extension
-// (.png, .nii, .nii.gz, .npy), the key predictions and truths pair by.
-func caseName(path string) string {
-	base := filepath.Base(path)
-	lower := strings.ToLower(base)
-	for _, ext := range []string{".nii.gz", ".nii", ".png", ".npy"} {
-		if strings.HasSuffix(lower, ext) {
-			return base[:len(base)-len(ext)]
-		}
-	}
-	return base
 }
 
 // pairFiles pairs pred and truth: two files make one pair; two folders are
@@ -44,7 +30,7 @@ func pairFiles(pred, truth string) (pairs []evalPair, unpaired []string, err err
 	}
 	switch {
 	case !pi.IsDir() && !ti.IsDir():
-		return []evalPair{{caseName(truth), pred, truth}}, nil, nil
+		return []evalPair{{maskio.CaseName(truth), pred, truth}}, nil, nil
 	case pi.IsDir() != ti.IsDir():
 		return nil, nil, fmt.Errorf("--pred %s and --truth %s must both be files or both be folders", pred, truth)
 	}
@@ -84,7 +70,7 @@ func maskFiles(dir string) (map[string]string, error) {
 		if e.IsDir() || maskio.Format(e.Name()) == "" {
 			continue
 		}
-		name := caseName(e.Name())
+		name := maskio.CaseName(e.Name())
 		path := filepath.Join(dir, e.Name())
 		if prev, dup := out[name]; dup {
 			return nil, fmt.Errorf("%s and %s have the same case name %q", prev, path, name)

@@ -134,7 +134,7 @@ func filterCases(files []string, modelDir, cases string) ([]string, error) {
 	}
 	var out []string
 	for _, f := range files {
-		if keep[dataset.CaseName(f)] {
+		if keep[maskio.CaseName(f)] {
 			out = append(out, f)
 		}
 	}

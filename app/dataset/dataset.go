@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 )
 
 // Example is one 2-D image and its mask, fitted to the set's size.
@@ -166,15 +165,3 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// CaseName returns the file name of path without its image extension
-// (.png, .nii, .nii.gz, .npy): the key images and masks pair by.
-func CaseName(path string) string {
-	base := filepath.Base(path)
-	lower := strings.ToLower(base)
-	for _, ext := range []string{".nii.gz", ".nii", ".png", ".npy"} {
-		if strings.HasSuffix(lower, ext) {
-			return base[:len(base)-len(ext)]
-		}
-	}
-	return base
-}

@@ -125,7 +125,7 @@ func readPair(imagePath, maskPath string, classes int) (rawCase, error) {
 			return rawCase{}, fmt.Errorf("dataset: %s: label %d at voxel %d is outside the %d declared classes (0..%d)", maskPath, v, i, classes, classes-1)
 		}
 	}
-	c := rawCase{name: CaseName(imagePath)}
+	c := rawCase{name: maskio.CaseName(imagePath)}
 	c.images, c.h, c.w = Slices(Normalize(img.Data), img.Shape)
 	c.labels, _, _ = Slices(labels, img.Shape)
 	return c, nil

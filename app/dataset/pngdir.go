@@ -72,7 +72,7 @@ func pngFiles(dir string) (map[string]string, error) {
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
 		if !e.IsDir() && maskio.Format(p) == "png" {
-			out[CaseName(p)] = p
+			out[maskio.CaseName(p)] = p
 		}
 	}
 	if len(out) == 0 {
