@@ -23,12 +23,17 @@ type Job interface {
 	Do(c, lo, hi int)
 }
 
+// task is one Run in progress. Helpers join it only while it is open:
+// a worker that gets to it late (its thread descheduled on a busy
+// machine) finds it closed and leaves, so the caller never waits for a
+// helper that has not started; it waits only for those inside.
 type task struct {
 	job      Job
 	n, chunk int
 	nChunks  int
 	next     atomic.Int64
-	wg       sync.WaitGroup
+	active   atomic.Int32 // helpers inside (only ever incremented and decremented)
+	closed   atomic.Bool
 	panicked atomic.Pointer[any]
 }
 
@@ -64,8 +69,11 @@ var (
 
 func worker() {
 	for t := range work {
-		t.run()
-		t.wg.Done()
+		t.active.Add(1)
+		if !t.closed.Load() {
+			t.run()
+		}
+		t.active.Add(-1)
 	}
 }
 
@@ -104,12 +112,18 @@ func Run(job Job, n, chunk int) {
 	t.job, t.n, t.chunk, t.nChunks = job, n, chunk, nc
 	t.next.Store(0)
 	t.panicked.Store(nil)
-	t.wg.Add(w - 1)
+	t.closed.Store(false)
 	for i := 0; i < w-1; i++ {
-		work <- t
+		select {
+		case work <- t:
+		default: // every worker is busy: the caller does the work
+		}
 	}
 	t.run()
-	t.wg.Wait()
+	t.closed.Store(true)
+	for t.active.Load() != 0 {
+		runtime.Gosched()
+	}
 	p := t.panicked.Load()
 	t.job = nil
 	taskPool.Put(t)

@@ -1,0 +1,5 @@
+//go:build !race
+
+package segloss_test
+
+const raceEnabled = false
