@@ -20,8 +20,6 @@ type fastWS struct {
 	cw      [5][]float32 // per (group, class): DSP, DSP2, DTP, DAbs, D1
 	w32     []float32    // class weights
 	probs   []float32
-	keys    []float32
-	idx     []int32
 	cnt     []int
 	npos    []int
 	losses  []float64
@@ -45,8 +43,7 @@ const (
 	jobSoftProbs
 	jobScale
 	jobZero
-	jobHingeCount
-	jobHingeFill
+	jobHingeList
 	jobHingeRuns
 	jobSoftLovasz
 	jobSoftChain
@@ -77,6 +74,7 @@ type fastJob struct {
 	cls      []int
 	used     []int
 	f        []float64
+	buf      []uint64 // packed Lovász entries
 }
 
 func (j *fastJob) Do(c, lo, hi int) {
@@ -142,7 +140,7 @@ func (j *fastJob) Do(c, lo, hi int) {
 		case jobSoftProbs:
 			j.sums[c] = kernel.SoftmaxProbs(j.ws.probs[n*C*S:(n+1)*C*S], x, lab, &sm)
 		}
-	case jobHingeCount, jobHingeFill:
+	case jobHingeList:
 		j.hinge(c, lo, hi)
 	case jobHingeRuns:
 		j.hingeRun(c)
@@ -479,22 +477,26 @@ func addSums(r *RegionStats, k int, s *kernel.Sums) {
 	r.Count[k] += s.Cnt
 }
 
-// fastHinge is lovasz_hinge: the positive errors are listed (in parallel
-// for the whole batch, per sample for per_image), radix-sorted, and the
+// fastHinge is lovasz_hinge: the elements with a positive error are
+// listed as packed sort entries (in parallel chunks, then compacted, for
+// the whole batch; per sample for per_image), radix-sorted, and the
 // Lovász weights give loss and gradient.
 func fastHinge(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 	o := &l.opts
 	g := j.g
 	n := len(j.x)
-	// one spare slot per chunk or sample after the list (see hingeList)
-	ws.keys = grow(&ws.keys, n+max(kernel.Chunks(n, kernel.Chunk), g.n))
-	ws.idx = grow(&ws.idx, len(ws.keys))
 	if !o.PerImage {
+		if len(ws.sorters) < 1 {
+			ws.sorters = make([]kernel.Sorter, 1)
+		}
+		st := &ws.sorters[0]
+		st.SetSequential(false)
+		j.buf = st.Buffer32(n)
 		nc := kernel.Chunks(n, kernel.Chunk)
 		ws.cnt = grow(&ws.cnt, nc)
 		ws.npos = grow(&ws.npos, nc)
 		j.sums = growSums(&ws.sums, nc)
-		j.kind = jobHingeCount
+		j.kind = jobHingeList
 		kernel.Run(j, n, kernel.Chunk)
 		m, npos := 0, 0
 		for c := 0; c < nc; c++ {
@@ -502,18 +504,12 @@ func fastHinge(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 				return 0, true
 			}
 			k := ws.cnt[c]
-			ws.cnt[c] = m
+			lo := c * kernel.Chunk
+			copy(j.buf[m:m+k], j.buf[lo:lo+k]) // m <= lo: in order, overlap-safe
 			m += k
 			npos += ws.npos[c]
 		}
-		j.kind = jobHingeFill
-		kernel.Run(j, n, kernel.Chunk)
-		if len(ws.sorters) < 1 {
-			ws.sorters = make([]kernel.Sorter, 1)
-		}
-		s := &ws.sorters[0]
-		s.SetSequential(false)
-		return s.Lovasz32(ws.keys[:m], ws.idx[:m], npos, j.gr, 1, 1), false
+		return st.LovaszPacked32(m, npos, j.gr, 1, 1), false
 	}
 	if len(ws.sorters) < g.n {
 		ws.sorters = make([]kernel.Sorter, g.n)
@@ -532,60 +528,72 @@ func fastHinge(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 	return loss / float64(g.n), false
 }
 
-// hingeList checks elements [lo, hi) and, when fill is set, lists those
-// with a positive error from position pos on; it returns the listed and
-// the foreground counts. The loop is branch-free (labels and errors are
-// random, branches would mispredict): every element is written, to the
-// next list slot or, if it is not listed, to the chunk's spare slot trash.
-func (j *fastJob) hingeList(lo, hi, pos, trash int, fill bool) (m, npos int, bad bool) {
+// hingeList checks elements [lo, hi) and lists those with a positive
+// error into buf (from its start) as packed sort entries; it returns the
+// listed and the foreground counts. The loop is branch-free (labels and
+// errors are random, branches would mispredict): every element is
+// written to the next free slot, which only a listed one keeps.
+func (j *fastJob) hingeList(lo, hi int, buf []uint64) (m, npos int, bad bool) {
 	ign, useIgn := ignoreValue32(j.o)
-	keys, idx := j.ws.keys, j.ws.idx
-	nbad := 0
+	if useIgn {
+		return j.hingeListIgnore(lo, hi, buf, ign)
+	}
+	xs, ts := j.x[lo:hi], j.t[lo:hi]
+	buf = buf[:len(xs)]
+	var chk float32 // turns NaN on a non-finite input
+	var badT uint64 // non-zero once a target is neither 0 nor 1
+	for k, x := range xs {
+		chk += x - x
+		v := math.Float32bits(ts[k] + 0) // -0 -> +0
+		badT |= uint64(v) * uint64(v^0x3f800000)
+		fg := v >> 23 & 1 // 1 for t = 1, 0 for t = 0
+		// The error is 1 - m with m = x(2t-1) = ±x, exact; the sort key is
+		// -m, exact too, so the order is that of the exact errors. It is
+		// listed when the error is positive: key + 1 > 0 (exact near -1).
+		key := math.Float32frombits(math.Float32bits(x) ^ fg<<31)
+		listed := int(uint32(-int32(math.Float32bits(key+1))) >> 31)
+		npos += int(fg)
+		buf[m] = kernel.PackDesc32(key, int32(lo+k)|int32(fg<<31))
+		m += listed // m <= k: the next write stays in range
+	}
+	return m, npos, chk != 0 || badT != 0
+}
+
+// hingeListIgnore is hingeList with an ignore value (with branches: rare).
+func (j *fastJob) hingeListIgnore(lo, hi int, buf []uint64, ign float32) (m, npos int, bad bool) {
 	for i := lo; i < hi; i++ {
 		x, t := j.x[i], j.t[i]
-		fg := 0
+		if x-x != 0 {
+			bad = true
+		}
+		if t == ign {
+			continue
+		}
+		if t != 0 && t != 1 {
+			bad = true
+			continue
+		}
+		fg := uint32(0)
 		if t == 1 {
 			fg = 1
 		}
-		ignored := useIgn && t == ign
-		if !ignored && t != 0 && t != 1 || x-x != 0 {
-			nbad++
+		key := math.Float32frombits(math.Float32bits(x) ^ fg<<31)
+		npos += int(fg)
+		if key > -1 {
+			buf[m] = kernel.PackDesc32(key, int32(i)|int32(fg<<31))
+			m++
 		}
-		// The error is 1 - m with m = x(2t-1) = ±x, exact; the sort key is
-		// -m, exact too, so the order is that of the exact errors.
-		key := math.Float32frombits(math.Float32bits(x) ^ uint32(fg)<<31)
-		listed := 0
-		if key > -1 && !ignored {
-			listed = 1
-		}
-		if ignored {
-			fg = 0
-		}
-		npos += fg
-		if fill {
-			w := pos + m
-			if listed == 0 {
-				w = trash
-			}
-			keys[w], idx[w] = key, int32(i)|int32(fg)<<31
-		}
-		m += listed
 	}
-	return m, npos, nbad > 0
+	return m, npos, bad
 }
 
 func (j *fastJob) hinge(c, lo, hi int) {
-	trash := len(j.x) + c
-	if j.kind == jobHingeCount {
-		if j.gr != nil {
-			clear(j.gr[lo:hi]) // listed elements get their weight later
-		}
-		m, npos, bad := j.hingeList(lo, hi, 0, trash, false)
-		j.ws.cnt[c], j.ws.npos[c] = m, npos
-		j.sums[c] = kernel.Sums{Bad: bad}
-		return
+	if j.gr != nil {
+		clear(j.gr[lo:hi]) // listed elements get their weight later
 	}
-	j.hingeList(lo, hi, j.ws.cnt[c], trash, true)
+	m, npos, bad := j.hingeList(lo, hi, j.buf[lo:hi])
+	j.ws.cnt[c], j.ws.npos[c] = m, npos
+	j.sums[c] = kernel.Sums{Bad: bad}
 }
 
 // hingeRun is the Lovász hinge of sample n alone (per_image).
@@ -595,14 +603,14 @@ func (j *fastJob) hingeRun(n int) {
 	if j.gr != nil {
 		clear(j.gr[lo:hi])
 	}
-	m, npos, bad := j.hingeList(lo, hi, lo, len(j.x)+n, true)
+	st := &j.ws.sorters[n]
+	st.SetSequential(true)
+	m, npos, bad := j.hingeList(lo, hi, st.Buffer32(per))
 	j.sums[n] = kernel.Sums{Bad: bad}
 	if bad {
 		return
 	}
-	s := &j.ws.sorters[n]
-	s.SetSequential(true)
-	j.ws.losses[n] = s.Lovasz32(j.ws.keys[lo:lo+m], j.ws.idx[lo:lo+m], npos, j.gr, 1/float64(j.g.n), 1)
+	j.ws.losses[n] = st.LovaszPacked32(m, npos, j.gr, 1/float64(j.g.n), 1)
 }
 
 // fastLovaszSoftmax is lovasz_softmax from logits with class indices: the
@@ -642,8 +650,6 @@ func fastLovaszSoftmax(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 		runs, j.runLen = N, S
 	}
 	nu := runs * len(cls)
-	ws.keys = grow(&ws.keys, nu*j.runLen)
-	ws.idx = grow(&ws.idx, nu*j.runLen)
 	ws.losses = grow(&ws.losses, nu)
 	ws.npos = grow(&ws.npos, nu) // 1 when the (run, class) enters the mean
 	if len(ws.sorters) < nu {
@@ -680,35 +686,36 @@ func fastLovaszSoftmax(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 	return loss, false
 }
 
-// softLovasz lists, sorts and weighs the errors of class cls[u%len] in run u/len.
+// softLovasz lists, sorts and weighs the errors of class cls[u%len] in
+// run u/len, in packed sort entries (branch-free label test).
 func (j *fastJob) softLovasz(u int) {
 	o := j.o
 	ws := j.ws
 	C, S := j.g.c, j.g.s
 	r, c := u/len(j.cls), j.cls[u%len(j.cls)]
-	lo := r * j.runLen
-	base := u * j.runLen
-	keys, idx := ws.keys[base:base+j.runLen], ws.idx[base:base+j.runLen]
+	st := &ws.sorters[u]
+	st.SetSequential(true)
+	buf := st.Buffer32(j.runLen)
 	m, npos, valid := 0, 0, 0
-	ign := o.IgnoreIndex
-	for i := lo; i < lo+j.runLen; i++ {
-		y := int(j.lab[i])
-		if o.Ignore && y == ign {
-			continue
-		}
-		valid++
-		n, s := i/S, i%S
-		e := (n*C+c)*S + s
-		p := ws.probs[e]
-		v := int32(e)
-		if y == c {
-			npos++
-			v |= kernel.LovaszFG
-			p = 1 - p
-		}
-		if p > 0 {
-			keys[m], idx[m] = p, v
-			m++
+	ign := int32(o.IgnoreIndex)
+	useIgn := o.Ignore && int(ign) == o.IgnoreIndex
+	nLo := r * j.runLen / S
+	for n := nLo; n < nLo+j.runLen/S; n++ {
+		lab := j.lab[n*S : (n+1)*S]
+		row := ws.probs[(n*C+c)*S : (n*C+c+1)*S]
+		base := int32((n*C + c) * S)
+		for s, y := range lab {
+			if useIgn && y == ign {
+				continue
+			}
+			valid++
+			d := uint32(y - int32(c))
+			fg := 1 - (d|-d)>>31 // 1 when y == c, branch-free
+			// error |1[y=c] - p|: p, or 1 - p (sign flip, then + 1)
+			e := math.Float32frombits(math.Float32bits(row[s])^fg<<31) + float32(fg)
+			npos += int(fg)
+			buf[m] = kernel.PackDesc32(e, (base+int32(s))|int32(fg<<31))
+			m += int(uint32(-int32(math.Float32bits(e))) >> 31) // listed when e > 0
 		}
 	}
 	ws.npos[u], ws.losses[u] = 0, 0
@@ -716,9 +723,7 @@ func (j *fastJob) softLovasz(u int) {
 		return
 	}
 	ws.npos[u] = 1
-	st := &ws.sorters[u]
-	st.SetSequential(true)
-	ws.losses[u] = st.Lovasz32(keys[:m], idx[:m], npos, j.gr, 1, 0)
+	ws.losses[u] = st.LovaszPacked32(m, npos, j.gr, 1, 0)
 }
 
 // softChain turns d loss / d p (in the gradient buffer) into the gradient
@@ -726,8 +731,8 @@ func (j *fastJob) softLovasz(u int) {
 func (j *fastJob) softChain(lo, hi int) {
 	C, S := j.g.c, j.g.s
 	p, gr := j.ws.probs, j.gr
+	n, s := lo/S, lo%S
 	for px := lo; px < hi; px++ {
-		n, s := px/S, px%S
 		f := j.f[0]
 		if j.perImage {
 			f = j.f[n]
@@ -740,6 +745,9 @@ func (j *fastJob) softChain(lo, hi int) {
 		for c := 0; c < C; c++ {
 			k := base + c*S
 			gr[k] = float32(float64(p[k]) * (float64(gr[k]) - dot) * f)
+		}
+		if s++; s == S {
+			n, s = n+1, 0
 		}
 	}
 }

@@ -21,6 +21,7 @@ type lovaszJob struct {
 	phase    int
 	keys32   []float32
 	keys64   []float64
+	packed   []uint64 // PackDesc32 entries (instead of keys32 and idx)
 	idx      []int32
 	npos     float64
 	out32    []float32
@@ -32,6 +33,10 @@ type lovaszJob struct {
 }
 
 func (j *lovaszJob) Do(c, lo, hi int) {
+	if j.packed != nil {
+		j.doPacked(c, lo, hi)
+		return
+	}
 	idx := j.idx[lo:hi]
 	if j.phase == 0 {
 		n := 0
@@ -144,4 +149,52 @@ func (s *Sorter) Lovasz64(keys []float64, idx []int32, npos int, out []float64, 
 	j := &s.ljob
 	*j = lovaszJob{keys64: keys, idx: idx, npos: float64(npos), out64: out, f: f}
 	return s.lovasz(j, len(keys))
+}
+
+// doPacked is Do for packed entries.
+func (j *lovaszJob) doPacked(c, lo, hi int) {
+	pk := j.packed[lo:hi]
+	if j.phase == 0 {
+		n := 0
+		for _, v := range pk {
+			n += int(uint32(v) >> 31)
+		}
+		j.fgCount[c] = n
+		return
+	}
+	cumPos := float64(j.fgCount[c])
+	cumNeg := float64(lo) - cumPos
+	prev := 0.0
+	if lo > 0 {
+		prev = lovaszJ(j.npos, cumPos, cumNeg)
+	}
+	var loss float64
+	f, off, out := j.f, j.off, j.out32
+	for _, v := range pk {
+		key, id := UnpackDesc32(v)
+		fg := float64(uint32(id) >> 31)
+		cumPos += fg
+		cumNeg += 1 - fg
+		jk := lovaszJ(j.npos, cumPos, cumNeg)
+		w := jk - prev
+		prev = jk
+		loss += (off + float64(key)) * w
+		if out != nil {
+			out[id&^LovaszFG] = float32(w * f * (1 - 2*fg))
+		}
+	}
+	j.partials[c] = loss
+}
+
+// LovaszPacked32 is Lovasz32 on the first n entries of the buffer
+// returned by Buffer32, filled with PackDesc32(key, idx) in increasing
+// order of element position; it sorts them and reads them back packed.
+func (s *Sorter) LovaszPacked32(n, npos int, out []float32, f, off float64) float64 {
+	if n == 0 {
+		return 0
+	}
+	a := s.sortPacked(s.a[:n])
+	j := &s.ljob
+	*j = lovaszJob{packed: a, npos: float64(npos), out32: out, f: f, off: off}
+	return s.lovasz(j, n)
 }

@@ -72,10 +72,41 @@ func (s *Sorter) sortDesc32(keys []float32, idx []int32) {
 		return
 	}
 	a := growSlice(&s.a, n)
-	b := growSlice(&s.b, n)
 	for k, f := range keys {
-		a[k] = uint64(desc32(f))<<32 | uint64(uint32(idx[k]))
+		a[k] = PackDesc32(f, idx[k])
 	}
+	a = s.sortPacked(a)
+	for k, v := range a {
+		keys[k] = descInv32(uint32(v >> 32))
+		idx[k] = int32(uint32(v))
+	}
+}
+
+// PackDesc32 packs a float32 key and an index into the entries of the
+// packed sorts: their increasing order is the keys' decreasing order,
+// ties by increasing position of the entry.
+func PackDesc32(key float32, idx int32) uint64 {
+	return uint64(desc32(key))<<32 | uint64(uint32(idx))
+}
+
+// UnpackDesc32 inverts PackDesc32.
+func UnpackDesc32(v uint64) (key float32, idx int32) {
+	return descInv32(uint32(v >> 32)), int32(uint32(v))
+}
+
+// Buffer32 returns the Sorter's buffer of n packed entries (contents
+// undefined), for the caller to fill with PackDesc32 and hand to
+// LovaszPacked32 without a copy.
+func (s *Sorter) Buffer32(n int) []uint64 {
+	growSlice(&s.b, n)
+	return growSlice(&s.a, n)
+}
+
+// sortPacked sorts a (s.a or a prefix of it) with s.b as scratch and
+// returns the sorted slice, one of the two.
+func (s *Sorter) sortPacked(a []uint64) []uint64 {
+	n := len(a)
+	b := growSlice(&s.b, n)
 	par := n >= parallelSortMin && !s.seq
 	for shift := uint(32); shift < 64; shift += radixBits {
 		var moved bool
@@ -88,18 +119,13 @@ func (s *Sorter) sortDesc32(keys []float32, idx []int32) {
 			a, b = b, a
 		}
 	}
-	for k, v := range a {
-		keys[k] = descInv32(uint32(v >> 32))
-		idx[k] = int32(uint32(v))
-	}
+	return a
 }
 
-// descInv32 inverts desc32 (mapping -0 to +0).
+// descInv32 inverts desc32 (mapping -0 to +0), branch-free.
 func descInv32(u uint32) float32 {
-	if u&0x80000000 != 0 {
-		return math.Float32frombits(u)
-	}
-	return math.Float32frombits(^u &^ 0x80000000)
+	m := uint32(int32(u) >> 31) // all ones: a negative float, stored as is
+	return math.Float32frombits(u&m | (^u&^0x80000000)&^m)
 }
 
 // descInv64 inverts desc64.
