@@ -35,6 +35,7 @@ type trainOptions struct {
 	MaxCases    int
 	Resume      bool
 	Backend     string
+	HostLoss    bool
 }
 
 func newTrainCmd(s *Streams) *cobra.Command {
@@ -86,6 +87,7 @@ split.json, curve.csv, curve.json, curve.png and result.json.`,
 	f.StringVar(&o.Size, "size", "", "slice size HxW, e.g. 64x48 (default: the largest slice, rounded up)")
 	f.IntVar(&o.MaxCases, "max-cases", 0, "use only the first N cases (0: all)")
 	f.BoolVar(&o.Resume, "resume", false, "continue the run in --out from its checkpoint")
+	f.BoolVar(&o.HostLoss, "host-loss", false, "evaluate the loss and its gradient on the host with the core (always for lovasz_*)")
 	f.StringVar(&o.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
 	return cmd
 }
@@ -132,7 +134,7 @@ func runTrain(ctx context.Context, s *Streams, o *trainOptions) error {
 		data.Name, data.Classes, len(data.Train), len(data.Split.Train), len(data.Val), len(data.Split.Val), data.H, data.W)
 	cfg := train.Config{Data: data, Loss: o.Loss, Width: o.Width, Depth: o.Depth, Norm: o.Norm, Steps: o.Steps, Budget: o.Time,
 		BatchSize: o.Batch, LR: o.LR, Seed: o.Seed, ValEvery: o.ValEvery, ValSlices: o.ValSlices, Out: o.Out,
-		Resume: o.Resume, Backend: o.Backend}
+		Resume: o.Resume, Backend: o.Backend, HostLoss: o.HostLoss}
 	report := newTrainReporter(s, o)
 	res, err := train.Run(ctx, cfg, report.step)
 	report.finish()

@@ -156,3 +156,15 @@ func (l *Loss) eval(b *batch) *Node {
 		return regionLoss(l.Name(), o, b)
 	}
 }
+
+// HostGradient is a GoMLX loss function for losses evaluated outside the
+// graph: labels[0] holds d loss / d predictions[0], computed on the host
+// (for example by segloss.Eval), and the returned node is
+// sum(stop_gradient(labels[0]) * predictions[0]), whose automatic gradient
+// with respect to the predictions is exactly that host gradient (its value
+// is not the loss). It is the fast exact route for the Lovász losses, whose
+// in-graph sort is slow on the pure-Go backend: the core sorts and
+// differentiates on the host in about a millisecond per 64k elements.
+func HostGradient(labels, predictions []*Node) *Node {
+	return ReduceAllSum(Mul(StopGradient(labels[0]), predictions[0]))
+}

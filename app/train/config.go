@@ -24,6 +24,11 @@ type Config struct {
 	Out       string        // output folder: checkpoint, model, curve, split ("" keeps nothing)
 	Resume    bool          // continue from the checkpoint in Out
 	Backend   string        // "go" (default) or, built with -tags xla, "xla[:plugin]"
+	// HostLoss evaluates the loss and its gradient on the host with the core
+	// (segloss.Eval) between a forward pass and the backward pass, instead of
+	// in the graph: exact, and much faster for the Lovász losses, whose
+	// in-graph sort is slow on the pure-Go backend (they use it always).
+	HostLoss bool
 }
 
 // withDefaults returns c with the defaults filled in, or an error for

@@ -78,8 +78,12 @@ func (h Head) LabelTensor(labels []int32, n, hh, ww int) *tensors.Tensor {
 	if h.Multiclass {
 		return tensors.FromFlatDataAndDimensions(append([]int32(nil), labels...), n, hh, ww)
 	}
+	return tensors.FromFlatDataAndDimensions(h.oneHot(labels, n, hh*ww), n, h.Channels(), hh, ww)
+}
+
+// oneHot returns the float targets [N, K-1, S] of a sigmoid head.
+func (h Head) oneHot(labels []int32, n, s int) []float32 {
 	c := h.Channels()
-	s := hh * ww
 	t := make([]float32, n*c*s)
 	for i := 0; i < n; i++ {
 		for p := 0; p < s; p++ {
@@ -88,7 +92,19 @@ func (h Head) LabelTensor(labels []int32, n, hh, ww int) *tensors.Tensor {
 			}
 		}
 	}
-	return tensors.FromFlatDataAndDimensions(t, n, c, hh, ww)
+	return t
+}
+
+// CoreBatch returns the core's batch of the loss input pred [N, Channels,
+// H, W] (what the loss reads) against class labels [N, H, W].
+func (h Head) CoreBatch(pred []float32, labels []int32, n, hh, ww int) segloss.Batch[float32] {
+	b := segloss.Batch[float32]{Shape: []int{n, h.Channels(), hh, ww}, Input: pred}
+	if h.Multiclass {
+		b.Labels = labels
+	} else {
+		b.Target = h.oneHot(labels, n, hh*ww)
+	}
+	return b
 }
 
 // Decode turns logits [N, Channels, H, W] into class labels [N, H, W]:

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -17,6 +18,8 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 	gtrain "github.com/gomlx/gomlx/ml/train"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/segloss/segloss"
+	"github.com/segloss/segloss/app/gomlxloss"
 	"github.com/segloss/segloss/app/unet"
 	"github.com/segloss/segloss/maskio"
 	"github.com/segloss/segloss/metric"
@@ -55,6 +58,10 @@ type session struct {
 	trainer *gtrain.Trainer
 	predict *Predictor
 	model   Model
+	// host route (Config.HostLoss): the forward pass that gives the loss
+	// input, and the core loss evaluated on it.
+	lossInput *model.ExecOneOutput
+	core      *segloss.Loss
 }
 
 // Run trains a U-Net on cfg.Data with the loss cfg.Loss until the step
@@ -182,12 +189,19 @@ func newSession(cfg Config) (*session, error) {
 	store := model.NewStore()
 	modelFn := func(scope *model.Scope, x *Node) *Node { return head.Activate(m.logits(scope, x)) }
 	opt := optimizer.Adam().LearningRate(cfg.LR).Done()
-	trainer := gtrain.NewTrainer(backend, store, modelFn, gl.LossFn(), opt, nil, nil)
-	pred, err := newPredictor(backend, store, m)
-	if err != nil {
+	lossFn := gl.LossFn()
+	s := &session{cfg: cfg, backend: backend, store: store, model: m}
+	if cfg.HostLoss || strings.HasPrefix(gl.Name(), "lovasz") {
+		lossFn, s.core = gomlxloss.HostGradient, gl.Core()
+		if s.lossInput, err = model.NewExec1(backend, store, modelFn); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
+	s.trainer = gtrain.NewTrainer(backend, store, modelFn, lossFn, opt, nil, nil)
+	if s.predict, err = newPredictor(backend, store, m); err != nil {
 		return nil, err
 	}
-	return &session{cfg: cfg, backend: backend, store: store, trainer: trainer, predict: pred, model: m}, nil
+	return s, nil
 }
 
 // prepareOut creates the output folder and writes model.json and
@@ -235,10 +249,33 @@ func (s *session) trainStep(step int) (float64, error) {
 		copy(y[i*hw:], ex.Label)
 	}
 	xt := tensors.FromFlatDataAndDimensions(x, n, 1, d.H, d.W)
-	yt := s.model.Head.LabelTensor(y, n, d.H, d.W)
+	var yt *tensors.Tensor
+	hostLoss := 0.0
+	if s.core != nil {
+		// Host route: forward pass, loss and gradient by the core, then the
+		// backward pass driven by that gradient.
+		out, err := s.lossInput.Call(tensors.FromFlatDataAndDimensions(x, n, 1, d.H, d.W))
+		if err != nil {
+			return 0, fmt.Errorf("train: step %d: %w", step+1, err)
+		}
+		pred, err := tensors.CopyFlatData[float32](out)
+		if err != nil {
+			return 0, fmt.Errorf("train: step %d: %w", step+1, err)
+		}
+		grad := make([]float32, len(pred))
+		if hostLoss, err = segloss.Eval(s.core, grad, s.model.Head.CoreBatch(pred, y, n, d.H, d.W)); err != nil {
+			return 0, fmt.Errorf("train: step %d: %w", step+1, err)
+		}
+		yt = tensors.FromFlatDataAndDimensions(grad, out.Shape().Dimensions...)
+	} else {
+		yt = s.model.Head.LabelTensor(y, n, d.H, d.W)
+	}
 	metrics, err := s.trainer.TrainStep(gtrain.Batch{Inputs: []*tensors.Tensor{xt}, Labels: []*tensors.Tensor{yt}})
 	if err != nil {
 		return 0, fmt.Errorf("train: step %d: %w", step+1, err)
+	}
+	if s.core != nil {
+		return hostLoss, nil
 	}
 	if len(metrics) == 0 {
 		return 0, errors.New("train: the trainer returned no loss")

@@ -152,3 +152,35 @@ func equal(a, b []int32) bool {
 	}
 	return true
 }
+
+// TestHostLossMatchesGraph checks that the host route (loss and gradient
+// by the core between a forward and a backward pass) trains exactly like
+// the graph loss: same loss at every step.
+func TestHostLossMatchesGraph(t *testing.T) {
+	data := syntheticSet(t, "synthetic:6")
+	for _, spec := range []string{"dice", "dice_bce:mode=multiclass"} {
+		cfg := Config{Data: data, Loss: spec, Width: 4, Depth: 2, BatchSize: 2, Seed: 2, Steps: 3, Norm: true}
+		graph, err := Run(context.Background(), cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.HostLoss = true
+		host, err := Run(context.Background(), cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range graph.Curve {
+			if g, h := graph.Curve[i].Loss, host.Curve[i].Loss; math.Abs(g-h) > 1e-4*math.Max(1, math.Abs(g)) {
+				t.Errorf("%s step %d: loss %v in the graph, %v on the host", spec, i+1, g, h)
+			}
+		}
+	}
+	// The Lovász losses take the host route by default.
+	res, err := Run(context.Background(), Config{Data: data, Loss: "lovasz_softmax", Width: 4, Depth: 2, BatchSize: 2, Steps: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Curve[0].Loss <= 0 || res.Curve[0].Loss > 1 {
+		t.Errorf("lovasz_softmax loss %v outside (0, 1]", res.Curve[0].Loss)
+	}
+}
