@@ -10,8 +10,10 @@ import "math"
 // The sort is least-significant-digit first with 11-bit digits over an
 // order-preserving integer image of the float: 3 passes for float32 keys,
 // 6 for float64; a pass whose digit is the same for every key is skipped
-// (float64 keys computed from float32 data skip most of them). Cost is
-// O(n) time and O(n) scratch memory, kept in the Sorter between calls.
+// (float64 keys computed from float32 data skip most of them). Large
+// float32 sorts go by the top digit first, then sort each bucket by the
+// two low digits in cache, buckets in parallel. Cost is O(n) time and O(n)
+// scratch memory, kept in the Sorter between calls.
 
 const (
 	radixBits = 11
@@ -48,6 +50,8 @@ type Sorter struct {
 	hist   []int    // sortParts × radixSize counts
 	job    sortJob
 	seq    bool // run on the calling goroutine only
+	bounds []int
+	bjob   bucketJob
 
 	fg       []int
 	partials []float64
@@ -107,6 +111,9 @@ func (s *Sorter) Buffer32(n int) []uint64 {
 func (s *Sorter) sortPacked(a []uint64) []uint64 {
 	n := len(a)
 	b := growSlice(&s.b, n)
+	if n >= hybridMin {
+		return s.hybrid32(a, b)
+	}
 	par := n >= parallelSortMin && !s.seq
 	for shift := uint(32); shift < 64; shift += radixBits {
 		var moved bool
@@ -303,4 +310,100 @@ func (s *Sorter) parallelPass(a, b, ka, kb []uint64, ia, ib []int32, shift uint)
 	Run(j, n, part)
 	*j = sortJob{}
 	return true
+}
+
+// hybridMin is the size from which float32 sorts go most-significant
+// digit first: one pass over the whole array by the top 11 key bits, then
+// each bucket, small enough to stay in cache, by the low 21 bits.
+const hybridMin = 1 << 16
+
+// hybrid32 sorts a by key with b (same length) as scratch and returns the
+// sorted slice. The buckets are sorted in parallel unless the Sorter is
+// sequential; the result is that of a stable sort either way.
+func (s *Sorter) hybrid32(a, b []uint64) []uint64 {
+	const topShift = 53 // key bits 21..31
+	if s.seq || len(a) < parallelSortMin {
+		if !passPacked(a, b, topShift, growSlice(&s.hist, radixSize)) {
+			copy(b, a)
+		}
+	} else if !s.parallelPass(a, b, nil, nil, nil, nil, topShift) {
+		copy(b, a)
+	}
+	bounds := growSlice(&s.bounds, radixSize+1)
+	clear(bounds)
+	for _, v := range b {
+		bounds[(v>>topShift)+1]++
+	}
+	for d := 1; d <= radixSize; d++ {
+		bounds[d] += bounds[d-1]
+	}
+	j := &s.bjob
+	*j = bucketJob{a: a, b: b, bounds: bounds}
+	if s.seq || len(a) < parallelSortMin {
+		j.Do(0, 0, radixSize)
+	} else {
+		Run(j, radixSize, 16)
+	}
+	*j = bucketJob{}
+	return b
+}
+
+// bucketJob sorts buckets [lo, hi) of b by key bits 0..20, with the same
+// ranges of a as scratch; the result stays in b.
+type bucketJob struct {
+	a, b   []uint64
+	bounds []int
+}
+
+func (j *bucketJob) Do(c, lo, hi int) {
+	var cnt [2][1 << 11]int32
+	for d := lo; d < hi; d++ {
+		x, y := j.bounds[d], j.bounds[d+1]
+		m := y - x
+		if m < 2 {
+			continue
+		}
+		b, a := j.b[x:y], j.a[x:y]
+		if m <= 32 {
+			for i := 1; i < m; i++ { // stable insertion sort
+				v := b[i]
+				k := v >> 32
+				p := i
+				for p > 0 && b[p-1]>>32 > k {
+					b[p] = b[p-1]
+					p--
+				}
+				b[p] = v
+			}
+			continue
+		}
+		// both histograms in one pass, then two stable scatters b -> a -> b
+		clear(cnt[0][:])
+		clear(cnt[1][:1<<10])
+		for _, v := range b {
+			cnt[0][(v>>32)&(1<<11-1)]++
+			cnt[1][(v>>43)&(1<<10-1)]++
+		}
+		var s0, s1 int32
+		for i := range cnt[0] {
+			c0 := cnt[0][i]
+			cnt[0][i] = s0
+			s0 += c0
+			if i < 1<<10 {
+				c1 := cnt[1][i]
+				cnt[1][i] = s1
+				s1 += c1
+			}
+		}
+		for _, v := range b {
+			d0 := (v >> 32) & (1<<11 - 1)
+			a[cnt[0][d0]] = v
+			cnt[0][d0]++
+		}
+		for _, v := range a {
+			d1 := (v >> 43) & (1<<10 - 1)
+			b[cnt[1][d1]] = v
+			cnt[1][d1]++
+		}
+	}
 }
