@@ -26,15 +26,18 @@ type Job interface {
 // task is one Run in progress. Helpers join it only while it is open:
 // a worker that gets to it late (its thread descheduled on a busy
 // machine) finds it closed and leaves, so the caller never waits for a
-// helper that has not started; it waits only for those inside.
+// helper that has not started; it sleeps until those inside are done.
 type task struct {
 	job      Job
 	n, chunk int
 	nChunks  int
 	next     atomic.Int64
-	active   atomic.Int32 // helpers inside (only ever incremented and decremented)
-	closed   atomic.Bool
 	panicked atomic.Pointer[any]
+
+	mu     sync.Mutex
+	cond   sync.Cond
+	active int // helpers inside
+	closed bool
 }
 
 // recoverPanic records a panic of a chunk for the caller of Run; the
@@ -69,11 +72,20 @@ var (
 
 func worker() {
 	for t := range work {
-		t.active.Add(1)
-		if !t.closed.Load() {
-			t.run()
+		t.mu.Lock()
+		if t.closed {
+			t.mu.Unlock()
+			continue
 		}
-		t.active.Add(-1)
+		t.active++
+		t.mu.Unlock()
+		t.run()
+		t.mu.Lock()
+		t.active--
+		if t.active == 0 && t.closed {
+			t.cond.Signal()
+		}
+		t.mu.Unlock()
 	}
 }
 
@@ -109,10 +121,15 @@ func Run(job Job, n, chunk int) {
 	}
 	ensureWorkers(w - 1)
 	t := taskPool.Get().(*task)
+	t.mu.Lock()
+	if t.cond.L == nil {
+		t.cond.L = &t.mu
+	}
 	t.job, t.n, t.chunk, t.nChunks = job, n, chunk, nc
 	t.next.Store(0)
 	t.panicked.Store(nil)
-	t.closed.Store(false)
+	t.closed = false
+	t.mu.Unlock()
 	for i := 0; i < w-1; i++ {
 		select {
 		case work <- t:
@@ -120,10 +137,12 @@ func Run(job Job, n, chunk int) {
 		}
 	}
 	t.run()
-	t.closed.Store(true)
-	for t.active.Load() != 0 {
-		runtime.Gosched()
+	t.mu.Lock()
+	t.closed = true
+	for t.active > 0 {
+		t.cond.Wait()
 	}
+	t.mu.Unlock()
 	p := t.panicked.Load()
 	t.job = nil
 	taskPool.Put(t)
