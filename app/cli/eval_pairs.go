@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 
 	"github.com/segloss/segloss/maskio"
 )
@@ -100,32 +98,16 @@ func findDataset(path, truth string) string {
 	return ""
 }
 
-// readDatasetLabels reads the label names of an MSD dataset.json, whose
-// "labels" object maps label value to name ({"1": "Anterior"}) or, in newer
-// files, name to value ({"Anterior": 1}).
+// readDatasetLabels reads the label names of an MSD dataset.json by label value.
 func readDatasetLabels(path string) (map[int32]string, error) {
-	b, err := os.ReadFile(path)
+	m, err := maskio.ReadMSDDataset(path)
 	if err != nil {
 		return nil, err
 	}
-	var ds struct {
-		Labels map[string]json.RawMessage `json:"labels"`
-	}
-	if err := json.Unmarshal(b, &ds); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	out := map[int32]string{}
-	for k, raw := range ds.Labels {
-		var name string
-		var value int32
-		if v, err := strconv.ParseInt(k, 10, 32); err == nil && json.Unmarshal(raw, &name) == nil {
-			out[int32(v)] = name
-		} else if json.Unmarshal(raw, &value) == nil {
-			out[value] = k
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no labels", path)
+	names, _ := m.LabelNames() // checked by the reader
+	out := make(map[int32]string, len(names))
+	for v, n := range names {
+		out[int32(v)] = n
 	}
 	return out, nil
 }

@@ -1,72 +1,27 @@
 package dataset
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 
 	"github.com/segloss/segloss/maskio"
 )
 
-// MSD is the part of a Decathlon dataset.json that training reads.
-type MSD struct {
-	Name     string            `json:"name"`
-	Labels   map[string]any    `json:"labels"`
-	Modality map[string]string `json:"modality"`
-	Training []struct {
-		Image string `json:"image"`
-		Label string `json:"label"`
-	} `json:"training"`
-}
+// MSD is the dataset.json of a Decathlon folder (maskio's reader).
+type MSD = maskio.MSDDataset
 
-// ReadMSD reads and checks the dataset.json of a Decathlon folder.
+// ReadMSD reads and checks the dataset.json of a Decathlon folder: its
+// labels, and that it lists training cases.
 func ReadMSD(path string) (*MSD, error) {
-	raw, err := os.ReadFile(path)
+	m, err := maskio.ReadMSDDataset(path)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
-	}
-	var m MSD
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("dataset: %s: not a valid dataset.json: %v", path, err)
 	}
 	if len(m.Training) == 0 {
 		return nil, fmt.Errorf("dataset: %s: no training cases listed", path)
 	}
-	if _, err := m.LabelNames(); err != nil {
-		return nil, fmt.Errorf("dataset: %s: %w", path, err)
-	}
-	return &m, nil
-}
-
-// LabelNames returns the class names by label value (0..K-1). The
-// "labels" object maps value to name ({"1": "Anterior"}) or, in newer
-// files, name to value ({"Anterior": 1}); the values must be 0..K-1.
-func (m *MSD) LabelNames() ([]string, error) {
-	byValue := map[int]string{}
-	for k, v := range m.Labels {
-		if n, err := strconv.Atoi(k); err == nil {
-			s, _ := v.(string)
-			byValue[n] = s
-		} else if f, ok := v.(float64); ok && f == float64(int(f)) {
-			byValue[int(f)] = k
-		} else {
-			return nil, fmt.Errorf("labels entry %q: %v is neither a value nor a name", k, v)
-		}
-	}
-	if len(byValue) < 2 {
-		return nil, fmt.Errorf("labels: %d class(es) declared, need background and at least one more", len(byValue))
-	}
-	out := make([]string, len(byValue))
-	for v, n := range byValue {
-		if v < 0 || v >= len(out) {
-			return nil, fmt.Errorf("labels: values must be 0..%d, got %d", len(out)-1, v)
-		}
-		out[v] = n
-	}
-	return out, nil
+	return m, nil
 }
 
 // readMSD reads every training case of the Decathlon folder dir.
