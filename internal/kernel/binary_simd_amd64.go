@@ -30,30 +30,30 @@ func negAbs(x f32x16) f32x16 {
 // step (relative error below 2^-26), cheaper than a division.
 func recip16(d f32x16) f32x16 {
 	r := d.Reciprocal()
-	return r.Mul(d.Mul(r).Sub(bc(2)).Mul(bc(-1)))
+	return r.Mul(d.Mul(r).Sub(kc.k11).Mul(kc.k12))
 }
 
 // log1p16 is Log1pSmall32 on 16 lanes (u in [0, 1]).
 func log1p16(u f32x16) f32x16 {
-	two := bc(2)
+	two := kc.k11
 	s := u.Mul(recip16(two.Add(u)))
 	z := s.Mul(s)
-	p := bc(1.0 / 13)
-	p = p.MulAdd(z, bc(1.0/11))
-	p = p.MulAdd(z, bc(1.0/9))
-	p = p.MulAdd(z, bc(1.0/7))
-	p = p.MulAdd(z, bc(1.0/5))
-	p = p.MulAdd(z, bc(1.0/3))
-	p = p.MulAdd(z, bc(1))
+	p := kc.k13
+	p = p.MulAdd(z, kc.k14)
+	p = p.MulAdd(z, kc.k15)
+	p = p.MulAdd(z, kc.k16)
+	p = p.MulAdd(z, kc.k17)
+	p = p.MulAdd(z, kc.k18)
+	p = p.MulAdd(z, kc.k10)
 	return s.Add(s).Mul(p)
 }
 
 // sig16 returns sigmoid(x), sigmoid(-x), e^-|x| and 1/(1+e^-|x|).
 func sig16(x f32x16) (p, q, e, s f32x16) {
 	e = exp16(negAbs(x))
-	s = recip16(bc(1).Add(e))
+	s = recip16(kc.k10.Add(e))
 	es := e.Mul(s)
-	pos := x.GreaterEqual(bc(0))
+	pos := x.GreaterEqual(kc.k19)
 	return s.Merge(es, pos), es.Merge(s, pos), e, s
 }
 
@@ -61,11 +61,11 @@ func sig16(x f32x16) (p, q, e, s f32x16) {
 // running minima and maxima of values that must lie in [0, 1].
 type check struct{ chk, lo, hi f32x16 }
 
-func newCheck() check { return check{bc(0), bc(0), bc(1)} }
+func newCheck() check { return check{kc.k19, kc.k19, kc.k10} }
 
-func (c *check) finite(v f32x16) { c.chk = v.MulAdd(bc(0), c.chk) }
+func (c *check) finite(v f32x16) { c.chk = v.MulAdd(kc.k19, c.chk) }
 func (c *check) unit(v f32x16) {
-	c.chk = v.MulAdd(bc(0), c.chk)
+	c.chk = v.MulAdd(kc.k19, c.chk)
 	c.lo = c.lo.Min(v)
 	c.hi = c.hi.Max(v)
 }
