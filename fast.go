@@ -147,7 +147,7 @@ func (j *fastJob) Do(c, lo, hi int) {
 	case jobSoftLovasz:
 		j.softLovasz(c)
 	case jobSoftChain:
-		j.softChain(lo, hi)
+		j.softChain(c, lo, hi)
 	}
 }
 
@@ -681,7 +681,7 @@ func fastLovaszSoftmax(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 	if j.gr != nil {
 		j.perImage = o.PerImage
 		j.kind = jobSoftChain
-		kernel.Run(j, N*S, kernel.Chunk)
+		kernel.Run(j, N*j.cpr, 1)
 	}
 	return loss, false
 }
@@ -727,27 +727,15 @@ func (j *fastJob) softLovasz(u int) {
 }
 
 // softChain turns d loss / d p (in the gradient buffer) into the gradient
-// with respect to the logits for pixels [lo, hi), times the run's factor.
-func (j *fastJob) softChain(lo, hi int) {
+// with respect to the logits for chunk c of a sample, times the run's factor.
+func (j *fastJob) softChain(c, lo, hi int) {
+	n, part := c/j.cpr, c%j.cpr
 	C, S := j.g.c, j.g.s
-	p, gr := j.ws.probs, j.gr
-	n, s := lo/S, lo%S
-	for px := lo; px < hi; px++ {
-		f := j.f[0]
-		if j.perImage {
-			f = j.f[n]
-		}
-		base := n*C*S + s
-		var dot float64
-		for c := 0; c < C; c++ {
-			dot += float64(p[base+c*S]) * float64(gr[base+c*S])
-		}
-		for c := 0; c < C; c++ {
-			k := base + c*S
-			gr[k] = float32(float64(p[k]) * (float64(gr[k]) - dot) * f)
-		}
-		if s++; s == S {
-			n, s = n+1, 0
-		}
+	s0 := part * kernel.Chunk
+	s1 := min(s0+kernel.Chunk, S)
+	f := j.f[0]
+	if j.perImage {
+		f = j.f[n]
 	}
+	kernel.SoftmaxChain(j.gr[n*C*S:(n+1)*C*S], j.ws.probs[n*C*S:(n+1)*C*S], C, S, s0, s1, f)
 }

@@ -30,3 +30,7 @@ func softmaxGradSIMD(grad, x []float32, lab []int32, o *Softmax) { softmaxGradGo
 func softmaxProbsSIMD(dst, x []float32, lab []int32, o *Softmax) Sums {
 	return softmaxProbsGo(dst, x, lab, o)
 }
+
+func softmaxChainSIMD(grad, p []float32, C, S, s0, s1 int, f float64) {
+	softmaxChainGo(grad, p, C, S, s0, s1, f)
+}

@@ -266,3 +266,28 @@ func softmaxProbsGo(dst, x []float32, lab []int32, o *Softmax) Sums {
 	}
 	return s
 }
+
+// SoftmaxChain turns d loss / d p, held in grad, into the gradient with
+// respect to the logits for pixels [s0, s1) of one sample (p: its
+// probabilities, C rows of S), times f: g_c = f p_c (d_c - sum_k p_k d_k),
+// in float64 (the difference cancels).
+func SoftmaxChain(grad, p []float32, C, S, s0, s1 int, f float64) {
+	if useSIMD {
+		softmaxChainSIMD(grad, p, C, S, s0, s1, f)
+		return
+	}
+	softmaxChainGo(grad, p, C, S, s0, s1, f)
+}
+
+func softmaxChainGo(grad, p []float32, C, S, s0, s1 int, f float64) {
+	for s := s0; s < s1; s++ {
+		var dot float64
+		for c := 0; c < C; c++ {
+			dot += float64(p[c*S+s]) * float64(grad[c*S+s])
+		}
+		for c := 0; c < C; c++ {
+			k := c*S + s
+			grad[k] = float32(float64(p[k]) * (float64(grad[k]) - dot) * f)
+		}
+	}
+}

@@ -294,3 +294,24 @@ func softmaxProbsSIMD(dst, x []float32, lab []int32, o *Softmax) Sums {
 	}
 	return s
 }
+
+func softmaxChainSIMD(grad, p []float32, C, S, s0, s1 int, f float64) {
+	end := s0 + (s1-s0)&^7
+	ff := archsimd.BroadcastFloat64x8(f)
+	for s := s0; s < end; s += 8 {
+		dot := archsimd.BroadcastFloat64x8(0)
+		for c := 0; c < C; c++ {
+			pc := archsimd.LoadFloat32x8Slice(p[c*S+s:]).ConvertToFloat64()
+			gc := archsimd.LoadFloat32x8Slice(grad[c*S+s:]).ConvertToFloat64()
+			dot = pc.MulAdd(gc, dot)
+		}
+		for c := 0; c < C; c++ {
+			pc := archsimd.LoadFloat32x8Slice(p[c*S+s:]).ConvertToFloat64()
+			gc := archsimd.LoadFloat32x8Slice(grad[c*S+s:]).ConvertToFloat64()
+			pc.Mul(gc.Sub(dot)).Mul(ff).ConvertToFloat32().StoreSlice(grad[c*S+s:])
+		}
+	}
+	if end < s1 {
+		softmaxChainGo(grad, p, C, S, end, s1, f)
+	}
+}

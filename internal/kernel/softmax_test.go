@@ -211,3 +211,28 @@ func TestSoftmaxKernels(t *testing.T) {
 		}
 	})
 }
+
+func TestSoftmaxChain(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		C, S := 3, 1000+5
+		p, _ := randMulti(C, S, 4, false)
+		d, _ := randMulti(C, S, 5, false)
+		g := append([]float32(nil), d...)
+		SoftmaxChain(g, p, C, S, 2, S, 0.5)
+		for s := 2; s < S; s++ {
+			var dot float64
+			for c := 0; c < C; c++ {
+				dot += float64(p[c*S+s]) * float64(d[c*S+s])
+			}
+			for c := 0; c < C; c++ {
+				want := float32(float64(p[c*S+s]) * (float64(d[c*S+s]) - dot) * 0.5)
+				if math.Abs(float64(g[c*S+s]-want)) > 1e-7 {
+					t.Fatalf("chain[%d,%d] = %v, want %v", c, s, g[c*S+s], want)
+				}
+			}
+		}
+		if g[0] != d[0] || g[1] != d[1] {
+			t.Errorf("pixels outside [s0, s1) changed")
+		}
+	})
+}
