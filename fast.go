@@ -320,9 +320,13 @@ func fastCE(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 	if o.ClassWeights != nil {
 		j.sm.Weights = toFloat32(&ws.w32, o.ClassWeights)
 	}
-	known := o.ClassWeights == nil && !j.sm.Ignore
-	if known && o.Reduction != Sum {
-		j.sm.Scale = float32(1 / float64(g.n*g.s))
+	// Without class weights the denominator is the count of labelled
+	// pixels: assume all are (the common case); a rescaling pass follows
+	// only if some were ignored.
+	unweighted := o.ClassWeights == nil
+	all := float64(g.n * g.s)
+	if unweighted && o.Reduction != Sum {
+		j.sm.Scale = float32(1 / all)
 	}
 	j.cpr = kernel.Chunks(g.s, kernel.Chunk)
 	units := g.n * j.cpr
@@ -343,8 +347,12 @@ func fastCE(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 	if o.Reduction == Sum {
 		return s.Loss, false
 	}
-	if !known && j.gr != nil {
-		j.kind, j.scale = jobScale, float32(1/s.Den)
+	if j.gr != nil && (!unweighted || s.Den != all) {
+		f := 1 / s.Den
+		if unweighted {
+			f = all / s.Den // undo the assumed 1/all
+		}
+		j.kind, j.scale = jobScale, float32(f)
 		kernel.Run(j, len(j.gr), kernel.Chunk)
 	}
 	return s.Loss / s.Den, false

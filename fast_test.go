@@ -67,6 +67,8 @@ func TestFastMatchesGeneral(t *testing.T) {
 		{"focal_sigmoid:pt_form=exp,alpha=null,gamma=1.5", false, false, 0},
 		{"focal_sigmoid:ignore_index=-1", false, false, -1},
 		{"cross_entropy", true, false, 0},
+		{"cross_entropy:ignore_index=255,reduction=sum", true, false, 255},
+		{"cross_entropy:ignore_index=255", true, false, 255},
 		{"cross_entropy:label_smoothing=0.1,class_weights=[1,2,0.5,1],ignore_index=255", true, false, 255},
 		{"dice:from_logits=true", false, false, 0},
 		{"dice", false, true, 0},

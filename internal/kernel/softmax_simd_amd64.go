@@ -80,21 +80,28 @@ func softmaxCESIMD(grad, x []float32, lab []int32, o *Softmax) Sums {
 	den := archsimd.BroadcastFloat64x8(0)
 	ls := o.Smooth
 	scale := bc(o.Scale)
+	// per class: the smoothed target weight of the labelled class and of the others
+	var wYes, wNo, wOne [MaxSoftmaxC]float32
+	for c := 0; c < C; c++ {
+		w := float32(1)
+		if o.Weights != nil {
+			w = o.Weights[c]
+		}
+		wYes[c], wNo[c], wOne[c] = w*(ls/float32(C)+1-ls), w*ls/float32(C), w
+	}
+	var wtb block
 	for px := o.S0; px < end; px += 16 {
 		lv := archsimd.LoadInt32x16Slice(lab[px:])
 		valid := o.labelMasks(lv, &bad)
 		inv, lse := softmax16(&b, x, px, C, S, &ck, true)
-		sw := bc(0)
-		lsum := bc(0)
-		dw := bc(0)
+		sw := kc.k19
+		lsum := kc.k19
+		dw := kc.k19
 		for c := 0; c < C; c++ {
-			w := float32(1)
-			if o.Weights != nil {
-				w = o.Weights[c]
-			}
 			isY := lv.Equal(archsimd.BroadcastInt32x16(int32(c)))
-			wt := bc(w*(ls/float32(C)+1-ls)).Merge(bc(w*ls/float32(C)), isY).Masked(valid)
-			dw = dw.Add(bc(w).Masked(isY.And(valid)))
+			wt := bc(wYes[c]).Merge(bc(wNo[c]), isY).Masked(valid)
+			wt.Store(&wtb[c])
+			dw = dw.Add(bc(wOne[c]).Masked(isY.And(valid)))
 			sw = sw.Add(wt)
 			xc := archsimd.LoadFloat32x16Slice(x[c*S+px:])
 			lsum = wt.MulAdd(lse.Sub(xc), lsum)
@@ -103,12 +110,7 @@ func softmaxCESIMD(grad, x []float32, lab []int32, o *Softmax) Sums {
 		den = acc(den, dw)
 		if grad != nil {
 			for c := 0; c < C; c++ {
-				w := float32(1)
-				if o.Weights != nil {
-					w = o.Weights[c]
-				}
-				isY := lv.Equal(archsimd.BroadcastInt32x16(int32(c)))
-				wt := bc(w*(ls/float32(C)+1-ls)).Merge(bc(w*ls/float32(C)), isY).Masked(valid)
+				wt := archsimd.LoadFloat32x16(&wtb[c])
 				p := archsimd.LoadFloat32x16(&b[c]).Mul(inv)
 				p.Mul(sw).Sub(wt).Mul(scale).StoreSlice(grad[c*S+px:])
 			}
