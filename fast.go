@@ -72,9 +72,9 @@ type fastJob struct {
 	perImage bool
 	runLen   int
 	cls      []int
-	used     []int
 	f        []float64
 	buf      []uint64 // packed Lovász entries
+	dp       bool     // binary region: sigmoid derivatives kept in the gradient buffer
 }
 
 func (j *fastJob) Do(c, lo, hi int) {
@@ -104,13 +104,21 @@ func (j *fastJob) Do(c, lo, hi int) {
 		off := row * j.g.s
 		x, t := j.x[off+s0:off+s1], j.t[off+s0:off+s1]
 		if j.kind == jobBinStats {
-			j.sums[c] = kernel.BinaryStats(x, t, &j.bin)
+			if j.dp {
+				j.sums[c] = kernel.BinaryStatsDP(j.gr[off+s0:off+s1], x, t, &j.bin)
+			} else {
+				j.sums[c] = kernel.BinaryStats(x, t, &j.bin)
+			}
 			return
 		}
 		b := j.bin
 		k := j.coefRow(row/j.g.c, row%j.g.c)
 		b.DSP, b.DSP2, b.DTP, b.DAbs, b.D1 = j.cw[0][k], j.cw[1][k], j.cw[2][k], j.cw[3][k], j.cw[4][k]
-		kernel.BinaryGrad(j.gr[off+s0:off+s1], x, t, &b)
+		if j.dp {
+			kernel.BinaryGradDP(j.gr[off+s0:off+s1], t, &b)
+		} else {
+			kernel.BinaryGrad(j.gr[off+s0:off+s1], x, t, &b)
+		}
 	case jobSoftCE, jobSoftStats, jobSoftGrad, jobSoftProbs:
 		n, part := c/j.cpr, c%j.cpr
 		C, S := j.g.c, j.g.s
@@ -419,6 +427,10 @@ func fastRegion(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 		if ce != nil {
 			j.bin.BCE, j.bin.BCEEps = true, float32(ce.opts.Eps)
 		}
+		// Logits, no ignore, product TP: the stats pass leaves the sigmoid
+		// derivatives in the gradient buffer and the gradient pass only
+		// scales them (no second exponential).
+		j.dp = j.gr != nil && o.FromLogits && !j.bin.Extra && !j.bin.BCE && !j.bin.Ignore
 		units := g.n * g.c * j.cpr
 		j.sums = growSums(&ws.sums, units)
 		j.kind = jobBinStats

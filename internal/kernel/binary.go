@@ -349,3 +349,43 @@ func binaryGradGo(grad, x, t []float32, o *Binary) {
 		grad[i] = d
 	}
 }
+
+// BinaryStatsDP is BinaryStats for logits (no ignore, no BCE) that also
+// writes the sigmoid derivative of each element into dp, so that the
+// gradient pass, BinaryGradDP, needs no exponential: d loss / d x =
+// dp (DSP + DTP t) for the losses without DSP2 and DAbs terms.
+func BinaryStatsDP(dp, x, t []float32, o *Binary) Sums {
+	if useSIMD {
+		return binaryStatsDPSIMD(dp, x, t, o)
+	}
+	return binaryStatsDPGo(dp, x, t, o)
+}
+
+func binaryStatsDPGo(dp, x, t []float32, o *Binary) Sums {
+	s := binaryStatsGo(x, t, o)
+	s.SP2, s.SG2, s.Abs = 0, 0, 0
+	for i, xv := range x {
+		_, dp[i] = sigmoidDeriv32(xv)
+	}
+	return s
+}
+
+// BinaryGradDP turns the sigmoid derivatives in g (from BinaryStatsDP)
+// into the gradient, in place: g = dp (DSP + DTP t), D1 where t = 1.
+func BinaryGradDP(g, t []float32, o *Binary) {
+	if useSIMD {
+		binaryGradDPSIMD(g, t, o)
+		return
+	}
+	binaryGradDPGo(g, t, o)
+}
+
+func binaryGradDPGo(g, t []float32, o *Binary) {
+	for i, tv := range t {
+		d := o.DSP + o.DTP*tv
+		if tv == 1 {
+			d = o.D1
+		}
+		g[i] *= d
+	}
+}

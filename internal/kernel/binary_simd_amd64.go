@@ -259,3 +259,42 @@ func binaryGradSIMD(grad, x, t []float32, o *Binary) {
 		binaryGradGo(grad[n:], x[n:], t[n:], o)
 	}
 }
+
+func binaryStatsDPSIMD(dp, x, t []float32, o *Binary) Sums {
+	n := len(x) &^ 15
+	ckx, ckt := newCheck(), newCheck()
+	z64 := archsimd.BroadcastFloat64x8(0)
+	tp, sp, sg := z64, z64, z64
+	for i := 0; i < n; i += 16 {
+		xv := archsimd.LoadFloat32x16Slice(x[i:])
+		tv := archsimd.LoadFloat32x16Slice(t[i:])
+		ckt.unit(tv)
+		ckx.finite(xv)
+		p, _, e, s := sig16(xv)
+		e.Mul(s).Mul(s).StoreSlice(dp[i:])
+		tp = acc(tp, p.Mul(tv))
+		sp = acc(sp, p)
+		sg = acc(sg, tv)
+	}
+	r := Sums{TP: hsum(tp), SP: hsum(sp), SG: hsum(sg), Cnt: float64(n), Bad: ckx.bad() || ckt.bad()}
+	if n < len(x) {
+		q := binaryStatsDPGo(dp[n:], x[n:], t[n:], o)
+		q.SP2, q.SG2, q.Abs = 0, 0, 0
+		r.Add(&q)
+	}
+	return r
+}
+
+func binaryGradDPSIMD(g, t []float32, o *Binary) {
+	n := len(t) &^ 15
+	dsp, dtp, d1 := bc(o.DSP), bc(o.DTP), bc(o.D1)
+	one := kc.k10
+	for i := 0; i < n; i += 16 {
+		tv := archsimd.LoadFloat32x16Slice(t[i:])
+		d := d1.Merge(dtp.MulAdd(tv, dsp), tv.Equal(one))
+		archsimd.LoadFloat32x16Slice(g[i:]).Mul(d).StoreSlice(g[i:])
+	}
+	if n < len(t) {
+		binaryGradDPGo(g[n:], t[n:], o)
+	}
+}

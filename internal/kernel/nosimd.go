@@ -34,3 +34,6 @@ func softmaxProbsSIMD(dst, x []float32, lab []int32, o *Softmax) Sums {
 func softmaxChainSIMD(grad, p []float32, C, S, s0, s1 int, f float64) {
 	softmaxChainGo(grad, p, C, S, s0, s1, f)
 }
+
+func binaryStatsDPSIMD(dp, x, t []float32, o *Binary) Sums { return binaryStatsDPGo(dp, x, t, o) }
+func binaryGradDPSIMD(g, t []float32, o *Binary)           { binaryGradDPGo(g, t, o) }
