@@ -74,7 +74,7 @@ type fastJob struct {
 	cls      []int
 	f        []float64
 	buf      []uint64 // packed Lovász entries
-	dp       bool     // region losses: sigmoid derivatives or probabilities kept in the gradient buffer
+	dp       bool     // binary region: sigmoid derivatives kept in the gradient buffer
 }
 
 func (j *fastJob) Do(c, lo, hi int) {
@@ -135,9 +135,6 @@ func (j *fastJob) Do(c, lo, hi int) {
 			}
 			j.sums[c] = kernel.SoftmaxCE(g, x, lab, &sm)
 		case jobSoftStats:
-			if j.dp {
-				sm.P = j.gr[n*C*S : (n+1)*C*S]
-			}
 			out := j.sums[c*C : (c+1)*C]
 			clear(out)
 			kernel.SoftmaxStats(out, x, lab, &sm)
@@ -147,9 +144,6 @@ func (j *fastJob) Do(c, lo, hi int) {
 				k = n * C
 			}
 			sm.DSP, sm.DSP2, sm.DTP, sm.DAbs, sm.D1 = j.cw[0][k:k+C], j.cw[1][k:k+C], j.cw[2][k:k+C], j.cw[3][k:k+C], j.cw[4][k:k+C]
-			if j.dp {
-				sm.P = j.gr[n*C*S : (n+1)*C*S]
-			}
 			kernel.SoftmaxGrad(j.gr[n*C*S:(n+1)*C*S], x, lab, &sm)
 		case jobSoftProbs:
 			j.sums[c] = kernel.SoftmaxProbs(j.ws.probs[n*C*S:(n+1)*C*S], x, lab, &sm)
@@ -410,9 +404,6 @@ func fastRegion(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 				j.sm.Weights = toFloat32(&ws.w32, w)
 			}
 		}
-		// With a gradient, the stats pass leaves the probabilities in the
-		// gradient buffer for the gradient pass (no second softmax).
-		j.dp = j.gr != nil
 		units := g.n * j.cpr
 		j.sums = growSums(&ws.sums, units*g.c)
 		j.kind = jobSoftStats

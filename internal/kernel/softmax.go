@@ -26,10 +26,6 @@ type Softmax struct {
 	// DSP + 2 DSP2 p + DTP 1[y=c] + DAbs sign(p - 1[y=c]).
 	DSP, DSP2, DTP, DAbs []float32
 	D1                   []float32 // DSP + DTP rounded once, for the labelled class
-	// P, when set (the sample's gradient buffer), receives the
-	// probabilities in SoftmaxStats, and SoftmaxGrad reads them from it
-	// instead of recomputing the softmax, overwriting them with the gradient.
-	P []float32
 }
 
 // softmaxPixel32 fills p with the softmax of the channels of pixel s and
@@ -152,11 +148,6 @@ func softmaxStatsGo(out []Sums, x []float32, lab []int32, o *Softmax) {
 			continue
 		}
 		lse := softmaxPixel32(p, x, px, S)
-		if o.P != nil {
-			for c := 0; c < C; c++ {
-				o.P[c*S+px] = p[c]
-			}
-		}
 		for c := 0; c < C; c++ {
 			r := &out[c]
 			pv := float64(p[c])
@@ -211,13 +202,7 @@ func softmaxGradGo(grad, x []float32, lab []int32, o *Softmax) {
 			}
 			continue
 		}
-		if o.P != nil {
-			for c := 0; c < C; c++ {
-				p[c] = o.P[c*S+px]
-			}
-		} else {
-			softmaxPixel32(p, x, px, S)
-		}
+		softmaxPixel32(p, x, px, S)
 		var dot float32
 		for c := 0; c < C; c++ {
 			pv := p[c]

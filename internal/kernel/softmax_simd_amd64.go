@@ -152,11 +152,7 @@ func softmaxStatsSIMD(out []Sums, x []float32, lab []int32, o *Softmax) {
 		}
 		for c := 0; c < C; c++ {
 			isY := lv.Equal(archsimd.BroadcastInt32x16(int32(c))).And(valid)
-			p := archsimd.LoadFloat32x16(&b[c]).Mul(inv)
-			if o.P != nil {
-				p.StoreSlice(o.P[c*S+px:])
-			}
-			p = p.Masked(valid)
+			p := archsimd.LoadFloat32x16(&b[c]).Mul(inv).Masked(valid)
 			add(4*c, p.Masked(isY))
 			add(4*c+1, p)
 			sg[c] += popcount16(isY.ToBits())
@@ -232,21 +228,13 @@ func softmaxGradSIMD(grad, x []float32, lab []int32, o *Softmax) {
 	for px := o.S0; px < end; px += 16 {
 		lv := archsimd.LoadInt32x16Slice(lab[px:])
 		valid := o.labelMasks(lv, &bad)
-		var inv f32x16
-		if o.P == nil {
-			inv, _ = softmax16(&b, x, px, C, S, &ck, false)
-		}
+		inv, _ := softmax16(&b, x, px, C, S, &ck, false)
 		dot := bc(0)
 		wy := bc(0)
 		// First pass: p_c into b, d loss/d p_c into the grad rows.
 		for c := 0; c < C; c++ {
 			isY := lv.Equal(archsimd.BroadcastInt32x16(int32(c)))
-			var p f32x16
-			if o.P != nil {
-				p = archsimd.LoadFloat32x16Slice(o.P[c*S+px:])
-			} else {
-				p = archsimd.LoadFloat32x16(&b[c]).Mul(inv)
-			}
+			p := archsimd.LoadFloat32x16(&b[c]).Mul(inv)
 			p.Store(&b[c])
 			d := bc(o.D1[c]).Merge(bc(o.DSP[c]), isY)
 			if useP2 {
