@@ -43,8 +43,10 @@ type compareOptions struct {
 }
 
 // defaultCompareBudget is the per-loss budget of the built-in data set:
-// the six default runs finish within five minutes on two cores.
-const defaultCompareBudget = "300"
+// 400 steps, or 70 seconds of training when the machine is too busy for
+// that, so that the six default runs finish within five minutes on two
+// cores.
+const defaultCompareBudget = "400,70s"
 
 // newCompareTrainer returns the trainer of a compare; tests replace it.
 var newCompareTrainer = func(o *compareOptions) compare.Trainer {
@@ -87,15 +89,15 @@ writes the results of the finished ones, and the same command resumes the rest.
 	f := cmd.Flags()
 	f.StringVar(&o.Data, "data", "synthetic", "data set: Decathlon folder, PNG folder (images/, masks/) or synthetic[:N]")
 	f.StringArrayVar(&o.Losses, "losses", nil, "loss specs, comma-separated or repeated (default: "+strings.Join(compare.DefaultLosses, ",")+")")
-	f.StringVar(&o.Budget, "budget", "", "per-run budget: steps (300), time (4m) or both (2000,4m) (default "+defaultCompareBudget+" steps on the built-in set; required otherwise)")
+	f.StringVar(&o.Budget, "budget", "", "per-run budget: steps (300), time (4m) or both (2000,4m) (default "+defaultCompareBudget+" on the built-in set; required otherwise)")
 	f.StringVar(&o.Out, "out", "out/compare", "output folder: runs/, results.json, report.html")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the split, the weights and the batch order (the same for every loss)")
 	f.IntVar(&o.Parallel, "parallel", runtime.NumCPU(), "runs trained at the same time")
-	f.IntVar(&o.Width, "width", 8, "U-Net channels at the first level (doubled per level)")
+	f.IntVar(&o.Width, "width", 4, "U-Net channels at the first level (doubled per level); small, since compare trains one model per loss")
 	f.IntVar(&o.Depth, "depth", 3, "U-Net resolution levels")
 	f.BoolVar(&o.Norm, "norm", true, "instance normalization after each convolution")
-	f.IntVar(&o.Batch, "batch", 8, "slices per step")
-	f.Float64Var(&o.LR, "lr", 0.003, "Adam learning rate")
+	f.IntVar(&o.Batch, "batch", 4, "slices per step")
+	f.Float64Var(&o.LR, "lr", 0.01, "Adam learning rate")
 	f.IntVar(&o.ValEvery, "val-every", 25, "steps between two points of the validation curve")
 	f.IntVar(&o.ValSlices, "val-slices", 128, "validation slices of the curve's points (the final scoring uses all)")
 	f.Float64Var(&o.ValFraction, "val-fraction", 0.2, "share of the cases held out for validation")

@@ -187,7 +187,7 @@ func answer(res *Results) string {
 	}
 	b.WriteString(".")
 	if k := rarest(res); k >= 0 && res.Best[k] != "" && res.Best[k] != "bce" {
-		if bce := res.run("bce"); bce.Done() {
+		if bce := res.run("bce"); bce.Done() && better(float64(res.run(res.Best[k]).Stat("dice", k).Mean), float64(bce.Stat("dice", k).Mean)) {
 			fmt.Fprintf(&b, " On the rarest class, %s (%.1f %% of the pixels), %s reaches a Dice of %.3f against %.3f for plain bce.",
 				res.Classes[k], 100*res.Data.Frequency[k+1], res.Best[k], float64(res.run(res.Best[k]).Stat("dice", k).Mean), float64(bce.Stat("dice", k).Mean))
 		}
