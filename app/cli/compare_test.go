@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -84,6 +85,18 @@ func TestCompareFakeTrainer(t *testing.T) {
 	_, errs, code = runCLI(t, "compare", "--data", "synthetic:10", "--out", out, "--losses", "bce", "--losses", "dice,tversky:alpha=0.3,beta=0.7")
 	if code != 0 || strings.Count(errs, "stored in an earlier call") != 3 {
 		t.Errorf("resume: exit %d, stderr:\n%s", code, errs)
+	}
+}
+
+// TestCompareProgressBar draws the bar when standard error is a terminal.
+func TestCompareProgressBar(t *testing.T) {
+	defer func(old func(*compareOptions) compare.Trainer) { newCompareTrainer = old }(newCompareTrainer)
+	newCompareTrainer = func(*compareOptions) compare.Trainer { return quickTrainer{} }
+	var out, errb bytes.Buffer
+	code := Main([]string{"compare", "--data", "synthetic:6", "--out", t.TempDir(), "--losses", "bce,dice"},
+		&Streams{In: strings.NewReader(""), Out: &out, Err: &errb, IsTerm: true})
+	if code != 0 || !strings.Contains(errb.String(), "2/2 runs") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 }
 
