@@ -30,8 +30,10 @@ func syntheticName(dir string) (name string, n int, ok bool) {
 }
 
 // Synthetic returns the built-in synthetic set of n 64×64 images: small
-// bright blobs (class 1, a few % of the pixels) and rarer, smaller, dimmer
-// blobs (class 2, under 1 %) on a textured, noisy background. The images
+// bright blobs (class 1, a few % of the pixels) and rarer, smaller dark
+// spots (class 2, under 1 %) on a textured, noisy background. The rare
+// class is easy to tell apart and hard to learn only because it is rare:
+// the imbalance that the choice of loss is about. The images
 // depend only on n and their index, and the split on o.Seed.
 func Synthetic(name string, n int, o Options) (*Set, error) {
 	if n < 2 {
@@ -88,7 +90,7 @@ func syntheticCase(i int) rawCase {
 		blob(1, 3, 6, 1.6)
 	}
 	if rng.IntN(3) > 0 {
-		blob(2, 2, 3, 1.1)
+		blob(2, 2, 3, -1.8)
 	}
 	norm := Normalize(img)
 	return rawCase{name: fmt.Sprintf("synthetic_%03d", i), h: S, w: S, images: [][]float32{norm}, labels: [][]int32{lab}}
