@@ -77,6 +77,7 @@ type fastJob struct {
 	dp       bool     // binary region: sigmoid derivatives kept in the gradient buffer
 }
 
+// Do runs chunk (or unit) c of the loop selected by j.kind.
 func (j *fastJob) Do(c, lo, hi int) {
 	switch j.kind {
 	case jobBCE:

@@ -32,6 +32,7 @@ type lovaszJob struct {
 	partials []float64 // per chunk loss
 }
 
+// Do runs one chunk of the current phase.
 func (j *lovaszJob) Do(c, lo, hi int) {
 	if j.packed != nil {
 		j.doPacked(c, lo, hi)
@@ -86,8 +87,9 @@ func (j *lovaszJob) Do(c, lo, hi int) {
 // sums the same partials whatever the number of threads.
 const lovaszChunk = 1 << 16
 
-// Sequential, when set, makes the Sorter's Lovász kernels run on the
-// calling goroutine only (for use inside a parallel job).
+// SetSequential makes the Sorter's sorts and Lovász kernels run on the
+// calling goroutine only (for many small sorts run by a parallel job) or,
+// when off, on several.
 func (s *Sorter) SetSequential(on bool) { s.seq = on }
 
 func (s *Sorter) lovasz(j *lovaszJob, n int) float64 {

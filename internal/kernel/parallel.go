@@ -154,6 +154,7 @@ func Run(job Job, n, chunk int) {
 // funcJob adapts a function to Job.
 type funcJob func(c, lo, hi int)
 
+// Do calls the function.
 func (f funcJob) Do(c, lo, hi int) { f(c, lo, hi) }
 
 // RunFunc is Run for a function. It is convenient outside hot paths; a

@@ -235,6 +235,7 @@ type sortJob struct {
 	part   int
 }
 
+// Do runs part c of the current phase.
 func (j *sortJob) Do(c, lo, hi int) {
 	cnt := j.hist[c*radixSize : (c+1)*radixSize]
 	shift := j.shift
@@ -355,6 +356,7 @@ type bucketJob struct {
 	bounds []int
 }
 
+// Do sorts buckets [lo, hi).
 func (j *bucketJob) Do(c, lo, hi int) {
 	var cnt [2][1 << 11]int32
 	for d := lo; d < hi; d++ {
