@@ -207,11 +207,11 @@ func fastEval32(l *Loss, g geom, grad []float32, b Batch[float32]) (v float64, h
 			return 0, false, false
 		}
 	case "lovasz_hinge":
-		if multi {
+		if multi || g.size() >= 1<<31 { // element indices share 32 bits with a label bit
 			return 0, false, false
 		}
 	case "lovasz_softmax":
-		if !multi || hasDuplicates(o.Classes) {
+		if !multi || hasDuplicates(o.Classes) || g.size() >= 1<<31 {
 			return 0, false, false
 		}
 	default:
