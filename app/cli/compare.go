@@ -22,24 +22,12 @@ import (
 
 // compareOptions are the flags of segloss compare.
 type compareOptions struct {
-	Data        string
-	Losses      []string
-	Budget      string
-	Out         string
-	Seed        uint64
-	Parallel    int
-	Width       int
-	Depth       int
-	Norm        bool
-	Batch       int
-	LR          float64
-	ValEvery    int
-	ValSlices   int
-	ValFraction float64
-	Size        string
-	MaxCases    int
-	Backend     string
-	Fresh       bool
+	modelOptions
+	Losses   []string
+	Budget   string
+	Out      string
+	Parallel int
+	Fresh    bool
 }
 
 // defaultCompareBudget is the per-loss budget of the built-in data set:
@@ -87,23 +75,17 @@ writes the results of the finished ones, and the same command resumes the rest.
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Data, "data", "synthetic", "data set: Decathlon folder, PNG folder (images/, masks/) or synthetic[:N]")
+	o.addFlags(f, modelDefaults{
+		data:  "synthetic",
+		width: 4, widthHelp: "U-Net channels at the first level (doubled per level); small, since compare trains one model per loss",
+		batch: 4, lr: 0.01, seedHelp: "seed of the split, the weights and the batch order (the same for every loss)",
+		valEvery: 25, valEveryHelp: "steps between two points of the validation curve",
+		valSlices: 128, valSlicesHelp: "validation slices of the curve's points (the final scoring uses all)",
+	})
 	f.StringArrayVar(&o.Losses, "losses", nil, "loss specs, comma-separated or repeated (default: "+strings.Join(compare.DefaultLosses, ",")+")")
 	f.StringVar(&o.Budget, "budget", "", "per-run budget: steps (300), time (4m) or both (2000,4m) (default "+defaultCompareBudget+" on the built-in set; required otherwise)")
 	f.StringVar(&o.Out, "out", "out/compare", "output folder: runs/, results.json, report.html")
-	f.Uint64Var(&o.Seed, "seed", 1, "seed of the split, the weights and the batch order (the same for every loss)")
 	f.IntVar(&o.Parallel, "parallel", runtime.NumCPU(), "runs trained at the same time")
-	f.IntVar(&o.Width, "width", 4, "U-Net channels at the first level (doubled per level); small, since compare trains one model per loss")
-	f.IntVar(&o.Depth, "depth", 3, "U-Net resolution levels")
-	f.BoolVar(&o.Norm, "norm", true, "instance normalization after each convolution")
-	f.IntVar(&o.Batch, "batch", 4, "slices per step")
-	f.Float64Var(&o.LR, "lr", 0.01, "Adam learning rate")
-	f.IntVar(&o.ValEvery, "val-every", 25, "steps between two points of the validation curve")
-	f.IntVar(&o.ValSlices, "val-slices", 128, "validation slices of the curve's points (the final scoring uses all)")
-	f.Float64Var(&o.ValFraction, "val-fraction", 0.2, "share of the cases held out for validation")
-	f.StringVar(&o.Size, "size", "", "slice size HxW, e.g. 64x48 (default: the largest slice, rounded up)")
-	f.IntVar(&o.MaxCases, "max-cases", 0, "use only the first N cases (0: all)")
-	f.StringVar(&o.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
 	f.BoolVar(&o.Fresh, "fresh", false, "discard the runs stored in --out instead of resuming them")
 	return cmd
 }

@@ -17,25 +17,13 @@ import (
 
 // trainOptions are the flags of segloss train.
 type trainOptions struct {
-	Data        string
-	Loss        string
-	Out         string
-	Width       int
-	Depth       int
-	Norm        bool
-	Steps       int
-	Time        time.Duration
-	Batch       int
-	LR          float64
-	Seed        uint64
-	ValEvery    int
-	ValSlices   int
-	ValFraction float64
-	Size        string // "HxW"; "" = the largest slice rounded up
-	MaxCases    int
-	Resume      bool
-	Backend     string
-	HostLoss    bool
+	modelOptions
+	Loss     string
+	Out      string
+	Steps    int
+	Time     time.Duration
+	Resume   bool
+	HostLoss bool
 }
 
 func newTrainCmd(s *Streams) *cobra.Command {
@@ -70,25 +58,18 @@ split.json, curve.csv, curve.json, curve.png and result.json.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Data, "data", "", "data set: Decathlon folder, PNG folder (images/, masks/) or synthetic[:N]")
+	o.addFlags(f, modelDefaults{
+		width: 8, widthHelp: "U-Net channels at the first level (doubled per level)",
+		batch: 8, lr: 0.003, seedHelp: "seed of the split, the weights and the batch order",
+		valEvery: 50, valEveryHelp: "validate and checkpoint every this many steps (0: only at the end)",
+		valSlices: 256, valSlicesHelp: "validation slices used during training (the final validation uses all)",
+	})
 	f.StringVar(&o.Loss, "loss", "", "loss spec, e.g. dice or tversky:alpha=0.3,beta=0.7")
 	f.StringVar(&o.Out, "out", "", "output folder of the run")
-	f.IntVar(&o.Width, "width", 8, "U-Net channels at the first level (doubled per level)")
-	f.IntVar(&o.Depth, "depth", 3, "U-Net resolution levels")
-	f.BoolVar(&o.Norm, "norm", true, "instance normalization after each convolution")
 	f.IntVar(&o.Steps, "steps", 0, "stop after this many steps (0: no limit; give --steps or --time)")
 	f.DurationVar(&o.Time, "time", 0, "stop after this much training time, e.g. 3m (0: no limit)")
-	f.IntVar(&o.Batch, "batch", 8, "slices per step")
-	f.Float64Var(&o.LR, "lr", 0.003, "Adam learning rate")
-	f.Uint64Var(&o.Seed, "seed", 1, "seed of the split, the weights and the batch order")
-	f.IntVar(&o.ValEvery, "val-every", 50, "validate and checkpoint every this many steps (0: only at the end)")
-	f.IntVar(&o.ValSlices, "val-slices", 256, "validation slices used during training (the final validation uses all)")
-	f.Float64Var(&o.ValFraction, "val-fraction", 0.2, "share of the cases held out for validation")
-	f.StringVar(&o.Size, "size", "", "slice size HxW, e.g. 64x48 (default: the largest slice, rounded up)")
-	f.IntVar(&o.MaxCases, "max-cases", 0, "use only the first N cases (0: all)")
 	f.BoolVar(&o.Resume, "resume", false, "continue the run in --out from its checkpoint")
 	f.BoolVar(&o.HostLoss, "host-loss", false, "evaluate the loss and its gradient on the host with the core (always for lovasz_*)")
-	f.StringVar(&o.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
 	return cmd
 }
 
