@@ -14,7 +14,6 @@ import (
 
 	"github.com/segloss/segloss"
 	"github.com/segloss/segloss/app/compare"
-	"github.com/segloss/segloss/app/dataset"
 	"github.com/segloss/segloss/app/train"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -156,14 +155,10 @@ func runCompare(ctx context.Context, s *Streams, o *compareOptions, command stri
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.Err, "loading %s ...\n", o.Data)
-	data, err := dataset.Load(o.Data, dataset.Options{ValFraction: o.ValFraction, Seed: o.Seed,
-		Multiple: 1 << max(o.Depth-1, 0), Size: size, MaxCases: o.MaxCases})
+	data, err := o.loadData(s, size)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.Err, "%s: %d classes, %d training slices (%d cases), %d validation slices (%d cases), %d×%d\n",
-		data.Name, data.Classes, len(data.Train), len(data.Split.Train), len(data.Val), len(data.Split.Val), data.H, data.W)
 	fmt.Fprintf(s.Err, "comparing %d losses, %s each, %d at a time: %s\n", len(losses), budget, min(o.Parallel, len(losses)), strings.Join(losses, " | "))
 	rep := newCompareReporter(s, len(losses), budget)
 	start := time.Now()

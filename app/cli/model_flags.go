@@ -1,6 +1,11 @@
 package cli
 
-import "github.com/spf13/pflag"
+import (
+	"fmt"
+
+	"github.com/segloss/segloss/app/dataset"
+	"github.com/spf13/pflag"
+)
 
 // modelOptions are the data, model and validation flags that `segloss
 // train` and `segloss compare` share.
@@ -42,4 +47,18 @@ func (m *modelOptions) addFlags(f *pflag.FlagSet, d modelDefaults) {
 	f.StringVar(&m.Size, "size", "", "slice size HxW, e.g. 64x48 (default: the largest slice, rounded up)")
 	f.IntVar(&m.MaxCases, "max-cases", 0, "use only the first N cases (0: all)")
 	f.StringVar(&m.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
+}
+
+// loadData loads the data set of the flags, framed to size (0×0: automatic)
+// for a U-Net of m.Depth levels, and describes it on s.Err.
+func (m *modelOptions) loadData(s *Streams, size [2]int) (*dataset.Set, error) {
+	fmt.Fprintf(s.Err, "loading %s ...\n", m.Data)
+	data, err := dataset.Load(m.Data, dataset.Options{ValFraction: m.ValFraction, Seed: m.Seed,
+		Multiple: 1 << max(m.Depth-1, 0), Size: size, MaxCases: m.MaxCases})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(s.Err, "%s: %d classes, %d training slices (%d cases), %d validation slices (%d cases), %d×%d\n",
+		data.Name, data.Classes, len(data.Train), len(data.Split.Train), len(data.Val), len(data.Split.Val), data.H, data.W)
+	return data, nil
 }

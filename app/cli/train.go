@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"github.com/segloss/segloss/app/dataset"
 	"github.com/segloss/segloss/app/train"
 	"github.com/spf13/cobra"
 )
@@ -105,14 +104,10 @@ func runTrain(ctx context.Context, s *Streams, o *trainOptions) error {
 	if _, _, err := train.LossFor(o.Loss, 2); err != nil {
 		return usageErr("train: %v", err)
 	}
-	fmt.Fprintf(s.Err, "loading %s ...\n", o.Data)
-	data, err := dataset.Load(o.Data, dataset.Options{ValFraction: o.ValFraction, Seed: o.Seed,
-		Multiple: 1 << max(o.Depth-1, 0), Size: size, MaxCases: o.MaxCases})
+	data, err := o.loadData(s, size)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.Err, "%s: %d classes, %d training slices (%d cases), %d validation slices (%d cases), %d×%d\n",
-		data.Name, data.Classes, len(data.Train), len(data.Split.Train), len(data.Val), len(data.Split.Val), data.H, data.W)
 	cfg := train.Config{Data: data, Loss: o.Loss, Width: o.Width, Depth: o.Depth, Norm: o.Norm, Steps: o.Steps, Budget: o.Time,
 		BatchSize: o.Batch, LR: o.LR, Seed: o.Seed, ValEvery: o.ValEvery, ValSlices: o.ValSlices, Out: o.Out,
 		Resume: o.Resume, Backend: o.Backend, HostLoss: o.HostLoss}
