@@ -9,7 +9,9 @@ package maskio
 
 import (
 	"fmt"
+	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -112,6 +114,17 @@ func Format(path string) string {
 		return "npy"
 	}
 	return ""
+}
+
+// readFile opens path and decodes it with decode, naming path in any error.
+func readFile(path string, decode func(io.Reader) (*Image, error)) (*Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, wrapErr(path, err)
+	}
+	defer f.Close()
+	img, err := decode(f)
+	return img, wrapErr(path, err)
 }
 
 // CaseName returns the file name of path without its image extension

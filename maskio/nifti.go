@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 )
 
@@ -154,13 +153,7 @@ func (h *NiftiHeader) shape() ([]int, []float64, error) {
 // scl_slope and scl_inter when scl_slope is finite and non-zero; spacing
 // comes from pixdim. A vox_offset of 0 means 352.
 func ReadNIfTI(path string) (*Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, wrapErr(path, err)
-	}
-	defer f.Close()
-	img, err := DecodeNIfTI(f)
-	return img, wrapErr(path, err)
+	return readFile(path, DecodeNIfTI)
 }
 
 // DecodeNIfTI decodes a NIfTI-1 stream, plain or gzip-compressed, as

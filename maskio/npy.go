@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -20,13 +19,7 @@ const npyMagic = "\x93NUMPY"
 // float64 values in either byte order. Fortran-ordered arrays are
 // transposed into row-major order. Spacing is 1 on every axis.
 func ReadNPY(path string) (*Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, wrapErr(path, err)
-	}
-	defer f.Close()
-	img, err := DecodeNPY(f)
-	return img, wrapErr(path, err)
+	return readFile(path, DecodeNPY)
 }
 
 // DecodeNPY decodes a .npy stream as ReadNPY does.
