@@ -227,21 +227,25 @@ func regionFromStats[T Float](name string, o *Options, ws *workspace, g geom, gr
 	return loss
 }
 
-// selectedWeights returns, for each class, its weight in the class mean
-// (0 for classes outside o.Classes), the weights summing to 1.
-func selectedWeights(o *Options, classes int, dst []float64) {
+// ClassMeanWeights fills dst, one entry per channel, with each channel's
+// weight in the class mean of the region losses: 0 for channels outside
+// o.Classes (a channel listed twice counts twice, as in the reference),
+// proportional to o.ClassWeights when those fit dst, the weights summing to
+// 1. Class indices outside dst are skipped.
+func (o *Options) ClassMeanWeights(dst []float64) {
 	clear(dst)
-	sel := o.Classes
-	if sel == nil {
+	if o.Classes == nil {
 		for c := range dst {
 			dst[c] = 1
 		}
 	} else {
-		for _, c := range sel {
-			dst[c]++ // a class listed twice counts twice, as in the reference
+		for _, c := range o.Classes {
+			if c >= 0 && c < len(dst) {
+				dst[c]++
+			}
 		}
 	}
-	if o.ClassWeights != nil && classes == len(o.ClassWeights) {
+	if o.ClassWeights != nil && len(dst) == len(o.ClassWeights) {
 		for c := range dst {
 			dst[c] *= o.ClassWeights[c]
 		}
@@ -271,7 +275,7 @@ func regionValue(name string, o *Options, r *RegionStats, coef []regionCoef) flo
 	if name == "mcc" {
 		w[0] = 1
 	} else {
-		selectedWeights(o, r.Classes, w)
+		o.ClassMeanWeights(w)
 	}
 	var total float64
 	inv := 1 / float64(r.Groups)

@@ -2,6 +2,7 @@ package gomlxloss
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -53,7 +54,7 @@ func newBatch(o *segloss.Options, name string, labels []*Node, pred *Node) *batc
 		if o.Mode != segloss.Multiclass {
 			panic(fmt.Errorf("gomlxloss: %s: class-index labels need mode multiclass", name))
 		}
-		if !sameDims(td, append([]int{dims[0]}, dims[2:]...)) {
+		if !slices.Equal(td, append([]int{dims[0]}, dims[2:]...)) {
 			panic(fmt.Errorf("gomlxloss: %s: labels %s do not fit predictions %s", name, target.Shape(), pred.Shape()))
 		}
 		y := Reshape(ConvertDType(target, dtypes.Int32), b.n, 1, b.s)
@@ -65,7 +66,7 @@ func newBatch(o *segloss.Options, name string, labels []*Node, pred *Node) *batc
 		b.y = y
 		b.t = Transpose(OneHot(Reshape(y, b.n, b.s), b.c, dt), 1, 2)
 	default:
-		if !sameDims(td, dims) {
+		if !slices.Equal(td, dims) {
 			panic(fmt.Errorf("gomlxloss: %s: target %s does not fit predictions %s", name, target.Shape(), pred.Shape()))
 		}
 		t := Reshape(ConvertDType(target, dt), b.n, b.c, b.s)
@@ -78,7 +79,7 @@ func newBatch(o *segloss.Options, name string, labels []*Node, pred *Node) *batc
 	}
 	var extraW *Node // product of the mask and weights of labels[1:], [N, 1, S]
 	for _, extra := range labels[1:] {
-		if !sameDims(extra.Shape().Dimensions, append([]int{dims[0]}, dims[2:]...)) {
+		if !slices.Equal(extra.Shape().Dimensions, append([]int{dims[0]}, dims[2:]...)) {
 			panic(fmt.Errorf("gomlxloss: %s: mask or weights %s must be [N, spatial...] of predictions %s", name, extra.Shape(), pred.Shape()))
 		}
 		extraW = mulOpt(extraW, Reshape(ConvertDType(extra, dt), b.n, 1, b.s))
@@ -91,18 +92,6 @@ func newBatch(o *segloss.Options, name string, labels []*Node, pred *Node) *batc
 		b.v = mulOpt(b.v, BroadcastToDims(extraW, b.n, b.c, b.s))
 	}
 	return b
-}
-
-func sameDims(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // mulOpt multiplies two optional weights (nil means all ones).

@@ -65,7 +65,7 @@ func regionLoss(name string, o *segloss.Options, b *batch) *Node {
 	if name == "mcc" {
 		w[0] = 1
 	} else {
-		selectedWeights(o, w)
+		o.ClassMeanWeights(w)
 	}
 	total := ReduceAllMean(ReduceSum(Mul(l, Reshape(Const(l.Graph(), toDType(w, l)), 1, k)), 1))
 	if name == "log_cosh_dice" {
@@ -73,34 +73,6 @@ func regionLoss(name string, o *segloss.Options, b *batch) *Node {
 		total = AddScalar(Add(total, Log1p(Exp(MulScalar(total, -2)))), -math.Ln2)
 	}
 	return ConvertDType(total, dt)
-}
-
-// selectedWeights fills dst with each class's weight in the class mean
-// (0 outside o.Classes, times class_weights), summing to 1, as the core.
-func selectedWeights(o *segloss.Options, dst []float64) {
-	if o.Classes == nil {
-		for c := range dst {
-			dst[c] = 1
-		}
-	} else {
-		for _, c := range o.Classes {
-			if c < len(dst) {
-				dst[c]++
-			}
-		}
-	}
-	if o.ClassWeights != nil && len(dst) == len(o.ClassWeights) {
-		for c := range dst {
-			dst[c] *= o.ClassWeights[c]
-		}
-	}
-	var s float64
-	for _, v := range dst {
-		s += v
-	}
-	for c := range dst {
-		dst[c] /= s
-	}
 }
 
 // floorDen applies the eps floor to a denominator (no gradient below it).

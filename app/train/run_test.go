@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,26 +132,14 @@ func TestHeadDecode(t *testing.T) {
 	// Sigmoid head, 2 foreground channels, 3 pixels: logits per channel.
 	h := Head{Classes: 3}
 	got := h.Decode([]float32{-1, 2, 3, -2, 1, 4}, 1, 1, 3)
-	if want := []int32{0, 1, 2}; !equal(got, want) {
+	if want := []int32{0, 1, 2}; !slices.Equal(got, want) {
 		t.Errorf("sigmoid decode %v, want %v", got, want)
 	}
 	m := Head{Classes: 3, Multiclass: true}
 	got = m.Decode([]float32{5, 0, 0, 0, 5, 1, 0, 0, 2}, 1, 1, 3)
-	if want := []int32{0, 1, 2}; !equal(got, want) {
+	if want := []int32{0, 1, 2}; !slices.Equal(got, want) {
 		t.Errorf("softmax decode %v, want %v", got, want)
 	}
-}
-
-func equal(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestHostLossMatchesGraph checks that the host route (loss and gradient
