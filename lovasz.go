@@ -123,6 +123,7 @@ func lovaszSoftmax[T Float](o *Options, ws *workspace, g geom, grad []T, b Batch
 	}
 	// pixel index i in [0, N*S) -> element (n, c, s) at (i/S*C + c)*S + i%S
 	elem := func(i int32, c int) int { n := int(i) / S; return (n*C+c)*S + int(i)%S }
+	// run evaluates the pixels [lo, hi), a whole number of samples.
 	run := func(lo, hi int, scale float64) float64 {
 		var sum float64
 		used := 0
@@ -169,23 +170,16 @@ func lovaszSoftmax[T Float](o *Options, ws *workspace, g geom, grad []T, b Batch
 					}
 				}
 			}
-			_ = scale
 		}
 		if used == 0 {
 			return 0
 		}
 		if dp != nil {
-			// scale this run's contribution by 1/used
+			// A run covers whole samples lo/S to hi/S, contiguous in dp:
+			// scale their gradient by 1/used (and 1/N per image).
 			f := scale / float64(used)
-			for n := lo / S; n < (hi+S-1)/S; n++ {
-				for c := 0; c < C; c++ {
-					row := dp[(n*C+c)*S : (n*C+c+1)*S]
-					for s := range row {
-						if i := n*S + s; i >= lo && i < hi {
-							row[s] *= f
-						}
-					}
-				}
+			for j := range dp[lo*C : hi*C] {
+				dp[lo*C+j] *= f
 			}
 		}
 		return sum / float64(used)
