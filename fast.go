@@ -659,10 +659,7 @@ func fastLovaszSoftmax(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 	}
 	cls := o.Classes
 	if cls == nil {
-		cls = grow(&ws.cnt, C)
-		for c := range cls {
-			cls[c] = c
-		}
+		cls = allClasses(grow(&ws.cnt, C), C)
 	}
 	j.cls = cls
 	runs := 1

@@ -112,14 +112,7 @@ func lovaszSoftmax[T Float](o *Options, ws *workspace, g geom, grad []T, b Batch
 	classes := o.Classes
 	var cb [16]int
 	if classes == nil {
-		classes = cb[:0]
-		if C > len(cb) {
-			classes = make([]int, 0, C)
-		}
-		classes = classes[:C]
-		for c := range classes {
-			classes[c] = c
-		}
+		classes = allClasses(cb[:], C)
 	}
 	// pixel index i in [0, N*S) -> element (n, c, s) at (i/S*C + c)*S + i%S
 	elem := func(i int32, c int) int { n := int(i) / S; return (n*C+c)*S + int(i)%S }

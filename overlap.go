@@ -132,22 +132,10 @@ func generalizedDice(o *Options, r *RegionStats, coef []regionCoef) float64 {
 	sel := o.Classes
 	var sb [16]int
 	if sel == nil {
-		if C <= len(sb) {
-			sel = sb[:C]
-		} else {
-			sel = make([]int, C)
-		}
-		for c := range sel {
-			sel[c] = c
-		}
+		sel = allClasses(sb[:], C)
 	}
 	var wb [16]float64
-	w := wb[:0]
-	if len(sel) <= len(wb) {
-		w = wb[:len(sel)]
-	} else {
-		w = make([]float64, len(sel))
-	}
+	w := fit(wb[:], len(sel))
 	var total float64
 	inv := 1 / float64(r.Groups)
 	for grp := 0; grp < r.Groups; grp++ {

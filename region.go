@@ -266,12 +266,7 @@ func regionValue(name string, o *Options, r *RegionStats, coef []regionCoef) flo
 		return generalizedDice(o, r, coef)
 	}
 	var wb [16]float64
-	w := wb[:0]
-	if r.Classes <= len(wb) {
-		w = wb[:r.Classes]
-	} else {
-		w = make([]float64, r.Classes)
-	}
+	w := fit(wb[:], r.Classes)
 	if name == "mcc" {
 		w[0] = 1
 	} else {

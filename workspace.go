@@ -43,3 +43,21 @@ func scratchT[T Float](ws *workspace, n int) []T {
 		return any(grow(&ws.t64, n)).([]T)
 	}
 }
+
+// fit returns buf[:n] when buf is long enough (callers pass a small array
+// on their stack), else a new slice of length n.
+func fit[E any](buf []E, n int) []E {
+	if n <= len(buf) {
+		return buf[:n]
+	}
+	return make([]E, n)
+}
+
+// allClasses returns the channel indices 0..c-1 in buf (see fit).
+func allClasses(buf []int, c int) []int {
+	out := fit(buf, c)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
