@@ -73,11 +73,7 @@ func pixelMean[T Float](o *Options, g geom, grad []T, b Batch[T], term func(x, t
 		}
 		scale = 1 / float64(count)
 	}
-	if grad != nil && scale != 1 {
-		for i := range grad {
-			grad[i] = T(float64(grad[i]) * scale)
-		}
-	}
+	scaleGrad(grad, scale)
 	return sum * scale
 }
 

@@ -108,11 +108,6 @@ func softmaxCE[T Float](focal bool, o *Options, ws *workspace, g geom, grad []T,
 	if o.Reduction == Sum {
 		return num
 	}
-	if grad != nil {
-		inv := 1 / den
-		for i := range grad {
-			grad[i] = T(float64(grad[i]) * inv)
-		}
-	}
+	scaleGrad(grad, 1/den)
 	return num / den
 }

@@ -19,9 +19,7 @@ func focalKeras[T Float](o *Options, g geom, grad []T, b Batch[T]) float64 {
 	if o.Form == "mean_bce" {
 		mb := pixelMean(o, g, grad, b, func(x, t float64) (float64, float64) { return bceTerm(o, x, t) })
 		f, df := focalFactor(o.Alpha, o.Gamma, mb)
-		for i := range grad {
-			grad[i] = T(float64(grad[i]) * df)
-		}
+		scaleGrad(grad, df)
 		return f
 	}
 	return pixelMean(o, g, grad, b, func(x, t float64) (float64, float64) {

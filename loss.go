@@ -124,12 +124,7 @@ func evalMeanOfSamples[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batc
 		}
 		total += eval(l, ws, g1, sg, sb)
 	}
-	if grad != nil {
-		inv := 1 / float64(g.n)
-		for i := range grad {
-			grad[i] = T(float64(grad[i]) * inv)
-		}
-	}
+	scaleGrad(grad, 1/float64(g.n))
 	return total / float64(g.n)
 }
 
