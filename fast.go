@@ -60,10 +60,8 @@ type fastJob struct {
 	bin      kernel.Binary
 	sm       kernel.Softmax
 	sums     []kernel.Sums
-	cpr      int // chunks per row
-	classes  int // classes of the region stats (coefficient rows)
-	perGroup bool
-	mcc      bool
+	cpr      int          // chunks per row
+	stats    *RegionStats // the region sums being filled; coefficient rows follow its entries
 	cw       [5][]float32
 	scale    float32
 	ws       *fastWS
@@ -113,7 +111,7 @@ func (j *fastJob) Do(c, lo, hi int) {
 			return
 		}
 		b := j.bin
-		k := j.coefRow(row/j.g.c, row%j.g.c)
+		k := j.stats.entry(row/j.g.c, row%j.g.c)
 		b.DSP, b.DSP2, b.DTP, b.DAbs, b.D1 = j.cw[0][k], j.cw[1][k], j.cw[2][k], j.cw[3][k], j.cw[4][k]
 		if j.dp {
 			kernel.BinaryGradDP(j.gr[off+s0:off+s1], t, &b)
@@ -140,10 +138,7 @@ func (j *fastJob) Do(c, lo, hi int) {
 			clear(out)
 			kernel.SoftmaxStats(out, x, lab, &sm)
 		case jobSoftGrad:
-			k := 0
-			if j.perGroup {
-				k = n * C
-			}
+			k := j.stats.entry(n, 0)
 			sm.DSP, sm.DSP2, sm.DTP, sm.DAbs, sm.D1 = j.cw[0][k:k+C], j.cw[1][k:k+C], j.cw[2][k:k+C], j.cw[3][k:k+C], j.cw[4][k:k+C]
 			kernel.SoftmaxGrad(j.gr[n*C*S:(n+1)*C*S], x, lab, &sm)
 		case jobSoftProbs:
@@ -158,18 +153,6 @@ func (j *fastJob) Do(c, lo, hi int) {
 	case jobSoftChain:
 		j.softChain(c, lo, hi)
 	}
-}
-
-// coefRow returns the coefficient row of sample n, channel c.
-func (j *fastJob) coefRow(n, c int) int {
-	grp := 0
-	if j.perGroup {
-		grp = n
-	}
-	if j.mcc {
-		return grp
-	}
-	return grp*j.classes + c
 }
 
 // fastEval32 evaluates l on a float32 batch with the fused kernels. It
@@ -388,10 +371,10 @@ func fastRegion(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 	g := j.g
 	multi := j.lab != nil
 	groups, classes := regionGeometry(name, o, g)
-	j.perGroup, j.mcc, j.classes = groups > 1, name == "mcc", classes
 	j.cpr = kernel.Chunks(g.s, kernel.Chunk)
 	r := &ws.stats
 	r.reset(groups, classes)
+	j.stats = r
 	var bceSum, bceDen float64
 	if multi {
 		j.sm = kernel.Softmax{C: g.c, S: g.s, Ignore: o.Ignore, IgnoreIndex: int32(o.IgnoreIndex),
@@ -416,7 +399,7 @@ func fastRegion(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 				if s.Bad {
 					return 0, true
 				}
-				addSums(r, j.coefRow(n, c), s)
+				addSums(r, j.stats.entry(n, c), s)
 			}
 			bceSum += j.sums[u*g.c].Loss
 			bceDen += j.sums[u*g.c].Den
@@ -442,7 +425,7 @@ func fastRegion(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 				return 0, true
 			}
 			row := u / j.cpr
-			addSums(r, j.coefRow(row/g.c, row%g.c), s)
+			addSums(r, j.stats.entry(row/g.c, row%g.c), s)
 			bceSum += s.Loss
 			bceDen += s.Cnt
 		}

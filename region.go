@@ -78,19 +78,26 @@ func regionGeometry(l string, o *Options, g geom) (groups, classes int) {
 	return
 }
 
+// entry returns the index of the sums that sample n, channel c adds to:
+// its group (the batch, or the sample when there is one group per
+// sample) and its class (the channel, or the single pooled class of mcc).
+func (r *RegionStats) entry(n, c int) int {
+	grp := 0
+	if r.Groups > 1 {
+		grp = n
+	}
+	if r.Classes == 1 {
+		return grp
+	}
+	return grp*r.Classes + c
+}
+
 // accumulate adds the region sums of b (probabilities p) into r.
-func accumulate[T Float](r *RegionStats, perSample, pool bool, o *Options, g geom, p []float64, b Batch[T]) {
+func accumulate[T Float](r *RegionStats, o *Options, g geom, p []float64, b Batch[T]) {
 	ign := float64(o.IgnoreIndex)
 	for n := 0; n < g.n; n++ {
-		grp := 0
-		if perSample {
-			grp = n
-		}
 		for c := 0; c < g.c; c++ {
-			k := grp*r.Classes + c
-			if pool {
-				k = grp
-			}
+			k := r.entry(n, c)
 			off := (n*g.c + c) * g.s
 			var tp, sp, sg, sp2, sg2, sa, cnt float64
 			if b.Labels != nil {
@@ -153,7 +160,7 @@ func regionLoss[T Float](name string, o *Options, ws *workspace, g geom, grad []
 	groups, classes := regionGeometry(name, o, g)
 	r := &ws.stats
 	r.reset(groups, classes)
-	accumulate(r, groups > 1, name == "mcc", o, g, p, b)
+	accumulate(r, o, g, p, b)
 	return regionFromStats(name, o, ws, g, grad, b, r, p)
 }
 
@@ -168,18 +175,9 @@ func regionFromStats[T Float](name string, o *Options, ws *workspace, g geom, gr
 	}
 	dp := zeroed(&ws.dprob, g.size())
 	ign := float64(o.IgnoreIndex)
-	perSample := r.Groups > 1
 	for n := 0; n < g.n; n++ {
-		grp := 0
-		if perSample {
-			grp = n
-		}
 		for c := 0; c < g.c; c++ {
-			k := grp*r.Classes + c
-			if name == "mcc" {
-				k = grp
-			}
-			cf := coef[k]
+			cf := coef[r.entry(n, c)]
 			if cf == (regionCoef{}) {
 				continue
 			}

@@ -25,7 +25,7 @@ func Stats[T Float](l *Loss, b Batch[T]) (*RegionStats, error) {
 	groups, classes := regionGeometry(l.name, &l.opts, g)
 	r := new(RegionStats)
 	r.reset(groups, classes)
-	accumulate(r, groups > 1, l.name == "mcc", &l.opts, g, p, b)
+	accumulate(r, &l.opts, g, p, b)
 	return r, nil
 }
 
