@@ -164,12 +164,12 @@ func (p *convPass) forward(c int, buf *scratch) {
 		}
 		if l.kv == 1 {
 			sg := p.segs[0]
-			sgemm(false, false, l.cout, bl, K, 1, l.w, K, sg.d[n*sg.c*S+b0:], S, 1, outN[b0:], S)
+			gemm(false, false, l.cout, bl, K, 1, l.w, K, sg.d[n*sg.c*S+b0:], S, 1, outN[b0:], S)
 			continue
 		}
 		col := buf.col[:K*bl]
 		im2col(col, p.segs[:p.nseg], n, p.g, p.dims, b0, bl)
-		sgemm(false, false, l.cout, bl, K, 1, l.w, K, col, bl, 1, outN[b0:], S)
+		gemm(false, false, l.cout, bl, K, 1, l.w, K, col, bl, 1, outN[b0:], S)
 	}
 }
 
@@ -194,19 +194,19 @@ func (p *convPass) backward(c int, buf *scratch) {
 		}
 		if l.kv == 1 {
 			sg := p.segs[0]
-			sgemm(false, true, l.cout, K, bl, 1, dyN[b0:], S, sg.d[n*sg.c*S+b0:], S, 1, pw, K)
+			gemm(false, true, l.cout, K, bl, 1, dyN[b0:], S, sg.d[n*sg.c*S+b0:], S, 1, pw, K)
 			if p.needDX {
 				beta := float32(0)
 				if p.accumDX {
 					beta = 1
 				}
-				sgemm(true, false, l.cin, bl, l.cout, 1, l.w, K, dyN[b0:], S, beta, sg.g[n*sg.c*S+b0:], S)
+				gemm(true, false, l.cin, bl, l.cout, 1, l.w, K, dyN[b0:], S, beta, sg.g[n*sg.c*S+b0:], S)
 			}
 			continue
 		}
 		col := buf.col[:K*bl]
 		im2col(col, p.segs[:p.nseg], n, p.g, p.dims, b0, bl)
-		sgemm(false, true, l.cout, K, bl, 1, dyN[b0:], S, col, bl, 1, pw, K)
+		gemm(false, true, l.cout, K, bl, 1, dyN[b0:], S, col, bl, 1, pw, K)
 		if !p.needDX {
 			continue
 		}
@@ -217,7 +217,7 @@ func (p *convPass) backward(c int, buf *scratch) {
 		ci0 := 0
 		for _, sg := range p.segs[:p.nseg] {
 			if sg.g != nil {
-				sgemm(false, false, sg.c, bl, ky, 1, l.wt[ci0*ky:], ky, coly, bl, 0, sg.g[n*sg.c*S+b0:], S)
+				gemm(false, false, sg.c, bl, ky, 1, l.wt[ci0*ky:], ky, coly, bl, 0, sg.g[n*sg.c*S+b0:], S)
 			}
 			ci0 += sg.c
 		}

@@ -1,6 +1,10 @@
 package nn
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/segloss/segloss/internal/kernel"
+)
 
 // Blocking of the plain-Go matrix multiplication: C is computed in
 // gemmMR×gemmNR register tiles from packed panels of at most gemmKC terms.
@@ -172,3 +176,9 @@ func micro4x4(kc int, a, b []float32) [16]float32 {
 	}
 	return [16]float32{c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33}
 }
+
+// gemm is the matrix multiplication of the convolutions: the project's
+// kernel.Sgemm (assembly micro-kernels chosen by CPU). The plain-Go sgemm
+// above is the fallback it replaced; BenchmarkTrainStep* compare the two
+// with -args -plaingemm.
+var gemm = kernel.Sgemm
