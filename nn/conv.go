@@ -52,10 +52,85 @@ func kernelOffsets(dims int) (dz, dy, dx []int) {
 var offs2z, offs2y, offs2x = kernelOffsets(2)
 var offs3z, offs3y, offs3x = kernelOffsets(3)
 
+// im2colT writes the transposed column matrix: row i (length K = c·kv)
+// holds the inputs of position s0+i. The weight gradient reads it in place
+// (dW = dY·colT) instead of packing the transpose of the column matrix.
+func im2colT(dst []float32, segs []seg, n int, g geom, dims, s0, bl int) {
+	oz, oy, ox := offs2z, offs2y, offs2x
+	if dims == 3 {
+		oz, oy, ox = offs3z, offs3y, offs3x
+	}
+	kv := len(oz)
+	var flat [27]int
+	for k := range oz {
+		flat[k] = (oz[k]*g.h+oy[k])*g.w + ox[k]
+	}
+	offs := flat[:kv]
+	// flat offsets of the centres of the kernel's rows of three (x−1, x, x+1)
+	var rowFlat [9]int
+	for j := 0; j < kv/3; j++ {
+		rowFlat[j] = offs[3*j+1]
+	}
+	rows := rowFlat[:kv/3]
+	S := g.size()
+	K := 0
+	for _, sg := range segs {
+		K += sg.c * kv
+	}
+	HW := g.h * g.w
+	z, rem := s0/HW, s0%HW
+	y, x := rem/g.w, rem%g.w
+	zIn := dims == 2 || (z >= 1 && z <= g.d-2)
+	for i := 0; i < bl; i++ {
+		s := s0 + i
+		row := dst[i*K : (i+1)*K]
+		if zIn && y >= 1 && y <= g.h-2 && x >= 1 && x <= g.w-2 {
+			r := 0
+			for _, sg := range segs {
+				for ci := 0; ci < sg.c; ci++ {
+					plane := sg.d[(n*sg.c+ci)*S : (n*sg.c+ci+1)*S]
+					out := row[r : r+kv]
+					for j, ro := range rows {
+						q := plane[s+ro-1 : s+ro+2 : s+ro+2]
+						o := out[3*j : 3*j+3 : 3*j+3]
+						o[0], o[1], o[2] = q[0], q[1], q[2]
+					}
+					r += kv
+				}
+			}
+		} else {
+			r := 0
+			for _, sg := range segs {
+				for ci := 0; ci < sg.c; ci++ {
+					plane := sg.d[(n*sg.c+ci)*S : (n*sg.c+ci+1)*S]
+					for k := range oz {
+						zz, yy, xx := z+oz[k], y+oy[k], x+ox[k]
+						v := float32(0)
+						if zz >= 0 && zz < g.d && yy >= 0 && yy < g.h && xx >= 0 && xx < g.w {
+							v = plane[s+offs[k]]
+						}
+						row[r] = v
+						r++
+					}
+				}
+			}
+		}
+		if x++; x == g.w {
+			x = 0
+			if y++; y == g.h {
+				y = 0
+				z++
+				zIn = dims == 2 || (z >= 1 && z <= g.d-2)
+			}
+		}
+	}
+}
+
 // im2col writes the column matrix of positions [s0, s0+bl) of sample n:
 // row (ci·kv + k) holds input channel ci shifted by kernel offset k, zero
 // outside the volume; rows have length bl.
 func im2col(dst []float32, segs []seg, n int, g geom, dims, s0, bl int) {
+
 	oz, oy, ox := offs2z, offs2y, offs2x
 	if dims == 3 {
 		oz, oy, ox = offs3z, offs3y, offs3x
@@ -205,8 +280,8 @@ func (p *convPass) backward(c int, buf *scratch) {
 			continue
 		}
 		col := buf.col[:K*bl]
-		im2col(col, p.segs[:p.nseg], n, p.g, p.dims, b0, bl)
-		gemm(false, true, l.cout, K, bl, 1, dyN[b0:], S, col, bl, 1, pw, K)
+		im2colT(col, p.segs[:p.nseg], n, p.g, p.dims, b0, bl)
+		gemm(false, false, l.cout, K, bl, 1, dyN[b0:], S, col, K, 1, pw, K)
 		if !p.needDX {
 			continue
 		}
