@@ -113,12 +113,15 @@ func im2colT(dst []float32, segs []seg, n int, g geom, dims, s0, bl int) {
 		for xx := ib; xx < x+run; xx++ {
 			border(i+xx-x, s+xx-x, z, y, xx)
 		}
-		if ib > ia {
+		// interior positions in groups of 16, so that the group's rows
+		// stay in the L1 cache while every channel is written
+		for ga := ia; ga < ib; ga += 16 {
+			gb := min(ga+16, ib)
 			r := 0
 			for _, sg := range segs {
 				for ci := 0; ci < sg.c; ci++ {
 					plane := sg.d[(n*sg.c+ci)*S : (n*sg.c+ci+1)*S]
-					for xx := ia; xx < ib; xx++ {
+					for xx := ga; xx < gb; xx++ {
 						p := s + xx - x
 						o := dst[(i+xx-x)*K+r : (i+xx-x)*K+r+kv]
 						for j, ro := range rows {
