@@ -27,7 +27,7 @@ func TestCompareBadInput(t *testing.T) {
 		{[]string{"--losses", ","}, "--losses is empty"},
 		{[]string{"--budget", "soon"}, "--budget"},
 		{[]string{"--data", "/no/such/folder"}, "give --budget"},
-		{[]string{"--parallel", "0"}, "--parallel"},
+		{[]string{"--parallel", "0"}, "--workers"},
 		{[]string{"--size", "64"}, "--size"},
 	} {
 		_, errs, code := runCLI(t, append([]string{"compare", "--out", out}, tc.args...)...)
