@@ -169,7 +169,7 @@ func decodeColour(b []byte, format string) (*Input, error) {
 	grey := true
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
-			c := color.NRGBA64Model.Convert(src.At(bounds.Min.X+x, bounds.Min.Y+y)).(color.NRGBA64)
+			c := nrgba64At(src, bounds.Min.X+x, bounds.Min.Y+y)
 			i := y*w + x
 			data[i], data[n+i], data[2*n+i] = float64(uint32(c.R)>>shift), float64(uint32(c.G)>>shift), float64(uint32(c.B)>>shift)
 			grey = grey && c.R == c.G && c.G == c.B
@@ -182,4 +182,17 @@ func decodeColour(b []byte, format string) (*Input, error) {
 	}
 	img.Data = data
 	return &Input{Image: img, Channels: 3}, nil
+}
+
+// nrgba64At returns the colour of src at (x, y) without alpha
+// premultiplication, so that a transparent pixel keeps its colour values.
+func nrgba64At(src image.Image, x, y int) color.NRGBA64 {
+	switch m := src.(type) {
+	case *image.NRGBA:
+		c := m.NRGBAAt(x, y)
+		return color.NRGBA64{uint16(c.R) * 0x101, uint16(c.G) * 0x101, uint16(c.B) * 0x101, uint16(c.A) * 0x101}
+	case *image.NRGBA64:
+		return m.NRGBA64At(x, y)
+	}
+	return color.NRGBA64Model.Convert(src.At(x, y)).(color.NRGBA64)
 }

@@ -209,7 +209,7 @@ func progressLines(s *Streams, what string, total int, done *atomic.Int64) (stop
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(progressEvery)
+		t := time.NewTicker(max(progressEvery, 10*time.Millisecond))
 		defer t.Stop()
 		for {
 			select {
