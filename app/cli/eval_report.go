@@ -316,8 +316,8 @@ func (r *evalReport) writeCSV(w io.Writer) error {
 
 // writeTable writes the human-readable summary.
 func (r *evalReport) writeTable(w io.Writer) error {
-	fmt.Fprintf(w, "segloss eval: %d cases, %d failed, %d unpaired; spacing %s; empty=%s; %.2f s on %d workers (%.1f ms per case)\n\n",
-		len(r.Cases), len(r.Failures), len(r.Unpaired), r.Spacing, r.Empty, r.Seconds, r.Workers,
+	fmt.Fprintf(w, "segloss eval: %s, %d failed, %d unpaired; spacing %s; empty=%s; %.2f s on %s (%.1f ms per case)\n\n",
+		plural(len(r.Cases), "case", "cases"), len(r.Failures), len(r.Unpaired), r.Spacing, r.Empty, r.Seconds, plural(r.Workers, "worker", "workers"),
 		1000*r.Seconds/math.Max(1, float64(len(r.Cases)+len(r.Failures))))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "class\tmetric\tmean\tstd\tmedian\tn\tnan\tinf")

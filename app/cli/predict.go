@@ -209,7 +209,7 @@ func filterCases(files []string, modelDir, cases string) ([]string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("predict: none of the %d images is a %s case of %s", len(files), cases, filepath.Join(modelDir, "split.json"))
+		return nil, fmt.Errorf("predict: none of the %s is a %s case of %s", plural(len(files), "image", "images"), cases, filepath.Join(modelDir, "split.json"))
 	}
 	return out, nil
 }

@@ -385,3 +385,14 @@ func TestEvalUnpairedLines(t *testing.T) {
 		t.Errorf("--cases-from: exit %d, stderr:\n%s", code, errs)
 	}
 }
+
+// TestPlural is the finding "comparing 1 losses": counts of one are singular.
+func TestPlural(t *testing.T) {
+	if plural(1, "loss", "losses") != "1 loss" || plural(3, "loss", "losses") != "3 losses" || plural(0, "case", "cases") != "0 cases" {
+		t.Errorf("plural")
+	}
+	out, errs, code := runCLI(t, "eval", "--pred", "testdata/eval/png/pred/same.png", "--truth", "testdata/eval/png/truth/same.png", "--metrics", "dice", "--workers", "1")
+	if code != 0 || !strings.Contains(out, "1 case, 0 failed") || !strings.Contains(out, "on 1 worker (") {
+		t.Errorf("exit %d %s\n%s", code, errs, out)
+	}
+}
