@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -201,7 +203,7 @@ func TestCompareRunIsModel0255(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("compare: exit %d: %s", code, errs)
 	}
-	if !strings.Contains(errs, "comparing 1 loss,") || !strings.Contains(errs, "read as {0, 1}") {
+	if !strings.Contains(errs, "comparing 1 loss,") || !strings.Contains(errs, "read as {0, 1}") || !strings.Contains(errs, "dice: step 1/2") || !strings.Contains(errs, "steps/s  ETA") {
 		t.Errorf("compare stderr:\n%s", errs)
 	}
 	runs, _ := filepath.Glob(filepath.Join(out, "runs", "dice-*"))
@@ -395,4 +397,33 @@ func TestPlural(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "1 case, 0 failed") || !strings.Contains(out, "on 1 worker (") {
 		t.Errorf("exit %d %s\n%s", code, errs, out)
 	}
+}
+
+// TestProgressLines checks eval's progress without a terminal: a line
+// with the count, the rate and the ETA every progressEvery.
+func TestProgressLines(t *testing.T) {
+	defer func(d time.Duration) { progressEvery = d }(progressEvery)
+	progressEvery = 10 * time.Millisecond
+	var errb strings.Builder
+	var done atomic.Int64
+	done.Store(3)
+	stop := progressLines(&Streams{Err: &syncWriter{w: &errb}}, "eval", 10, &done)
+	time.Sleep(60 * time.Millisecond)
+	stop()
+	if !strings.Contains(errb.String(), "segloss eval: 3/10 done") || !strings.Contains(errb.String(), "ETA") {
+		t.Errorf("progress lines %q", errb.String())
+	}
+}
+
+// syncWriter serializes writes (the progress goroutine writes while the
+// test waits).
+type syncWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
