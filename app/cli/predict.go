@@ -67,6 +67,11 @@ func runPredict(s *Streams, o *predictOptions) error {
 	case o.Batch < 1:
 		return usageErr("predict: --batch %d: must be >= 1", o.Batch)
 	}
+	if strings.HasPrefix(o.Images, "synthetic") {
+		if _, err := os.Stat(o.Images); err != nil {
+			return usageErr("predict: --images %s: the built-in set is not a folder; write it with `segloss data %s --out DIR` and pass DIR/images", o.Images, o.Images)
+		}
+	}
 	files, err := imageFiles(o.Images)
 	if err != nil {
 		return err

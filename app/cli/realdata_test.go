@@ -360,6 +360,14 @@ func TestErrorsNameTheCommand(t *testing.T) {
 	if !strings.Contains(errs, "\nsegloss train: ") || strings.Contains(errs, "dataset:") {
 		t.Errorf("train error %q: want 'segloss train: ' once, no package prefixes", errs)
 	}
+	_, errs, code = runCLI(t, "train", "--data", "synthetic", "--loss", "dcie", "--out", dir, "--budget", "1")
+	if code != 2 || strings.Count(errs, "segloss") != 1 || !strings.HasPrefix(errs, "segloss train: unknown loss") {
+		t.Errorf("unknown loss: exit %d, %q", code, errs)
+	}
+	_, errs, code = runCLI(t, "predict", "--model", dir, "--images", "synthetic", "--out", filepath.Join(dir, "o"))
+	if code != 2 || !strings.Contains(errs, "segloss data synthetic --out DIR") {
+		t.Errorf("predict --images synthetic: exit %d, %q", code, errs)
+	}
 	_, errs, code = runCLI(t, "eval", "--pred", dir, "--truth", dir, "--nope")
 	if code != 2 || !strings.HasPrefix(errs, "segloss eval: unknown flag") {
 		t.Errorf("unknown flag: exit %d, %q", code, errs)
