@@ -54,7 +54,8 @@ type evalConfig struct {
 	workers     int
 	edtWorkers  int               // goroutines per distance transform: the workers left over when files are fewer
 	rule        maskio.MaskValues // how stored mask values become labels (resolved before the cases are read)
-	declared    int               // classes declared by dataset.json (0: none)
+	declared    int               // classes declared by dataset.json (0: none): labels 0..declared-1
+	datasetPath string            // that dataset.json
 }
 
 func newEvalCmd(s *Streams) *cobra.Command {
@@ -169,7 +170,7 @@ func (o *evalOptions) config() (*evalConfig, error) {
 		if cfg.names, err = readDatasetLabels(ds); err != nil {
 			return nil, fmt.Errorf("eval: --dataset: %w", err)
 		}
-		cfg.declared = len(cfg.names)
+		cfg.declared, cfg.datasetPath = len(cfg.names), ds
 		if o.Labels == "" {
 			for l := range cfg.names {
 				if l != 0 {

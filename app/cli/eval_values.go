@@ -124,7 +124,8 @@ func allIntegers(data []float64) bool {
 }
 
 // checkLabelSets refuses truth and predictions that cannot be one
-// labelling: both hold foreground labels, and no foreground label is
+// labelling: a label outside the classes dataset.json declares, or both
+// hold foreground labels and no foreground label is
 // common to the two (truth {0, 255} against predictions {0, 1}), which
 // would score Dice 0 for every class without a word.
 func checkLabelSets(results []*caseResult, cfg *evalConfig) error {
@@ -135,6 +136,15 @@ func checkLabelSets(results []*caseResult, cfg *evalConfig) error {
 		}
 		for _, v := range r.PredSet {
 			pred[v] = true
+		}
+	}
+	if cfg.declared > 0 {
+		for side, set := range map[string]map[int32]bool{"truth": truth, "predictions": pred} {
+			for v := range set {
+				if v < 0 || int(v) >= cfg.declared {
+					return fmt.Errorf("eval: the %s hold the labels %s, but %s declares 0..%d; give --mask-values to map the stored values, or --dataset", side, setText(set), cfg.datasetPath, cfg.declared-1)
+				}
+			}
 		}
 	}
 	tf, pf := foregroundOf(truth), foregroundOf(pred)

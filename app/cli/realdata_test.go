@@ -57,6 +57,12 @@ func TestEvalMaskValues0255(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "{0, 255}") || !strings.Contains(errs, "{0, 1}") || !strings.Contains(errs, "--mask-values 255=1") {
 		t.Errorf("0/1 against 0/255: exit %d, stderr %q; want exit 1 naming both sets and --mask-values 255=1", code, errs)
 	}
+	js := filepath.Join(t.TempDir(), "dataset.json")
+	os.WriteFile(js, []byte(`{"labels": {"0": "background", "1": "lesion"}}`), 0o644)
+	_, errs, code = runCLI(t, "eval", "--pred", pred255, "--truth", truth, "--metrics", "dice", "--dataset", js, "--mask-values", "raw")
+	if code != 1 || !strings.Contains(errs, "hold the labels {0, 255}, but "+js+" declares 0..1") {
+		t.Errorf("labels outside dataset.json: exit %d, %q", code, errs)
+	}
 	out, errs, code := runCLI(t, "eval", "--pred", pred01, "--truth", truth, "--metrics", "dice", "--mask-values", "255=1")
 	if code != 0 || !strings.Contains(out, "label 1  dice    1.0000") {
 		t.Errorf("with --mask-values 255=1: exit %d, %s\n%s", code, errs, out)
