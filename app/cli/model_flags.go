@@ -48,7 +48,7 @@ func (m *modelOptions) addFlags(f *pflag.FlagSet, d modelDefaults) {
 	f.IntVar(&m.ValEvery, "val-every", d.valEvery, d.valEveryHelp)
 	f.IntVar(&m.ValSlices, "val-slices", d.valSlices, d.valSlicesHelp)
 	f.Float64Var(&m.ValFraction, "val-fraction", 0.2, "share of the cases held out for validation")
-	f.StringVar(&m.Size, "size", "", "slice size HxW, e.g. 64x48 (default: the largest slice, rounded up)")
+	f.StringVar(&m.Size, "size", "", "slice size HxW, e.g. 64x48 (default: the largest slice); rounded up to a multiple of 2^(depth-1), with a line saying so")
 	f.IntVar(&m.MaxCases, "max-cases", 0, "use only the first N cases (0: all)")
 	f.StringVar(&m.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
 	addMaskValuesFlag(f, &m.MaskValues)
