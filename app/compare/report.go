@@ -188,6 +188,7 @@ func (v *reportView) grid(res *Results, set *dataset.Set, preds [][][]int32) err
 	}
 	for _, s := range pickSamples(set, res, 3, 3) {
 		ex := set.Val[s.Example]
+		ex.Image = ex.Image[:set.H*set.W] // the first channel of a multi-channel image
 		row := gridRow{Label: s.Case, Hard: s.Hard, Note: fmt.Sprintf("mean Dice %.2f", s.MeanDice)}
 		if len(volumes(set)) > 0 && len(set.Val) > len(volumes(set)) {
 			row.Label += fmt.Sprintf(", slice %d", s.Slice)
