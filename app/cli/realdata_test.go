@@ -17,6 +17,7 @@ import (
 	"github.com/segloss/segloss/app/dataset"
 	"github.com/segloss/segloss/app/train"
 	"github.com/segloss/segloss/maskio"
+	"github.com/spf13/cobra"
 )
 
 // writeMask writes a grey PNG mask of the given values.
@@ -440,4 +441,37 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// TestOneVocabulary is the finding "flags and defaults differ between
+// commands": one parallelism flag, one budget flag, the defaults'
+// difference said in both help texts, one mask-value flag.
+func TestOneVocabulary(t *testing.T) {
+	root := NewRootCmd(&Streams{In: strings.NewReader(""), Out: &strings.Builder{}, Err: &strings.Builder{}})
+	find := func(name string) *cobra.Command {
+		for _, c := range root.Commands() {
+			if c.Name() == name {
+				return c
+			}
+		}
+		t.Fatalf("no command %s", name)
+		return nil
+	}
+	for _, name := range []string{"eval", "compare", "bench"} {
+		if find(name).Flags().Lookup("workers") == nil {
+			t.Errorf("%s has no --workers", name)
+		}
+	}
+	for _, name := range []string{"train", "compare"} {
+		c := find(name)
+		if c.Flags().Lookup("budget") == nil || c.Flags().Lookup("mask-values") == nil {
+			t.Errorf("%s lacks --budget or --mask-values", name)
+		}
+		if !strings.Contains(c.Long, "width 8, batch 8, Adam 0.003") || !strings.Contains(c.Long, "width 4, batch 4") {
+			t.Errorf("%s --help does not state both commands' model defaults", name)
+		}
+	}
+	if find("eval").Flags().Lookup("mask-values").Usage != find("train").Flags().Lookup("mask-values").Usage {
+		t.Errorf("--mask-values differs between eval and train")
+	}
 }
