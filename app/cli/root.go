@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/segloss/segloss"
 	"github.com/spf13/cobra"
 )
 
@@ -54,11 +55,23 @@ func Main(args []string, s *Streams) int {
 		name = cmd.CommandPath()
 	}
 	fmt.Fprintf(s.Err, "%s: %s\n", name, errorText(err))
+	return exitCode(err)
+}
+
+// exitCode maps an error to the exit code, the same in every command: 2
+// for usage errors (a bad flag, an unknown loss, a bad option or spec
+// string: segloss.ErrUnknownLoss and *segloss.OptionError), 1 for data
+// errors (a file that cannot be read, a batch that does not fit the loss:
+// *maskio.FileError, *segloss.InputError) and every other failure. An
+// explicit exitError keeps its code; cobra's complaints about the command
+// line (an unknown flag, a bad flag value) are usage errors too.
+func exitCode(err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	if cmd != nil && isFlagError(err) {
+	var oe *segloss.OptionError
+	if errors.Is(err, segloss.ErrUnknownLoss) || errors.As(err, &oe) || isFlagError(err) {
 		return 2
 	}
 	return 1
