@@ -70,42 +70,72 @@ func reportUnpaired(s *Streams, unpaired []string, quiet bool) {
 // resolveMaskValues fixes an "auto" mask-value rule from the values stored
 // in every truth file and every label (integer) prediction: one rule for
 // both sides, so that 0/255 against 0/255 reads as 0/1 and 0/255 against
-// 0/1 stays as it is (and checkLabelSets refuses it).
+// 0/1 stays as it is (and checkLabelSets refuses it). The truth files are
+// read first, and the reading stops as soon as the values rule a remapping
+// out (two foreground values, a 1, or a declared class: multi-class and
+// 0/1 data), so that it usually costs one file.
 func resolveMaskValues(s *Streams, pairs []evalPair, cfg *evalConfig) error {
 	if !cfg.rule.IsAuto() {
 		return nil
 	}
 	var mu sync.Mutex
 	seen := map[float64]bool{}
-	jobs := make(chan string)
-	var wg sync.WaitGroup
-	for w := 0; w < min(cfg.workers, 2*len(pairs)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for path := range jobs {
-				im, err := maskio.Read(path)
-				if err != nil {
-					continue // the evaluation of the pair reports it
-				}
-				if cfg.prob || !allIntegers(im.Data) {
-					continue // a probability map: its values are not labels
-				}
-				v := maskio.DistinctValues(nil, im.Data, 64)
-				mu.Lock()
-				for k := range v {
-					seen[k] = true
-				}
-				mu.Unlock()
+	var decided atomic.Bool // the values seen so far rule a remapping out
+	ruledOut := func() bool {
+		var fg []float64
+		for v := range seen {
+			if v != 0 {
+				fg = append(fg, v)
 			}
-		}()
+		}
+		return len(fg) > 1 || len(fg) == 1 && (fg[0] <= 1 || fg[0] < float64(cfg.declared))
 	}
-	for _, p := range pairs {
-		jobs <- p.Truth
-		jobs <- p.Pred
+	scan := func(paths []string) {
+		jobs := make(chan string)
+		var wg sync.WaitGroup
+		for w := 0; w < min(cfg.workers, len(paths)); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for path := range jobs {
+					if decided.Load() {
+						continue
+					}
+					im, err := maskio.Read(path)
+					if err != nil || cfg.prob || !allIntegers(im.Data) {
+						continue // reported by the evaluation of the pair; or a probability map, whose values are not labels
+					}
+					v := maskio.DistinctValues(nil, im.Data, 64)
+					mu.Lock()
+					for k := range v {
+						seen[k] = true
+					}
+					if ruledOut() {
+						decided.Store(true)
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		for _, p := range paths {
+			if decided.Load() {
+				break
+			}
+			jobs <- p
+		}
+		close(jobs)
+		wg.Wait()
 	}
-	close(jobs)
-	wg.Wait()
+	truth, pred := make([]string, len(pairs)), make([]string, len(pairs))
+	for i, p := range pairs {
+		truth[i], pred[i] = p.Truth, p.Pred
+	}
+	scan(truth)
+	scan(pred)
+	if decided.Load() {
+		cfg.rule, _ = maskio.ParseMaskValues("raw")
+		return nil
+	}
 	var note string
 	cfg.rule, note = cfg.rule.Resolve(maskio.SortedValues(seen), cfg.declared)
 	if note != "" {
