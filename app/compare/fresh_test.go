@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/segloss/segloss/app/dataset"
 )
 
 // TestRemoveRunsKeepsOtherFiles is issue 15's finding 8: --fresh deleted
@@ -59,5 +61,25 @@ func TestWritePairAllOrNothing(t *testing.T) {
 	gb, _ := os.ReadFile(b)
 	if string(ga) != "new" || string(gb) != "<html>" {
 		t.Errorf("pair %q %q", ga, gb)
+	}
+}
+
+// TestFingerprintMaskValues: runs stored with one mask-value rule or
+// channel count are not resumed under another.
+func TestFingerprintMaskValues(t *testing.T) {
+	set := syntheticSet(t, 6)
+	base, err := fingerprint(set, 1, Budget{Steps: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapped := *set
+	mapped.MaskValues = "255=1"
+	rgb := *set
+	rgb.Channels = 3
+	for _, s := range []*dataset.Set{&mapped, &rgb} {
+		fp, _ := fingerprint(s, 1, Budget{Steps: 2}, nil)
+		if fp == base {
+			t.Errorf("mask values %q, %d channels: same fingerprint as the default", s.MaskValues, s.Channels)
+		}
 	}
 }
