@@ -89,37 +89,8 @@ func (m MaskValues) String() string {
 	return strings.Join(parts, ",")
 }
 
-// MarshalText implements encoding.TextMarshaler (models record the rule).
-func (m MaskValues) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (m *MaskValues) UnmarshalText(b []byte) error {
-	v, err := ParseMaskValues(string(b))
-	if err != nil {
-		return err
-	}
-	*m = v
-	return nil
-}
-
 // IsAuto reports whether the rule is "auto", not yet resolved.
 func (m MaskValues) IsAuto() bool { return m.mode == "" || m.mode == "auto" }
-
-// IsIdentity reports whether the rule reads every value as stored.
-func (m MaskValues) IsIdentity() bool {
-	if m.mode == "raw" {
-		return true
-	}
-	if m.mode == "" || m.mode == "auto" {
-		return false
-	}
-	for i, f := range m.from {
-		if f != float64(m.to[i]) {
-			return false
-		}
-	}
-	return true
-}
 
 // Resolve fixes the "auto" rule for a set of masks whose stored values
 // are values (in any order; see DistinctValues) and which declare classes
@@ -224,13 +195,4 @@ func SortedValues(seen map[float64]bool) []float64 {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// FormatValues writes a set of values as "{0, 1, 255}".
-func FormatValues(values []float64) string {
-	parts := make([]string, len(values))
-	for i, v := range values {
-		parts[i] = strconv.FormatFloat(v, 'g', -1, 64)
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
 }
