@@ -472,7 +472,7 @@ func fusedRegion(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 	}
 	for k, cf := range coef {
 		j.cw[0][k], j.cw[1][k], j.cw[2][k], j.cw[3][k] = float32(dw*cf.dSP), float32(dw*cf.dSP2), float32(dw*cf.dTP), float32(dw*cf.dAbs)
-		j.cw[4][k] = float32(dw * (cf.dSP + cf.dTP))
+		j.cw[4][k] = float32(dw * cf.one())
 	}
 	ceScale := float32(0)
 	if ce != nil && bceDen > 0 {
