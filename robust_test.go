@@ -272,3 +272,24 @@ func TestSoakMemoryFlat(t *testing.T) {
 	}
 	t.Logf("live heap %d -> %d bytes over %d calls", before, after, calls)
 }
+
+// TestSetKernels: every kernel set the CPU has can be selected and gives
+// the same golden results elsewhere; an unknown or missing one is an
+// *OptionError that changes nothing.
+func TestSetKernels(t *testing.T) {
+	start := segloss.Kernels()
+	for _, k := range append(segloss.KernelSets(), segloss.KernelsAuto) {
+		prev, err := segloss.SetKernels(k)
+		if err != nil {
+			t.Errorf("SetKernels(%s): %v", k, err)
+		}
+		if k != segloss.KernelsAuto && segloss.Kernels() != k {
+			t.Errorf("SetKernels(%s): Kernels() = %s", k, segloss.Kernels())
+		}
+		segloss.SetKernels(prev)
+	}
+	var oe *segloss.OptionError
+	if _, err := segloss.SetKernels("sse9"); !errors.As(err, &oe) || segloss.Kernels() != start {
+		t.Errorf("SetKernels(sse9): %v, now %s", err, segloss.Kernels())
+	}
+}
