@@ -45,10 +45,16 @@ func checkShape[T Float](l *Loss, b Batch[T], grad []T) (geom, error) {
 		if len(b.Labels) != g.n*g.s {
 			return fail("labels have %d values, shape %v needs %d for input shape %v", len(b.Labels), labelShape(b.Shape), g.n*g.s, b.Shape)
 		}
-	} else if name == "lovasz_softmax" {
+	} else if name == "lovasz_softmax" || name == "generalized_wasserstein_dice" {
 		return fail("needs class-index Labels of shape %v, not a float Target", labelShape(b.Shape))
 	} else if len(b.Target) != len(b.Input) {
 		return fail("target has %d values, input shape %v needs %d", len(b.Target), b.Shape, len(b.Input))
+	}
+	if err := checkWeights(name, g, b); err != nil {
+		return geom{}, err
+	}
+	if sp := o.Spacing; sp != nil && len(sp) != max(len(b.Shape)-2, 1) {
+		return fail("spacing %v has %d entries, input shape %v has %d spatial dimensions", sp, len(sp), b.Shape, len(b.Shape)-2)
 	}
 	if err := checkOptionsForC(l, g.c); err != nil {
 		return geom{}, err
@@ -75,6 +81,9 @@ func checkValues[T Float](l *Loss, g geom, b Batch[T]) error {
 	fail := func(format string, a ...any) error {
 		return fmt.Errorf("segloss: %s: "+format, append([]any{name}, a...)...)
 	}
+	if err := checkWeightValues(name, b.Weights); err != nil {
+		return err
+	}
 	probs := !o.FromLogits
 	for i, v := range b.Input {
 		f := float64(v)
@@ -87,7 +96,7 @@ func checkValues[T Float](l *Loss, g geom, b Batch[T]) error {
 	}
 	ign := float64(o.IgnoreIndex)
 	// Float targets of the softmax cross-entropies have no ignore value (torch).
-	ignoreTarget := o.Ignore && name != "cross_entropy" && name != "focal_softmax"
+	ignoreTarget := o.Ignore && name != "cross_entropy" && name != "focal_softmax" && name != "topk_ce"
 	for i, v := range b.Target {
 		f := float64(v)
 		if ignoreTarget && f == ign {
@@ -131,6 +140,9 @@ func checkOptionsForC(l *Loss, c int) error {
 		if k >= c {
 			return fmt.Errorf("segloss: %s: classes %v: class %d is out of range for C = %d channels", l.name, o.Classes, k, c)
 		}
+	}
+	if m := o.DistMatrix; m != nil && len(m) != c {
+		return fmt.Errorf("segloss: %s: dist_matrix is %d×%d, the input has C = %d channels", l.name, len(m), len(m), c)
 	}
 	if o.ClassWeights != nil && o.Classes == nil {
 		s := 0.0

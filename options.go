@@ -89,7 +89,22 @@ type Options struct {
 	WType      string
 	PerImage   bool    // lovasz: one loss per sample, then the mean
 	BCEWeight  float64 // dice_bce: weight of the cross-entropy term
-	DiceWeight float64 // dice_bce: weight of the Dice term
+	DiceWeight float64 // dice_bce, dice_focal, generalized_dice_focal: weight of the Dice term
+
+	// Options of the second loss family (see names.go).
+	Delta         float64     // asymmetric_*, unified_focal: weight of the foreground (false negatives)
+	K             float64     // topk_ce: percentage of the largest pixel losses kept
+	Iter          int         // cldice, dice_cldice: skeleton iterations (iter_)
+	CERatio       float64     // combo: weight of the cross-entropy term
+	R             float64     // sensitivity_specificity: weight of the sensitivity term
+	Weight        float64     // unified_focal: weight of the asymmetric focal term
+	FocalForm     string      // dice_focal, generalized_dice_focal: "sigmoid" or "softmax"
+	FocalWeight   float64     // dice_focal, generalized_dice_focal: weight of the focal term
+	DistMatrix    [][]float64 // generalized_wasserstein_dice: class distances (nil: 1 - I)
+	WeightingMode string      // generalized_wasserstein_dice: "default" or "GDL"
+	// Spacing is the voxel size along each spatial axis for the distance
+	// maps of boundary, hausdorff_dt and log_hausdorff_dt (nil: 1).
+	Spacing []float64
 }
 
 // clone returns a deep copy of o.
@@ -99,6 +114,16 @@ func (o Options) clone() Options {
 	}
 	if o.ClassWeights != nil {
 		o.ClassWeights = append(make([]float64, 0, len(o.ClassWeights)), o.ClassWeights...)
+	}
+	if o.Spacing != nil {
+		o.Spacing = append([]float64(nil), o.Spacing...)
+	}
+	if o.DistMatrix != nil {
+		m := make([][]float64, len(o.DistMatrix))
+		for i, r := range o.DistMatrix {
+			m[i] = append([]float64(nil), r...)
+		}
+		o.DistMatrix = m
 	}
 	return o
 }
@@ -134,7 +159,7 @@ func (o *Options) validate(name string) error {
 		if math.IsNaN(o.Alpha) || math.IsInf(o.Alpha, 0) {
 			return fmt.Errorf("option alpha = %v: must be finite", o.Alpha)
 		}
-		if name != "focal_sigmoid" && o.Alpha < 0 {
+		if !nullAlpha(name) && o.Alpha < 0 {
 			return fmt.Errorf("option alpha = %v: must be >= 0", o.Alpha)
 		}
 	}
@@ -187,7 +212,7 @@ func (o *Options) validate(name string) error {
 	if name == "dice_bce" && o.Mode == Multiclass && !o.FromLogits {
 		return fmt.Errorf("dice_bce in multiclass mode expects logits (from_logits=true)")
 	}
-	return nil
+	return o.validate2(name)
 }
 
 func reductionsFor(name string) []Reduction {

@@ -47,6 +47,17 @@ var lossOptions = map[string][]string{
 	"lovasz_softmax":   {"from_logits", "classes", "per_image", "ignore_index"},
 }
 
+func init() {
+	for name, keys := range family2Options {
+		lossKinds[name] = family2Kinds[name]
+		lossOptions[name] = keys
+		optionSets[name] = map[string]bool{}
+		for _, k := range keys {
+			optionSets[name][k] = true
+		}
+	}
+}
+
 var optionSets = func() map[string]map[string]bool {
 	m := map[string]map[string]bool{}
 	for name, keys := range lossOptions {
@@ -115,6 +126,7 @@ func DefaultOptions(name string) (Options, error) {
 	case "lovasz_hinge":
 		o.FromLogits = true
 	}
+	family2Defaults(name, &o)
 	return o, nil
 }
 
@@ -130,7 +142,10 @@ type Loss struct {
 	opts Options
 	pool sync.Pool // *workspace
 	once sync.Once
-	sub  [2]*Loss // the terms of dice_bce
+	sub  [2]*Loss  // the terms of dice_bce, the region part of dice_focal, dice_cldice, generalized_dice_focal
+	maps *MapCache // distance maps of targets (SetMapCache), or nil
+	// terms, when not nil, make the loss a weighted sum (ParseSum).
+	terms []sumTerm
 }
 
 // New returns the named loss with the given options; nil opts means the
@@ -153,6 +168,9 @@ func New(name string, opts *Options) (*Loss, error) {
 	}
 	if name == "mcc" {
 		o.Mode = Binary
+	}
+	if m := fixedMode(name); m != "" {
+		o.Mode = m
 	}
 	if err := o.validate(name); err != nil {
 		return nil, fmt.Errorf("segloss: %s: %w", name, err)
@@ -181,6 +199,9 @@ func (l *Loss) Options() Options { return l.opts.clone() }
 // String returns the loss as a spec string that Parse turns back into an
 // equal loss: the name followed by the options that differ from the defaults.
 func (l *Loss) String() string {
+	if l.terms != nil {
+		return l.sumString()
+	}
 	def, _ := DefaultOptions(l.name)
 	var parts []string
 	for _, k := range lossOptions[l.name] {
@@ -201,6 +222,9 @@ func (l *Loss) String() string {
 // brackets, "null" unsets ignore_index, pos_weight or focal_sigmoid's alpha.
 // An unknown name or key is an error that lists the valid ones.
 func Parse(spec string) (*Loss, error) {
+	if pieces := splitSum(spec); len(pieces) > 1 || strings.Contains(strings.Split(pieces[0], ":")[0], "*") {
+		return parseSum(spec, pieces)
+	}
 	name, rest, _ := strings.Cut(strings.TrimSpace(spec), ":")
 	name = strings.TrimSpace(name)
 	opts, err := DefaultOptions(name)
@@ -350,7 +374,7 @@ func SetOption(name string, o *Options, key, value string) error {
 		}
 		return num(&o.PosWeight)
 	case "alpha":
-		if isNull && name == "focal_sigmoid" {
+		if isNull && nullAlpha(name) {
 			o.Alpha = -1
 			return nil
 		}
@@ -371,6 +395,8 @@ func SetOption(name string, o *Options, key, value string) error {
 		return num(&o.BCEWeight)
 	case "dice_weight":
 		return num(&o.DiceWeight)
+	default:
+		return setOption2(o, key, value, bad)
 	}
 	return nil
 }
@@ -475,5 +501,5 @@ func formatOption(o *Options, key string) string {
 	case "dice_weight":
 		return f(o.DiceWeight)
 	}
-	return ""
+	return formatOption2(o, key)
 }
