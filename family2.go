@@ -184,3 +184,15 @@ func (l *Loss) subLoss(i int) *Loss {
 	})
 	return l.sub[i]
 }
+
+// RegionPart returns the registered region loss inside a compound of the
+// second family (dice for dice_focal and dice_cldice, generalized_dice for
+// generalized_dice_focal), configured from the compound's options, or nil
+// for every other loss. Its RegionStats are those of the compound's region term.
+func (l *Loss) RegionPart() *Loss {
+	switch l.name {
+	case "dice_focal", "generalized_dice_focal", "dice_cldice":
+		return l.subLoss(0)
+	}
+	return nil
+}

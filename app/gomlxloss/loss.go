@@ -104,6 +104,24 @@ func (l *Loss) Graph(labels, predictions []*Node) *Node {
 	if len(labels) == 0 || len(predictions) != 1 {
 		panic(fmt.Errorf("gomlxloss: %s: want 1 prediction and at least 1 label, got %d and %d", l.Name(), len(predictions), len(labels)))
 	}
+	if w, parts := l.core.Terms(); parts != nil {
+		// A weighted sum: each part reads the labels with its own options.
+		var total *Node
+		for i, p := range parts {
+			pl := FromCore(p)
+			pl.across = l.across
+			v := MulScalar(pl.Graph(labels, predictions), w[i])
+			if total == nil {
+				total = v
+			} else {
+				total = Add(total, v)
+			}
+		}
+		return total
+	}
+	if hostOnly[l.Name()] {
+		panic(errHostOnly(l.Name()))
+	}
 	b := newBatch(&l.o, l.Name(), labels, predictions[0])
 	if l.across != nil {
 		if l.Name() == "lovasz_hinge" || l.Name() == "lovasz_softmax" {
@@ -137,6 +155,9 @@ func (l *Loss) eval(b *batch) *Node {
 		return DivScalar(total, float64(b.n))
 	}
 	o := &l.o
+	if v := l.evalFamily2(b); v != nil {
+		return v
+	}
 	switch l.Name() {
 	case "bce", "bce_logits":
 		return pixelMean(o, b, bceTerm(o, b.x, b.t))
