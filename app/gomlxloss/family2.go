@@ -298,8 +298,8 @@ func wassersteinDice(o *segloss.Options, b *batch) *Node {
 	p := probabilities(o, b)
 	t := b.t // one-hot, 0 at ignored pixels
 	m := Reshape(Const(p.Graph(), toDType(M, p)), c, c)
-	my := Einsum("ncs,cd->nds", t, m)                     // M[y, d] per pixel
-	wass := ReduceAndKeep(Mul(my, p), ReduceSum, 1)       // [N, 1, S]
+	my := Einsum("ncs,cd->nds", t, m)               // M[y, d] per pixel
+	wass := ReduceAndKeep(Mul(my, p), ReduceSum, 1) // [N, 1, S]
 	keep := pixelKeep(b)
 	ps := o.Reduction == segloss.PerSample
 	red := func(x *Node) *Node { // [N, K, S] -> [G, K]
