@@ -1,5 +1,7 @@
 package segloss
 
+import "github.com/segloss/segloss/internal/kernel"
+
 // clDice (Shit et al. 2021, MONAI SoftclDiceLoss) and its soft skeleton,
 // with the exact subgradient of PyTorch CPU's pooling tie rules (golden2
 // conventions, morphology): a max-pool passes the gradient to the first
@@ -250,37 +252,59 @@ func clDice(o *Options, d *dense, dp []float64, w float64) float64 {
 	classes := d.classList()
 	G := d.groups()
 	m := newMorph(d.spatial)
-	// Per (group, class entry): A = sum S_p g, B = sum S_p, C = sum S_g p, E = sum S_g.
 	K := len(classes)
-	A, B, C, E := make([]float64, G*K), make([]float64, G*K), make([]float64, G*K), make([]float64, G*K)
-	sp := make([][]float64, g.n*K) // skeletons of p, kept for the gradient
-	sg := make([][]float64, g.n*K)
-	kp := make([]*skeleton, g.n*K)
-	for n := 0; n < g.n; n++ {
-		for ci, c := range classes {
-			off := d.at(n, c, 0)
-			p, t := d.p[off:off+g.s], d.t[off:off+g.s]
-			kp[n*K+ci] = &skeleton{m: m, iter: o.Iter}
-			Sp := kp[n*K+ci].forward(p)
-			kg := &skeleton{m: m, iter: o.Iter}
-			Sg := append([]float64(nil), kg.forward(t)...)
-			sp[n*K+ci], sg[n*K+ci] = Sp, Sg
-			k := d.group(n)*K + ci
-			for s := range p {
-				A[k] += Sp[s] * t[s]
-				B[k] += Sp[s]
-				C[k] += Sg[s] * p[s]
-				E[k] += Sg[s]
+	planes := g.n * K
+	// Per plane: A = sum S_p g, B = sum S_p, C = sum S_g p, E = sum S_g.
+	A, B, C, E := make([]float64, planes), make([]float64, planes), make([]float64, planes), make([]float64, planes)
+	sg := make([][]float64, planes)
+	kp := make([]*skeleton, planes)
+	parallel := !hasDuplicates(classes)
+	forPlanes := func(f func(i int)) {
+		if !parallel {
+			for i := 0; i < planes; i++ {
+				f(i)
 			}
+			return
 		}
+		kernel.RunFunc(planes, 1, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				f(i)
+			}
+		})
+	}
+	forPlanes(func(i int) {
+		off := d.at(i/K, classes[i%K], 0)
+		p, t := d.p[off:off+g.s], d.t[off:off+g.s]
+		kp[i] = &skeleton{m: m, iter: o.Iter}
+		Sp := kp[i].forward(p)
+		Sg := (&skeleton{m: m, iter: o.Iter}).forward(t)
+		sg[i] = Sg
+		for s := range p {
+			A[i] += Sp[s] * t[s]
+			B[i] += Sp[s]
+			C[i] += Sg[s] * p[s]
+			E[i] += Sg[s]
+		}
+		if dp == nil {
+			kp[i] = nil
+		}
+	})
+	// Sums per (group, class), in plane order.
+	gA, gB, gC, gE := make([]float64, G*K), make([]float64, G*K), make([]float64, G*K), make([]float64, G*K)
+	for i := 0; i < planes; i++ {
+		k := d.group(i/K)*K + i%K
+		gA[k] += A[i]
+		gB[k] += B[i]
+		gC[k] += C[i]
+		gE[k] += E[i]
 	}
 	s := o.Smooth
 	inv := 1 / float64(G*K)
 	var loss float64
 	dA, dB, dC := make([]float64, G*K), make([]float64, G*K), make([]float64, G*K)
-	for k := range A {
-		tp := (A[k] + s) / (B[k] + s)
-		ts := (C[k] + s) / (E[k] + s)
+	for k := range gA {
+		tp := (gA[k] + s) / (gB[k] + s)
+		ts := (gC[k] + s) / (gE[k] + s)
 		sum := tp + ts
 		if sum == 0 {
 			loss += inv
@@ -289,33 +313,31 @@ func clDice(o *Options, d *dense, dp []float64, w float64) float64 {
 		loss += (1 - 2*tp*ts/sum) * inv
 		dtp := -2 * ts * ts / (sum * sum) * inv
 		dts := -2 * tp * tp / (sum * sum) * inv
-		dA[k] = dtp / (B[k] + s)
-		dB[k] = -dtp * tp / (B[k] + s)
-		dC[k] = dts / (E[k] + s)
+		dA[k] = dtp / (gB[k] + s)
+		dB[k] = -dtp * tp / (gB[k] + s)
+		dC[k] = dts / (gE[k] + s)
 	}
 	if dp == nil {
 		return loss
 	}
-	gS := make([]float64, g.s)
-	for n := 0; n < g.n; n++ {
-		for ci, c := range classes {
-			off := d.at(n, c, 0)
-			k := d.group(n)*K + ci
-			t := d.t[off : off+g.s]
-			Sg := sg[n*K+ci]
-			row := dp[off : off+g.s]
-			for i := range gS {
-				gS[i] = dA[k]*t[i] + dB[k]
-				row[i] += w * dC[k] * Sg[i]
-			}
-			if dA[k] == 0 && dB[k] == 0 {
-				continue
-			}
-			for i := range gS {
-				gS[i] *= w
-			}
-			kp[n*K+ci].backward(row, gS)
+	forPlanes(func(i int) {
+		off := d.at(i/K, classes[i%K], 0)
+		k := d.group(i/K)*K + i%K
+		t := d.t[off : off+g.s]
+		Sg := sg[i]
+		row := dp[off : off+g.s]
+		for j := range row {
+			row[j] += w * dC[k] * Sg[j]
 		}
-	}
+		if dA[k] == 0 && dB[k] == 0 {
+			return
+		}
+		gS := make([]float64, g.s)
+		for j := range gS {
+			gS[j] = w * (dA[k]*t[j] + dB[k])
+		}
+		kp[i].backward(row, gS)
+		kp[i] = nil // its memory can go
+	})
 	return loss
 }

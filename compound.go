@@ -1,6 +1,10 @@
 package segloss
 
-import "math"
+import (
+	"math"
+
+	"github.com/segloss/segloss/internal/kernel"
+)
 
 // focalTerm is the focal part of dice_focal and generalized_dice_focal,
 // always on logits (golden2 conventions, focal_term). It returns the term
@@ -83,40 +87,63 @@ func focalTerm(o *Options, d *dense, dx []float64, w float64) float64 {
 		}
 		return addMean(sum, count, dx, fdx, w)
 	}
-	var sum float64
-	count := 0
-	for n := 0; n < g.n; n++ {
-		for _, c := range classes {
-			wc := cw(c)
-			for s := 0; s < g.s; s++ {
-				i := d.at(n, c, s)
-				if !d.keep[i] {
-					continue
-				}
-				count++
-				x, t := d.x[i], d.t[i]
-				ce := t*softplus(-x) + (1-t)*softplus(x)
-				sx, smx := sigmoid(x), sigmoid(-x)
-				dce := sx - t
-				q := t*smx + (1-t)*sx
-				dq := (1 - 2*t) * sx * smx
-				m := powZero(q, gamma)
-				l := m * ce
-				dl := m * dce
-				if q > 0 && gamma != 0 {
+	// Sigmoid form: one pass over the elements in parallel chunks, each
+	// with one exponential; channel c counts mult[c] times (its
+	// multiplicity in classes).
+	mult := make([]float64, g.c)
+	for _, c := range classes {
+		mult[c]++
+	}
+	nch := kernel.Chunks(g.size(), kernel.Chunk)
+	sums := make([]float64, 2*nch)
+	kernel.RunFunc(g.size(), kernel.Chunk, func(ch, lo, hi int) {
+		var sum, count float64
+		for i := lo; i < hi; i++ {
+			c := (i / g.s) % g.c
+			m := mult[c]
+			if m == 0 || !d.keep[i] {
+				continue
+			}
+			count += m
+			x, t := d.x[i], d.t[i]
+			e := math.Exp(-math.Abs(x))
+			lg := math.Log1p(e)
+			var sx, smx float64 // sigmoid(x), sigmoid(-x)
+			if x >= 0 {
+				sx, smx = 1/(1+e), e/(1+e)
+			} else {
+				sx, smx = e/(1+e), 1/(1+e)
+			}
+			ce := t*(lg+math.Max(-x, 0)) + (1-t)*(lg+math.Max(x, 0))
+			dce := sx - t
+			q := t*smx + (1-t)*sx
+			dq := (1 - 2*t) * sx * smx
+			var pw, l, dl float64
+			switch gamma {
+			case 0:
+				l, dl = ce, dce
+			case 2:
+				l, dl = q*q*ce, q*q*dce+2*q*dq*ce
+			default:
+				pw = powZero(q, gamma)
+				l, dl = pw*ce, pw*dce
+				if q > 0 {
 					dl += gamma * powZero(q, gamma-1) * dq * ce
 				}
-				a := 1.0
-				if alpha >= 0 {
-					a = alpha*t + (1-alpha)*(1-t)
-				}
-				sum += a * wc * l
-				if fdx != nil {
-					fdx[i] += a * wc * dl
-				}
+			}
+			a := m * cw(c)
+			if alpha >= 0 {
+				a *= alpha*t + (1-alpha)*(1-t)
+			}
+			sum += a * l
+			if fdx != nil {
+				fdx[i] = a * dl
 			}
 		}
-	}
+		sums[ch], sums[nch+ch] = sum, count
+	})
+	sum := kernel.SumOrdered(sums[:nch])
+	count := int(kernel.SumOrdered(sums[nch:]))
 	return addMean(sum, count, dx, fdx, w)
 }
 

@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 
+	"github.com/segloss/segloss/internal/kernel"
 	"github.com/segloss/segloss/metric/surface"
 )
 
@@ -22,9 +23,9 @@ func edtWorkers(voxels int) int {
 }
 
 // edt returns the distance from every voxel to the nearest voxel where
-// feature is true (+Inf everywhere when there is none).
-func edt(feature []bool, shape []int, spacing []float64) []float64 {
-	d, err := surface.DistanceTransform(feature, shape, spacing, edtWorkers(len(feature)))
+// feature is true (+Inf everywhere when there is none), on up to workers goroutines.
+func edt(feature []bool, shape []int, spacing []float64, workers int) []float64 {
+	d, err := surface.DistanceTransform(feature, shape, spacing, workers)
 	if err != nil { // shapes are checked before; a failure here is a bug
 		panic(err)
 	}
@@ -34,18 +35,18 @@ func edt(feature []bool, shape []int, spacing []float64) []float64 {
 // signedMap writes into phi the signed distance map of mask (LIVIAETS
 // one_hot2dist): +d(x, FG) outside the mask, -(d(x, BG) - 1) inside. An
 // empty or full mask gives phi = 0.
-func signedMap(phi []float64, mask []bool, shape []int, spacing []float64) {
+func signedMap(phi []float64, mask []bool, shape []int, spacing []float64, workers int) {
 	fg, bg := countMask(mask)
 	if fg == 0 || bg == 0 {
 		clear(phi)
 		return
 	}
-	toFG := edt(mask, shape, spacing)
+	toFG := edt(mask, shape, spacing, workers)
 	inv := make([]bool, len(mask))
 	for i, m := range mask {
 		inv[i] = !m
 	}
-	toBG := edt(inv, shape, spacing)
+	toBG := edt(inv, shape, spacing, workers)
 	for i, m := range mask {
 		if m {
 			phi[i] = -(toBG[i] - 1)
@@ -58,18 +59,18 @@ func signedMap(phi []float64, mask []bool, shape []int, spacing []float64) {
 // unsignedMap writes into dst MONAI's Hausdorff distance map of mask:
 // d(x, BG) on the mask, d(x, FG) off it; 0 everywhere when the mask is
 // empty or full.
-func unsignedMap(dst []float64, mask []bool, shape []int, spacing []float64) {
+func unsignedMap(dst []float64, mask []bool, shape []int, spacing []float64, workers int) {
 	fg, bg := countMask(mask)
 	if fg == 0 || bg == 0 {
 		clear(dst)
 		return
 	}
-	toFG := edt(mask, shape, spacing)
+	toFG := edt(mask, shape, spacing, workers)
 	inv := make([]bool, len(mask))
 	for i, m := range mask {
 		inv[i] = !m
 	}
-	toBG := edt(inv, shape, spacing)
+	toBG := edt(inv, shape, spacing, workers)
 	for i, m := range mask {
 		if m {
 			dst[i] = toBG[i]
@@ -95,6 +96,29 @@ func threshold(mask []bool, v []float64) {
 	}
 }
 
+// planeTasks runs f for every (sample, class) plane of the class list,
+// in parallel when no class is listed twice (planes then write disjoint
+// parts of dp), and returns the sum of f's results in plane order.
+// workers is the number of goroutines each plane's distance transforms may use.
+func planeTasks(d *dense, classes []int, f func(n, c, workers int) float64) float64 {
+	k := len(classes)
+	planes := d.g.n * k
+	part := make([]float64, planes)
+	if hasDuplicates(classes) {
+		for i := range part {
+			part[i] = f(i/k, classes[i%k], edtWorkers(d.g.s))
+		}
+	} else {
+		workers := max(1, edtWorkers(d.g.s)/planes)
+		kernel.RunFunc(planes, 1, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				part[i] = f(i/k, classes[i%k], workers)
+			}
+		})
+	}
+	return kernel.SumOrdered(part)
+}
+
 // boundaryLoss is Kervadec's surface loss: the mean over (N, classes,
 // spatial) of p_c phi_c, phi the signed distance map of the target > 0.5.
 // It is linear in p, so the gradient phi/count is exact.
@@ -106,22 +130,20 @@ func boundaryLoss(o *Options, d *dense, dp []float64, cache *MapCache) float64 {
 	g := d.g
 	classes := d.classList()
 	count := float64(g.n * len(classes) * g.s)
-	mask := make([]bool, g.s)
-	phi := make([]float64, g.s)
-	var sum float64
-	for n := 0; n < g.n; n++ {
-		for _, c := range classes {
-			off := d.at(n, c, 0)
-			threshold(mask, d.t[off:off+g.s])
-			m := cache.get(mapSigned, mask, d.spatial, o.Spacing, phi, signedMap)
-			for s, f := range m {
-				sum += d.p[off+s] * f
-				if dp != nil {
-					dp[off+s] += f / count
-				}
+	sum := planeTasks(d, classes, func(n, c, workers int) float64 {
+		mask := make([]bool, g.s)
+		off := d.at(n, c, 0)
+		threshold(mask, d.t[off:off+g.s])
+		m := cache.get(mapSigned, mask, d.spatial, o.Spacing, make([]float64, g.s), workers, signedMap)
+		var sum float64
+		for s, f := range m {
+			sum += d.p[off+s] * f
+			if dp != nil {
+				dp[off+s] += f / count
 			}
 		}
-	}
+		return sum
+	})
 	return sum / count
 }
 
@@ -138,31 +160,29 @@ func hausdorffDT(o *Options, d *dense, dp []float64, log bool, cache *MapCache) 
 	g := d.g
 	classes := d.classList()
 	count := float64(g.n * len(classes) * g.s)
-	mask := make([]bool, g.s)
-	dpm := make([]float64, g.s)
-	dgm := make([]float64, g.s)
-	var sum float64
 	var coef []float64
 	if dp != nil {
 		coef = make([]float64, len(dp))
 	}
-	for n := 0; n < g.n; n++ {
-		for _, c := range classes {
-			off := d.at(n, c, 0)
-			threshold(mask, d.p[off:off+g.s])
-			unsignedMap(dpm, mask, d.spatial, o.Spacing)
-			threshold(mask, d.t[off:off+g.s])
-			mg := cache.get(mapUnsigned, mask, d.spatial, o.Spacing, dgm, unsignedMap)
-			for s := range dpm {
-				e := d.p[off+s] - d.t[off+s]
-				w := math.Pow(dpm[s], o.Alpha) + math.Pow(mg[s], o.Alpha)
-				sum += e * e * w
-				if coef != nil {
-					coef[off+s] += 2 * e * w / count
-				}
+	sum := planeTasks(d, classes, func(n, c, workers int) float64 {
+		mask := make([]bool, g.s)
+		dpm := make([]float64, g.s)
+		off := d.at(n, c, 0)
+		threshold(mask, d.p[off:off+g.s])
+		unsignedMap(dpm, mask, d.spatial, o.Spacing, workers)
+		threshold(mask, d.t[off:off+g.s])
+		mg := cache.get(mapUnsigned, mask, d.spatial, o.Spacing, make([]float64, g.s), workers, unsignedMap)
+		var sum float64
+		for s := range dpm {
+			e := d.p[off+s] - d.t[off+s]
+			w := powAlpha(dpm[s], o.Alpha) + powAlpha(mg[s], o.Alpha)
+			sum += e * e * w
+			if coef != nil {
+				coef[off+s] += 2 * e * w / count
 			}
 		}
-	}
+		return sum
+	})
 	v := sum / count
 	scale := 1.0
 	if log {
@@ -173,4 +193,17 @@ func hausdorffDT(o *Options, d *dense, dp []float64, log bool, cache *MapCache) 
 		dp[i] += scale * c
 	}
 	return v
+}
+
+// powAlpha is d^alpha, with the common exponents without math.Pow.
+func powAlpha(d, alpha float64) float64 {
+	switch alpha {
+	case 1:
+		return d
+	case 2:
+		return d * d
+	case 0.5:
+		return math.Sqrt(d)
+	}
+	return math.Pow(d, alpha)
 }

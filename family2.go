@@ -1,5 +1,11 @@
 package segloss
 
+import (
+	"math"
+
+	"github.com/segloss/segloss/internal/kernel"
+)
+
 // dense is a batch of the second loss family read into float64: the input,
 // its probabilities, a dense (N, C, S) target and which elements and
 // pixels are kept (not ignored). The losses of that family are written
@@ -24,47 +30,93 @@ func newDense[T Float](o *Options, g geom, b Batch[T]) *dense {
 		d.spatial = []int{1}
 	}
 	n := g.size()
-	d.x = make([]float64, n)
-	for i, v := range b.Input {
-		d.x[i] = float64(v)
+	if x, ok := any(b.Input).([]float64); ok {
+		d.x = x // read-only
+	} else {
+		d.x = make([]float64, n)
+		kernel.RunFunc(n, kernel.Chunk, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				d.x[i] = float64(b.Input[i])
+			}
+		})
 	}
 	d.p = make([]float64, n)
-	probabilities(d.p, o, g, d.x, make([]float64, 2*g.c))
+	d.activate()
 	d.t = make([]float64, n)
 	d.keep = make([]bool, n)
 	d.pixel = make([]bool, g.n*g.s)
-	for i := range d.pixel {
-		d.pixel[i] = true
-	}
 	ign := float64(o.IgnoreIndex)
-	for nn := 0; nn < g.n; nn++ {
-		for c := 0; c < g.c; c++ {
-			off := (nn*g.c + c) * g.s
-			for s := 0; s < g.s; s++ {
-				i := off + s
-				if b.Labels != nil {
-					y := int(b.Labels[nn*g.s+s])
-					if o.Ignore && y == o.IgnoreIndex {
+	// One task per chunk of pixels of one sample: a pixel's channels are
+	// written by one goroutine.
+	per := kernel.Chunks(g.s, kernel.Chunk)
+	kernel.RunFunc(g.n*per, 1, func(_, lo, hi int) {
+		for task := lo; task < hi; task++ {
+			nn, s0 := task/per, (task%per)*kernel.Chunk
+			s1 := min(s0+kernel.Chunk, g.s)
+			for s := s0; s < s1; s++ {
+				d.pixel[nn*g.s+s] = true
+			}
+			for c := 0; c < g.c; c++ {
+				off := (nn*g.c + c) * g.s
+				for s := s0; s < s1; s++ {
+					i := off + s
+					if b.Labels != nil {
+						y := int(b.Labels[nn*g.s+s])
+						if o.Ignore && y == o.IgnoreIndex {
+							d.pixel[nn*g.s+s] = false
+							continue
+						}
+						d.keep[i] = true
+						if y == c {
+							d.t[i] = 1
+						}
+						continue
+					}
+					tv := float64(b.Target[i])
+					if o.Ignore && tv == ign {
 						d.pixel[nn*g.s+s] = false
 						continue
 					}
 					d.keep[i] = true
-					if y == c {
-						d.t[i] = 1
-					}
-					continue
+					d.t[i] = tv
 				}
-				tv := float64(b.Target[i])
-				if o.Ignore && tv == ign {
-					d.pixel[nn*g.s+s] = false
-					continue
-				}
-				d.keep[i] = true
-				d.t[i] = tv
 			}
 		}
-	}
+	})
 	return d
+}
+
+// activate writes the probabilities of the input into d.p, in parallel:
+// sigmoid per element, softmax over the channels, or a copy.
+func (d *dense) activate() {
+	g, o := d.g, d.o
+	if o.Mode != Multiclass || !o.FromLogits {
+		kernel.RunFunc(len(d.x), kernel.Chunk, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if o.FromLogits {
+					d.p[i] = sigmoid(d.x[i])
+				} else {
+					d.p[i] = d.x[i]
+				}
+			}
+		})
+		return
+	}
+	per := kernel.Chunks(g.s, kernel.Chunk/max(g.c, 1)+1)
+	step := kernel.Chunk/max(g.c, 1) + 1
+	kernel.RunFunc(g.n*per, 1, func(_, lo, hi int) {
+		p, lp := make([]float64, g.c), make([]float64, g.c)
+		for task := lo; task < hi; task++ {
+			n, s0 := task/per, (task%per)*step
+			base := n * g.c * g.s
+			for s := s0; s < min(s0+step, g.s); s++ {
+				softmaxPixel(p, lp, d.x, base+s, g.s)
+				for c, v := range p {
+					d.p[base+c*g.s+s] = v
+				}
+			}
+		}
+	})
 }
 
 // at returns the flat index of sample n, channel c, element s.
@@ -136,24 +188,32 @@ func evalFamily2[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) 
 	}
 	if grad != nil {
 		chainActivation(grad, dp, d.p, o, g)
-		for i, v := range dx {
-			grad[i] += T(v)
-		}
+		kernel.RunFunc(len(dx), kernel.Chunk, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				grad[i] += T(dx[i])
+			}
+		})
 	}
 	return v
 }
 
-// addSub evaluates the registered loss sub on b, adds w times its gradient
-// into dx (when dx is not nil) and returns its value.
-func addSub[T Float](sub *Loss, ws *workspace, g geom, b Batch[T], dx []float64, w float64) float64 {
+// addSub evaluates the registered loss sub on b through Eval (so that
+// float32 batches take its fused kernels), adds w times its gradient into
+// dx (when dx is not nil) and returns its value.
+func addSub[T Float](sub *Loss, _ *workspace, _ geom, b Batch[T], dx []float64, w float64) float64 {
 	var sg []T
 	if dx != nil {
 		sg = make([]T, len(dx))
 	}
-	v := eval(sub, ws, g, sg, b)
-	for i, s := range sg {
-		dx[i] += w * float64(s)
+	v, err := Eval(sub, sg, b)
+	if err != nil { // a non-finite part: the compound reports its NaN
+		return math.NaN()
 	}
+	kernel.RunFunc(len(sg), kernel.Chunk, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dx[i] += w * float64(sg[i])
+		}
+	})
 	return v
 }
 

@@ -59,10 +59,10 @@ func (c *MapCache) Stats() (hits, misses int) {
 
 // get returns the map of kind for mask: the cached one (read-only), or
 // one computed with compute, into scratch when there is no cache.
-func (c *MapCache) get(kind mapKind, mask []bool, shape []int, spacing []float64, scratch []float64,
-	compute func(dst []float64, mask []bool, shape []int, spacing []float64)) []float64 {
+func (c *MapCache) get(kind mapKind, mask []bool, shape []int, spacing []float64, scratch []float64, workers int,
+	compute func(dst []float64, mask []bool, shape []int, spacing []float64, workers int)) []float64 {
 	if c == nil {
-		compute(scratch, mask, shape, spacing)
+		compute(scratch, mask, shape, spacing, workers)
 		return scratch
 	}
 	var h maphash.Hash
@@ -87,7 +87,7 @@ func (c *MapCache) get(kind mapKind, mask []bool, shape []int, spacing []float64
 	c.misses++
 	c.mu.Unlock()
 	m := make([]float64, len(mask))
-	compute(m, mask, shape, spacing)
+	compute(m, mask, shape, spacing, workers)
 	e := &mapEntry{hash: key, kind: kind, shape: slices.Clone(shape), spacing: slices.Clone(spacing), mask: slices.Clone(mask), m: m}
 	c.mu.Lock()
 	defer c.mu.Unlock()
