@@ -11,7 +11,7 @@ import (
 // allocating lists the losses of the second family whose scratch memory is
 // not yet pooled: each call allocates a few buffers of the batch's size
 // (cldice and dice_cldice one set per plane and skeleton iteration).
-var allocating = map[string]bool{
+var allocating = map[segloss.Name]bool{
 	"dice_focal": true, "generalized_dice_focal": true, "topk_ce": true, "boundary": true,
 	"hausdorff_dt": true, "log_hausdorff_dt": true, "cldice": true, "dice_cldice": true,
 	"asymmetric_focal": true, "asymmetric_focal_tversky": true, "unified_focal": true,
@@ -62,17 +62,28 @@ func TestNoAllocsSteadyState(t *testing.T) {
 						}
 						sp = spec + sep + extra
 					}
-					l, _ := segloss.Parse(sp)
+					l, err := segloss.Parse(sp)
+					if err != nil {
+						t.Fatalf("%s: %v", sp, err)
+					}
+					// A call that fails early allocates nothing either: every call must succeed.
+					var evalErr error
 					g32 := make([]float32, len(b32.Input))
-					if a := testing.AllocsPerRun(3, func() { segloss.Eval(l, g32, b32) }); a != 0 {
+					if a := testing.AllocsPerRun(3, func() { _, evalErr = segloss.Eval(l, g32, b32) }); a != 0 {
 						t.Errorf("%s %v float32: %v allocations per call", sp, shape, a)
+					}
+					if evalErr != nil {
+						t.Errorf("%s %v float32: %v", sp, shape, evalErr)
 					}
 					if big {
 						continue // the float64 general path is slow; its small shape suffices
 					}
 					g64 := make([]float64, len(b64.Input))
-					if a := testing.AllocsPerRun(3, func() { segloss.Eval(l, g64, b64) }); a != 0 {
+					if a := testing.AllocsPerRun(3, func() { _, evalErr = segloss.Eval(l, g64, b64) }); a != 0 {
 						t.Errorf("%s %v float64: %v allocations per call", sp, shape, a)
+					}
+					if evalErr != nil {
+						t.Errorf("%s %v float64: %v", sp, shape, evalErr)
 					}
 				}
 			}

@@ -37,7 +37,7 @@ func focalTerm(o *Options, d *dense, dx []float64, w float64) float64 {
 	if dx != nil {
 		fdx = make([]float64, len(dx))
 	}
-	if o.FocalForm == "softmax" {
+	if o.FocalTerm == FocalSoftmaxTerm {
 		var sum float64
 		count := 0
 		p := make([]float64, g.c)

@@ -223,9 +223,9 @@ func addSub[T Float](sub *Loss, _ *workspace, _ geom, b Batch[T], dx []float64, 
 func (l *Loss) subLoss(i int) *Loss {
 	l.once.Do(func() {
 		o := &l.opts
-		name := "dice"
+		name := Dice
 		if l.name == "generalized_dice_focal" {
-			name = "generalized_dice"
+			name = GeneralizedDice
 		}
 		so, _ := DefaultOptions(name)
 		so.Mode, so.FromLogits, so.Smooth, so.Reduction = o.Mode, o.FromLogits, o.Smooth, o.Reduction

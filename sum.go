@@ -32,11 +32,13 @@ func NewSum(weights []float64, losses []*Loss) (*Loss, error) {
 			return nil, fmt.Errorf("segloss: NewSum: weight %d = %v: must be finite", i, weights[i])
 		}
 		l.terms = append(l.terms, sumTerm{weights[i], p})
-		names[i] = p.name
+		names[i] = string(p.name)
 	}
-	l.name = strings.Join(names, "+")
+	l.name = Name(strings.Join(names, "+"))
+	l.d = &descriptor{name: l.name, kind: kindMixed} // not registered: Stats and the like see a non-region loss
 	l.opts = losses[0].opts.clone()
 	l.pool.New = func() any { return new(workspace) }
+	l.fast.New = func() any { return new(fastWS) }
 	return l, nil
 }
 
@@ -163,12 +165,12 @@ func parseSum(spec string, pieces []string) (*Loss, error) {
 		if w, rest, ok := strings.Cut(p, "*"); ok && !strings.ContainsAny(w, ":=[") {
 			f, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
 			if err != nil {
-				return nil, fmt.Errorf("segloss: spec %q: weight %q of term %d is not a number", spec, w, i+1)
+				return nil, &OptionError{Err: fmt.Errorf("spec %q: weight %q of term %d is not a number", spec, w, i+1)}
 			}
 			weights[i], p = f, strings.TrimSpace(rest)
 		}
 		if p == "" {
-			return nil, fmt.Errorf("segloss: spec %q: term %d is empty", spec, i+1)
+			return nil, &OptionError{Err: fmt.Errorf("spec %q: term %d is empty", spec, i+1)}
 		}
 		l, err := Parse(p)
 		if err != nil {

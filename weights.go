@@ -1,53 +1,52 @@
 package segloss
 
-import (
-	"fmt"
-	"math"
-)
+import "math"
 
 // Pixel weight maps (Batch.Weights): the golden2 conventions' pixel_weights.
 
-// weightsFor reports whether the named loss reads Batch.Weights, and
-// whether it takes per-element maps as well as per-pixel ones.
-func weightsFor(name string) (ok, perElement bool) {
-	switch name {
-	case "bce", "bce_logits", "dice_bce":
+// weightsFor reports whether loss l reads Batch.Weights, and whether it
+// takes per-element maps as well as per-pixel ones.
+func weightsFor(l *Loss) (ok, perElement bool) {
+	switch l.name {
+	case BCE, BCELogits, DiceBCE:
 		return true, true
-	case "cross_entropy":
+	case CrossEntropy:
 		return true, false
 	}
-	if lossKinds[name] == kindRegion {
+	if l.d.kind == kindRegion {
 		return true, true
 	}
 	return false, false
 }
 
 // checkWeights checks the length of b.Weights against the geometry.
-func checkWeights[T Float](name string, g geom, b Batch[T]) error {
+func checkWeights[T Float](l *Loss, g geom, b Batch[T]) error {
 	if b.Weights == nil {
 		return nil
 	}
-	ok, perElement := weightsFor(name)
-	if !ok {
-		return fmt.Errorf("segloss: %s: does not take pixel weights (Batch.Weights); bce, bce_logits, cross_entropy, dice_bce and the region losses do", name)
-	}
+	ok, perElement := weightsFor(l)
 	switch {
+	case !ok:
+		return inputErr(l.name, "weights", -1, "does not take pixel weights (Batch.Weights); bce, bce_logits, cross_entropy, dice_bce and the region losses do")
 	case len(b.Weights) == g.n*g.s:
 	case perElement && len(b.Weights) == g.size():
 	case perElement:
-		return fmt.Errorf("segloss: %s: weights have %d values, want N*S = %d (one per pixel) or N*C*S = %d (one per element)", name, len(b.Weights), g.n*g.s, g.size())
+		return inputErr(l.name, "weights", -1, "weights have %d values, want N*S = %d (one per pixel) or N*C*S = %d (one per element)", len(b.Weights), g.n*g.s, g.size())
 	default:
-		return fmt.Errorf("segloss: %s: weights have %d values, want N*S = %d (one per pixel)", name, len(b.Weights), g.n*g.s)
+		return inputErr(l.name, "weights", -1, "weights have %d values, want N*S = %d (one per pixel)", len(b.Weights), g.n*g.s)
 	}
 	return nil
 }
 
 // checkWeightValues checks that every weight is finite and >= 0.
-func checkWeightValues[T Float](name string, w []T) error {
+func checkWeightValues[T Float](name Name, w []T) error {
 	for i, v := range w {
 		f := float64(v)
-		if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
-			return fmt.Errorf("segloss: %s: weights[%d] = %v: pixel weights must be finite and >= 0", name, i, f)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nonFiniteErr(name, "weights", i, "weights[%d] = %v: pixel weights must be finite and >= 0", i, f)
+		}
+		if f < 0 {
+			return inputErr(name, "weights", i, "weights[%d] = %v: pixel weights must be finite and >= 0", i, f)
 		}
 	}
 	return nil

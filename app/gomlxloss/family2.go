@@ -12,12 +12,6 @@ import (
 // topk_ce (a data-dependent selection) have no in-graph form: they take
 // the host route (HostOnly, HostGradient).
 
-// hostOnly lists the losses without an in-graph form.
-var hostOnly = map[string]bool{
-	"boundary": true, "hausdorff_dt": true, "log_hausdorff_dt": true,
-	"cldice": true, "dice_cldice": true, "topk_ce": true,
-}
-
 // HostOnly reports whether the loss (or a part of a weighted sum) has no
 // in-graph form and must be trained through the host route: the core's
 // segloss.Eval computes the gradient on the host and HostGradient feeds it
@@ -25,13 +19,47 @@ var hostOnly = map[string]bool{
 func (l *Loss) HostOnly() bool {
 	if _, parts := l.core.Terms(); parts != nil {
 		for _, p := range parts {
-			if hostOnly[p.Name()] {
+			if graphs[p.Name()].host {
 				return true
 			}
 		}
 		return false
 	}
-	return hostOnly[l.Name()]
+	return graphs[l.Name()].host
+}
+
+// in64 runs a graph formula in float64 (sums and ratios cancel badly in
+// float32) and converts the loss back to the input's dtype.
+func in64(f func(o *segloss.Options, b *batch) *Node) func(o *segloss.Options, b *batch) *Node {
+	return func(o *segloss.Options, b *batch) *Node {
+		dt := b.x.DType()
+		return ConvertDType(f(o, b.as(dtypes.Float64)), dt)
+	}
+}
+
+// regionFocal is the graph form of dice_focal and generalized_dice_focal:
+// the core's region part (segloss.Loss.RegionPart) in the graph, plus the
+// focal term.
+func regionFocal(name segloss.Name) func(o *segloss.Options, b *batch) *Node {
+	return func(o *segloss.Options, b *batch) *Node {
+		core, err := segloss.New(name, o)
+		if err != nil {
+			panic(err)
+		}
+		region := core.RegionPart()
+		ro := region.Options()
+		gl := &graphLoss{region: diceClass} // the same formulas as graphs[region.Name()], without the init cycle
+		if region.Name() == segloss.GeneralizedDice {
+			gl = &graphLoss{whole: generalizedDice}
+		}
+		d := regionLoss(gl, &ro, b)
+		return Add(MulScalar(d, o.DiceWeight), MulScalar(focalTerm(o, b), o.FocalWeight))
+	}
+}
+
+// unifiedFocal is weight asymmetric_focal + (1-weight) asymmetric_focal_tversky.
+func unifiedFocal(o *segloss.Options, b *batch) *Node {
+	return Add(MulScalar(asymFocal(o, b), o.Weight), MulScalar(asymFocalTversky(o, b), 1-o.Weight))
 }
 
 // channelConst returns a [1, C, 1] constant of x's dtype.
@@ -78,49 +106,13 @@ func classMean(o *segloss.Options, l *Node) *Node {
 	return ReduceAllMean(ReduceSum(Mul(l, Reshape(Const(l.Graph(), toDType(w, l)), 1, k)), 1))
 }
 
-// evalFamily2 returns the graph form of a second-family loss, or nil.
-func (l *Loss) evalFamily2(b *batch) *Node {
-	o := &l.o
-	name := l.Name()
-	if hostOnly[name] {
-		panic(errHostOnly(name))
-	}
-	dt := b.x.DType()
-	switch name {
-	case "dice_focal", "generalized_dice_focal":
-		region := l.core.RegionPart()
-		ro := region.Options()
-		d := regionLoss(region.Name(), &ro, b)
-		return Add(MulScalar(d, o.DiceWeight), MulScalar(focalTerm(o, b), o.FocalWeight))
-	}
-	b = b.as(dtypes.Float64)
-	var v *Node
-	switch name {
-	case "sensitivity_specificity":
-		v = sensSpec(o, b)
-	case "combo":
-		v = combo(o, b)
-	case "asymmetric_focal":
-		v = asymFocal(o, b)
-	case "asymmetric_focal_tversky":
-		v = asymFocalTversky(o, b)
-	case "unified_focal":
-		v = Add(MulScalar(asymFocal(o, b), o.Weight), MulScalar(asymFocalTversky(o, b), 1-o.Weight))
-	case "generalized_wasserstein_dice":
-		v = wassersteinDice(o, b)
-	default:
-		return nil
-	}
-	return ConvertDType(v, dt)
-}
-
 type hostOnlyError string
 
 func (e hostOnlyError) Error() string {
 	return "gomlxloss: " + string(e) + " has no in-graph form (distance maps, soft skeletons or a top-k selection): train it through the host route (Loss.HostOnly, HostGradient with the gradient of segloss.Eval)"
 }
 
-func errHostOnly(name string) error { return hostOnlyError(name) }
+func errHostOnly(name segloss.Name) error { return hostOnlyError(name) }
 
 // focalTerm is the core's focal term of dice_focal (always on logits).
 func focalTerm(o *segloss.Options, b *batch) *Node {
@@ -143,7 +135,7 @@ func focalTerm(o *segloss.Options, b *batch) *Node {
 		}
 	}
 	alpha, gamma := o.Alpha, o.Gamma
-	if o.FocalForm == "softmax" {
+	if o.FocalTerm == segloss.FocalSoftmaxTerm {
 		p := Softmax(x, 1)
 		lp := LogSoftmax(x, 1)
 		a := make([]float64, c)
@@ -310,7 +302,7 @@ func wassersteinDice(o *segloss.Options, b *batch) *Node {
 		return b.globalize(ReduceAndKeep(ReduceSum(x, 2), ReduceSum, 0))
 	}
 	var a *Node // [G, C] class weights
-	if o.WeightingMode == "GDL" {
+	if o.WeightingMode == segloss.WeightGDL {
 		a = StopGradient(Reciprocal(AddScalar(red(t), 1)))
 	} else {
 		w := make([]float64, c)
@@ -323,7 +315,7 @@ func wassersteinDice(o *segloss.Options, b *batch) *Node {
 	ay := ReduceAndKeep(Mul(t, Reshape(a, g, c, 1)), ReduceSum, 1) // a_y [N, 1, S]
 	tp := red(Mul(ay, OneMinus(wass)))
 	var den *Node
-	if o.WeightingMode == "GDL" {
+	if o.WeightingMode == segloss.WeightGDL {
 		den = red(Mul(ay, Sub(scalar(wass, 2), wass)))
 	} else {
 		den = Add(MulScalar(tp, 2), red(wass))
