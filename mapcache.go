@@ -65,17 +65,7 @@ func (c *MapCache) get(kind mapKind, mask []bool, shape []int, spacing []float64
 		compute(scratch, mask, shape, spacing, workers)
 		return scratch
 	}
-	var h maphash.Hash
-	h.SetSeed(c.seed)
-	h.WriteByte(byte(kind))
-	for _, m := range mask {
-		if m {
-			h.WriteByte(1)
-		} else {
-			h.WriteByte(0)
-		}
-	}
-	key := h.Sum64()
+	key := c.hash(kind, mask)
 	c.mu.Lock()
 	for _, e := range c.entries[key] {
 		if e.kind == kind && slices.Equal(e.shape, shape) && slices.Equal(e.spacing, spacing) && slices.Equal(e.mask, mask) {
@@ -110,6 +100,30 @@ func (c *MapCache) get(kind mapKind, mask []bool, shape []int, spacing []float64
 		}
 	}
 	return m
+}
+
+// hash returns the hash of kind and mask, the mask packed 8 voxels a byte.
+func (c *MapCache) hash(kind mapKind, mask []bool) uint64 {
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	h.WriteByte(byte(kind))
+	var buf [512]byte
+	n := 0
+	for i := 0; i < len(mask); i += 8 {
+		var b byte
+		for j := i; j < min(i+8, len(mask)); j++ {
+			if mask[j] {
+				b |= 1 << (j - i)
+			}
+		}
+		buf[n] = b
+		if n++; n == len(buf) {
+			h.Write(buf[:])
+			n = 0
+		}
+	}
+	h.Write(buf[:n])
+	return h.Sum64()
 }
 
 // SetMapCache makes the distance-map losses (boundary, hausdorff_dt,
