@@ -21,7 +21,7 @@ func TestCompareBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--losses", "dice,focal"}, "valid losses: bce, bce_logits"},
+		{[]string{"--losses", "dice,focal"}, "valid losses: asymmetric_focal, asymmetric_focal_tversky, bce"},
 		{[]string{"--losses", "tversky:gamma=2"}, "valid options"},
 		{[]string{"--losses", "tversky:alpha=0.9..0.1/0.1"}, "FROM <= TO"},
 		{[]string{"--losses", ","}, "--losses is empty"},
