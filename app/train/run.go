@@ -156,7 +156,7 @@ func Run(ctx context.Context, cfg Config, progress func(Progress)) (*Result, err
 	if err := save(); err != nil {
 		return nil, err
 	}
-	res := &Result{Loss: cfg.Loss, Steps: step, Elapsed: elapsed0 + time.Since(start).Seconds(), ClassNames: names,
+	res := &Result{Loss: cfg.Loss.String(), Steps: step, Elapsed: elapsed0 + time.Since(start).Seconds(), ClassNames: names,
 		ValDice: dice, ValIoU: iou, MeanDice: mean(dice), Curve: curve, Model: s.model}
 	if cfg.Out != "" {
 		if err := writeJSON(filepath.Join(cfg.Out, "result.json"), res); err != nil {
@@ -191,7 +191,7 @@ func newSession(cfg Config) (*session, error) {
 	opt := optimizer.Adam().LearningRate(cfg.LR).Done()
 	lossFn := gl.LossFn()
 	s := &session{cfg: cfg, backend: backend, store: store, model: m}
-	if cfg.HostLoss || gl.Sorts() {
+	if cfg.HostLoss || gl.Sorts() || gl.HostOnly() {
 		lossFn, s.core = gomlxloss.HostGradient, gl.Core()
 		if s.lossInput, err = model.NewExec1(backend, store, modelFn); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
