@@ -140,6 +140,7 @@ const (
 	// Special cases are:
 	//	empty target and empty prediction: MCC = TN/(2(TN+2eps)) ≈ 1/2, loss ≈ 0.5
 	//	perfect prediction with both classes present: loss ≈ 0
+	//	every element of a group ignored: loss 0, gradient 0 (as for the other losses)
 	MCC Name = "mcc"
 
 	// DiceBCE is bce_weight CE + dice_weight Dice: BCE (binary, multilabel;

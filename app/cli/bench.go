@@ -258,7 +258,7 @@ func runBench(ctx context.Context, s *Streams, o *benchOptions) error {
 		}
 		return nil
 	}
-	fmt.Fprintf(s.Out, "# segloss bench  %s  GOMAXPROCS=%d  %s  simd=%v  %s\n", runtime.Version(), runtime.GOMAXPROCS(0), cpuModel(), segloss.Kernels() == segloss.KernelsSIMD, o.DType)
+	fmt.Fprintf(s.Out, "# segloss bench  %s  GOMAXPROCS=%d  %s  simd=%v  %s\n", runtime.Version(), runtime.GOMAXPROCS(0), cpuModel(), segloss.Kernels() != segloss.KernelsGeneric, o.DType)
 	fmt.Fprintf(s.Out, "# loss and gradient; per row: median of %d runs after %d warm-up runs, best of %d rounds (min = fastest run)\n", o.Repeats, o.Warmup, o.Rounds)
 	tw := tabwriter.NewWriter(s.Out, 2, 4, 2, ' ', tabwriter.AlignRight)
 	hdr := "loss\tworkload\tshape\tmedian ms\tmin ms\tMelem/s\tGB/s\t"

@@ -56,7 +56,7 @@ func (quickTrainer) Train(_ context.Context, set *dataset.Set, job compare.Job, 
 	for i, ex := range set.Val {
 		pred[i] = append([]int32(nil), ex.Label...)
 		for j, l := range pred[i] {
-			if l == 2 && job.Loss == "bce" {
+			if l == 2 && job.Name == "bce" {
 				pred[i][j] = 0
 			}
 		}

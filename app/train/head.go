@@ -30,13 +30,12 @@ func (h Head) Channels() int {
 	return h.Classes - 1
 }
 
-// LossFor parses spec and fits it to a data set of the given number of
+// LossFor fits the parsed loss l to a data set of the given number of
 // classes: a binary region loss becomes multilabel when there is more than
 // one foreground class. It returns the graph loss and the head.
-func LossFor(spec string, classes int) (*gomlxloss.Loss, Head, error) {
-	l, err := segloss.Parse(spec)
-	if err != nil {
-		return nil, Head{}, err
+func LossFor(l *segloss.Loss, classes int) (*gomlxloss.Loss, Head, error) {
+	if l == nil {
+		return nil, Head{}, fmt.Errorf("train: no loss")
 	}
 	if classes < 2 {
 		return nil, Head{}, fmt.Errorf("train: %d classes: need at least 2", classes)
@@ -52,11 +51,12 @@ func LossFor(spec string, classes int) (*gomlxloss.Loss, Head, error) {
 	}
 	if hasMode && o.Mode == segloss.Binary && classes > 2 {
 		o.Mode = segloss.Multilabel
+		var err error
 		if l, err = segloss.New(l.Name(), &o); err != nil {
 			return nil, Head{}, err
 		}
 	}
-	if l.Name() == "lovasz_hinge" {
+	if l.Name() == segloss.LovaszHinge {
 		h.Probabilities = false // lovasz_hinge always reads logits
 	}
 	return gomlxloss.FromCore(l), h, nil
