@@ -116,6 +116,12 @@ func (l *Loss) sumString() string {
 	return strings.Join(parts, "+")
 }
 
+// SplitSum splits a weighted-sum spec into its terms as written (each
+// "weight*name:options" or "name:options"), at the '+' signs that start a
+// new term; a single loss gives one piece. Joining the pieces with "+"
+// gives the spec back.
+func SplitSum(spec string) []string { return splitSum(spec) }
+
 // splitSum splits a spec at the '+' signs that start a new term: outside
 // brackets and followed by a loss name or by "weight*" (so that the '+' of
 // "1e+5" stays in its number). It returns one piece for a single loss.

@@ -81,7 +81,7 @@ func TestGoldenParity(t *testing.T) {
 				// Cases that need float64 arithmetic run in a float64 graph,
 				// still held to the float32 tolerance.
 				var msgs []string
-				if c.NeedsFloat64() || c.HasTag("float32_sensitive") {
+				if c.NeedsFloat64() {
 					v, g := graphEval(t, FromCore(cl), golden.Batch[float64](c))
 					msgs = append(msgs, c.CheckLoss(v, golden.Float32), golden.CheckGrad(c, g, golden.Float32))
 				} else {
