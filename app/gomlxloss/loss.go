@@ -88,7 +88,18 @@ func (l *Loss) WithAllReduce(meshAxes ...string) *Loss {
 // (the Lovász losses): such a loss cannot be all-reduced across devices
 // (WithAllReduce panics), and on the pure-Go backend its in-graph sort is
 // slow, so training evaluates it on the host (HostGradient) instead.
-func (l *Loss) Sorts() bool { return graphs[l.Name()].sorts }
+// A weighted sum sorts when one of its parts does.
+func (l *Loss) Sorts() bool {
+	if _, parts := l.core.Terms(); parts != nil {
+		for _, p := range parts {
+			if graphs[p.Name()].sorts {
+				return true
+			}
+		}
+		return false
+	}
+	return graphs[l.Name()].sorts
+}
 
 // Core returns the core loss this graph loss mirrors.
 func (l *Loss) Core() *segloss.Loss { return l.core }
