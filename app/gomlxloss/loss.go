@@ -59,8 +59,12 @@ func Parse(spec string) (*Loss, error) {
 	return FromCore(l), nil
 }
 
-// FromCore returns the graph form of a configured core loss.
-func FromCore(l *segloss.Loss) *Loss { return &Loss{core: l, o: l.Options()} }
+// FromCore returns the graph form of a configured core loss. It panics for
+// a core loss that has no graph formula here (a bug of this package).
+func FromCore(l *segloss.Loss) *Loss {
+	graphOf(l.Name())
+	return &Loss{core: l, o: l.Options()}
+}
 
 // WithAllReduce returns a copy of the loss for data-parallel training in
 // which every device runs the same program on its shard of the batch
@@ -88,7 +92,7 @@ func (l *Loss) WithAllReduce(meshAxes ...string) *Loss {
 // (the Lovász losses): such a loss cannot be all-reduced across devices
 // (WithAllReduce panics), and on the pure-Go backend its in-graph sort is
 // slow, so training evaluates it on the host (HostGradient) instead.
-func (l *Loss) Sorts() bool { return graphs[l.Name()].sorts }
+func (l *Loss) Sorts() bool { return graphOf(l.Name()).sorts }
 
 // Core returns the core loss this graph loss mirrors.
 func (l *Loss) Core() *segloss.Loss { return l.core }
@@ -142,7 +146,7 @@ func (l *Loss) eval(b *batch) *Node {
 		}
 		return DivScalar(total, float64(b.n))
 	}
-	return graphs[l.Name()].build(&l.o, b)
+	return graphOf(l.Name()).graph(&l.o, b)
 }
 
 // graphLoss is the graph form of one core loss: build for the pixel,
@@ -161,9 +165,10 @@ type graphLoss struct {
 	sorts bool
 }
 
-// graphs is the graph form of every loss of the core registry, by name;
-// init checks that it covers segloss.Names(), so that a core loss without
-// a graph formula fails every test of the package at once.
+// graphs is the graph form of every loss of the core registry, by name. A
+// new loss may add its entry from its own file's init function; FromCore
+// refuses a core loss without one, and TestGraphsCoverRegistry checks that
+// the table covers segloss.Names().
 var graphs = map[segloss.Name]*graphLoss{
 	segloss.BCE:             {build: bceLoss},
 	segloss.BCELogits:       {build: bceLoss},
@@ -183,17 +188,23 @@ var graphs = map[segloss.Name]*graphLoss{
 	segloss.MCC:             {region: mccClass, pooled: true},
 }
 
-func init() {
-	for _, n := range segloss.Names() {
-		g, ok := graphs[n]
-		if !ok {
-			panic(fmt.Sprintf("gomlxloss: core loss %s has no graph formula: add it to graphs", n))
-		}
-		if g.build == nil {
-			gl := g
-			g.build = func(o *segloss.Options, b *batch) *Node { return regionLoss(gl, o, b) }
-		}
+// graphOf returns the graph form of the named core loss; it panics, as
+// graph builders do, for a core loss without one (TestGraphsCoverRegistry
+// catches that for every registered loss).
+func graphOf(name segloss.Name) *graphLoss {
+	g, ok := graphs[name]
+	if !ok {
+		panic(fmt.Sprintf("gomlxloss: core loss %s has no graph formula: add it to graphs (in any file's init)", name))
 	}
+	return g
+}
+
+// graph builds the loss of b: build, or the region formula on b's stats.
+func (g *graphLoss) graph(o *segloss.Options, b *batch) *Node {
+	if g.build != nil {
+		return g.build(o, b)
+	}
+	return regionLoss(g, o, b)
 }
 
 // HostGradient is a GoMLX loss function for losses evaluated outside the
