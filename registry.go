@@ -100,27 +100,38 @@ func (l *Loss) String() string {
 // The error is ErrUnknownLoss (listing the valid names) or an
 // *OptionError (an unknown key lists the valid ones).
 func Parse(spec string) (*Loss, error) {
-	name, rest, _ := strings.Cut(strings.TrimSpace(spec), ":")
-	d, err := lookup(Name(strings.TrimSpace(name)))
+	name, kvs, splitErr := SplitSpec(spec)
+	d, err := lookup(name)
 	if err != nil {
 		return nil, err
 	}
-	opts := d.def.clone()
-	kvs, err := splitTop(rest, ',')
-	if err != nil {
-		return nil, &OptionError{Loss: d.name, Err: fmt.Errorf("spec %q: %w", spec, err)}
+	if splitErr != nil {
+		return nil, &OptionError{Loss: d.name, Err: fmt.Errorf("spec %q: %w", spec, splitErr)}
 	}
+	opts := d.def.clone()
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if !ok {
 			return nil, &OptionError{Loss: d.name, Err: fmt.Errorf("spec %q: %q is not key=value", spec, kv)}
 		}
-		if err := SetOption(d.name, &opts, k, v); err != nil {
+		if err := SetOption(d.name, &opts, strings.TrimSpace(k), strings.TrimSpace(v)); err != nil {
 			return nil, err
 		}
 	}
 	return New(d.name, &opts)
+}
+
+// SplitSpec splits one spec string "name:key=value,..." into the name and
+// its options, "key=value" each, trimmed, split at the commas outside
+// brackets ("dice:classes=[1,2],smooth=0" has two). It reads no values;
+// unbalanced brackets are an error.
+func SplitSpec(spec string) (name Name, options []string, err error) {
+	n, rest, _ := strings.Cut(strings.TrimSpace(spec), ":")
+	parts, err := splitTop(rest, ',')
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return Name(strings.TrimSpace(n)), parts, err
 }
 
 // SplitSpecs splits a list of loss specs, as a command line gives it,
