@@ -61,6 +61,13 @@ type batch32 struct {
 	o   *Options
 }
 
+// chunkOf returns the row (a sample, or a (sample, channel) row) and the
+// spatial range [s0, s1) of unit c, with cpr chunks of kernel.Chunk per row.
+func (b *batch32) chunkOf(c, cpr int) (row, s0, s1 int) {
+	row, s0 = c/cpr, c%cpr*kernel.Chunk
+	return row, s0, min(s0+kernel.Chunk, b.g.s)
+}
+
 func newBatch32(l *Loss, g geom, grad []float32, b Batch[float32]) batch32 {
 	return batch32{g: g, x: b.Input, t: b.Target, lab: b.Labels, gr: grad, o: &l.opts}
 }
