@@ -11,7 +11,8 @@ import "github.com/segloss/segloss/internal/kernel"
 // crossentropy_fast.go, region_fast.go, lovasz_fast.go), as small
 // kernel.Job types; this file holds what they share.
 
-// fastWS is the scratch memory of the fused paths; each Loss pools its own.
+// fastWS is the scratch memory of the fused paths, part of the workspace
+// that each Loss pools.
 type fastWS struct {
 	sums    []kernel.Sums
 	coef    []regionCoef
@@ -45,9 +46,9 @@ func fastEval32(l *Loss, g geom, grad []float32, b Batch[float32]) (v float64, h
 	if b.Labels != nil && (g.c > kernel.MaxSoftmaxC || !o.FromLogits) {
 		return 0, false, false
 	}
-	ws := l.fast.Get().(*fastWS)
-	defer l.fast.Put(ws)
-	return l.d.fused(l, ws, g, grad, b)
+	ws := l.pool.Get().(*workspace)
+	defer l.pool.Put(ws)
+	return l.d.fused(l, &ws.fast, g, grad, b)
 }
 
 // batch32 is what every fused job reads: the batch, its gradient buffer

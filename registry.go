@@ -36,8 +36,7 @@ type Loss struct {
 	name Name
 	d    *descriptor
 	opts Options
-	pool sync.Pool // *workspace of the general path
-	fast sync.Pool // *fastWS of the fused paths
+	pool sync.Pool // *workspace: the scratch memory of both paths
 	once sync.Once
 	sub  [2]*Loss // the terms of dice_bce
 }
@@ -57,7 +56,6 @@ func New(name Name, opts *Options) (*Loss, error) {
 	}
 	l := &Loss{name: name, d: d, opts: o}
 	l.pool.New = func() any { return new(workspace) }
-	l.fast.New = func() any { return new(fastWS) }
 	return l, nil
 }
 

@@ -15,6 +15,7 @@ type workspace struct {
 	shape              []int
 	sorter             kernel.Sorter
 	stats              RegionStats
+	fast               fastWS // the fused float32 paths
 }
 
 // grow returns buf resized to n, reusing its memory when it is big enough.
