@@ -134,6 +134,21 @@ func accumulate[T Float](r *RegionStats, o *Options, g geom, p []float64, b Batc
 						continue
 					}
 					pv := p[off+s]
+					if b.Weights != nil {
+						w := weightAt(b.Weights, g, off+s)
+						cnt += w
+						sp += w * pv
+						sp2 += w * pv * pv
+						if int(y) == c {
+							tp += w * pv
+							sg += w
+							sg2 += w
+							sa += w * (1 - pv)
+						} else {
+							sa += w * pv
+						}
+						continue
+					}
 					cnt++
 					sp += pv
 					sp2 += pv * pv
@@ -154,13 +169,17 @@ func accumulate[T Float](r *RegionStats, o *Options, g geom, p []float64, b Batc
 						continue
 					}
 					pv := p[off+s]
-					cnt++
-					tp += pv * gv
-					sp += pv
-					sg += gv
-					sp2 += pv * pv
-					sg2 += gv * gv
-					sa += math.Abs(pv - gv)
+					w := 1.0
+					if b.Weights != nil {
+						w = weightAt(b.Weights, g, off+s)
+					}
+					cnt += w
+					tp += w * pv * gv
+					sp += w * pv
+					sg += w * gv
+					sp2 += w * pv * pv
+					sg2 += w * gv * gv
+					sa += w * math.Abs(pv-gv)
 				}
 			}
 			r.TP[k] += tp
@@ -250,6 +269,9 @@ func regionFromStats[T Float](f *regionFormula, o *Options, ws *workspace, g geo
 							d += cf.dAbs
 						}
 					}
+					if b.Weights != nil {
+						d *= weightAt(b.Weights, g, off+s)
+					}
 					row[s] = d
 				}
 			} else {
@@ -270,6 +292,9 @@ func regionFromStats[T Float](f *regionFormula, o *Options, ws *workspace, g geo
 						d += cf.dAbs
 					} else if pv < gv {
 						d -= cf.dAbs
+					}
+					if b.Weights != nil {
+						d *= weightAt(b.Weights, g, off+s)
 					}
 					row[s] = d
 				}

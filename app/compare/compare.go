@@ -68,7 +68,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	if cfg.Fresh {
-		if err := os.RemoveAll(filepath.Join(cfg.Out, "runs")); err != nil {
+		if err := removeRuns(cfg.Out); err != nil {
 			return nil, err
 		}
 	}

@@ -105,6 +105,9 @@ func TestRunResume(t *testing.T) {
 	if res.Finished != 1 || res.Runs[0].Status != "trained" || res.Runs[1].Done() {
 		t.Fatalf("after interruption: finished %d, runs %+v", res.Finished, res.Runs)
 	}
+	if res.Runs[1].Status != "interrupted" { // issue 14: it was listed as "failed"
+		t.Errorf("interrupted run has status %q, want interrupted", res.Runs[1].Status)
+	}
 	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
 		t.Errorf("no partial report: %v", err)
 	}
@@ -164,6 +167,21 @@ func TestConfigErrors(t *testing.T) {
 		if _, err := Run(context.Background(), cfg); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// TestInterruptedBeforeAnyRun: a compare interrupted in its first run
+// lists the run as interrupted and says how to resume, not "failed".
+func TestInterruptedBeforeAnyRun(t *testing.T) {
+	set := syntheticSet(t, 12)
+	ctx, cancel := context.WithCancel(context.Background())
+	ft := &fakeTrainer{onStart: func(Job) { cancel() }, block: func(ctx context.Context) error { return ctx.Err() }}
+	res, err := Run(ctx, Config{Set: set, Losses: mustLosses(t, "dice"), Seed: 1, Budget: Budget{Steps: 3}, Parallel: 1, Out: t.TempDir(), Trainer: ft})
+	if !errors.Is(err, ErrIncomplete) || res == nil {
+		t.Fatalf("err %v", err)
+	}
+	if res.Runs[0].Status != "interrupted" || !strings.Contains(res.Answer, "the same command resumes them") {
+		t.Errorf("status %q, answer %q", res.Runs[0].Status, res.Answer)
 	}
 }
 

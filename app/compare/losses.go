@@ -60,8 +60,13 @@ func Names(losses []*segloss.Loss) []string {
 // written FROM..TO/STEP (for example "tversky:alpha=0.1..0.9/0.2") takes
 // every value from FROM to TO in steps of STEP; another option may follow
 // it as 1-KEY ("beta=1-alpha"). A spec without a sweep is returned as is.
+//
+// In a weighted sum ("dice+topk_ce:k=5..20/5") one term may hold the sweep.
 func Expand(spec string) ([]string, error) {
 	spec = strings.TrimSpace(spec)
+	if terms := segloss.SplitSum(spec); len(terms) > 1 {
+		return expandSum(spec, terms)
+	}
 	name, pairs, err := segloss.SplitSpec(spec)
 	if err != nil || !strings.Contains(spec, "..") {
 		return []string{spec}, nil // Parse reports a bad spec
@@ -102,6 +107,38 @@ func Expand(spec string) ([]string, error) {
 			parts[i] = k + "=" + v
 		}
 		out = append(out, string(name)+":"+strings.Join(parts, ","))
+	}
+	return out, nil
+}
+
+// expandSum expands the one swept term of a weighted sum.
+func expandSum(spec string, terms []string) ([]string, error) {
+	swept := -1
+	var values []string
+	for i, t := range terms {
+		e, err := Expand(t)
+		if err != nil {
+			return nil, err
+		}
+		if len(e) == 1 && e[0] == strings.TrimSpace(t) {
+			continue
+		}
+		if swept >= 0 {
+			return nil, fmt.Errorf("loss %q: only one option may be swept", spec)
+		}
+		swept, values = i, e
+	}
+	if swept < 0 {
+		return []string{spec}, nil
+	}
+	out := make([]string, len(values))
+	for k, v := range values {
+		parts := append([]string(nil), terms...)
+		parts[swept] = v
+		for i := range parts {
+			parts[i] = strings.TrimSpace(parts[i])
+		}
+		out[k] = strings.Join(parts, "+")
 	}
 	return out, nil
 }

@@ -52,3 +52,24 @@ func TestParseLosses(t *testing.T) {
 		t.Errorf("unknown option: %v", err)
 	}
 }
+
+// TestSweepSecondFamily checks that compare sweeps the new losses and
+// weighted sums like any other spec.
+func TestSweepSecondFamily(t *testing.T) {
+	got, err := ParseLosses([]string{"topk_ce:k=5..15/5", "dice:mode=multiclass,from_logits=true+topk_ce:k=10..20/10", "dice_focal:gamma=1", "dice+0.5*boundary"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// String drops the default k=10.
+	want := []string{"topk_ce:k=5", "topk_ce", "topk_ce:k=15",
+		"dice:mode=multiclass,from_logits=true+topk_ce", "dice:mode=multiclass,from_logits=true+topk_ce:k=20",
+		"dice_focal:gamma=1", "dice+0.5*boundary"}
+	if len(got) != len(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("spec %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+}

@@ -62,7 +62,13 @@ func Parse(spec string) (*Loss, error) {
 // FromCore returns the graph form of a configured core loss. It panics for
 // a core loss that has no graph formula here (a bug of this package).
 func FromCore(l *segloss.Loss) *Loss {
-	graphOf(l.Name())
+	if _, parts := l.Terms(); parts != nil {
+		for _, p := range parts {
+			graphOf(p.Name())
+		}
+	} else {
+		graphOf(l.Name())
+	}
 	return &Loss{core: l, o: l.Options()}
 }
 
@@ -92,7 +98,18 @@ func (l *Loss) WithAllReduce(meshAxes ...string) *Loss {
 // (the Lovász losses): such a loss cannot be all-reduced across devices
 // (WithAllReduce panics), and on the pure-Go backend its in-graph sort is
 // slow, so training evaluates it on the host (HostGradient) instead.
-func (l *Loss) Sorts() bool { return graphOf(l.Name()).sorts }
+// A weighted sum sorts when one of its parts does.
+func (l *Loss) Sorts() bool {
+	if _, parts := l.core.Terms(); parts != nil {
+		for _, p := range parts {
+			if graphOf(p.Name()).sorts {
+				return true
+			}
+		}
+		return false
+	}
+	return graphOf(l.Name()).sorts
+}
 
 // Core returns the core loss this graph loss mirrors.
 func (l *Loss) Core() *segloss.Loss { return l.core }
@@ -113,6 +130,24 @@ func (l *Loss) LossFn() loss.LossFn { return l.Graph }
 func (l *Loss) Graph(labels, predictions []*Node) *Node {
 	if len(labels) == 0 || len(predictions) != 1 {
 		panic(fmt.Errorf("gomlxloss: %s: want 1 prediction and at least 1 label, got %d and %d", l.Name(), len(predictions), len(labels)))
+	}
+	if w, parts := l.core.Terms(); parts != nil {
+		// A weighted sum: each part reads the labels with its own options.
+		var total *Node
+		for i, p := range parts {
+			pl := FromCore(p)
+			pl.across = l.across
+			v := MulScalar(pl.Graph(labels, predictions), w[i])
+			if total == nil {
+				total = v
+			} else {
+				total = Add(total, v)
+			}
+		}
+		return total
+	}
+	if l.HostOnly() {
+		panic(errHostOnly(l.Name()))
 	}
 	b := newBatch(&l.o, l.Name(), labels, predictions[0])
 	if l.across != nil {
@@ -163,6 +198,8 @@ type graphLoss struct {
 	// sorts: the graph sorts the whole batch (the Lovász losses): slow on
 	// the pure-Go backend, and impossible to all-reduce across devices.
 	sorts bool
+	// host: no in-graph form; the loss trains through the host route (HostOnly).
+	host bool
 }
 
 // graphs is the graph form of every loss of the core registry, by name. A
@@ -186,6 +223,21 @@ var graphs = map[segloss.Name]*graphLoss{
 	segloss.FocalTversky:    {region: focalTverskyClass},
 	segloss.GeneralizedDice: {whole: generalizedDice},
 	segloss.MCC:             {region: mccClass, pooled: true},
+	// The second family (family2.go).
+	segloss.DiceFocal:                  {build: regionFocal(segloss.DiceFocal)},
+	segloss.GeneralizedDiceFocal:       {build: regionFocal(segloss.GeneralizedDiceFocal)},
+	segloss.SensitivitySpecificity:     {build: in64(sensSpec)},
+	segloss.Combo:                      {build: in64(combo)},
+	segloss.AsymmetricFocal:            {build: in64(asymFocal)},
+	segloss.AsymmetricFocalTversky:     {build: in64(asymFocalTversky)},
+	segloss.UnifiedFocal:               {build: in64(unifiedFocal)},
+	segloss.GeneralizedWassersteinDice: {build: in64(wassersteinDice)},
+	segloss.TopKCE:                     {host: true},
+	segloss.Boundary:                   {host: true},
+	segloss.HausdorffDT:                {host: true},
+	segloss.LogHausdorffDT:             {host: true},
+	segloss.ClDice:                     {host: true},
+	segloss.DiceClDice:                 {host: true},
 }
 
 // graphOf returns the graph form of the named core loss; it panics, as
@@ -203,6 +255,9 @@ func graphOf(name segloss.Name) *graphLoss {
 func (g *graphLoss) graph(o *segloss.Options, b *batch) *Node {
 	if g.build != nil {
 		return g.build(o, b)
+	}
+	if g.region == nil && g.whole == nil {
+		panic("gomlxloss: the loss has no in-graph form (host only)") // Graph checks HostOnly first
 	}
 	return regionLoss(g, o, b)
 }

@@ -115,6 +115,10 @@ func TestLossFor(t *testing.T) {
 		{"focal_keras", 3, 2, false, true, "focal_keras"},
 		{"lovasz_hinge", 2, 1, false, false, "lovasz_hinge"},
 		{"cross_entropy", 4, 4, true, false, "cross_entropy"},
+		{"dice+topk_ce:k=20", 3, 3, true, false, "dice:mode=multiclass,from_logits=true+topk_ce:k=20"},
+		{"dice+0.5*boundary", 3, 2, false, false, "dice:mode=multilabel,from_logits=true+0.5*boundary:mode=multilabel,from_logits=true"},
+		{"dice_focal", 2, 1, false, false, "dice_focal"},
+		{"cldice", 3, 2, false, true, "cldice:mode=multilabel"},
 	} {
 		l, h, err := LossFor(mustParse(t, c.spec), c.classes)
 		if err != nil {
