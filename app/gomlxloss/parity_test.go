@@ -138,8 +138,8 @@ func TestHostRoute(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !l.HostOnly() {
-			t.Errorf("%s: HostOnly() = false", spec)
+		if !l.HostOnly() || l.Sorts() {
+			t.Errorf("%s: HostOnly() = %v, Sorts() = %v; want true, false", spec, l.HostOnly(), l.Sorts())
 		}
 		o := l.Core().Options()
 		if _, parts := l.Core().Terms(); parts != nil {
