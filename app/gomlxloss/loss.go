@@ -99,16 +99,20 @@ func (l *Loss) WithAllReduce(meshAxes ...string) *Loss {
 // (WithAllReduce panics), and on the pure-Go backend its in-graph sort is
 // slow, so training evaluates it on the host (HostGradient) instead.
 // A weighted sum sorts when one of its parts does.
-func (l *Loss) Sorts() bool {
+func (l *Loss) Sorts() bool { return l.anyPart(func(g *graphLoss) bool { return g.sorts }) }
+
+// anyPart reports whether f holds for the graph form of the loss, or of
+// one part of a weighted sum.
+func (l *Loss) anyPart(f func(*graphLoss) bool) bool {
 	if _, parts := l.core.Terms(); parts != nil {
 		for _, p := range parts {
-			if graphOf(p.Name()).sorts {
+			if f(graphOf(p.Name())) {
 				return true
 			}
 		}
 		return false
 	}
-	return graphOf(l.Name()).sorts
+	return f(graphOf(l.Name()))
 }
 
 // Core returns the core loss this graph loss mirrors.
