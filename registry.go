@@ -107,6 +107,11 @@ func Parse(spec string) (*Loss, error) {
 	if pieces := splitSum(spec); len(pieces) > 1 || strings.Contains(strings.Split(pieces[0], ":")[0], "*") {
 		return parseSum(spec, pieces)
 	}
+	return parseOne(spec)
+}
+
+// parseOne is Parse of the spec of one registered loss (not a sum).
+func parseOne(spec string) (*Loss, error) {
 	name, kvs, splitErr := SplitSpec(spec)
 	d, err := lookup(name)
 	if err != nil {

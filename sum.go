@@ -177,7 +177,7 @@ func parseSum(spec string, pieces []string) (*Loss, error) {
 		if p == "" {
 			return nil, &OptionError{Err: fmt.Errorf("spec %q: term %d is empty", spec, i+1)}
 		}
-		l, err := Parse(p)
+		l, err := parseOne(p) // a term is one loss: no recursion into sums
 		if err != nil {
 			return nil, err
 		}
