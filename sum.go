@@ -38,7 +38,6 @@ func NewSum(weights []float64, losses []*Loss) (*Loss, error) {
 	l.d = &descriptor{name: l.name, kind: kindMixed} // not registered: Stats and the like see a non-region loss
 	l.opts = losses[0].opts.clone()
 	l.pool.New = func() any { return new(workspace) }
-	l.fast.New = func() any { return new(fastWS) }
 	return l, nil
 }
 
