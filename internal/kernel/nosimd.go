@@ -15,11 +15,6 @@ func expNegSIMD(dst, src []float32) {
 	}
 }
 
-func bceSIMD(grad, x, t []float32, o *BCEOpts) Sums     { return bceGo(grad, x, t, o) }
-func focalSIMD(grad, x, t []float32, o *FocalOpts) Sums { return focalGo(grad, x, t, o) }
-func binaryStatsSIMD(x, t []float32, o *Binary) Sums    { return binaryStatsGo(x, t, o) }
-func binaryGradSIMD(grad, x, t []float32, o *Binary)    { binaryGradGo(grad, x, t, o) }
-
 func softmaxCESIMD(grad, x []float32, lab []int32, o *Softmax) Sums {
 	return softmaxCEGo(grad, x, lab, o)
 }
@@ -34,6 +29,3 @@ func softmaxProbsSIMD(dst, x []float32, lab []int32, o *Softmax) Sums {
 func softmaxChainSIMD(grad, p []float32, C, S, s0, s1 int, f float64) {
 	softmaxChainGo(grad, p, C, S, s0, s1, f)
 }
-
-func binaryStatsDPSIMD(dp, x, t []float32, o *Binary) Sums { return binaryStatsDPGo(dp, x, t, o) }
-func binaryGradDPSIMD(g, t []float32, o *Binary)           { binaryGradDPGo(g, t, o) }

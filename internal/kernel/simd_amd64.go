@@ -94,3 +94,82 @@ func init() {
 	kc.k22 = archsimd.BroadcastFloat32x16(ln2Hi32)
 	kc.k23 = archsimd.BroadcastFloat32x16(ln2Lo32)
 }
+
+type f32x16 = archsimd.Float32x16
+type f64x8 = archsimd.Float64x8
+
+func bc(v float32) f32x16 { return archsimd.BroadcastFloat32x16(v) }
+
+// acc adds the 16 lanes of v, widened to float64, into a.
+func acc(a f64x8, v f32x16) f64x8 {
+	return a.Add(v.GetLo().ConvertToFloat64()).Add(v.GetHi().ConvertToFloat64())
+}
+
+// hsum returns the lanes of a summed in lane order.
+func hsum(a f64x8) float64 {
+	var b [8]float64
+	a.Store(&b)
+	return ((b[0] + b[1]) + (b[2] + b[3])) + ((b[4] + b[5]) + (b[6] + b[7]))
+}
+
+// negAbs returns -|x|.
+func negAbs(x f32x16) f32x16 {
+	return x.AsUint32x16().Or(archsimd.BroadcastUint32x16(0x80000000)).AsFloat32x16()
+}
+
+// recip16 returns 1/d: the 14-bit hardware estimate refined by one Newton
+// step (relative error below 2^-26), cheaper than a division.
+func recip16(d f32x16) f32x16 {
+	r := d.Reciprocal()
+	return r.Mul(d.Mul(r).Sub(kc.k11).Mul(kc.k12))
+}
+
+// log1p16 is Log1pSmall32 on 16 lanes (u in [0, 1]).
+func log1p16(u f32x16) f32x16 {
+	two := kc.k11
+	s := u.Mul(recip16(two.Add(u)))
+	z := s.Mul(s)
+	p := kc.k13
+	p = p.MulAdd(z, kc.k14)
+	p = p.MulAdd(z, kc.k15)
+	p = p.MulAdd(z, kc.k16)
+	p = p.MulAdd(z, kc.k17)
+	p = p.MulAdd(z, kc.k18)
+	p = p.MulAdd(z, kc.k10)
+	return s.Add(s).Mul(p)
+}
+
+// sig16 returns sigmoid(x), sigmoid(-x), e^-|x| and 1/(1+e^-|x|).
+func sig16(x f32x16) (p, q, e, s f32x16) {
+	e = exp16(negAbs(x))
+	s = recip16(kc.k10.Add(e))
+	es := e.Mul(s)
+	pos := x.GreaterEqual(kc.k19)
+	return s.Merge(es, pos), es.Merge(s, pos), e, s
+}
+
+// check tracks validity: chk turns NaN on a non-finite value; lo/hi are
+// running minima and maxima of values that must lie in [0, 1].
+type check struct{ chk, lo, hi f32x16 }
+
+func newCheck() check { return check{kc.k19, kc.k19, kc.k10} }
+
+func (c *check) finite(v f32x16) { c.chk = v.MulAdd(kc.k19, c.chk) }
+func (c *check) unit(v f32x16) {
+	c.chk = v.MulAdd(kc.k19, c.chk)
+	c.lo = c.lo.Min(v)
+	c.hi = c.hi.Max(v)
+}
+
+func (c *check) bad() bool {
+	var a, l, h [16]float32
+	c.chk.Store(&a)
+	c.lo.Store(&l)
+	c.hi.Store(&h)
+	for k := range a {
+		if a[k] != 0 || !(l[k] >= 0) || !(h[k] <= 1) {
+			return true
+		}
+	}
+	return false
+}
