@@ -283,3 +283,22 @@ func binaryGradDPVec(g, t []float32, o *Binary) {
 		binaryGradDPGo(g[n:], t[n:], o)
 	}
 }
+
+// expNegVec writes e^x of src (x <= 0) into dst with the vector
+// exponential of the kernels (a test helper).
+func expNegVec(dst, src []float32) {
+	n := len(src) &^ (lanes() - 1)
+	if n > 0 {
+		var v vecOut
+		var p [1]float32
+		_ = dst[n-1]
+		if cur == setAVX512 {
+			expNegAVX512(&src[0], nil, &dst[0], n, &p[0], v.a(), v.c())
+		} else {
+			expNegAVX2(&src[0], nil, &dst[0], n, &p[0], v.a(), v.c())
+		}
+	}
+	for i := n; i < len(src); i++ {
+		dst[i] = Exp32(src[i])
+	}
+}

@@ -2485,6 +2485,54 @@ binaryGradDPAVX2_end:
 	VZEROUPPER
 	RET
 
+// func expNegAVX2(x *float32, t *float32, y *float32, n int, p *float32, acc *float64, ck *float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·expNegAVX2(SB), NOSPLIT, $0-56
+	MOVQ  x+0(FP), AX
+	MOVQ  t+8(FP), CX
+	MOVQ  y+16(FP), CX
+	MOVQ  n+24(FP), DX
+	MOVQ  p+32(FP), BX
+	MOVQ  acc+40(FP), BX
+	MOVQ  ck+48(FP), BX
+	TESTQ DX, DX
+	JE    expNegAVX2_end
+
+expNegAVX2_loop:
+	VMOVUPS     (AX), Y0
+	VMAXPS      kc2d00000<>+0(SB), Y0, Y0
+	VMULPS      k3fb8aa3b<>+0(SB), Y0, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VMOVUPS     Y0, Y0
+	VFMADD231PS kbf317200<>+0(SB), Y1, Y0
+	VFMADD231PS kb5bfbe8e<>+0(SB), Y1, Y0
+	VMOVUPS     k39500d01<>+0(SB), Y2
+	VFMADD213PS k3ab60b61<>+0(SB), Y0, Y2
+	VFMADD213PS k3c088889<>+0(SB), Y0, Y2
+	VFMADD213PS k3d2aaaab<>+0(SB), Y0, Y2
+	VFMADD213PS k3e2aaaab<>+0(SB), Y0, Y2
+	VFMADD213PS k3f000000<>+0(SB), Y0, Y2
+	VFMADD213PS k3f800000<>+0(SB), Y0, Y2
+	VFMADD213PS k3f800000<>+0(SB), Y0, Y2
+	VCVTPS2DQ   Y1, Y0
+	VPSRAD      $0x01, Y0, Y1
+	VPSUBD      Y1, Y0, Y0
+	VPADDD      k0000007f<>+0(SB), Y1, Y1
+	VPSLLD      $0x17, Y1, Y1
+	VMULPS      Y1, Y2, Y2
+	VPADDD      k0000007f<>+0(SB), Y0, Y0
+	VPSLLD      $0x17, Y0, Y0
+	VMULPS      Y0, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JNE         expNegAVX2_loop
+
+expNegAVX2_end:
+	VZEROUPPER
+	RET
+
 // func bce0AVX512(x *float32, t *float32, y *float32, n int, p *float32, acc *float64, ck *float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·bce0AVX512(SB), NOSPLIT, $0-56
@@ -4211,5 +4259,45 @@ binaryGradDPAVX512_loop:
 	JNE         binaryGradDPAVX512_loop
 
 binaryGradDPAVX512_end:
+	VZEROUPPER
+	RET
+
+// func expNegAVX512(x *float32, t *float32, y *float32, n int, p *float32, acc *float64, ck *float32)
+// Requires: AVX, AVX512F
+TEXT ·expNegAVX512(SB), NOSPLIT, $0-56
+	MOVQ  x+0(FP), AX
+	MOVQ  t+8(FP), CX
+	MOVQ  y+16(FP), CX
+	MOVQ  n+24(FP), DX
+	MOVQ  p+32(FP), BX
+	MOVQ  acc+40(FP), BX
+	MOVQ  ck+48(FP), BX
+	TESTQ DX, DX
+	JE    expNegAVX512_end
+
+expNegAVX512_loop:
+	VMOVUPS     (AX), Z0
+	VMAXPS      kc2d00000<>+0(SB), Z0, Z0
+	VMULPS      k3fb8aa3b<>+0(SB), Z0, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VMOVUPS     Z0, Z0
+	VFMADD231PS kbf317200<>+0(SB), Z1, Z0
+	VFMADD231PS kb5bfbe8e<>+0(SB), Z1, Z0
+	VMOVUPS     k39500d01<>+0(SB), Z2
+	VFMADD213PS k3ab60b61<>+0(SB), Z0, Z2
+	VFMADD213PS k3c088889<>+0(SB), Z0, Z2
+	VFMADD213PS k3d2aaaab<>+0(SB), Z0, Z2
+	VFMADD213PS k3e2aaaab<>+0(SB), Z0, Z2
+	VFMADD213PS k3f000000<>+0(SB), Z0, Z2
+	VFMADD213PS k3f800000<>+0(SB), Z0, Z2
+	VFMADD213PS k3f800000<>+0(SB), Z0, Z2
+	VSCALEFPS   Z1, Z2, Z2
+	VMOVUPS     Z2, (CX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JNE         expNegAVX512_loop
+
+expNegAVX512_end:
 	VZEROUPPER
 	RET

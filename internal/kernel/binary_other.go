@@ -11,3 +11,9 @@ func binaryStatsVec(x, t []float32, o *Binary) Sums       { return binaryStatsGo
 func binaryGradVec(grad, x, t []float32, o *Binary)       { binaryGradGo(grad, x, t, o) }
 func binaryStatsDPVec(dp, x, t []float32, o *Binary) Sums { return binaryStatsDPGo(dp, x, t, o) }
 func binaryGradDPVec(g, t []float32, o *Binary)           { binaryGradDPGo(g, t, o) }
+
+func expNegVec(dst, src []float32) {
+	for i, v := range src {
+		dst[i] = Exp32(v)
+	}
+}

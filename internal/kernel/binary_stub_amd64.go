@@ -87,6 +87,11 @@ func binaryStatsDPAVX2(x *float32, t *float32, y *float32, n int, p *float32, ac
 //go:noescape
 func binaryGradDPAVX2(x *float32, t *float32, y *float32, n int, p *float32, acc *float64, ck *float32)
 
+// expNegAVX2 writes e^x for x <= 0 (see expNegVec).
+//
+//go:noescape
+func expNegAVX2(x *float32, t *float32, y *float32, n int, p *float32, acc *float64, ck *float32)
+
 // bce0AVX512 is the BCE-from-logits kernel (see bceVec).
 //
 //go:noescape
@@ -171,3 +176,8 @@ func binaryStatsDPAVX512(x *float32, t *float32, y *float32, n int, p *float32, 
 //
 //go:noescape
 func binaryGradDPAVX512(x *float32, t *float32, y *float32, n int, p *float32, acc *float64, ck *float32)
+
+// expNegAVX512 writes e^x for x <= 0 (see expNegVec).
+//
+//go:noescape
+func expNegAVX512(x *float32, t *float32, y *float32, n int, p *float32, acc *float64, ck *float32)

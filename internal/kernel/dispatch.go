@@ -1,12 +1,5 @@
 package kernel
 
-// useSIMD selects the archsimd kernels (GOEXPERIMENT=simd builds) of the
-// avx512 kernel set.
-var useSIMD = hasSIMD && cur == setAVX512
-
-// syncSIMD follows a change of kernel set.
-func syncSIMD() { useSIMD = hasSIMD && cur == setAVX512 }
-
 // SIMDAvailable reports whether the default kernel set (the fastest the
 // CPU supports, or the one SEGLOSS_KERNELS names) is a vector one.
 func SIMDAvailable() bool { return dflt != setGeneric }
@@ -23,6 +16,5 @@ func SetSIMD(on bool) (prev bool) {
 	if on {
 		cur = dflt
 	}
-	syncSIMD()
 	return prev
 }

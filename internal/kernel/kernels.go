@@ -40,7 +40,6 @@ func init() {
 func Set(name string) error {
 	if name == "auto" {
 		cur = dflt
-		syncSIMD()
 		return nil
 	}
 	for s, n := range setNames {
@@ -51,7 +50,6 @@ func Set(name string) error {
 			return fmt.Errorf("kernel set %s: not supported by this CPU (best: %s)", name, setNames[best])
 		}
 		cur = s
-		syncSIMD()
 		return nil
 	}
 	return fmt.Errorf("kernel set %q: unknown (want generic, avx2, avx512 or auto)", name)

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -89,7 +90,7 @@ func TestSoftmaxKernels(t *testing.T) {
 				}
 				closeRel(t, "ce loss", s.Loss, loss, 1e-6)
 				closeRel(t, "ce den", s.Den, den, 1e-12)
-				gradClose(t, "ce grad", grad[3:], wg[3:], 1e-5)
+				gradClose(t, fmt.Sprintf("C=%d ignore=%v ce grad", C, ignore), grad[3:], wg[3:], 1e-5)
 				if s.Bad {
 					t.Errorf("C=%d: flagged bad", C)
 				}

@@ -97,6 +97,7 @@ func genBinary() {
 		}
 		genStatsDP(s)
 		genGradDP(s)
+		genExp(s)
 	}
 }
 
@@ -372,5 +373,14 @@ func genGradDP(s isa) {
 		d := s.blend(eq, d1, lin)
 		VMULPS(Mem{Base: a.g}, d, d)
 		VMOVUPS(d, Mem{Base: a.g})
+	}, func() {})
+}
+
+// genExp: y = e^x for x <= 0 (the exponential of the kernels, for tests).
+func genExp(s isa) {
+	name := "expNeg"
+	a := s.begin(name, "writes e^x for x <= 0 (see expNegVec).")
+	s.loop(name+s.suffix, a, []Register{a.x, a.g}, func() {
+		VMOVUPS(s.exp(s.load(Mem{Base: a.x})), Mem{Base: a.g})
 	}, func() {})
 }

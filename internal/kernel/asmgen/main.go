@@ -5,7 +5,7 @@
 //	go generate ./internal/kernel
 //
 // Each run writes one assembly file and its Go declarations, chosen by
-// -file (cpu, gemm, binary).
+// -file (cpu, gemm, binary, softmax).
 package main
 
 import (
@@ -16,7 +16,7 @@ import (
 	. "github.com/mmcloughlin/avo/build"
 )
 
-var file = flag.String("file", "", "which functions to generate: cpu, gemm, binary")
+var file = flag.String("file", "", "which functions to generate: cpu, gemm, binary, softmax")
 
 func main() {
 	flag.Parse()
@@ -27,6 +27,8 @@ func main() {
 		genGemm()
 	case "binary":
 		genBinary()
+	case "softmax":
+		genSoftmax()
 	default:
 		fmt.Fprintf(os.Stderr, "asmgen: unknown -file %q\n", *file)
 		os.Exit(2)

@@ -82,7 +82,7 @@ func (s isa) newState(init Mem) *state {
 
 // get returns the value as an operand (register or memory).
 func (st *state) get() Op {
-	if st.s.avx512 {
+	if st.reg != nil {
 		return st.reg
 	}
 	return st.mem
@@ -90,7 +90,7 @@ func (st *state) get() Op {
 
 // update applies f, which writes f(old) into dst, and stores the result.
 func (st *state) update(f func(old Op, dst VecVirtual)) {
-	if st.s.avx512 {
+	if st.reg != nil {
 		f(st.reg, st.reg)
 		return
 	}
@@ -101,7 +101,7 @@ func (st *state) update(f func(old Op, dst VecVirtual)) {
 
 // store writes the value to m (in the output block).
 func (st *state) store(m Mem) {
-	if st.s.avx512 {
+	if st.reg != nil {
 		VMOVUPS(st.reg, m)
 		return
 	}
