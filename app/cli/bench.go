@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/segloss/segloss"
-	"github.com/segloss/segloss/internal/kernel"
 	"github.com/spf13/cobra"
 )
 
@@ -194,8 +193,11 @@ func (o *benchOptions) workloads() ([]benchWorkload, error) {
 		out = append(out, w)
 	}
 	if o.Losses != nil {
+		// --loss is a string slice, split at every comma: join it back and
+		// split where specs begin, as every command does.
+		specs := segloss.SplitSpecs(strings.Join(o.Losses, ","))
 		for i := range out {
-			out[i].specs = o.Losses
+			out[i].specs = specs
 		}
 	}
 	for _, w := range out {
@@ -219,11 +221,11 @@ func runBench(ctx context.Context, s *Streams, o *benchOptions) error {
 	if o.Threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.Threads))
 	}
-	prev := kernel.Current()
-	if err := kernel.Set(o.Kernels); err != nil {
+	prev, err := segloss.SetKernels(o.Kernels)
+	if err != nil {
 		return usageErr("bench: --kernels: %v", err)
 	}
-	defer kernel.Set(prev)
+	defer segloss.SetKernels(prev)
 	var rows []*benchRow
 	if o.DType == "float64" {
 		rows, err = benchTables[float64](ctx, s, o, ws)
@@ -235,7 +237,7 @@ func runBench(ctx context.Context, s *Streams, o *benchOptions) error {
 	}
 	goVer, amd64 := buildInfo()
 	for _, r := range rows {
-		r.Go, r.GOAMD64, r.KernelSet = goVer, amd64, kernel.Current()
+		r.Go, r.GOAMD64, r.KernelSet = goVer, amd64, segloss.Kernels()
 	}
 	if o.Format == "json" {
 		enc := json.NewEncoder(s.Out)
@@ -250,7 +252,7 @@ func runBench(ctx context.Context, s *Streams, o *benchOptions) error {
 	if amd64 != "" {
 		build += " GOAMD64=" + amd64
 	}
-	fmt.Fprintf(s.Out, "# segloss bench  %s  kernels=%s  GOMAXPROCS=%d  %s  %s\n", build, kernel.Current(), runtime.GOMAXPROCS(0), cpuModel(), o.DType)
+	fmt.Fprintf(s.Out, "# segloss bench  %s  kernels=%s  GOMAXPROCS=%d  %s  %s\n", build, segloss.Kernels(), runtime.GOMAXPROCS(0), cpuModel(), o.DType)
 	fmt.Fprintf(s.Out, "# loss and gradient; per row: median of %d runs after %d warm-up runs, best of %d rounds (min = fastest run)\n", o.Repeats, o.Warmup, o.Rounds)
 	tw := tabwriter.NewWriter(s.Out, 2, 4, 2, ' ', tabwriter.AlignRight)
 	hdr := "loss\tworkload\tshape\tmedian ms\tmin ms\tMelem/s\tGB/s\t"

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/segloss/segloss/internal/kernel"
+	"github.com/segloss/segloss"
 )
 
 func TestBenchTinyShapes(t *testing.T) {
@@ -56,7 +56,7 @@ func TestBenchMulticlassTableAndFloat64(t *testing.T) {
 // TestBenchKernels forces each kernel set and checks that the header
 // names it with the build.
 func TestBenchKernels(t *testing.T) {
-	for _, k := range kernel.Available() {
+	for _, k := range segloss.KernelSets() {
 		var out, errb bytes.Buffer
 		code := Main([]string{"bench", "--shape", "1,1,16,16", "--repeats", "1", "--warmup", "0", "--rounds", "1",
 			"--loss", "bce_logits", "--kernels", k}, &Streams{Out: &out, Err: &errb})
@@ -71,8 +71,8 @@ func TestBenchKernels(t *testing.T) {
 			t.Errorf("header %q lacks GOAMD64", head)
 		}
 	}
-	if kernel.Current() != kernel.Available()[len(kernel.Available())-1] && os.Getenv("SEGLOSS_KERNELS") == "" {
-		t.Errorf("bench left the kernels at %s", kernel.Current())
+	if segloss.Kernels() != segloss.KernelSets()[0] && os.Getenv("SEGLOSS_KERNELS") == "" {
+		t.Errorf("bench left the kernels at %s", segloss.Kernels())
 	}
 }
 
@@ -110,5 +110,23 @@ ref:focal_sigmoid(a=.25, g=2)                                  22.40    21.00   
 	}
 	if _, ok := best["numpy copy 256 MiB (1 thr): r+w"]; ok {
 		t.Errorf("bandwidth line parsed as a row")
+	}
+}
+
+// TestBenchLossWithOptions: a spec with several options is one row, as in
+// compare --losses (it used to fail with unknown loss "beta=0.7").
+func TestBenchLossWithOptions(t *testing.T) {
+	var out, errb bytes.Buffer
+	s := &Streams{Out: &out, Err: &errb}
+	code := Main([]string{"bench", "--shape", "1,1,4,4", "--repeats", "1", "--warmup", "0", "--rounds", "1", "--format", "json",
+		"--loss", "tversky:alpha=0.3,beta=0.7,from_logits=true", "--loss", "dice:mode=multilabel,classes=[0],from_logits=true"}, s)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if n := strings.Count(strings.TrimSpace(out.String()), "\n") + 1; n != 2 {
+		t.Fatalf("want 2 rows, got %d:\n%s", n, out.String())
+	}
+	if !strings.Contains(out.String(), "tversky:alpha=0.3,beta=0.7,from_logits=true") {
+		t.Errorf("no tversky row:\n%s", out.String())
 	}
 }
