@@ -620,10 +620,10 @@ focal00AVX2_loop:
 	VSUBPS       k3f800000<>+0(SB), Y2, Y2
 	VMULPS       Y4, Y2, Y2
 	VMULPS       Y5, Y1, Y1
-	VMULPS       k40000000<>+0(SB), Y0, Y0
-	VMULPS       Y6, Y0, Y0
-	VMULPS       Y2, Y0, Y0
-	VSUBPS       Y0, Y1, Y1
+	VMULPS       k40000000<>+0(SB), Y6, Y3
+	VMULPS       Y2, Y3, Y3
+	VMULPS       Y0, Y3, Y3
+	VSUBPS       Y3, Y1, Y1
 	VCVTPS2PD    X7, Y0
 	VEXTRACTF128 $0x01, Y7, X1
 	VCVTPS2PD    X1, Y1
@@ -764,10 +764,10 @@ focal01AVX2_loop:
 	VSUBPS       k3f800000<>+0(SB), Y3, Y3
 	VMULPS       Y4, Y3, Y3
 	VMULPS       Y6, Y1, Y1
-	VMULPS       k40000000<>+0(SB), Y0, Y0
-	VMULPS       Y7, Y0, Y0
-	VMULPS       Y3, Y0, Y0
-	VSUBPS       Y0, Y1, Y1
+	VMULPS       k40000000<>+0(SB), Y7, Y4
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y0, Y4, Y4
+	VSUBPS       Y4, Y1, Y1
 	VMULPS       96(SP), Y2, Y0
 	VMULPS       128(SP), Y5, Y2
 	VADDPS       Y2, Y0, Y0
@@ -1042,10 +1042,10 @@ focal10AVX2_loop:
 	VSUBPS       k3f800000<>+0(SB), Y2, Y2
 	VMULPS       Y4, Y2, Y2
 	VMULPS       Y5, Y1, Y1
-	VMULPS       k40000000<>+0(SB), Y0, Y0
-	VMULPS       Y6, Y0, Y0
-	VMULPS       Y2, Y0, Y0
-	VSUBPS       Y0, Y1, Y1
+	VMULPS       k40000000<>+0(SB), Y6, Y3
+	VMULPS       Y2, Y3, Y3
+	VMULPS       Y0, Y3, Y3
+	VSUBPS       Y3, Y1, Y1
 	VCVTPS2PD    X7, Y0
 	VEXTRACTF128 $0x01, Y7, X2
 	VCVTPS2PD    X2, Y2
@@ -1189,10 +1189,10 @@ focal11AVX2_loop:
 	VSUBPS       k3f800000<>+0(SB), Y3, Y3
 	VMULPS       Y4, Y3, Y3
 	VMULPS       Y6, Y1, Y1
-	VMULPS       k40000000<>+0(SB), Y0, Y0
-	VMULPS       Y7, Y0, Y0
-	VMULPS       Y3, Y0, Y0
-	VSUBPS       Y0, Y1, Y1
+	VMULPS       k40000000<>+0(SB), Y7, Y4
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y0, Y4, Y4
+	VSUBPS       Y4, Y1, Y1
 	VMULPS       96(SP), Y2, Y0
 	VMULPS       128(SP), Y5, Y2
 	VADDPS       Y2, Y0, Y0
@@ -2755,10 +2755,10 @@ focal00AVX512_loop:
 	VSUBPS        k3f800000<>+0(SB), Z10, Z10
 	VMULPS        Z12, Z10, Z10
 	VMULPS        Z13, Z9, Z9
-	VMULPS        k40000000<>+0(SB), Z8, Z8
-	VMULPS        Z14, Z8, Z8
-	VMULPS        Z10, Z8, Z8
-	VSUBPS        Z8, Z9, Z9
+	VMULPS        k40000000<>+0(SB), Z14, Z11
+	VMULPS        Z10, Z11, Z11
+	VMULPS        Z8, Z11, Z11
+	VSUBPS        Z11, Z9, Z9
 	VCVTPS2PD     Y15, Z8
 	VEXTRACTF32X8 $0x01, Z15, Y9
 	VCVTPS2PD     Y9, Z9
@@ -2877,10 +2877,10 @@ focal01AVX512_loop:
 	VSUBPS        k3f800000<>+0(SB), Z13, Z13
 	VMULPS        Z14, Z13, Z13
 	VMULPS        Z16, Z15, Z14
-	VMULPS        k40000000<>+0(SB), Z10, Z10
-	VMULPS        Z17, Z10, Z10
-	VMULPS        Z13, Z10, Z10
-	VSUBPS        Z10, Z14, Z14
+	VMULPS        k40000000<>+0(SB), Z17, Z15
+	VMULPS        Z13, Z15, Z15
+	VMULPS        Z10, Z15, Z15
+	VSUBPS        Z15, Z14, Z14
 	VMULPS        Z4, Z12, Z10
 	VMULPS        Z5, Z11, Z11
 	VADDPS        Z11, Z10, Z10
@@ -3114,10 +3114,10 @@ focal10AVX512_loop:
 	VSUBPS        k3f800000<>+0(SB), Z9, Z9
 	VMULPS        Z13, Z9, Z9
 	VMULPS        Z14, Z8, Z8
-	VMULPS        k40000000<>+0(SB), Z7, Z7
-	VMULPS        Z15, Z7, Z7
-	VMULPS        Z9, Z7, Z7
-	VSUBPS        Z7, Z8, Z8
+	VMULPS        k40000000<>+0(SB), Z15, Z10
+	VMULPS        Z9, Z10, Z10
+	VMULPS        Z7, Z10, Z10
+	VSUBPS        Z10, Z8, Z8
 	VCVTPS2PD     Y16, Z7
 	VEXTRACTF32X8 $0x01, Z16, Y9
 	VCVTPS2PD     Y9, Z9
@@ -3239,10 +3239,10 @@ focal11AVX512_loop:
 	VSUBPS        k3f800000<>+0(SB), Z12, Z12
 	VMULPS        Z15, Z12, Z12
 	VMULPS        Z17, Z16, Z15
-	VMULPS        k40000000<>+0(SB), Z9, Z9
-	VMULPS        Z18, Z9, Z9
-	VMULPS        Z12, Z9, Z9
-	VSUBPS        Z9, Z15, Z15
+	VMULPS        k40000000<>+0(SB), Z18, Z16
+	VMULPS        Z12, Z16, Z16
+	VMULPS        Z9, Z16, Z16
+	VSUBPS        Z16, Z15, Z15
 	VMULPS        Z3, Z11, Z9
 	VMULPS        Z4, Z10, Z10
 	VADDPS        Z10, Z9, Z9

@@ -189,16 +189,18 @@ func genFocal(s isa, grad, alpha bool) {
 		dce := s.sub(up, tq)
 		m := s.mul(om, om)
 		l := s.mul(ce, m)
-		// dpt = (2t - 1) e s s; d = dce m - ce 2 om dpt
+		// dpt = (2t - 1) e s s; d = dce m - 2 om dpt ce
 		dp := s.mul(e, sv)
 		VMULPS(sv, dp, dp)
 		dpt := s.mul(tv, kf(2))
 		VSUBPS(kf(1), dpt, dpt)
 		VMULPS(dp, dpt, dpt)
+		// 2 om dpt ce, dpt first: ce*2 overflows for |x| near MaxFloat32,
+		// where dpt = 0.
 		d := s.mul(dce, m)
-		c2 := s.mul(ce, kf(2))
-		VMULPS(om, c2, c2)
+		c2 := s.mul(om, kf(2))
 		VMULPS(dpt, c2, c2)
+		VMULPS(ce, c2, c2)
 		VSUBPS(c2, d, d)
 		if alpha {
 			at := s.mul(tv, al)
