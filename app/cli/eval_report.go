@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/segloss/segloss/app/stats"
 	"github.com/segloss/segloss/metric"
 )
 
@@ -73,32 +74,13 @@ type failureRow struct {
 	Error string `json:"error"`
 }
 
-// jsonFloat is a float64 whose non-finite values marshal as the strings
-// "NaN", "+Inf" and "-Inf", since JSON numbers cannot hold them.
-type jsonFloat float64
-
-// MarshalJSON implements json.Marshaler.
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte(`"` + formatFloat(v) + `"`), nil
-	}
-	return []byte(strconv.FormatFloat(v, 'g', -1, 64)), nil
-}
+// jsonFloat is the project's JSON form of a value that may be NaN or
+// infinite (see stats.Num).
+type jsonFloat = stats.Num
 
 // formatFloat formats v in full precision, NaN as "NaN", infinities as
 // "+Inf" and "-Inf".
-func formatFloat(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}
+func formatFloat(v float64) string { return stats.Num(v).String() }
 
 // buildReport turns the case results into per-case values, the per-class
 // summary and the overlap reductions.
@@ -206,43 +188,9 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 // summarize returns the mean, sample standard deviation and median of the
 // finite values of xs, and the count of NaN and infinite ones.
 func summarize(c reportClass, name string, xs []float64) summaryRow {
-	row := summaryRow{Class: c.Name, Label: c.Label, Metric: name}
-	var fin []float64
-	for _, x := range xs {
-		switch {
-		case math.IsNaN(x):
-			row.NaN++
-		case math.IsInf(x, 0):
-			row.Inf++
-		default:
-			fin = append(fin, x)
-		}
-	}
-	row.N = len(fin)
-	row.Mean, row.Std, row.Median = jsonFloat(math.NaN()), jsonFloat(math.NaN()), jsonFloat(math.NaN())
-	if len(fin) == 0 {
-		return row
-	}
-	var sum float64
-	for _, x := range fin {
-		sum += x
-	}
-	mean := sum / float64(len(fin))
-	var ss float64
-	for _, x := range fin {
-		ss += (x - mean) * (x - mean)
-	}
-	row.Mean, row.Std = jsonFloat(mean), 0
-	if len(fin) > 1 {
-		row.Std = jsonFloat(math.Sqrt(ss / float64(len(fin)-1)))
-	}
-	sort.Float64s(fin)
-	h := len(fin) / 2
-	row.Median = jsonFloat(fin[h])
-	if len(fin)%2 == 0 {
-		row.Median = jsonFloat((fin[h-1] + fin[h]) / 2)
-	}
-	return row
+	d := stats.Describe(xs)
+	return summaryRow{Class: c.Name, Label: c.Label, Metric: name, N: d.N, NaN: d.NaN, Inf: d.Inf,
+		Mean: jsonFloat(d.Mean), Std: jsonFloat(d.SD), Median: jsonFloat(d.Median)}
 }
 
 // write writes the report in the given format.

@@ -81,6 +81,9 @@ func readPair(imagePath, maskPath string, classes int) (rawCase, error) {
 		}
 	}
 	c := rawCase{name: maskio.CaseName(imagePath)}
+	if len(img.Shape) == 3 && len(img.Spacing) == 3 {
+		c.spacing = img.Spacing
+	}
 	c.images, c.h, c.w = Slices(Normalize(img.Data), img.Shape)
 	c.labels, _, _ = Slices(labels, img.Shape)
 	return c, nil

@@ -15,16 +15,26 @@ import (
 // files written before this convention).
 type Num float64
 
-// MarshalJSON writes n.
-func (n Num) MarshalJSON() ([]byte, error) {
+// String writes n in full precision, NaN as "NaN" and infinities as
+// "+Inf" and "-Inf" (the form strconv.ParseFloat reads back).
+func (n Num) String() string {
 	f := float64(n)
 	switch {
 	case math.IsNaN(f):
-		return []byte(`"NaN"`), nil
+		return "NaN"
 	case math.IsInf(f, 1):
-		return []byte(`"+Inf"`), nil
+		return "+Inf"
 	case math.IsInf(f, -1):
-		return []byte(`"-Inf"`), nil
+		return "-Inf"
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// MarshalJSON writes n: a number, or "NaN", "+Inf" or "-Inf" as a string.
+func (n Num) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte(`"` + n.String() + `"`), nil
 	}
 	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
 }
