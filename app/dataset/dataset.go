@@ -105,8 +105,8 @@ type rawCase struct {
 	name    string
 	h, w    int
 	spacing []float64 // 3-D cases read from a file: voxel size per axis; nil otherwise
-	images [][]float32
-	labels [][]int32
+	images  [][]float32
+	labels  [][]int32
 }
 
 // assemble fits the cases to one size and splits them.

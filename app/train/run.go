@@ -331,7 +331,6 @@ func spread(n, k int) []int {
 	return out
 }
 
-
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // writeJSON writes v as indented JSON to path atomically.
