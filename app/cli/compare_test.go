@@ -73,7 +73,7 @@ func TestCompareFakeTrainer(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"rank", "Dice rare", "tversky:alpha=0.3,beta=0.7", "Which loss is best for synthetic?", "report.html"} {
+	for _, want := range []string{"rank", "Dice rare", "tversky:alpha=0.3,beta=0.7", "Which loss is best for the synthetic set?", "report.html"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}

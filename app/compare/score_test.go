@@ -46,12 +46,3 @@ func TestScore(t *testing.T) {
 	}
 }
 
-func TestMeanSD(t *testing.T) {
-	m, s := meanSD([]float64{1, 2, 3, 4})
-	if !near(m, 2.5) || !near(s, math.Sqrt(5.0/3)) {
-		t.Errorf("meanSD = %v, %v", m, s)
-	}
-	if m, _ := meanSD(nil); !math.IsNaN(m) {
-		t.Error("empty mean not NaN")
-	}
-}
