@@ -32,8 +32,8 @@ type Results struct {
 	ModelText   string            `json:"model_text"` // the model in words
 	Bootstrap   BootstrapInfo     `json:"bootstrap"`
 	Versions    map[string]string `json:"versions"`
-	Metrics     []string          `json:"metrics"` // the metrics of Summary and CaseScore.Values, in order
-	Classes     []string          `json:"classes"` // the foreground classes, in the order of the per-class values
+	Metrics     []string          `json:"metrics"`      // the metrics of Summary and CaseScore.Values, in order
+	Classes     []string          `json:"classes"`      // the foreground classes, in the order of the per-class values
 	Units       string            `json:"hd95_units"`   // "pixels", or "mm" when every held-out case has a voxel size
 	Started     time.Time         `json:"started"`      // this call's start
 	WallSeconds float64           `json:"wall_seconds"` // this call's wall-clock time

@@ -45,4 +45,3 @@ func TestScore(t *testing.T) {
 		t.Error("missing prediction: no error")
 	}
 }
-
