@@ -126,7 +126,10 @@ func answer(res *Results) string {
 		last := first[len(first)-1]
 		p, _ := findPair(res.Pairwise, first[0].Loss, last.Loss)
 		what := "tied for first"
-		if len(first) == len(rk) {
+		switch {
+		case len(first) == len(rk) && len(rk) == 2:
+			what = "tied"
+		case len(first) == len(rk):
 			what = "all tied"
 		}
 		fmt.Fprintf(&b, "%s are %s on %s (%s; %s − %s = %s, 95 %% CI %s to %s, %s): the evidence does not separate them.",
