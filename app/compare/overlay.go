@@ -47,8 +47,6 @@ func pickSamples(set *dataset.Set, res *Results, hard, typical int) []Sample {
 			continue
 		}
 		s := Sample{Case: v.Case, Slice: set.Val[best].Slice, Example: best, Dice: make([]float64, len(res.Runs))}
-		var sum float64
-		n := 0
 		for r := range res.Runs {
 			s.Dice[r] = math.NaN()
 			run := &res.Runs[r]
@@ -57,15 +55,8 @@ func pickSamples(set *dataset.Set, res *Results, hard, typical int) []Sample {
 			}
 			d := stats.Mean(floats(run.Jobs[0].Cases[ci].Values[0])) // the run shown: the first seed of the first fold
 			s.Dice[r] = d
-			if !math.IsNaN(d) {
-				sum += d
-				n++
-			}
 		}
-		s.MeanDice = math.NaN()
-		if n > 0 {
-			s.MeanDice = sum / float64(n)
-		}
+		s.MeanDice = stats.Mean(s.Dice)
 		cands = append(cands, s)
 	}
 	sort.SliceStable(cands, func(a, b int) bool { return better(-cands[a].MeanDice, -cands[b].MeanDice) })
