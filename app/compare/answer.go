@@ -17,12 +17,14 @@ const chanceFloor = 0.05
 
 // warnings lists what limits the evidence of res: unfinished runs, runs
 // that stopped short of their step budget, losses at chance level and too
-// few held-out cases.
-func warnings(res *Results) []string {
-	out := []string{}
+// few held-out cases; brief says the same in a few words, for the answer.
+func warnings(res *Results) (out, brief []string) {
+	out = []string{}
 	if !res.Complete {
 		out = append(out, fmt.Sprintf("only %d of %d runs finished; unfinished losses are not ranked", res.Finished, totalJobs(res)))
+		brief = append(brief, fmt.Sprintf("only %d of %d runs finished", res.Finished, totalJobs(res)))
 	}
+	shortRuns := 0
 	for _, r := range res.Runs {
 		if res.Budget.Steps == 0 {
 			break
@@ -39,6 +41,7 @@ func warnings(res *Results) []string {
 				lo, hi = min(lo, j.Steps), max(hi, j.Steps)
 			}
 		}
+		shortRuns += short
 		if short > 0 {
 			steps := fmt.Sprint(lo)
 			if hi != lo {
@@ -48,13 +51,17 @@ func warnings(res *Results) []string {
 				r.Loss, short, n, res.Budget.Steps, steps, res.Budget.Time))
 		}
 	}
+	if shortRuns > 0 {
+		brief = append(brief, fmt.Sprintf("%d run(s) stopped short of the step budget", shortRuns))
+	}
 	atChance := 0
+	var nothing []string
 	for _, r := range res.Runs {
 		if !r.Done() {
 			continue
 		}
 		var learned []bool
-		var low []string
+		var low, lowClasses []string
 		for k, c := range res.Classes {
 			d := float64(r.Stat("dice", k).Mean)
 			if math.IsNaN(d) {
@@ -64,22 +71,29 @@ func warnings(res *Results) []string {
 			learned = append(learned, ok)
 			if !ok {
 				low = append(low, fmt.Sprintf("%s %.3f", c, d))
+				lowClasses = append(lowClasses, c)
 			}
 		}
 		if len(low) > 0 {
 			out = append(out, fmt.Sprintf("%s: Dice at chance level (%s; chance ≤ %.2f): the model learned nothing for this class", r.Loss, strings.Join(low, ", "), chanceFloor))
+			nothing = append(nothing, fmt.Sprintf("%s on %s", r.Loss, andList(lowClasses)))
 		}
 		if len(low) == len(learned) {
 			atChance++
 		}
 	}
+	if len(nothing) > 0 {
+		brief = append(brief, "chance-level Dice (nothing learned): "+andList(nothing))
+	}
 	if n := len(res.Ranking); n > 0 && atChance == n {
 		out = append(out, "no loss learned anything: the ranking is noise; give a longer budget")
+		brief = append(brief, "no loss learned anything, so the ranking is noise")
 	}
 	if res.Data.ValCases < MinCases {
 		out = append(out, fmt.Sprintf("only %d held-out cases (fewer than %d): the intervals are wide and the tests weak; use more data or --folds to hold out every case once", res.Data.ValCases, MinCases))
+		brief = append(brief, fmt.Sprintf("only %d held-out cases", res.Data.ValCases))
 	}
-	return out
+	return out, brief
 }
 
 // chance is the chance-level Dice of foreground class k.
@@ -102,7 +116,7 @@ func totalJobs(res *Results) int {
 
 // answer writes the paragraph at the top of the report: what the
 // evidence supports.
-func answer(res *Results) string {
+func answer(res *Results, brief []string) string {
 	if len(res.Ranking) == 0 {
 		return "No loss has finished all its runs yet."
 	}
@@ -185,8 +199,8 @@ func answer(res *Results) string {
 				res.Classes[k], 100*res.Data.Frequency[k+1], cr[0].Loss, f3(cr[0].Mean), f3(cr[0].Low), f3(cr[0].High), rk[0].Loss, f3(p.MeanDiff), f3(p.Low), f3(p.High), pText(p))
 		}
 	}
-	if len(res.Warnings) > 0 {
-		fmt.Fprintf(&b, " Warning: %s.", strings.Join(res.Warnings, "; "))
+	if len(brief) > 0 {
+		fmt.Fprintf(&b, " Warning (details below): %s.", strings.Join(brief, "; "))
 	}
 	return b.String()
 }

@@ -76,8 +76,12 @@ func (stepTicks) Ticks(min, max float64) []plot.Tick {
 // curvePlot draws the validation Dice (mean over foreground classes)
 // against the training step, one line per finished loss (averaged over its
 // runs). The page's heading names it: no title.
-func curvePlot(res *Results) ([]byte, error) {
+func curvePlot(res *Results, narrow bool) ([]byte, error) {
 	p := newPlot()
+	if !narrow { // shown at up to 780 px: the page's text size
+		p.X.Tick.Label.Font.Size, p.Y.Tick.Label.Font.Size = vg.Points(9.5), vg.Points(9.5)
+		p.X.Label.TextStyle.Font.Size, p.Y.Label.TextStyle.Font.Size = vg.Points(10), vg.Points(10)
+	}
 	p.X.Label.Text = "training step"
 	p.Y.Label.Text = "validation Dice"
 	p.Y.Min, p.Y.Max = 0, 1
@@ -112,7 +116,10 @@ func curvePlot(res *Results) ([]byte, error) {
 			p.Add(s)
 		}
 	}
-	return renderPNG(p, 6.5*vg.Inch, 2.8*vg.Inch)
+	if narrow { // for phones: shown at about 360 px
+		return renderPNG(p, 3.6*vg.Inch, 2.6*vg.Inch)
+	}
+	return renderPNG(p, 6.5*vg.Inch, 2.4*vg.Inch)
 }
 
 // forestPlot draws one panel of the forest plot: each ranked loss's mean

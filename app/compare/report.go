@@ -38,6 +38,7 @@ type reportView struct {
 	Classes  []chip
 	Rows     []rowView
 	Curve    template.URL
+	CurveSm  template.URL // the curve for narrow screens
 	Forest   []picture
 	Matrix   matrixView
 	Bars     []picture
@@ -129,11 +130,15 @@ func newReportView(res *Results, set *dataset.Set, preds [][][]int32) (*reportVi
 		v.Rows = append(v.Rows, row)
 	}
 	if len(res.Ranking) > 0 {
-		png, err := curvePlot(res)
+		png, err := curvePlot(res, false)
 		if err != nil {
 			return nil, err
 		}
 		v.Curve = dataURL(png)
+		if png, err = curvePlot(res, true); err != nil {
+			return nil, err
+		}
+		v.CurveSm = dataURL(png)
 		if png, err = forestPlot(res, "Mean foreground Dice", res.Ranking); err != nil {
 			return nil, err
 		}
@@ -198,9 +203,15 @@ func matrix(res *Results) matrixView {
 	for _, e := range res.Ranking {
 		m.Names = append(m.Names, chip{e.Loss, hexColor(lossColor(res.lossIndex(e.Loss)))})
 	}
-	for a, e := range res.Ranking {
+	if len(m.Names) < 2 {
+		return matrixView{}
+	}
+	for a, e := range res.Ranking[:len(res.Ranking)-1] {
 		row := matrixRow{Name: m.Names[a]}
 		for b, f := range res.Ranking {
+			if b == 0 {
+				continue
+			}
 			if b <= a {
 				row.Cells = append(row.Cells, matrixCell{Empty: true})
 				continue
@@ -210,6 +221,7 @@ func matrix(res *Results) matrixView {
 		}
 		m.Rows = append(m.Rows, row)
 	}
+	m.Names = m.Names[1:]
 	return m
 }
 

@@ -30,11 +30,14 @@ table.mx td{text-align:center;font-size:12.5px;line-height:1.3}
 table.mx td.sep{background:var(--best)}
 table.mx td.e{background:#fafbfc}
 table.mx th{text-align:center;white-space:normal}
+table.mx td.loss{text-align:left}
 td.best{background:var(--best);font-weight:700}
 .wrap{overflow-x:auto}
 .sw{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;font-size:13px;margin:6px 0}
 img.plot{width:100%;max-width:1000px;height:auto;display:block}
+img.curve{max-width:780px}
+@media (max-width:600px){main{padding:12px 12px 30px}}
 .bars{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:10px}
 .grid{display:grid;gap:6px 6px;align-items:start}
 .grid .h{font-size:12px;font-weight:600;text-align:center;word-break:normal;overflow-wrap:normal;hyphens:none}
@@ -53,8 +56,8 @@ details{margin-top:10px}summary{cursor:pointer;color:var(--accent)}
 
 <h2>Ranking</h2>
 <div class="wrap"><table>
-<tr><th>rank</th><th>group</th><th class="loss">loss</th>{{range .Classes}}<th>Dice {{.Name}}</th>{{end}}<th>mean Dice</th><th>IoU</th><th>precision</th><th>recall</th>{{range .Classes}}<th>HD95 {{.Name}}</th>{{end}}<th>steps</th><th>time</th></tr>
-{{range .Rows}}<tr>{{if .Done}}<td>{{.Rank}}</td><td>{{.Group}}</td><td class="loss"><span class="sw" style="background:{{.Color}}"></span>{{.Loss}}</td>{{range .Dice}}<td{{if .Best}} class="best"{{end}}>{{.Text}}{{if .Best}} &#9733;{{end}}</td>{{end}}<td><b>{{.Mean}}</b></td><td>{{.IoU}}</td><td>{{.Prec}}</td><td>{{.Rec}}</td>{{range .HD95}}<td>{{.}}</td>{{end}}<td{{if .Short}} class="short" title="stopped short of the step budget"{{end}}>{{.Steps}}{{if .Short}} !{{end}}</td><td>{{.Time}}</td>{{else}}<td>-</td><td>-</td><td class="loss"><span class="sw" style="background:{{.Color}}"></span>{{.Loss}}</td><td colspan="99" style="text-align:left">{{.Status}}</td>{{end}}</tr>
+<tr><th>rank</th><th>group</th><th class="loss">loss</th><th>mean Dice</th>{{range .Classes}}<th>Dice {{.Name}}</th>{{end}}<th>IoU</th><th>precision</th><th>recall</th>{{range .Classes}}<th>HD95 {{.Name}}</th>{{end}}<th>steps</th><th>time</th></tr>
+{{range .Rows}}<tr>{{if .Done}}<td>{{.Rank}}</td><td>{{.Group}}</td><td class="loss"><span class="sw" style="background:{{.Color}}"></span>{{.Loss}}</td><td><b>{{.Mean}}</b></td>{{range .Dice}}<td{{if .Best}} class="best"{{end}}>{{.Text}}{{if .Best}} &#9733;{{end}}</td>{{end}}<td>{{.IoU}}</td><td>{{.Prec}}</td><td>{{.Rec}}</td>{{range .HD95}}<td>{{.}}</td>{{end}}<td{{if .Short}} class="short" title="stopped short of the step budget"{{end}}>{{.Steps}}{{if .Short}} !{{end}}</td><td>{{.Time}}</td>{{else}}<td>-</td><td>-</td><td class="loss"><span class="sw" style="background:{{.Color}}"></span>{{.Loss}}</td><td colspan="99" style="text-align:left">{{.Status}}</td>{{end}}</tr>
 {{end}}</table></div>
 <p class="note">Mean [bootstrap 95 % confidence interval] over {{.Over}}; group 1: tied for first (not separated from the best), group 2: tied with the best of the rest, and so on; &#9733; marks the best loss of each class. IoU, precision and recall are means over the foreground classes; HD95 is in {{.R.Units}}, over the cases where both masks hold the class ("missing" otherwise, never 0). Steps marked ! stopped short of the budget.</p>
 
@@ -72,7 +75,7 @@ details{margin-top:10px}summary{cursor:pointer;color:var(--accent)}
 
 {{if .Curve}}<h2>Validation Dice during training</h2>
 <div class="legend">{{range .Legend}}<span><span class="sw" style="background:{{.Color}}"></span>{{.Name}}</span>{{end}}</div>
-<img class="plot" src="{{.Curve}}" alt="validation Dice against training step, one line per loss">
+<picture><source media="(max-width: 600px)" srcset="{{.CurveSm}}"><img class="plot curve" src="{{.Curve}}" alt="validation Dice against training step, one line per loss"></picture>
 <p class="note">Mean over the foreground classes, on up to the validation slices of the curve, averaged over each loss's runs.</p>
 
 <h2>Final metrics per class</h2>

@@ -246,8 +246,9 @@ func assemble(cfg Config, plan *Plan, runs []*runState, started time.Time) (*Res
 		}
 		res.PerClass = append(res.PerClass, cr)
 	}
-	res.Warnings = warnings(res)
-	res.Answer = answer(res)
+	var brief []string
+	res.Warnings, brief = warnings(res)
+	res.Answer = answer(res, brief)
 	res.WallSeconds = time.Since(started).Seconds()
 	return res, nil
 }
