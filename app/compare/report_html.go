@@ -37,7 +37,8 @@ td.best{background:var(--best);font-weight:700}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;font-size:13px;margin:6px 0}
 img.plot{width:100%;max-width:1000px;height:auto;display:block}
 img.curve{max-width:780px}
-@media (max-width:600px){main{padding:12px 12px 30px}}
+img.curve.narrow{display:none}
+@media (max-width:600px){main{padding:12px 12px 30px}img.curve.wide{display:none}img.curve.narrow{display:block}}
 .bars{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:10px}
 .grid{display:grid;gap:6px 6px;align-items:start}
 .grid .h{font-size:12px;font-weight:600;text-align:center;word-break:normal;overflow-wrap:normal;hyphens:none}
@@ -75,7 +76,7 @@ details{margin-top:10px}summary{cursor:pointer;color:var(--accent)}
 
 {{if .Curve}}<h2>Validation Dice during training</h2>
 <div class="legend">{{range .Legend}}<span><span class="sw" style="background:{{.Color}}"></span>{{.Name}}</span>{{end}}</div>
-<picture><source media="(max-width: 600px)" srcset="{{.CurveSm}}"><img class="plot curve" src="{{.Curve}}" alt="validation Dice against training step, one line per loss"></picture>
+<img class="plot curve wide" src="{{.Curve}}" alt="validation Dice against training step, one line per loss"><img class="plot curve narrow" src="{{.CurveSm}}" alt="validation Dice against training step, one line per loss">
 <p class="note">Mean over the foreground classes, on up to the validation slices of the curve, averaged over each loss's runs.</p>
 
 <h2>Final metrics per class</h2>
