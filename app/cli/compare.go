@@ -59,10 +59,19 @@ func newCompareCmd(s *Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "compare [--data DIR] [--losses SPEC,...] [--budget N|DURATION] [--out DIR]",
 		Short: "Which loss is best for my data? Train one model per loss, score them on held-out cases, write report.html",
-		Long: `Train the same U-Net once per loss - same initialization, data order, split
-and budget - score every run on the held-out cases (per-class Dice, IoU,
-precision, recall and HD95: mean and spread over the cases), print the ranking
-and write results.json and report.html (one self-contained page) into --out.
+		Long: `Train the same U-Net with every loss - --seeds times each (seed s: the same
+initialization and data order for every loss), on one split or on --folds
+cross-validation folds - score every run on its held-out cases (per-class Dice,
+IoU, precision, recall and HD95), and answer with what the evidence supports:
+means with bootstrap 95% intervals, paired Wilcoxon signed-rank tests with
+Holm's correction, the losses tied for first, and warnings (runs short of their
+budget, models at chance level, fewer than 10 held-out cases). Prints the
+ranking and writes results.json and report.html (one self-contained page) into
+--out.
+
+Every run is an independent job with a run ID (--emit list): --only ID trains
+just that run into a shared --out, --collect reports the stored runs, and
+--emit slurm writes a Slurm job array (one task per run) and its collect job.
 
 --data is a Decathlon folder, a PNG folder (images/, masks/) or "synthetic[:N]",
 the built-in class-imbalanced set (the default), as for segloss train.
