@@ -76,7 +76,7 @@ func emitCompare(s *Streams, o *compareOptions, plan *compare.Plan, cfg compare.
 #SBATCH --output=%s
 set -euo pipefail
 SEGLOSS="${SEGLOSS:-%s}"
-exec "$SEGLOSS" compare %s --parallel 1 --only "$SLURM_ARRAY_TASK_ID"
+exec "$SEGLOSS" compare %s --workers 1 --only "$SLURM_ARRAY_TASK_ID"
 `, n, len(cfg.Losses), max(1, cfg.Seeds), len(plan.Sets), out, n-1, shellQuote(cwd), shellQuote(filepath.Join(dir, "run-%a.log")), exe, args)
 	collect := fmt.Sprintf(`#!/bin/bash
 # Scores and reports the runs of the job array (array.sbatch) stored in %s.
@@ -106,7 +106,7 @@ sbatch --dependency=afterany:"${jid%%%%;*}" collect.sbatch
 
 // compareArgs writes the flags that define the compare's runs, for the
 // scheduler's jobs: every flag that was set except the ones that pick
-// what a call does (--emit, --only, --collect, --fresh, --parallel), with
+// what a call does (--emit, --only, --collect, --fresh, --workers), with
 // --out absolute.
 func compareArgs(o *compareOptions, out string) string {
 	parts := []string{"--out", shellQuote(out), "--seeds", strconv.Itoa(o.Seeds)}

@@ -22,13 +22,13 @@ func TestCompareBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--losses", "dice,focal"}, "valid losses: bce, bce_logits"},
+		{[]string{"--losses", "dice,focal"}, "valid losses: asymmetric_focal, asymmetric_focal_tversky, bce"},
 		{[]string{"--losses", "tversky:gamma=2"}, "valid options"},
 		{[]string{"--losses", "tversky:alpha=0.9..0.1/0.1"}, "FROM <= TO"},
 		{[]string{"--losses", ","}, "--losses is empty"},
 		{[]string{"--budget", "soon"}, "--budget"},
 		{[]string{"--data", "/no/such/folder"}, "give --budget"},
-		{[]string{"--parallel", "0"}, "--parallel"},
+		{[]string{"--parallel", "0"}, "--workers"},
 		{[]string{"--size", "64"}, "--size"},
 	} {
 		_, errs, code := runCLI(t, append([]string{"compare", "--out", out}, tc.args...)...)
@@ -57,7 +57,7 @@ func (quickTrainer) Train(_ context.Context, set *dataset.Set, job compare.Job, 
 	for i, ex := range set.Val {
 		pred[i] = append([]int32(nil), ex.Label...)
 		for j, l := range pred[i] {
-			if l == 2 && job.Loss == "bce" {
+			if l == 2 && job.Name == "bce" {
 				pred[i][j] = 0
 			}
 		}
@@ -147,7 +147,7 @@ func TestCompareSlurmArray(t *testing.T) {
 		t.Fatal(err)
 	}
 	script := string(raw)
-	for _, want := range []string{"#SBATCH --array=0-11", "--only \"$SLURM_ARRAY_TASK_ID\"", "--folds 3", "--seeds 2", "--losses bce,dice", "--parallel 1"} {
+	for _, want := range []string{"#SBATCH --array=0-11", "--only \"$SLURM_ARRAY_TASK_ID\"", "--folds 3", "--seeds 2", "--losses bce,dice", "--workers 1"} {
 		if !strings.Contains(script, want) {
 			t.Errorf("array.sbatch lacks %q:\n%s", want, script)
 		}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -33,6 +34,9 @@ type evalOptions struct {
 	Format      string // table, json or csv
 	Out         string // output file; "" = standard output
 	KeepGoing   bool
+	MaskValues  string // the mask-value rule (maskio.MaskValues), for truth and predictions alike
+	OnlyPaired  bool   // leave unpaired files out without a line each
+	CasesFrom   string // split.json: score only its validation cases
 }
 
 // evalConfig is evalOptions checked and parsed.
@@ -48,7 +52,10 @@ type evalConfig struct {
 	threshold   float64
 	prob        bool
 	workers     int
-	edtWorkers  int // goroutines per distance transform: the workers left over when files are fewer
+	edtWorkers  int               // goroutines per distance transform: the workers left over when files are fewer
+	rule        maskio.MaskValues // how stored mask values become labels (resolved before the cases are read)
+	declared    int               // classes declared by dataset.json (0: none): labels 0..declared-1
+	datasetPath string            // that dataset.json
 }
 
 func newEvalCmd(s *Streams) *cobra.Command {
@@ -74,8 +81,19 @@ distance +Inf; both empty, 0.
 A class absent from both masks is an empty case: --empty one scores it 1, nan
 reports NaN and leaves it out of the means, skip leaves it out altogether.
 The summary gives, per class and metric, the mean, standard deviation (n-1) and
-median of the finite values and the count of NaN and Inf values; for overlap
-metrics it adds the micro, macro, weighted and image-wise reductions.`,
+median and the count of NaN and Inf values; a class with an infinite distance
+has mean +Inf (the JSON form adds finite_mean, the mean of the finite values);
+for overlap metrics it adds the micro, macro, weighted and image-wise reductions.
+
+Mask values: --mask-values (the rule of segloss train) applies to truth and
+predictions alike; by default masks stored as 0 and one other value (0/255) on
+both sides are read as 0/1, with a line saying so. Truth and predictions whose
+foreground labels have nothing in common (truth {0, 255}, prediction {0, 1})
+cannot be one labelling: eval refuses them (exit 1) and suggests the flag.
+
+--cases-from split.json (of a segloss train run, or a compare run folder's
+train/split.json) scores only its validation cases; --only-paired leaves
+files without a partner out with one line for all of them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEval(s, o) },
 	}
@@ -95,6 +113,9 @@ metrics it adds the micro, macro, weighted and image-wise reductions.`,
 	f.StringVar(&o.Format, "format", "table", "output format: table, json or csv")
 	f.StringVar(&o.Out, "out", "", "write the output to this file (only once the run completes)")
 	f.BoolVar(&o.KeepGoing, "keep-going", false, "evaluate every readable pair and list the failures at the end")
+	addMaskValuesFlag(f, &o.MaskValues)
+	f.BoolVar(&o.OnlyPaired, "only-paired", false, "score the files that have a partner, one line for all the others")
+	f.StringVar(&o.CasesFrom, "cases-from", "", "split.json of a train run: score only its validation cases")
 	return cmd
 }
 
@@ -110,6 +131,9 @@ func (o *evalOptions) config() (*evalConfig, error) {
 	}
 	cfg := &evalConfig{threshold: o.Threshold, prob: o.Prob, tolerance: o.Tolerance, workers: o.Workers, names: map[int32]string{}}
 	var err error
+	if cfg.rule, err = maskValues("eval", o.MaskValues); err != nil {
+		return nil, err
+	}
 	if cfg.metrics, cfg.overlap, err = parseEvalMetrics(o.Metrics); err != nil {
 		return nil, usageErr("eval: %v", err)
 	}
@@ -146,6 +170,7 @@ func (o *evalOptions) config() (*evalConfig, error) {
 		if cfg.names, err = readDatasetLabels(ds); err != nil {
 			return nil, fmt.Errorf("eval: --dataset: %w", err)
 		}
+		cfg.declared, cfg.datasetPath = len(cfg.names), ds
 		if o.Labels == "" {
 			for l := range cfg.names {
 				if l != 0 {
@@ -192,17 +217,26 @@ func runEval(s *Streams, o *evalOptions) error {
 	if err != nil {
 		return usageErr("eval: %v", err)
 	}
-	for _, u := range unpaired {
-		fmt.Fprintf(s.Err, "segloss eval: unpaired file (no partner of the same name): %s\n", u)
+	if o.CasesFrom != "" {
+		if pairs, unpaired, err = keepSplitCases(o.CasesFrom, pairs, unpaired); err != nil {
+			return err
+		}
 	}
+	reportUnpaired(s, unpaired, o.OnlyPaired || o.CasesFrom != "")
 	if len(pairs) == 0 {
 		return fmt.Errorf("eval: no pairs of files with the same name in %s and %s", o.Pred, o.Truth)
 	}
 	cfg.edtWorkers = max(1, cfg.workers/len(pairs))
 	start := time.Now()
+	if err := resolveMaskValues(s, pairs, cfg); err != nil {
+		return err
+	}
 	results, failures := evalAll(s, pairs, cfg, o.KeepGoing)
 	if len(failures) > 0 && !o.KeepGoing {
 		return fmt.Errorf("eval: %w (use --keep-going to evaluate the other pairs)", failures[0].Err)
+	}
+	if err := checkLabelSets(results, cfg); err != nil {
+		return err
 	}
 	if len(results) > 0 {
 		if err := writeEvalReport(s, o, cfg, results, failures, unpaired, time.Since(start)); err != nil {
@@ -243,11 +277,15 @@ func writeEvalReport(s *Streams, o *evalOptions, cfg *evalConfig, results []*cas
 // results in pair order. Without keepGoing it stops at the first failure.
 func evalAll(s *Streams, pairs []evalPair, cfg *evalConfig, keepGoing bool) ([]*caseResult, []evalFailure) {
 	var bar *progressbar.ProgressBar
+	var finished atomic.Int64
 	if s.IsTerm && len(pairs) >= 10 {
 		bar = progressbar.NewOptions(len(pairs), progressbar.OptionSetWriter(s.Err),
 			progressbar.OptionSetDescription("eval"), progressbar.OptionShowCount(),
 			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
 		defer bar.Finish()
+	} else if !s.IsTerm {
+		stopLines := progressLines(s, "eval", len(pairs), &finished)
+		defer stopLines()
 	}
 	results := make([]*caseResult, len(pairs))
 	errs := make([]error, len(pairs))
@@ -264,6 +302,7 @@ func evalAll(s *Streams, pairs []evalPair, cfg *evalConfig, keepGoing bool) ([]*
 				if errs[i] != nil && !keepGoing {
 					stop.Do(func() { close(done) })
 				}
+				finished.Add(1)
 				if bar != nil {
 					bar.Add(1)
 				}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/segloss/segloss/app/dataset"
 	"github.com/segloss/segloss/app/stats"
 	"github.com/segloss/segloss/metric"
 )
@@ -52,12 +53,14 @@ type summaryRow struct {
 	Class  string    `json:"class"`
 	Label  int32     `json:"label"`
 	Metric string    `json:"metric"`
-	Mean   jsonFloat `json:"mean"`
-	Std    jsonFloat `json:"std"`
-	Median jsonFloat `json:"median"`
-	N      int       `json:"n"`
-	NaN    int       `json:"nan"`
-	Inf    int       `json:"inf"`
+	Mean   jsonFloat `json:"mean"` // +Inf when a value is infinite
+	// FiniteMean is the mean of the finite values alone.
+	FiniteMean jsonFloat `json:"finite_mean"`
+	Std        jsonFloat `json:"std"`
+	Median     jsonFloat `json:"median"`
+	N          int       `json:"n"`
+	NaN        int       `json:"nan"`
+	Inf        int       `json:"inf"`
 }
 
 type reductionRow struct {
@@ -112,7 +115,7 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 	for _, c := range classes {
 		name, ok := cfg.names[c]
 		if !ok {
-			name = "label " + strconv.Itoa(int(c))
+			name = dataset.LabelName(int(c))
 		}
 		rep.Classes = append(rep.Classes, reportClass{c, name})
 	}
@@ -186,11 +189,18 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 }
 
 // summarize returns the mean, sample standard deviation and median of the
-// finite values of xs, and the count of NaN and infinite ones.
+// values of xs that are not NaN, and the count of NaN and infinite ones.
+// An infinite value (a missed object's distance) makes the mean infinite
+// (and the standard deviation NaN): never a finite mean that leaves it out;
+// the mean of the finite values alone is FiniteMean.
 func summarize(c reportClass, name string, xs []float64) summaryRow {
 	d := stats.Describe(xs)
-	return summaryRow{Class: c.Name, Label: c.Label, Metric: name, N: d.N, NaN: d.NaN, Inf: d.Inf,
-		Mean: jsonFloat(d.Mean), Std: jsonFloat(d.SD), Median: jsonFloat(d.Median)}
+	row := summaryRow{Class: c.Name, Label: c.Label, Metric: name, N: d.N, NaN: d.NaN, Inf: d.Inf,
+		Mean: jsonFloat(d.MeanAll), FiniteMean: jsonFloat(d.Mean), Std: jsonFloat(d.SD), Median: jsonFloat(d.Median)}
+	if d.Inf > 0 {
+		row.Std = jsonFloat(math.NaN())
+	}
+	return row
 }
 
 // write writes the report in the given format.
@@ -248,8 +258,8 @@ func (r *evalReport) writeCSV(w io.Writer) error {
 
 // writeTable writes the human-readable summary.
 func (r *evalReport) writeTable(w io.Writer) error {
-	fmt.Fprintf(w, "segloss eval: %d cases, %d failed, %d unpaired; spacing %s; empty=%s; %.2f s on %d workers (%.1f ms per case)\n\n",
-		len(r.Cases), len(r.Failures), len(r.Unpaired), r.Spacing, r.Empty, r.Seconds, r.Workers,
+	fmt.Fprintf(w, "segloss eval: %s, %d failed, %d unpaired; spacing %s; empty=%s; %.2f s on %s (%.1f ms per case)\n\n",
+		plural(len(r.Cases), "case", "cases"), len(r.Failures), len(r.Unpaired), r.Spacing, r.Empty, r.Seconds, plural(r.Workers, "worker", "workers"),
 		1000*r.Seconds/math.Max(1, float64(len(r.Cases)+len(r.Failures))))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "class\tmetric\tmean\tstd\tmedian\tn\tnan\tinf")

@@ -52,7 +52,7 @@ func TestAnalyzeGroups(t *testing.T) {
 // would separate them; with too few cases it warns.
 func TestAnswerTies(t *testing.T) {
 	set := syntheticSet(t, 60)
-	res, err := Run(context.Background(), Config{Set: set, Losses: []string{"dice_bce", "focal_sigmoid", "bce"}, Seed: 1, Budget: Budget{Steps: 2},
+	res, err := Run(context.Background(), Config{Set: set, Losses: mustLosses(t, "dice_bce", "focal_sigmoid", "bce"), Seed: 1, Budget: Budget{Steps: 2},
 		Out: t.TempDir(), Trainer: &fakeTrainer{}})
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ func TestAnswerTies(t *testing.T) {
 	if strings.Contains(strings.Join(res.Warnings, " "), "held-out cases (fewer") {
 		t.Errorf("12 cases warned as too few: %v", res.Warnings)
 	}
-	small, err := Run(context.Background(), Config{Set: syntheticSet(t, 20), Losses: []string{"dice", "bce"}, Seed: 1, Budget: Budget{Steps: 2},
+	small, err := Run(context.Background(), Config{Set: syntheticSet(t, 20), Losses: mustLosses(t, "dice", "bce"), Seed: 1, Budget: Budget{Steps: 2},
 		Out: t.TempDir(), Trainer: &fakeTrainer{}})
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func (s *shortTrainer) Train(ctx context.Context, set *dataset.Set, job Job, pro
 
 // TestWarnShortRuns: a run short of its step budget is named.
 func TestWarnShortRuns(t *testing.T) {
-	res, err := Run(context.Background(), Config{Set: syntheticSet(t, 12), Losses: []string{"dice"}, Budget: Budget{Steps: 4, Time: 1e9},
+	res, err := Run(context.Background(), Config{Set: syntheticSet(t, 12), Losses: mustLosses(t, "dice"), Budget: Budget{Steps: 4, Time: 1e9},
 		Out: t.TempDir(), Trainer: &shortTrainer{}})
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +102,7 @@ func TestWarnShortRuns(t *testing.T) {
 func TestFoldsAndSeeds(t *testing.T) {
 	set := syntheticSet(t, 15)
 	ft := &fakeTrainer{}
-	res, err := Run(context.Background(), Config{Set: set, Losses: []string{"dice", "bce"}, Seed: 5, Seeds: 2, Folds: 3, Budget: Budget{Steps: 2},
+	res, err := Run(context.Background(), Config{Set: set, Losses: mustLosses(t, "dice", "bce"), Seed: 5, Seeds: 2, Folds: 3, Budget: Budget{Steps: 2},
 		Parallel: 2, Out: t.TempDir(), Trainer: ft})
 	if err != nil {
 		t.Fatal(err)

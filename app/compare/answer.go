@@ -118,6 +118,11 @@ func totalJobs(res *Results) int {
 // evidence supports.
 func answer(res *Results, brief []string) string {
 	if len(res.Ranking) == 0 {
+		for _, r := range res.Runs {
+			if r.Status == "interrupted" {
+				return "No loss has finished all its runs yet: the runs were interrupted; the same command resumes them."
+			}
+		}
 		return "No loss has finished all its runs yet."
 	}
 	var b strings.Builder

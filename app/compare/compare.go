@@ -9,22 +9,23 @@ import (
 	"sync"
 	"time"
 
+	"github.com/segloss/segloss"
 	"github.com/segloss/segloss/app/dataset"
 )
 
 // Config is one compare: the data, the losses and what their runs share.
 type Config struct {
 	Set      *dataset.Set
-	Losses   []string // loss specs, checked (see ParseLosses)
-	Seed     uint64   // seed of the initialization and the data order of the first run of each loss; run r uses Seed+r
-	Seeds    int      // runs per loss (and fold), with seeds Seed, Seed+1, ... (< 1: one)
-	Folds    int      // K-fold cross-validation by case (< 2: the set's own split)
-	Budget   Budget   // per run
-	Parallel int      // runs trained at the same time (< 1: one)
-	Out      string   // output folder: runs/, results.json, report.html
-	Fresh    bool     // discard the stored runs (of Only, when set) instead of resuming them
-	Only     []int    // train only these run IDs and write no results (a job of a scheduler); nil: every run
-	Collect  bool     // train nothing: score and report the runs stored in Out
+	Losses   []*segloss.Loss // the parsed losses (see ParseLosses); each run is named by its spec, Loss.String()
+	Seed     uint64          // seed of the initialization and the data order of the first run of each loss; run r uses Seed+r
+	Seeds    int             // runs per loss (and fold), with seeds Seed, Seed+1, ... (< 1: one)
+	Folds    int             // K-fold cross-validation by case (< 2: the set's own split)
+	Budget   Budget          // per run
+	Parallel int             // runs trained at the same time (< 1: one)
+	Out      string          // output folder: runs/, results.json, report.html
+	Fresh    bool            // discard the stored runs (of Only, when set) instead of resuming them
+	Only     []int           // train only these run IDs and write no results (a job of a scheduler); nil: every run
+	Collect  bool            // train nothing: score and report the runs stored in Out
 	Trainer  Trainer
 	Command  string      // the command line, recorded in the results
 	Log      func(Event) // progress; nil: none. Called from the run goroutines, one event at a time
@@ -80,7 +81,7 @@ func (cfg *Config) Plan() (*Plan, error) {
 	for l, loss := range cfg.Losses {
 		for f := range p.Sets {
 			for r := 0; r < seeds; r++ {
-				j := Job{Index: len(p.Jobs), LossIndex: l, Loss: loss, Rep: r, Fold: f, Seed: cfg.Seed + uint64(r), Budget: cfg.Budget}
+				j := Job{Index: len(p.Jobs), LossIndex: l, Loss: loss, Name: loss.String(), Rep: r, Fold: f, Seed: cfg.Seed + uint64(r), Budget: cfg.Budget}
 				j.Dir = filepath.Join(jobDir(cfg.Out, j, len(p.Sets)), "train")
 				p.Jobs = append(p.Jobs, j)
 			}
@@ -114,7 +115,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	if cfg.Fresh && !cfg.Collect {
 		if len(cfg.Only) == 0 {
-			err = os.RemoveAll(filepath.Join(cfg.Out, "runs"))
+			err = removeRuns(cfg.Out)
 		}
 		for id := range selected {
 			if err == nil {
@@ -145,7 +146,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		dir := jobDir(cfg.Out, job, len(plan.Sets))
 		rec, pred, err := loadRun(dir, set)
 		if err != nil {
-			return nil, fmt.Errorf("stored run %d (%s): %w (remove it, or use --fresh)", i, job.Name(cfg.Seeds, len(plan.Sets)), err)
+			return nil, fmt.Errorf("stored run %d (%s): %w (remove it, or use --fresh)", i, job.Label(cfg.Seeds, len(plan.Sets)), err)
 		}
 		if rec == nil {
 			if !cfg.Collect {
@@ -154,7 +155,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			continue
 		}
 		if rec.Fingerprint != fp {
-			return nil, fmt.Errorf("%s holds a run of %s with other settings (data, split, seed, budget or model); use --fresh to discard it, or another --out", cfg.Out, job.Name(cfg.Seeds, len(plan.Sets)))
+			return nil, fmt.Errorf("%s holds a run of %s with other settings (data, split, seed, budget or model); use --fresh to discard it, or another --out", cfg.Out, job.Label(cfg.Seeds, len(plan.Sets)))
 		}
 		runs[i].rec, runs[i].pred, runs[i].resumed = rec, pred, true
 		cfg.log(Event{Kind: RunResumed, Job: job, Of: len(runs), Seconds: rec.Seconds})
@@ -163,7 +164,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if len(selected) > 0 {
 		for id := range selected {
 			if runs[id].rec == nil {
-				return nil, fmt.Errorf("%w: run %d (%s) did not finish", ErrIncomplete, id, plan.Jobs[id].Name(cfg.Seeds, len(plan.Sets)))
+				return nil, fmt.Errorf("%w: run %d (%s) did not finish", ErrIncomplete, id, plan.Jobs[id].Label(cfg.Seeds, len(plan.Sets)))
 			}
 		}
 		return nil, nil
@@ -277,9 +278,9 @@ func (cfg *Config) trainOne(ctx context.Context, st *runState, of, folds int, lo
 	}
 	cases, err := Score(st.set, out.Pred)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", job.Loss, err)
+		return nil, nil, fmt.Errorf("%s: %w", job.Name, err)
 	}
-	rec := &RunRecord{ID: job.Index, Loss: job.Loss, Seed: job.Seed, Fold: job.Fold, Fingerprint: st.fp, Steps: out.Steps, Seconds: out.Seconds,
+	rec := &RunRecord{ID: job.Index, Loss: job.Name, Seed: job.Seed, Fold: job.Fold, Fingerprint: st.fp, Steps: out.Steps, Seconds: out.Seconds,
 		Finished: time.Now().UTC(), Curve: out.Curve, Cases: cases}
 	if err := saveRun(jobDir(cfg.Out, job, folds), rec, st.set, out.Pred); err != nil {
 		return nil, nil, err

@@ -1,6 +1,8 @@
 package compare
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -77,7 +79,7 @@ type DataInfo struct {
 // statistics over them.
 type RunResult struct {
 	Loss     string      `json:"loss"`
-	Status   string      `json:"status"` // "trained", "resumed" (stored by an earlier call), "failed" or "not run" (some runs missing)
+	Status   string      `json:"status"` // "trained", "resumed" (stored by an earlier call), "interrupted", "failed" or "not run" (some runs missing)
 	Error    string      `json:"error,omitempty"`
 	Rank     int         `json:"rank,omitempty"`  // 1 is best; 0 when unfinished
 	Group    int         `json:"group,omitempty"` // 1: tied for first (see RankEntry)
@@ -160,10 +162,11 @@ func assemble(cfg Config, plan *Plan, runs []*runState, started time.Time) (*Res
 	var done []int
 	x := make([][][][][]float64, len(cfg.Losses))
 	overall := make([][][]float64, len(cfg.Losses))
-	for l, loss := range cfg.Losses {
+	for l, spec := range cfg.Losses {
+		loss := spec.String()
 		r := RunResult{Loss: loss, Status: "not run", MeanDice: Num(math.NaN()), Low: Num(math.NaN()), High: Num(math.NaN())}
 		x[l] = newScores(len(Metrics), classes, len(caseNames), seeds)
-		finished, trained, failed := 0, false, ""
+		finished, trained, failed, interrupted := 0, false, "", false
 		for _, st := range runs {
 			if st.job.LossIndex != l {
 				continue
@@ -191,6 +194,8 @@ func assemble(cfg Config, plan *Plan, runs []*runState, started time.Time) (*Res
 				}
 				finished++
 				res.Finished++
+			case errors.Is(st.err, context.Canceled):
+				j.Status, interrupted = "interrupted", true // resumed by the same command, not a failure
 			case st.err != nil:
 				j.Status, j.Error = "failed", st.err.Error()
 				if failed == "" {
@@ -211,6 +216,8 @@ func assemble(cfg Config, plan *Plan, runs []*runState, started time.Time) (*Res
 			}
 		case failed != "":
 			r.Status, r.Error = "failed", failed
+		case interrupted:
+			r.Status = "interrupted"
 		}
 		if r.Done() {
 			overall[l] = meanOverClasses(x[l][0])
@@ -227,7 +234,7 @@ func assemble(cfg Config, plan *Plan, runs []*runState, started time.Time) (*Res
 	names := make([]string, len(done))
 	xs := make([][][]float64, len(done))
 	for i, l := range done {
-		names[i], xs[i] = cfg.Losses[l], overall[l]
+		names[i], xs[i] = cfg.Losses[l].String(), overall[l]
 	}
 	res.Ranking, res.Pairwise = analyze(names, xs)
 	for pos, e := range res.Ranking {

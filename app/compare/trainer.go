@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/segloss/segloss"
 	"github.com/segloss/segloss/app/dataset"
 )
 
@@ -57,19 +58,20 @@ func (b Budget) String() string {
 // run shares. Every run of a compare is an independent job: its Index is
 // its run ID (--only), and it needs nothing from the other runs.
 type Job struct {
-	Index     int    // the run ID: position in the compare's run list, loss by loss, then fold by fold, then seed by seed
-	LossIndex int    // position of the loss in the compare's list
-	Loss      string // loss spec, as the core registry parses it
-	Rep       int    // 0..Seeds-1: which of the loss's repeated runs
-	Fold      int    // 0..Folds-1 with cross-validation; 0 otherwise
-	Seed      uint64 // seed of the initialization and of the data order: the compare's seed + Rep, the same for every loss
+	Index     int           // the run ID: position in the compare's run list, loss by loss, then fold by fold, then seed by seed
+	LossIndex int           // position of the loss in the compare's list
+	Loss      *segloss.Loss // the parsed loss
+	Name      string        // the loss's spec (Loss.String()): the run's name in results, reports and folders
+	Rep       int           // 0..Seeds-1: which of the loss's repeated runs
+	Fold      int           // 0..Folds-1 with cross-validation; 0 otherwise
+	Seed      uint64        // seed of the initialization and of the data order: the compare's seed + Rep, the same for every loss
 	Budget    Budget
 	Dir       string // a folder the trainer may keep the run's files in (checkpoints); it survives interruptions
 }
 
-// Name describes the job for people: "dice, seed 2, fold 1/5".
-func (j Job) Name(seeds, folds int) string {
-	s := j.Loss
+// Label describes the job for people: "dice, seed 2, fold 1/5".
+func (j Job) Label(seeds, folds int) string {
+	s := j.Name
 	if seeds > 1 {
 		s += fmt.Sprintf(", seed %d", j.Seed)
 	}

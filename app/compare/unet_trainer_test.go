@@ -20,7 +20,7 @@ func TestUNetTrainerResume(t *testing.T) {
 	set := syntheticSet(t, 6)
 	tr := &UNetTrainer{Width: 2, Depth: 2, BatchSize: 2, ValEvery: 2, Norm: true}
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg := Config{Set: set, Losses: []string{"dice", "bce"}, Seed: 3, Budget: Budget{Steps: 4}, Parallel: 1, Out: t.TempDir(), Trainer: tr,
+	cfg := Config{Set: set, Losses: mustLosses(t, "dice", "bce"), Seed: 3, Budget: Budget{Steps: 4}, Parallel: 1, Out: t.TempDir(), Trainer: tr,
 		Log: func(e Event) {
 			if e.Kind == RunProgress && e.Progress.Step == 2 {
 				cancel()
@@ -30,7 +30,7 @@ func TestUNetTrainerResume(t *testing.T) {
 	if !errors.Is(err, ErrIncomplete) || res.Finished != 0 {
 		t.Fatalf("interrupted: err %v, finished %d", err, res.Finished)
 	}
-	if _, err := os.Stat(filepath.Join(jobDir(cfg.Out, Job{Loss: "dice", Seed: 3}, 1), "train", train.CheckpointFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(jobDir(cfg.Out, Job{Name: "dice", Seed: 3}, 1), "train", train.CheckpointFile)); err != nil {
 		t.Fatalf("the interrupted run left no checkpoint to resume from: %v", err)
 	}
 	cfg.Log = nil

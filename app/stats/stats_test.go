@@ -10,10 +10,13 @@ func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 
 func TestDescribe(t *testing.T) {
 	s := Describe([]float64{4, 1, math.NaN(), 3, math.Inf(1), 2})
-	if s.N != 4 || s.NaN != 1 || s.Inf != 1 || s.Mean != 2.5 || !near(s.SD, math.Sqrt(5.0/3), 1e-15) || s.Median != 2.5 {
+	if s.N != 4 || s.NaN != 1 || s.Inf != 1 || s.Mean != 2.5 || !near(s.SD, math.Sqrt(5.0/3), 1e-15) || s.Median != 3 || !math.IsInf(s.MeanAll, 1) {
 		t.Errorf("Describe = %+v", s)
 	}
-	if s := Describe([]float64{7}); s.Mean != 7 || s.SD != 0 || s.Median != 7 {
+	if s := Describe([]float64{math.Inf(1), math.Inf(-1)}); !math.IsNaN(s.MeanAll) || !math.IsNaN(s.Mean) || s.Inf != 2 {
+		t.Errorf("both infinities: %+v", s)
+	}
+	if s := Describe([]float64{7}); s.Mean != 7 || s.SD != 0 || s.Median != 7 || s.MeanAll != 7 {
 		t.Errorf("one value: %+v", s)
 	}
 	if s := Describe(nil); !math.IsNaN(s.Mean) || !math.IsNaN(s.SD) || !math.IsNaN(s.Median) || s.N != 0 {

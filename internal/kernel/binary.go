@@ -44,8 +44,9 @@ type BCEOpts struct {
 	Scale       float32 // gradient multiplier (1/count for a mean)
 }
 
-// torchBCEEps is float32(1e-12), ATen's clamp in the BCE backward pass.
-const torchBCEEps = 9.999999960041972e-13
+// TorchBCEEps is float32(1e-12), ATen's clamp in the BCE backward pass
+// (p - t)/max(p(1-p), eps); the core and the GoMLX adapter use it too.
+const TorchBCEEps = 9.999999960041972e-13
 
 // bceTerm32 returns the BCE of x against t and its derivative in x.
 func bceTerm32(o *BCEOpts, x, t float32) (loss, d float32) {
@@ -86,7 +87,7 @@ func bceTerm32(o *BCEOpts, x, t float32) (loss, d float32) {
 		l1p = float32(math.Log1p(-float64(x)))
 	}
 	loss = -(t*lp + (1-t)*l1p)
-	d = float32(float64(x-t) / math.Max(float64(x)*(1-float64(x)), torchBCEEps))
+	d = float32(float64(x-t) / math.Max(float64(x)*(1-float64(x)), TorchBCEEps))
 	return loss, d
 }
 
@@ -231,7 +232,8 @@ func focalGo(grad, x, t []float32, o *FocalOpts) Sums {
 		l := ce * m
 		d := dce * m
 		if ce != 0 {
-			d -= ce * gamma * pow32(om, gamma-1) * dpt
+			// dpt first: ce*gamma overflows for |x| near MaxFloat32, where dpt = 0.
+			d -= gamma * pow32(om, gamma-1) * dpt * ce
 		}
 		if alpha >= 0 {
 			at := alpha*tv + (1-alpha)*(1-tv)
