@@ -119,11 +119,7 @@ func surfaceValues(pl, tl []int32, c int32, shape []int, spacing []float64, cfg 
 	if !cfg.needSurface {
 		return nil, nil
 	}
-	pm, tm := make([]bool, len(pl)), make([]bool, len(tl))
-	for i := range pl {
-		pm[i], tm[i] = pl[i] == c, tl[i] == c
-	}
-	ab, ba, err := surface.Distances(pm, tm, shape, spacing, cfg.edtWorkers)
+	ab, ba, err := surface.LabelDistances(pl, tl, c, shape, spacing, cfg.edtWorkers)
 	if err != nil {
 		return nil, err
 	}

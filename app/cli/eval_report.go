@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/segloss/segloss/app/dataset"
+	"github.com/segloss/segloss/app/stats"
 	"github.com/segloss/segloss/metric"
 )
 
@@ -76,32 +77,13 @@ type failureRow struct {
 	Error string `json:"error"`
 }
 
-// jsonFloat is a float64 whose non-finite values marshal as the strings
-// "NaN", "+Inf" and "-Inf", since JSON numbers cannot hold them.
-type jsonFloat float64
-
-// MarshalJSON implements json.Marshaler.
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte(`"` + formatFloat(v) + `"`), nil
-	}
-	return []byte(strconv.FormatFloat(v, 'g', -1, 64)), nil
-}
+// jsonFloat is the project's JSON form of a value that may be NaN or
+// infinite (see stats.Num).
+type jsonFloat = stats.Num
 
 // formatFloat formats v in full precision, NaN as "NaN", infinities as
 // "+Inf" and "-Inf".
-func formatFloat(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}
+func formatFloat(v float64) string { return stats.Num(v).String() }
 
 // buildReport turns the case results into per-case values, the per-class
 // summary and the overlap reductions.
@@ -212,51 +194,11 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 // (and the standard deviation NaN): never a finite mean that leaves it out;
 // the mean of the finite values alone is FiniteMean.
 func summarize(c reportClass, name string, xs []float64) summaryRow {
-	row := summaryRow{Class: c.Name, Label: c.Label, Metric: name}
-	var fin, all []float64
-	var inf float64
-	for _, x := range xs {
-		switch {
-		case math.IsNaN(x):
-			row.NaN++
-			continue
-		case math.IsInf(x, 0):
-			row.Inf++
-			inf += x
-		default:
-			fin = append(fin, x)
-		}
-		all = append(all, x)
-	}
-	row.N = len(fin)
-	nan := jsonFloat(math.NaN())
-	row.Mean, row.FiniteMean, row.Std, row.Median = nan, nan, nan, nan
-	if len(all) == 0 {
-		return row
-	}
-	sort.Float64s(all)
-	h := len(all) / 2
-	row.Median = jsonFloat(all[h])
-	if len(all)%2 == 0 {
-		row.Median = jsonFloat((all[h-1] + all[h]) / 2)
-	}
-	if len(fin) > 0 {
-		var sum float64
-		for _, x := range fin {
-			sum += x
-		}
-		mean := sum / float64(len(fin))
-		var ss float64
-		for _, x := range fin {
-			ss += (x - mean) * (x - mean)
-		}
-		row.FiniteMean, row.Mean, row.Std = jsonFloat(mean), jsonFloat(mean), 0
-		if len(fin) > 1 {
-			row.Std = jsonFloat(math.Sqrt(ss / float64(len(fin)-1)))
-		}
-	}
-	if row.Inf > 0 {
-		row.Mean, row.Std = jsonFloat(inf), nan // +Inf, -Inf, or NaN when both signs
+	d := stats.Describe(xs)
+	row := summaryRow{Class: c.Name, Label: c.Label, Metric: name, N: d.N, NaN: d.NaN, Inf: d.Inf,
+		Mean: jsonFloat(d.MeanAll), FiniteMean: jsonFloat(d.Mean), Std: jsonFloat(d.SD), Median: jsonFloat(d.Median)}
+	if d.Inf > 0 {
+		row.Std = jsonFloat(math.NaN())
 	}
 	return row
 }

@@ -111,9 +111,16 @@ func runPredict(s *Streams, o *predictOptions) error {
 }
 
 // resolveModelDir returns the folder holding model.json: dir itself (the
-// output of segloss train) or dir/train (a run folder of segloss compare).
+// output of segloss train), dir/train (a run folder of segloss compare,
+// OUT/runs/NAME/seedS), or the first seed's run of a loss folder
+// (OUT/runs/NAME).
 func resolveModelDir(dir string) (string, error) {
-	for _, d := range []string{dir, filepath.Join(dir, "train")} {
+	cands := []string{dir, filepath.Join(dir, "train")}
+	if seeds, _ := filepath.Glob(filepath.Join(dir, "seed*", "train")); len(seeds) > 0 {
+		sort.Strings(seeds)
+		cands = append(cands, seeds[0])
+	}
+	for _, d := range cands {
 		if _, err := os.Stat(filepath.Join(d, train.ModelFile)); err == nil {
 			return d, nil
 		}
@@ -121,7 +128,7 @@ func resolveModelDir(dir string) (string, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return "", usageErr("predict: --model: %v", err)
 	}
-	return "", usageErr("predict: --model %s holds no %s: give the output folder of segloss train or a run folder of segloss compare (OUT/runs/NAME)", dir, train.ModelFile)
+	return "", usageErr("predict: --model %s holds no %s: give the output folder of segloss train or a run folder of segloss compare (OUT/runs/NAME/seedS)", dir, train.ModelFile)
 }
 
 // checkOutNotInput refuses an --out folder that holds inputs: the folder

@@ -128,6 +128,9 @@ func readPair(imagePath, maskPath string) (rawPair, error) {
 		return rawPair{}, fmt.Errorf("dataset: %s: shape %v differs from its image %s, shape %v", maskPath, mask.Shape, imagePath, img.Shape)
 	}
 	c := rawCase{name: maskio.InputCaseName(imagePath)}
+	if len(img.Shape) == 3 && len(img.Spacing) == 3 {
+		c.spacing = img.Spacing
+	}
 	c.images, c.h, c.w = InputSlices(img)
 	return rawPair{maskPath: maskPath, channels: img.Channels, c: c, mask: mask}, nil
 }
