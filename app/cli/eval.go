@@ -33,6 +33,7 @@ type evalOptions struct {
 	Format      string // table, json or csv
 	Out         string // output file; "" = standard output
 	KeepGoing   bool
+	MaxVoxels   int // ceiling on the voxels of one input file
 }
 
 // evalConfig is evalOptions checked and parsed.
@@ -49,6 +50,7 @@ type evalConfig struct {
 	prob        bool
 	workers     int
 	edtWorkers  int // goroutines per distance transform: the workers left over when files are fewer
+	read        maskio.ReadOptions
 }
 
 func newEvalCmd(s *Streams) *cobra.Command {
@@ -95,6 +97,7 @@ metrics it adds the micro, macro, weighted and image-wise reductions.`,
 	f.StringVar(&o.Format, "format", "table", "output format: table, json or csv")
 	f.StringVar(&o.Out, "out", "", "write the output to this file (only once the run completes)")
 	f.BoolVar(&o.KeepGoing, "keep-going", false, "evaluate every readable pair and list the failures at the end")
+	addMaxVoxelsFlag(f, &o.MaxVoxels)
 	return cmd
 }
 
@@ -108,7 +111,7 @@ func (o *evalOptions) config() (*evalConfig, error) {
 	if o.Pred == "" || o.Truth == "" {
 		return nil, usageErr("eval: --pred and --truth are required")
 	}
-	cfg := &evalConfig{threshold: o.Threshold, prob: o.Prob, tolerance: o.Tolerance, workers: o.Workers, names: map[int32]string{}}
+	cfg := &evalConfig{threshold: o.Threshold, prob: o.Prob, tolerance: o.Tolerance, workers: o.Workers, names: map[int32]string{}, read: readOptions(o.MaxVoxels)}
 	var err error
 	if cfg.metrics, cfg.overlap, err = parseEvalMetrics(o.Metrics); err != nil {
 		return nil, usageErr("eval: %v", err)

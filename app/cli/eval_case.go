@@ -25,11 +25,11 @@ type caseResult struct {
 
 // evalCase reads one pair and computes its counts and surface metrics.
 func evalCase(p evalPair, cfg *evalConfig) (*caseResult, error) {
-	truth, err := maskio.Read(p.Truth)
+	truth, err := cfg.read.Read(p.Truth)
 	if err != nil {
 		return nil, err
 	}
-	pred, err := maskio.Read(p.Pred)
+	pred, err := cfg.read.Read(p.Pred)
 	if err != nil {
 		return nil, err
 	}

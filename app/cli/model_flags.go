@@ -23,6 +23,7 @@ type modelOptions struct {
 	Size        string // "HxW"; "" = the largest slice rounded up
 	MaxCases    int
 	Backend     string
+	MaxVoxels   int // ceiling on the voxels of one input file
 }
 
 // modelDefaults are the defaults and help texts that differ between the commands.
@@ -47,6 +48,7 @@ func (m *modelOptions) addFlags(f *pflag.FlagSet, d modelDefaults) {
 	f.StringVar(&m.Size, "size", "", "slice size HxW, e.g. 64x48 (default: the largest slice, rounded up)")
 	f.IntVar(&m.MaxCases, "max-cases", 0, "use only the first N cases (0: all)")
 	f.StringVar(&m.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
+	addMaxVoxelsFlag(f, &m.MaxVoxels)
 }
 
 // loadData loads the data set of the flags, framed to size (0×0: automatic)
@@ -54,7 +56,7 @@ func (m *modelOptions) addFlags(f *pflag.FlagSet, d modelDefaults) {
 func (m *modelOptions) loadData(s *Streams, size [2]int) (*dataset.Set, error) {
 	fmt.Fprintf(s.Err, "loading %s ...\n", m.Data)
 	data, err := dataset.Load(m.Data, dataset.Options{ValFraction: m.ValFraction, Seed: m.Seed,
-		Multiple: 1 << max(m.Depth-1, 0), Size: size, MaxCases: m.MaxCases})
+		Multiple: 1 << max(m.Depth-1, 0), Size: size, MaxCases: m.MaxCases, Read: readOptions(m.MaxVoxels)})
 	if err != nil {
 		return nil, err
 	}

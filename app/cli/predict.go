@@ -14,12 +14,13 @@ import (
 
 // predictOptions are the flags of segloss predict.
 type predictOptions struct {
-	Model   string
-	Images  string
-	Out     string
-	Batch   int
-	Cases   string // all, train or val: the cases of the model's split.json
-	Backend string
+	Model     string
+	Images    string
+	Out       string
+	Batch     int
+	Cases     string // all, train or val: the cases of the model's split.json
+	Backend   string
+	MaxVoxels int // ceiling on the voxels of one input file
 }
 
 func newPredictCmd(s *Streams) *cobra.Command {
@@ -46,6 +47,7 @@ split.json (--cases train, the training ones). segloss eval scores --out against
 	f.IntVar(&o.Batch, "batch", 16, "slices per forward pass")
 	f.StringVar(&o.Cases, "cases", "all", "all, or only the train or val cases of the model's split.json")
 	f.StringVar(&o.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
+	addMaxVoxelsFlag(f, &o.MaxVoxels)
 	return cmd
 }
 
@@ -76,7 +78,7 @@ func runPredict(s *Streams, o *predictOptions) error {
 	}
 	for _, f := range files {
 		out := filepath.Join(o.Out, filepath.Base(f))
-		if err := predictFile(p, f, out, o.Batch); err != nil {
+		if err := predictFile(p, f, out, o.Batch, readOptions(o.MaxVoxels)); err != nil {
 			return err
 		}
 		fmt.Fprintf(s.Out, "%s -> %s\n", f, out)
@@ -145,8 +147,8 @@ func filterCases(files []string, modelDir, cases string) ([]string, error) {
 }
 
 // predictFile labels one image or volume and writes the mask to out.
-func predictFile(p *train.Predictor, in, out string, batch int) error {
-	img, err := maskio.Read(in)
+func predictFile(p *train.Predictor, in, out string, batch int, rd maskio.ReadOptions) error {
+	img, err := rd.Read(in)
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/segloss/segloss/maskio"
 )
 
 // Example is one 2-D image and its mask, fitted to the set's size.
@@ -46,11 +48,12 @@ type Split struct {
 
 // Options control loading.
 type Options struct {
-	ValFraction float64 // share of cases held out for validation (default 0.2)
-	Seed        uint64  // seed of the split
-	Multiple    int     // height and width are rounded up to a multiple of this (the model's)
-	Size        [2]int  // fixed [H, W]; zero means the largest slice, rounded up to Multiple
-	MaxCases    int     // use only the first MaxCases cases (0: all), for quick runs
+	ValFraction float64            // share of cases held out for validation (default 0.2)
+	Seed        uint64             // seed of the split
+	Multiple    int                // height and width are rounded up to a multiple of this (the model's)
+	Size        [2]int             // fixed [H, W]; zero means the largest slice, rounded up to Multiple
+	MaxCases    int                // use only the first MaxCases cases (0: all), for quick runs
+	Read        maskio.ReadOptions // ceilings of the image and mask readers
 }
 
 // Load reads the data set at dir: "synthetic" (or "synthetic:N" for N
@@ -82,9 +85,9 @@ func Load(dir string, o Options) (*Set, error) {
 	var s *Set
 	switch {
 	case exists(filepath.Join(dir, "dataset.json")):
-		s, cases, err = readMSD(dir, o.MaxCases)
+		s, cases, err = readMSD(dir, o.MaxCases, o.Read)
 	case exists(filepath.Join(dir, "images")) || exists(filepath.Join(dir, "masks")):
-		s, cases, err = readPNGDir(dir, o.MaxCases)
+		s, cases, err = readPNGDir(dir, o.MaxCases, o.Read)
 	default:
 		return nil, fmt.Errorf("dataset: %s: neither a Decathlon folder (dataset.json) nor a PNG folder (images/ and masks/)", dir)
 	}

@@ -25,7 +25,7 @@ func ReadMSD(path string) (*MSD, error) {
 }
 
 // readMSD reads every training case of the Decathlon folder dir.
-func readMSD(dir string, maxCases int) (*Set, []rawCase, error) {
+func readMSD(dir string, maxCases int, rd maskio.ReadOptions) (*Set, []rawCase, error) {
 	m, err := ReadMSD(filepath.Join(dir, "dataset.json"))
 	if err != nil {
 		return nil, nil, err
@@ -42,7 +42,7 @@ func readMSD(dir string, maxCases int) (*Set, []rawCase, error) {
 	}
 	var cases []rawCase
 	for _, e := range entries {
-		c, err := readPair(filepath.Join(dir, e.Image), filepath.Join(dir, e.Label), s.Classes)
+		c, err := readPair(filepath.Join(dir, e.Image), filepath.Join(dir, e.Label), s.Classes, rd)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -53,15 +53,15 @@ func readMSD(dir string, maxCases int) (*Set, []rawCase, error) {
 
 // readPair reads an image and its mask, checks them against each other
 // and the declared classes, and returns the case slice by slice.
-func readPair(imagePath, maskPath string, classes int) (rawCase, error) {
+func readPair(imagePath, maskPath string, classes int, rd maskio.ReadOptions) (rawCase, error) {
 	if !exists(maskPath) {
 		return rawCase{}, fmt.Errorf("dataset: %s: no mask (expected %s)", imagePath, maskPath)
 	}
-	img, err := maskio.Read(imagePath)
+	img, err := rd.Read(imagePath)
 	if err != nil {
 		return rawCase{}, fmt.Errorf("dataset: %w", err)
 	}
-	mask, err := maskio.Read(maskPath)
+	mask, err := rd.Read(maskPath)
 	if err != nil {
 		return rawCase{}, fmt.Errorf("dataset: %w", err)
 	}

@@ -15,7 +15,7 @@ const maxPNGClasses = 16
 
 // readPNGDir reads a folder with images/ and masks/ of PNG files paired by
 // name. The classes are 0..max label over all masks (at least 2).
-func readPNGDir(dir string, maxCases int) (*Set, []rawCase, error) {
+func readPNGDir(dir string, maxCases int, rd maskio.ReadOptions) (*Set, []rawCase, error) {
 	imgDir, maskDir := filepath.Join(dir, "images"), filepath.Join(dir, "masks")
 	images, err := pngFiles(imgDir)
 	if err != nil {
@@ -44,7 +44,7 @@ func readPNGDir(dir string, maxCases int) (*Set, []rawCase, error) {
 	var cases []rawCase
 	classes := 2
 	for _, k := range keys {
-		c, err := readPair(images[k], masks[k], maxPNGClasses)
+		c, err := readPair(images[k], masks[k], maxPNGClasses, rd)
 		if err != nil {
 			return nil, nil, err
 		}

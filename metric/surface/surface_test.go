@@ -299,3 +299,14 @@ func TestPercentile(t *testing.T) {
 		t.Errorf("percentile with Inf = %v", got)
 	}
 }
+
+// TestShapeOverflow checks that a shape whose voxel count wraps around to
+// the length of the mask is an error (issue 15, finding 1).
+func TestShapeOverflow(t *testing.T) {
+	if _, _, err := Distances(nil, nil, []int{2, 1, 1 << 62, 2}, nil, 1); err == nil {
+		t.Error("Distances accepted a shape whose product overflows to 0")
+	}
+	if _, err := DistanceTransform(nil, []int{1 << 32, 1 << 32}, nil, 1); err == nil {
+		t.Error("DistanceTransform accepted a shape whose product overflows to 0")
+	}
+}
