@@ -14,6 +14,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/segloss/segloss/maskio"
 	"github.com/segloss/segloss/metric"
+	"github.com/segloss/segloss/metric/surface"
 	"github.com/spf13/cobra"
 )
 
@@ -33,7 +34,8 @@ type evalOptions struct {
 	Format      string // table, json or csv
 	Out         string // output file; "" = standard output
 	KeepGoing   bool
-	MaxVoxels   int // ceiling on the voxels of one input file
+	MaxVoxels   int    // ceiling on the voxels of one input file
+	Distance    string // distance of the surface metrics: euclidean, taxicab or chessboard
 }
 
 // evalConfig is evalOptions checked and parsed.
@@ -51,6 +53,7 @@ type evalConfig struct {
 	workers     int
 	edtWorkers  int // goroutines per distance transform: the workers left over when files are fewer
 	read        maskio.ReadOptions
+	distance    surface.DistanceMetric
 }
 
 func newEvalCmd(s *Streams) *cobra.Command {
@@ -68,13 +71,20 @@ probability maps, thresholded at --threshold (grey PNG levels scaled to 0..1).
 
 Overlap metrics: ` + strings.Join(metric.Names, ", ") + `, fbeta:beta=B.
 Surface metrics (in the units of the spacing): hd (Hausdorff), hdP (percentile P,
-e.g. hd95), assd (average symmetric surface distance), nsd (normalized surface
-Dice at --tolerance). Surface voxels are foreground voxels with a background face
-neighbour or on the image border. An empty prediction against a non-empty truth has
-distance +Inf; both empty, 0.
+e.g. hd95, linear interpolation as numpy), assd (average symmetric surface
+distance), nsd (normalized surface Dice at --tolerance), the directed ones from
+prediction to truth dhd, dhdP and asd (average surface distance), and biou /
+biouW (boundary IoU with a band of W voxels, default 2 % of the diagonal).
+--distance taxicab or chessboard counts voxel steps instead (spacing ignored).
+Surface voxels are foreground voxels with a background face neighbour or on the
+image border. An empty prediction against a non-empty truth has distance +Inf;
+both empty, 0.
 
 A class absent from both masks is an empty case: --empty one scores it 1, nan
 reports NaN and leaves it out of the means, skip leaves it out altogether.
+MONAI's conventions: truth-nan gives NaN whenever the truth is empty (DiceMetric
+ignore_empty=True), den-nan NaN whenever a metric's denominator is 0
+(ConfusionMatrixMetric); under both, distances of two empty masks are NaN.
 The summary gives, per class and metric, the mean, standard deviation (n-1) and
 median of the finite values and the count of NaN and Inf values; for overlap
 metrics it adds the micro, macro, weighted and image-wise reductions.`,
@@ -93,11 +103,12 @@ metrics it adds the micro, macro, weighted and image-wise reductions.`,
 	f.StringVar(&o.Spacing, "spacing", "", "voxel spacing, one value or one per array axis (default: from the truth files)")
 	f.Float64Var(&o.Tolerance, "tolerance", 1, "tolerance of nsd, in the units of the spacing")
 	f.IntVar(&o.Workers, "workers", runtime.NumCPU(), "number of files evaluated in parallel (spare workers split the distance transforms of fewer files)")
-	f.StringVar(&o.Empty, "empty", "nan", "value of a class absent from both masks: one, nan or skip")
+	f.StringVar(&o.Empty, "empty", "nan", "value of a class absent from both masks: one, nan or skip; truth-nan (NaN whenever the truth is empty, MONAI's ignore_empty) or den-nan (NaN for every zero denominator, MONAI's confusion metrics), both with NaN distances for two empty masks")
 	f.StringVar(&o.Format, "format", "table", "output format: table, json or csv")
 	f.StringVar(&o.Out, "out", "", "write the output to this file (only once the run completes)")
 	f.BoolVar(&o.KeepGoing, "keep-going", false, "evaluate every readable pair and list the failures at the end")
 	addMaxVoxelsFlag(f, &o.MaxVoxels)
+	f.StringVar(&o.Distance, "distance", "euclidean", "distance of the surface metrics: euclidean (in spacing units), taxicab or chessboard (in voxels, spacing ignored)")
 	return cmd
 }
 
@@ -121,6 +132,9 @@ func (o *evalOptions) config() (*evalConfig, error) {
 	}
 	if cfg.policy, err = metric.ParseEmptyPolicy(o.Empty); err != nil {
 		return nil, usageErr("eval: --empty: %v", err)
+	}
+	if cfg.distance, err = surface.ParseDistanceMetric(o.Distance); err != nil {
+		return nil, usageErr("eval: --distance: %v", err)
 	}
 	switch o.Format {
 	case "table", "json", "csv":

@@ -169,9 +169,10 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 					vals[mi], kept[mi] = ov[m.overlap][k], okv[m.overlap][k]
 					continue
 				}
-				// Only the surface Dice is undefined when both masks are
-				// empty; the distances are then 0.
-				vals[mi], kept[mi] = cfg.policy.Apply(sv[mi], m.kind == "nsd" && counts[k].Empty())
+				// Only the surface Dice and the boundary IoU are undefined
+				// when both masks are empty; the distances are then 0 (NaN
+				// under MONAI's policies).
+				vals[mi], kept[mi] = cfg.policy.Apply(sv[mi], m.undefinedWhenEmpty() && counts[k].Empty())
 			}
 			rc.Values = append(rc.Values, vals)
 			rc.kept = append(rc.kept, kept)
