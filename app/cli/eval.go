@@ -87,7 +87,9 @@ ignore_empty=True), den-nan NaN whenever a metric's denominator is 0
 (ConfusionMatrixMetric); under both, distances of two empty masks are NaN.
 The summary gives, per class and metric, the mean, standard deviation (n-1) and
 median of the finite values and the count of NaN and Inf values; for overlap
-metrics it adds the micro, macro, weighted and image-wise reductions.`,
+metrics it adds the micro, macro, weighted, image-wise (per class over images, then
+over classes) and image-mean (per image over classes, then over images: MONAI's
+mean) reductions.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEval(s, o) },
 	}

@@ -65,6 +65,7 @@ type reductionRow struct {
 	Macro     jsonFloat `json:"macro"`
 	Weighted  jsonFloat `json:"weighted"`
 	ImageWise jsonFloat `json:"imagewise"`
+	ImageMean jsonFloat `json:"imagemean"` // MONAI's mean: classes of each image first
 }
 
 type failureRow struct {
@@ -196,7 +197,8 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 		}
 		rep.Reductions = append(rep.Reductions, reductionRow{m.Name,
 			jsonFloat(acc.Reduce(m.overlap, metric.Micro)), jsonFloat(acc.Reduce(m.overlap, metric.Macro)),
-			jsonFloat(acc.Reduce(m.overlap, metric.Weighted)), jsonFloat(acc.Reduce(m.overlap, metric.ImageWise))})
+			jsonFloat(acc.Reduce(m.overlap, metric.Weighted)), jsonFloat(acc.Reduce(m.overlap, metric.ImageWise)),
+			jsonFloat(acc.Reduce(m.overlap, metric.ImageMean))})
 	}
 	for _, f := range failures {
 		rep.Failures = append(rep.Failures, failureRow{f.Pred, f.Truth, f.Err.Error()})
@@ -314,9 +316,9 @@ func (r *evalReport) writeTable(w io.Writer) error {
 	}
 	if len(r.Reductions) > 0 {
 		fmt.Fprintln(w, "\nover the data set:")
-		fmt.Fprintln(tw, "metric\tmicro\tmacro\tweighted\timagewise")
+		fmt.Fprintln(tw, "metric\tmicro\tmacro\tweighted\timagewise\timagemean")
 		for _, d := range r.Reductions {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Metric, short(d.Micro), short(d.Macro), short(d.Weighted), short(d.ImageWise))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Metric, short(d.Micro), short(d.Macro), short(d.Weighted), short(d.ImageWise), short(d.ImageMean))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
