@@ -74,7 +74,8 @@ Surface metrics (in the units of the spacing): hd (Hausdorff), hdP (percentile P
 e.g. hd95, linear interpolation as numpy), assd (average symmetric surface
 distance), nsd (normalized surface Dice at --tolerance), the directed ones from
 prediction to truth dhd, dhdP and asd (average surface distance), and biou /
-biouW (boundary IoU with a band of W voxels, default 2 % of the diagonal).
+biouW (boundary IoU with a band of W voxels, default 2 % of the diagonal);
+cldice (centerline Dice, Zhang-Suen skeletons, 2-D masks only; not in all).
 --distance taxicab or chessboard counts voxel steps instead (spacing ignored).
 Surface voxels are foreground voxels with a background face neighbour or on the
 image border. An empty prediction against a non-empty truth has distance +Inf;

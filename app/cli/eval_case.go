@@ -133,6 +133,10 @@ func surfaceValues(pl, tl []int32, c int32, shape []int, spacing []float64, cfg 
 			v, err := surface.BoundaryIoU(pm, tm, shape, int(m.p))
 			rowErr = errors.Join(rowErr, err)
 			return v
+		case m.kind == "cldice":
+			v, err := surface.CLDice(pm, tm, shape)
+			rowErr = errors.Join(rowErr, err)
+			return v
 		case bothEmpty && !m.undefinedWhenEmpty() && cfg.policy.MONAI():
 			// MONAI: the distances of two empty masks are NaN.
 			return math.NaN()

@@ -24,7 +24,9 @@ var surfaceNames = []string{"hd", "hd95", "assd", "nsd", "dhd", "dhd95", "asd", 
 
 // undefinedWhenEmpty reports whether the metric is undefined (not 0) when
 // both masks are empty: the surface Dice and the boundary IoU.
-func (m evalMetric) undefinedWhenEmpty() bool { return m.kind == "nsd" || m.kind == "biou" }
+func (m evalMetric) undefinedWhenEmpty() bool {
+	return m.kind == "nsd" || m.kind == "biou" || m.kind == "cldice"
+}
 
 // allMetrics is what --metrics all selects.
 var allMetrics = append(append([]string{}, metric.Names...), surfaceNames...)
@@ -72,7 +74,7 @@ func parseEvalMetrics(list string) ([]evalMetric, []metric.Metric, error) {
 		seen[name] = true
 		m := evalMetric{Name: name, overlap: -1}
 		switch {
-		case name == "hd" || name == "assd" || name == "nsd" || name == "dhd" || name == "asd" || name == "biou":
+		case name == "hd" || name == "assd" || name == "nsd" || name == "dhd" || name == "asd" || name == "biou" || name == "cldice":
 			m.kind = name
 		case strings.HasPrefix(name, "hd") || strings.HasPrefix(name, "dhd"):
 			prefix := name[:strings.Index(name, "hd")+2]
@@ -90,7 +92,7 @@ func parseEvalMetrics(list string) ([]evalMetric, []metric.Metric, error) {
 		default:
 			om, err := metric.Parse(name)
 			if err != nil {
-				return nil, nil, fmt.Errorf("--metrics: %q is not a metric (want all, %s, %s, hdP, dhdP, biouW or fbeta:beta=B)",
+				return nil, nil, fmt.Errorf("--metrics: %q is not a metric (want all, %s, %s, hdP, dhdP, biouW, cldice (2-D) or fbeta:beta=B)",
 					raw, strings.Join(metric.Names, ", "), strings.Join(surfaceNames, ", "))
 			}
 			m.Name, m.overlap = om.Name, len(overlap)

@@ -47,6 +47,7 @@ func TestEvalMONAIOptions(t *testing.T) {
 		{[]string{"--metrics", "recall"}, "recall", [3]float64{0, 0, nan}},
 		{[]string{"--metrics", "biou1"}, "biou1", [3]float64{0, 0, nan}},
 		{[]string{"--metrics", "fpr,npv"}, "fpr", [3]float64{1.0 / 29, 1.0 / 30, 0}},
+		{[]string{"--metrics", "cldice"}, "cldice", [3]float64{0, 0, nan}},
 	} {
 		r := run(c.args...)
 		for k, want := range c.want {

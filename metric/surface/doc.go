@@ -41,6 +41,9 @@
 // BoundaryIoU is the boundary IoU of Cheng et al. (CVPR 2021), the IoU of
 // the masks' inner bands of a given chessboard width.
 //
+// CLDice is the centerline Dice of Shit et al. (CVPR 2021) for 2-D masks,
+// with Zhang–Suen skeletons (Skeleton2D).
+//
 // An empty mask has an empty surface. If both masks are empty the distances
 // are 0 (NaN with Options.EmptyNaN, as in MONAI) and the surface Dice is
 // undefined (NaN); if exactly one is empty the distances are +Inf and the
