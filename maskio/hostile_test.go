@@ -69,37 +69,45 @@ func readBytes(t *testing.T, name string, data []byte, o ReadOptions) (string, e
 
 // TestDecompressionBombs checks that files declaring far more voxels than
 // they hold are refused, naming the file, before the voxels are allocated
-// (issue 15, findings 4 and 7).
+// (issue 15, findings 4 and 7): by the default ceilings, and without a
+// ceiling by the checks of the declared size against the file size.
 func TestDecompressionBombs(t *testing.T) {
 	gzBomb := niftiBomb(t, 1024, 1024, 1024, 8<<20, true) // declares 1 GiB, holds 8 MiB
 	plainBomb := niftiBomb(t, 1024, 1024, 1024, 1<<20, false)
 	npyBomb := npyFile(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (32768, 32768), }", make([]byte, 1<<20))
 	for _, tc := range []struct {
-		name string
-		data []byte
-		want string
+		name          string
+		data          []byte
+		want, wantAll string // the reason with the default ceilings, and with none
 	}{
-		{"bomb.nii.gz", gzBomb, "header declares 1073741824 bytes of voxel data, more than the"},
-		{"bomb.nii", plainBomb, "truncated: need 1073741824 bytes of voxel data, got 1048576"},
-		{"bomb.npy", npyBomb, "truncated: need 8589934592 bytes of array data"},
-		{"bomb.png", pngBomb(t, 16384, 16384), "corrupt PNG: 16384x16384 pixels need"},
+		{"bomb.nii.gz", gzBomb, "ceiling of 268435456 for gzip-compressed files", "header declares 1073741824 bytes of voxel data, more than the"},
+		{"bomb.nii", plainBomb, "truncated: need 1073741824 bytes of voxel data, got 1048576", "truncated: need 1073741824 bytes of voxel data, got 1048576"},
+		{"bomb.npy", npyBomb, "truncated: need 8589934592 bytes of array data", "truncated: need 8589934592 bytes of array data"},
+		{"bomb.png", pngBomb(t, 16384, 16384), "ceiling of 67108864 for PNG", "corrupt PNG: 16384x16384 pixels need"},
 	} {
-		var path string
-		var err error
-		alloc := allocated(func() { path, err = readBytes(t, tc.name, tc.data, ReadOptions{}) })
-		var fe *FileError
-		if err == nil || !errors.As(err, &fe) || fe.Path != path || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %v, want one naming the file and containing %q", tc.name, err, tc.want)
-		}
-		if limit := uint64(len(tc.data)) + 64<<20; alloc > limit {
-			t.Errorf("%s: reading allocated %d MiB, want at most %d MiB", tc.name, alloc>>20, limit>>20)
+		for _, o := range []ReadOptions{{}, {MaxVoxels: -1}} {
+			want := tc.want
+			if o.MaxVoxels < 0 {
+				want = tc.wantAll
+			}
+			var path string
+			var err error
+			alloc := allocated(func() { path, err = readBytes(t, tc.name, tc.data, o) })
+			var fe *FileError
+			if err == nil || !errors.As(err, &fe) || fe.Path != path || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s %+v: error %v, want one naming the file and containing %q", tc.name, o, err, want)
+			}
+			if limit := uint64(len(tc.data)) + 64<<20; alloc > limit {
+				t.Errorf("%s %+v: reading allocated %d MiB, want at most %d MiB", tc.name, o, alloc>>20, limit>>20)
+			}
 		}
 	}
 	// From a stream of unknown size the voxels are read in chunks, so
 	// memory follows the bytes the stream holds.
 	var err error
-	alloc := allocated(func() { _, err = DecodeNIfTI(bytes.NewReader(gzBomb)) })
-	if err == nil || !strings.Contains(err.Error(), "truncated: need 1073741824 bytes of voxel data, got 8388608") {
+	short := niftiBomb(t, 512, 512, 512, 8<<20, true)
+	alloc := allocated(func() { _, err = DecodeNIfTI(bytes.NewReader(short)) })
+	if err == nil || !strings.Contains(err.Error(), "truncated: need 134217728 bytes of voxel data, got 8388608") {
 		t.Errorf("gzip bomb stream: %v", err)
 	}
 	if alloc > 64<<20 {
@@ -120,6 +128,9 @@ func TestMaxVoxels(t *testing.T) {
 		path, err := readBytes(t, name, data, ReadOptions{MaxVoxels: 10})
 		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "ceiling of 10 (raise it with --max-voxels)") {
 			t.Errorf("%s under a ceiling of 10 voxels: %v", name, err)
+		}
+		if _, err := readBytes(t, name, data, ReadOptions{MaxVoxels: -1}); err != nil {
+			t.Errorf("%s without a ceiling: %v", name, err)
 		}
 	}
 }

@@ -9,9 +9,19 @@ import (
 	"github.com/segloss/segloss/internal/shape"
 )
 
-// DefaultMaxVoxels is the ceiling on the voxels one file may declare when
-// ReadOptions.MaxVoxels is 0: 2^31 voxels, 16 GiB as float64.
-const DefaultMaxVoxels = 1 << 31
+// The ceilings on the voxels one file may declare when ReadOptions.MaxVoxels
+// is 0. An uncompressed file must hold what it declares, so its ceiling is
+// high: 2^31 voxels (16 GiB as float64). A compressed file can expand
+// 1032-fold (deflate's limit), so that a 1 MB .nii.gz may hold 2^30 voxels
+// of zeros, 8 GiB as float64: gzip-compressed NIfTI gets 2^28 voxels (every
+// Medical Segmentation Decathlon volume fits, the largest has 2.6·10^8), PNG
+// 2^26 pixels (8192×8192; the decoder needs up to 8 more bytes per pixel).
+// An explicit MaxVoxels applies to every format.
+const (
+	DefaultMaxVoxels           = 1 << 31
+	DefaultMaxCompressedVoxels = 1 << 28
+	DefaultMaxPNGPixels        = 1 << 26
+)
 
 // maxDeflateRatio is the largest expansion deflate can achieve: a
 // length-258 match coded in 1 bit with a 1-bit distance code, 258 bytes per
@@ -31,19 +41,12 @@ const chunkSize = 1 << 22
 // ReadOptions bound what a reader may allocate. The zero value is the
 // default used by Read, ReadPNG, ReadNIfTI and ReadNPY.
 type ReadOptions struct {
-	// MaxVoxels is the most voxels one file may declare; 0 means
-	// DefaultMaxVoxels, a negative value means no ceiling beyond the int
-	// range. A file above it is refused, naming the file, before its
-	// voxels are read.
+	// MaxVoxels is the most voxels one file may declare; 0 means the
+	// defaults (DefaultMaxVoxels, DefaultMaxCompressedVoxels for .nii.gz,
+	// DefaultMaxPNGPixels for PNG), a negative value means no ceiling beyond
+	// the int range. A file above it is refused, naming the file, before
+	// its voxels are read.
 	MaxVoxels int
-}
-
-// maxVoxels returns the effective ceiling.
-func (o ReadOptions) maxVoxels() int {
-	if o.MaxVoxels == 0 {
-		return DefaultMaxVoxels
-	}
-	return o.MaxVoxels
 }
 
 // Read reads the image at path as the package function Read does, under
@@ -60,23 +63,35 @@ func (o ReadOptions) Read(path string) (*Image, error) {
 	return nil, fileErr(path, "unsupported file type %q (want .png, .nii, .nii.gz or .npy)", filepath.Ext(path))
 }
 
-// limits are the ceilings of one decode: the voxel ceiling and, when the
-// input is a file, its size (-1 when unknown).
+// limits are the ceilings of one decode: the explicit voxel ceiling (0 for
+// the defaults) and, when the input is a file, its size (-1 when unknown).
 type limits struct {
 	maxVoxels int
 	size      int64
 }
 
 // streamLimits are the limits of a decode from a reader of unknown size.
-func streamLimits() limits { return limits{maxVoxels: DefaultMaxVoxels, size: -1} }
+func streamLimits() limits { return limits{size: -1} }
+
+// The kinds of input the default ceilings tell apart.
+const (
+	plainInput = iota
+	gzipInput
+	pngInput
+)
 
 // voxels returns the voxel count of shape, or an error when it overflows or
-// exceeds the ceiling.
-func (l limits) voxels(dims []int) (int, error) {
-	n, err := shape.ProductMax(dims, l.maxVoxels)
+// exceeds the ceiling of an input of the given kind.
+func (l limits) voxels(dims []int, kind int) (int, error) {
+	ceiling, what := l.maxVoxels, ""
+	if ceiling == 0 {
+		ceiling = [...]int{DefaultMaxVoxels, DefaultMaxCompressedVoxels, DefaultMaxPNGPixels}[kind]
+		what = [...]string{"", " for gzip-compressed files", " for PNG"}[kind]
+	}
+	n, err := shape.ProductMax(dims, ceiling)
 	if err != nil {
 		if _, e2 := shape.Product(dims); e2 == nil {
-			return 0, fmt.Errorf("shape %v declares more voxels than the ceiling of %d (raise it with --max-voxels)", dims, l.maxVoxels)
+			return 0, fmt.Errorf("shape %v declares more voxels than the ceiling of %d%s (raise it with --max-voxels)", dims, ceiling, what)
 		}
 		return 0, fmt.Errorf("corrupt header: %w", err)
 	}
@@ -151,7 +166,7 @@ func readFile(path string, o ReadOptions, decode func(io.Reader, limits) (*Image
 		return nil, wrapErr(path, err)
 	}
 	defer f.Close()
-	l := limits{maxVoxels: o.maxVoxels(), size: -1}
+	l := limits{maxVoxels: o.MaxVoxels, size: -1}
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		l.size = st.Size()
 	}

@@ -198,7 +198,11 @@ func decodeNIfTI(r io.Reader, l limits) (*Image, error) {
 	if !ok {
 		return nil, fmt.Errorf("unsupported voxel type: datatype code %d", h.Datatype)
 	}
-	n, err := l.voxels(shape)
+	kind := plainInput
+	if compressed {
+		kind = gzipInput
+	}
+	n, err := l.voxels(shape, kind)
 	if err != nil {
 		return nil, err
 	}

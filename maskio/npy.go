@@ -70,7 +70,7 @@ func decodeNPY(r io.Reader, l limits) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := l.voxels(shape)
+	n, err := l.voxels(shape, plainInput)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func decodePNG(r io.Reader, l limits) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a valid PNG: %w", err)
 	}
-	if _, err := l.voxels([]int{cfg.Height, cfg.Width}); err != nil {
+	if _, err := l.voxels([]int{cfg.Height, cfg.Width}, pngInput); err != nil {
 		return nil, err
 	}
 	// The header is valid, so IHDR's bit depth and colour type are at
