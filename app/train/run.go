@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -191,7 +190,7 @@ func newSession(cfg Config) (*session, error) {
 	opt := optimizer.Adam().LearningRate(cfg.LR).Done()
 	lossFn := gl.LossFn()
 	s := &session{cfg: cfg, backend: backend, store: store, model: m}
-	if cfg.HostLoss || strings.HasPrefix(gl.Name(), "lovasz") {
+	if cfg.HostLoss || gl.Sorts() {
 		lossFn, s.core = gomlxloss.HostGradient, gl.Core()
 		if s.lossInput, err = model.NewExec1(backend, store, modelFn); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
