@@ -8,7 +8,11 @@
 # Usage (slow, about 15 minutes on 2 cores; not part of CI):
 #
 #	scripts/faults.sh [N]          # N kills per command, default 20
+#	PARTS="compare disk" scripts/faults.sh 20   # only some parts (eval train compare disk)
 #
+# Kill times are drawn uniformly in [0, 1.2·T), T the duration of an
+# uninterrupted run measured first, so that the kills fall before, during and
+# after the writes of finished outputs whatever the load of the machine.
 # The disk tests need root (mount); they are skipped otherwise. The data are
 # ../shared/data/hippocampus (eval) and the built-in synthetic set (train,
 # compare). Prints one line per check that fails and a totals line per
@@ -23,6 +27,8 @@ trap 'umount "$WORK/tiny" 2>/dev/null; umount "$WORK/ro" 2>/dev/null; rm -rf "$W
 (cd "$ROOT" && go build -o "$BIN" ./app/cmd/segloss) || exit 1
 RANDOM=15
 FAILED=0
+PARTS=${PARTS:-eval train compare disk}
+part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }
 
@@ -51,17 +57,30 @@ killat() {
 	return 1
 }
 
-# randsec MAX: a random time in [0, MAX) seconds with two decimals.
-randsec() { echo "scale=2; $((RANDOM % ($1 * 100))) / 100" | bc; }
+# randsec MAX: a random time in [0, MAX) seconds with two decimals (MAX in
+# hundredths of a second).
+randsec() { echo "scale=2; $((RANDOM % $1)) / 100" | bc; }
+
+# duration CMD...: runs CMD and prints 1.2 times its wall time in hundredths
+# of a second.
+duration() {
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >/dev/null 2>&1
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) * 12 / 100000000))
+}
 
 # --- eval --out ---
+if part eval; then
 survived=0 killed=0 stale=0
 out=$WORK/eval
 mkdir -p "$out"
 "$BIN" eval --pred "$HIPP" --truth "$HIPP" --format json --out "$out/report.json" --workers 1 >/dev/null 2>&1 || fail "eval: first run"
+T=$(duration "$BIN" eval --pred "$HIPP" --truth "$HIPP" --metrics dice,hd95,assd --format json --out "$out/report.json" --workers 1)
 for i in $(seq "$N"); do
 	before=$(sha256sum <"$out/report.json")
-	if killat "$(randsec 3)" "$BIN" eval --pred "$HIPP" --truth "$HIPP" --metrics dice,hd95,assd --format json --out "$out/report.json" --workers 1; then
+	if killat "$(randsec "$T")" "$BIN" eval --pred "$HIPP" --truth "$HIPP" --metrics dice,hd95,assd --format json --out "$out/report.json" --workers 1; then
 		killed=$((killed + 1))
 		# The report of the earlier run is intact or replaced whole.
 		validjson "$out/report.json" || fail "eval kill $i: report.json invalid after kill -9"
@@ -77,13 +96,16 @@ for i in $(seq "$N"); do
 	: "$before"
 done
 echo "eval --out: $N tries, $killed killed mid-run, $survived reruns clean, $stale kills left a temporary file behind"
+fi
 
 # --- train ---
+if part train; then
 survived=0 killed=0 resumed=0 stale=0
+T=$(duration "$BIN" train --data synthetic:12 --loss dice --steps 20 --width 4 --depth 2 --batch 4 --val-every 5 --out "$WORK/train/ref")
 for i in $(seq "$N"); do
 	out=$WORK/train/r$i
 	args=(train --data synthetic:12 --loss dice --steps 20 --width 4 --depth 2 --batch 4 --val-every 5 --out "$out")
-	if killat "$(randsec 12)" "$BIN" "${args[@]}"; then
+	if killat "$(randsec "$T")" "$BIN" "${args[@]}"; then
 		killed=$((killed + 1))
 		for f in "$out"/*.json; do
 			[ -e "$f" ] && { validjson "$f" || fail "train kill $i: $(basename "$f") invalid after kill -9"; }
@@ -108,13 +130,16 @@ for i in $(seq "$N"); do
 	[ $ok = 1 ] && survived=$((survived + 1))
 done
 echo "train: $N tries, $killed killed mid-run, $resumed resumed from a checkpoint, $survived reruns clean, $stale kills left a temporary file behind"
+fi
 
 # --- compare ---
+if part compare; then
 survived=0 killed=0 kept=0 stale=0
+T=$(duration "$BIN" compare --data synthetic:12 --losses dice,bce --budget 15 --width 4 --depth 2 --batch 4 --out "$WORK/compare/ref")
 for i in $(seq "$N"); do
 	out=$WORK/compare/c$i
 	args=(compare --data synthetic:12 --losses dice,bce --budget 15 --width 4 --depth 2 --batch 4 --out "$out")
-	if killat "$(randsec 11)" "$BIN" "${args[@]}"; then
+	if killat "$(randsec "$T")" "$BIN" "${args[@]}"; then
 		killed=$((killed + 1))
 		[ -e "$out/results.json" ] && { validjson "$out/results.json" || fail "compare kill $i: results.json invalid"; }
 		[ -e "$out/report.html" ] && { validhtml "$out/report.html" || fail "compare kill $i: report.html cut short"; }
@@ -136,8 +161,14 @@ for i in $(seq "$N"); do
 	[ $ok = 1 ] && survived=$((survived + 1))
 done
 echo "compare: $N tries, $killed killed mid-run, $kept finished runs kept by the rerun, $survived reruns clean, $stale kills left a temporary file behind"
+fi
 
 # --- full disk and read-only --out ---
+if ! part disk; then
+	echo "failures: $FAILED"
+	[ $FAILED = 0 ]
+	exit
+fi
 if [ "$(id -u)" != 0 ]; then
 	echo "disk tests skipped (need root for mount)"
 	[ $FAILED = 0 ]
