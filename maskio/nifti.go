@@ -213,13 +213,13 @@ func decodeNIfTI(r io.Reader, l limits) (*Image, error) {
 	if off < niftiMinOffset || off != math.Trunc(off) || off > 1<<30 {
 		return nil, fmt.Errorf("corrupt header: vox_offset = %v, want an integer >= 352", h.VoxOffset)
 	}
+	if err := l.fits(int64(n)*int64(size), int64(off), compressed, "voxel data"); err != nil {
+		return nil, err
+	}
 	if k, err := io.CopyN(io.Discard, br, int64(off)-niftiHeaderSize); err != nil {
 		return nil, readErr(err, fmt.Sprintf("truncated: need %d bytes before voxel data, got %d", int64(off)-niftiHeaderSize, k))
 	}
 	need := int64(n) * int64(size)
-	if err := l.fits(need, int64(off), compressed, "voxel data"); err != nil {
-		return nil, err
-	}
 	chunks, got, err := readChunks(br, need)
 	if err != nil {
 		return nil, readErr(err, fmt.Sprintf("truncated: need %d bytes of voxel data, got %d", need, got))
