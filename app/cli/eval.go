@@ -36,6 +36,7 @@ type evalOptions struct {
 	KeepGoing   bool
 	MaxVoxels   int    // ceiling on the voxels of one input file
 	Distance    string // distance of the surface metrics: euclidean, taxicab or chessboard
+	Subvoxels   bool   // nsd on DeepMind's surface elements (2-D)
 }
 
 // evalConfig is evalOptions checked and parsed.
@@ -54,6 +55,7 @@ type evalConfig struct {
 	edtWorkers  int // goroutines per distance transform: the workers left over when files are fewer
 	read        maskio.ReadOptions
 	distance    surface.DistanceMetric
+	subvoxels   bool
 }
 
 func newEvalCmd(s *Streams) *cobra.Command {
@@ -76,6 +78,8 @@ distance), nsd (normalized surface Dice at --tolerance), the directed ones from
 prediction to truth dhd, dhdP and asd (average surface distance), and biou /
 biouW (boundary IoU with a band of W voxels, default 2 % of the diagonal);
 cldice (centerline Dice, Zhang-Suen skeletons, 2-D masks only; not in all).
+--subvoxels computes nsd on DeepMind's surface elements (MONAI use_subvoxels=True,
+2-D only).
 --distance taxicab or chessboard counts voxel steps instead (spacing ignored).
 Surface voxels are foreground voxels with a background face neighbour or on the
 image border. An empty prediction against a non-empty truth has distance +Inf;
@@ -111,6 +115,7 @@ mean) reductions.`,
 	f.StringVar(&o.Out, "out", "", "write the output to this file (only once the run completes)")
 	f.BoolVar(&o.KeepGoing, "keep-going", false, "evaluate every readable pair and list the failures at the end")
 	addMaxVoxelsFlag(f, &o.MaxVoxels)
+	f.BoolVar(&o.Subvoxels, "subvoxels", false, "nsd on DeepMind's surface elements weighted by contour length (MONAI's use_subvoxels=True; 2-D masks only)")
 	f.StringVar(&o.Distance, "distance", "euclidean", "distance of the surface metrics: euclidean (in spacing units), taxicab or chessboard (in voxels, spacing ignored)")
 	return cmd
 }
@@ -125,7 +130,7 @@ func (o *evalOptions) config() (*evalConfig, error) {
 	if o.Pred == "" || o.Truth == "" {
 		return nil, usageErr("eval: --pred and --truth are required")
 	}
-	cfg := &evalConfig{threshold: o.Threshold, prob: o.Prob, tolerance: o.Tolerance, workers: o.Workers, names: map[int32]string{}, read: readOptions(o.MaxVoxels)}
+	cfg := &evalConfig{threshold: o.Threshold, prob: o.Prob, tolerance: o.Tolerance, workers: o.Workers, names: map[int32]string{}, read: readOptions(o.MaxVoxels), subvoxels: o.Subvoxels}
 	var err error
 	if cfg.metrics, cfg.overlap, err = parseEvalMetrics(o.Metrics); err != nil {
 		return nil, usageErr("eval: %v", err)

@@ -133,6 +133,10 @@ func surfaceValues(pl, tl []int32, c int32, shape []int, spacing []float64, cfg 
 			v, err := surface.BoundaryIoU(pm, tm, shape, int(m.p))
 			rowErr = errors.Join(rowErr, err)
 			return v
+		case m.kind == "nsd" && cfg.subvoxels:
+			v, err := surface.SurfaceDiceSubvoxel(pm, tm, shape, spacing, cfg.tolerance)
+			rowErr = errors.Join(rowErr, err)
+			return v
 		case m.kind == "cldice":
 			v, err := surface.CLDice(pm, tm, shape)
 			rowErr = errors.Join(rowErr, err)

@@ -48,6 +48,9 @@ func TestEvalMONAIOptions(t *testing.T) {
 		{[]string{"--metrics", "biou1"}, "biou1", [3]float64{0, 0, nan}},
 		{[]string{"--metrics", "fpr,npv"}, "fpr", [3]float64{1.0 / 29, 1.0 / 30, 0}},
 		{[]string{"--metrics", "cldice"}, "cldice", [3]float64{0, 0, nan}},
+		{[]string{"--metrics", "nsd", "--subvoxels", "--tolerance", "3"}, "nsd", [3]float64{0, 0, nan}},
+		{[]string{"--metrics", "nsd", "--subvoxels", "--tolerance", "4"}, "nsd", [3]float64{0.25, 0, nan}}, // corners 3.6, 4.2, 4.5, 5 apart
+		{[]string{"--metrics", "nsd", "--subvoxels", "--tolerance", "5"}, "nsd", [3]float64{1, 0, nan}},
 	} {
 		r := run(c.args...)
 		for k, want := range c.want {

@@ -49,6 +49,7 @@
 // undefined (NaN); if exactly one is empty the distances are +Inf and the
 // surface Dice is 0.
 //
-// Not provided: MONAI's use_subvoxels surface Dice (DeepMind's surface
-// elements weighted by area), which needs their marching-cubes area tables.
+// SurfaceDiceSubvoxel is the surface Dice on DeepMind's surface elements
+// (MONAI's use_subvoxels=True) for 2-D masks; the 3-D form, which needs
+// DeepMind's marching-cubes area table, is not provided.
 package surface
