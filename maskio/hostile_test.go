@@ -83,7 +83,7 @@ func TestDecompressionBombs(t *testing.T) {
 		{"bomb.nii.gz", gzBomb, "ceiling of 268435456 for gzip-compressed files", "header declares 1073741824 bytes of voxel data, more than the"},
 		{"bomb.nii", plainBomb, "truncated: need 1073741824 bytes of voxel data, got 1048576", "truncated: need 1073741824 bytes of voxel data, got 1048576"},
 		{"bomb.npy", npyBomb, "truncated: need 8589934592 bytes of array data", "truncated: need 8589934592 bytes of array data"},
-		{"bomb.png", pngBomb(t, 16384, 16384), "ceiling of 67108864 for PNG", "corrupt PNG: 16384x16384 pixels need"},
+		{"bomb.png", pngBomb(t, 16384, 16384), "ceiling of 67108864 for PNG and JPEG", "corrupt PNG: 16384x16384 pixels need"},
 	} {
 		for _, o := range []ReadOptions{{}, {MaxVoxels: -1}} {
 			want := tc.want

@@ -86,7 +86,7 @@ func (l limits) voxels(dims []int, kind int) (int, error) {
 	ceiling, what := l.maxVoxels, ""
 	if ceiling == 0 {
 		ceiling = [...]int{DefaultMaxVoxels, DefaultMaxCompressedVoxels, DefaultMaxPNGPixels}[kind]
-		what = [...]string{"", " for gzip-compressed files", " for PNG"}[kind]
+		what = [...]string{"", " for gzip-compressed files", " for PNG and JPEG"}[kind]
 	}
 	n, err := shape.ProductMax(dims, ceiling)
 	if err != nil {

@@ -35,18 +35,8 @@ func decodePNG(r io.Reader, l limits) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a valid PNG: %w", err)
 	}
-	if _, err := l.voxels([]int{cfg.Height, cfg.Width}, pngInput); err != nil {
+	if err := l.pngFits(b, cfg); err != nil {
 		return nil, err
-	}
-	// The header is valid, so IHDR's bit depth and colour type are at
-	// bytes 24 and 25. The filtered rows take at least this many bytes
-	// (more when interlaced); deflate cannot expand to more than
-	// maxDeflateRatio times the file.
-	channels := map[byte]int64{0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[b[25]]
-	row := (int64(cfg.Width)*channels*int64(b[24]) + 7) / 8
-	if raw := int64(cfg.Height) * (1 + row); raw > maxDeflateRatio*int64(len(b))+deflateSlack {
-		return nil, fmt.Errorf("corrupt PNG: %dx%d pixels need %d bytes of image data, more than %d compressed bytes can hold",
-			cfg.Width, cfg.Height, raw, len(b))
 	}
 	src, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
@@ -101,6 +91,26 @@ func decodePNG(r io.Reader, l limits) (*Image, error) {
 		}
 	}
 	return &Image{Shape: []int{h, w}, Spacing: []float64{1, 1}, Data: data, Kind: "png", Bits: bits}, nil
+}
+
+// pngFits checks the size a valid PNG header (b, cfg) declares before the
+// pixels are decoded: against the pixel ceiling, and against what the
+// compressed data can hold.
+func (l limits) pngFits(b []byte, cfg image.Config) error {
+	if _, err := l.voxels([]int{cfg.Height, cfg.Width}, pngInput); err != nil {
+		return err
+	}
+	// The header is valid, so IHDR's bit depth and colour type are at
+	// bytes 24 and 25. The filtered rows take at least this many bytes
+	// (more when interlaced); deflate cannot expand to more than
+	// maxDeflateRatio times the file.
+	channels := map[byte]int64{0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[b[25]]
+	row := (int64(cfg.Width)*channels*int64(b[24]) + 7) / 8
+	if raw := int64(cfg.Height) * (1 + row); raw > maxDeflateRatio*int64(len(b))+deflateSlack {
+		return fmt.Errorf("corrupt PNG: %dx%d pixels need %d bytes of image data, more than %d compressed bytes can hold",
+			cfg.Width, cfg.Height, raw, len(b))
+	}
+	return nil
 }
 
 // greyFromNRGBA fills data from the non-premultiplied pixels of an NRGBA

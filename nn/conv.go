@@ -80,48 +80,65 @@ func im2colT(dst []float32, segs []seg, n int, g geom, dims, s0, bl int) {
 	HW := g.h * g.w
 	z, rem := s0/HW, s0%HW
 	y, x := rem/g.w, rem%g.w
-	zIn := dims == 2 || (z >= 1 && z <= g.d-2)
-	for i := 0; i < bl; i++ {
-		s := s0 + i
+	// border writes one position with bounds tests
+	border := func(i, s, z, y, x int) {
 		row := dst[i*K : (i+1)*K]
-		if zIn && y >= 1 && y <= g.h-2 && x >= 1 && x <= g.w-2 {
+		r := 0
+		for _, sg := range segs {
+			for ci := 0; ci < sg.c; ci++ {
+				plane := sg.d[(n*sg.c+ci)*S : (n*sg.c+ci+1)*S]
+				for k := range oz {
+					zz, yy, xx := z+oz[k], y+oy[k], x+ox[k]
+					v := float32(0)
+					if zz >= 0 && zz < g.d && yy >= 0 && yy < g.h && xx >= 0 && xx < g.w {
+						v = plane[s+offs[k]]
+					}
+					row[r] = v
+					r++
+				}
+			}
+		}
+	}
+	for i := 0; i < bl; {
+		run := min(g.w-x, bl-i)
+		ia, ib := x, x // interior positions [ia, ib) of this row run
+		if (dims == 2 || (z >= 1 && z <= g.d-2)) && y >= 1 && y <= g.h-2 {
+			ia, ib = max(x, 1), min(x+run, g.w-1)
+			ib = max(ib, ia)
+		}
+		s := s0 + i // position of x
+		for xx := x; xx < ia; xx++ {
+			border(i+xx-x, s+xx-x, z, y, xx)
+		}
+		for xx := ib; xx < x+run; xx++ {
+			border(i+xx-x, s+xx-x, z, y, xx)
+		}
+		// interior positions in groups of 16, so that the group's rows
+		// stay in the L1 cache while every channel is written
+		for ga := ia; ga < ib; ga += 16 {
+			gb := min(ga+16, ib)
 			r := 0
 			for _, sg := range segs {
 				for ci := 0; ci < sg.c; ci++ {
 					plane := sg.d[(n*sg.c+ci)*S : (n*sg.c+ci+1)*S]
-					out := row[r : r+kv]
-					for j, ro := range rows {
-						q := plane[s+ro-1 : s+ro+2 : s+ro+2]
-						o := out[3*j : 3*j+3 : 3*j+3]
-						o[0], o[1], o[2] = q[0], q[1], q[2]
+					for xx := ga; xx < gb; xx++ {
+						p := s + xx - x
+						o := dst[(i+xx-x)*K+r : (i+xx-x)*K+r+kv]
+						for j, ro := range rows {
+							q := plane[p+ro-1 : p+ro+2 : p+ro+2]
+							t := o[3*j : 3*j+3 : 3*j+3]
+							t[0], t[1], t[2] = q[0], q[1], q[2]
+						}
 					}
 					r += kv
 				}
 			}
-		} else {
-			r := 0
-			for _, sg := range segs {
-				for ci := 0; ci < sg.c; ci++ {
-					plane := sg.d[(n*sg.c+ci)*S : (n*sg.c+ci+1)*S]
-					for k := range oz {
-						zz, yy, xx := z+oz[k], y+oy[k], x+ox[k]
-						v := float32(0)
-						if zz >= 0 && zz < g.d && yy >= 0 && yy < g.h && xx >= 0 && xx < g.w {
-							v = plane[s+offs[k]]
-						}
-						row[r] = v
-						r++
-					}
-				}
-			}
 		}
-		if x++; x == g.w {
-			x = 0
-			if y++; y == g.h {
-				y = 0
-				z++
-				zIn = dims == 2 || (z >= 1 && z <= g.d-2)
-			}
+		i += run
+		x = 0
+		if y++; y == g.h {
+			y = 0
+			z++
 		}
 	}
 }

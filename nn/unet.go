@@ -18,6 +18,8 @@ type UNet struct {
 	dec     [][2]block // per decoder level 0..Depth-2
 	head    conv
 	ds      []conv    // deep-supervision heads of decoder levels 1..Depth-2 (ds[l-1])
+	downs   []sconv   // StridedConv: the down-sampling of levels 0..Depth-2
+	ups     []sconv   // TransposedConv: the up-sampling into decoder levels 0..Depth-2
 	running []float32 // batch-norm running statistics of all blocks
 	inf     *workspace
 }
@@ -46,9 +48,6 @@ func build(cfg Config) (*UNet, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Down == StridedConv || cfg.Up == TransposedConv {
-		return nil, fmt.Errorf("nn: strided-convolution down-sampling and transposed-convolution up-sampling are not implemented yet")
-	}
 	kv := 9
 	if cfg.Dims == 3 {
 		kv = 27
@@ -75,13 +74,29 @@ func build(cfg Config) (*UNet, error) {
 	m.dec = make([][2]block, cfg.Depth-1)
 	for l := cfg.Depth - 2; l >= 0; l-- {
 		w := cfg.Width << l
-		m.dec[l] = [2]block{newBlock(c+w, w), newBlock(w, w)}
+		m.dec[l] = [2]block{newBlock(m.upC(l)+w, w), newBlock(w, w)}
 		c = w
 	}
 	m.head = newConv(c, cfg.OutChannels, 1)
 	if cfg.DeepSupervision {
 		for l := 1; l <= cfg.Depth-2; l++ {
 			m.ds = append(m.ds, newConv(cfg.Width<<l, cfg.OutChannels, 1))
+		}
+	}
+	kv2 := 4 * (cfg.Dims - 1)
+	newS := func(cin, cout int, trans bool) sconv {
+		l := sconv{cin: cin, cout: cout, kv: kv2, trans: trans, off: off}
+		off += l.size()
+		return l
+	}
+	if cfg.Down == StridedConv {
+		for l := 0; l < cfg.Depth-1; l++ {
+			m.downs = append(m.downs, newS(cfg.Width<<l, cfg.Width<<l, false))
+		}
+	}
+	if cfg.Up == TransposedConv {
+		for l := 0; l < cfg.Depth-1; l++ {
+			m.ups = append(m.ups, newS(cfg.Width<<(l+1), cfg.Width<<l, true))
 		}
 	}
 	m.params = make([]float32, off)
@@ -103,6 +118,12 @@ func build(cfg Config) (*UNet, error) {
 	m.head.bind(m.params)
 	for i := range m.ds {
 		m.ds[i].bind(m.params)
+	}
+	for i := range m.downs {
+		m.downs[i].bind(m.params)
+	}
+	for i := range m.ups {
+		m.ups[i].bind(m.params)
 	}
 	return m, nil
 }
@@ -145,6 +166,17 @@ func (m *UNet) init() {
 		}
 		clear(l.b)
 	}
+	for _, l := range m.sconvs() {
+		fan := l.cin * l.kv
+		if l.trans {
+			fan = l.cin
+		}
+		std := math.Sqrt(2 / float64(fan))
+		for i := range l.w {
+			l.w[i] = float32(rng.NormFloat64() * std)
+		}
+		clear(l.b)
+	}
 	m.resetRunning()
 }
 
@@ -155,6 +187,38 @@ func (m *UNet) resetRunning() {
 			b.running[i] = 1
 		}
 	}
+}
+
+// ranges returns the offset and size of every layer's parameters.
+func (m *UNet) ranges() [][2]int {
+	var r [][2]int
+	for _, l := range m.layers() {
+		r = append(r, [2]int{l.off, l.size()})
+	}
+	for _, l := range m.sconvs() {
+		r = append(r, [2]int{l.off, l.size()})
+	}
+	return r
+}
+
+// sconvs returns the strided and transposed convolutions in parameter order.
+func (m *UNet) sconvs() []*sconv {
+	var ls []*sconv
+	for i := range m.downs {
+		ls = append(ls, &m.downs[i])
+	}
+	for i := range m.ups {
+		ls = append(ls, &m.ups[i])
+	}
+	return ls
+}
+
+// upC returns the channels of the up-sampled input of decoder level l.
+func (m *UNet) upC(l int) int {
+	if m.cfg.Up == TransposedConv {
+		return m.cfg.Width << l
+	}
+	return m.cfg.Width << (l + 1)
 }
 
 // blocks returns every block in parameter order.
@@ -179,7 +243,9 @@ func (m *UNet) NumParams() int { return len(m.params) }
 // ([cout, cin, k...], PyTorch's layout) then bias, in the order of the
 // PyTorch model's parameters: the encoder blocks from the top level down,
 // the decoder blocks from the deepest level up, the head, then the
-// deep-supervision heads from level 1 down. Changing it changes the model.
+// deep-supervision heads from level 1 down, then the strided convolutions
+// (level 0 down) and the transposed convolutions (into level 0 up).
+// Changing it changes the model.
 func (m *UNet) Params() []float32 { return m.params }
 
 // OutputShape returns the shape of the logits for an input of shape
@@ -258,6 +324,7 @@ type workspace struct {
 	part  []float32
 	scr   *scratchPool
 	cp    convPass
+	sp    sconvPass
 	red   reduceJob
 	rs    resample
 }
@@ -321,8 +388,16 @@ func (m *UNet) ensure(ws *workspace, n int, g geom, train bool) *workspace {
 			if cfg.Down == MaxPool {
 				lw.idx = make([]int32, n*w*h.size())
 			}
-			upC := cfg.Width << (l + 1)
+			upC := m.upC(l)
 			lw.up, lw.gu = alloc(upC, gg), grad(upC, gg)
+			var p convPass
+			nc := p.setup(n, h)
+			for _, sl := range []*sconv{m.sconvAt(m.downs, l), m.sconvAt(m.ups, l)} {
+				if sl != nil {
+					k := max(sl.cin, sl.cout) * sl.kv * convBlock
+					maxCol, maxColY, maxPart = max(maxCol, k), max(maxColY, k), max(maxPart, nc*sl.size())
+				}
+			}
 			lw.dec = [2]blockWS{mkBlock(&m.dec[l][0], gg), mkBlock(&m.dec[l][1], gg)}
 			if l >= 1 && len(m.ds) > 0 {
 				lw.ds, lw.gds = alloc(cfg.OutChannels, gg), grad(cfg.OutChannels, gg)
@@ -341,6 +416,28 @@ func (m *UNet) ensure(ws *workspace, n int, g geom, train bool) *workspace {
 	ws.scr = newScratchPool(runtime.GOMAXPROCS(0), maxCol, maxColY)
 	ws.cp = convPass{scr: ws.scr, dims: cfg.Dims, n: n}
 	return ws
+}
+
+// sconvAt returns ls[l], or nil when ls is empty.
+func (m *UNet) sconvAt(ls []sconv, l int) *sconv {
+	if len(ls) == 0 {
+		return nil
+	}
+	return &ls[l]
+}
+
+// runSconv runs a strided or transposed convolution forward or backward
+// between the fine tensors of level l and the coarse ones of level l+1.
+func (m *UNet) runSconv(ws *workspace, l *sconv, bwd bool, lo, hi geom, fine, coarse, gFine, gCoarse, grad []float32) {
+	p := &ws.sp
+	*p = sconvPass{l: l, fine: fine, coarse: coarse, gFine: gFine, gCoarse: gCoarse, n: ws.n, lo: lo, hi: hi, bwd: bwd, part: ws.part, scr: ws.scr}
+	nc := p.setup()
+	kernel.Run(p, nc, 1)
+	if bwd {
+		red := &ws.red
+		red.part, red.dst, red.chunks = p.part, grad[l.off:l.off+l.size()], nc
+		kernel.Run(red, len(red.dst), 2048)
+	}
 }
 
 // runBlockFwd runs a block forward on the segments.
@@ -418,6 +515,10 @@ func (m *UNet) forward(ws *workspace, x, logits []float32, train bool) {
 		e0 := lw.enc[0]
 		m.runBlockFwd(ws, &m.enc[l][1], &lw.enc[1], lw.g, seg{d: e0.a, g: e0.ga, c: cfg.Width << l})
 		if l < D-1 {
+			if cfg.Down == StridedConv {
+				m.runSconv(ws, &m.downs[l], false, ws.lv[l+1].g, lw.g, lw.enc[1].a, lw.pool, nil, nil, nil)
+				continue
+			}
 			op := opMean
 			if cfg.Down == MaxPool {
 				op = opMax
@@ -427,11 +528,14 @@ func (m *UNet) forward(ws *workspace, x, logits []float32, train bool) {
 	}
 	for l := D - 2; l >= 0; l-- {
 		lw := &ws.lv[l]
-		below, gBelow := ws.top(l + 1)
-		upC := cfg.Width << (l + 1)
-		m.resampleRun(ws, opUp, false, upC, ws.lv[l+1].g, lw.g, lw.up, below, nil, nil, nil)
+		below, _ := ws.top(l + 1)
+		upC := m.upC(l)
+		if cfg.Up == TransposedConv {
+			m.runSconv(ws, &m.ups[l], false, ws.lv[l+1].g, lw.g, lw.up, below, nil, nil, nil)
+		} else {
+			m.resampleRun(ws, opUp, false, upC, ws.lv[l+1].g, lw.g, lw.up, below, nil, nil, nil)
+		}
 		w := cfg.Width << l
-		_ = gBelow
 		m.runBlockFwd(ws, &m.dec[l][0], &lw.dec[0], lw.g,
 			seg{d: lw.up, g: lw.gu, c: upC}, seg{d: lw.enc[1].a, g: lw.enc[1].ga, c: w})
 		d0 := lw.dec[0]
@@ -460,22 +564,28 @@ func (m *UNet) backward(ws *workspace, x, grad []float32) {
 	for l := 0; l <= D-2; l++ {
 		lw := &ws.lv[l]
 		w := cfg.Width << l
-		upC := cfg.Width << (l + 1)
+		upC := m.upC(l)
 		d0 := lw.dec[0]
 		m.runBlockBwd(ws, &m.dec[l][1], &lw.dec[1], grad, lw.g, seg{d: d0.a, g: d0.ga, c: w})
 		m.runBlockBwd(ws, &m.dec[l][0], &lw.dec[0], grad, lw.g,
 			seg{d: lw.up, g: lw.gu, c: upC}, seg{d: lw.enc[1].a, g: lw.enc[1].ga, c: w})
 		below, gBelow := ws.top(l + 1)
-		m.resampleRun(ws, opUp, true, upC, ws.lv[l+1].g, lw.g, lw.up, below, lw.gu, gBelow, nil)
+		if cfg.Up == TransposedConv {
+			m.runSconv(ws, &m.ups[l], true, ws.lv[l+1].g, lw.g, lw.up, below, lw.gu, gBelow, grad)
+		} else {
+			m.resampleRun(ws, opUp, true, upC, ws.lv[l+1].g, lw.g, lw.up, below, lw.gu, gBelow, nil)
+		}
 		if l+1 <= D-2 && ws.deep {
 			nl := &ws.lv[l+1]
-			m.convBwd(ws, &m.ds[l], nl.gds, grad, nl.g, true, seg{d: below, g: gBelow, c: upC})
+			m.convBwd(ws, &m.ds[l], nl.gds, grad, nl.g, true, seg{d: below, g: gBelow, c: cfg.Width << (l + 1)})
 		}
 	}
 	for l := D - 1; l >= 0; l-- {
 		lw := &ws.lv[l]
 		w := cfg.Width << l
-		if l < D-1 {
+		if l < D-1 && cfg.Down == StridedConv {
+			m.runSconv(ws, &m.downs[l], true, ws.lv[l+1].g, lw.g, lw.enc[1].a, lw.pool, lw.enc[1].ga, lw.gp, grad)
+		} else if l < D-1 {
 			op := opMean
 			if cfg.Down == MaxPool {
 				op = opMax

@@ -43,6 +43,9 @@ func TestUNetGradient(t *testing.T) {
 		{Dims: 2, InChannels: 1, OutChannels: 1, Width: 3, Depth: 1, Act: LeakyReLU},
 		{Dims: 3, InChannels: 1, OutChannels: 2, Width: 2, Depth: 2, Act: LeakyReLU},
 		{Dims: 3, InChannels: 2, OutChannels: 2, Width: 2, Depth: 2, Down: MaxPool, Act: LeakyReLU},
+		{Dims: 2, InChannels: 1, OutChannels: 2, Width: 2, Depth: 3, Down: StridedConv, Up: TransposedConv, Act: LeakyReLU},
+		{Dims: 3, InChannels: 1, OutChannels: 2, Width: 2, Depth: 2, Down: StridedConv, Up: TransposedConv, Act: LeakyReLU},
+		{Dims: 2, InChannels: 1, OutChannels: 2, Width: 2, Depth: 2, Up: TransposedConv, Act: LeakyReLU},
 	} {
 		cfg.Seed = 11
 		cfg.LeakySlope = 0.9 // near-linear: kinks make finite differences of deep ReLU nets unreliable
@@ -69,8 +72,9 @@ func TestUNetGradient(t *testing.T) {
 		m.backward(ws, x, grad)
 		saved := slices.Clone(m.params)
 		running := slices.Clone(m.running)
-		for li, l := range m.layers() {
-			v := make([]float64, l.size())
+		for li, lr := range m.ranges() {
+			l := struct{ off, n int }{lr[0], lr[1]}
+			v := make([]float64, l.n)
 			for i := range v {
 				v[i] = rng.NormFloat64()
 			}
@@ -135,6 +139,7 @@ func TestThreadsBitIdentical(t *testing.T) {
 	}{
 		{Config{Dims: 2, InChannels: 1, OutChannels: 2, Width: 4, Depth: 3, Seed: 1}, []int{3, 1, 48, 40}},
 		{Config{Dims: 3, InChannels: 1, OutChannels: 2, Width: 2, Depth: 2, Seed: 2, Norm: NormBatch}, []int{2, 1, 8, 12, 10}},
+		{Config{Dims: 2, InChannels: 1, OutChannels: 2, Width: 2, Depth: 3, Seed: 3, Down: StridedConv, Up: TransposedConv}, []int{2, 1, 40, 48}},
 	} {
 		a, b := run(1, c.cfg, c.shape), run(2, c.cfg, c.shape)
 		if !slices.Equal(a, b) {
@@ -157,6 +162,7 @@ func TestStepAllocs(t *testing.T) {
 	for _, cfg := range []Config{
 		{Dims: 2, InChannels: 1, OutChannels: 2, Width: 4, Depth: 3},
 		{Dims: 3, InChannels: 1, OutChannels: 2, Width: 2, Depth: 2, Down: MaxPool, DeepSupervision: true},
+		{Dims: 2, InChannels: 1, OutChannels: 2, Width: 2, Depth: 4, Down: StridedConv, Up: TransposedConv, DeepSupervision: true, Norm: NormGroup},
 	} {
 		m, _ := NewUNet(cfg)
 		opt, _ := NewSGD(SGDConfig{LR: 1e-3, Momentum: 0.9, Nesterov: true})

@@ -61,7 +61,11 @@ A value FROM..TO/STEP sweeps one option, and 1-KEY follows it:
 "tversky:alpha=0.1..0.9/0.2,beta=1-alpha" is five runs.
 
 --budget is per run: a number of steps (300), a training time (4m), or both
-(2000,4m: whichever ends first). Runs go --parallel at a time.
+(2000,4m: whichever ends first). Runs go --workers at a time.
+
+The model defaults are smaller than segloss train's (width 4, batch 4,
+Adam 0.01 here; width 8, batch 8, Adam 0.003 there), since compare trains one
+model per loss; pass --width, --batch and --lr to match a train run.
 
 Every finished run is stored under --out/runs; Ctrl-C stops the runs in progress,
 writes the results of the finished ones, and the same command resumes the rest.
@@ -84,7 +88,8 @@ writes the results of the finished ones, and the same command resumes the rest.
 	f.StringArrayVar(&o.Losses, "losses", nil, "loss specs, comma-separated or repeated (default: "+strings.Join(compare.DefaultLosses, ",")+")")
 	f.StringVar(&o.Budget, "budget", "", "per-run budget: steps (300), time (4m) or both (2000,4m) (default "+defaultCompareBudget+" on the built-in set; required otherwise)")
 	f.StringVar(&o.Out, "out", "out/compare", "output folder: runs/, results.json, report.html")
-	f.IntVar(&o.Parallel, "parallel", runtime.NumCPU(), "runs trained at the same time")
+	f.IntVar(&o.Parallel, "workers", runtime.NumCPU(), "runs trained at the same time")
+	aliasFlag(f, "parallel", "workers")
 	f.BoolVar(&o.Fresh, "fresh", false, "discard the runs stored in --out instead of resuming them")
 	return cmd
 }
@@ -110,7 +115,7 @@ func parseBudget(s string) (compare.Budget, error) {
 // compareConfig checks the options before anything is loaded or trained:
 // the same early, named errors as segloss train, and every loss spec
 // checked against the registry.
-func (o *compareOptions) check() (losses []string, b compare.Budget, size [2]int, err error) {
+func (o *compareOptions) check() (losses []*segloss.Loss, b compare.Budget, size [2]int, err error) {
 	var specs []string
 	for _, l := range o.Losses {
 		specs = append(specs, segloss.SplitSpecs(l)...)
@@ -143,7 +148,7 @@ func (o *compareOptions) check() (losses []string, b compare.Budget, size [2]int
 	case o.Out == "":
 		return nil, b, size, usageErr("compare: --out is required")
 	case o.Parallel < 1:
-		return nil, b, size, usageErr("compare: --parallel %d: want at least 1", o.Parallel)
+		return nil, b, size, usageErr("compare: --workers %d: want at least 1", o.Parallel)
 	case o.ValEvery < 1:
 		return nil, b, size, usageErr("compare: --val-every %d: want at least 1", o.ValEvery)
 	}
@@ -155,11 +160,11 @@ func runCompare(ctx context.Context, s *Streams, o *compareOptions, command stri
 	if err != nil {
 		return err
 	}
-	data, err := o.loadData(s, size)
+	data, err := o.loadData(s, "compare", size)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.Err, "comparing %d losses, %s each, %d at a time: %s\n", len(losses), budget, min(o.Parallel, len(losses)), strings.Join(losses, " | "))
+	fmt.Fprintf(s.Err, "comparing %s, %s each, %d at a time: %s\n", plural(len(losses), "loss", "losses"), budget, min(o.Parallel, len(losses)), strings.Join(compare.Names(losses), " | "))
 	rep := newCompareReporter(s, len(losses), budget)
 	start := time.Now()
 	res, err := compare.Run(ctx, compare.Config{Set: data, Losses: losses, Seed: o.Seed, Budget: budget, Parallel: o.Parallel,

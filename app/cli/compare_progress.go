@@ -12,14 +12,16 @@ import (
 
 // compareReporter shows the progress of a compare on standard error: on a
 // terminal one bar over all the steps of all runs, described with the
-// runs in progress; otherwise a line when a run starts, at every
-// validation point, and when a run ends.
+// runs in progress; otherwise a line when a run starts, at its first
+// step, at every validation point, at least every progressEvery, and when
+// a run ends.
 type compareReporter struct {
 	s       *Streams
 	bar     *progressbar.ProgressBar
 	runs    int
-	steps   int         // steps per run (0: time budget)
-	done    map[int]int // steps done per run index
+	steps   int           // steps per run (0: time budget)
+	budget  time.Duration // time per run (0: step budget)
+	done    map[int]int   // steps done per run index
 	active  map[int]string
 	lastVal map[int]float64
 	lastLog map[int]time.Time
@@ -27,7 +29,7 @@ type compareReporter struct {
 }
 
 func newCompareReporter(s *Streams, runs int, b compare.Budget) *compareReporter {
-	r := &compareReporter{s: s, runs: runs, steps: b.Steps, done: map[int]int{}, active: map[int]string{},
+	r := &compareReporter{s: s, runs: runs, steps: b.Steps, budget: b.Time, done: map[int]int{}, active: map[int]string{},
 		lastVal: map[int]float64{}, lastLog: map[int]time.Time{}}
 	if s.IsTerm {
 		total := int64(runs * b.Steps)
@@ -48,12 +50,12 @@ func (r *compareReporter) event(e compare.Event) {
 	case compare.RunResumed:
 		r.n++
 		r.done[i] = r.steps
-		r.line(fmt.Sprintf("[%d/%d] %s: stored in an earlier call (%.0fs), kept", r.n, e.Of, e.Job.Loss, e.Seconds))
+		r.line(fmt.Sprintf("[%d/%d] %s: stored in an earlier call (%.0fs), kept", r.n, e.Of, e.Job.Name, e.Seconds))
 	case compare.RunStart:
-		r.active[i] = e.Job.Loss
+		r.active[i] = e.Job.Name
 		r.lastVal[i] = math.NaN()
 		r.lastLog[i] = time.Now()
-		r.line(fmt.Sprintf("start %s", e.Job.Loss))
+		r.line(fmt.Sprintf("start %s", e.Job.Name))
 	case compare.RunProgress:
 		p := e.Progress
 		r.done[i] = p.Step
@@ -65,22 +67,18 @@ func (r *compareReporter) event(e compare.Event) {
 			r.describe()
 			return
 		}
-		if fresh || time.Since(r.lastLog[i]) > 30*time.Second {
+		if fresh || p.Step == 1 || time.Since(r.lastLog[i]) >= progressEvery {
 			r.lastLog[i] = time.Now()
-			of := ""
-			if p.Steps > 0 {
-				of = fmt.Sprintf("/%d", p.Steps)
-			}
-			fmt.Fprintf(r.s.Err, "  %s: step %d%s  %.0fs  loss %.4f  val Dice %s\n", e.Job.Loss, p.Step, of, p.Elapsed.Seconds(), p.Loss, diceText(r.lastVal[i]))
+			fmt.Fprintf(r.s.Err, "  %s: %s  val Dice %s\n", e.Job.Name, progressLine(p.Step, p.Steps, p.Elapsed, r.budget, p.Loss), diceText(r.lastVal[i]))
 		}
 	case compare.RunDone:
 		r.n++
 		delete(r.active, i)
-		r.line(fmt.Sprintf("[%d/%d] %s: done in %.0fs", r.n, e.Of, e.Job.Loss, e.Seconds))
+		r.line(fmt.Sprintf("[%d/%d] %s: done in %.0fs", r.n, e.Of, e.Job.Name, e.Seconds))
 	case compare.RunFailed:
 		r.n++
 		delete(r.active, i)
-		r.line(fmt.Sprintf("[%d/%d] %s: FAILED: %v", r.n, e.Of, e.Job.Loss, e.Err))
+		r.line(fmt.Sprintf("[%d/%d] %s: FAILED: %v", r.n, e.Of, e.Job.Name, e.Err))
 	}
 }
 

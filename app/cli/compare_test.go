@@ -21,13 +21,13 @@ func TestCompareBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--losses", "dice,focal"}, "valid losses: bce, bce_logits"},
+		{[]string{"--losses", "dice,focal"}, "valid losses: asymmetric_focal, asymmetric_focal_tversky, bce"},
 		{[]string{"--losses", "tversky:gamma=2"}, "valid options"},
 		{[]string{"--losses", "tversky:alpha=0.9..0.1/0.1"}, "FROM <= TO"},
 		{[]string{"--losses", ","}, "--losses is empty"},
 		{[]string{"--budget", "soon"}, "--budget"},
 		{[]string{"--data", "/no/such/folder"}, "give --budget"},
-		{[]string{"--parallel", "0"}, "--parallel"},
+		{[]string{"--parallel", "0"}, "--workers"},
 		{[]string{"--size", "64"}, "--size"},
 	} {
 		_, errs, code := runCLI(t, append([]string{"compare", "--out", out}, tc.args...)...)
@@ -56,7 +56,7 @@ func (quickTrainer) Train(_ context.Context, set *dataset.Set, job compare.Job, 
 	for i, ex := range set.Val {
 		pred[i] = append([]int32(nil), ex.Label...)
 		for j, l := range pred[i] {
-			if l == 2 && job.Loss == "bce" {
+			if l == 2 && job.Name == "bce" {
 				pred[i][j] = 0
 			}
 		}

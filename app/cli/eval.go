@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -34,6 +35,9 @@ type evalOptions struct {
 	Format      string // table, json or csv
 	Out         string // output file; "" = standard output
 	KeepGoing   bool
+	MaskValues  string // the mask-value rule (maskio.MaskValues), for truth and predictions alike
+	OnlyPaired  bool   // leave unpaired files out without a line each
+	CasesFrom   string // split.json: score only its validation cases
 	MaxVoxels   int    // ceiling on the voxels of one input file
 	Distance    string // distance of the surface metrics: euclidean, taxicab or chessboard
 	Subvoxels   bool   // nsd on DeepMind's surface elements (2-D)
@@ -52,7 +56,10 @@ type evalConfig struct {
 	threshold   float64
 	prob        bool
 	workers     int
-	edtWorkers  int // goroutines per distance transform: the workers left over when files are fewer
+	edtWorkers  int               // goroutines per distance transform: the workers left over when files are fewer
+	rule        maskio.MaskValues // how stored mask values become labels (resolved before the cases are read)
+	declared    int               // classes declared by dataset.json (0: none): labels 0..declared-1
+	datasetPath string            // that dataset.json
 	read        maskio.ReadOptions
 	distance    surface.DistanceMetric
 	subvoxels   bool
@@ -91,10 +98,21 @@ MONAI's conventions: truth-nan gives NaN whenever the truth is empty (DiceMetric
 ignore_empty=True), den-nan NaN whenever a metric's denominator is 0
 (ConfusionMatrixMetric); under both, distances of two empty masks are NaN.
 The summary gives, per class and metric, the mean, standard deviation (n-1) and
-median of the finite values and the count of NaN and Inf values; for overlap
-metrics it adds the micro, macro, weighted, image-wise (per class over images, then
-over classes) and image-mean (per image over classes, then over images: MONAI's
-mean) reductions.`,
+median and the count of NaN and Inf values; a class with an infinite distance
+has mean +Inf (the JSON form adds finite_mean, the mean of the finite values);
+for overlap metrics it adds the micro, macro, weighted, image-wise (per class over
+images, then over classes) and image-mean (per image over classes, then over
+images: MONAI's mean) reductions.
+
+Mask values: --mask-values (the rule of segloss train) applies to truth and
+predictions alike; by default masks stored as 0 and one other value (0/255) on
+both sides are read as 0/1, with a line saying so. Truth and predictions whose
+foreground labels have nothing in common (truth {0, 255}, prediction {0, 1})
+cannot be one labelling: eval refuses them (exit 1) and suggests the flag.
+
+--cases-from split.json (of a segloss train run, or a compare run folder's
+train/split.json) scores only its validation cases; --only-paired leaves
+files without a partner out with one line for all of them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEval(s, o) },
 	}
@@ -114,6 +132,9 @@ mean) reductions.`,
 	f.StringVar(&o.Format, "format", "table", "output format: table, json or csv")
 	f.StringVar(&o.Out, "out", "", "write the output to this file (only once the run completes)")
 	f.BoolVar(&o.KeepGoing, "keep-going", false, "evaluate every readable pair and list the failures at the end")
+	addMaskValuesFlag(f, &o.MaskValues)
+	f.BoolVar(&o.OnlyPaired, "only-paired", false, "score the files that have a partner, one line for all the others")
+	f.StringVar(&o.CasesFrom, "cases-from", "", "split.json of a train run: score only its validation cases")
 	addMaxVoxelsFlag(f, &o.MaxVoxels)
 	f.BoolVar(&o.Subvoxels, "subvoxels", false, "nsd on DeepMind's surface elements weighted by contour length (MONAI's use_subvoxels=True; 2-D masks only)")
 	f.StringVar(&o.Distance, "distance", "euclidean", "distance of the surface metrics: euclidean (in spacing units), taxicab or chessboard (in voxels, spacing ignored)")
@@ -132,6 +153,9 @@ func (o *evalOptions) config() (*evalConfig, error) {
 	}
 	cfg := &evalConfig{threshold: o.Threshold, prob: o.Prob, tolerance: o.Tolerance, workers: o.Workers, names: map[int32]string{}, read: readOptions(o.MaxVoxels), subvoxels: o.Subvoxels}
 	var err error
+	if cfg.rule, err = maskValues("eval", o.MaskValues); err != nil {
+		return nil, err
+	}
 	if cfg.metrics, cfg.overlap, err = parseEvalMetrics(o.Metrics); err != nil {
 		return nil, usageErr("eval: %v", err)
 	}
@@ -171,6 +195,7 @@ func (o *evalOptions) config() (*evalConfig, error) {
 		if cfg.names, err = readDatasetLabels(ds); err != nil {
 			return nil, fmt.Errorf("eval: --dataset: %w", err)
 		}
+		cfg.declared, cfg.datasetPath = len(cfg.names), ds
 		if o.Labels == "" {
 			for l := range cfg.names {
 				if l != 0 {
@@ -217,17 +242,26 @@ func runEval(s *Streams, o *evalOptions) error {
 	if err != nil {
 		return usageErr("eval: %v", err)
 	}
-	for _, u := range unpaired {
-		fmt.Fprintf(s.Err, "segloss eval: unpaired file (no partner of the same name): %s\n", u)
+	if o.CasesFrom != "" {
+		if pairs, unpaired, err = keepSplitCases(o.CasesFrom, pairs, unpaired); err != nil {
+			return err
+		}
 	}
+	reportUnpaired(s, unpaired, o.OnlyPaired || o.CasesFrom != "")
 	if len(pairs) == 0 {
 		return fmt.Errorf("eval: no pairs of files with the same name in %s and %s", o.Pred, o.Truth)
 	}
 	cfg.edtWorkers = max(1, cfg.workers/len(pairs))
 	start := time.Now()
+	if err := resolveMaskValues(s, pairs, cfg); err != nil {
+		return err
+	}
 	results, failures := evalAll(s, pairs, cfg, o.KeepGoing)
 	if len(failures) > 0 && !o.KeepGoing {
 		return fmt.Errorf("eval: %w (use --keep-going to evaluate the other pairs)", failures[0].Err)
+	}
+	if err := checkLabelSets(results, cfg); err != nil {
+		return err
 	}
 	if len(results) > 0 {
 		if err := writeEvalReport(s, o, cfg, results, failures, unpaired, time.Since(start)); err != nil {
@@ -268,11 +302,15 @@ func writeEvalReport(s *Streams, o *evalOptions, cfg *evalConfig, results []*cas
 // results in pair order. Without keepGoing it stops at the first failure.
 func evalAll(s *Streams, pairs []evalPair, cfg *evalConfig, keepGoing bool) ([]*caseResult, []evalFailure) {
 	var bar *progressbar.ProgressBar
+	var finished atomic.Int64
 	if s.IsTerm && len(pairs) >= 10 {
 		bar = progressbar.NewOptions(len(pairs), progressbar.OptionSetWriter(s.Err),
 			progressbar.OptionSetDescription("eval"), progressbar.OptionShowCount(),
 			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
 		defer bar.Finish()
+	} else if !s.IsTerm {
+		stopLines := progressLines(s, "eval", len(pairs), &finished)
+		defer stopLines()
 	}
 	results := make([]*caseResult, len(pairs))
 	errs := make([]error, len(pairs))
@@ -289,6 +327,7 @@ func evalAll(s *Streams, pairs []evalPair, cfg *evalConfig, keepGoing bool) ([]*
 				if errs[i] != nil && !keepGoing {
 					stop.Do(func() { close(done) })
 				}
+				finished.Add(1)
 				if bar != nil {
 					bar.Add(1)
 				}

@@ -22,6 +22,8 @@ type caseResult struct {
 	Counts  []metric.Counts // per Labels entry
 	Surface [][]float64     // [label][metric], NaN for overlap metrics
 	Empty   []bool          // per Labels entry: absent from both masks
+	// TruthSet and PredSet are the distinct labels of the two masks.
+	TruthSet, PredSet []int32
 }
 
 // evalCase reads one pair and computes its counts and surface metrics.
@@ -37,7 +39,7 @@ func evalCase(p evalPair, cfg *evalConfig) (*caseResult, error) {
 	if !pred.SameShape(truth) {
 		return nil, fmt.Errorf("%s: shape %v differs from its truth %s, shape %v", p.Pred, pred.Shape, p.Truth, truth.Shape)
 	}
-	tl, err := truth.Labels()
+	tl, err := cfg.rule.Labels(truth)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.Truth, err)
 	}
@@ -64,7 +66,8 @@ func evalCase(p evalPair, cfg *evalConfig) (*caseResult, error) {
 		return nil, err
 	}
 	r := &caseResult{evalPair: p, Shape: truth.Shape, Spacing: spacing, Voxels: int64(len(tl)),
-		Labels: labels, Counts: counts, Surface: make([][]float64, len(labels)), Empty: make([]bool, len(labels))}
+		Labels: labels, Counts: counts, Surface: make([][]float64, len(labels)), Empty: make([]bool, len(labels)),
+		TruthSet: labelSet(tl), PredSet: labelSet(pl)}
 	for k, c := range labels {
 		r.Empty[k] = counts[k].Empty()
 		if r.Surface[k], err = surfaceValues(pl, tl, c, r.Shape, spacing, cfg); err != nil {
@@ -76,12 +79,12 @@ func evalCase(p evalPair, cfg *evalConfig) (*caseResult, error) {
 
 // predLabels returns the prediction as labels: thresholded at cfg.threshold
 // when it is a probability map (--prob, or values that are not all
-// integers), its integer values otherwise. With --prob, grey PNG levels are
+// integers), its integer values read by the mask-value rule otherwise. With --prob, grey PNG levels are
 // scaled to 0..1 first.
 func predLabels(pred *maskio.Image, cfg *evalConfig) ([]int32, error) {
 	if !cfg.prob {
-		if l, err := pred.Labels(); err == nil {
-			return l, nil
+		if allIntegers(pred.Data) {
+			return cfg.rule.Labels(pred)
 		}
 		return metric.Threshold(pred.Data, cfg.threshold), nil
 	}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/segloss/segloss/app/dataset"
 	"github.com/segloss/segloss/metric"
 )
 
@@ -51,12 +52,14 @@ type summaryRow struct {
 	Class  string    `json:"class"`
 	Label  int32     `json:"label"`
 	Metric string    `json:"metric"`
-	Mean   jsonFloat `json:"mean"`
-	Std    jsonFloat `json:"std"`
-	Median jsonFloat `json:"median"`
-	N      int       `json:"n"`
-	NaN    int       `json:"nan"`
-	Inf    int       `json:"inf"`
+	Mean   jsonFloat `json:"mean"` // +Inf when a value is infinite
+	// FiniteMean is the mean of the finite values alone.
+	FiniteMean jsonFloat `json:"finite_mean"`
+	Std        jsonFloat `json:"std"`
+	Median     jsonFloat `json:"median"`
+	N          int       `json:"n"`
+	NaN        int       `json:"nan"`
+	Inf        int       `json:"inf"`
 }
 
 type reductionRow struct {
@@ -131,7 +134,7 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 	for _, c := range classes {
 		name, ok := cfg.names[c]
 		if !ok {
-			name = "label " + strconv.Itoa(int(c))
+			name = dataset.LabelName(int(c))
 		}
 		rep.Classes = append(rep.Classes, reportClass{c, name})
 	}
@@ -207,43 +210,56 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 }
 
 // summarize returns the mean, sample standard deviation and median of the
-// finite values of xs, and the count of NaN and infinite ones.
+// values of xs that are not NaN, and the count of NaN and infinite ones.
+// An infinite value (a missed object's distance) makes the mean infinite
+// (and the standard deviation NaN): never a finite mean that leaves it out;
+// the mean of the finite values alone is FiniteMean.
 func summarize(c reportClass, name string, xs []float64) summaryRow {
 	row := summaryRow{Class: c.Name, Label: c.Label, Metric: name}
-	var fin []float64
+	var fin, all []float64
+	var inf float64
 	for _, x := range xs {
 		switch {
 		case math.IsNaN(x):
 			row.NaN++
+			continue
 		case math.IsInf(x, 0):
 			row.Inf++
+			inf += x
 		default:
 			fin = append(fin, x)
 		}
+		all = append(all, x)
 	}
 	row.N = len(fin)
-	row.Mean, row.Std, row.Median = jsonFloat(math.NaN()), jsonFloat(math.NaN()), jsonFloat(math.NaN())
-	if len(fin) == 0 {
+	nan := jsonFloat(math.NaN())
+	row.Mean, row.FiniteMean, row.Std, row.Median = nan, nan, nan, nan
+	if len(all) == 0 {
 		return row
 	}
-	var sum float64
-	for _, x := range fin {
-		sum += x
+	sort.Float64s(all)
+	h := len(all) / 2
+	row.Median = jsonFloat(all[h])
+	if len(all)%2 == 0 {
+		row.Median = jsonFloat((all[h-1] + all[h]) / 2)
 	}
-	mean := sum / float64(len(fin))
-	var ss float64
-	for _, x := range fin {
-		ss += (x - mean) * (x - mean)
+	if len(fin) > 0 {
+		var sum float64
+		for _, x := range fin {
+			sum += x
+		}
+		mean := sum / float64(len(fin))
+		var ss float64
+		for _, x := range fin {
+			ss += (x - mean) * (x - mean)
+		}
+		row.FiniteMean, row.Mean, row.Std = jsonFloat(mean), jsonFloat(mean), 0
+		if len(fin) > 1 {
+			row.Std = jsonFloat(math.Sqrt(ss / float64(len(fin)-1)))
+		}
 	}
-	row.Mean, row.Std = jsonFloat(mean), 0
-	if len(fin) > 1 {
-		row.Std = jsonFloat(math.Sqrt(ss / float64(len(fin)-1)))
-	}
-	sort.Float64s(fin)
-	h := len(fin) / 2
-	row.Median = jsonFloat(fin[h])
-	if len(fin)%2 == 0 {
-		row.Median = jsonFloat((fin[h-1] + fin[h]) / 2)
+	if row.Inf > 0 {
+		row.Mean, row.Std = jsonFloat(inf), nan // +Inf, -Inf, or NaN when both signs
 	}
 	return row
 }
@@ -303,8 +319,8 @@ func (r *evalReport) writeCSV(w io.Writer) error {
 
 // writeTable writes the human-readable summary.
 func (r *evalReport) writeTable(w io.Writer) error {
-	fmt.Fprintf(w, "segloss eval: %d cases, %d failed, %d unpaired; spacing %s; empty=%s; %.2f s on %d workers (%.1f ms per case)\n\n",
-		len(r.Cases), len(r.Failures), len(r.Unpaired), r.Spacing, r.Empty, r.Seconds, r.Workers,
+	fmt.Fprintf(w, "segloss eval: %s, %d failed, %d unpaired; spacing %s; empty=%s; %.2f s on %s (%.1f ms per case)\n\n",
+		plural(len(r.Cases), "case", "cases"), len(r.Failures), len(r.Unpaired), r.Spacing, r.Empty, r.Seconds, plural(r.Workers, "worker", "workers"),
 		1000*r.Seconds/math.Max(1, float64(len(r.Cases)+len(r.Failures))))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "class\tmetric\tmean\tstd\tmedian\tn\tnan\tinf")

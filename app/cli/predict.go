@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/segloss/segloss/app/dataset"
 	"github.com/segloss/segloss/app/train"
@@ -30,12 +32,17 @@ func newPredictCmd(s *Streams) *cobra.Command {
 		Short: "Write the masks a model trained by segloss train predicts",
 		Long: `Label images with a model trained by segloss train.
 
---model is the output folder of segloss train. --images is one image file or a
-folder of them (.png, .nii, .nii.gz, .npy). Each image is normalized as in
-training, predicted slice by slice (volumes along their first axis, centred in
-the training frame) and written to --out under the same file name, in the same
-format and geometry: NIfTI keeps the source header's spacing and orientation,
-PNG stays PNG. --cases val predicts only the validation cases of the run's
+--model is the output folder of segloss train, or a run folder of segloss
+compare (--out/runs/NAME). --images is one image file or a folder of them
+(.png, .jpg, .nii, .nii.gz, .npy); they must have the model's input channels
+(grey 1, RGB 3, a 4-D NIfTI one per modality). Each image is normalized as in
+training (per channel), predicted slice by slice (volumes along their first
+axis, centred in the training frame) and written to --out under the same file
+name, in the same format and geometry: NIfTI keeps the source header's spacing
+and orientation, PNG stays PNG (a JPEG image gives a PNG mask). Labels are
+written in the values the training masks were stored in (a model trained on
+0/255 masks writes 0/255). --out must not be the images' folder or a folder
+of the model's data set. --cases val predicts only the validation cases of the run's
 split.json (--cases train, the training ones). segloss eval scores --out against the ground-truth folder directly.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPredict(s, o) },
@@ -62,26 +69,94 @@ func runPredict(s *Streams, o *predictOptions) error {
 	case o.Batch < 1:
 		return usageErr("predict: --batch %d: must be >= 1", o.Batch)
 	}
+	if strings.HasPrefix(o.Images, "synthetic") {
+		if _, err := os.Stat(o.Images); err != nil {
+			return usageErr("predict: --images %s: the built-in set is not a folder; write it with `segloss data %s --out DIR` and pass DIR/images", o.Images, o.Images)
+		}
+	}
 	files, err := imageFiles(o.Images)
 	if err != nil {
 		return err
 	}
-	if files, err = filterCases(files, o.Model, o.Cases); err != nil {
-		return err
-	}
-	p, err := train.OpenPredictor(o.Model, o.Backend)
+	modelDir, err := resolveModelDir(o.Model)
 	if err != nil {
 		return err
+	}
+	if err := checkOutNotInput(o.Out, o.Images, modelDir); err != nil {
+		return err
+	}
+	if files, err = filterCases(files, modelDir, o.Cases); err != nil {
+		return err
+	}
+	p, err := train.OpenPredictor(modelDir, o.Backend)
+	if err != nil {
+		return fmt.Errorf("predict: --model %s: %w", o.Model, err)
+	}
+	rule, err := maskio.ParseMaskValues(p.Model.MaskValues)
+	if err != nil {
+		return fmt.Errorf("predict: %s: mask_values: %w", filepath.Join(modelDir, train.ModelFile), err)
 	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
 	for _, f := range files {
 		out := filepath.Join(o.Out, filepath.Base(f))
-		if err := predictFile(p, f, out, o.Batch, readOptions(o.MaxVoxels)); err != nil {
+		if maskio.InputFormat(f) == "jpeg" {
+			out = filepath.Join(o.Out, maskio.InputCaseName(f)+".png")
+		}
+		if err := predictFile(p, rule, f, out, o.Batch, readOptions(o.MaxVoxels)); err != nil {
 			return err
 		}
 		fmt.Fprintf(s.Out, "%s -> %s\n", f, out)
+	}
+	return nil
+}
+
+// resolveModelDir returns the folder holding model.json: dir itself (the
+// output of segloss train) or dir/train (a run folder of segloss compare).
+func resolveModelDir(dir string) (string, error) {
+	for _, d := range []string{dir, filepath.Join(dir, "train")} {
+		if _, err := os.Stat(filepath.Join(d, train.ModelFile)); err == nil {
+			return d, nil
+		}
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return "", usageErr("predict: --model: %v", err)
+	}
+	return "", usageErr("predict: --model %s holds no %s: give the output folder of segloss train or a run folder of segloss compare (OUT/runs/NAME)", dir, train.ModelFile)
+}
+
+// checkOutNotInput refuses an --out folder that holds inputs: the folder
+// of --images (or --images itself), the model's data folder or one of its
+// image and label folders, since predictions would overwrite them.
+func checkOutNotInput(out, images, modelDir string) error {
+	abs := func(p string) string {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return filepath.Clean(p)
+		}
+		if r, err := filepath.EvalSymlinks(a); err == nil {
+			return r
+		}
+		return a
+	}
+	inputs := []string{images}
+	if fi, err := os.Stat(images); err == nil && !fi.IsDir() {
+		inputs = []string{filepath.Dir(images)}
+	}
+	if raw, err := os.ReadFile(filepath.Join(modelDir, "split.json")); err == nil {
+		var set dataset.Set
+		if json.Unmarshal(raw, &set) == nil && set.Dir != "" && set.Format != "synthetic" {
+			for _, sub := range []string{"", "images", "masks", "imagesTr", "labelsTr", "imagesTs"} {
+				inputs = append(inputs, filepath.Join(set.Dir, sub))
+			}
+		}
+	}
+	o := abs(out)
+	for _, in := range inputs {
+		if o == abs(in) {
+			return usageErr("predict: --out %s is an input folder (%s): the predictions would overwrite images or labels; give another folder", out, in)
+		}
 	}
 	return nil
 }
@@ -102,12 +177,12 @@ func imageFiles(path string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range entries {
-		if p := filepath.Join(path, e.Name()); !e.IsDir() && maskio.Format(p) != "" {
+		if p := filepath.Join(path, e.Name()); !e.IsDir() && maskio.InputFormat(p) != "" {
 			out = append(out, p)
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("predict: %s: no image files (.png, .nii, .nii.gz, .npy)", path)
+		return nil, fmt.Errorf("predict: %s: no image files (.png, .jpg, .nii, .nii.gz, .npy)", path)
 	}
 	sort.Strings(out)
 	return out, nil
@@ -124,7 +199,7 @@ func filterCases(files []string, modelDir, cases string) ([]string, error) {
 	}
 	split, err := train.LoadSplit(modelDir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("predict: --cases %s: %w", cases, err)
 	}
 	keep := map[string]bool{}
 	names := split.Train
@@ -136,39 +211,47 @@ func filterCases(files []string, modelDir, cases string) ([]string, error) {
 	}
 	var out []string
 	for _, f := range files {
-		if keep[maskio.CaseName(f)] {
+		if keep[maskio.InputCaseName(f)] {
 			out = append(out, f)
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("predict: none of the %d images is a %s case of %s", len(files), cases, filepath.Join(modelDir, "split.json"))
+		return nil, fmt.Errorf("predict: none of the %s is a %s case of %s", plural(len(files), "image", "images"), cases, filepath.Join(modelDir, "split.json"))
 	}
 	return out, nil
 }
 
-// predictFile labels one image or volume and writes the mask to out.
-func predictFile(p *train.Predictor, in, out string, batch int, rd maskio.ReadOptions) error {
-	img, err := rd.Read(in)
+// predictFile labels one image or volume and writes the mask to out, its
+// labels stored as rule stores them.
+func predictFile(p *train.Predictor, rule maskio.MaskValues, in, out string, batch int, rd maskio.ReadOptions) error {
+	img, err := rd.ReadInput(in)
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}
 	if len(img.Shape) != 2 && len(img.Shape) != 3 {
-		return fmt.Errorf("predict: %s: shape %v: want a 2-D image or a 3-D volume", in, img.Shape)
+		return fmt.Errorf("predict: %s: shape %v: want a 2-D image or a 3-D volume (with channels: a 4-D NIfTI)", in, img.Shape)
 	}
 	m := p.Model
-	slices, h, w := dataset.Slices(dataset.Normalize(img.Data), img.Shape)
+	if img.Channels != m.Channels() {
+		mods := ""
+		if len(m.Modalities) > 0 {
+			mods = fmt.Sprintf(" (%s)", strings.Join(m.Modalities, ", "))
+		}
+		return fmt.Errorf("predict: %s has %d input channel(s); the model was trained on %d%s", in, img.Channels, m.Channels(), mods)
+	}
+	slices, h, w := dataset.InputSlices(img)
 	framed := make([][]float32, len(slices))
 	for i, sl := range slices {
-		framed[i] = dataset.Fit(sl, h, w, m.Height, m.Width, 0)
+		framed[i] = dataset.FitChannels(sl, img.Channels, h, w, m.Height, m.Width)
 	}
 	labels, err := p.Predict(framed, batch)
 	if err != nil {
 		return fmt.Errorf("predict: %s: %w", in, err)
 	}
-	data := make([]float64, 0, len(img.Data))
+	data := make([]float64, 0, img.Len())
 	for _, l := range labels {
 		for _, v := range dataset.Unfit(l, h, w, m.Height, m.Width, 0) {
-			data = append(data, float64(v))
+			data = append(data, rule.Stored(v))
 		}
 	}
 	mask := &maskio.Image{Shape: img.Shape, Spacing: img.Spacing, Data: data, Kind: img.Kind, Header: img.Header}

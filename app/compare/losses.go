@@ -16,15 +16,16 @@ var DefaultLosses = []string{"bce", "focal_sigmoid", "dice", "dice_bce", "jaccar
 // maxSweep bounds the number of values one sweep may expand to.
 const maxSweep = 50
 
-// ParseLosses expands the sweeps of specs (see Expand), checks every
-// resulting spec with the core registry (segloss.Parse, whose errors list
-// the valid names and options) and rejects duplicates. No specs means
-// DefaultLosses.
-func ParseLosses(specs []string) ([]string, error) {
+// ParseLosses expands the sweeps of specs (see Expand) and parses every
+// resulting spec once with the core registry (segloss.Parse, whose errors
+// list the valid names and options), rejecting duplicates: two specs of
+// the same loss (same Loss.String(), "dice" and "dice:smooth=1e-6") are
+// one. No specs means DefaultLosses.
+func ParseLosses(specs []string) ([]*segloss.Loss, error) {
 	if len(specs) == 0 {
 		specs = DefaultLosses
 	}
-	var out []string
+	var out []*segloss.Loss
 	seen := map[string]bool{}
 	for _, s := range specs {
 		expanded, err := Expand(s)
@@ -32,25 +33,40 @@ func ParseLosses(specs []string) ([]string, error) {
 			return nil, err
 		}
 		for _, e := range expanded {
-			if _, err := segloss.Parse(e); err != nil {
+			l, err := segloss.Parse(e)
+			if err != nil {
 				return nil, fmt.Errorf("loss %q: %w", e, err)
 			}
-			if seen[e] {
+			if seen[l.String()] {
 				return nil, fmt.Errorf("loss %q is given twice", e)
 			}
-			seen[e] = true
-			out = append(out, e)
+			seen[l.String()] = true
+			out = append(out, l)
 		}
 	}
 	return out, nil
+}
+
+// Names returns the spec of each loss (Loss.String()), the names of the runs.
+func Names(losses []*segloss.Loss) []string {
+	out := make([]string, len(losses))
+	for i, l := range losses {
+		out[i] = l.String()
+	}
+	return out
 }
 
 // Expand expands a sweep of one option into one spec per value. A value
 // written FROM..TO/STEP (for example "tversky:alpha=0.1..0.9/0.2") takes
 // every value from FROM to TO in steps of STEP; another option may follow
 // it as 1-KEY ("beta=1-alpha"). A spec without a sweep is returned as is.
+//
+// In a weighted sum ("dice+topk_ce:k=5..20/5") one term may hold the sweep.
 func Expand(spec string) ([]string, error) {
 	spec = strings.TrimSpace(spec)
+	if terms := segloss.SplitSum(spec); len(terms) > 1 {
+		return expandSum(spec, terms)
+	}
 	name, opts, ok := strings.Cut(spec, ":")
 	if !ok || !strings.Contains(opts, "..") {
 		return []string{spec}, nil
@@ -89,6 +105,38 @@ func Expand(spec string) ([]string, error) {
 			parts[i] = k + "=" + v
 		}
 		out = append(out, name+":"+strings.Join(parts, ","))
+	}
+	return out, nil
+}
+
+// expandSum expands the one swept term of a weighted sum.
+func expandSum(spec string, terms []string) ([]string, error) {
+	swept := -1
+	var values []string
+	for i, t := range terms {
+		e, err := Expand(t)
+		if err != nil {
+			return nil, err
+		}
+		if len(e) == 1 && e[0] == strings.TrimSpace(t) {
+			continue
+		}
+		if swept >= 0 {
+			return nil, fmt.Errorf("loss %q: only one option may be swept", spec)
+		}
+		swept, values = i, e
+	}
+	if swept < 0 {
+		return []string{spec}, nil
+	}
+	out := make([]string, len(values))
+	for k, v := range values {
+		parts := append([]string(nil), terms...)
+		parts[swept] = v
+		for i := range parts {
+			parts[i] = strings.TrimSpace(parts[i])
+		}
+		out[k] = strings.Join(parts, "+")
 	}
 	return out, nil
 }

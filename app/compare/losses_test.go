@@ -26,7 +26,7 @@ func TestExpand(t *testing.T) {
 
 func TestParseLosses(t *testing.T) {
 	got, err := ParseLosses(nil)
-	if err != nil || !reflect.DeepEqual(got, DefaultLosses) {
+	if err != nil || !reflect.DeepEqual(Names(got), DefaultLosses) {
 		t.Fatalf("defaults: %v, %v", got, err)
 	}
 	_, err = ParseLosses([]string{"dice", "focal"})
@@ -36,7 +36,35 @@ func TestParseLosses(t *testing.T) {
 	if _, err := ParseLosses([]string{"dice", "dice"}); err == nil {
 		t.Error("duplicate: no error")
 	}
+	if _, err := ParseLosses([]string{"dice", "dice:smooth=1e-6"}); err == nil {
+		t.Error("duplicate with a default option written out: no error")
+	}
+	got, err = ParseLosses([]string{"tversky:beta=0.7,alpha=0.3"})
+	if err != nil || len(got) != 1 || got[0].String() != "tversky:alpha=0.3,beta=0.7" {
+		t.Errorf("one parse per spec: %v %v", got, err)
+	}
 	if _, err := ParseLosses([]string{"tversky:gamma=2"}); err == nil || !strings.Contains(err.Error(), "alpha") {
 		t.Errorf("unknown option: %v", err)
+	}
+}
+
+// TestSweepSecondFamily checks that compare sweeps the new losses and
+// weighted sums like any other spec.
+func TestSweepSecondFamily(t *testing.T) {
+	got, err := ParseLosses([]string{"topk_ce:k=5..15/5", "dice:mode=multiclass,from_logits=true+topk_ce:k=10..20/10", "dice_focal:gamma=1", "dice+0.5*boundary"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// String drops the default k=10.
+	want := []string{"topk_ce:k=5", "topk_ce", "topk_ce:k=15",
+		"dice:mode=multiclass,from_logits=true+topk_ce", "dice:mode=multiclass,from_logits=true+topk_ce:k=20",
+		"dice_focal:gamma=1", "dice+0.5*boundary"}
+	if len(got) != len(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("spec %d = %q, want %q", i, got[i], want[i])
+		}
 	}
 }

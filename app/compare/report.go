@@ -1,32 +1,38 @@
 package compare
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"html/template"
-	"io"
 	"math"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/segloss/segloss/app/dataset"
-	"github.com/segloss/segloss/maskio"
 )
 
 // WriteOutputs writes results.json and report.html into out; preds holds
 // each run's predictions on the validation examples (nil when unfinished).
+// Both are rendered in memory and replace the old pair together, so that
+// a failed write leaves the old results.json and report.html, never a new
+// one beside an old one.
 func WriteOutputs(out string, res *Results, set *dataset.Set, preds [][][]int32) error {
-	if err := writeJSON(filepath.Join(out, "results.json"), res); err != nil {
-		return err
+	js, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return fmt.Errorf("results.json: %w", err)
 	}
 	v, err := newReportView(res, set, preds)
 	if err != nil {
 		return err
 	}
-	return maskio.WriteFileAtomic(filepath.Join(out, "report.html"), func(w io.Writer) error {
-		return reportTemplate.Execute(w, v)
-	})
+	var html bytes.Buffer
+	if err := reportTemplate.Execute(&html, v); err != nil {
+		return err
+	}
+	return writePair(filepath.Join(out, "results.json"), append(js, '\n'), filepath.Join(out, "report.html"), html.Bytes())
 }
 
 // reportView is what the report template shows.
@@ -182,6 +188,7 @@ func (v *reportView) grid(res *Results, set *dataset.Set, preds [][][]int32) err
 	}
 	for _, s := range pickSamples(set, res, 3, 3) {
 		ex := set.Val[s.Example]
+		ex.Image = ex.Image[:set.H*set.W] // the first channel of a multi-channel image
 		row := gridRow{Label: s.Case, Hard: s.Hard, Note: fmt.Sprintf("mean Dice %.2f", s.MeanDice)}
 		if len(volumes(set)) > 0 && len(set.Val) > len(volumes(set)) {
 			row.Label += fmt.Sprintf(", slice %d", s.Slice)

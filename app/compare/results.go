@@ -1,6 +1,8 @@
 package compare
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -52,7 +54,7 @@ type DataInfo struct {
 // RunResult is one loss's run in the results.
 type RunResult struct {
 	Loss     string      `json:"loss"`
-	Status   string      `json:"status"` // "trained", "resumed" (stored by an earlier call), "failed" or "not run"
+	Status   string      `json:"status"` // "trained", "resumed" (stored by an earlier call), "interrupted", "failed" or "not run"
 	Error    string      `json:"error,omitempty"`
 	Rank     int         `json:"rank,omitempty"` // 1 is best; 0 when unfinished
 	Steps    int         `json:"steps"`
@@ -87,7 +89,7 @@ func assemble(cfg Config, runs []*runState, started time.Time) (*Results, error)
 		Versions: versions(), Metrics: Metrics, Classes: set.LabelNames[1:], Started: started.UTC(),
 	}
 	for _, st := range runs {
-		r := RunResult{Loss: st.job.Loss, Status: "not run", MeanDice: Num(math.NaN())}
+		r := RunResult{Loss: st.job.Name, Status: "not run", MeanDice: Num(math.NaN())}
 		switch {
 		case st.rec != nil:
 			r.Status = "trained"
@@ -98,6 +100,8 @@ func assemble(cfg Config, runs []*runState, started time.Time) (*Results, error)
 			r.Summary = Summarize(r.Cases, set.Classes-1)
 			r.MeanDice = Num(meanOf(r.Summary[0]))
 			res.Finished++
+		case st.err != nil && errors.Is(st.err, context.Canceled):
+			r.Status = "interrupted" // resumed by the same command, not a failure
 		case st.err != nil:
 			r.Status, r.Error = "failed", st.err.Error()
 		}
@@ -165,6 +169,11 @@ func better(a, b float64) bool {
 // answer writes the one-paragraph answer at the top of the report.
 func answer(res *Results) string {
 	if len(res.Ranking) == 0 {
+		for _, r := range res.Runs {
+			if r.Status == "interrupted" {
+				return "No run has finished yet: the runs were interrupted; the same command resumes them."
+			}
+		}
 		return "No run has finished yet."
 	}
 	top := res.run(res.Ranking[0])

@@ -31,8 +31,18 @@ type RunRecord struct {
 	Cases       []CaseScore `json:"cases"`
 }
 
+// nonDefault returns v, or the zero value when v is def.
+func nonDefault[T comparable](v, def T) T {
+	var zero T
+	if v == def {
+		return zero
+	}
+	return v
+}
+
 // fingerprint identifies everything the runs of a compare share except the
-// loss: data, split, size, seed, budget and model. Stored runs with another
+// loss: data (with its mask-value rule and channels), split, size, seed,
+// budget and model. Stored runs with another
 // fingerprint belong to another compare.
 func fingerprint(set *dataset.Set, seed uint64, b Budget, model any) (string, error) {
 	raw, err := json.Marshal(struct {
@@ -45,7 +55,10 @@ func fingerprint(set *dataset.Set, seed uint64, b Budget, model any) (string, er
 		Seed    uint64        `json:"seed"`
 		Budget  Budget        `json:"budget"`
 		Model   any           `json:"model"`
-	}{set.Dir, set.Format, set.Classes, set.H, set.W, set.Split, seed, b, model})
+		// Only when not the defaults, so that earlier fingerprints hold.
+		MaskValues string `json:"mask_values,omitempty"`
+		Channels   int    `json:"channels,omitempty"`
+	}{set.Dir, set.Format, set.Classes, set.H, set.W, set.Split, seed, b, model, nonDefault(set.MaskValues, "raw"), nonDefault(set.Channels, 1)})
 	if err != nil {
 		return "", fmt.Errorf("fingerprint: %w", err)
 	}

@@ -20,7 +20,7 @@ import (
 type Example struct {
 	Case  string    // the case (volume or image) it comes from
 	Slice int       // slice index within the case (0 for 2-D images)
-	Image []float32 // H*W normalized intensities, row-major
+	Image []float32 // C*H*W normalized intensities, channel-major, each channel row-major
 	Label []int32   // H*W class labels
 }
 
@@ -31,6 +31,9 @@ type Set struct {
 	Dir        string    `json:"dir,omitempty"`
 	Classes    int       `json:"classes"` // number of classes, background (0) included
 	LabelNames []string  `json:"label_names"`
+	Channels   int       `json:"channels"`             // input channels: 1 grey, 3 RGB, or one per modality
+	Modalities []string  `json:"modalities,omitempty"` // names of the channels (a Decathlon set's modalities)
+	MaskValues string    `json:"mask_values"`          // the mask-value rule the masks were read with (maskio.MaskValues)
 	H          int       `json:"height"`
 	W          int       `json:"width"`
 	Split      Split     `json:"split"`
@@ -48,12 +51,21 @@ type Split struct {
 
 // Options control loading.
 type Options struct {
-	ValFraction float64            // share of cases held out for validation (default 0.2)
-	Seed        uint64             // seed of the split
-	Multiple    int                // height and width are rounded up to a multiple of this (the model's)
-	Size        [2]int             // fixed [H, W]; zero means the largest slice, rounded up to Multiple
-	MaxCases    int                // use only the first MaxCases cases (0: all), for quick runs
-	Read        maskio.ReadOptions // ceilings of the image and mask readers
+	ValFraction float64 // share of cases held out for validation (default 0.2)
+	Seed        uint64  // seed of the split
+	Multiple    int     // height and width are rounded up to a multiple of this (the model's)
+	Size        [2]int  // fixed [H, W]; zero means the largest slice, rounded up to Multiple
+	MaxCases    int     // use only the first MaxCases cases (0: all), for quick runs
+	// MaskValues is how mask values become labels (the zero value is
+	// "auto": 0 and one other value v > 1 become 0/1).
+	MaskValues maskio.MaskValues
+	// AllowOutside lets a dataset.json name files outside its folder.
+	AllowOutside bool
+	// Read holds the ceilings of the image and mask readers (--max-voxels).
+	Read maskio.ReadOptions
+	// Note, if not nil, receives the one line that says how mask values
+	// were remapped, when they were.
+	Note func(string)
 }
 
 // Load reads the data set at dir: "synthetic" (or "synthetic:N" for N
@@ -85,9 +97,9 @@ func Load(dir string, o Options) (*Set, error) {
 	var s *Set
 	switch {
 	case exists(filepath.Join(dir, "dataset.json")):
-		s, cases, err = readMSD(dir, o.MaxCases, o.Read)
+		s, cases, err = readMSD(dir, o)
 	case exists(filepath.Join(dir, "images")) || exists(filepath.Join(dir, "masks")):
-		s, cases, err = readPNGDir(dir, o.MaxCases, o.Read)
+		s, cases, err = readPNGDir(dir, o)
 	default:
 		return nil, fmt.Errorf("dataset: %s: neither a Decathlon folder (dataset.json) nor a PNG folder (images/ and masks/)", dir)
 	}
@@ -97,7 +109,8 @@ func Load(dir string, o Options) (*Set, error) {
 	return s.assemble(cases, o)
 }
 
-// rawCase is one case as read: images and labels [slices][h*w].
+// rawCase is one case as read: images [slices][channels*h*w] and labels
+// [slices][h*w].
 type rawCase struct {
 	name   string
 	h, w   int
@@ -118,6 +131,12 @@ func (s *Set) assemble(cases []rawCase, o Options) (*Set, error) {
 	}
 	m := o.Multiple
 	s.H, s.W = (h+m-1)/m*m, (w+m-1)/m*m
+	if s.Channels == 0 {
+		s.Channels = 1
+	}
+	if s.MaskValues == "" {
+		s.MaskValues = "raw"
+	}
 	s.Split = SplitCases(names(cases), o.ValFraction, o.Seed)
 	val := map[string]bool{}
 	for _, n := range s.Split.Val {
@@ -126,7 +145,7 @@ func (s *Set) assemble(cases []rawCase, o Options) (*Set, error) {
 	for _, c := range cases {
 		for i := range c.images {
 			ex := Example{Case: c.name, Slice: i,
-				Image: Fit(c.images[i], c.h, c.w, s.H, s.W, 0),
+				Image: FitChannels(c.images[i], max(s.Channels, 1), c.h, c.w, s.H, s.W),
 				Label: Fit(c.labels[i], c.h, c.w, s.H, s.W, 0)}
 			if val[c.name] {
 				s.Val = append(s.Val, ex)

@@ -29,12 +29,21 @@ type Model struct {
 	Width      int         `json:"width"`
 	LabelNames []string    `json:"label_names"`
 	DataFormat string      `json:"data_format"`
+	// Modalities names the input channels (UNet.InChannels of them) when
+	// the data set named them (a Decathlon set's modalities).
+	Modalities []string `json:"modalities,omitempty"`
+	// MaskValues is the mask-value rule the training masks were read with
+	// (maskio.MaskValues): predict writes labels back in those values.
+	MaskValues string `json:"mask_values,omitempty"`
 }
+
+// Channels returns the number of input channels.
+func (m Model) Channels() int { return m.UNet.InChannels }
 
 // unetScope is where the model's variables live in the store.
 const unetScope = "/unet"
 
-// logits builds the U-Net's output for x [N, 1, H, W].
+// logits builds the U-Net's output for x [N, C, H, W].
 func (m Model) logits(scope *model.Scope, x *Node) *Node {
 	return unet.Build(scope.Store().Scope(unetScope), m.UNet, x)
 }
@@ -95,23 +104,23 @@ func OpenPredictor(dir, backendName string) (*Predictor, error) {
 	return newPredictor(backend, store, *m)
 }
 
-// Predict labels images (each Height×Width, normalized) in batches of
+// Predict labels images (each Channels×Height×Width, normalized) in batches of
 // batch, returning one label map per image. The last batch is padded to
 // the full size so that one compiled graph serves all.
 func (p *Predictor) Predict(images [][]float32, batch int) ([][]int32, error) {
-	h, w := p.Model.Height, p.Model.Width
+	h, w, c := p.Model.Height, p.Model.Width, p.Model.Channels()
 	hw := h * w
 	out := make([][]int32, 0, len(images))
 	for lo := 0; lo < len(images); lo += batch {
 		hi := min(lo+batch, len(images))
-		x := make([]float32, batch*hw)
+		x := make([]float32, batch*c*hw)
 		for i := lo; i < hi; i++ {
-			if len(images[i]) != hw {
-				return nil, fmt.Errorf("train: predict: image %d has %d values, want %d×%d", i, len(images[i]), h, w)
+			if len(images[i]) != c*hw {
+				return nil, fmt.Errorf("train: predict: image %d has %d values, want %d×%d×%d", i, len(images[i]), c, h, w)
 			}
-			copy(x[(i-lo)*hw:], images[i])
+			copy(x[(i-lo)*c*hw:], images[i])
 		}
-		t, err := p.exec.Call(tensors.FromFlatDataAndDimensions(x, batch, 1, h, w))
+		t, err := p.exec.Call(tensors.FromFlatDataAndDimensions(x, batch, c, h, w))
 		if err != nil {
 			return nil, fmt.Errorf("train: predict: %w", err)
 		}

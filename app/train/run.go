@@ -156,7 +156,7 @@ func Run(ctx context.Context, cfg Config, progress func(Progress)) (*Result, err
 	if err := save(); err != nil {
 		return nil, err
 	}
-	res := &Result{Loss: cfg.Loss, Steps: step, Elapsed: elapsed0 + time.Since(start).Seconds(), ClassNames: names,
+	res := &Result{Loss: cfg.Loss.String(), Steps: step, Elapsed: elapsed0 + time.Since(start).Seconds(), ClassNames: names,
 		ValDice: dice, ValIoU: iou, MeanDice: mean(dice), Curve: curve, Model: s.model}
 	if cfg.Out != "" {
 		if err := writeJSON(filepath.Join(cfg.Out, "result.json"), res); err != nil {
@@ -173,8 +173,9 @@ func newSession(cfg Config) (*session, error) {
 		return nil, err
 	}
 	m := Model{Format: modelFormat, Loss: gl.String(), Head: head,
-		UNet:   unet.Config{InChannels: 1, OutChannels: head.Channels(), Depth: cfg.Depth, Width: cfg.Width, Seed: cfg.Seed, Norm: cfg.Norm},
-		Height: cfg.Data.H, Width: cfg.Data.W, LabelNames: cfg.Data.LabelNames, DataFormat: cfg.Data.Format}
+		UNet:   unet.Config{InChannels: max(cfg.Data.Channels, 1), OutChannels: head.Channels(), Depth: cfg.Depth, Width: cfg.Width, Seed: cfg.Seed, Norm: cfg.Norm},
+		Height: cfg.Data.H, Width: cfg.Data.W, LabelNames: cfg.Data.LabelNames, DataFormat: cfg.Data.Format,
+		Modalities: cfg.Data.Modalities, MaskValues: cfg.Data.MaskValues}
 	if err := m.UNet.Validate(); err != nil {
 		return nil, err
 	}
@@ -190,7 +191,7 @@ func newSession(cfg Config) (*session, error) {
 	opt := optimizer.Adam().LearningRate(cfg.LR).Done()
 	lossFn := gl.LossFn()
 	s := &session{cfg: cfg, backend: backend, store: store, model: m}
-	if cfg.HostLoss || gl.Sorts() {
+	if cfg.HostLoss || gl.Sorts() || gl.HostOnly() {
 		lossFn, s.core = gomlxloss.HostGradient, gl.Core()
 		if s.lossInput, err = model.NewExec1(backend, store, modelFn); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
@@ -239,21 +240,21 @@ func (s *session) prepareOut() error {
 func (s *session) trainStep(step int) (float64, error) {
 	d := s.cfg.Data
 	rng := rand.New(rand.NewPCG(s.cfg.Seed, uint64(step)+1))
-	n, hw := s.cfg.BatchSize, d.H*d.W
-	x := make([]float32, n*hw)
+	n, hw, c := s.cfg.BatchSize, d.H*d.W, s.model.Channels()
+	x := make([]float32, n*c*hw)
 	y := make([]int32, n*hw)
 	for i := 0; i < n; i++ {
 		ex := d.Train[rng.IntN(len(d.Train))]
-		copy(x[i*hw:], ex.Image)
+		copy(x[i*c*hw:], ex.Image)
 		copy(y[i*hw:], ex.Label)
 	}
-	xt := tensors.FromFlatDataAndDimensions(x, n, 1, d.H, d.W)
+	xt := tensors.FromFlatDataAndDimensions(x, n, c, d.H, d.W)
 	var yt *tensors.Tensor
 	hostLoss := 0.0
 	if s.core != nil {
 		// Host route: forward pass, loss and gradient by the core, then the
 		// backward pass driven by that gradient.
-		out, err := s.lossInput.Call(tensors.FromFlatDataAndDimensions(x, n, 1, d.H, d.W))
+		out, err := s.lossInput.Call(tensors.FromFlatDataAndDimensions(x, n, c, d.H, d.W))
 		if err != nil {
 			return 0, fmt.Errorf("train: step %d: %w", step+1, err)
 		}
