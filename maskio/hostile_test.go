@@ -263,3 +263,37 @@ func pngFile(w, h int, depth, colorType byte, raw []byte) []byte {
 func pngBomb(t testing.TB, w, h int) []byte {
 	return pngFile(w, h, 16, 6, make([]byte, 16*(1+8*w)))
 }
+
+// TestReadInputCeilings checks that model inputs (colour PNG and JPEG
+// included) are read under the same ceilings and size checks.
+func TestReadInputCeilings(t *testing.T) {
+	dir := t.TempDir()
+	rgb := image.NewRGBA(image.Rect(0, 0, 4, 3))
+	for i := range rgb.Pix {
+		rgb.Pix[i] = uint8(i * 7)
+	}
+	var b bytes.Buffer
+	png.Encode(&b, rgb)
+	p := filepath.Join(dir, "rgb.png")
+	os.WriteFile(p, b.Bytes(), 0o644)
+	if in, err := ReadInput(p); err != nil || in.Channels != 3 {
+		t.Fatalf("ReadInput: %v, %v", in, err)
+	}
+	if _, err := (ReadOptions{MaxVoxels: 10}).ReadInput(p); err == nil || !strings.Contains(err.Error(), "ceiling of 10") || !strings.Contains(err.Error(), p) {
+		t.Errorf("colour PNG under a ceiling of 10: %v", err)
+	}
+	bomb := filepath.Join(dir, "bomb.png")
+	os.WriteFile(bomb, pngBomb(t, 16384, 16384), 0o644)
+	for _, o := range []ReadOptions{{}, {MaxVoxels: -1}} {
+		var err error
+		alloc := allocated(func() { _, err = o.ReadInput(bomb) })
+		if err == nil || alloc > 64<<20 {
+			t.Errorf("colour PNG bomb %+v: %v after %d MiB", o, err, alloc>>20)
+		}
+	}
+	nii := filepath.Join(dir, "v.nii.gz")
+	os.WriteFile(nii, niftiBomb(t, 1024, 1024, 1024, 1<<20, true), 0o644)
+	if _, err := ReadInput(nii); err == nil || !strings.Contains(err.Error(), "ceiling of 268435456") {
+		t.Errorf("NIfTI bomb as input: %v", err)
+	}
+}
