@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/segloss/segloss"
+	shapepkg "github.com/segloss/segloss/internal/shape"
+	"github.com/segloss/segloss/maskio"
 	"github.com/spf13/cobra"
 )
 
@@ -200,6 +202,9 @@ func (o *benchOptions) workloads() ([]benchWorkload, error) {
 		}
 		if len(shape) < 2 || len(shape) > 5 {
 			return nil, usageErr("bench: --shape %q: want N,C and 0 to 3 spatial dimensions", o.Shape)
+		}
+		if _, err := shapepkg.ProductMax(shape, maskio.DefaultMaxVoxels); err != nil {
+			return nil, usageErr("bench: --shape %q: %v", o.Shape, err)
 		}
 		w := benchWorkload{name: "custom", shape: shape, labels: o.Labels, specs: benchBinary}
 		if o.Labels || shape[1] > 1 {

@@ -69,6 +69,7 @@ type reductionRow struct {
 	Macro     jsonFloat `json:"macro"`
 	Weighted  jsonFloat `json:"weighted"`
 	ImageWise jsonFloat `json:"imagewise"`
+	ImageMean jsonFloat `json:"imagemean"` // MONAI's mean: classes of each image first
 }
 
 type failureRow struct {
@@ -154,9 +155,10 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 					vals[mi], kept[mi] = ov[m.overlap][k], okv[m.overlap][k]
 					continue
 				}
-				// Only the surface Dice is undefined when both masks are
-				// empty; the distances are then 0.
-				vals[mi], kept[mi] = cfg.policy.Apply(sv[mi], m.kind == "nsd" && counts[k].Empty())
+				// Only the surface Dice and the boundary IoU are undefined
+				// when both masks are empty; the distances are then 0 (NaN
+				// under MONAI's policies).
+				vals[mi], kept[mi] = cfg.policy.Apply(sv[mi], m.undefinedWhenEmpty() && counts[k].Empty())
 			}
 			rc.Values = append(rc.Values, vals)
 			rc.kept = append(rc.kept, kept)
@@ -180,7 +182,8 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 		}
 		rep.Reductions = append(rep.Reductions, reductionRow{m.Name,
 			jsonFloat(acc.Reduce(m.overlap, metric.Micro)), jsonFloat(acc.Reduce(m.overlap, metric.Macro)),
-			jsonFloat(acc.Reduce(m.overlap, metric.Weighted)), jsonFloat(acc.Reduce(m.overlap, metric.ImageWise))})
+			jsonFloat(acc.Reduce(m.overlap, metric.Weighted)), jsonFloat(acc.Reduce(m.overlap, metric.ImageWise)),
+			jsonFloat(acc.Reduce(m.overlap, metric.ImageMean))})
 	}
 	for _, f := range failures {
 		rep.Failures = append(rep.Failures, failureRow{f.Pred, f.Truth, f.Err.Error()})
@@ -271,9 +274,9 @@ func (r *evalReport) writeTable(w io.Writer) error {
 	}
 	if len(r.Reductions) > 0 {
 		fmt.Fprintln(w, "\nover the data set:")
-		fmt.Fprintln(tw, "metric\tmicro\tmacro\tweighted\timagewise")
+		fmt.Fprintln(tw, "metric\tmicro\tmacro\tweighted\timagewise\timagemean")
 		for _, d := range r.Reductions {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Metric, short(d.Micro), short(d.Macro), short(d.Weighted), short(d.ImageWise))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Metric, short(d.Micro), short(d.Macro), short(d.Weighted), short(d.ImageWise), short(d.ImageMean))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -16,12 +16,13 @@ import (
 
 // predictOptions are the flags of segloss predict.
 type predictOptions struct {
-	Model   string
-	Images  string
-	Out     string
-	Batch   int
-	Cases   string // all, train or val: the cases of the model's split.json
-	Backend string
+	Model     string
+	Images    string
+	Out       string
+	Batch     int
+	Cases     string // all, train or val: the cases of the model's split.json
+	Backend   string
+	MaxVoxels int // ceiling on the voxels of one input file
 }
 
 func newPredictCmd(s *Streams) *cobra.Command {
@@ -53,6 +54,7 @@ split.json (--cases train, the training ones). segloss eval scores --out against
 	f.IntVar(&o.Batch, "batch", 16, "slices per forward pass")
 	f.StringVar(&o.Cases, "cases", "all", "all, or only the train or val cases of the model's split.json")
 	f.StringVar(&o.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
+	addMaxVoxelsFlag(f, &o.MaxVoxels)
 	return cmd
 }
 
@@ -102,7 +104,7 @@ func runPredict(s *Streams, o *predictOptions) error {
 		if maskio.InputFormat(f) == "jpeg" {
 			out = filepath.Join(o.Out, maskio.InputCaseName(f)+".png")
 		}
-		if err := predictFile(p, rule, f, out, o.Batch); err != nil {
+		if err := predictFile(p, rule, f, out, o.Batch, readOptions(o.MaxVoxels)); err != nil {
 			return err
 		}
 		fmt.Fprintf(s.Out, "%s -> %s\n", f, out)
@@ -228,8 +230,8 @@ func filterCases(files []string, modelDir, cases string) ([]string, error) {
 
 // predictFile labels one image or volume and writes the mask to out, its
 // labels stored as rule stores them.
-func predictFile(p *train.Predictor, rule maskio.MaskValues, in, out string, batch int) error {
-	img, err := maskio.ReadInput(in)
+func predictFile(p *train.Predictor, rule maskio.MaskValues, in, out string, batch int, rd maskio.ReadOptions) error {
+	img, err := rd.ReadInput(in)
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}

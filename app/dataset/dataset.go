@@ -67,6 +67,8 @@ type Options struct {
 	MaskValues maskio.MaskValues
 	// AllowOutside lets a dataset.json name files outside its folder.
 	AllowOutside bool
+	// Read holds the ceilings of the image and mask readers (--max-voxels).
+	Read maskio.ReadOptions
 	// Note, if not nil, receives the one line that says how mask values
 	// were remapped, when they were.
 	Note func(string)

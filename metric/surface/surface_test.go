@@ -319,3 +319,14 @@ func TestLabelDistances(t *testing.T) {
 		t.Error("different lengths: no error")
 	}
 }
+
+// TestShapeOverflow checks that a shape whose voxel count wraps around to
+// the length of the mask is an error (issue 15, finding 1).
+func TestShapeOverflow(t *testing.T) {
+	if _, _, err := Distances(nil, nil, []int{2, 1, 1 << 62, 2}, nil, 1); err == nil {
+		t.Error("Distances accepted a shape whose product overflows to 0")
+	}
+	if _, err := DistanceTransform(nil, []int{1 << 32, 1 << 32}, nil, 1); err == nil {
+		t.Error("DistanceTransform accepted a shape whose product overflows to 0")
+	}
+}
