@@ -52,85 +52,52 @@ func kernelOffsets(dims int) (dz, dy, dx []int) {
 var offs2z, offs2y, offs2x = kernelOffsets(2)
 var offs3z, offs3y, offs3x = kernelOffsets(3)
 
-// im2colT writes the transposed column matrix: row i (length K = c·kv)
-// holds the inputs of position s0+i. The weight gradient reads it in place
-// (dW = dY·colT) instead of packing the transpose of the column matrix.
-func im2colT(dst []float32, segs []seg, n int, g geom, dims, s0, bl int) {
-	oz, oy, ox := offs2z, offs2y, offs2x
+// im2colT writes the transposed column matrix of positions [s0, s0+bl) of
+// sample n from its zero-padded input pad ([N, c, padded plane]): row i
+// (length K = c·kv) holds the taps of position s0+i, channel by channel in
+// PyTorch's weight order. The weight gradient reads it in place (dW =
+// dY·colT) instead of packing the transpose of a column matrix. Positions
+// go in groups of 16 so that their rows stay in the L1 cache while every
+// channel is written.
+func im2colT(dst, pad []float32, c, n int, g geom, dims, s0, bl int) {
+	gp := padded(g, dims)
+	Sp := gp.size()
+	var rowFlat [9]int // flat offsets of the centres of the kernel's rows of three
+	nr, zo := 0, 0
+	for dz := -1; dz <= 1; dz++ {
+		if dims == 2 && dz != 0 {
+			continue
+		}
+		for dy := -1; dy <= 1; dy++ {
+			rowFlat[nr] = (dz*gp.h + dy) * gp.w
+			nr++
+		}
+	}
 	if dims == 3 {
-		oz, oy, ox = offs3z, offs3y, offs3x
+		zo = 1
 	}
-	kv := len(oz)
-	var flat [27]int
-	for k := range oz {
-		flat[k] = (oz[k]*g.h+oy[k])*g.w + ox[k]
-	}
-	offs := flat[:kv]
-	// flat offsets of the centres of the kernel's rows of three (x−1, x, x+1)
-	var rowFlat [9]int
-	for j := 0; j < kv/3; j++ {
-		rowFlat[j] = offs[3*j+1]
-	}
-	rows := rowFlat[:kv/3]
-	S := g.size()
-	K := 0
-	for _, sg := range segs {
-		K += sg.c * kv
-	}
+	rows := rowFlat[:nr]
+	kv := 3 * nr
+	K := c * kv
 	HW := g.h * g.w
 	z, rem := s0/HW, s0%HW
 	y, x := rem/g.w, rem%g.w
-	// border writes one position with bounds tests
-	border := func(i, s, z, y, x int) {
-		row := dst[i*K : (i+1)*K]
-		r := 0
-		for _, sg := range segs {
-			for ci := 0; ci < sg.c; ci++ {
-				plane := sg.d[(n*sg.c+ci)*S : (n*sg.c+ci+1)*S]
-				for k := range oz {
-					zz, yy, xx := z+oz[k], y+oy[k], x+ox[k]
-					v := float32(0)
-					if zz >= 0 && zz < g.d && yy >= 0 && yy < g.h && xx >= 0 && xx < g.w {
-						v = plane[s+offs[k]]
-					}
-					row[r] = v
-					r++
-				}
-			}
-		}
-	}
 	for i := 0; i < bl; {
 		run := min(g.w-x, bl-i)
-		ia, ib := x, x // interior positions [ia, ib) of this row run
-		if (dims == 2 || (z >= 1 && z <= g.d-2)) && y >= 1 && y <= g.h-2 {
-			ia, ib = max(x, 1), min(x+run, g.w-1)
-			ib = max(ib, ia)
-		}
-		s := s0 + i // position of x
-		for xx := x; xx < ia; xx++ {
-			border(i+xx-x, s+xx-x, z, y, xx)
-		}
-		for xx := ib; xx < x+run; xx++ {
-			border(i+xx-x, s+xx-x, z, y, xx)
-		}
-		// interior positions in groups of 16, so that the group's rows
-		// stay in the L1 cache while every channel is written
-		for ga := ia; ga < ib; ga += 16 {
-			gb := min(ga+16, ib)
-			r := 0
-			for _, sg := range segs {
-				for ci := 0; ci < sg.c; ci++ {
-					plane := sg.d[(n*sg.c+ci)*S : (n*sg.c+ci+1)*S]
-					for xx := ga; xx < gb; xx++ {
-						p := s + xx - x
-						o := dst[(i+xx-x)*K+r : (i+xx-x)*K+r+kv]
-						for j, ro := range rows {
-							q := plane[p+ro-1 : p+ro+2 : p+ro+2]
-							t := o[3*j : 3*j+3 : 3*j+3]
-							t[0], t[1], t[2] = q[0], q[1], q[2]
-						}
+		q := ((z+zo)*gp.h+y+1)*gp.w + x + 1
+		for ga := 0; ga < run; ga += 16 {
+			gb := min(ga+16, run)
+			for ci := 0; ci < c; ci++ {
+				plane := pad[(n*c+ci)*Sp : (n*c+ci+1)*Sp]
+				r := ci * kv
+				for t := ga; t < gb; t++ {
+					o := dst[(i+t)*K+r : (i+t)*K+r+kv]
+					p := q + t
+					for j, ro := range rows {
+						src := plane[p+ro-1 : p+ro+2 : p+ro+2]
+						d := o[3*j : 3*j+3 : 3*j+3]
+						d[0], d[1], d[2] = src[0], src[1], src[2]
 					}
-					r += kv
 				}
 			}
 		}
@@ -159,6 +126,7 @@ type convPass struct {
 	needDX    bool
 	accumDX   bool      // add the input gradient instead of writing it (1×1 heads)
 	part      []float32 // backward: per-chunk weight and bias gradients
+	pad       []float32 // backward of 3×3 convolutions: the zero-padded input
 	scr       *scratchPool
 }
 
@@ -238,7 +206,7 @@ func (p *convPass) backward(c int, buf *scratch) {
 			continue
 		}
 		col := buf.col[:K*bl]
-		im2colT(col, p.segs[:p.nseg], n, p.g, p.dims, b0, bl)
+		im2colT(col, p.pad, l.cin, n, p.g, p.dims, b0, bl)
 		gemm(false, false, l.cout, K, bl, 1, dyN[b0:], S, col, K, 1, pw, K)
 		// the input gradient of 3×3 convolutions runs as a shiftPass
 	}
@@ -283,31 +251,41 @@ func (r *reduceJob) Do(_, lo, hi int) {
 // parameter gradients written to grad, the input gradients to the segments).
 func runConv(p *convPass, red *reduceJob, grad []float32, sp *shiftPass, pj *padJob, pad []float32) {
 	l := p.l
-	if l.kv > 1 && (!p.bwd || p.needDX) {
-		l.tapWeights()
-		pj.g, pj.n, pj.dims, pj.nseg = p.g, p.n, p.dims, p.nseg
-		sp.g, sp.n, sp.dims, sp.scr = p.g, p.n, p.dims, p.scr
-		if !p.bwd {
-			pj.segs = p.segs
-			sp.wk, sp.bias, sp.mOut, sp.kIn, sp.nout = l.wk, l.b, l.cout, l.cin, 1
-			sp.outs[0] = seg{g: p.out, c: l.cout}
-		} else {
-			pj.segs[0], pj.nseg = seg{d: p.dy, c: l.cout}, 1
-			sp.wk, sp.bias, sp.mOut, sp.kIn, sp.nout = l.wt, nil, l.cin, l.cout, p.nseg
-			sp.outs = p.segs
-		}
-		sp.pad = pj.run(pad)
-		nc := sp.setup()
-		kernel.Run(sp, nc, 1)
-		if !p.bwd {
-			return
-		}
-	}
-	nc := p.setup(p.n, p.g)
-	kernel.Run(p, nc, 1)
-	if p.bwd {
+	gradients := func() {
+		nc := p.setup(p.n, p.g)
+		kernel.Run(p, nc, 1)
 		red.part, red.dst, red.chunks = p.part, grad[l.off:l.off+l.size()], nc
 		kernel.Run(red, len(red.dst), 2048)
+	}
+	if l.kv == 1 {
+		if !p.bwd {
+			kernel.Run(p, p.setup(p.n, p.g), 1)
+			return
+		}
+		gradients()
+		return
+	}
+	pj.g, pj.n, pj.dims = p.g, p.n, p.dims
+	pj.segs, pj.nseg = p.segs, p.nseg
+	sp.g, sp.n, sp.dims, sp.scr = p.g, p.n, p.dims, p.scr
+	if !p.bwd || p.needDX {
+		l.tapWeights()
+	}
+	if !p.bwd {
+		sp.wk, sp.bias, sp.mOut, sp.kIn, sp.nout = l.wk, l.b, l.cout, l.cin, 1
+		sp.outs[0] = seg{g: p.out, c: l.cout}
+		sp.pad = pj.run(pad)
+		kernel.Run(sp, sp.setup(), 1)
+		return
+	}
+	p.pad = pj.run(pad) // the weight gradient reads the padded input
+	gradients()
+	if p.needDX { // then the input gradient, a convolution of the padded dY
+		pj.segs[0], pj.nseg = seg{d: p.dy, c: l.cout}, 1
+		sp.wk, sp.bias, sp.mOut, sp.kIn, sp.nout = l.wt, nil, l.cin, l.cout, p.nseg
+		sp.outs = p.segs
+		sp.pad = pj.run(pad)
+		kernel.Run(sp, sp.setup(), 1)
 	}
 }
 
