@@ -38,7 +38,6 @@ func NewSum(weights []float64, losses []*Loss) (*Loss, error) {
 	l.d = &descriptor{name: l.name, kind: kindMixed} // not registered: Stats and the like see a non-region loss
 	l.opts = losses[0].opts.clone()
 	l.pool.New = func() any { return new(workspace) }
-	l.fast.New = func() any { return new(fastWS) }
 	return l, nil
 }
 
@@ -178,7 +177,7 @@ func parseSum(spec string, pieces []string) (*Loss, error) {
 		if p == "" {
 			return nil, &OptionError{Err: fmt.Errorf("spec %q: term %d is empty", spec, i+1)}
 		}
-		l, err := Parse(p)
+		l, err := parseOne(p) // a term is one loss: no recursion into sums
 		if err != nil {
 			return nil, err
 		}

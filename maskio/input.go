@@ -60,7 +60,11 @@ func InputCaseName(path string) string {
 // slowest axis (the fourth NIfTI axis: the modalities of a Decathlon
 // volume); with two or three axes, one channel. A NaN or infinite voxel is
 // an error naming the file, the channel and the voxel.
-func ReadInput(path string) (*Input, error) {
+func ReadInput(path string) (*Input, error) { return ReadOptions{}.ReadInput(path) }
+
+// ReadInput reads an image file as model input as the package function
+// ReadInput does, under the ceilings of o.
+func (o ReadOptions) ReadInput(path string) (*Input, error) {
 	var in *Input
 	switch InputFormat(path) {
 	case "png", "jpeg":
@@ -68,13 +72,13 @@ func ReadInput(path string) (*Input, error) {
 		if err != nil {
 			return nil, wrapErr(path, err)
 		}
-		if in, err = decodeColour(b, InputFormat(path)); err != nil {
+		if in, err = decodeColour(b, InputFormat(path), limits{maxVoxels: o.MaxVoxels, size: int64(len(b))}); err != nil {
 			return nil, wrapErr(path, err)
 		}
 	case "":
 		return nil, fileErr(path, "unsupported file type %q (want .png, .jpg, .nii, .nii.gz or .npy)", filepath.Ext(path))
 	default:
-		img, err := Read(path)
+		img, err := o.Read(path)
 		if err != nil {
 			return nil, err
 		}
@@ -114,12 +118,12 @@ func pngColourType(b []byte) int {
 	return int(b[25])
 }
 
-// decodeColour decodes a PNG or JPEG as model input.
-func decodeColour(b []byte, format string) (*Input, error) {
+// decodeColour decodes a PNG or JPEG as model input under the limits l.
+func decodeColour(b []byte, format string, l limits) (*Input, error) {
 	if format == "png" {
 		switch pngColourType(b) {
 		case 0, 4: // grey, grey + alpha: as the mask reader reads them
-			img, err := DecodePNG(bytes.NewReader(b))
+			img, err := decodePNG(bytes.NewReader(b), l)
 			if err != nil {
 				return nil, err
 			}
@@ -136,8 +140,13 @@ func decodeColour(b []byte, format string) (*Input, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a valid %s: %w", strings.ToUpper(format), err)
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > maxPNGPixels {
-		return nil, fmt.Errorf("%s of %dx%d pixels is too large", strings.ToUpper(format), cfg.Width, cfg.Height)
+	if format == "png" {
+		err = l.pngFits(b, cfg)
+	} else {
+		_, err = l.voxels([]int{cfg.Height, cfg.Width}, pngInput)
+	}
+	if err != nil {
+		return nil, err
 	}
 	var src image.Image
 	if format == "png" {

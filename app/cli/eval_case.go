@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -27,11 +28,11 @@ type caseResult struct {
 
 // evalCase reads one pair and computes its counts and surface metrics.
 func evalCase(p evalPair, cfg *evalConfig) (*caseResult, error) {
-	truth, err := maskio.Read(p.Truth)
+	truth, err := cfg.read.Read(p.Truth)
 	if err != nil {
 		return nil, err
 	}
-	pred, err := maskio.Read(p.Pred)
+	pred, err := cfg.read.Read(p.Pred)
 	if err != nil {
 		return nil, err
 	}
@@ -123,11 +124,33 @@ func surfaceValues(pl, tl []int32, c int32, shape []int, spacing []float64, cfg 
 	for i := range pl {
 		pm[i], tm[i] = pl[i] == c, tl[i] == c
 	}
-	ab, ba, err := surface.Distances(pm, tm, shape, spacing, cfg.edtWorkers)
+	ab, ba, err := surface.DistancesMetric(pm, tm, shape, spacing, cfg.edtWorkers, cfg.distance)
 	if err != nil {
 		return nil, err
 	}
-	return surfaceRow(cfg, func(m evalMetric) float64 { return m.surfaceValue(ab, ba, cfg.tolerance) }), nil
+	bothEmpty := len(ab)+len(ba) == 0
+	var rowErr error
+	row := surfaceRow(cfg, func(m evalMetric) float64 {
+		switch {
+		case m.kind == "biou":
+			v, err := surface.BoundaryIoU(pm, tm, shape, int(m.p))
+			rowErr = errors.Join(rowErr, err)
+			return v
+		case m.kind == "nsd" && cfg.subvoxels:
+			v, err := surface.SurfaceDiceSubvoxel(pm, tm, shape, spacing, cfg.tolerance)
+			rowErr = errors.Join(rowErr, err)
+			return v
+		case m.kind == "cldice":
+			v, err := surface.CLDice(pm, tm, shape)
+			rowErr = errors.Join(rowErr, err)
+			return v
+		case bothEmpty && !m.undefinedWhenEmpty() && cfg.policy.MONAI():
+			// MONAI: the distances of two empty masks are NaN.
+			return math.NaN()
+		}
+		return m.surfaceValue(ab, ba, cfg.tolerance)
+	})
+	return row, rowErr
 }
 
 // surfaceRow returns one value per metric of cfg: value(m) for surface

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/segloss/segloss/app/dataset"
+	"github.com/segloss/segloss/app/stats"
 	"github.com/segloss/segloss/metric"
 )
 
@@ -68,6 +69,7 @@ type reductionRow struct {
 	Macro     jsonFloat `json:"macro"`
 	Weighted  jsonFloat `json:"weighted"`
 	ImageWise jsonFloat `json:"imagewise"`
+	ImageMean jsonFloat `json:"imagemean"` // MONAI's mean: classes of each image first
 }
 
 type failureRow struct {
@@ -76,32 +78,13 @@ type failureRow struct {
 	Error string `json:"error"`
 }
 
-// jsonFloat is a float64 whose non-finite values marshal as the strings
-// "NaN", "+Inf" and "-Inf", since JSON numbers cannot hold them.
-type jsonFloat float64
-
-// MarshalJSON implements json.Marshaler.
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte(`"` + formatFloat(v) + `"`), nil
-	}
-	return []byte(strconv.FormatFloat(v, 'g', -1, 64)), nil
-}
+// jsonFloat is the project's JSON form of a value that may be NaN or
+// infinite (see stats.Num).
+type jsonFloat = stats.Num
 
 // formatFloat formats v in full precision, NaN as "NaN", infinities as
 // "+Inf" and "-Inf".
-func formatFloat(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}
+func formatFloat(v float64) string { return stats.Num(v).String() }
 
 // buildReport turns the case results into per-case values, the per-class
 // summary and the overlap reductions.
@@ -172,9 +155,10 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 					vals[mi], kept[mi] = ov[m.overlap][k], okv[m.overlap][k]
 					continue
 				}
-				// Only the surface Dice is undefined when both masks are
-				// empty; the distances are then 0.
-				vals[mi], kept[mi] = cfg.policy.Apply(sv[mi], m.kind == "nsd" && counts[k].Empty())
+				// Only the surface Dice and the boundary IoU are undefined
+				// when both masks are empty; the distances are then 0 (NaN
+				// under MONAI's policies).
+				vals[mi], kept[mi] = cfg.policy.Apply(sv[mi], m.undefinedWhenEmpty() && counts[k].Empty())
 			}
 			rc.Values = append(rc.Values, vals)
 			rc.kept = append(rc.kept, kept)
@@ -198,7 +182,8 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 		}
 		rep.Reductions = append(rep.Reductions, reductionRow{m.Name,
 			jsonFloat(acc.Reduce(m.overlap, metric.Micro)), jsonFloat(acc.Reduce(m.overlap, metric.Macro)),
-			jsonFloat(acc.Reduce(m.overlap, metric.Weighted)), jsonFloat(acc.Reduce(m.overlap, metric.ImageWise))})
+			jsonFloat(acc.Reduce(m.overlap, metric.Weighted)), jsonFloat(acc.Reduce(m.overlap, metric.ImageWise)),
+			jsonFloat(acc.Reduce(m.overlap, metric.ImageMean))})
 	}
 	for _, f := range failures {
 		rep.Failures = append(rep.Failures, failureRow{f.Pred, f.Truth, f.Err.Error()})
@@ -212,51 +197,11 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 // (and the standard deviation NaN): never a finite mean that leaves it out;
 // the mean of the finite values alone is FiniteMean.
 func summarize(c reportClass, name string, xs []float64) summaryRow {
-	row := summaryRow{Class: c.Name, Label: c.Label, Metric: name}
-	var fin, all []float64
-	var inf float64
-	for _, x := range xs {
-		switch {
-		case math.IsNaN(x):
-			row.NaN++
-			continue
-		case math.IsInf(x, 0):
-			row.Inf++
-			inf += x
-		default:
-			fin = append(fin, x)
-		}
-		all = append(all, x)
-	}
-	row.N = len(fin)
-	nan := jsonFloat(math.NaN())
-	row.Mean, row.FiniteMean, row.Std, row.Median = nan, nan, nan, nan
-	if len(all) == 0 {
-		return row
-	}
-	sort.Float64s(all)
-	h := len(all) / 2
-	row.Median = jsonFloat(all[h])
-	if len(all)%2 == 0 {
-		row.Median = jsonFloat((all[h-1] + all[h]) / 2)
-	}
-	if len(fin) > 0 {
-		var sum float64
-		for _, x := range fin {
-			sum += x
-		}
-		mean := sum / float64(len(fin))
-		var ss float64
-		for _, x := range fin {
-			ss += (x - mean) * (x - mean)
-		}
-		row.FiniteMean, row.Mean, row.Std = jsonFloat(mean), jsonFloat(mean), 0
-		if len(fin) > 1 {
-			row.Std = jsonFloat(math.Sqrt(ss / float64(len(fin)-1)))
-		}
-	}
-	if row.Inf > 0 {
-		row.Mean, row.Std = jsonFloat(inf), nan // +Inf, -Inf, or NaN when both signs
+	d := stats.Describe(xs)
+	row := summaryRow{Class: c.Name, Label: c.Label, Metric: name, N: d.N, NaN: d.NaN, Inf: d.Inf,
+		Mean: jsonFloat(d.MeanAll), FiniteMean: jsonFloat(d.Mean), Std: jsonFloat(d.SD), Median: jsonFloat(d.Median)}
+	if d.Inf > 0 {
+		row.Std = jsonFloat(math.NaN())
 	}
 	return row
 }
@@ -329,9 +274,9 @@ func (r *evalReport) writeTable(w io.Writer) error {
 	}
 	if len(r.Reductions) > 0 {
 		fmt.Fprintln(w, "\nover the data set:")
-		fmt.Fprintln(tw, "metric\tmicro\tmacro\tweighted\timagewise")
+		fmt.Fprintln(tw, "metric\tmicro\tmacro\tweighted\timagewise\timagemean")
 		for _, d := range r.Reductions {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Metric, short(d.Micro), short(d.Macro), short(d.Weighted), short(d.ImageWise))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Metric, short(d.Micro), short(d.Macro), short(d.Weighted), short(d.ImageWise), short(d.ImageMean))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -101,7 +101,7 @@ func resolveMaskValues(s *Streams, pairs []evalPair, cfg *evalConfig) error {
 					if decided.Load() {
 						continue
 					}
-					im, err := maskio.Read(path)
+					im, err := cfg.read.Read(path)
 					if err != nil || cfg.prob || !allIntegers(im.Data) {
 						continue // reported by the evaluation of the pair; or a probability map, whose values are not labels
 					}

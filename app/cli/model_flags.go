@@ -27,6 +27,7 @@ type modelOptions struct {
 	Backend     string
 	MaskValues  string // the mask-value rule (maskio.MaskValues)
 	Outside     bool   // dataset.json may name files outside the data folder
+	MaxVoxels   int    // ceiling on the voxels of one input file
 }
 
 // modelDefaults are the defaults and help texts that differ between the commands.
@@ -51,6 +52,7 @@ func (m *modelOptions) addFlags(f *pflag.FlagSet, d modelDefaults) {
 	f.StringVar(&m.Size, "size", "", "slice size HxW, e.g. 64x48 (default: the largest slice); rounded up to a multiple of 2^(depth-1), with a line saying so")
 	f.IntVar(&m.MaxCases, "max-cases", 0, "use only the first N cases (0: all)")
 	f.StringVar(&m.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
+	addMaxVoxelsFlag(f, &m.MaxVoxels)
 	addMaskValuesFlag(f, &m.MaskValues)
 	f.BoolVar(&m.Outside, "allow-outside", false, "let dataset.json name image and label files outside the data folder")
 }
@@ -84,7 +86,7 @@ func (m *modelOptions) loadData(s *Streams, cmd string, size [2]int) (*dataset.S
 	multiple := 1 << max(m.Depth-1, 0)
 	data, err := dataset.Load(m.Data, dataset.Options{ValFraction: m.ValFraction, Seed: m.Seed,
 		Multiple: multiple, Size: size, MaxCases: m.MaxCases, MaskValues: rule, AllowOutside: m.Outside,
-		Note: func(line string) { fmt.Fprintln(s.Err, line) }})
+		Read: readOptions(m.MaxVoxels), Note: func(line string) { fmt.Fprintln(s.Err, line) }})
 	if err != nil {
 		return nil, err
 	}

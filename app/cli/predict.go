@@ -16,12 +16,13 @@ import (
 
 // predictOptions are the flags of segloss predict.
 type predictOptions struct {
-	Model   string
-	Images  string
-	Out     string
-	Batch   int
-	Cases   string // all, train or val: the cases of the model's split.json
-	Backend string
+	Model     string
+	Images    string
+	Out       string
+	Batch     int
+	Cases     string // all, train or val: the cases of the model's split.json
+	Backend   string
+	MaxVoxels int // ceiling on the voxels of one input file
 }
 
 func newPredictCmd(s *Streams) *cobra.Command {
@@ -53,6 +54,7 @@ split.json (--cases train, the training ones). segloss eval scores --out against
 	f.IntVar(&o.Batch, "batch", 16, "slices per forward pass")
 	f.StringVar(&o.Cases, "cases", "all", "all, or only the train or val cases of the model's split.json")
 	f.StringVar(&o.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
+	addMaxVoxelsFlag(f, &o.MaxVoxels)
 	return cmd
 }
 
@@ -102,7 +104,7 @@ func runPredict(s *Streams, o *predictOptions) error {
 		if maskio.InputFormat(f) == "jpeg" {
 			out = filepath.Join(o.Out, maskio.InputCaseName(f)+".png")
 		}
-		if err := predictFile(p, rule, f, out, o.Batch); err != nil {
+		if err := predictFile(p, rule, f, out, o.Batch, readOptions(o.MaxVoxels)); err != nil {
 			return err
 		}
 		fmt.Fprintf(s.Out, "%s -> %s\n", f, out)
@@ -111,9 +113,16 @@ func runPredict(s *Streams, o *predictOptions) error {
 }
 
 // resolveModelDir returns the folder holding model.json: dir itself (the
-// output of segloss train) or dir/train (a run folder of segloss compare).
+// output of segloss train), dir/train (a run folder of segloss compare,
+// OUT/runs/NAME/seedS), or the first seed's run of a loss folder
+// (OUT/runs/NAME).
 func resolveModelDir(dir string) (string, error) {
-	for _, d := range []string{dir, filepath.Join(dir, "train")} {
+	cands := []string{dir, filepath.Join(dir, "train")}
+	if seeds, _ := filepath.Glob(filepath.Join(dir, "seed*", "train")); len(seeds) > 0 {
+		sort.Strings(seeds)
+		cands = append(cands, seeds[0])
+	}
+	for _, d := range cands {
 		if _, err := os.Stat(filepath.Join(d, train.ModelFile)); err == nil {
 			return d, nil
 		}
@@ -121,7 +130,7 @@ func resolveModelDir(dir string) (string, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return "", usageErr("predict: --model: %v", err)
 	}
-	return "", usageErr("predict: --model %s holds no %s: give the output folder of segloss train or a run folder of segloss compare (OUT/runs/NAME)", dir, train.ModelFile)
+	return "", usageErr("predict: --model %s holds no %s: give the output folder of segloss train or a run folder of segloss compare (OUT/runs/NAME/seedS)", dir, train.ModelFile)
 }
 
 // checkOutNotInput refuses an --out folder that holds inputs: the folder
@@ -221,8 +230,8 @@ func filterCases(files []string, modelDir, cases string) ([]string, error) {
 
 // predictFile labels one image or volume and writes the mask to out, its
 // labels stored as rule stores them.
-func predictFile(p *train.Predictor, rule maskio.MaskValues, in, out string, batch int) error {
-	img, err := maskio.ReadInput(in)
+func predictFile(p *train.Predictor, rule maskio.MaskValues, in, out string, batch int, rd maskio.ReadOptions) error {
+	img, err := rd.ReadInput(in)
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}

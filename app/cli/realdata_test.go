@@ -213,7 +213,7 @@ func TestCompareRunIsModel0255(t *testing.T) {
 	if !strings.Contains(errs, "comparing 1 loss,") || !strings.Contains(errs, "read as {0, 1}") || !strings.Contains(errs, "dice: step 1/2") || !strings.Contains(errs, "steps/s  ETA") {
 		t.Errorf("compare stderr:\n%s", errs)
 	}
-	runs, _ := filepath.Glob(filepath.Join(out, "runs", "dice-*"))
+	runs, _ := filepath.Glob(filepath.Join(out, "runs", "dice-*", "seed*")) // a run: loss folder, then seed
 	if len(runs) != 1 {
 		t.Fatalf("run folders %v", runs)
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/segloss/segloss"
 	"github.com/segloss/segloss/app/train"
+	"github.com/segloss/segloss/internal/shape"
+	"github.com/segloss/segloss/maskio"
 	"github.com/spf13/cobra"
 )
 
@@ -93,6 +95,9 @@ func parseSize(s string) ([2]int, error) {
 	w, err2 := strconv.Atoi(ws)
 	if !ok || err1 != nil || err2 != nil || h < 1 || w < 1 {
 		return [2]int{}, fmt.Errorf("--size %q: want HxW, e.g. 64x48", s)
+	}
+	if _, err := shape.ProductMax([]int{h, w}, maskio.DefaultMaxVoxels); err != nil {
+		return [2]int{}, fmt.Errorf("--size %q: %v", s, err)
 	}
 	return [2]int{h, w}, nil
 }

@@ -67,11 +67,10 @@ func Expand(spec string) ([]string, error) {
 	if terms := segloss.SplitSum(spec); len(terms) > 1 {
 		return expandSum(spec, terms)
 	}
-	name, opts, ok := strings.Cut(spec, ":")
-	if !ok || !strings.Contains(opts, "..") {
-		return []string{spec}, nil
+	name, pairs, err := segloss.SplitSpec(spec)
+	if err != nil || !strings.Contains(spec, "..") {
+		return []string{spec}, nil // Parse reports a bad spec
 	}
-	pairs := splitTop(opts)
 	sweep := -1
 	var values []float64
 	for i, p := range pairs {
@@ -87,6 +86,9 @@ func Expand(spec string) ([]string, error) {
 			return nil, fmt.Errorf("loss %q: %w", spec, err)
 		}
 		sweep, values = i, vals
+	}
+	if sweep < 0 {
+		return []string{spec}, nil // no value is a sweep; Parse reports what is wrong
 	}
 	key, _, _ := strings.Cut(pairs[sweep], "=")
 	key = strings.TrimSpace(key)
@@ -104,7 +106,7 @@ func Expand(spec string) ([]string, error) {
 			}
 			parts[i] = k + "=" + v
 		}
-		out = append(out, name+":"+strings.Join(parts, ","))
+		out = append(out, string(name)+":"+strings.Join(parts, ","))
 	}
 	return out, nil
 }
@@ -168,22 +170,4 @@ func sweepValues(v string) ([]float64, error) {
 // formatValue writes a swept value without floating-point noise.
 func formatValue(x float64) string {
 	return strconv.FormatFloat(math.Round(x*1e9)/1e9, 'g', -1, 64)
-}
-
-// splitTop splits s at the commas outside brackets.
-func splitTop(s string) []string {
-	var out []string
-	depth, start := 0, 0
-	for i, r := range s {
-		switch {
-		case r == '[':
-			depth++
-		case r == ']' && depth > 0:
-			depth--
-		case r == ',' && depth == 0:
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
 }

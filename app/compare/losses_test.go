@@ -16,6 +16,11 @@ func TestExpand(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Expand = %q, want %q", got, want)
 	}
+	for _, odd := range []string{"dice..", "dice:a..b", "tversky..:alpha=0.3"} {
+		if got, err := Expand(odd); err != nil || len(got) != 1 {
+			t.Errorf("Expand(%q) = %q, %v: want it unchanged, for Parse to judge", odd, got, err)
+		}
+	}
 	for _, bad := range []string{"tversky:alpha=0.1..0.9", "tversky:alpha=0.9..0.1/0.1", "tversky:alpha=0..1/0",
 		"tversky:alpha=0..1/0.5,beta=0..1/0.5", "tversky:alpha=0..100/0.01"} {
 		if _, err := Expand(bad); err == nil {

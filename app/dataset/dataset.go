@@ -39,6 +39,10 @@ type Set struct {
 	Split      Split     `json:"split"`
 	Train      []Example `json:"-"`
 	Val        []Example `json:"-"`
+	// Spacing holds the physical voxel size of each 3-D case read from a
+	// file, [slice, row, column] in mm, keyed by case name; cases without
+	// one (2-D images, the synthetic set) are measured in pixels.
+	Spacing map[string][]float64 `json:"-"`
 }
 
 // Split records which cases train and which validate.
@@ -47,6 +51,8 @@ type Split struct {
 	ValFraction float64  `json:"val_fraction"`
 	Train       []string `json:"train"`
 	Val         []string `json:"val"`
+	Fold        int      `json:"fold,omitempty"`  // 1..Folds for a cross-validation fold (see Set.Folds); 0 otherwise
+	Folds       int      `json:"folds,omitempty"` // number of cross-validation folds; 0: a single split
 }
 
 // Options control loading.
@@ -61,6 +67,8 @@ type Options struct {
 	MaskValues maskio.MaskValues
 	// AllowOutside lets a dataset.json name files outside its folder.
 	AllowOutside bool
+	// Read holds the ceilings of the image and mask readers (--max-voxels).
+	Read maskio.ReadOptions
 	// Note, if not nil, receives the one line that says how mask values
 	// were remapped, when they were.
 	Note func(string)
@@ -110,10 +118,11 @@ func Load(dir string, o Options) (*Set, error) {
 // rawCase is one case as read: images [slices][channels*h*w] and labels
 // [slices][h*w].
 type rawCase struct {
-	name   string
-	h, w   int
-	images [][]float32
-	labels [][]int32
+	name    string
+	h, w    int
+	spacing []float64 // 3-D cases read from a file: voxel size per axis; nil otherwise
+	images  [][]float32
+	labels  [][]int32
 }
 
 // assemble fits the cases to one size and splits them.
@@ -141,6 +150,12 @@ func (s *Set) assemble(cases []rawCase, o Options) (*Set, error) {
 		val[n] = true
 	}
 	for _, c := range cases {
+		if len(c.spacing) == 3 {
+			if s.Spacing == nil {
+				s.Spacing = map[string][]float64{}
+			}
+			s.Spacing[c.name] = c.spacing
+		}
 		for i := range c.images {
 			ex := Example{Case: c.name, Slice: i,
 				Image: FitChannels(c.images[i], max(s.Channels, 1), c.h, c.w, s.H, s.W),

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -221,6 +222,52 @@ func TestHippocampus(t *testing.T) {
 		if ex.Case != s.Split.Val[0] {
 			t.Fatalf("validation slice from case %s, not the validation case %s", ex.Case, s.Split.Val[0])
 		}
+	}
+}
+
+// TestFolds holds out every case exactly once, trains on the others, and
+// gives the same folds for the same seed.
+func TestFolds(t *testing.T) {
+	s, err := Load("synthetic:11", Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	folds, err := s.Folds(3, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := map[string]int{}
+	for f, fs := range folds {
+		if fs.Split.Fold != f+1 || fs.Split.Folds != 3 || len(fs.Val)+len(fs.Train) != len(s.Val)+len(s.Train) {
+			t.Errorf("fold %d: split %+v, %d+%d examples", f, fs.Split, len(fs.Train), len(fs.Val))
+		}
+		for _, ex := range fs.Val {
+			held[ex.Case]++
+		}
+		for _, ex := range fs.Train {
+			for _, v := range fs.Split.Val {
+				if ex.Case == v {
+					t.Errorf("fold %d trains on its held-out case %s", f, v)
+				}
+			}
+		}
+	}
+	if len(held) != 11 {
+		t.Errorf("%d cases held out, want 11", len(held))
+	}
+	for c, n := range held {
+		if n != 1 {
+			t.Errorf("case %s held out %d times", c, n)
+		}
+	}
+	again, _ := s.Folds(3, 7)
+	for f := range folds {
+		if fmt.Sprint(folds[f].Split.Val) != fmt.Sprint(again[f].Split.Val) {
+			t.Errorf("fold %d differs between two calls", f)
+		}
+	}
+	if _, err := s.Folds(12, 7); err == nil {
+		t.Error("12 folds of 11 cases: no error")
 	}
 }
 

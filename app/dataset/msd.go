@@ -86,7 +86,7 @@ func readMSD(dir string, o Options) (*Set, []rawCase, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		p, err := readPair(ip, lp)
+		p, err := readPair(ip, lp, o.Read)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -109,15 +109,15 @@ type rawPair struct {
 
 // readPair reads an image (any number of channels) and its mask and checks
 // them against each other: same spatial shape, finite image values.
-func readPair(imagePath, maskPath string) (rawPair, error) {
+func readPair(imagePath, maskPath string, rd maskio.ReadOptions) (rawPair, error) {
 	if !exists(maskPath) {
 		return rawPair{}, fmt.Errorf("dataset: %s: no mask (expected %s)", imagePath, maskPath)
 	}
-	img, err := maskio.ReadInput(imagePath)
+	img, err := rd.ReadInput(imagePath)
 	if err != nil {
 		return rawPair{}, fmt.Errorf("dataset: %w", err)
 	}
-	mask, err := maskio.Read(maskPath)
+	mask, err := rd.Read(maskPath)
 	if err != nil {
 		return rawPair{}, fmt.Errorf("dataset: %w", err)
 	}
@@ -128,6 +128,9 @@ func readPair(imagePath, maskPath string) (rawPair, error) {
 		return rawPair{}, fmt.Errorf("dataset: %s: shape %v differs from its image %s, shape %v", maskPath, mask.Shape, imagePath, img.Shape)
 	}
 	c := rawCase{name: maskio.InputCaseName(imagePath)}
+	if len(img.Shape) == 3 && len(img.Spacing) == 3 {
+		c.spacing = img.Spacing
+	}
 	c.images, c.h, c.w = InputSlices(img)
 	return rawPair{maskPath: maskPath, channels: img.Channels, c: c, mask: mask}, nil
 }

@@ -46,7 +46,7 @@ func readPNGDir(dir string, o Options) (*Set, []rawCase, error) {
 	}
 	var pairs []rawPair
 	for _, k := range keys {
-		p, err := readPair(images[k], masks[k])
+		p, err := readPair(images[k], masks[k], o.Read)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -322,3 +322,25 @@ func TestAllReduceSingleDevice(t *testing.T) {
 	e := MustNewExec(backend, func(x, y *Node) *Node { return l.WithAllReduce().Graph([]*Node{y}, []*Node{x}) })
 	e.MustExec(tensors.FromFlatDataAndDimensions([]float32{1, 2}, 1, 1, 2), tensors.FromFlatDataAndDimensions([]float32{1, 0}, 1, 1, 2))
 }
+
+// TestGraphsCoverRegistry: every loss of the core registry has a graph
+// formula, and every entry of the table is a core loss.
+func TestGraphsCoverRegistry(t *testing.T) {
+	core := map[segloss.Name]bool{}
+	for _, n := range segloss.Names() {
+		core[n] = true
+		g, ok := graphs[n]
+		if !ok {
+			t.Errorf("core loss %s has no graph formula", n)
+			continue
+		}
+		if g.build != nil && (g.region != nil || g.whole != nil) || g.build == nil && g.region == nil && g.whole == nil && !g.host {
+			t.Errorf("%s: set build, a region formula (region or whole), or host", n)
+		}
+	}
+	for n := range graphs {
+		if !core[n] {
+			t.Errorf("graph formula for %s, which the core does not register", n)
+		}
+	}
+}

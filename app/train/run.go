@@ -19,6 +19,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 	"github.com/segloss/segloss"
 	"github.com/segloss/segloss/app/gomlxloss"
+	"github.com/segloss/segloss/app/stats"
 	"github.com/segloss/segloss/app/unet"
 	"github.com/segloss/segloss/maskio"
 	"github.com/segloss/segloss/metric"
@@ -127,7 +128,7 @@ func Run(ctx context.Context, cfg Config, progress func(Progress)) (*Result, err
 			if err != nil {
 				return nil, err
 			}
-			p.ValDice, p.ValIoU, p.MeanDice = dice, iou, mean(dice)
+			p.ValDice, p.ValIoU, p.MeanDice = dice, iou, stats.Mean(dice)
 			last.Validated, last.ValDice, last.MeanDice = true, dice, p.MeanDice
 			validated = step
 		}
@@ -151,13 +152,13 @@ func Run(ctx context.Context, cfg Config, progress func(Progress)) (*Result, err
 	}
 	if len(curve) > 0 && curve[len(curve)-1].Step == step {
 		p := &curve[len(curve)-1]
-		p.ValDice, p.ValIoU, p.MeanDice = dice, iou, mean(dice)
+		p.ValDice, p.ValIoU, p.MeanDice = dice, iou, stats.Mean(dice)
 	}
 	if err := save(); err != nil {
 		return nil, err
 	}
 	res := &Result{Loss: cfg.Loss.String(), Steps: step, Elapsed: elapsed0 + time.Since(start).Seconds(), ClassNames: names,
-		ValDice: dice, ValIoU: iou, MeanDice: mean(dice), Curve: curve, Model: s.model}
+		ValDice: dice, ValIoU: iou, MeanDice: stats.Mean(dice), Curve: curve, Model: s.model}
 	if cfg.Out != "" {
 		if err := writeJSON(filepath.Join(cfg.Out, "result.json"), res); err != nil {
 			return nil, err
@@ -328,17 +329,6 @@ func spread(n, k int) []int {
 		out[i] = i * n / k
 	}
 	return out
-}
-
-func mean(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	var s float64
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
