@@ -46,7 +46,7 @@ func (m *modelOptions) addFlags(f *pflag.FlagSet, d modelDefaults) {
 	f.Float64Var(&m.ValFraction, "val-fraction", 0.2, "share of the cases held out for validation")
 	f.StringVar(&m.Size, "size", "", "slice size HxW, e.g. 64x48 (default: the largest slice, rounded up)")
 	f.IntVar(&m.MaxCases, "max-cases", 0, "use only the first N cases (0: all)")
-	f.StringVar(&m.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
+	f.StringVar(&m.Backend, "backend", "", "training engine: native (default) or gomlx (GoMLX, pure Go; gomlx:xla[:plugin] when built with -tags xla)")
 }
 
 // loadData loads the data set of the flags, framed to size (0×0: automatic)

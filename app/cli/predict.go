@@ -29,10 +29,12 @@ func newPredictCmd(s *Streams) *cobra.Command {
 		Short: "Write the masks a model trained by segloss train predicts",
 		Long: `Label images with a model trained by segloss train.
 
---model is the output folder of segloss train. --images is one image file or a
-folder of them (.png, .nii, .nii.gz, .npy). Each image is normalized as in
-training, predicted slice by slice (volumes along their first axis, centred in
-the training frame) and written to --out under the same file name, in the same
+--model is the output folder of segloss train (either backend: model.json
+records it). --images is one image file or a folder of them (.png, .nii,
+.nii.gz, .npy). Each image is normalized as in training and predicted whole
+with a sliding window of the training patch (overlap 1/2, Gaussian weighting as
+nnU-Net; a 2-D model goes slice by slice, volumes along their first axis), and
+written to --out under the same file name, in the same
 format and geometry: NIfTI keeps the source header's spacing and orientation,
 PNG stays PNG. --cases val predicts only the validation cases of the run's
 split.json (--cases train, the training ones). segloss eval scores --out against the ground-truth folder directly.`,
@@ -43,9 +45,9 @@ split.json (--cases train, the training ones). segloss eval scores --out against
 	f.StringVar(&o.Model, "model", "", "output folder of segloss train")
 	f.StringVar(&o.Images, "images", "", "image file or folder of images")
 	f.StringVar(&o.Out, "out", "", "folder for the predicted masks")
-	f.IntVar(&o.Batch, "batch", 16, "slices per forward pass")
+	f.IntVar(&o.Batch, "batch", 16, "windows per forward pass")
 	f.StringVar(&o.Cases, "cases", "all", "all, or only the train or val cases of the model's split.json")
-	f.StringVar(&o.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
+	f.StringVar(&o.Backend, "backend", "", "GoMLX compute backend of a gomlx model: gomlx (pure Go) or gomlx:xla[:plugin] when built with -tags xla (the model's engine is the one that trained it)")
 	return cmd
 }
 
@@ -153,21 +155,18 @@ func predictFile(p *train.Predictor, in, out string, batch int) error {
 	if len(img.Shape) != 2 && len(img.Shape) != 3 {
 		return fmt.Errorf("predict: %s: shape %v: want a 2-D image or a 3-D volume", in, img.Shape)
 	}
-	m := p.Model
-	slices, h, w := dataset.Slices(dataset.Normalize(img.Data), img.Shape)
-	framed := make([][]float32, len(slices))
-	for i, sl := range slices {
-		framed[i] = dataset.Fit(sl, h, w, m.Height, m.Width, 0)
+	shape := [3]int{1, img.Shape[0], img.Shape[1]}
+	if len(img.Shape) == 3 {
+		shape = [3]int{img.Shape[0], img.Shape[1], img.Shape[2]}
 	}
-	labels, err := p.Predict(framed, batch)
+	p.SetBatch(batch)
+	labels, err := p.PredictVolume(dataset.Normalize(img.Data), shape)
 	if err != nil {
 		return fmt.Errorf("predict: %s: %w", in, err)
 	}
-	data := make([]float64, 0, len(img.Data))
-	for _, l := range labels {
-		for _, v := range dataset.Unfit(l, h, w, m.Height, m.Width, 0) {
-			data = append(data, float64(v))
-		}
+	data := make([]float64, len(labels))
+	for i, v := range labels {
+		data[i] = float64(v)
 	}
 	mask := &maskio.Image{Shape: img.Shape, Spacing: img.Spacing, Data: data, Kind: img.Kind, Header: img.Header}
 	if err := maskio.Write(out, mask); err != nil {

@@ -66,15 +66,11 @@ func (t *UNetTrainer) Train(ctx context.Context, set *dataset.Set, job Job, prog
 	if err != nil {
 		return nil, err
 	}
-	images := make([][]float32, len(set.Val))
-	for i, ex := range set.Val {
-		images[i] = ex.Image
-	}
 	batch := t.BatchSize
 	if batch < 1 {
 		batch = 16
 	}
-	labels, err := pred.Predict(images, batch)
+	labels, err := pred.PredictExamples(set.Val, batch)
 	if err != nil {
 		return nil, fmt.Errorf("%s: predict: %w", job.Loss, err)
 	}
