@@ -37,8 +37,9 @@ const defaultCompareBudget = "400,70s"
 
 // newCompareTrainer returns the trainer of a compare; tests replace it.
 var newCompareTrainer = func(o *compareOptions) compare.Trainer {
+	patch, _ := parsePatch(o.Patch, o.Dims) // checked by runCompare
 	return &compare.UNetTrainer{Width: o.Width, Depth: o.Depth, Norm: o.Norm, BatchSize: o.Batch, LR: o.LR,
-		ValEvery: o.ValEvery, ValSlices: o.ValSlices, Backend: o.Backend}
+		ValEvery: o.ValEvery, ValSlices: o.ValSlices, Backend: o.Backend, Dims: o.Dims, Patch: patch, Augment: o.Augment}
 }
 
 func newCompareCmd(s *Streams) *cobra.Command {
@@ -157,6 +158,9 @@ func runCompare(ctx context.Context, s *Streams, o *compareOptions, command stri
 	}
 	data, err := o.loadData(s, size)
 	if err != nil {
+		return err
+	}
+	if o.Dims, _, err = o.volumeConfig(data); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.Err, "comparing %d losses, %s each, %d at a time: %s\n", len(losses), budget, min(o.Parallel, len(losses)), strings.Join(losses, " | "))

@@ -23,6 +23,9 @@ type modelOptions struct {
 	Size        string // "HxW"; "" = the largest slice rounded up
 	MaxCases    int
 	Backend     string
+	Dims        int    // 2 or 3; 0: 3 for 3-D data sets with the native backend, else 2
+	Patch       string // training patch "HxW" or "DxHxW"; "": automatic
+	Augment     bool
 }
 
 // modelDefaults are the defaults and help texts that differ between the commands.
@@ -47,6 +50,7 @@ func (m *modelOptions) addFlags(f *pflag.FlagSet, d modelDefaults) {
 	f.StringVar(&m.Size, "size", "", "slice size HxW, e.g. 64x48 (default: the largest slice, rounded up)")
 	f.IntVar(&m.MaxCases, "max-cases", 0, "use only the first N cases (0: all)")
 	f.StringVar(&m.Backend, "backend", "", "training engine: native (default) or gomlx (GoMLX, pure Go; gomlx:xla[:plugin] when built with -tags xla)")
+	m.addVolumeFlags(f)
 }
 
 // loadData loads the data set of the flags, framed to size (0×0: automatic)

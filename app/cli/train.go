@@ -108,9 +108,13 @@ func runTrain(ctx context.Context, s *Streams, o *trainOptions) error {
 	if err != nil {
 		return err
 	}
+	dims, patch, err := o.volumeConfig(data)
+	if err != nil {
+		return err
+	}
 	cfg := train.Config{Data: data, Loss: o.Loss, Width: o.Width, Depth: o.Depth, Norm: o.Norm, Steps: o.Steps, Budget: o.Time,
 		BatchSize: o.Batch, LR: o.LR, Seed: o.Seed, ValEvery: o.ValEvery, ValSlices: o.ValSlices, Out: o.Out,
-		Resume: o.Resume, Backend: o.Backend, HostLoss: o.HostLoss}
+		Resume: o.Resume, Backend: o.Backend, HostLoss: o.HostLoss, Dims: dims, Patch: patch, Augment: o.Augment}
 	report := newTrainReporter(s, o)
 	res, err := train.Run(ctx, cfg, report.step)
 	report.finish()
