@@ -40,6 +40,7 @@ type benchOptions struct {
 	Seed      uint64
 	Torch     string // path of bench_torch.py: run it between our rounds and add ratios
 	Python    string // interpreter for --torch
+	Train     trainBenchOptions
 }
 
 // benchWorkload is one input shape with its data.
@@ -121,9 +122,18 @@ each read or written once).
 
 With --torch PATH (bench_torch.py), the PyTorch baseline runs between
 our rounds, alternating, and each row gets the fastest matching PyTorch
-implementation and the ratio torch/segloss.`,
+implementation and the ratio torch/segloss.
+
+With --train it times U-Net training steps instead (forward, loss, backward,
+Adam) with the model flags of segloss train (--dims, --size, --batch,
+--width, --depth, --backend): --rounds rounds of --steps steps after --warmup
+untimed steps; median and fastest round, in ms per step. --torch PATH is then
+unet_torch.py, run between our rounds with the same settings.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Train.On {
+				return runBenchTrain(cmd.Context(), s, o)
+			}
 			return runBench(cmd.Context(), s, o)
 		},
 	}
@@ -142,6 +152,7 @@ implementation and the ratio torch/segloss.`,
 	f.Uint64Var(&o.Seed, "seed", 0, "seed of the random inputs")
 	f.StringVar(&o.Torch, "torch", "", "path of bench_torch.py: run the PyTorch baseline between rounds and report ratios")
 	f.StringVar(&o.Python, "python", "/usr/bin/python3", "Python interpreter for --torch")
+	o.Train.addFlags(f)
 	return cmd
 }
 
