@@ -50,6 +50,8 @@ type session struct {
 	model   Model
 	vols    []dataset.Volume // the training cases
 	sampler dataset.Sampler
+	x       []float32 // the batch, reused from step to step
+	y       []int32
 }
 
 // Run trains a U-Net on cfg.Data with the loss cfg.Loss until the step
@@ -257,8 +259,10 @@ func (s *session) prepareOut() error {
 func (s *session) trainStep(step int) (float64, error) {
 	rng := rand.New(rand.NewPCG(s.cfg.Seed, uint64(step)+1))
 	n, ps := s.cfg.BatchSize, s.sampler.Size()
-	x := make([]float32, n*ps)
-	y := make([]int32, n*ps)
+	if len(s.x) != n*ps {
+		s.x, s.y = make([]float32, n*ps), make([]int32, n*ps)
+	}
+	x, y := s.x, s.y
 	s.sampler.Batch(rng, s.vols, n, x, y)
 	shape := []int{n, 1, s.model.Patch[0], s.model.Patch[1], s.model.Patch[2]}
 	if s.model.Dims == 2 {
