@@ -52,17 +52,28 @@ func TestNoAllocsSteadyState(t *testing.T) {
 						}
 						sp = spec + sep + extra
 					}
-					l, _ := segloss.Parse(sp)
+					l, err := segloss.Parse(sp)
+					if err != nil {
+						t.Fatalf("%s: %v", sp, err)
+					}
+					// A call that fails early allocates nothing either: every call must succeed.
+					var evalErr error
 					g32 := make([]float32, len(b32.Input))
-					if a := testing.AllocsPerRun(3, func() { segloss.Eval(l, g32, b32) }); a != 0 {
+					if a := testing.AllocsPerRun(3, func() { _, evalErr = segloss.Eval(l, g32, b32) }); a != 0 {
 						t.Errorf("%s %v float32: %v allocations per call", sp, shape, a)
+					}
+					if evalErr != nil {
+						t.Errorf("%s %v float32: %v", sp, shape, evalErr)
 					}
 					if big {
 						continue // the float64 general path is slow; its small shape suffices
 					}
 					g64 := make([]float64, len(b64.Input))
-					if a := testing.AllocsPerRun(3, func() { segloss.Eval(l, g64, b64) }); a != 0 {
+					if a := testing.AllocsPerRun(3, func() { _, evalErr = segloss.Eval(l, g64, b64) }); a != 0 {
 						t.Errorf("%s %v float64: %v allocations per call", sp, shape, a)
+					}
+					if evalErr != nil {
+						t.Errorf("%s %v float64: %v", sp, shape, evalErr)
 					}
 				}
 			}

@@ -2,6 +2,24 @@ package segloss
 
 import "math"
 
+func init() {
+	register(
+		&descriptor{name: BCE, kind: kindPixel, probClip: true,
+			keys: []string{"from_logits", "eps", "log_eps", "pos_weight", "label_smoothing", "ignore_index", "reduction"},
+			eval: general{bceLoss[float32], bceLoss[float64]}, fused: fusedBCE},
+		&descriptor{name: BCELogits, kind: kindPixel, probClip: true,
+			keys:     []string{"from_logits", "eps", "log_eps", "pos_weight", "label_smoothing", "ignore_index", "reduction"},
+			defaults: map[string]string{"from_logits": "true"},
+			check: func(o *Options) error {
+				if !o.FromLogits {
+					return &OptionError{Loss: BCELogits, Key: "from_logits", Value: "false", Err: errString("bce_logits needs from_logits=true (use bce for probabilities)")}
+				}
+				return nil
+			},
+			eval: general{bceLoss[float32], bceLoss[float64]}, fused: fusedBCE},
+	)
+}
+
 // torchBCEEps is float32(1e-12), the clamp ATen uses in the BCE backward pass.
 const torchBCEEps = 9.999999960041972e-13
 
@@ -77,7 +95,8 @@ func pixelMean[T Float](o *Options, g geom, grad []T, b Batch[T], term func(x, t
 	return sum * scale
 }
 
-// bceLoss is the binary cross-entropy ("bce", "bce_logits").
-func bceLoss[T Float](o *Options, g geom, grad []T, b Batch[T]) float64 {
+// bceLoss is the binary cross-entropy (bce, bce_logits).
+func bceLoss[T Float](l *Loss, _ *workspace, g geom, grad []T, b Batch[T]) float64 {
+	o := &l.opts
 	return pixelMean(o, g, grad, b, func(x, t float64) (float64, float64) { return bceTerm(o, x, t) })
 }

@@ -51,7 +51,7 @@ func benchBatch(shape []int, labels bool) segloss.Batch[float32] {
 
 // benchSpec returns the spec that runs loss name on logits in the given
 // mode, or "" when the loss does not take that workload.
-func benchSpec(name string, multiclass bool) string {
+func benchSpec(name segloss.Name, multiclass bool) string {
 	opts := segloss.OptionNames(name)
 	def, _ := segloss.DefaultOptions(name)
 	var parts []string
@@ -72,9 +72,9 @@ func benchSpec(name string, multiclass bool) string {
 		return ""
 	}
 	if len(parts) == 0 {
-		return name
+		return string(name)
 	}
-	return name + ":" + strings.Join(parts, ",")
+	return string(name) + ":" + strings.Join(parts, ",")
 }
 
 func benchEval(b *testing.B, spec string, batch segloss.Batch[float32]) {
@@ -108,7 +108,7 @@ func BenchmarkBinary(b *testing.B) {
 		if spec == "" {
 			continue
 		}
-		b.Run(name, func(b *testing.B) { benchEval(b, spec, batch) })
+		b.Run(string(name), func(b *testing.B) { benchEval(b, spec, batch) })
 	}
 }
 
@@ -121,7 +121,7 @@ func BenchmarkMulticlass(b *testing.B) {
 		if spec == "" {
 			continue
 		}
-		b.Run(name, func(b *testing.B) { benchEval(b, spec, batch) })
+		b.Run(string(name), func(b *testing.B) { benchEval(b, spec, batch) })
 	}
 }
 

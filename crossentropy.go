@@ -2,6 +2,29 @@ package segloss
 
 import "math"
 
+func init() {
+	register(
+		&descriptor{name: CrossEntropy, kind: kindPixel, targetNoIgnore: true,
+			keys:     []string{"class_weights", "ignore_index", "label_smoothing", "from_logits", "reduction"},
+			defaults: map[string]string{"from_logits": "true", "mode": "multiclass", "ignore_index": "-100"},
+			eval:     general{crossEntropy[float32], crossEntropy[float64]}, fused: fusedCE},
+		&descriptor{name: FocalSoftmax, kind: kindPixel, targetNoIgnore: true,
+			keys:     []string{"gamma", "class_weights", "from_logits", "ignore_index", "reduction"},
+			defaults: map[string]string{"from_logits": "true", "mode": "multiclass"},
+			eval:     general{focalSoftmax[float32], focalSoftmax[float64]}},
+	)
+}
+
+// crossEntropy is torch.nn.CrossEntropyLoss (see softmaxCE).
+func crossEntropy[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) float64 {
+	return softmaxCE(false, &l.opts, ws, g, grad, b)
+}
+
+// focalSoftmax is the softmax focal loss (see softmaxCE).
+func focalSoftmax[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) float64 {
+	return softmaxCE(true, &l.opts, ws, g, grad, b)
+}
+
 // softmaxCE is the multiclass cross-entropy (torch.nn.CrossEntropyLoss
 // semantics) and, when focal is true, the softmax focal loss
 // -w_c t_c (1-p_c)^gamma log p_c. Per pixel the term is

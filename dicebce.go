@@ -1,5 +1,18 @@
 package segloss
 
+func init() {
+	register(&descriptor{name: DiceBCE, kind: kindMixed, probClip: true,
+		keys:     []string{"mode", "from_logits", "smooth", "eps", "reduction", "bce_weight", "dice_weight", "ignore_index", "class_weights"},
+		defaults: map[string]string{"from_logits": "true", "eps": "1e-7"},
+		check: func(o *Options) error {
+			if o.Mode == Multiclass && !o.FromLogits {
+				return &OptionError{Loss: DiceBCE, Key: "from_logits", Value: "false", Err: errString("dice_bce in multiclass mode expects logits (from_logits=true)")}
+			}
+			return nil
+		},
+		eval: general{diceBCE[float32], diceBCE[float64]}, fused: fastRegion})
+}
+
 // diceBCE is bce_weight*CE + dice_weight*Dice: binary cross-entropy (or
 // multiclass cross-entropy) plus the Dice loss, both on the same input.
 func diceBCE[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) float64 {
@@ -24,26 +37,26 @@ func (l *Loss) parts() (ce, dice *Loss) {
 		o := &l.opts
 		var co Options
 		if o.Mode == Multiclass {
-			co, _ = DefaultOptions("cross_entropy")
+			co, _ = DefaultOptions(CrossEntropy)
 			co.ClassWeights = o.ClassWeights
 			if o.Ignore {
 				co.IgnoreIndex = o.IgnoreIndex
 			}
-			l.sub[0] = MustNew("cross_entropy", &co)
+			l.sub[0] = MustNew(CrossEntropy, &co)
 		} else {
-			co, _ = DefaultOptions("bce")
+			co, _ = DefaultOptions(BCE)
 			co.FromLogits, co.Eps = o.FromLogits, o.Eps
 			co.Ignore, co.IgnoreIndex = o.Ignore, o.IgnoreIndex
-			l.sub[0] = MustNew("bce", &co)
+			l.sub[0] = MustNew(BCE, &co)
 		}
-		do, _ := DefaultOptions("dice")
+		do, _ := DefaultOptions(Dice)
 		do.Mode, do.FromLogits, do.Smooth = o.Mode, o.FromLogits, o.Smooth
 		do.Reduction = o.Reduction
 		if do.Reduction == None {
 			do.Reduction = Global
 		}
 		do.Ignore, do.IgnoreIndex = o.Ignore, o.IgnoreIndex
-		l.sub[1] = MustNew("dice", &do)
+		l.sub[1] = MustNew(Dice, &do)
 	})
 	return l.sub[0], l.sub[1]
 }

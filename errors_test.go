@@ -1,7 +1,9 @@
 package segloss_test
 
 import (
+	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -50,8 +52,22 @@ func TestBadInputIsAnError(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want one containing %q", err, tc.want)
 			}
-			if !strings.Contains(err.Error(), l.Name()) {
+			if !strings.Contains(err.Error(), string(l.Name())) {
 				t.Errorf("error %q does not name the loss", err)
+			}
+			var ie *segloss.InputError
+			if !errors.As(err, &ie) || ie.Loss != l.Name() {
+				t.Fatalf("error %v (%T) is not an *InputError of %s", err, err, l.Name())
+			}
+			nonFinite := strings.Contains(tc.want, "NaN") || strings.Contains(tc.want, "Inf")
+			if errors.Is(err, segloss.ErrNonFinite) != nonFinite {
+				t.Errorf("errors.Is(%v, ErrNonFinite) = %v, want %v", err, !nonFinite, nonFinite)
+			}
+			if !errors.Is(err, segloss.ErrBadInput) && ie.Field != "loss" {
+				t.Errorf("errors.Is(%v, ErrBadInput) = false", err)
+			}
+			if strings.Contains(tc.want, "[") && strings.Contains(tc.want, "] = ") && ie.Index < 0 {
+				t.Errorf("%v: Index = %d, want the element", err, ie.Index)
 			}
 		})
 	}
@@ -63,15 +79,15 @@ func TestBadOptionsAreErrors(t *testing.T) {
 		{"dice:alpha=0.3", "unknown option \"alpha\" for dice; valid options: mode, from_logits"},
 		{"tversky:alpha=x", "not a number"},
 		{"tversky:alpha=0,beta=0,smooth=0", "alpha = 0 and beta = 0 with smooth = 0"},
-		{"focal_sigmoid:gamma=-1", "gamma = -1: must be a finite number >= 0"},
-		{"dice:smooth=-1", "smooth = -1"},
-		{"dice:mode=triclass", "mode = \"triclass\""},
+		{"focal_sigmoid:gamma=-1", "gamma=-1: must be a finite number >= 0"},
+		{"dice:smooth=-1", "smooth=-1"},
+		{"dice:mode=triclass", "mode=triclass: want binary, multilabel or multiclass"},
 		{"dice:reduction=mean", "want one of [global per_sample none]"},
 		{"bce:reduction=global", "want one of [mean sum none]"},
 		{"dice:classes=[1,", "unbalanced"},
 		{"dice:classes=[]", "classes is empty"},
 		{"dice:class_weights=[1,-1]", "finite and >= 0"},
-		{"bce:label_smoothing=2", "label_smoothing = 2"},
+		{"bce:label_smoothing=2", "label_smoothing=2"},
 		{"dice:tp_form=max", "tp_form"},
 		{"generalized_dice:w_type=cubic", "w_type"},
 		{"dice_bce:mode=multiclass,from_logits=false", "expects logits"},
@@ -83,6 +99,15 @@ func TestBadOptionsAreErrors(t *testing.T) {
 		_, err := segloss.Parse(tc.spec)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Parse(%q) error = %v, want one containing %q", tc.spec, err, tc.want)
+		}
+		var oe *segloss.OptionError
+		if unknown := tc.spec == "dicey"; unknown != errors.Is(err, segloss.ErrUnknownLoss) {
+			t.Errorf("Parse(%q): errors.Is(%v, ErrUnknownLoss) = %v", tc.spec, err, !unknown)
+		} else if !unknown && !errors.As(err, &oe) {
+			t.Errorf("Parse(%q): %v (%T) is not an *OptionError", tc.spec, err, err)
+		}
+		if errors.Is(err, segloss.ErrBadInput) {
+			t.Errorf("Parse(%q): %v is a bad-input (data) error", tc.spec, err)
 		}
 	}
 }
@@ -97,5 +122,40 @@ func TestSpecRoundTrip(t *testing.T) {
 		if got := l.String(); got != spec {
 			t.Errorf("Parse(%q).String() = %q", spec, got)
 		}
+	}
+}
+
+// TestErrorClasses checks errors.Is and errors.As for every error class:
+// the strconv error behind a value that does not parse, an unknown key,
+// the fields of OptionError and InputError.
+func TestErrorClasses(t *testing.T) {
+	_, err := segloss.Parse("tversky:alpha=x")
+	var oe *segloss.OptionError
+	if !errors.As(err, &oe) || oe.Loss != segloss.Tversky || oe.Key != "alpha" || oe.Value != "x" {
+		t.Fatalf("alpha=x: %#v", err)
+	}
+	if !errors.Is(err, strconv.ErrSyntax) {
+		t.Errorf("alpha=x: %v does not wrap strconv.ErrSyntax", err)
+	}
+	if _, err := segloss.Parse("dice:alpha=1"); !errors.Is(err, segloss.ErrUnknownOption) {
+		t.Errorf("dice:alpha: %v does not wrap ErrUnknownOption", err)
+	}
+	if _, err := segloss.New("nope", nil); !errors.Is(err, segloss.ErrUnknownLoss) || !strings.Contains(err.Error(), "dice") {
+		t.Errorf("New(nope): %v", err)
+	}
+	o := segloss.Options{Smooth: math.Inf(1)}
+	_, err = segloss.New(segloss.Dice, &o)
+	if !errors.As(err, &oe) || oe.Key != "smooth" || oe.Value != "+Inf" {
+		t.Errorf("smooth=+Inf: %#v", err)
+	}
+	l := segloss.MustNew(segloss.BCELogits, nil)
+	_, err = segloss.Eval(l, nil, segloss.Batch[float32]{Shape: []int{1, 1, 3}, Input: []float32{0, float32(math.NaN()), 0}, Target: []float32{0, 1, 0}})
+	var ie *segloss.InputError
+	if !errors.As(err, &ie) || ie.Field != "input" || ie.Index != 1 || !errors.Is(err, segloss.ErrNonFinite) || !errors.Is(err, segloss.ErrBadInput) {
+		t.Errorf("NaN input (float32, fused path): %#v", err)
+	}
+	_, err = segloss.Eval(l, nil, segloss.Batch[float64]{Shape: []int{1, 2, 2}, Input: []float64{0, 0, 0}, Target: []float64{0, 1, 0}})
+	if !errors.As(err, &ie) || ie.Field != "input" || ie.Index != -1 || errors.Is(err, segloss.ErrNonFinite) {
+		t.Errorf("short input: %#v", err)
 	}
 }

@@ -2,7 +2,6 @@ package segloss
 
 import (
 	"math"
-	"sync"
 
 	"github.com/segloss/segloss/internal/kernel"
 )
@@ -28,8 +27,6 @@ type fastWS struct {
 	job     fastJob
 	small   []float64
 }
-
-var fastPool = sync.Pool{New: func() any { return new(fastWS) }}
 
 // Job kinds.
 const (
@@ -155,70 +152,93 @@ func (j *fastJob) Do(c, lo, hi int) {
 	}
 }
 
-// fastEval32 evaluates l on a float32 batch with the fused kernels. It
-// reports handled = false when the loss or its options have no fused path,
-// and bad = true when a value failed the checks (the caller then runs the
-// full check for the message; grad is unspecified).
+// fastEval32 evaluates l on a float32 batch with its descriptor's fused
+// path. It reports handled = false when the loss or its options have no
+// fused path, and bad = true when a value failed the checks (the caller
+// then runs the full check for the message; grad is unspecified).
 func fastEval32(l *Loss, g geom, grad []float32, b Batch[float32]) (v float64, handled, bad bool) {
 	o := &l.opts
 	if o.Reduction == None && g.n > 1 {
 		return 0, false, false
 	}
-	multi := b.Labels != nil
-	if multi && (g.c > kernel.MaxSoftmaxC || !o.FromLogits) {
+	if b.Labels != nil && (g.c > kernel.MaxSoftmaxC || !o.FromLogits) {
 		return 0, false, false
 	}
-	switch l.name {
-	case "bce", "bce_logits":
-		if multi {
-			return 0, false, false
-		}
-	case "focal_sigmoid":
-		if multi {
-			return 0, false, false
-		}
-	case "cross_entropy":
-		if !multi {
-			return 0, false, false
-		}
-	case "dice", "jaccard", "tversky", "focal_tversky", "log_cosh_dice", "mcc", "generalized_dice":
-		if !multi && o.Mode == Multiclass {
-			return 0, false, false
-		}
-	case "dice_bce":
-		if !multi && o.Mode == Multiclass {
-			return 0, false, false
-		}
-	case "lovasz_hinge":
-		if multi || g.size() >= 1<<31 { // element indices share 32 bits with a label bit
-			return 0, false, false
-		}
-	case "lovasz_softmax":
-		if !multi || hasDuplicates(o.Classes) || g.size() >= 1<<31 {
-			return 0, false, false
-		}
-	default:
-		return 0, false, false
-	}
-	ws := fastPool.Get().(*fastWS)
-	defer fastPool.Put(ws)
+	ws := l.fast.Get().(*fastWS)
+	defer l.fast.Put(ws)
+	return l.d.fused(l, ws, g, grad, b)
+}
+
+// newJob returns the scratch job of ws set up for batch b.
+func newJob(l *Loss, ws *fastWS, g geom, grad []float32, b Batch[float32]) *fastJob {
 	j := &ws.job
-	*j = fastJob{g: g, x: b.Input, t: b.Target, lab: b.Labels, gr: grad, ws: ws, o: o}
-	defer func() { *j = fastJob{} }()
-	switch l.name {
-	case "bce", "bce_logits":
-		v, bad = fastBCE(l, ws, j, false)
-	case "focal_sigmoid":
-		v, bad = fastBCE(l, ws, j, true)
-	case "cross_entropy":
-		v, bad = fastCE(l, ws, j)
-	case "lovasz_hinge":
-		v, bad = fastHinge(l, ws, j)
-	case "lovasz_softmax":
-		v, bad = fastLovaszSoftmax(l, ws, j)
-	default:
-		v, bad = fastRegion(l, ws, j)
+	*j = fastJob{g: g, x: b.Input, t: b.Target, lab: b.Labels, gr: grad, ws: ws, o: &l.opts}
+	return j
+}
+
+// fusedBCE is the fused path of bce and bce_logits (float targets).
+func fusedBCE(l *Loss, ws *fastWS, g geom, grad []float32, b Batch[float32]) (float64, bool, bool) {
+	if b.Labels != nil {
+		return 0, false, false
 	}
+	j := newJob(l, ws, g, grad, b)
+	defer func() { *j = fastJob{} }()
+	v, bad := fastBCE(l, ws, j, false)
+	return v, true, bad
+}
+
+// fusedFocal is the fused path of focal_sigmoid (float targets).
+func fusedFocal(l *Loss, ws *fastWS, g geom, grad []float32, b Batch[float32]) (float64, bool, bool) {
+	if b.Labels != nil {
+		return 0, false, false
+	}
+	j := newJob(l, ws, g, grad, b)
+	defer func() { *j = fastJob{} }()
+	v, bad := fastBCE(l, ws, j, true)
+	return v, true, bad
+}
+
+// fusedCE is the fused path of cross_entropy from logits with class indices.
+func fusedCE(l *Loss, ws *fastWS, g geom, grad []float32, b Batch[float32]) (float64, bool, bool) {
+	if b.Labels == nil {
+		return 0, false, false
+	}
+	j := newJob(l, ws, g, grad, b)
+	defer func() { *j = fastJob{} }()
+	v, bad := fastCE(l, ws, j)
+	return v, true, bad
+}
+
+// fastRegion is the fused path of every region loss and of dice_bce.
+func fastRegion(l *Loss, ws *fastWS, g geom, grad []float32, b Batch[float32]) (float64, bool, bool) {
+	if b.Labels == nil && l.opts.Mode == Multiclass {
+		return 0, false, false
+	}
+	j := newJob(l, ws, g, grad, b)
+	defer func() { *j = fastJob{} }()
+	v, bad := fusedRegion(l, ws, j)
+	return v, true, bad
+}
+
+// fastHinge is the fused path of lovasz_hinge.
+func fastHinge(l *Loss, ws *fastWS, g geom, grad []float32, b Batch[float32]) (float64, bool, bool) {
+	if b.Labels != nil || g.size() >= 1<<31 { // element indices share 32 bits with a label bit
+		return 0, false, false
+	}
+	j := newJob(l, ws, g, grad, b)
+	defer func() { *j = fastJob{} }()
+	v, bad := fusedHinge(l, ws, j)
+	return v, true, bad
+}
+
+// fastLovaszSoftmax is the fused path of lovasz_softmax from logits.
+func fastLovaszSoftmax(l *Loss, ws *fastWS, g geom, grad []float32, b Batch[float32]) (float64, bool, bool) {
+	if b.Labels == nil || hasDuplicates(l.opts.Classes) || g.size() >= 1<<31 {
+		return 0, false, false
+	}
+	j := newJob(l, ws, g, grad, b)
+	defer func() { *j = fastJob{} }()
+	v, bad := fusedLovaszSoftmax(l, ws, j)
 	return v, true, bad
 }
 
@@ -276,7 +296,7 @@ func fastBCE(l *Loss, ws *fastWS, j *fastJob, focal bool) (float64, bool) {
 	if focal {
 		j.kind = jobFocal
 		j.bce.PosWeight = 1
-		j.focal = kernel.FocalOpts{BCE: j.bce, Alpha: float32(o.Alpha), Gamma: float32(o.Gamma), PtExp: o.PtForm == "exp"}
+		j.focal = kernel.FocalOpts{BCE: j.bce, Alpha: float32(o.Alpha), Gamma: float32(o.Gamma), PtExp: o.PtForm == PtExp}
 	}
 	j.sums = growSums(&ws.sums, kernel.Chunks(n, kernel.Chunk))
 	kernel.Run(j, n, kernel.Chunk)
@@ -358,19 +378,19 @@ func toFloat32(buf *[]float32, v []float64) []float32 {
 	return out
 }
 
-// fastRegion is every overlap loss and dice_bce: a stats pass, the loss
+// fusedRegion is every overlap loss and dice_bce: a stats pass, the loss
 // and its coefficients from the merged sums, then a gradient pass.
-func fastRegion(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
-	name, o := l.name, &l.opts
+func fusedRegion(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
+	f, o := l.d.region, &l.opts
 	var ce *Loss
-	if name == "dice_bce" {
+	if l.d.kind == kindMixed {
 		var dice *Loss
 		ce, dice = l.parts()
-		name, o = "dice", &dice.opts
+		f, o = dice.d.region, &dice.opts
 	}
 	g := j.g
 	multi := j.lab != nil
-	groups, classes := regionGeometry(name, o, g)
+	groups, classes := regionGeometry(f, o, g)
 	j.cpr = kernel.Chunks(g.s, kernel.Chunk)
 	r := &ws.stats
 	r.reset(groups, classes)
@@ -432,7 +452,7 @@ func fastRegion(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 	}
 	coef := grow(&ws.coef, groups*classes)
 	clear(coef)
-	loss := regionValue(name, o, r, coef)
+	loss := regionValue(f, o, r, coef)
 	var ceMean float64
 	if ce != nil {
 		if bceDen > 0 {
@@ -485,7 +505,7 @@ func addSums(r *RegionStats, k int, s *kernel.Sums) {
 // listed as packed sort entries (in parallel chunks, then compacted, for
 // the whole batch; per sample for per_image), radix-sorted, and the
 // Lovász weights give loss and gradient.
-func fastHinge(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
+func fusedHinge(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 	o := &l.opts
 	g := j.g
 	n := len(j.x)
@@ -621,7 +641,7 @@ func (j *fastJob) hingeRun(n int) {
 // probabilities in one parallel pass, then one job per (run, class) that
 // lists the positive errors, sorts them and writes the Lovász weights
 // into the gradient buffer, and a last pass through the softmax.
-func fastLovaszSoftmax(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
+func fusedLovaszSoftmax(l *Loss, ws *fastWS, j *fastJob) (float64, bool) {
 	o := &l.opts
 	g := j.g
 	C, S, N := g.c, g.s, g.n

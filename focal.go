@@ -2,6 +2,19 @@ package segloss
 
 import "math"
 
+func init() {
+	register(
+		&descriptor{name: FocalKeras, kind: kindPixel, probClip: true,
+			keys:     []string{"alpha", "gamma", "from_logits", "eps", "log_eps", "form", "ignore_index"},
+			defaults: map[string]string{"alpha": "0.8"},
+			eval:     general{focalKeras[float32], focalKeras[float64]}},
+		&descriptor{name: FocalSigmoid, kind: kindPixel, probClip: true, alphaNull: true,
+			keys:     []string{"alpha", "gamma", "pt_form", "from_logits", "eps", "ignore_index", "reduction"},
+			defaults: map[string]string{"alpha": "0.25", "from_logits": "true"},
+			eval:     general{focalSigmoid[float32], focalSigmoid[float64]}, fused: fusedFocal},
+	)
+}
+
 // focalFactor returns F(l) = alpha*(1-e^-l)^gamma*l and dF/dl, the Keras
 // focal transform of a cross-entropy value l >= 0.
 func focalFactor(alpha, gamma, l float64) (f, df float64) {
@@ -15,8 +28,9 @@ func focalFactor(alpha, gamma, l float64) (f, df float64) {
 
 // focalKeras is alpha*(1-exp(-BCE))^gamma*BCE, per element (form
 // "elementwise") or applied to the mean BCE (form "mean_bce").
-func focalKeras[T Float](o *Options, g geom, grad []T, b Batch[T]) float64 {
-	if o.Form == "mean_bce" {
+func focalKeras[T Float](l *Loss, _ *workspace, g geom, grad []T, b Batch[T]) float64 {
+	o := &l.opts
+	if o.Form == MeanBCE {
 		mb := pixelMean(o, g, grad, b, func(x, t float64) (float64, float64) { return bceTerm(o, x, t) })
 		f, df := focalFactor(o.Alpha, o.Gamma, mb)
 		scaleGrad(grad, df)
@@ -31,14 +45,15 @@ func focalKeras[T Float](o *Options, g geom, grad []T, b Batch[T]) float64 {
 
 // focalSigmoid is the torchvision / smp sigmoid focal loss
 // a_t*(1-p_t)^gamma*BCE.
-func focalSigmoid[T Float](o *Options, g geom, grad []T, b Batch[T]) float64 {
+func focalSigmoid[T Float](l *Loss, _ *workspace, g geom, grad []T, b Batch[T]) float64 {
+	o := &l.opts
 	bo := *o
 	bo.PosWeight = 1
 	gamma, alpha := o.Gamma, o.Alpha
 	return pixelMean(o, g, grad, b, func(x, t float64) (float64, float64) {
 		ce, dce := bceTerm(&bo, x, t)
 		var pt, dpt, om float64
-		if o.PtForm == "exp" {
+		if o.PtForm == PtExp {
 			pt = math.Exp(-ce)
 			dpt = -pt * dce
 			om = -math.Expm1(-ce)

@@ -13,7 +13,10 @@ import (
 // fuzzSpecs are the losses the fuzz target draws from: every default and
 // every finite-difference variant.
 var fuzzSpecs = func() []string {
-	specs := segloss.Names()
+	var specs []string
+	for _, n := range segloss.Names() {
+		specs = append(specs, string(n))
+	}
 	for _, tc := range fdCases {
 		specs = append(specs, tc.spec)
 	}

@@ -1,6 +1,7 @@
 package segloss_test
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand"
@@ -147,7 +148,7 @@ func randomBatch(rng *rand.Rand, l *segloss.Loss, shape []int, target string, ig
 // differences on random inputs.
 func TestFiniteDifferences(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	covered := map[string]bool{}
+	covered := map[segloss.Name]bool{}
 	for _, tc := range fdCases {
 		t.Run(tc.spec, func(t *testing.T) {
 			l, err := segloss.Parse(tc.spec)
@@ -161,8 +162,12 @@ func TestFiniteDifferences(t *testing.T) {
 				if _, err := segloss.Eval(l, grad, b); err != nil {
 					t.Fatal(err)
 				}
-				if msg := checkFD(l, b, grad); msg != "" {
+				checked, msg := checkFD(l, b, grad)
+				if msg != "" {
 					t.Fatalf("rep %d: %s", rep, msg)
+				}
+				if checked != len(b.Input) {
+					t.Fatalf("rep %d: checked %d of %d elements", rep, checked, len(b.Input))
 				}
 			}
 		})
@@ -174,8 +179,11 @@ func TestFiniteDifferences(t *testing.T) {
 	}
 }
 
-// checkFD compares grad with central differences of l at b.
-func checkFD(l *segloss.Loss, b segloss.Batch[float64], grad []float64) string {
+// checkFD compares grad with central differences of l at b and returns
+// the number of elements it checked, or a message for the first element
+// that disagrees or whose evaluation fails (the random inputs stay a
+// step h inside the probability domain, so none may fail).
+func checkFD(l *segloss.Loss, b segloss.Batch[float64], grad []float64) (checked int, msg string) {
 	const h = 1e-6
 	x := b.Input
 	for i := range x {
@@ -185,14 +193,14 @@ func checkFD(l *segloss.Loss, b segloss.Batch[float64], grad []float64) string {
 		x[i] = orig - h
 		fm, err2 := segloss.Eval(l, nil, b)
 		x[i] = orig
-		if err1 != nil || err2 != nil {
-			// a step left the probability domain; skip the element
-			continue
+		if err := errors.Join(err1, err2); err != nil {
+			return checked, fmt.Sprintf("d/dx[%d]: a step of %g fails: %v", i, h, err)
 		}
 		fd := (fp - fm) / (2 * h)
 		if math.Abs(fd-grad[i]) > 1e-5*math.Max(1, math.Abs(fd)) {
-			return fmt.Sprintf("d/dx[%d]: analytic %.9g, finite difference %.9g", i, grad[i], fd)
+			return checked, fmt.Sprintf("d/dx[%d]: analytic %.9g, finite difference %.9g", i, grad[i], fd)
 		}
+		checked++
 	}
-	return ""
+	return checked, ""
 }

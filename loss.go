@@ -3,6 +3,7 @@ package segloss
 import (
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // Float is the element type of inputs, targets and gradients.
@@ -46,7 +47,7 @@ func Eval[T Float](l *Loss, grad []T, b Batch[T]) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if b32, ok := any(b).(Batch[float32]); ok {
+	if b32, ok := any(b).(Batch[float32]); ok && l.d.fused != nil {
 		g32, _ := any(grad).([]float32)
 		v, handled, bad := fastEval32(l, g, g32, b32)
 		if handled && !bad {
@@ -62,37 +63,27 @@ func Eval[T Float](l *Loss, grad []T, b Batch[T]) (float64, error) {
 	return v, finite(l, v, b.Shape)
 }
 
-// finite returns an error when the loss value v is NaN or infinite.
+// finite returns an *InputError wrapping ErrNonFinite when the loss value
+// v is NaN or infinite.
 func finite(l *Loss, v float64, shape []int) error {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("segloss: %s: the loss is %v (input %v); check extreme probabilities and the options", l.name, v, shape)
+		return &InputError{Loss: l.name, Field: "loss", Index: -1, Err: &reason{
+			msg:   "the loss is " + formatValue(v) + " (input " + formatShape(shape) + "); check extreme probabilities and the options",
+			kinds: []error{ErrNonFinite}}}
 	}
 	return nil
 }
 
-// eval dispatches on the loss family; inputs are already checked.
+// eval runs the general path of l's descriptor; inputs are already checked.
 func eval[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) float64 {
 	if l.opts.Reduction == None && g.n > 1 {
 		return evalMeanOfSamples(l, ws, g, grad, b)
 	}
-	switch l.name {
-	case "bce", "bce_logits":
-		return bceLoss(&l.opts, g, grad, b)
-	case "focal_keras":
-		return focalKeras(&l.opts, g, grad, b)
-	case "focal_sigmoid":
-		return focalSigmoid(&l.opts, g, grad, b)
-	case "cross_entropy", "focal_softmax":
-		return softmaxCE(l.name == "focal_softmax", &l.opts, ws, g, grad, b)
-	case "dice_bce":
-		return diceBCE(l, ws, g, grad, b)
-	case "lovasz_hinge":
-		return lovaszHinge(&l.opts, ws, g, grad, b)
-	case "lovasz_softmax":
-		return lovaszSoftmax(&l.opts, ws, g, grad, b)
-	default:
-		return regionLoss(l.name, &l.opts, ws, g, grad, b)
+	var f any = l.d.eval.f64
+	if _, ok := any(grad).([]float32); ok {
+		f = l.d.eval.f32
 	}
+	return f.(evalFunc[T])(l, ws, g, grad, b)
 }
 
 // sample returns sample i of b as a batch of one; its shape lives in ws.
@@ -136,7 +127,7 @@ func PerSampleLoss[T Float](dst []float64, l *Loss, b Batch[T]) error {
 		return err
 	}
 	if len(dst) != g.n {
-		return fmt.Errorf("segloss: %s: dst has length %d, want N = %d", l.name, len(dst), g.n)
+		return inputErr(l.name, "dst", -1, "dst has length %d, want N = %d", len(dst), g.n)
 	}
 	ws := l.pool.Get().(*workspace)
 	defer l.pool.Put(ws)
@@ -144,9 +135,14 @@ func PerSampleLoss[T Float](dst []float64, l *Loss, b Batch[T]) error {
 	for i := range dst {
 		v := eval[T](l, ws, g1, nil, sample(ws, g, b, i))
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("segloss: %s: the loss of sample %d is %v", l.name, i, v)
+			return &InputError{Loss: l.name, Field: "loss", Index: i, Err: &reason{
+				msg: "the loss of sample " + strconv.Itoa(i) + " is " + formatValue(v), kinds: []error{ErrNonFinite}}}
 		}
 		dst[i] = v
 	}
 	return nil
 }
+
+func formatValue(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+func formatShape(shape []int) string { return fmt.Sprint(shape) }

@@ -1,5 +1,19 @@
 package segloss
 
+func init() {
+	register(
+		&descriptor{name: LovaszHinge, kind: kindLovasz, binaryTarget: true,
+			keys:     []string{"per_image", "ignore_index"},
+			defaults: map[string]string{"from_logits": "true"},
+			forced:   map[string]string{"from_logits": "true", "mode": "binary"},
+			eval:     general{lovaszHinge[float32], lovaszHinge[float64]}, fused: fastHinge},
+		&descriptor{name: LovaszSoftmax, kind: kindLovasz, labelsOnly: true,
+			keys:     []string{"from_logits", "classes", "per_image", "ignore_index"},
+			defaults: map[string]string{"from_logits": "true", "mode": "multiclass", "classes": "present"},
+			eval:     general{lovaszSoftmax[float32], lovaszSoftmax[float64]}, fused: fastLovaszSoftmax},
+	)
+}
+
 // lovaszSort orders idx (element indices, increasing) by decreasing key,
 // ties by increasing index: the order of a stable descending sort, by an
 // O(n) radix sort.
@@ -37,7 +51,8 @@ func lovaszGrad(dst []float64, idx []int32, fg func(int32) bool) {
 
 // lovaszHinge is the binary Lovász hinge of Berman et al. 2018 on logits,
 // over all channels of each sample (per_image) or of the whole batch.
-func lovaszHinge[T Float](o *Options, ws *workspace, g geom, grad []T, b Batch[T]) float64 {
+func lovaszHinge[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) float64 {
+	o := &l.opts
 	per := g.c * g.s
 	total := len(b.Input)
 	keys := grow(&ws.keys, total)
@@ -98,7 +113,8 @@ func scaleGrad[T Float](grad []T, f float64) {
 // lovaszSoftmax is the multiclass Lovász-Softmax of Berman et al. 2018:
 // per class, the Lovász extension of the Jaccard loss of the errors
 // |1[y=c] - p_c|, averaged over the chosen classes.
-func lovaszSoftmax[T Float](o *Options, ws *workspace, g geom, grad []T, b Batch[T]) float64 {
+func lovaszSoftmax[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) float64 {
+	o := &l.opts
 	C, S := g.c, g.s
 	p := grow(&ws.prob, g.size())
 	probabilities(p, o, g, b.Input, grow(&ws.small, 2*C))

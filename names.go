@@ -1,5 +1,9 @@
 package segloss
 
+// Name is the registered name of a loss, as New, Parse and spec strings
+// take it ("dice", "tversky", ...). The constants below name every loss.
+type Name string
+
 // The registered losses. Each constant is the name that New, Parse and
 // spec strings take; its doc gives the formula, the options it reads
 // (defaults in parentheses) and its special cases. p is the probability
@@ -17,7 +21,7 @@ const (
 	//	every element ignored: loss 0, gradient 0 (torch gives NaN)
 	//	p = t in {0, 1}: loss 0 up to the eps clip
 	//	eps = 0 and p in {0, 1} against the other label: loss 100 per element, gradient ±1e12
-	BCE = "bce"
+	BCE Name = "bce"
 
 	// BCELogits is BCE on logits, -(w t log σ(x) + (1-t) log σ(-x)), with w
 	// = pos_weight; stable for |x| up to 1e300. Same options as BCE with
@@ -25,7 +29,7 @@ const (
 	//
 	// Special cases are:
 	//	every element ignored: loss 0, gradient 0
-	BCELogits = "bce_logits"
+	BCELogits Name = "bce_logits"
 
 	// FocalKeras is alpha (1-e^(-BCE))^gamma BCE, per element then mean
 	// (form elementwise) or on the mean BCE (form mean_bce); alpha is a
@@ -35,7 +39,7 @@ const (
 	// Special cases are:
 	//	perfect prediction (BCE = 0): loss 0, gradient 0
 	//	every element ignored: loss 0, gradient 0
-	FocalKeras = "focal_keras"
+	FocalKeras Name = "focal_keras"
 
 	// FocalSigmoid is the torchvision / smp sigmoid focal loss
 	// a_t (1-p_t)^gamma BCE, a_t = alpha t + (1-alpha)(1-t), p_t = p t +
@@ -46,7 +50,7 @@ const (
 	// Special cases are:
 	//	p_t = 1: loss 0, gradient 0 (also for gamma < 1, where the true derivative is unbounded)
 	//	every element ignored: loss 0, gradient 0
-	FocalSigmoid = "focal_sigmoid"
+	FocalSigmoid Name = "focal_sigmoid"
 
 	// FocalSoftmax is the multiclass focal loss -w_y (1-p_y)^gamma log p_y
 	// (Lin et al. 2017 with softmax), averaged like CrossEntropy: over
@@ -58,7 +62,7 @@ const (
 	// Special cases are:
 	//	every pixel ignored: loss 0, gradient 0
 	//	p_y = 1: loss 0, gradient 0
-	FocalSoftmax = "focal_softmax"
+	FocalSoftmax Name = "focal_softmax"
 
 	// CrossEntropy is torch.nn.CrossEntropyLoss: softmax over channels,
 	// -sum_c w_c t_c log p_c per pixel with t the one-hot label smoothed to
@@ -70,7 +74,7 @@ const (
 	// Special cases are:
 	//	every pixel ignored: loss 0, gradient 0 (torch gives NaN)
 	//	from_logits false and p_y = 0: error (infinite loss)
-	CrossEntropy = "cross_entropy"
+	CrossEntropy Name = "cross_entropy"
 
 	// Dice is 1 - (2 TP + smooth) / max(sum p + sum g + smooth, eps) per
 	// class, then the (weighted) class mean. Options: mode (binary),
@@ -85,13 +89,13 @@ const (
 	//	perfect prediction: loss ≈ 0 (exactly 0 when smooth absorbs nothing)
 	//	smooth = 0 and eps = 0 with an empty class: error (0/0)
 	//	every pixel ignored: the class is empty (see above)
-	Dice = "dice"
+	Dice Name = "dice"
 
 	// Jaccard is the soft IoU loss 1 - (TP + smooth) / max(sum p + sum g -
 	// TP + smooth, eps), with Dice's options except squared.
 	//
 	// Special cases are those of Dice.
-	Jaccard = "jaccard"
+	Jaccard Name = "jaccard"
 
 	// Tversky is 1 - (TP + s) / (TP + alpha FP + beta FN + s), FP = sum
 	// p(1-g), FN = sum (1-p) g: alpha weighs false positives, beta false
@@ -102,7 +106,7 @@ const (
 	// Special cases are:
 	//	empty target and prediction: loss 0
 	//	alpha = beta = 0 with smooth = 0: invalid options (0/0)
-	Tversky = "tversky"
+	Tversky Name = "tversky"
 
 	// FocalTversky is (1 - TI_c)^gamma per class (and sample), then the
 	// class mean; gamma is the applied exponent (0.75 = 1/(4/3) of Abraham &
@@ -110,7 +114,7 @@ const (
 	//
 	// Special cases are:
 	//	perfect prediction (TI = 1): loss 0, gradient 0 (the true derivative is unbounded for gamma < 1)
-	FocalTversky = "focal_tversky"
+	FocalTversky Name = "focal_tversky"
 
 	// GeneralizedDice is Sudre et al. 2017: 1 - (2 sum_c w_c TP_c + s) /
 	// (sum_c w_c (sum p_c + sum g_c) + s), w_c = 1/(sum g_c)² (w_type
@@ -121,13 +125,13 @@ const (
 	// Special cases are:
 	//	a class with empty target: weight = the largest finite weight of its group
 	//	every class empty: all weights 0, loss 1 - s/s = 0
-	GeneralizedDice = "generalized_dice"
+	GeneralizedDice Name = "generalized_dice"
 
 	// LogCoshDice is log(cosh(Dice loss)) (Jadon 2020), with all of Dice's
 	// options.
 	//
 	// Special cases are those of Dice.
-	LogCoshDice = "log_cosh_dice"
+	LogCoshDice Name = "log_cosh_dice"
 
 	// MCC is 1 - (TP TN - FP FN) / sqrt((TP+FP)(TP+FN)(TN+FP)(TN+FN)) with
 	// eps added to each count, all channels pooled. Options: from_logits
@@ -136,7 +140,7 @@ const (
 	// Special cases are:
 	//	empty target and empty prediction: MCC = TN/(2(TN+2eps)) ≈ 1/2, loss ≈ 0.5
 	//	perfect prediction with both classes present: loss ≈ 0
-	MCC = "mcc"
+	MCC Name = "mcc"
 
 	// DiceBCE is bce_weight CE + dice_weight Dice: BCE (binary, multilabel;
 	// Keras eps clip from probabilities) or CrossEntropy (multiclass, logits,
@@ -146,7 +150,7 @@ const (
 	// (1), dice_weight (1), ignore_index, class_weights.
 	//
 	// Special cases are those of its two terms.
-	DiceBCE = "dice_bce"
+	DiceBCE Name = "dice_bce"
 
 	// LovaszHinge is the binary Lovász hinge of Berman et al. 2018 on logits:
 	// hinge errors 1 - x(2y-1) sorted in decreasing order (stable), dotted
@@ -158,7 +162,7 @@ const (
 	// Special cases are:
 	//	every element ignored: loss 0 (a sample contributes 0 with per_image)
 	//	ties: broken by increasing flat index; relu'(0) = 0
-	LovaszHinge = "lovasz_hinge"
+	LovaszHinge Name = "lovasz_hinge"
 
 	// LovaszSoftmax is the Lovász-Softmax loss of Berman et al. 2018: per
 	// class, errors |1[y=c] - p_c| sorted in decreasing order (stable),
@@ -169,5 +173,5 @@ const (
 	// Special cases are:
 	//	no class present (classes present): loss 0, gradient 0
 	//	ties: broken by increasing flat pixel index; |.|'(0) = 0
-	LovaszSoftmax = "lovasz_softmax"
+	LovaszSoftmax Name = "lovasz_softmax"
 )

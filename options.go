@@ -1,9 +1,6 @@
 package segloss
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // Mode says how the channels of the input are read.
 type Mode string
@@ -46,10 +43,49 @@ const (
 	L1 TPForm = "l1"
 )
 
+// PtForm is the p_t of focal_sigmoid.
+type PtForm string
+
+// The forms of p_t.
+const (
+	PtLinear PtForm = "linear" // p_t = p t + (1-p)(1-t) (torchvision)
+	PtExp    PtForm = "exp"    // p_t = exp(-BCE) (segmentation_models_pytorch)
+)
+
+// FocalForm says where focal_keras applies its focal term.
+type FocalForm string
+
+// The forms of focal_keras.
+const (
+	Elementwise FocalForm = "elementwise" // the focal term per element, then the mean
+	MeanBCE     FocalForm = "mean_bce"    // the focal term of the mean BCE
+)
+
+// WType is the class weighting of generalized_dice.
+type WType string
+
+// The weightings of generalized_dice.
+const (
+	WSquare  WType = "square"  // 1/(sum g)²
+	WSimple  WType = "simple"  // 1/sum g
+	WUniform WType = "uniform" // 1
+)
+
+// NoAlpha is the Alpha of focal_sigmoid without the a_t weighting (alpha=null).
+const NoAlpha = -1.0
+
 // Options holds every option of every loss, named after the golden
 // conventions. Each loss reads only the options listed for it by
-// OptionNames; DefaultOptions returns a loss's defaults. A nil *Options
-// passed to New means the defaults.
+// OptionNames; DefaultOptions returns a loss's defaults, and a nil
+// *Options passed to New means the defaults.
+//
+// A field left at its zero value ("", 0, false, nil) means the loss's
+// default, so Options{} behaves like DefaultOptions for every loss and
+// &Options{FromLogits: true} changes one thing only. To ask for a zero or
+// false value where the default is not (pos_weight=0, smooth=0,
+// from_logits=false for bce_logits' siblings), start from DefaultOptions
+// and change the field, or use SetOption: both mark the keys as set, and a
+// set key keeps its value, zero or not.
 type Options struct {
 	Mode       Mode      // binary, multilabel or multiclass
 	FromLogits bool      // apply sigmoid/softmax to the input (true) or read it as probabilities
@@ -77,19 +113,20 @@ type Options struct {
 	LabelSmoothing float64
 	PosWeight      float64 // weight of positive targets in BCE from logits (1: unweighted)
 	// Alpha: tversky/focal_tversky weight of false positives; focal_keras
-	// global scale; focal_sigmoid weight of positives (negative: no weighting).
-	Alpha float64
-	Beta  float64 // tversky/focal_tversky weight of false negatives
-	Gamma float64 // focusing exponent (focal) or the applied exponent (focal_tversky)
-	// PtForm of focal_sigmoid: "linear" p_t = pt + (1-p)(1-t) (torchvision), or "exp" p_t = exp(-BCE) (smp).
-	PtForm string
-	// Form of focal_keras: "elementwise" (focal term per element, then mean) or "mean_bce".
-	Form string
-	// WType of generalized_dice: "square" 1/(sum g)², "simple" 1/sum g, or "uniform" 1.
-	WType      string
-	PerImage   bool    // lovasz: one loss per sample, then the mean
-	BCEWeight  float64 // dice_bce: weight of the cross-entropy term
-	DiceWeight float64 // dice_bce: weight of the Dice term
+	// global scale; focal_sigmoid weight of positives (NoAlpha: no weighting).
+	Alpha      float64
+	Beta       float64   // tversky/focal_tversky weight of false negatives
+	Gamma      float64   // focusing exponent (focal) or the applied exponent (focal_tversky)
+	PtForm     PtForm    // focal_sigmoid: PtLinear or PtExp
+	Form       FocalForm // focal_keras: Elementwise or MeanBCE
+	WType      WType     // generalized_dice: WSquare, WSimple or WUniform
+	PerImage   bool      // lovasz: one loss per sample, then the mean
+	BCEWeight  float64   // dice_bce: weight of the cross-entropy term
+	DiceWeight float64   // dice_bce: weight of the Dice term
+
+	// set has bit i when key optKeys[i] was set explicitly (DefaultOptions,
+	// SetOption, Parse, Loss.Options): such a key keeps its zero value.
+	set uint64
 }
 
 // clone returns a deep copy of o.
@@ -103,98 +140,41 @@ func (o Options) clone() Options {
 	return o
 }
 
-func finiteNonNeg(name string, v float64) error {
-	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-		return fmt.Errorf("option %s = %v: must be a finite number >= 0", name, v)
+// resolve returns opts completed with the defaults of loss d: every key
+// that is neither set nor away from its zero value takes d's default, and
+// d's forced values override everything. nil means the defaults.
+func (d *descriptor) resolve(opts *Options) Options {
+	if opts == nil {
+		return d.def.clone()
 	}
-	return nil
+	o := opts.clone()
+	for i, k := range optKeys {
+		if o.set&(1<<i) == 0 && k.zero(&o) {
+			_ = k.parse(d, &o, k.format(&d.def)) // the default's own text: parses
+		}
+	}
+	d.force(&o)
+	o.set = allKeysSet
+	return o
 }
 
-// validate checks the options that l reads. Channel-dependent checks
-// (class indices, weight lengths) happen in checkBatch once C is known.
-func (o *Options) validate(name string) error {
-	has := optionSet(name)
-	switch o.Mode {
-	case Binary, Multilabel, Multiclass:
-	default:
-		return fmt.Errorf("option mode = %q: want binary, multilabel or multiclass", o.Mode)
-	}
-	for _, f := range []struct {
-		key string
-		v   float64
-	}{{"smooth", o.Smooth}, {"eps", o.Eps}, {"log_eps", o.LogEps}, {"gamma", o.Gamma},
-		{"beta", o.Beta}, {"bce_weight", o.BCEWeight}, {"dice_weight", o.DiceWeight}, {"pos_weight", o.PosWeight}} {
-		if has[f.key] {
-			if err := finiteNonNeg(f.key, f.v); err != nil {
-				return err
-			}
+// validate checks the options that loss d reads, each with its key's
+// check, then the checks across keys. Channel-dependent checks (class
+// indices, weight lengths) happen in checkShape once C is known.
+func (o *Options) validate(d *descriptor) error {
+	for _, k := range optKeys {
+		if k.check == nil || !(d.keySet[k.key] || k.key == "mode" || k.key == "classes" || k.key == "class_weights") {
+			continue
+		}
+		if err := k.check(d, o); err != nil {
+			return &OptionError{Loss: d.name, Key: k.key, Value: k.format(o), Err: err}
 		}
 	}
-	if has["alpha"] {
-		if math.IsNaN(o.Alpha) || math.IsInf(o.Alpha, 0) {
-			return fmt.Errorf("option alpha = %v: must be finite", o.Alpha)
-		}
-		if name != "focal_sigmoid" && o.Alpha < 0 {
-			return fmt.Errorf("option alpha = %v: must be >= 0", o.Alpha)
-		}
+	if d.keySet["alpha"] && d.keySet["beta"] && o.Alpha+o.Beta == 0 && o.Smooth == 0 {
+		return &OptionError{Loss: d.name, Err: fmt.Errorf("options alpha = 0 and beta = 0 with smooth = 0: the Tversky index is 0/0 for a perfect empty prediction")}
 	}
-	if has["label_smoothing"] && (math.IsNaN(o.LabelSmoothing) || o.LabelSmoothing < 0 || o.LabelSmoothing > 1) {
-		return fmt.Errorf("option label_smoothing = %v: must be in [0, 1]", o.LabelSmoothing)
-	}
-	if has["eps"] && name != "mcc" && o.Eps >= 0.5 && (name == "bce" || name == "bce_logits" || name == "focal_keras" || name == "focal_sigmoid" || name == "dice_bce") {
-		return fmt.Errorf("option eps = %v: a probability clip must be < 0.5", o.Eps)
-	}
-	if has["alpha"] && has["beta"] && o.Alpha+o.Beta == 0 && o.Smooth == 0 {
-		return fmt.Errorf("options alpha = 0 and beta = 0 with smooth = 0: the Tversky index is 0/0 for a perfect empty prediction")
-	}
-	if has["reduction"] {
-		ok := false
-		for _, r := range reductionsFor(name) {
-			ok = ok || o.Reduction == r
-		}
-		if !ok {
-			return fmt.Errorf("option reduction = %q: want one of %v", o.Reduction, reductionsFor(name))
-		}
-	}
-	if has["tp_form"] && o.TPForm != Product && o.TPForm != L1 {
-		return fmt.Errorf("option tp_form = %q: want product or l1", o.TPForm)
-	}
-	if has["pt_form"] && o.PtForm != "linear" && o.PtForm != "exp" {
-		return fmt.Errorf("option pt_form = %q: want linear or exp", o.PtForm)
-	}
-	if has["form"] && o.Form != "elementwise" && o.Form != "mean_bce" {
-		return fmt.Errorf("option form = %q: want elementwise or mean_bce", o.Form)
-	}
-	if has["w_type"] && o.WType != "square" && o.WType != "simple" && o.WType != "uniform" {
-		return fmt.Errorf("option w_type = %q: want square, simple or uniform", o.WType)
-	}
-	for _, w := range o.ClassWeights {
-		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
-			return fmt.Errorf("option class_weights = %v: weights must be finite and >= 0", o.ClassWeights)
-		}
-	}
-	if o.Classes != nil && len(o.Classes) == 0 {
-		return fmt.Errorf("option classes is empty: list at least one class, or leave it unset for all")
-	}
-	if name == "bce_logits" && !o.FromLogits {
-		return fmt.Errorf("bce_logits needs from_logits=true (use bce for probabilities)")
-	}
-	for _, c := range o.Classes {
-		if c < 0 {
-			return fmt.Errorf("option classes = %v: class indices must be >= 0", o.Classes)
-		}
-	}
-	if name == "dice_bce" && o.Mode == Multiclass && !o.FromLogits {
-		return fmt.Errorf("dice_bce in multiclass mode expects logits (from_logits=true)")
+	if d.check != nil {
+		return d.check(o)
 	}
 	return nil
-}
-
-func reductionsFor(name string) []Reduction {
-	switch lossKinds[name] {
-	case kindPixel:
-		return []Reduction{Mean, Sum, None}
-	default:
-		return []Reduction{Global, PerSample, None}
-	}
 }

@@ -35,10 +35,39 @@ func (r *RegionStats) reset(groups, classes int) {
 	}
 }
 
-// Add adds the sums of o into r. Both must have the same groups and classes.
+// check returns an error unless every sum of r has Groups × Classes entries.
+func (r *RegionStats) check() error {
+	if r == nil {
+		return fmt.Errorf("%w: nil RegionStats", ErrBadInput)
+	}
+	n, ok := shapeSize([]int{r.Groups, r.Classes})
+	if !ok || r.Groups < 1 || r.Classes < 1 {
+		return fmt.Errorf("%w: RegionStats of %d groups × %d classes", ErrBadInput, r.Groups, r.Classes)
+	}
+	for _, f := range []struct {
+		name string
+		s    []float64
+	}{{"TP", r.TP}, {"SumP", r.SumP}, {"SumG", r.SumG}, {"SumP2", r.SumP2}, {"SumG2", r.SumG2}, {"SumAbs", r.SumAbs}, {"Count", r.Count}} {
+		if len(f.s) != n {
+			return fmt.Errorf("%w: RegionStats.%s has %d entries, %d groups × %d classes need %d", ErrBadInput, f.name, len(f.s), r.Groups, r.Classes, n)
+		}
+	}
+	return nil
+}
+
+// Add adds the sums of o into r. Both must have the same groups and
+// classes, and every sum its Groups × Classes entries (stats that come
+// from elsewhere, as in data-parallel training, are checked); the error
+// wraps ErrBadInput and r is unchanged.
 func (r *RegionStats) Add(o *RegionStats) error {
+	if err := r.check(); err != nil {
+		return fmt.Errorf("segloss: RegionStats.Add: receiver: %w", err)
+	}
+	if err := o.check(); err != nil {
+		return fmt.Errorf("segloss: RegionStats.Add: %w", err)
+	}
 	if r.Groups != o.Groups || r.Classes != o.Classes {
-		return fmt.Errorf("segloss: RegionStats.Add: %d groups × %d classes vs %d × %d", r.Groups, r.Classes, o.Groups, o.Classes)
+		return fmt.Errorf("segloss: RegionStats.Add: %w: %d groups × %d classes vs %d × %d", ErrBadInput, r.Groups, r.Classes, o.Groups, o.Classes)
 	}
 	add := func(d, s []float64) {
 		for i := range d {
@@ -63,16 +92,14 @@ func (r *RegionStats) Clone() *RegionStats {
 	return c
 }
 
-// isRegion reports whether the named loss is a function of RegionStats.
-func isRegion(name string) bool { return lossKinds[name] == kindRegion }
-
-// regionGeometry returns the number of groups and classes of the stats of l on g.
-func regionGeometry(l string, o *Options, g geom) (groups, classes int) {
+// regionGeometry returns the number of groups and classes of the stats of
+// region formula f on g.
+func regionGeometry(f *regionFormula, o *Options, g geom) (groups, classes int) {
 	groups, classes = 1, g.c
 	if o.Reduction == PerSample {
 		groups = g.n
 	}
-	if l == "mcc" {
+	if f.pooled {
 		classes = 1
 	}
 	return
@@ -153,23 +180,25 @@ type regionCoef struct {
 	dTP, dSP, dSP2, dAbs float64
 }
 
-// regionLoss evaluates an overlap loss on b.
-func regionLoss[T Float](name string, o *Options, ws *workspace, g geom, grad []T, b Batch[T]) float64 {
+// regionLoss is the general path of every region loss: the stats of b,
+// then the loss of l's region formula and its gradient.
+func regionLoss[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) float64 {
+	o := &l.opts
 	p := grow(&ws.prob, g.size())
 	probabilities(p, o, g, b.Input, grow(&ws.small, 2*g.c))
-	groups, classes := regionGeometry(name, o, g)
+	groups, classes := regionGeometry(l.d.region, o, g)
 	r := &ws.stats
 	r.reset(groups, classes)
 	accumulate(r, o, g, p, b)
-	return regionFromStats(name, o, ws, g, grad, b, r, p)
+	return regionFromStats(l.d.region, o, ws, g, grad, b, r, p)
 }
 
 // regionFromStats returns the loss of stats r and writes into grad the
 // gradient of that loss through the elements of b (p: their probabilities).
-func regionFromStats[T Float](name string, o *Options, ws *workspace, g geom, grad []T, b Batch[T], r *RegionStats, p []float64) float64 {
+func regionFromStats[T Float](f *regionFormula, o *Options, ws *workspace, g geom, grad []T, b Batch[T], r *RegionStats, p []float64) float64 {
 	coef := grow(&ws.coef, r.Groups*r.Classes)
 	clear(coef)
-	loss := regionValue(name, o, r, coef)
+	loss := regionValue(f, o, r, coef)
 	if grad == nil {
 		return loss
 	}
@@ -257,15 +286,15 @@ func (o *Options) ClassMeanWeights(dst []float64) {
 	}
 }
 
-// regionValue returns the loss of r and fills coef with its derivatives
-// with respect to the sums.
-func regionValue(name string, o *Options, r *RegionStats, coef []regionCoef) float64 {
-	if name == "generalized_dice" {
-		return generalizedDice(o, r, coef)
+// regionValue returns the loss of r under formula f and fills coef with
+// its derivatives with respect to the sums.
+func regionValue(f *regionFormula, o *Options, r *RegionStats, coef []regionCoef) float64 {
+	if f.whole != nil {
+		return f.whole(o, r, coef)
 	}
 	var wb [16]float64
 	w := fit(wb[:], r.Classes)
-	if name == "mcc" {
+	if f.pooled {
 		w[0] = 1
 	} else {
 		o.ClassMeanWeights(w)
@@ -278,18 +307,18 @@ func regionValue(name string, o *Options, r *RegionStats, coef []regionCoef) flo
 				continue
 			}
 			k := grp*r.Classes + c
-			l, cf := classLoss(name, o, r, k)
+			l, cf := f.class(o, r, k)
 			a := w[c] * inv
 			total += a * l
 			coef[k] = regionCoef{a * cf.dTP, a * cf.dSP, a * cf.dSP2, a * cf.dAbs}
 		}
 	}
-	if name == "log_cosh_dice" {
-		th := math.Tanh(total)
+	if f.outer != nil {
+		v, d := f.outer(total)
 		for k := range coef {
-			coef[k] = regionCoef{th * coef[k].dTP, th * coef[k].dSP, th * coef[k].dSP2, th * coef[k].dAbs}
+			coef[k] = regionCoef{d * coef[k].dTP, d * coef[k].dSP, d * coef[k].dSP2, d * coef[k].dAbs}
 		}
-		return math.Log(math.Cosh(total))
+		return v
 	}
 	return total
 }

@@ -2,169 +2,68 @@ package segloss
 
 import (
 	"fmt"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 )
 
-type lossKind int
-
-const (
-	kindPixel  lossKind = iota // per-element terms, then a mean or a sum
-	kindRegion                 // a function of per-class region sums
-	kindLovasz                 // sorted errors
-	kindMixed                  // dice_bce
-)
-
-// lossKinds lists every registered loss and its family.
-var lossKinds = map[string]lossKind{
-	"bce": kindPixel, "bce_logits": kindPixel, "focal_keras": kindPixel, "focal_sigmoid": kindPixel,
-	"focal_softmax": kindPixel, "cross_entropy": kindPixel,
-	"dice": kindRegion, "jaccard": kindRegion, "tversky": kindRegion, "focal_tversky": kindRegion,
-	"generalized_dice": kindRegion, "log_cosh_dice": kindRegion, "mcc": kindRegion,
-	"lovasz_hinge": kindLovasz, "lovasz_softmax": kindLovasz,
-	"dice_bce": kindMixed,
-}
-
-// lossOptions lists, per loss, the option keys it reads (the golden names).
-var lossOptions = map[string][]string{
-	"bce":              {"from_logits", "eps", "log_eps", "pos_weight", "label_smoothing", "ignore_index", "reduction"},
-	"bce_logits":       {"from_logits", "eps", "log_eps", "pos_weight", "label_smoothing", "ignore_index", "reduction"},
-	"focal_keras":      {"alpha", "gamma", "from_logits", "eps", "log_eps", "form", "ignore_index"},
-	"focal_sigmoid":    {"alpha", "gamma", "pt_form", "from_logits", "eps", "ignore_index", "reduction"},
-	"focal_softmax":    {"gamma", "class_weights", "from_logits", "ignore_index", "reduction"},
-	"cross_entropy":    {"class_weights", "ignore_index", "label_smoothing", "from_logits", "reduction"},
-	"dice":             {"mode", "from_logits", "smooth", "eps", "reduction", "classes", "class_weights", "ignore_index", "squared", "tp_form", "empty_zero", "log_loss"},
-	"log_cosh_dice":    {"mode", "from_logits", "smooth", "eps", "reduction", "classes", "class_weights", "ignore_index", "squared", "tp_form", "empty_zero", "log_loss"},
-	"jaccard":          {"mode", "from_logits", "smooth", "eps", "reduction", "classes", "class_weights", "ignore_index", "tp_form", "empty_zero", "log_loss"},
-	"tversky":          {"mode", "from_logits", "alpha", "beta", "smooth", "eps", "reduction", "classes", "class_weights", "ignore_index", "empty_zero"},
-	"focal_tversky":    {"mode", "from_logits", "alpha", "beta", "gamma", "smooth", "eps", "reduction", "classes", "class_weights", "ignore_index"},
-	"generalized_dice": {"mode", "from_logits", "smooth", "w_type", "reduction", "classes", "ignore_index"},
-	"mcc":              {"from_logits", "eps", "reduction", "ignore_index"},
-	"dice_bce":         {"mode", "from_logits", "smooth", "eps", "reduction", "bce_weight", "dice_weight", "ignore_index", "class_weights"},
-	"lovasz_hinge":     {"per_image", "ignore_index"},
-	"lovasz_softmax":   {"from_logits", "classes", "per_image", "ignore_index"},
-}
-
-var optionSets = func() map[string]map[string]bool {
-	m := map[string]map[string]bool{}
-	for name, keys := range lossOptions {
-		m[name] = map[string]bool{}
-		for _, k := range keys {
-			m[name][k] = true
-		}
-	}
-	return m
-}()
-
-func optionSet(name string) map[string]bool { return optionSets[name] }
-
 // Names returns the names of every registered loss, sorted.
-func Names() []string {
-	names := make([]string, 0, len(lossKinds))
-	for n := range lossKinds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Names() []Name { return names() }
 
 // OptionNames returns the option keys that the named loss reads, in the
 // order of the golden conventions, or nil for an unknown loss.
-func OptionNames(name string) []string {
-	return append([]string(nil), lossOptions[name]...)
+func OptionNames(name Name) []string {
+	d, err := lookup(name)
+	if err != nil {
+		return nil
+	}
+	return append([]string(nil), d.keys...)
 }
 
-// DefaultOptions returns the default options of the named loss.
-func DefaultOptions(name string) (Options, error) {
-	if _, ok := lossKinds[name]; !ok {
-		return Options{}, unknownLoss(name)
+// DefaultOptions returns the default options of the named loss, every key
+// marked as set (see Options).
+func DefaultOptions(name Name) (Options, error) {
+	d, err := lookup(name)
+	if err != nil {
+		return Options{}, err
 	}
-	o := Options{
-		Mode: Binary, Smooth: 1e-6, Reduction: Global, TPForm: Product,
-		PosWeight: 1, Alpha: 0.5, Beta: 0.5, Gamma: 2, PtForm: "linear", Form: "elementwise",
-		WType: "square", BCEWeight: 1, DiceWeight: 1,
-	}
-	switch name {
-	case "bce", "bce_logits", "focal_keras", "focal_sigmoid", "focal_softmax", "cross_entropy":
-		o.Reduction = Mean
-		o.Eps = 1e-7
-		o.FromLogits = name == "bce_logits" || name == "focal_sigmoid" || name == "focal_softmax" || name == "cross_entropy"
-	}
-	switch name {
-	case "focal_keras":
-		o.Alpha = 0.8
-	case "focal_sigmoid":
-		o.Alpha = 0.25
-	case "focal_softmax", "cross_entropy":
-		o.Mode = Multiclass
-		if name == "cross_entropy" {
-			o.Ignore, o.IgnoreIndex = true, -100
-		}
-	case "focal_tversky":
-		o.Gamma = 0.75
-	case "generalized_dice":
-		o.Mode, o.FromLogits = Multiclass, true
-	case "mcc":
-		o.Eps = 1e-5
-	case "dice_bce":
-		o.FromLogits, o.Eps = true, 1e-7
-	case "lovasz_softmax":
-		o.Mode, o.FromLogits, o.PresentOnly = Multiclass, true, true
-	case "lovasz_hinge":
-		o.FromLogits = true
-	}
-	return o, nil
-}
-
-func unknownLoss(name string) error {
-	return fmt.Errorf("segloss: unknown loss %q; valid losses: %s", name, strings.Join(Names(), ", "))
+	return d.def.clone(), nil
 }
 
 // Loss is a configured loss function: a name and its options. It is safe
 // for concurrent use; scratch memory is pooled, so repeated calls of the
 // same shape do not allocate.
 type Loss struct {
-	name string
+	name Name
+	d    *descriptor
 	opts Options
-	pool sync.Pool // *workspace
+	pool sync.Pool // *workspace of the general path
+	fast sync.Pool // *fastWS of the fused paths
 	once sync.Once
 	sub  [2]*Loss // the terms of dice_bce
 }
 
 // New returns the named loss with the given options; nil opts means the
-// loss's defaults (see DefaultOptions). The options are copied.
-func New(name string, opts *Options) (*Loss, error) {
-	if _, ok := lossKinds[name]; !ok {
-		return nil, unknownLoss(name)
+// loss's defaults (see DefaultOptions), and so does every field left at
+// its zero value (see Options). The options are copied. The error is
+// ErrUnknownLoss for a name that is not registered, or an *OptionError.
+func New(name Name, opts *Options) (*Loss, error) {
+	d, err := lookup(name)
+	if err != nil {
+		return nil, err
 	}
-	var o Options
-	if opts == nil {
-		o, _ = DefaultOptions(name)
-	} else {
-		o = opts.clone()
+	o := d.resolve(opts)
+	if err := o.validate(d); err != nil {
+		return nil, err
 	}
-	if name == "lovasz_hinge" {
-		o.FromLogits, o.Mode = true, Binary
-	}
-	if name == "lovasz_softmax" || name == "cross_entropy" || name == "focal_softmax" {
-		o.Mode = Multiclass
-	}
-	if name == "mcc" {
-		o.Mode = Binary
-	}
-	if err := o.validate(name); err != nil {
-		return nil, fmt.Errorf("segloss: %s: %w", name, err)
-	}
-	l := &Loss{name: name, opts: o}
+	l := &Loss{name: name, d: d, opts: o}
 	l.pool.New = func() any { return new(workspace) }
+	l.fast.New = func() any { return new(fastWS) }
 	return l, nil
 }
 
 // MustNew is New for losses known to be valid, such as package-level
 // variables; it panics on error.
-func MustNew(name string, opts *Options) *Loss {
+func MustNew(name Name, opts *Options) *Loss {
 	l, err := New(name, opts)
 	if err != nil {
 		panic(err)
@@ -173,7 +72,7 @@ func MustNew(name string, opts *Options) *Loss {
 }
 
 // Name returns the registered name of the loss.
-func (l *Loss) Name() string { return l.name }
+func (l *Loss) Name() Name { return l.name }
 
 // Options returns a copy of the loss's options.
 func (l *Loss) Options() Options { return l.opts.clone() }
@@ -181,51 +80,88 @@ func (l *Loss) Options() Options { return l.opts.clone() }
 // String returns the loss as a spec string that Parse turns back into an
 // equal loss: the name followed by the options that differ from the defaults.
 func (l *Loss) String() string {
-	def, _ := DefaultOptions(l.name)
 	var parts []string
-	for _, k := range lossOptions[l.name] {
-		v := formatOption(&l.opts, k)
-		if v != formatOption(&def, k) {
+	for _, k := range l.d.keys {
+		key := &optKeys[keyIndex[k]]
+		if v := key.format(&l.opts); v != key.format(&l.d.def) {
 			parts = append(parts, k+"="+v)
 		}
 	}
 	if len(parts) == 0 {
-		return l.name
+		return string(l.name)
 	}
-	return l.name + ":" + strings.Join(parts, ",")
+	return string(l.name) + ":" + strings.Join(parts, ",")
 }
 
 // Parse builds a loss from a spec string "name" or "name:key=value,...",
 // for example "tversky:alpha=0.3,beta=0.7" or "dice:mode=multiclass,classes=[1,2]".
 // Keys are the golden option names (OptionNames); lists are written in
 // brackets, "null" unsets ignore_index, pos_weight or focal_sigmoid's alpha.
-// An unknown name or key is an error that lists the valid ones.
+// The error is ErrUnknownLoss (listing the valid names) or an
+// *OptionError (an unknown key lists the valid ones).
 func Parse(spec string) (*Loss, error) {
 	name, rest, _ := strings.Cut(strings.TrimSpace(spec), ":")
-	name = strings.TrimSpace(name)
-	opts, err := DefaultOptions(name)
+	d, err := lookup(Name(strings.TrimSpace(name)))
 	if err != nil {
 		return nil, err
 	}
-	kvs, err := splitSpec(rest)
+	opts := d.def.clone()
+	kvs, err := splitTop(rest, ',')
 	if err != nil {
-		return nil, fmt.Errorf("segloss: spec %q: %w", spec, err)
+		return nil, &OptionError{Loss: d.name, Err: fmt.Errorf("spec %q: %w", spec, err)}
 	}
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if !ok {
-			return nil, fmt.Errorf("segloss: spec %q: %q is not key=value", spec, kv)
+			return nil, &OptionError{Loss: d.name, Err: fmt.Errorf("spec %q: %q is not key=value", spec, kv)}
 		}
-		if err := SetOption(name, &opts, k, v); err != nil {
-			return nil, fmt.Errorf("segloss: spec %q: %w", spec, err)
+		if err := SetOption(d.name, &opts, k, v); err != nil {
+			return nil, err
 		}
 	}
-	return New(name, &opts)
+	return New(d.name, &opts)
 }
 
-// splitSpec splits "a=1,b=[1,2]" at the commas outside brackets.
-func splitSpec(s string) ([]string, error) {
+// SplitSpecs splits a list of loss specs, as a command line gives it,
+// into the specs. Specs are separated by commas or semicolons; since a
+// spec's own options are comma-separated too, a piece of the form
+// key=value (with no name before it) continues the previous spec:
+// "bce,tversky:alpha=0.3,beta=0.7" is two specs. Commas inside brackets
+// (lists) never split, and empty pieces are dropped. Every command that
+// takes several losses uses it; Parse then reads each spec.
+func SplitSpecs(list string) []string {
+	var out []string
+	depth, start := 0, 0
+	add := func(piece string) {
+		piece = strings.TrimSpace(piece)
+		if piece == "" {
+			return
+		}
+		eq, colon := strings.IndexByte(piece, '='), strings.IndexByte(piece, ':')
+		if eq > 0 && (colon < 0 || colon > eq) && len(out) > 0 {
+			out[len(out)-1] += "," + piece
+			return
+		}
+		out = append(out, piece)
+	}
+	for i, r := range list {
+		switch {
+		case r == '[':
+			depth++
+		case r == ']' && depth > 0:
+			depth--
+		case (r == ',' && depth == 0) || r == ';':
+			add(list[start:i])
+			start = i + 1
+		}
+	}
+	add(list[start:])
+	return out
+}
+
+// splitTop splits s at the separator sep outside brackets.
+func splitTop(s string, sep rune) ([]string, error) {
 	var out []string
 	depth, start := 0, 0
 	for i, r := range s {
@@ -237,7 +173,7 @@ func splitSpec(s string) ([]string, error) {
 			if depth < 0 {
 				return nil, fmt.Errorf("unbalanced ']'")
 			}
-		case ',':
+		case sep:
 			if depth == 0 {
 				out = append(out, s[start:i])
 				start = i + 1
@@ -254,226 +190,31 @@ func splitSpec(s string) ([]string, error) {
 }
 
 // SetOption sets the option key of the named loss from its text value, as
-// in a spec string. An unknown key is an error that lists the valid ones.
-func SetOption(name string, o *Options, key, value string) error {
-	if _, ok := lossKinds[name]; !ok {
-		return unknownLoss(name)
+// in a spec string, and marks it as set. The error is ErrUnknownLoss or an
+// *OptionError (an unknown key lists the valid ones; a value that does not
+// parse wraps the strconv error).
+func SetOption(name Name, o *Options, key, value string) error {
+	d, err := lookup(name)
+	if err != nil {
+		return err
 	}
-	if !optionSet(name)[key] {
-		return fmt.Errorf("unknown option %q for %s; valid options: %s", key, name, strings.Join(lossOptions[name], ", "))
+	if !d.keySet[key] {
+		return d.unknownKey(key, value)
 	}
-	bad := func(err error) error { return fmt.Errorf("option %s=%q: %v", key, value, err) }
-	num := func(dst *float64) error {
-		f, err := strconv.ParseFloat(value, 64)
-		if err != nil {
-			return bad(fmt.Errorf("not a number"))
-		}
-		*dst = f
-		return nil
+	i := keyIndex[key]
+	if err := optKeys[i].parse(d, o, value); err != nil {
+		return &OptionError{Loss: d.name, Key: key, Value: value, Err: err}
 	}
-	flag := func(dst *bool) error {
-		b, err := strconv.ParseBool(value)
-		if err != nil {
-			return bad(fmt.Errorf("not true or false"))
-		}
-		*dst = b
-		return nil
-	}
-	isNull := value == "null" || value == "none" || value == ""
-	switch key {
-	case "mode":
-		o.Mode = Mode(value)
-	case "from_logits":
-		return flag(&o.FromLogits)
-	case "smooth":
-		return num(&o.Smooth)
-	case "eps":
-		return num(&o.Eps)
-	case "log_eps":
-		return num(&o.LogEps)
-	case "reduction":
-		o.Reduction = Reduction(value)
-	case "classes":
-		o.PresentOnly = false
-		switch {
-		case isNull || value == "all":
-			o.Classes = nil
-		case value == "present":
-			o.Classes, o.PresentOnly = nil, true
-		default:
-			f, err := parseList(value)
-			if err != nil {
-				return bad(err)
-			}
-			o.Classes = make([]int, len(f))
-			for i, v := range f {
-				if v != float64(int(v)) {
-					return bad(fmt.Errorf("class %v is not an integer", v))
-				}
-				o.Classes[i] = int(v)
-			}
-		}
-	case "class_weights":
-		if isNull {
-			o.ClassWeights = nil
-			return nil
-		}
-		f, err := parseList(value)
-		if err != nil {
-			return bad(err)
-		}
-		o.ClassWeights = f
-	case "ignore_index":
-		if isNull {
-			o.Ignore = false
-			return nil
-		}
-		i, err := strconv.Atoi(value)
-		if err != nil {
-			return bad(fmt.Errorf("not an integer"))
-		}
-		o.Ignore, o.IgnoreIndex = true, i
-	case "squared":
-		return flag(&o.Squared)
-	case "tp_form":
-		o.TPForm = TPForm(value)
-	case "empty_zero":
-		return flag(&o.EmptyZero)
-	case "log_loss":
-		return flag(&o.LogLoss)
-	case "label_smoothing":
-		return num(&o.LabelSmoothing)
-	case "pos_weight":
-		if isNull {
-			o.PosWeight = 1
-			return nil
-		}
-		return num(&o.PosWeight)
-	case "alpha":
-		if isNull && name == "focal_sigmoid" {
-			o.Alpha = -1
-			return nil
-		}
-		return num(&o.Alpha)
-	case "beta":
-		return num(&o.Beta)
-	case "gamma":
-		return num(&o.Gamma)
-	case "pt_form":
-		o.PtForm = value
-	case "form":
-		o.Form = value
-	case "w_type":
-		o.WType = value
-	case "per_image":
-		return flag(&o.PerImage)
-	case "bce_weight":
-		return num(&o.BCEWeight)
-	case "dice_weight":
-		return num(&o.DiceWeight)
-	}
+	o.set |= 1 << i
 	return nil
-}
-
-func parseList(s string) ([]float64, error) {
-	s = strings.TrimSpace(s)
-	if !strings.HasPrefix(s, "[") || !strings.HasSuffix(s, "]") {
-		return nil, fmt.Errorf("want a list such as [1,2]")
-	}
-	s = strings.TrimSpace(s[1 : len(s)-1])
-	if s == "" {
-		return []float64{}, nil
-	}
-	var out []float64
-	for _, f := range strings.Split(s, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a number", strings.TrimSpace(f))
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }
 
 // OptionText renders option key of o as it is written in a spec string
 // ("0.5", "true", "[1,2]", "null"), or "" for an unknown key.
-func OptionText(o *Options, key string) string { return formatOption(o, key) }
-
-// formatOption renders option key of o as spec text.
-func formatOption(o *Options, key string) string {
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	switch key {
-	case "mode":
-		return string(o.Mode)
-	case "from_logits":
-		return strconv.FormatBool(o.FromLogits)
-	case "smooth":
-		return f(o.Smooth)
-	case "eps":
-		return f(o.Eps)
-	case "log_eps":
-		return f(o.LogEps)
-	case "reduction":
-		return string(o.Reduction)
-	case "classes":
-		if o.PresentOnly {
-			return "present"
-		}
-		if o.Classes == nil {
-			return "all"
-		}
-		s := make([]string, len(o.Classes))
-		for i, c := range o.Classes {
-			s[i] = strconv.Itoa(c)
-		}
-		return "[" + strings.Join(s, ",") + "]"
-	case "class_weights":
-		if o.ClassWeights == nil {
-			return "null"
-		}
-		s := make([]string, len(o.ClassWeights))
-		for i, c := range o.ClassWeights {
-			s[i] = f(c)
-		}
-		return "[" + strings.Join(s, ",") + "]"
-	case "ignore_index":
-		if !o.Ignore {
-			return "null"
-		}
-		return strconv.Itoa(o.IgnoreIndex)
-	case "squared":
-		return strconv.FormatBool(o.Squared)
-	case "tp_form":
-		return string(o.TPForm)
-	case "empty_zero":
-		return strconv.FormatBool(o.EmptyZero)
-	case "log_loss":
-		return strconv.FormatBool(o.LogLoss)
-	case "label_smoothing":
-		return f(o.LabelSmoothing)
-	case "pos_weight":
-		return f(o.PosWeight)
-	case "alpha":
-		if o.Alpha < 0 {
-			return "null"
-		}
-		return f(o.Alpha)
-	case "beta":
-		return f(o.Beta)
-	case "gamma":
-		return f(o.Gamma)
-	case "pt_form":
-		return o.PtForm
-	case "form":
-		return o.Form
-	case "w_type":
-		return o.WType
-	case "per_image":
-		return strconv.FormatBool(o.PerImage)
-	case "bce_weight":
-		return f(o.BCEWeight)
-	case "dice_weight":
-		return f(o.DiceWeight)
+func OptionText(o *Options, key string) string {
+	i, ok := keyIndex[key]
+	if !ok {
+		return ""
 	}
-	return ""
+	return optKeys[i].format(o)
 }

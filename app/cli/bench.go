@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/segloss/segloss"
-	"github.com/segloss/segloss/internal/kernel"
 	"github.com/spf13/cobra"
 )
 
@@ -201,8 +200,11 @@ func (o *benchOptions) workloads() ([]benchWorkload, error) {
 		out = append(out, w)
 	}
 	if o.Losses != nil {
+		// --loss is a string slice, split at every comma: join it back and
+		// split where specs begin, as every command does.
+		specs := segloss.SplitSpecs(strings.Join(o.Losses, ","))
 		for i := range out {
-			out[i].specs = o.Losses
+			out[i].specs = specs
 		}
 	}
 	for _, w := range out {
@@ -226,7 +228,15 @@ func runBench(ctx context.Context, s *Streams, o *benchOptions) error {
 	if o.Threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.Threads))
 	}
-	defer kernel.SetSIMD(kernel.SetSIMD(o.SIMD))
+	kset := segloss.KernelsGeneric
+	if o.SIMD {
+		kset = segloss.KernelsAuto
+	}
+	prev, err := segloss.SetKernels(kset)
+	if err != nil {
+		return err
+	}
+	defer segloss.SetKernels(prev)
 	var rows []*benchRow
 	if o.DType == "float64" {
 		rows, err = benchTables[float64](ctx, s, o, ws)
@@ -245,7 +255,7 @@ func runBench(ctx context.Context, s *Streams, o *benchOptions) error {
 		}
 		return nil
 	}
-	fmt.Fprintf(s.Out, "# segloss bench  %s  GOMAXPROCS=%d  %s  simd=%v  %s\n", runtime.Version(), runtime.GOMAXPROCS(0), cpuModel(), kernel.SIMDEnabled(), o.DType)
+	fmt.Fprintf(s.Out, "# segloss bench  %s  GOMAXPROCS=%d  %s  simd=%v  %s\n", runtime.Version(), runtime.GOMAXPROCS(0), cpuModel(), segloss.Kernels() == segloss.KernelsSIMD, o.DType)
 	fmt.Fprintf(s.Out, "# loss and gradient; per row: median of %d runs after %d warm-up runs, best of %d rounds (min = fastest run)\n", o.Repeats, o.Warmup, o.Rounds)
 	tw := tabwriter.NewWriter(s.Out, 2, 4, 2, ' ', tabwriter.AlignRight)
 	hdr := "loss\tworkload\tshape\tmedian ms\tmin ms\tMelem/s\tGB/s\t"

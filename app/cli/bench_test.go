@@ -84,3 +84,21 @@ ref:focal_sigmoid(a=.25, g=2)                                  22.40    21.00   
 		t.Errorf("bandwidth line parsed as a row")
 	}
 }
+
+// TestBenchLossWithOptions: a spec with several options is one row, as in
+// compare --losses (it used to fail with unknown loss "beta=0.7").
+func TestBenchLossWithOptions(t *testing.T) {
+	var out, errb bytes.Buffer
+	s := &Streams{Out: &out, Err: &errb}
+	code := Main([]string{"bench", "--shape", "1,1,4,4", "--repeats", "1", "--warmup", "0", "--rounds", "1", "--format", "json",
+		"--loss", "tversky:alpha=0.3,beta=0.7,from_logits=true", "--loss", "dice:mode=multilabel,classes=[0],from_logits=true"}, s)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if n := strings.Count(strings.TrimSpace(out.String()), "\n") + 1; n != 2 {
+		t.Fatalf("want 2 rows, got %d:\n%s", n, out.String())
+	}
+	if !strings.Contains(out.String(), "tversky:alpha=0.3,beta=0.7,from_logits=true") {
+		t.Errorf("no tversky row:\n%s", out.String())
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os/exec"
 	"runtime"
 	"slices"
@@ -126,7 +125,7 @@ func runBenchTrain(ctx context.Context, s *Streams, o *benchOptions) error {
 	row.MedianMS, row.MinMS = median(ours), slices.Min(ours)
 	if len(torch) > 0 {
 		row.TorchMS, row.TorchMinMS = median(torch), slices.Min(torchMin)
-		row.Ratio = math.Round(row.TorchMS/row.MedianMS*1000) / 1000
+		row.Ratio = row.TorchMS / row.MedianMS
 	}
 	if o.Format == "json" {
 		return json.NewEncoder(s.Out).Encode(row)

@@ -114,10 +114,10 @@ func parseBudget(s string) (compare.Budget, error) {
 func (o *compareOptions) check() (losses []string, b compare.Budget, size [2]int, err error) {
 	var specs []string
 	for _, l := range o.Losses {
-		specs = append(specs, compare.SplitList(l)...)
+		specs = append(specs, segloss.SplitSpecs(l)...)
 	}
 	if len(o.Losses) > 0 && len(specs) == 0 {
-		return nil, b, size, usageErr("compare: --losses is empty; valid losses: %s", strings.Join(segloss.Names(), ", "))
+		return nil, b, size, usageErr("compare: --losses is empty; valid losses: %s", lossNames())
 	}
 	if losses, err = compare.ParseLosses(specs); err != nil {
 		return nil, b, size, usageErr("compare: %v", err)

@@ -117,6 +117,15 @@ func runLosses(s *Streams, opts *lossesOptions) error {
 	return w.Flush()
 }
 
+// lossNames lists the registered losses, comma-separated.
+func lossNames() string {
+	var s []string
+	for _, n := range segloss.Names() {
+		s = append(s, string(n))
+	}
+	return strings.Join(s, ", ")
+}
+
 // describeDefaults lists the options of l with their default values.
 func describeDefaults(l *segloss.Loss) string {
 	var parts []string

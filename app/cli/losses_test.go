@@ -21,7 +21,7 @@ func TestLossesListsEveryLoss(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	for _, name := range segloss.Names() {
-		if !strings.Contains(out, name+" ") {
+		if !strings.Contains(out, string(name)+" ") {
 			t.Errorf("losses output lacks %s", name)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/segloss/segloss"
 	"github.com/spf13/cobra"
 )
 
@@ -47,9 +48,23 @@ func Main(args []string, s *Streams) int {
 		return 0
 	}
 	fmt.Fprintln(s.Err, "segloss:", err)
+	return exitCode(err)
+}
+
+// exitCode maps an error to the exit code, the same in every command: 2
+// for usage errors (a bad flag, an unknown loss, a bad option or spec
+// string: segloss.ErrUnknownLoss and *segloss.OptionError), 1 for data
+// errors (a file that cannot be read, a batch that does not fit the loss:
+// *maskio.FileError, *segloss.InputError) and every other failure. An
+// explicit exitError keeps its code.
+func exitCode(err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
+	}
+	var oe *segloss.OptionError
+	if errors.Is(err, segloss.ErrUnknownLoss) || errors.As(err, &oe) {
+		return 2
 	}
 	return 1
 }

@@ -16,41 +16,6 @@ var DefaultLosses = []string{"bce", "focal_sigmoid", "dice", "dice_bce", "jaccar
 // maxSweep bounds the number of values one sweep may expand to.
 const maxSweep = 50
 
-// SplitList splits a --losses value into loss specs. Specs are separated by
-// commas or semicolons; since a spec's own options are comma-separated too,
-// a piece of the form key=value (with no name before it) continues the
-// previous spec: "bce,tversky:alpha=0.3,beta=0.7" is two specs. Commas
-// inside brackets (lists) never split.
-func SplitList(list string) []string {
-	var out []string
-	depth, start := 0, 0
-	add := func(piece string) {
-		piece = strings.TrimSpace(piece)
-		if piece == "" {
-			return
-		}
-		eq, colon := strings.IndexByte(piece, '='), strings.IndexByte(piece, ':')
-		if eq > 0 && (colon < 0 || colon > eq) && len(out) > 0 {
-			out[len(out)-1] += "," + piece
-			return
-		}
-		out = append(out, piece)
-	}
-	for i, r := range list {
-		switch {
-		case r == '[':
-			depth++
-		case r == ']' && depth > 0:
-			depth--
-		case (r == ',' && depth == 0) || r == ';':
-			add(list[start:i])
-			start = i + 1
-		}
-	}
-	add(list[start:])
-	return out
-}
-
 // ParseLosses expands the sweeps of specs (see Expand), checks every
 // resulting spec with the core registry (segloss.Parse, whose errors list
 // the valid names and options) and rejects duplicates. No specs means

@@ -6,19 +6,6 @@ import (
 	"testing"
 )
 
-func TestSplitList(t *testing.T) {
-	for in, want := range map[string][]string{
-		"bce,dice": {"bce", "dice"},
-		"bce,tversky:alpha=0.3,beta=0.7,focal_sigmoid": {"bce", "tversky:alpha=0.3,beta=0.7", "focal_sigmoid"},
-		"dice:mode=multiclass,classes=[1,2];jaccard":   {"dice:mode=multiclass,classes=[1,2]", "jaccard"},
-		" , ": nil,
-	} {
-		if got := SplitList(in); !reflect.DeepEqual(got, want) {
-			t.Errorf("SplitList(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestExpand(t *testing.T) {
 	got, err := Expand("tversky:alpha=0.1..0.9/0.2,beta=1-alpha")
 	if err != nil {

@@ -36,7 +36,7 @@ func (b *batch) globalize(x *Node) *Node {
 }
 
 // newBatch reads the prediction and the labels of Graph into a batch.
-func newBatch(o *segloss.Options, name string, labels []*Node, pred *Node) *batch {
+func newBatch(o *segloss.Options, name segloss.Name, labels []*Node, pred *Node) *batch {
 	dims := pred.Shape().Dimensions
 	if len(dims) < 2 {
 		panic(fmt.Errorf("gomlxloss: %s: predictions must be [N, C, spatial...], got %s", name, pred.Shape()))

@@ -41,7 +41,7 @@ type Loss struct {
 
 // New returns the named core loss with the given options (nil: defaults)
 // as a graph loss.
-func New(name string, opts *segloss.Options) (*Loss, error) {
+func New(name segloss.Name, opts *segloss.Options) (*Loss, error) {
 	l, err := segloss.New(name, opts)
 	if err != nil {
 		return nil, err
@@ -84,11 +84,17 @@ func (l *Loss) WithAllReduce(meshAxes ...string) *Loss {
 	return &c
 }
 
+// Sorts reports whether the graph form of the loss sorts the whole batch
+// (the Lovász losses): such a loss cannot be all-reduced across devices
+// (WithAllReduce panics), and on the pure-Go backend its in-graph sort is
+// slow, so training evaluates it on the host (HostGradient) instead.
+func (l *Loss) Sorts() bool { return graphs[l.Name()].sorts }
+
 // Core returns the core loss this graph loss mirrors.
 func (l *Loss) Core() *segloss.Loss { return l.core }
 
 // Name returns the registered name of the loss.
-func (l *Loss) Name() string { return l.core.Name() }
+func (l *Loss) Name() segloss.Name { return l.core.Name() }
 
 // String returns the loss's spec string.
 func (l *Loss) String() string { return l.core.String() }
@@ -106,7 +112,7 @@ func (l *Loss) Graph(labels, predictions []*Node) *Node {
 	}
 	b := newBatch(&l.o, l.Name(), labels, predictions[0])
 	if l.across != nil {
-		if l.Name() == "lovasz_hinge" || l.Name() == "lovasz_softmax" {
+		if l.Sorts() {
 			panic(fmt.Errorf("gomlxloss: %s cannot be all-reduced across devices: it sorts the whole batch", l.Name()))
 		}
 		axes := l.across
@@ -136,24 +142,57 @@ func (l *Loss) eval(b *batch) *Node {
 		}
 		return DivScalar(total, float64(b.n))
 	}
-	o := &l.o
-	switch l.Name() {
-	case "bce", "bce_logits":
-		return pixelMean(o, b, bceTerm(o, b.x, b.t))
-	case "focal_keras":
-		return focalKeras(o, b)
-	case "focal_sigmoid":
-		return focalSigmoid(o, b)
-	case "cross_entropy", "focal_softmax":
-		return softmaxCE(l.Name() == "focal_softmax", o, b)
-	case "dice_bce":
-		return diceBCE(l, b)
-	case "lovasz_hinge":
-		return lovaszHinge(o, b)
-	case "lovasz_softmax":
-		return lovaszSoftmax(o, b)
-	default:
-		return regionLoss(l.Name(), o, b)
+	return graphs[l.Name()].build(&l.o, b)
+}
+
+// graphLoss is the graph form of one core loss: build for the pixel,
+// Lovász and compound losses, or a region formula (region, whole) on the
+// graph's region statistics.
+type graphLoss struct {
+	build func(o *segloss.Options, b *batch) *Node
+	// region returns the loss of every (group, class) entry of the stats.
+	region func(o *segloss.Options, s stats) *Node
+	// whole returns the loss of all the classes at once (generalized_dice).
+	whole  func(o *segloss.Options, s stats, classes int) *Node
+	pooled bool // all channels pool into one class (mcc)
+	outer  func(total *Node) *Node
+	// sorts: the graph sorts the whole batch (the Lovász losses): slow on
+	// the pure-Go backend, and impossible to all-reduce across devices.
+	sorts bool
+}
+
+// graphs is the graph form of every loss of the core registry, by name;
+// init checks that it covers segloss.Names(), so that a core loss without
+// a graph formula fails every test of the package at once.
+var graphs = map[segloss.Name]*graphLoss{
+	segloss.BCE:             {build: bceLoss},
+	segloss.BCELogits:       {build: bceLoss},
+	segloss.FocalKeras:      {build: focalKeras},
+	segloss.FocalSigmoid:    {build: focalSigmoid},
+	segloss.CrossEntropy:    {build: func(o *segloss.Options, b *batch) *Node { return softmaxCE(false, o, b) }},
+	segloss.FocalSoftmax:    {build: func(o *segloss.Options, b *batch) *Node { return softmaxCE(true, o, b) }},
+	segloss.DiceBCE:         {build: diceBCE},
+	segloss.LovaszHinge:     {build: lovaszHinge, sorts: true},
+	segloss.LovaszSoftmax:   {build: lovaszSoftmax, sorts: true},
+	segloss.Dice:            {region: diceClass},
+	segloss.LogCoshDice:     {region: diceClass, outer: logCosh},
+	segloss.Jaccard:         {region: jaccardClass},
+	segloss.Tversky:         {region: tverskyClass},
+	segloss.FocalTversky:    {region: focalTverskyClass},
+	segloss.GeneralizedDice: {whole: generalizedDice},
+	segloss.MCC:             {region: mccClass, pooled: true},
+}
+
+func init() {
+	for _, n := range segloss.Names() {
+		g, ok := graphs[n]
+		if !ok {
+			panic(fmt.Sprintf("gomlxloss: core loss %s has no graph formula: add it to graphs", n))
+		}
+		if g.build == nil {
+			gl := g
+			g.build = func(o *segloss.Options, b *batch) *Node { return regionLoss(gl, o, b) }
+		}
 	}
 }
 

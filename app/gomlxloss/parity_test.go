@@ -104,7 +104,7 @@ var randomSpecs = []string{
 // ones on random batches of random shapes, for every registered loss.
 func TestRandomParity(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	seen := map[string]bool{}
+	seen := map[segloss.Name]bool{}
 	for _, spec := range randomSpecs {
 		cl, err := segloss.Parse(spec)
 		if err != nil {

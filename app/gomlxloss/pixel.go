@@ -38,6 +38,9 @@ func bceTerm(o *segloss.Options, x, t *Node) *Node {
 	return withGradient(value, x, grad)
 }
 
+// bceLoss is bce and bce_logits.
+func bceLoss(o *segloss.Options, b *batch) *Node { return pixelMean(o, b, bceTerm(o, b.x, b.t)) }
+
 // pixelMean reduces per-element terms l [N, C, S] to their mean over the
 // elements that are not ignored (weighted by b.v), or their sum; an all
 // ignored batch has loss 0.
@@ -71,7 +74,7 @@ func focalFactor(alpha, gamma float64, l *Node) *Node {
 // "elementwise") or of the mean BCE (form "mean_bce").
 func focalKeras(o *segloss.Options, b *batch) *Node {
 	ce := bceTerm(o, b.x, b.t)
-	if o.Form == "mean_bce" {
+	if o.Form == segloss.MeanBCE {
 		return focalFactor(o.Alpha, o.Gamma, pixelMean(o, b, ce))
 	}
 	return pixelMean(o, b, focalFactor(o.Alpha, o.Gamma, ce))
@@ -84,7 +87,7 @@ func focalSigmoid(o *segloss.Options, b *batch) *Node {
 	x, t := b.x, b.t
 	ce := bceTerm(&bo, x, t)
 	var om *Node
-	if o.PtForm == "exp" {
+	if o.PtForm == segloss.PtExp {
 		om = Neg(expm1(Neg(ce)))
 	} else {
 		p := x
@@ -161,8 +164,7 @@ func toDType(values []float64, x *Node) any {
 
 // diceBCE is bce_weight*CE + dice_weight*Dice on the same input, with the
 // terms configured as the core's dice_bce configures them.
-func diceBCE(l *Loss, b *batch) *Node {
-	o := &l.o
+func diceBCE(o *segloss.Options, b *batch) *Node {
 	ceOpts, diceOpts := diceBCEParts(o)
 	var ce *Node
 	if o.Mode == segloss.Multiclass {
@@ -170,24 +172,24 @@ func diceBCE(l *Loss, b *batch) *Node {
 	} else {
 		ce = pixelMean(&ceOpts, b, bceTerm(&ceOpts, b.x, b.t))
 	}
-	dice := regionLoss("dice", &diceOpts, b)
+	dice := regionLoss(&graphLoss{region: diceClass}, &diceOpts, b)
 	return Add(MulScalar(ce, o.BCEWeight), MulScalar(dice, o.DiceWeight))
 }
 
 // diceBCEParts returns the options of the two terms of dice_bce.
 func diceBCEParts(o *segloss.Options) (ce, dice segloss.Options) {
 	if o.Mode == segloss.Multiclass {
-		ce, _ = segloss.DefaultOptions("cross_entropy")
+		ce, _ = segloss.DefaultOptions(segloss.CrossEntropy)
 		ce.ClassWeights = o.ClassWeights
 		if o.Ignore {
 			ce.IgnoreIndex = o.IgnoreIndex
 		}
 	} else {
-		ce, _ = segloss.DefaultOptions("bce")
+		ce, _ = segloss.DefaultOptions(segloss.BCE)
 		ce.FromLogits, ce.Eps = o.FromLogits, o.Eps
 		ce.Ignore, ce.IgnoreIndex = o.Ignore, o.IgnoreIndex
 	}
-	dice, _ = segloss.DefaultOptions("dice")
+	dice, _ = segloss.DefaultOptions(segloss.Dice)
 	dice.Mode, dice.FromLogits, dice.Smooth = o.Mode, o.FromLogits, o.Smooth
 	dice.Reduction = o.Reduction
 	if dice.Reduction == segloss.None {

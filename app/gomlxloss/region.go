@@ -48,31 +48,35 @@ func sumRegion(x *Node, b *batch, perSample, pool bool) *Node {
 	}
 }
 
-// regionLoss evaluates an overlap loss (dice, jaccard, tversky,
+// regionLoss evaluates the region loss g (dice, jaccard, tversky,
 // focal_tversky, generalized_dice, log_cosh_dice, mcc) on b.
-func regionLoss(name string, o *segloss.Options, b *batch) *Node {
+func regionLoss(g *graphLoss, o *segloss.Options, b *batch) *Node {
 	// Sums and ratios in float64: mcc and near-perfect overlaps cancel badly in float32.
 	dt := b.x.DType()
 	b = b.as(dtypes.Float64)
 	p := probabilities(o, b)
-	s := regionStats(p, b, o.Reduction == segloss.PerSample, name == "mcc")
-	if name == "generalized_dice" {
-		return ConvertDType(generalizedDice(o, s, b.c), dt)
+	s := regionStats(p, b, o.Reduction == segloss.PerSample, g.pooled)
+	if g.whole != nil {
+		return ConvertDType(g.whole(o, s, b.c), dt)
 	}
-	l := classLoss(name, o, s) // [G, K]
+	l := g.region(o, s) // [G, K]
 	k := l.Shape().Dimensions[1]
 	w := make([]float64, k)
-	if name == "mcc" {
+	if g.pooled {
 		w[0] = 1
 	} else {
 		o.ClassMeanWeights(w)
 	}
 	total := ReduceAllMean(ReduceSum(Mul(l, Reshape(Const(l.Graph(), toDType(w, l)), 1, k)), 1))
-	if name == "log_cosh_dice" {
-		// log cosh x = |x| + log1p(exp(-2|x|)) - log 2; total >= 0 here.
-		total = AddScalar(Add(total, Log1p(Exp(MulScalar(total, -2)))), -math.Ln2)
+	if g.outer != nil {
+		total = g.outer(total)
 	}
 	return ConvertDType(total, dt)
+}
+
+// logCosh is log cosh x = |x| + log1p(exp(-2|x|)) - log 2, for x >= 0.
+func logCosh(x *Node) *Node {
+	return AddScalar(Add(x, Log1p(Exp(MulScalar(x, -2)))), -math.Ln2)
 }
 
 // floorDen applies the eps floor to a denominator (no gradient below it).
@@ -100,52 +104,64 @@ func emptyZero(l, sg *Node) *Node {
 	return Where(Equal(sg, ZerosLike(sg)), ZerosLike(l), l)
 }
 
-// classLoss returns the loss of every (group, class) entry of s.
-func classLoss(name string, o *segloss.Options, s stats) *Node {
+// overlapClass is the Dice (or, with jaccard, the IoU) loss of every
+// (group, class) entry of s.
+func overlapClass(o *segloss.Options, s stats, jaccard bool) *Node {
 	tp, sp, sg := s.tp, s.sp, s.sg
 	sm := o.Smooth
-	switch name {
-	case "dice", "log_cosh_dice", "jaccard":
-		if o.TPForm == segloss.L1 {
-			tp = MulScalar(Sub(Add(sp, sg), s.sa), 0.5)
-		}
-		var score *Node
-		if name == "jaccard" {
-			score = Div(AddScalar(tp, sm), floorDen(o, AddScalar(Sub(Add(sp, sg), tp), sm)))
-		} else {
-			den := Add(sp, sg)
-			if o.Squared {
-				den = Add(s.sp2, s.sg2)
-			}
-			score = Div(AddScalar(MulScalar(tp, 2), sm), floorDen(o, AddScalar(den, sm)))
-		}
-		l := scoreLoss(o, score)
-		if o.EmptyZero {
-			l = emptyZero(l, sg)
-		}
-		return l
-	case "tversky", "focal_tversky":
-		a, bt := o.Alpha, o.Beta
-		den := Add(Add(tp, MulScalar(Sub(sp, tp), a)), AddScalar(MulScalar(Sub(sg, tp), bt), sm))
-		ti := Div(AddScalar(tp, sm), floorDen(o, den))
-		if name == "tversky" {
-			l := OneMinus(ti)
-			if o.EmptyZero {
-				l = emptyZero(l, sg)
-			}
-			return l
-		}
-		return powZero(MaxScalar(OneMinus(ti), 0), o.Gamma)
-	case "mcc":
-		e := o.Eps
-		TP := AddScalar(tp, e)
-		TN := AddScalar(Add(Sub(Sub(s.cnt, sp), sg), tp), e)
-		FP := AddScalar(Sub(sp, tp), e)
-		FN := AddScalar(Sub(sg, tp), e)
-		den := Sqrt(Mul(Mul(Add(TP, FP), Add(TP, FN)), Mul(Add(TN, FP), Add(TN, FN))))
-		return OneMinus(Div(Sub(Mul(TP, TN), Mul(FP, FN)), den))
+	if o.TPForm == segloss.L1 {
+		tp = MulScalar(Sub(Add(sp, sg), s.sa), 0.5)
 	}
-	panic("gomlxloss: no region formula for " + name)
+	var score *Node
+	if jaccard {
+		score = Div(AddScalar(tp, sm), floorDen(o, AddScalar(Sub(Add(sp, sg), tp), sm)))
+	} else {
+		den := Add(sp, sg)
+		if o.Squared {
+			den = Add(s.sp2, s.sg2)
+		}
+		score = Div(AddScalar(MulScalar(tp, 2), sm), floorDen(o, AddScalar(den, sm)))
+	}
+	l := scoreLoss(o, score)
+	if o.EmptyZero {
+		l = emptyZero(l, sg)
+	}
+	return l
+}
+
+func diceClass(o *segloss.Options, s stats) *Node    { return overlapClass(o, s, false) }
+func jaccardClass(o *segloss.Options, s stats) *Node { return overlapClass(o, s, true) }
+
+// tverskyIndex is the Tversky index of every entry of s.
+func tverskyIndex(o *segloss.Options, s stats) *Node {
+	tp, sp, sg := s.tp, s.sp, s.sg
+	a, bt := o.Alpha, o.Beta
+	den := Add(Add(tp, MulScalar(Sub(sp, tp), a)), AddScalar(MulScalar(Sub(sg, tp), bt), o.Smooth))
+	return Div(AddScalar(tp, o.Smooth), floorDen(o, den))
+}
+
+func tverskyClass(o *segloss.Options, s stats) *Node {
+	l := OneMinus(tverskyIndex(o, s))
+	if o.EmptyZero {
+		l = emptyZero(l, s.sg)
+	}
+	return l
+}
+
+func focalTverskyClass(o *segloss.Options, s stats) *Node {
+	return powZero(MaxScalar(OneMinus(tverskyIndex(o, s)), 0), o.Gamma)
+}
+
+// mccClass is 1 - MCC of the pooled counts.
+func mccClass(o *segloss.Options, s stats) *Node {
+	tp, sp, sg := s.tp, s.sp, s.sg
+	e := o.Eps
+	TP := AddScalar(tp, e)
+	TN := AddScalar(Add(Sub(Sub(s.cnt, sp), sg), tp), e)
+	FP := AddScalar(Sub(sp, tp), e)
+	FN := AddScalar(Sub(sg, tp), e)
+	den := Sqrt(Mul(Mul(Add(TP, FP), Add(TP, FN)), Mul(Add(TN, FP), Add(TN, FN))))
+	return OneMinus(Div(Sub(Mul(TP, TN), Mul(FP, FN)), den))
 }
 
 // generalizedDice is Sudre et al. 2017 with class weights from the target
@@ -169,9 +185,9 @@ func generalizedDice(o *segloss.Options, s stats, classes int) *Node {
 	empty := Equal(sg, ZerosLike(sg))
 	var w *Node
 	switch o.WType {
-	case "uniform":
+	case segloss.WUniform:
 		w = OnesLike(sg)
-	case "simple":
+	case segloss.WSimple:
 		w = Reciprocal(Where(empty, OnesLike(sg), sg))
 	default:
 		w = Reciprocal(Square(Where(empty, OnesLike(sg), sg)))
@@ -179,7 +195,7 @@ func generalizedDice(o *segloss.Options, s stats, classes int) *Node {
 	w = Where(empty, ZerosLike(w), w)
 	maxw := ReduceAndKeep(w, ReduceMax, 1)
 	w = StopGradient(Where(empty, BroadcastToShape(maxw, w.Shape()), w))
-	if o.WType == "uniform" {
+	if o.WType == segloss.WUniform {
 		w = OnesLike(sg)
 	}
 	num := AddScalar(MulScalar(ReduceSum(Mul(w, tp), 1), 2), o.Smooth)

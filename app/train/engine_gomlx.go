@@ -3,7 +3,6 @@ package train
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -60,7 +59,7 @@ func newGoMLXEngine(cfg Config, m Model, compute string) (engine, error) {
 	opt := optimizer.Adam().LearningRate(cfg.LR).Done()
 	lossFn := gl.LossFn()
 	e := &gomlxEngine{store: store, head: head}
-	if cfg.HostLoss || strings.HasPrefix(gl.Name(), "lovasz") {
+	if cfg.HostLoss || gl.Sorts() {
 		lossFn, e.core = gomlxloss.HostGradient, gl.Core()
 		if e.lossInput, err = model.NewExec1(backend, store, modelFn); err != nil {
 			return nil, fmt.Errorf("train: %w", err)

@@ -2,7 +2,11 @@ package kernel
 
 // useSIMD selects the vectorized kernels; it starts true when the build
 // has them (GOEXPERIMENT=simd, amd64) and the CPU has AVX-512.
-var useSIMD = hasSIMD
+var useSIMD = hasSIMD && best == setAVX512
+
+// syncSIMD follows a change of kernel set: the archsimd kernels are the
+// avx512 set.
+func syncSIMD() { useSIMD = hasSIMD && cur == setAVX512 }
 
 // SIMDAvailable reports whether this build and CPU have the vectorized kernels.
 func SIMDAvailable() bool { return hasSIMD }

@@ -25,7 +25,14 @@ func dense(lo, hi float64, n int, extra ...float64) []float64 {
 
 func TestExp32(t *testing.T) {
 	worst := 0.0
-	for _, x := range dense(-87.3, 88, 2_000_001, 0, -0.0, 1e-30, -1e-30, 0.5, -0.5, 0.34657359, -0.34657359) {
+	negZero := math.Copysign(0, -1) // the literal -0.0 is +0 in Go
+	if !math.Signbit(float64(float32(negZero))) {
+		t.Fatal("negZero is not a negative zero")
+	}
+	if v := Exp32(float32(negZero)); v != 1 {
+		t.Errorf("Exp32(-0) = %g, want 1", v)
+	}
+	for _, x := range dense(-87.3, 88, 2_000_001, 0, negZero, 1e-30, -1e-30, 0.5, -0.5, 0.34657359, -0.34657359) {
 		x32 := float32(x)
 		e := relErr(float64(Exp32(x32)), math.Exp(float64(x32)))
 		worst = math.Max(worst, e)

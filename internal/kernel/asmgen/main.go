@@ -1,0 +1,33 @@
+// Command asmgen generates the Go assembly of package kernel with avo.
+// It lives in its own module so that the core module keeps no
+// dependencies; package kernel runs it through go generate:
+//
+//	go generate ./internal/kernel
+//
+// Each run writes one assembly file and its Go declarations, chosen by
+// -file (cpu, gemm).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	. "github.com/mmcloughlin/avo/build"
+)
+
+var file = flag.String("file", "", "which functions to generate: cpu, gemm")
+
+func main() {
+	flag.Parse()
+	switch *file {
+	case "cpu":
+		genCPU()
+	case "gemm":
+		genGemm()
+	default:
+		fmt.Fprintf(os.Stderr, "asmgen: unknown -file %q\n", *file)
+		os.Exit(2)
+	}
+	Generate()
+}

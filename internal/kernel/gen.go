@@ -1,0 +1,8 @@
+package kernel
+
+// The assembly kernels are generated with avo by the asmgen module
+// (internal/kernel/asmgen, a module of its own so that this one keeps no
+// dependencies). CI regenerates them and fails on any difference.
+
+//go:generate env GOWORK=off go run -C asmgen . -file cpu -pkg kernel -out ../cpu_amd64.s -stubs ../cpu_stub_amd64.go
+//go:generate env GOWORK=off go run -C asmgen . -file gemm -pkg kernel -out ../gemm_amd64.s -stubs ../gemm_stub_amd64.go
