@@ -21,6 +21,7 @@ type hostLoss struct {
 // class labels y [N, spatial...] and writes its gradient into grad.
 func (h *hostLoss) eval(logits, grad []float32, y []int32, shape []int) (float64, error) {
 	if !h.head.Probabilities {
+		clear(grad) // the engine's gradient buffer is not zeroed
 		return segloss.Eval(h.core, grad, h.head.CoreBatchShape(logits, y, shape))
 	}
 	if cap(h.probs) < len(logits) {
@@ -36,6 +37,7 @@ func (h *hostLoss) eval(logits, grad []float32, y []int32, shape []int) (float64
 			p[i] = float32(1 / (1 + math.Exp(-float64(z))))
 		}
 	}
+	clear(gp)
 	v, err := segloss.Eval(h.core, gp, h.head.CoreBatchShape(p, y, shape))
 	if err != nil {
 		return 0, err
