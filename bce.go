@@ -79,6 +79,10 @@ func pixelMean[T Float](o *Options, g geom, grad []T, b Batch[T], term func(x, t
 			t = t*(1-ls) + (1-t)*ls
 		}
 		l, d := term(float64(xv), t)
+		if b.Weights != nil {
+			w := weightAt(b.Weights, g, i)
+			l, d = w*l, w*d
+		}
 		sum += l
 		if grad != nil {
 			grad[i] = T(d)

@@ -69,6 +69,12 @@ func checkShape[T Float](l *Loss, b Batch[T], grad []T) (geom, error) {
 	} else if len(b.Target) != len(b.Input) {
 		return fail("target", "target has %d values, input shape %v needs %d", len(b.Target), b.Shape, len(b.Input))
 	}
+	if err := checkWeights(l, g, b); err != nil {
+		return geom{}, err
+	}
+	if sp := o.Spacing; sp != nil && len(sp) != max(len(b.Shape)-2, 1) {
+		return fail("shape", "spacing %v has %d entries, input shape %v has %d spatial dimensions", sp, len(sp), b.Shape, len(b.Shape)-2)
+	}
 	if err := checkOptionsForC(l, g.c); err != nil {
 		return geom{}, err
 	}
@@ -91,6 +97,9 @@ func checkBatch[T Float](l *Loss, b Batch[T], grad []T) (geom, error) {
 // targets in [0, 1], labels in range. Every error is an *InputError.
 func checkValues[T Float](l *Loss, g geom, b Batch[T]) error {
 	name, o, d := l.name, &l.opts, l.d
+	if err := checkWeightValues(name, b.Weights); err != nil {
+		return err
+	}
 	probs := !o.FromLogits
 	for i, v := range b.Input {
 		f := float64(v)
@@ -149,6 +158,9 @@ func checkOptionsForC(l *Loss, c int) error {
 		if k >= c {
 			return inputErr(l.name, "classes", -1, "classes %v: class %d is out of range for C = %d channels", o.Classes, k, c)
 		}
+	}
+	if m := o.DistMatrix; m != nil && len(m) != c {
+		return inputErr(l.name, "dist_matrix", -1, "dist_matrix is %d×%d, the input has C = %d channels", len(m), len(m), c)
 	}
 	if o.ClassWeights != nil && o.Classes == nil {
 		s := 0.0

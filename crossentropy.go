@@ -80,9 +80,13 @@ func softmaxCE[T Float](focal bool, o *Options, ws *workspace, g geom, grad []T,
 				}
 			}
 			// bc[c] = p_c * d l / d p_c (logits) or d l / d p_c (probabilities).
+			pw := 1.0
+			if b.Weights != nil {
+				pw = float64(b.Weights[n*S+s])
+			}
 			var sumB float64
 			for c := 0; c < C; c++ {
-				wt := t[c]
+				wt := t[c] * pw
 				if w != nil {
 					wt *= w[c]
 				}

@@ -75,7 +75,27 @@ func TestBadInputIsAnError(t *testing.T) {
 
 func TestBadOptionsAreErrors(t *testing.T) {
 	cases := []struct{ spec, want string }{
-		{"dicey", "unknown loss \"dicey\"; valid losses: bce, bce_logits"},
+		{"dicey", "unknown loss \"dicey\"; valid losses: asymmetric_focal, asymmetric_focal_tversky, bce"},
+		{"topk_ce:k=0", "k=0: must be a percentage in (0, 100]"},
+		{"topk_ce:k=101", "must be a percentage"},
+		{"cldice:iter_=-1", "iter_=-1"},
+		{"cldice:iter_=1.5", "not an integer"},
+		{"asymmetric_focal:delta=1.5", "delta=1.5: must be in [0, 1]"},
+		{"asymmetric_focal:mode=multilabel", "needs binary"},
+		{"unified_focal:weight=-0.1", "weight=-0.1"},
+		{"combo:ce_ratio=2", "ce_ratio=2"},
+		{"dice_cldice:alpha=1.5", "alpha = 1.5"},
+		{"dice_focal:from_logits=false", "needs from_logits=true"},
+		{"dice_focal:focal_form=softmax", "needs mode multiclass"},
+		{"dice_focal:focal_form=tanh", "focal_form"},
+		{"generalized_wasserstein_dice:weighting_mode=max", "weighting_mode"},
+		{"generalized_wasserstein_dice:dist_matrix=[[0,1],[1]]", "want square"},
+		{"generalized_wasserstein_dice:dist_matrix=[[0,0],[0,0]]", "every entry is 0"},
+		{"boundary:spacing=[1,0]", "spacing"},
+		{"sensitivity_specificity:r=3", "r=3"},
+		{"dice+", "term 2 is empty"},
+		{"x*dice", "weight \"x\" of term 1 is not a number"},
+		{"dice+dicey", "unknown loss \"dicey\""},
 		{"dice:alpha=0.3", "unknown option \"alpha\" for dice; valid options: mode, from_logits"},
 		{"tversky:alpha=x", "not a number"},
 		{"tversky:alpha=0,beta=0,smooth=0", "alpha = 0 and beta = 0 with smooth = 0"},
@@ -101,7 +121,7 @@ func TestBadOptionsAreErrors(t *testing.T) {
 			t.Errorf("Parse(%q) error = %v, want one containing %q", tc.spec, err, tc.want)
 		}
 		var oe *segloss.OptionError
-		if unknown := tc.spec == "dicey"; unknown != errors.Is(err, segloss.ErrUnknownLoss) {
+		if unknown := strings.Contains(tc.want, "unknown loss"); unknown != errors.Is(err, segloss.ErrUnknownLoss) {
 			t.Errorf("Parse(%q): errors.Is(%v, ErrUnknownLoss) = %v", tc.spec, err, !unknown)
 		} else if !unknown && !errors.As(err, &oe) {
 			t.Errorf("Parse(%q): %v (%T) is not an *OptionError", tc.spec, err, err)
@@ -114,7 +134,10 @@ func TestBadOptionsAreErrors(t *testing.T) {
 
 func TestSpecRoundTrip(t *testing.T) {
 	for _, spec := range []string{"dice", "tversky:alpha=0.3,beta=0.7", "dice:mode=multiclass,classes=[1,2],ignore_index=255",
-		"lovasz_softmax:classes=all", "focal_sigmoid:alpha=null", "cross_entropy:class_weights=[1,2.5,3]"} {
+		"lovasz_softmax:classes=all", "focal_sigmoid:alpha=null", "cross_entropy:class_weights=[1,2.5,3]",
+		"topk_ce:k=5", "cldice:iter_=5", "dice_focal:alpha=0.25,focal_weight=2", "boundary:spacing=[1,2]",
+		"generalized_wasserstein_dice:dist_matrix=[[0,1],[1,0]],weighting_mode=GDL",
+		"dice+topk_ce:k=20", "0.5*dice+focal_sigmoid:gamma=3", "dice:smooth=100000+2*boundary"} {
 		l, err := segloss.Parse(spec)
 		if err != nil {
 			t.Fatal(err)

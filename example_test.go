@@ -74,8 +74,8 @@ func ExampleNames() {
 		fmt.Println(name, segloss.OptionNames(name)[:2])
 	}
 	// Output:
+	// asymmetric_focal [mode from_logits]
+	// asymmetric_focal_tversky [mode from_logits]
 	// bce [from_logits eps]
 	// bce_logits [from_logits eps]
-	// cross_entropy [class_weights ignore_index]
-	// dice [mode from_logits]
 }

@@ -3,6 +3,7 @@ package segloss_test
 import (
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"path/filepath"
 	"testing"
 
@@ -23,9 +24,10 @@ var fuzzSpecs = func() []string {
 	return specs
 }()
 
-// FuzzEval feeds arbitrary shapes, values and options to Eval: it must
-// never panic, and must return either an error or a finite loss with a
-// finite gradient.
+// FuzzEval feeds arbitrary shapes (huge dimensions too), values and
+// options to Eval: it must never panic, and must return either an error or
+// a finite loss with a finite gradient, in float64 and float32 (the fused
+// kernels).
 func FuzzEval(f *testing.F) {
 	// Seed from the golden cases, as image/png seeds from its testdata.
 	if gf, err := golden.Load(filepath.Join("testdata", "golden_public.json")); err == nil {
@@ -48,23 +50,54 @@ func FuzzEval(f *testing.F) {
 		}
 	}
 	f.Add(uint8(0), uint8(1), uint8(1), uint8(2), uint8(2), uint8(0), false, []byte{1, 2, 3})
+	f.Add(uint8(19), uint8(2), uint8(1), uint8(0x80|62), uint8(2), uint8(0), false, []byte{})     // {2,1,1<<62,2}
+	f.Add(uint8(3), uint8(0x80|32), uint8(0x80|32), uint8(1), uint8(0), uint8(0), true, []byte{}) // 2^64 elements
+	huge := binary.LittleEndian.AppendUint64(nil, math.Float64bits(3.4e38))
+	huge = binary.LittleEndian.AppendUint64(huge, math.Float64bits(-3.4e38))
+	huge = binary.LittleEndian.AppendUint64(huge, math.Float64bits(0))
+	huge = binary.LittleEndian.AppendUint64(huge, math.Float64bits(1))
+	f.Add(uint8(6), uint8(1), uint8(1), uint8(2), uint8(0), uint8(0), false, huge) // focal_sigmoid (Names()[6]), logits ±3.4e38
 	f.Fuzz(func(t *testing.T, which, n, c, d1, d2, d3 uint8, labels bool, data []byte) {
 		spec := fuzzSpecs[int(which)%len(fuzzSpecs)]
 		l, err := segloss.Parse(spec)
 		if err != nil {
 			t.Fatalf("%s: %v", spec, err)
 		}
-		shape := []int{int(n % 5), int(c % 6)}
+		// A dimension byte with its top bit set draws a huge dimension
+		// 2^(d%64) (up to 2^63-1): shapes whose element count overflows, or
+		// exceeds the data, must be errors, never a panic or an allocation.
+		dim := func(d uint8, small int) int {
+			if d&0x80 != 0 {
+				return int(uint64(1)<<(d%64) - uint64(d>>6&1)) // 2^k or 2^k - 1
+			}
+			return int(d) % small
+		}
+		shape := []int{dim(n, 5), dim(c, 6)}
 		for _, d := range []uint8{d1, d2, d3} {
 			if d != 0 {
-				shape = append(shape, int(d%9))
+				shape = append(shape, dim(d, 9))
 			}
 		}
-		size := 1
+		size, overflow := 1, false
 		for _, d := range shape {
-			size *= d
+			hi, lo := bits.Mul64(uint64(size), uint64(max(d, 0)))
+			if hi != 0 || lo > 4096 {
+				overflow = true
+				break
+			}
+			size = int(lo)
 		}
-		if size > 4096 {
+		if overflow {
+			b := segloss.Batch[float32]{Shape: shape, Input: make([]float32, len(data)/8), Target: make([]float32, len(data)/8)}
+			if labels {
+				b.Target, b.Labels = nil, make([]int32, len(data)/8)
+			}
+			if _, err := segloss.Eval(l, make([]float32, len(b.Input)), b); err == nil {
+				t.Fatalf("%s %v: no error for a shape larger than the data", spec, shape)
+			}
+			if err := segloss.PerSampleLoss(make([]float64, 1), l, b); err == nil {
+				t.Fatalf("%s %v: PerSampleLoss: no error", spec, shape)
+			}
 			return
 		}
 		next := func() float64 {

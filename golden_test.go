@@ -13,7 +13,7 @@ import (
 // goldenFiles returns the public case file and every file named in
 // SEGLOSS_GOLDEN (paths separated by ':').
 func goldenFiles() []string {
-	files := []string{filepath.Join("testdata", "golden_public.json")}
+	files := []string{filepath.Join("testdata", "golden_public.json"), filepath.Join("testdata", "golden2_public.json")}
 	if env := os.Getenv("SEGLOSS_GOLDEN"); env != "" {
 		for _, p := range strings.Split(env, ":") {
 			if p != "" {

@@ -72,6 +72,52 @@ var fdCases = []fdCase{
 	{"lovasz_softmax:classes=[0,2],from_logits=false", []int{1, 3, 6}, "labels", 0},
 	{"dice:reduction=none,from_logits=true", []int{3, 1, 5}, "binary", 0},
 	{"bce_logits:reduction=none,ignore_index=-1", []int{3, 1, 5}, "binary", -1},
+	// The second family (golden2). Random inputs stay away from the kinks:
+	// clamps at eps, p = 0.5 of the Hausdorff maps, pooling and top-k ties.
+	{"dice_focal", []int{2, 1, 4, 3}, "binary", 0},
+	{"dice_focal:mode=multiclass,reduction=global,alpha=0.25,gamma=1.5,class_weights=[1,2,0.5],classes=[1,2],ignore_index=-1", []int{2, 3, 3, 2}, "labels", -1},
+	{"dice_focal:mode=multiclass,focal_form=softmax,alpha=0.75,dice_weight=0.5,focal_weight=2", []int{2, 3, 5}, "labels", 0},
+	{"dice_focal:mode=multilabel,gamma=0,ignore_index=-1", []int{2, 2, 6}, "soft", -1},
+	{"generalized_dice_focal", []int{2, 3, 3, 2}, "labels", 0},
+	{"generalized_dice_focal:mode=multilabel,w_type=simple,reduction=global,class_weights=[1,2]", []int{2, 2, 5}, "binary", 0},
+	{"generalized_dice_focal:focal_form=softmax,w_type=uniform,ignore_index=255,alpha=0.25", []int{2, 3, 4}, "labels", 255},
+	{"topk_ce", []int{2, 3, 4, 4}, "labels", 0},
+	{"topk_ce:k=30,class_weights=[1,2,0.5],label_smoothing=0.1,ignore_index=7", []int{2, 3, 3, 3}, "labels", 7},
+	{"topk_ce:k=50,from_logits=false", []int{2, 3, 6}, "labels", 0},
+	{"topk_ce:k=25", []int{2, 3, 6}, "onehot", 0},
+	{"boundary", []int{2, 1, 5, 4}, "binary", 0},
+	{"boundary:mode=multiclass,from_logits=true,classes=[1,2]", []int{2, 3, 4, 3}, "labels", 0},
+	{"boundary:mode=multilabel,from_logits=true,spacing=[2,0.5,1]", []int{1, 2, 3, 4, 3}, "binary", 0},
+	{"hausdorff_dt", []int{2, 1, 5, 4}, "binary", 0},
+	{"hausdorff_dt:mode=multiclass,from_logits=true,alpha=1,classes=[0,2]", []int{2, 3, 4, 3}, "labels", 0},
+	{"hausdorff_dt:alpha=0.5,from_logits=true,spacing=[1,2,0.5]", []int{1, 1, 3, 3, 4}, "soft", 0},
+	{"log_hausdorff_dt", []int{2, 1, 5, 4}, "binary", 0},
+	{"log_hausdorff_dt:mode=multilabel,from_logits=true,alpha=3", []int{2, 2, 4, 4}, "soft", 0},
+	{"cldice", []int{2, 1, 6, 5}, "binary", 0},
+	{"cldice:mode=multiclass,from_logits=true,iter_=2,smooth=0.1,reduction=per_sample,classes=[1,2]", []int{2, 3, 5, 4}, "labels", 0},
+	{"cldice:mode=multilabel,iter_=1,from_logits=true", []int{1, 2, 3, 4, 3}, "soft", 0},
+	{"dice_cldice", []int{2, 1, 6, 5}, "binary", 0},
+	{"dice_cldice:mode=multiclass,from_logits=true,iter_=1,alpha=0.3,reduction=per_sample", []int{2, 3, 4, 4}, "labels", 0},
+	{"asymmetric_focal", []int{2, 1, 4, 3}, "binary", 0},
+	{"asymmetric_focal:mode=multiclass,from_logits=true,delta=0.6,gamma=0.5,ignore_index=255", []int{2, 3, 3, 3}, "labels", 255},
+	{"asymmetric_focal:mode=multiclass,gamma=0", []int{2, 3, 5}, "onehot", 0},
+	{"asymmetric_focal_tversky", []int{2, 1, 4, 3}, "binary", 0},
+	{"asymmetric_focal_tversky:mode=multiclass,from_logits=true,reduction=global,gamma=0.2,smooth=1,ignore_index=-1", []int{2, 3, 3, 3}, "labels", -1},
+	{"unified_focal", []int{2, 1, 4, 3}, "binary", 0},
+	{"unified_focal:mode=multiclass,from_logits=true,weight=0.3,delta=0.4,gamma=0.75,reduction=global", []int{2, 3, 5}, "labels", 0},
+	{"combo", []int{2, 1, 4, 3}, "binary", 0},
+	{"combo:mode=multiclass,from_logits=true,alpha=0.3,ce_ratio=0.7,reduction=global,ignore_index=-1", []int{2, 3, 3, 3}, "labels", -1},
+	{"combo:mode=multilabel,alpha=null,ignore_index=-1", []int{2, 2, 5}, "soft", -1},
+	{"sensitivity_specificity", []int{2, 1, 4, 3}, "binary", 0},
+	{"sensitivity_specificity:mode=multiclass,from_logits=true,r=0.4,reduction=global,classes=[0,2],ignore_index=9", []int{2, 3, 3, 3}, "labels", 9},
+	{"sensitivity_specificity:mode=multilabel,smooth=1e-5,ignore_index=-1", []int{2, 2, 5}, "soft", -1},
+	{"generalized_wasserstein_dice", []int{2, 4, 3, 3}, "labels", 0},
+	{"generalized_wasserstein_dice:weighting_mode=GDL,reduction=global,ignore_index=255", []int{2, 3, 5}, "labels", 255},
+	{"generalized_wasserstein_dice:dist_matrix=[[0,1,2],[1,0,1.5],[2,1.5,0]],weighting_mode=GDL,from_logits=false", []int{1, 3, 6}, "labels", 0},
+	// Weighted sums of losses: value and gradient are the weighted sums of the parts.
+	{"dice:mode=multiclass,from_logits=true+topk_ce:k=10", []int{2, 3, 4, 4}, "labels", 0},
+	{"0.5*dice:from_logits=true+focal_sigmoid:gamma=2", []int{2, 1, 4, 3}, "binary", 0},
+	{"dice:mode=multiclass,from_logits=true+0.25*boundary:mode=multiclass,from_logits=true", []int{2, 3, 4, 3}, "labels", 0},
 }
 
 // randomBatch draws a batch for l: logits in [-3, 3] or probabilities in
@@ -156,6 +202,9 @@ func TestFiniteDifferences(t *testing.T) {
 				t.Fatal(err)
 			}
 			covered[l.Name()] = true
+			if _, parts := l.Terms(); parts != nil {
+				covered["sum"] = true
+			}
 			for rep := 0; rep < 3; rep++ {
 				b := randomBatch(rng, l, tc.shape, tc.target, tc.ignore)
 				grad := make([]float64, len(b.Input))

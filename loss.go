@@ -23,6 +23,15 @@ type Batch[T Float] struct {
 	Input  []T
 	Target []T
 	Labels []int32
+	// Weights, when not nil, is a pixel weight map (the U-Net paper's
+	// border weights): one weight >= 0 per pixel, shape [N, spatial...],
+	// broadcast over the channels, or one per element, shape [N, C,
+	// spatial...]; the layout follows from the length (the same for C = 1).
+	// It multiplies every element's term in the numerator of pixel means
+	// (bce, bce_logits, cross_entropy; the denominator stays unweighted)
+	// and every region sum (dice and the other region losses): an integer
+	// weight k counts the pixel k times. Other losses reject it.
+	Weights []T
 }
 
 // geom is the validated geometry of a batch.
@@ -43,11 +52,14 @@ func (g geom) size() int { return g.n * g.c * g.s }
 // NaN or Inf in the input or the target, probabilities outside [0, 1],
 // labels outside [0, C) other than the ignore index, or a non-finite result.
 func Eval[T Float](l *Loss, grad []T, b Batch[T]) (float64, error) {
+	if l.terms != nil {
+		return evalSum(l, grad, b)
+	}
 	g, err := checkShape(l, b, grad)
 	if err != nil {
 		return 0, err
 	}
-	if b32, ok := any(b).(Batch[float32]); ok && l.d.fused != nil {
+	if b32, ok := any(b).(Batch[float32]); ok && l.d.fused != nil && b.Weights == nil {
 		g32, _ := any(grad).([]float32)
 		v, handled, bad := fastEval32(l, g, g32, b32)
 		if handled && !bad {
@@ -99,6 +111,10 @@ func sample[T Float](ws *workspace, g geom, b Batch[T], i int) Batch[T] {
 	if b.Labels != nil {
 		out.Labels = b.Labels[i*g.s : (i+1)*g.s]
 	}
+	if b.Weights != nil {
+		k := len(b.Weights) / g.n
+		out.Weights = b.Weights[i*k : (i+1)*k]
+	}
 	return out
 }
 
@@ -122,6 +138,9 @@ func evalMeanOfSamples[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batc
 // PerSampleLoss writes into dst (length N) the loss of each sample of b
 // taken alone, the values behind reduction "none". Errors are those of Eval.
 func PerSampleLoss[T Float](dst []float64, l *Loss, b Batch[T]) error {
+	if l.terms != nil {
+		return perSampleSum(dst, l, b)
+	}
 	g, err := checkBatch[T](l, b, nil)
 	if err != nil {
 		return err

@@ -140,6 +140,7 @@ const (
 	// Special cases are:
 	//	empty target and empty prediction: MCC = TN/(2(TN+2eps)) ≈ 1/2, loss ≈ 0.5
 	//	perfect prediction with both classes present: loss ≈ 0
+	//	every element of a group ignored: loss 0, gradient 0 (as for the other losses)
 	MCC Name = "mcc"
 
 	// DiceBCE is bce_weight CE + dice_weight Dice: BCE (binary, multilabel;
@@ -174,4 +175,142 @@ const (
 	//	no class present (classes present): loss 0, gradient 0
 	//	ties: broken by increasing flat pixel index; |.|'(0) = 0
 	LovaszSoftmax Name = "lovasz_softmax"
+
+	// DiceFocal is MONAI's DiceFocalLoss: dice_weight Dice + focal_weight
+	// focal term, on logits. The Dice term is Dice (mode, smooth,
+	// reduction, classes, class_weights as a normalised class mean,
+	// ignore_index); the focal term (focal_form sigmoid) is, per element of
+	// the selected channels, a_t q^gamma ce w_c with ce the BCE of the
+	// one-vs-rest (one-hot) target, q = t s(-x) + (1-t) s(x), a_t = alpha t
+	// + (1-alpha)(1-t), the mean over kept elements; focal_form softmax
+	// (multiclass) is per pixel sum_{c in classes} a_c w_c t_c (1-p_c)^gamma
+	// (-log p_c), a_0 = 1-alpha, a_c = alpha. Options: mode (binary),
+	// from_logits (true, required), smooth (1e-5), reduction (per_sample),
+	// gamma (2), alpha (null: a = 1), focal_form (sigmoid), dice_weight (1),
+	// focal_weight (1), classes, class_weights, ignore_index.
+	//
+	// Special cases are:
+	//	every element ignored: focal term 0; the Dice term is that of empty classes
+	DiceFocal Name = "dice_focal"
+
+	// GeneralizedDiceFocal is MONAI's GeneralizedDiceFocalLoss:
+	// dice_weight GeneralizedDice (mode, smooth, w_type, reduction,
+	// classes, ignore_index) + focal_weight focal term (as DiceFocal;
+	// class_weights apply to the focal term only). Options as DiceFocal
+	// with w_type (square) and mode (multiclass).
+	GeneralizedDiceFocal Name = "generalized_dice_focal"
+
+	// TopKCE is nnU-Net's TopKLoss: the mean of the m = floor(n k / 100)
+	// largest per-pixel cross-entropies (torch CrossEntropyLoss reduction
+	// none: class_weights, label_smoothing) of the n kept pixels of the
+	// batch, m clamped to [1, n]; the selection is a stable descending sort
+	// over the flat (N, spatial) pixel order, frozen for the gradient.
+	// Options: k (10, a percentage in (0, 100]), class_weights,
+	// ignore_index (-100), label_smoothing (0), from_logits (true).
+	//
+	// Special cases are:
+	//	every pixel ignored: loss 0, gradient 0 (nnU-Net gives NaN)
+	//	ties: the lower flat pixel index is selected first
+	TopKCE Name = "topk_ce"
+
+	// Boundary is Kervadec et al.'s surface loss: the mean over (N,
+	// classes, spatial) of p_c phi_c, phi_c the signed distance map of the
+	// target > 0.5 (LIVIAETS one_hot2dist: +d(x, FG) outside, -(d(x, BG) -
+	// 1) inside), an exact Euclidean distance transform with the voxel
+	// spacing. Linear in p: exact gradient. Options: mode (binary),
+	// from_logits (false), classes, spacing (null: 1 per axis). Maps can
+	// be cached per target (Loss.SetMapCache).
+	//
+	// Special cases are:
+	//	empty or full target of a (sample, class): phi = 0
+	Boundary Name = "boundary"
+
+	// HausdorffDT is MONAI's HausdorffDTLoss: the mean over (N, classes,
+	// spatial) of (p-g)² (D_p^alpha + D_g^alpha), D(mask) = d(x, BG) on the
+	// mask and d(x, FG) off it, D_p of p > 0.5 per channel, D_g of g > 0.5,
+	// both constants of the gradient. Options: mode (binary), from_logits
+	// (false), alpha (2), classes, spacing.
+	//
+	// Special cases are:
+	//	a mask empty or full: its map is 0
+	//	the loss jumps where a probability crosses 0.5 (the gradient is that of the frozen maps)
+	HausdorffDT Name = "hausdorff_dt"
+
+	// LogHausdorffDT is log(1 + HausdorffDT) (MONAI LogHausdorffDTLoss),
+	// with HausdorffDT's options.
+	LogHausdorffDT Name = "log_hausdorff_dt"
+
+	// ClDice is Shit et al.'s soft clDice (MONAI SoftclDiceLoss): with S
+	// the soft skeleton (iter_ soft erosions, openings and relus), per
+	// class (and sample) Tprec = (sum S_p g + s)/(sum S_p + s), Tsens = (sum
+	// S_g p + s)/(sum S_g + s), loss 1 - 2 Tprec Tsens/(Tprec + Tsens),
+	// then the class mean; S_g is a constant. The gradient is the PyTorch
+	// CPU subgradient (max-pool: first maximal element; minimum at ties:
+	// half to each; relu'(0) = 0). Options: mode (binary), from_logits
+	// (false), iter_ (3), smooth (1), reduction (global), classes.
+	ClDice Name = "cldice"
+
+	// DiceClDice is (1-alpha) Dice + alpha ClDice (MONAI
+	// SoftDiceclDiceLoss). Options: ClDice's and alpha (0.5).
+	DiceClDice Name = "dice_cldice"
+
+	// AsymmetricFocal is Yeung et al.'s asymmetric focal loss (MONAI
+	// AsymmetricFocalLoss) on K >= 2 channels, channel 0 the background
+	// (binary: [1-p, p]): per pixel (1-delta)(1-P_0)^gamma (-T_0 log P_0) +
+	// delta sum_{c>=1} (-T_c log P_c), P clamped to [eps, 1-eps] (no
+	// gradient strictly outside), the mean over kept pixels. Options: mode
+	// (binary | multiclass), from_logits (false), delta (0.7), gamma (2),
+	// eps (1e-7), ignore_index.
+	AsymmetricFocal Name = "asymmetric_focal"
+
+	// AsymmetricFocalTversky is MONAI's AsymmetricFocalTverskyLoss: per
+	// class (and sample) TI = (TP + smooth)/(TP + delta FN + (1-delta) FP +
+	// smooth) on the clamped P, the mean of [1 - TI_0, (1 - TI_c)^(1-gamma)
+	// for c >= 1]. Options: mode, from_logits (false), delta (0.7), gamma
+	// (0.75), eps (1e-7), smooth (1e-7), reduction (per_sample), ignore_index.
+	//
+	// Special cases are:
+	//	TI_c = 1 for c >= 1: that term is 0 with gradient 0
+	AsymmetricFocalTversky Name = "asymmetric_focal_tversky"
+
+	// UnifiedFocal is weight AsymmetricFocal + (1-weight)
+	// AsymmetricFocalTversky with shared delta and gamma (MONAI
+	// AsymmetricUnifiedFocalLoss). Options: mode, from_logits (false),
+	// weight (0.5), delta (0.7), gamma (0.5), eps (1e-7), smooth (1e-7),
+	// reduction (per_sample), ignore_index.
+	UnifiedFocal Name = "unified_focal"
+
+	// Combo is Taghanaki et al.'s combo loss (mlyg combo_loss): ce_ratio
+	// CE - (1-ce_ratio) mean Dice coefficient. CE is on p clamped to
+	// [eps, 1-eps]: per element -(alpha t log p + (1-alpha)(1-t) log(1-p))
+	// (binary, multilabel) or per pixel -sum_c a_c t_c log p_c, a_0 =
+	// 1-alpha, a_c = alpha (multiclass), alpha null: 1, the mean over kept
+	// elements (pixels); the Dice coefficient (2TP + smooth)/(sum p + sum g
+	// + smooth) is on the unclamped p per class (and sample). Options: mode
+	// (binary), from_logits (false), ce_ratio (0.5), alpha (0.5), smooth
+	// (1), eps (1e-7), reduction (per_sample), ignore_index.
+	//
+	// Special cases are:
+	//	the loss may be negative (down to -(1-ce_ratio))
+	Combo Name = "combo"
+
+	// SensitivitySpecificity is Brosch et al.'s loss (SegLoss SSLoss): per
+	// class (and sample) r sum (g-p)² g/(sum g + s) + (1-r) sum (g-p)²
+	// (1-g)/(sum (1-g) + s) over kept elements, then the class mean.
+	// Options: mode (binary), from_logits (false), r (0.1), smooth (1),
+	// reduction (per_sample), classes, ignore_index.
+	SensitivitySpecificity Name = "sensitivity_specificity"
+
+	// GeneralizedWassersteinDice is Fidon et al.'s generalized Wasserstein
+	// Dice loss (MONAI GeneralizedWassersteinDiceLoss) on class indices:
+	// M = dist_matrix / max (null: 1 - I), wass_i = sum_c M[y_i, c] p_ic;
+	// weighting_mode default: TP = sum a_y (1 - wass), a_0 = 0, a_c = 1,
+	// DEN = 2 TP + sum wass; GDL: a_c = 1/(V_c + 1), DEN = sum a_y (2 -
+	// wass); loss 1 - (2 TP + s)/(DEN + s) per group, then the mean.
+	// Options: dist_matrix (null), weighting_mode (default | GDL),
+	// from_logits (true), smooth (1e-5), reduction (per_sample), ignore_index.
+	//
+	// Special cases are:
+	//	every pixel of a group ignored: that group's loss is 0
+	GeneralizedWassersteinDice Name = "generalized_wasserstein_dice"
 )

@@ -71,6 +71,24 @@ const (
 	WUniform WType = "uniform" // 1
 )
 
+// FocalTerm is the form of the focal term of dice_focal and generalized_dice_focal.
+type FocalTerm string
+
+// The forms of the focal term.
+const (
+	FocalSigmoidTerm FocalTerm = "sigmoid" // one-vs-rest sigmoid focal per element (MONAI DiceFocalLoss)
+	FocalSoftmaxTerm FocalTerm = "softmax" // softmax focal per pixel (multiclass)
+)
+
+// Weighting is the class weighting of generalized_wasserstein_dice.
+type Weighting string
+
+// The weightings of generalized_wasserstein_dice.
+const (
+	WeightDefault Weighting = "default" // a_0 = 0, a_c = 1
+	WeightGDL     Weighting = "GDL"     // a_c = 1/(V_c + 1)
+)
+
 // NoAlpha is the Alpha of focal_sigmoid without the a_t weighting (alpha=null).
 const NoAlpha = -1.0
 
@@ -122,7 +140,22 @@ type Options struct {
 	WType      WType     // generalized_dice: WSquare, WSimple or WUniform
 	PerImage   bool      // lovasz: one loss per sample, then the mean
 	BCEWeight  float64   // dice_bce: weight of the cross-entropy term
-	DiceWeight float64   // dice_bce: weight of the Dice term
+	DiceWeight float64   // dice_bce, dice_focal, generalized_dice_focal: weight of the Dice term
+
+	// Options of the second loss family (see names.go).
+	Delta         float64     // asymmetric_*, unified_focal: weight of the foreground (false negatives)
+	K             float64     // topk_ce: percentage of the largest pixel losses kept
+	Iter          int         // cldice, dice_cldice: skeleton iterations (iter_)
+	CERatio       float64     // combo: weight of the cross-entropy term
+	R             float64     // sensitivity_specificity: weight of the sensitivity term
+	Weight        float64     // unified_focal: weight of the asymmetric focal term
+	FocalTerm     FocalTerm   // dice_focal, generalized_dice_focal: FocalSigmoidTerm or FocalSoftmaxTerm
+	FocalWeight   float64     // dice_focal, generalized_dice_focal: weight of the focal term
+	DistMatrix    [][]float64 // generalized_wasserstein_dice: class distances (nil: 1 - I)
+	WeightingMode Weighting   // generalized_wasserstein_dice: WeightDefault or WeightGDL
+	// Spacing is the voxel size along each spatial axis for the distance
+	// maps of boundary, hausdorff_dt and log_hausdorff_dt (nil: 1).
+	Spacing []float64
 
 	// set has bit i when key optKeys[i] was set explicitly (DefaultOptions,
 	// SetOption, Parse, Loss.Options): such a key keeps its zero value.
@@ -136,6 +169,16 @@ func (o Options) clone() Options {
 	}
 	if o.ClassWeights != nil {
 		o.ClassWeights = append(make([]float64, 0, len(o.ClassWeights)), o.ClassWeights...)
+	}
+	if o.Spacing != nil {
+		o.Spacing = append([]float64(nil), o.Spacing...)
+	}
+	if o.DistMatrix != nil {
+		m := make([][]float64, len(o.DistMatrix))
+		for i, r := range o.DistMatrix {
+			m[i] = append([]float64(nil), r...)
+		}
+		o.DistMatrix = m
 	}
 	return o
 }

@@ -238,6 +238,99 @@ var optKeys = []optKey{
 	boolKey("per_image", func(o *Options) *bool { return &o.PerImage }),
 	numKey("bce_weight", "1", func(o *Options) *float64 { return &o.BCEWeight }, nonNeg),
 	numKey("dice_weight", "1", func(o *Options) *float64 { return &o.DiceWeight }, nonNeg),
+	// The second loss family.
+	numKey("delta", "0.7", func(o *Options) *float64 { return &o.Delta }, unitInterval),
+	numKey("k", "10", func(o *Options) *float64 { return &o.K }, func(v float64) error {
+		if !(v > 0 && v <= 100) {
+			return fmt.Errorf("must be a percentage in (0, 100]")
+		}
+		return nil
+	}),
+	{
+		key: "iter_",
+		def: func(*descriptor) string { return "3" },
+		parse: func(_ *descriptor, o *Options, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f != math.Trunc(f) || math.Abs(f) > 1e6 {
+				return fmt.Errorf("not an integer")
+			}
+			o.Iter = int(f)
+			return nil
+		},
+		format: func(o *Options) string { return strconv.Itoa(o.Iter) },
+		zero:   func(o *Options) bool { return o.Iter == 0 },
+		check: func(_ *descriptor, o *Options) error {
+			if o.Iter < 0 || o.Iter > 1000 {
+				return fmt.Errorf("must be in [0, 1000]")
+			}
+			return nil
+		},
+	},
+	numKey("ce_ratio", "0.5", func(o *Options) *float64 { return &o.CERatio }, unitInterval),
+	numKey("r", "0.1", func(o *Options) *float64 { return &o.R }, unitInterval),
+	numKey("weight", "0.5", func(o *Options) *float64 { return &o.Weight }, unitInterval),
+	enumKey("focal_form", "sigmoid", func(o *Options) *FocalTerm { return &o.FocalTerm }, FocalSigmoidTerm, FocalSoftmaxTerm),
+	numKey("focal_weight", "1", func(o *Options) *float64 { return &o.FocalWeight }, nonNeg),
+	{
+		key: "dist_matrix",
+		def: func(*descriptor) string { return "null" },
+		parse: func(_ *descriptor, o *Options, v string) error {
+			if isNull(v) {
+				o.DistMatrix = nil
+				return nil
+			}
+			m, err := parseMatrix(v)
+			if err != nil {
+				return err
+			}
+			o.DistMatrix = m
+			return nil
+		},
+		format: func(o *Options) string {
+			if o.DistMatrix == nil {
+				return "null"
+			}
+			rows := make([]string, len(o.DistMatrix))
+			for i, r := range o.DistMatrix {
+				rows[i] = fmtList(r)
+			}
+			return "[" + strings.Join(rows, ",") + "]"
+		},
+		zero:  func(o *Options) bool { return o.DistMatrix == nil },
+		check: func(_ *descriptor, o *Options) error { return checkDistMatrix(o.DistMatrix) },
+	},
+	enumKey("weighting_mode", "default", func(o *Options) *Weighting { return &o.WeightingMode }, WeightDefault, WeightGDL),
+	{
+		key: "spacing",
+		def: func(*descriptor) string { return "null" },
+		parse: func(_ *descriptor, o *Options, v string) error {
+			if isNull(v) {
+				o.Spacing = nil
+				return nil
+			}
+			f, err := parseList(v)
+			if err != nil {
+				return err
+			}
+			o.Spacing = f
+			return nil
+		},
+		format: func(o *Options) string {
+			if o.Spacing == nil {
+				return "null"
+			}
+			return fmtList(o.Spacing)
+		},
+		zero: func(o *Options) bool { return o.Spacing == nil },
+		check: func(_ *descriptor, o *Options) error {
+			for _, v := range o.Spacing {
+				if !(v > 0) || math.IsInf(v, 0) {
+					return fmt.Errorf("every voxel size must be finite and > 0")
+				}
+			}
+			return nil
+		},
+	},
 }
 
 // keyIndex maps an option key to its index in optKeys.

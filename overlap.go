@@ -177,22 +177,31 @@ func focalTverskyClass(o *Options, r *RegionStats, k int) (float64, regionCoef) 
 	return loss, regionCoef{dTP: dl * d.dTP, dSP: dl * d.dSP}
 }
 
-// mccClass is 1 - MCC of the pooled entry k.
+// mccClass is 1 - MCC of the pooled entry k. The counts are formed from
+// differences that are exact for hard targets (sum p - TP, count - sum g),
+// and the coefficient of a foreground element, dm/dTP + dm/dSP = (TN +
+// FP)/den - m/2 (1/A - 1/D), is given directly (d1): the two terms nearly
+// cancel near loss 1 (a full target), where their sum lost 9 digits.
 func mccClass(o *Options, r *RegionStats, k int) (float64, regionCoef) {
 	tp, sp, sg := r.TP[k], r.SumP[k], r.SumG[k]
 	e := o.Eps
 	cnt := r.Count[k]
+	if cnt == 0 {
+		return 0, regionCoef{} // every element ignored: loss 0, as for every other loss
+	}
+	fp, fn := sp-tp, sg-tp
 	TP := tp + e
-	TN := cnt - sp - sg + tp + e
-	FP := sp - tp + e
-	FN := sg - tp + e
+	FP := fp + e
+	FN := fn + e
+	TN := (cnt - sg) - fp + e
 	A, B, C, D := TP+FP, TP+FN, TN+FP, TN+FN
 	den := math.Sqrt(A * B * C * D)
-	num := TP*TN - FP*FN
-	m := num / den
-	dmTP := (TP + TN + FP + FN) / den
-	dmSP := -(TP+FN)/den - m/2*(1/A-1/D)
-	return 1 - m, regionCoef{dTP: -dmTP, dSP: -dmSP}
+	m := (TP*TN - FP*FN) / den
+	corr := m / 2 * ((D - A) / (A * D)) // m/2 (1/A - 1/D)
+	dmTP := (A + D) / den               // TP + TN + FP + FN
+	dmSP := -B/den - corr
+	dm1 := C/den - corr
+	return 1 - m, regionCoef{dTP: -dmTP, dSP: -dmSP, d1: -dm1, exact1: true}
 }
 
 // generalizedDice is the loss of Sudre et al. 2017 with class weights from

@@ -134,6 +134,21 @@ func accumulate[T Float](r *RegionStats, o *Options, g geom, p []float64, b Batc
 						continue
 					}
 					pv := p[off+s]
+					if b.Weights != nil {
+						w := weightAt(b.Weights, g, off+s)
+						cnt += w
+						sp += w * pv
+						sp2 += w * pv * pv
+						if int(y) == c {
+							tp += w * pv
+							sg += w
+							sg2 += w
+							sa += w * (1 - pv)
+						} else {
+							sa += w * pv
+						}
+						continue
+					}
 					cnt++
 					sp += pv
 					sp2 += pv * pv
@@ -154,13 +169,17 @@ func accumulate[T Float](r *RegionStats, o *Options, g geom, p []float64, b Batc
 						continue
 					}
 					pv := p[off+s]
-					cnt++
-					tp += pv * gv
-					sp += pv
-					sg += gv
-					sp2 += pv * pv
-					sg2 += gv * gv
-					sa += math.Abs(pv - gv)
+					w := 1.0
+					if b.Weights != nil {
+						w = weightAt(b.Weights, g, off+s)
+					}
+					cnt += w
+					tp += w * pv * gv
+					sp += w * pv
+					sg += w * gv
+					sp2 += w * pv * pv
+					sg2 += w * gv * gv
+					sa += w * math.Abs(pv-gv)
 				}
 			}
 			r.TP[k] += tp
@@ -175,9 +194,27 @@ func accumulate[T Float](r *RegionStats, o *Options, g geom, p []float64, b Batc
 }
 
 // regionCoef holds, for one (group, class), the derivatives of the total
-// loss with respect to its sums.
+// loss with respect to its sums. An element of target g adds dTP g + dSP
+// (+ the dSP2 and dAbs terms) to d loss / d p; where g = 1 that sum is
+// d1, which a formula may give directly (exact1) when dTP + dSP cancels
+// (mcc near loss 1).
 type regionCoef struct {
 	dTP, dSP, dSP2, dAbs float64
+	d1                   float64 // dTP + dSP, when exact1
+	exact1               bool
+}
+
+// one returns dTP + dSP, the coefficient of an element with g = 1.
+func (c regionCoef) one() float64 {
+	if c.exact1 {
+		return c.d1
+	}
+	return c.dSP + c.dTP
+}
+
+// scaled returns c times a.
+func (c regionCoef) scaled(a float64) regionCoef {
+	return regionCoef{a * c.dTP, a * c.dSP, a * c.dSP2, a * c.dAbs, a * c.d1, c.exact1}
 }
 
 // regionLoss is the general path of every region loss: the stats of b,
@@ -220,14 +257,20 @@ func regionFromStats[T Float](f *regionFormula, o *Options, ws *workspace, g geo
 						continue
 					}
 					pv := prow[s]
-					d := cf.dSP + 2*cf.dSP2*pv
+					var d float64
 					if int(y) == c {
-						d += cf.dTP
+						d = cf.one() + 2*cf.dSP2*pv
 						if pv < 1 {
 							d -= cf.dAbs
 						}
-					} else if pv > 0 {
-						d += cf.dAbs
+					} else {
+						d = cf.dSP + 2*cf.dSP2*pv
+						if pv > 0 {
+							d += cf.dAbs
+						}
+					}
+					if b.Weights != nil {
+						d *= weightAt(b.Weights, g, off+s)
 					}
 					row[s] = d
 				}
@@ -239,11 +282,19 @@ func regionFromStats[T Float](f *regionFormula, o *Options, ws *workspace, g geo
 						continue
 					}
 					pv := prow[s]
-					d := cf.dSP + 2*cf.dSP2*pv + cf.dTP*gv
+					var d float64
+					if gv == 1 {
+						d = cf.one() + 2*cf.dSP2*pv
+					} else {
+						d = cf.dSP + 2*cf.dSP2*pv + cf.dTP*gv
+					}
 					if pv > gv {
 						d += cf.dAbs
 					} else if pv < gv {
 						d -= cf.dAbs
+					}
+					if b.Weights != nil {
+						d *= weightAt(b.Weights, g, off+s)
 					}
 					row[s] = d
 				}
@@ -310,13 +361,13 @@ func regionValue(f *regionFormula, o *Options, r *RegionStats, coef []regionCoef
 			l, cf := f.class(o, r, k)
 			a := w[c] * inv
 			total += a * l
-			coef[k] = regionCoef{a * cf.dTP, a * cf.dSP, a * cf.dSP2, a * cf.dAbs}
+			coef[k] = cf.scaled(a)
 		}
 	}
 	if f.outer != nil {
 		v, d := f.outer(total)
 		for k := range coef {
-			coef[k] = regionCoef{d * coef[k].dTP, d * coef[k].dSP, d * coef[k].dSP2, d * coef[k].dAbs}
+			coef[k] = coef[k].scaled(d)
 		}
 		return v
 	}

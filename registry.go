@@ -39,7 +39,10 @@ type Loss struct {
 	pool sync.Pool // *workspace of the general path
 	fast sync.Pool // *fastWS of the fused paths
 	once sync.Once
-	sub  [2]*Loss // the terms of dice_bce
+	sub  [2]*Loss  // the terms of dice_bce, the region part of dice_focal, dice_cldice, generalized_dice_focal
+	maps *MapCache // distance maps of targets (SetMapCache), or nil
+	// terms, when not nil, make the loss a weighted sum (NewSum, Parse).
+	terms []sumTerm
 }
 
 // New returns the named loss with the given options; nil opts means the
@@ -80,6 +83,9 @@ func (l *Loss) Options() Options { return l.opts.clone() }
 // String returns the loss as a spec string that Parse turns back into an
 // equal loss: the name followed by the options that differ from the defaults.
 func (l *Loss) String() string {
+	if l.terms != nil {
+		return l.sumString()
+	}
 	var parts []string
 	for _, k := range l.d.keys {
 		key := &optKeys[keyIndex[k]]
@@ -100,6 +106,9 @@ func (l *Loss) String() string {
 // The error is ErrUnknownLoss (listing the valid names) or an
 // *OptionError (an unknown key lists the valid ones).
 func Parse(spec string) (*Loss, error) {
+	if pieces := splitSum(spec); len(pieces) > 1 || strings.Contains(strings.Split(pieces[0], ":")[0], "*") {
+		return parseSum(spec, pieces)
+	}
 	name, rest, _ := strings.Cut(strings.TrimSpace(spec), ":")
 	d, err := lookup(Name(strings.TrimSpace(name)))
 	if err != nil {

@@ -39,6 +39,7 @@ type benchOptions struct {
 	Seed      uint64
 	Torch     string // path of bench_torch.py: run it between our rounds and add ratios
 	Python    string // interpreter for --torch
+	MapCache  int    // target distance maps cached per loss (0: none)
 	Train     trainBenchOptions
 }
 
@@ -75,12 +76,21 @@ var (
 		"tversky:from_logits=true,alpha=0.3,beta=0.7", "focal_tversky:from_logits=true",
 		"log_cosh_dice:from_logits=true", "dice_bce", "mcc:from_logits=true",
 		"lovasz_hinge", "lovasz_hinge:per_image=true",
+		// The second family.
+		"dice_focal", "boundary:from_logits=true", "hausdorff_dt:from_logits=true",
+		"log_hausdorff_dt:from_logits=true", "cldice:from_logits=true", "dice_cldice:from_logits=true",
+		"asymmetric_focal:from_logits=true", "asymmetric_focal_tversky:from_logits=true",
+		"unified_focal:from_logits=true", "combo:from_logits=true", "sensitivity_specificity:from_logits=true",
+		"dice:from_logits=true+boundary:from_logits=true",
 	}
 	benchMulticlass = []string{
 		"cross_entropy", "dice:mode=multiclass,from_logits=true",
 		"dice:mode=multiclass,from_logits=true,reduction=per_sample",
 		"jaccard:mode=multiclass,from_logits=true", "generalized_dice",
 		"dice_bce:mode=multiclass", "lovasz_softmax", "lovasz_softmax:per_image=true",
+		// The second family.
+		"dice_focal:mode=multiclass", "generalized_dice_focal", "topk_ce", "generalized_wasserstein_dice",
+		"asymmetric_focal_tversky:mode=multiclass,from_logits=true", "dice:mode=multiclass,from_logits=true+topk_ce:k=10",
 	}
 	torchRows = map[string][]string{
 		"bce_logits":                                  {"torch:F.binary_cross_entropy_with_logits", "ref:bce_logits"},
@@ -151,12 +161,16 @@ unet_torch.py, run between our rounds with the same settings.`,
 	f.Uint64Var(&o.Seed, "seed", 0, "seed of the random inputs")
 	f.StringVar(&o.Torch, "torch", "", "path of bench_torch.py: run the PyTorch baseline between rounds and report ratios")
 	f.StringVar(&o.Python, "python", "/usr/bin/python3", "Python interpreter for --torch")
+	f.IntVar(&o.MapCache, "map-cache", 0, "cache up to N target distance maps per loss (boundary, hausdorff_dt: the maps of a repeated target are looked up); 0: none")
 	o.Train.addFlags(f)
 	return cmd
 }
 
 // workloads builds the list of workloads to run.
 func (o *benchOptions) workloads() ([]benchWorkload, error) {
+	if o.MapCache < 0 {
+		return nil, usageErr("bench: --map-cache %d: want N >= 0", o.MapCache)
+	}
 	if o.Repeats < 1 || o.Warmup < 0 || o.Rounds < 1 {
 		return nil, usageErr("bench: --repeats and --rounds must be >= 1, --warmup >= 0")
 	}
@@ -255,7 +269,7 @@ func runBench(ctx context.Context, s *Streams, o *benchOptions) error {
 		}
 		return nil
 	}
-	fmt.Fprintf(s.Out, "# segloss bench  %s  GOMAXPROCS=%d  %s  simd=%v  %s\n", runtime.Version(), runtime.GOMAXPROCS(0), cpuModel(), segloss.Kernels() == segloss.KernelsSIMD, o.DType)
+	fmt.Fprintf(s.Out, "# segloss bench  %s  GOMAXPROCS=%d  %s  simd=%v  %s\n", runtime.Version(), runtime.GOMAXPROCS(0), cpuModel(), segloss.Kernels() != segloss.KernelsGeneric, o.DType)
 	fmt.Fprintf(s.Out, "# loss and gradient; per row: median of %d runs after %d warm-up runs, best of %d rounds (min = fastest run)\n", o.Repeats, o.Warmup, o.Rounds)
 	tw := tabwriter.NewWriter(s.Out, 2, 4, 2, ' ', tabwriter.AlignRight)
 	hdr := "loss\tworkload\tshape\tmedian ms\tmin ms\tMelem/s\tGB/s\t"
@@ -364,6 +378,9 @@ func benchTables[T segloss.Float](ctx context.Context, s *Streams, o *benchOptio
 			l, err := segloss.Parse(spec)
 			if err != nil {
 				return nil, usageErr("bench: %v", err)
+			}
+			if o.MapCache > 0 {
+				l.SetMapCache(segloss.NewMapCache(o.MapCache))
 			}
 			// Check once that the loss takes this workload.
 			v, err := segloss.Eval(l, d.grad, d.batch)

@@ -35,6 +35,22 @@ func TestBenchTinyShapes(t *testing.T) {
 	}
 }
 
+// TestBenchBinaryTableWithMapCache runs the binary table of a tiny shape,
+// second family included, with cached distance maps.
+func TestBenchBinaryTableWithMapCache(t *testing.T) {
+	var out, errb bytes.Buffer
+	s := &Streams{Out: &out, Err: &errb}
+	code := Main([]string{"bench", "--shape", "2,1,6,5", "--repeats", "1", "--warmup", "0", "--rounds", "1", "--map-cache", "8"}, s)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"boundary:from_logits=true", "hausdorff_dt:from_logits=true", "cldice:from_logits=true", "dice_focal", "dice:from_logits=true+boundary:from_logits=true"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
 func TestBenchMulticlassTableAndFloat64(t *testing.T) {
 	var out, errb bytes.Buffer
 	s := &Streams{Out: &out, Err: &errb}
@@ -42,7 +58,7 @@ func TestBenchMulticlassTableAndFloat64(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	for _, want := range []string{"median ms", "cross_entropy", "lovasz_softmax", "generalized_dice", "[2,3,4,5]"} {
+	for _, want := range []string{"median ms", "cross_entropy", "lovasz_softmax", "generalized_dice", "[2,3,4,5]", "topk_ce", "generalized_wasserstein_dice"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
@@ -56,6 +72,7 @@ func TestBenchFlagErrors(t *testing.T) {
 		{"bench", "--loss", "nope"},
 		{"bench", "--format", "xml"},
 		{"bench", "--repeats", "0"},
+		{"bench", "--map-cache", "-1"},
 	} {
 		var out, errb bytes.Buffer
 		if code := Main(args, &Streams{Out: &out, Err: &errb}); code != 2 {

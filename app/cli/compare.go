@@ -111,7 +111,7 @@ func parseBudget(s string) (compare.Budget, error) {
 // compareConfig checks the options before anything is loaded or trained:
 // the same early, named errors as segloss train, and every loss spec
 // checked against the registry.
-func (o *compareOptions) check() (losses []string, b compare.Budget, size [2]int, err error) {
+func (o *compareOptions) check() (losses []*segloss.Loss, b compare.Budget, size [2]int, err error) {
 	var specs []string
 	for _, l := range o.Losses {
 		specs = append(specs, segloss.SplitSpecs(l)...)
@@ -163,7 +163,7 @@ func runCompare(ctx context.Context, s *Streams, o *compareOptions, command stri
 	if o.Dims, _, err = o.volumeConfig(data); err != nil {
 		return err
 	}
-	fmt.Fprintf(s.Err, "comparing %d losses, %s each, %d at a time: %s\n", len(losses), budget, min(o.Parallel, len(losses)), strings.Join(losses, " | "))
+	fmt.Fprintf(s.Err, "comparing %d losses, %s each, %d at a time: %s\n", len(losses), budget, min(o.Parallel, len(losses)), strings.Join(compare.Names(losses), " | "))
 	rep := newCompareReporter(s, len(losses), budget)
 	start := time.Now()
 	res, err := compare.Run(ctx, compare.Config{Set: data, Losses: losses, Seed: o.Seed, Budget: budget, Parallel: o.Parallel,

@@ -48,12 +48,12 @@ func (r *compareReporter) event(e compare.Event) {
 	case compare.RunResumed:
 		r.n++
 		r.done[i] = r.steps
-		r.line(fmt.Sprintf("[%d/%d] %s: stored in an earlier call (%.0fs), kept", r.n, e.Of, e.Job.Loss, e.Seconds))
+		r.line(fmt.Sprintf("[%d/%d] %s: stored in an earlier call (%.0fs), kept", r.n, e.Of, e.Job.Name, e.Seconds))
 	case compare.RunStart:
-		r.active[i] = e.Job.Loss
+		r.active[i] = e.Job.Name
 		r.lastVal[i] = math.NaN()
 		r.lastLog[i] = time.Now()
-		r.line(fmt.Sprintf("start %s", e.Job.Loss))
+		r.line(fmt.Sprintf("start %s", e.Job.Name))
 	case compare.RunProgress:
 		p := e.Progress
 		r.done[i] = p.Step
@@ -71,16 +71,16 @@ func (r *compareReporter) event(e compare.Event) {
 			if p.Steps > 0 {
 				of = fmt.Sprintf("/%d", p.Steps)
 			}
-			fmt.Fprintf(r.s.Err, "  %s: step %d%s  %.0fs  loss %.4f  val Dice %s\n", e.Job.Loss, p.Step, of, p.Elapsed.Seconds(), p.Loss, diceText(r.lastVal[i]))
+			fmt.Fprintf(r.s.Err, "  %s: step %d%s  %.0fs  loss %.4f  val Dice %s\n", e.Job.Name, p.Step, of, p.Elapsed.Seconds(), p.Loss, diceText(r.lastVal[i]))
 		}
 	case compare.RunDone:
 		r.n++
 		delete(r.active, i)
-		r.line(fmt.Sprintf("[%d/%d] %s: done in %.0fs", r.n, e.Of, e.Job.Loss, e.Seconds))
+		r.line(fmt.Sprintf("[%d/%d] %s: done in %.0fs", r.n, e.Of, e.Job.Name, e.Seconds))
 	case compare.RunFailed:
 		r.n++
 		delete(r.active, i)
-		r.line(fmt.Sprintf("[%d/%d] %s: FAILED: %v", r.n, e.Of, e.Job.Loss, e.Err))
+		r.line(fmt.Sprintf("[%d/%d] %s: FAILED: %v", r.n, e.Of, e.Job.Name, e.Err))
 	}
 }
 

@@ -21,7 +21,7 @@ func TestCompareBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--losses", "dice,focal"}, "valid losses: bce, bce_logits"},
+		{[]string{"--losses", "dice,focal"}, "valid losses: asymmetric_focal, asymmetric_focal_tversky, bce"},
 		{[]string{"--losses", "tversky:gamma=2"}, "valid options"},
 		{[]string{"--losses", "tversky:alpha=0.9..0.1/0.1"}, "FROM <= TO"},
 		{[]string{"--losses", ","}, "--losses is empty"},
@@ -56,7 +56,7 @@ func (quickTrainer) Train(_ context.Context, set *dataset.Set, job compare.Job, 
 	for i, ex := range set.Val {
 		pred[i] = append([]int32(nil), ex.Label...)
 		for j, l := range pred[i] {
-			if l == 2 && job.Loss == "bce" {
+			if l == 2 && job.Name == "bce" {
 				pred[i][j] = 0
 			}
 		}

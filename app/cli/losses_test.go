@@ -36,8 +36,17 @@ func TestLossesDemo(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	// bce and bce_logits see the same batch, as probabilities and as logits.
-	if !strings.Contains(out, "bce               binary probabilities  0.301516") ||
-		!strings.Contains(out, "bce_logits        binary logits         0.301516") {
+	var bce, bceLogits bool
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 4 && f[0] == "bce" {
+			bce = f[1] == "binary" && f[2] == "probabilities" && f[3] == "0.301516"
+		}
+		if len(f) >= 4 && f[0] == "bce_logits" {
+			bceLogits = f[1] == "binary" && f[2] == "logits" && f[3] == "0.301516"
+		}
+	}
+	if !bce || !bceLogits {
 		t.Errorf("demo output:\n%s", out)
 	}
 }

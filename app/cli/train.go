@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/segloss/segloss"
 	"github.com/segloss/segloss/app/train"
 	"github.com/spf13/cobra"
 )
@@ -114,7 +115,11 @@ func runTrain(ctx context.Context, s *Streams, o *trainOptions) error {
 	if err != nil {
 		return usageErr("train: %v", err)
 	}
-	if _, _, err := train.LossFor(o.Loss, 2); err != nil {
+	loss, err := segloss.Parse(o.Loss)
+	if err != nil {
+		return usageErr("train: %v", err)
+	}
+	if _, _, err := train.LossFor(loss, 2); err != nil {
 		return usageErr("train: %v", err)
 	}
 	data, err := o.loadData(s, size)
@@ -125,7 +130,7 @@ func runTrain(ctx context.Context, s *Streams, o *trainOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg := train.Config{Data: data, Loss: o.Loss, Width: o.Width, Depth: o.Depth, Norm: o.Norm, Steps: o.Steps, Budget: o.Time,
+	cfg := train.Config{Data: data, Loss: loss, Width: o.Width, Depth: o.Depth, Norm: o.Norm, Steps: o.Steps, Budget: o.Time,
 		BatchSize: o.Batch, LR: o.LR, Seed: o.Seed, ValEvery: o.ValEvery, ValSlices: o.ValSlices, Out: o.Out,
 		Resume: o.Resume, Backend: o.Backend, HostLoss: o.HostLoss, Dims: dims, Patch: patch, Augment: o.Augment}
 	report := newTrainReporter(s, o)

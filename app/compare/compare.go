@@ -9,18 +9,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/segloss/segloss"
 	"github.com/segloss/segloss/app/dataset"
 )
 
 // Config is one compare: the data, the losses and what their runs share.
 type Config struct {
 	Set      *dataset.Set
-	Losses   []string // loss specs, checked (see ParseLosses)
-	Seed     uint64   // seed of the initialization and the data order, the same for every run
-	Budget   Budget   // per run
-	Parallel int      // runs trained at the same time (< 1: one)
-	Out      string   // output folder: runs/, results.json, report.html
-	Fresh    bool     // discard stored runs instead of resuming them
+	Losses   []*segloss.Loss // the parsed losses (see ParseLosses); each run is named by its spec, Loss.String()
+	Seed     uint64          // seed of the initialization and the data order, the same for every run
+	Budget   Budget          // per run
+	Parallel int             // runs trained at the same time (< 1: one)
+	Out      string          // output folder: runs/, results.json, report.html
+	Fresh    bool            // discard stored runs instead of resuming them
 	Trainer  Trainer
 	Command  string      // the command line, recorded in the results
 	Log      func(Event) // progress; nil: none. Called from the run goroutines, one event at a time
@@ -76,8 +77,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	runs := make([]*runState, len(cfg.Losses))
 	var pending []Job
-	for i, loss := range cfg.Losses {
-		job := Job{Index: i, Loss: loss, Seed: cfg.Seed, Budget: cfg.Budget, Dir: filepath.Join(runDir(cfg.Out, loss), "train")}
+	for i, l := range cfg.Losses {
+		loss := l.String()
+		job := Job{Index: i, Loss: l, Name: loss, Seed: cfg.Seed, Budget: cfg.Budget, Dir: filepath.Join(runDir(cfg.Out, loss), "train")}
 		rec, pred, err := loadRun(cfg.Out, loss, cfg.Set)
 		if err != nil {
 			return nil, fmt.Errorf("stored run of %s: %w (remove it, or use --fresh)", loss, err)
@@ -192,9 +194,9 @@ func (cfg *Config) trainOne(ctx context.Context, fp string, job Job, of int, log
 	}
 	cases, err := Score(cfg.Set, out.Pred)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", job.Loss, err)
+		return nil, nil, fmt.Errorf("%s: %w", job.Name, err)
 	}
-	rec := &RunRecord{Loss: job.Loss, Fingerprint: fp, Steps: out.Steps, Seconds: out.Seconds,
+	rec := &RunRecord{Loss: job.Name, Fingerprint: fp, Steps: out.Steps, Seconds: out.Seconds,
 		Finished: time.Now().UTC(), Curve: out.Curve, Cases: cases}
 	if err := saveRun(cfg.Out, rec, cfg.Set, out.Pred); err != nil {
 		return nil, nil, err

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/segloss/segloss"
 )
 
 func TestRunFakeTrainer(t *testing.T) {
@@ -15,7 +17,7 @@ func TestRunFakeTrainer(t *testing.T) {
 	out := t.TempDir()
 	ft := &fakeTrainer{}
 	var events []EventKind
-	res, err := Run(context.Background(), Config{Set: set, Losses: DefaultLosses, Seed: 7, Budget: Budget{Steps: 4},
+	res, err := Run(context.Background(), Config{Set: set, Losses: mustLosses(t, DefaultLosses...), Seed: 7, Budget: Budget{Steps: 4},
 		Parallel: 2, Out: out, Trainer: ft, Log: func(e Event) { events = append(events, e.Kind) }})
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +90,7 @@ func b2i(b bool) int {
 func TestRunResume(t *testing.T) {
 	set := syntheticSet(t, 12)
 	out := t.TempDir()
-	losses := []string{"dice", "bce", "jaccard"}
+	losses := mustLosses(t, "dice", "bce", "jaccard")
 	ctx, cancel := context.WithCancel(context.Background())
 	ft := &fakeTrainer{onStart: func(j Job) {
 		if j.Index == 1 {
@@ -141,7 +143,7 @@ func TestRunResume(t *testing.T) {
 func TestRunFailure(t *testing.T) {
 	set := syntheticSet(t, 8)
 	ft := &fakeTrainer{fail: "jaccard"}
-	res, err := Run(context.Background(), Config{Set: set, Losses: []string{"dice", "jaccard", "bce"}, Budget: Budget{Steps: 2}, Parallel: 2, Out: t.TempDir(), Trainer: ft})
+	res, err := Run(context.Background(), Config{Set: set, Losses: mustLosses(t, "dice", "jaccard", "bce"), Budget: Budget{Steps: 2}, Parallel: 2, Out: t.TempDir(), Trainer: ft})
 	if !errors.Is(err, ErrIncomplete) || res == nil {
 		t.Fatalf("err %v", err)
 	}
@@ -154,13 +156,23 @@ func TestConfigErrors(t *testing.T) {
 	set := syntheticSet(t, 8)
 	ft := &fakeTrainer{}
 	for name, cfg := range map[string]Config{
-		"no budget": {Set: set, Losses: []string{"dice"}, Out: t.TempDir(), Trainer: ft},
+		"no budget": {Set: set, Losses: mustLosses(t, "dice"), Out: t.TempDir(), Trainer: ft},
 		"no losses": {Set: set, Budget: Budget{Steps: 1}, Out: t.TempDir(), Trainer: ft},
-		"no out":    {Set: set, Losses: []string{"dice"}, Budget: Budget{Steps: 1}, Trainer: ft},
-		"no data":   {Losses: []string{"dice"}, Budget: Budget{Steps: 1}, Out: t.TempDir(), Trainer: ft},
+		"no out":    {Set: set, Losses: mustLosses(t, "dice"), Budget: Budget{Steps: 1}, Trainer: ft},
+		"no data":   {Losses: mustLosses(t, "dice"), Budget: Budget{Steps: 1}, Out: t.TempDir(), Trainer: ft},
 	} {
 		if _, err := Run(context.Background(), cfg); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
+}
+
+// mustLosses parses specs with ParseLosses.
+func mustLosses(t testing.TB, specs ...string) []*segloss.Loss {
+	t.Helper()
+	l, err := ParseLosses(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

@@ -31,11 +31,11 @@ func (f *fakeTrainer) Train(ctx context.Context, set *dataset.Set, job Job, prog
 			return nil, err
 		}
 	}
-	if job.Loss == f.fail {
+	if job.Name == f.fail {
 		return nil, errFake
 	}
 	f.mu.Lock()
-	f.trained = append(f.trained, job.Loss)
+	f.trained = append(f.trained, job.Name)
 	f.mu.Unlock()
 	steps := job.Budget.Steps
 	var curve []Point
@@ -45,14 +45,14 @@ func (f *fakeTrainer) Train(ctx context.Context, set *dataset.Set, job Job, prog
 		curve = append(curve, Point{Step: s, Seconds: float64(s), Loss: Num(1 - d), Dice: nums([]float64{d, d / 2})})
 	}
 	pred := make([][]int32, len(set.Val))
-	drop := len(job.Loss) % 5 // a per-loss amount of damage
+	drop := len(job.Name) % 5 // a per-loss amount of damage
 	for i, ex := range set.Val {
 		p := append([]int32(nil), ex.Label...)
 		for j := range p {
 			if p[j] > 0 && (j+i)%(7+drop) == 0 {
 				p[j] = 0 // some false negatives
 			}
-			if job.Loss == "bce" && p[j] == 2 {
+			if job.Name == "bce" && p[j] == 2 {
 				p[j] = 0
 			}
 		}

@@ -16,15 +16,16 @@ var DefaultLosses = []string{"bce", "focal_sigmoid", "dice", "dice_bce", "jaccar
 // maxSweep bounds the number of values one sweep may expand to.
 const maxSweep = 50
 
-// ParseLosses expands the sweeps of specs (see Expand), checks every
-// resulting spec with the core registry (segloss.Parse, whose errors list
-// the valid names and options) and rejects duplicates. No specs means
-// DefaultLosses.
-func ParseLosses(specs []string) ([]string, error) {
+// ParseLosses expands the sweeps of specs (see Expand) and parses every
+// resulting spec once with the core registry (segloss.Parse, whose errors
+// list the valid names and options), rejecting duplicates: two specs of
+// the same loss (same Loss.String(), "dice" and "dice:smooth=1e-6") are
+// one. No specs means DefaultLosses.
+func ParseLosses(specs []string) ([]*segloss.Loss, error) {
 	if len(specs) == 0 {
 		specs = DefaultLosses
 	}
-	var out []string
+	var out []*segloss.Loss
 	seen := map[string]bool{}
 	for _, s := range specs {
 		expanded, err := Expand(s)
@@ -32,17 +33,27 @@ func ParseLosses(specs []string) ([]string, error) {
 			return nil, err
 		}
 		for _, e := range expanded {
-			if _, err := segloss.Parse(e); err != nil {
+			l, err := segloss.Parse(e)
+			if err != nil {
 				return nil, fmt.Errorf("loss %q: %w", e, err)
 			}
-			if seen[e] {
+			if seen[l.String()] {
 				return nil, fmt.Errorf("loss %q is given twice", e)
 			}
-			seen[e] = true
-			out = append(out, e)
+			seen[l.String()] = true
+			out = append(out, l)
 		}
 	}
 	return out, nil
+}
+
+// Names returns the spec of each loss (Loss.String()), the names of the runs.
+func Names(losses []*segloss.Loss) []string {
+	out := make([]string, len(losses))
+	for i, l := range losses {
+		out[i] = l.String()
+	}
+	return out
 }
 
 // Expand expands a sweep of one option into one spec per value. A value

@@ -26,7 +26,7 @@ func TestExpand(t *testing.T) {
 
 func TestParseLosses(t *testing.T) {
 	got, err := ParseLosses(nil)
-	if err != nil || !reflect.DeepEqual(got, DefaultLosses) {
+	if err != nil || !reflect.DeepEqual(Names(got), DefaultLosses) {
 		t.Fatalf("defaults: %v, %v", got, err)
 	}
 	_, err = ParseLosses([]string{"dice", "focal"})
@@ -35,6 +35,13 @@ func TestParseLosses(t *testing.T) {
 	}
 	if _, err := ParseLosses([]string{"dice", "dice"}); err == nil {
 		t.Error("duplicate: no error")
+	}
+	if _, err := ParseLosses([]string{"dice", "dice:smooth=1e-6"}); err == nil {
+		t.Error("duplicate with a default option written out: no error")
+	}
+	got, err = ParseLosses([]string{"tversky:beta=0.7,alpha=0.3"})
+	if err != nil || len(got) != 1 || got[0].String() != "tversky:alpha=0.3,beta=0.7" {
+		t.Errorf("one parse per spec: %v %v", got, err)
 	}
 	if _, err := ParseLosses([]string{"tversky:gamma=2"}); err == nil || !strings.Contains(err.Error(), "alpha") {
 		t.Errorf("unknown option: %v", err)

@@ -87,7 +87,7 @@ func assemble(cfg Config, runs []*runState, started time.Time) (*Results, error)
 		Versions: versions(), Metrics: Metrics, Classes: set.LabelNames[1:], Started: started.UTC(),
 	}
 	for _, st := range runs {
-		r := RunResult{Loss: st.job.Loss, Status: "not run", MeanDice: Num(math.NaN())}
+		r := RunResult{Loss: st.job.Name, Status: "not run", MeanDice: Num(math.NaN())}
 		switch {
 		case st.rec != nil:
 			r.Status = "trained"

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/segloss/segloss"
 	"github.com/segloss/segloss/app/dataset"
 )
 
@@ -55,9 +56,10 @@ func (b Budget) String() string {
 
 // Job is one run of a compare: the loss, and what every run shares.
 type Job struct {
-	Index  int    // position of the loss in the compare's list
-	Loss   string // loss spec, as the core registry parses it
-	Seed   uint64 // seed of the initialization and of the data order
+	Index  int           // position of the loss in the compare's list
+	Loss   *segloss.Loss // the parsed loss
+	Name   string        // the loss's spec (Loss.String()): the run's name in results, reports and folders
+	Seed   uint64        // seed of the initialization and of the data order
 	Budget Budget
 	Dir    string // a folder the trainer may keep the run's files in (checkpoints); it survives interruptions
 }

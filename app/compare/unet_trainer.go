@@ -76,7 +76,7 @@ func (t *UNetTrainer) Train(ctx context.Context, set *dataset.Set, job Job, prog
 	}
 	labels, err := pred.PredictExamples(set.Val, batch)
 	if err != nil {
-		return nil, fmt.Errorf("%s: predict: %w", job.Loss, err)
+		return nil, fmt.Errorf("%s: predict: %w", job.Name, err)
 	}
 	return &Outcome{Steps: res.Steps, Seconds: time.Since(start).Seconds(), Curve: curveOf(res.Curve), Pred: labels}, nil
 }

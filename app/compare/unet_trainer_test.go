@@ -20,7 +20,7 @@ func TestUNetTrainerResume(t *testing.T) {
 	set := syntheticSet(t, 6)
 	tr := &UNetTrainer{Width: 2, Depth: 2, BatchSize: 2, ValEvery: 2, Norm: true}
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg := Config{Set: set, Losses: []string{"dice", "bce"}, Seed: 3, Budget: Budget{Steps: 4}, Parallel: 1, Out: t.TempDir(), Trainer: tr,
+	cfg := Config{Set: set, Losses: mustLosses(t, "dice", "bce"), Seed: 3, Budget: Budget{Steps: 4}, Parallel: 1, Out: t.TempDir(), Trainer: tr,
 		Log: func(e Event) {
 			if e.Kind == RunProgress && e.Progress.Step == 2 {
 				cancel()

@@ -110,6 +110,24 @@ func (l *Loss) Graph(labels, predictions []*Node) *Node {
 	if len(labels) == 0 || len(predictions) != 1 {
 		panic(fmt.Errorf("gomlxloss: %s: want 1 prediction and at least 1 label, got %d and %d", l.Name(), len(predictions), len(labels)))
 	}
+	if w, parts := l.core.Terms(); parts != nil {
+		// A weighted sum: each part reads the labels with its own options.
+		var total *Node
+		for i, p := range parts {
+			pl := FromCore(p)
+			pl.across = l.across
+			v := MulScalar(pl.Graph(labels, predictions), w[i])
+			if total == nil {
+				total = v
+			} else {
+				total = Add(total, v)
+			}
+		}
+		return total
+	}
+	if l.HostOnly() {
+		panic(errHostOnly(l.Name()))
+	}
 	b := newBatch(&l.o, l.Name(), labels, predictions[0])
 	if l.across != nil {
 		if l.Sorts() {
@@ -159,6 +177,8 @@ type graphLoss struct {
 	// sorts: the graph sorts the whole batch (the Lovász losses): slow on
 	// the pure-Go backend, and impossible to all-reduce across devices.
 	sorts bool
+	// host: no in-graph form; the loss trains through the host route (HostOnly).
+	host bool
 }
 
 // graphs is the graph form of every loss of the core registry, by name;
@@ -181,6 +201,21 @@ var graphs = map[segloss.Name]*graphLoss{
 	segloss.FocalTversky:    {region: focalTverskyClass},
 	segloss.GeneralizedDice: {whole: generalizedDice},
 	segloss.MCC:             {region: mccClass, pooled: true},
+	// The second family (family2.go).
+	segloss.DiceFocal:                  {build: regionFocal(segloss.DiceFocal)},
+	segloss.GeneralizedDiceFocal:       {build: regionFocal(segloss.GeneralizedDiceFocal)},
+	segloss.SensitivitySpecificity:     {build: in64(sensSpec)},
+	segloss.Combo:                      {build: in64(combo)},
+	segloss.AsymmetricFocal:            {build: in64(asymFocal)},
+	segloss.AsymmetricFocalTversky:     {build: in64(asymFocalTversky)},
+	segloss.UnifiedFocal:               {build: in64(unifiedFocal)},
+	segloss.GeneralizedWassersteinDice: {build: in64(wassersteinDice)},
+	segloss.TopKCE:                     {host: true},
+	segloss.Boundary:                   {host: true},
+	segloss.HausdorffDT:                {host: true},
+	segloss.LogHausdorffDT:             {host: true},
+	segloss.ClDice:                     {host: true},
+	segloss.DiceClDice:                 {host: true},
 }
 
 func init() {
@@ -189,7 +224,7 @@ func init() {
 		if !ok {
 			panic(fmt.Sprintf("gomlxloss: core loss %s has no graph formula: add it to graphs", n))
 		}
-		if g.build == nil {
+		if g.build == nil && !g.host {
 			gl := g
 			g.build = func(o *segloss.Options, b *batch) *Node { return regionLoss(gl, o, b) }
 		}

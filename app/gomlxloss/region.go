@@ -157,11 +157,13 @@ func mccClass(o *segloss.Options, s stats) *Node {
 	tp, sp, sg := s.tp, s.sp, s.sg
 	e := o.Eps
 	TP := AddScalar(tp, e)
-	TN := AddScalar(Add(Sub(Sub(s.cnt, sp), sg), tp), e)
-	FP := AddScalar(Sub(sp, tp), e)
+	fp := Sub(sp, tp)
+	TN := AddScalar(Sub(Sub(s.cnt, sg), fp), e) // exact differences for hard targets, as in the core
+	FP := AddScalar(fp, e)
 	FN := AddScalar(Sub(sg, tp), e)
 	den := Sqrt(Mul(Mul(Add(TP, FP), Add(TP, FN)), Mul(Add(TN, FP), Add(TN, FN))))
-	return OneMinus(Div(Sub(Mul(TP, TN), Mul(FP, FN)), den))
+	l := OneMinus(Div(Sub(Mul(TP, TN), Mul(FP, FN)), den))
+	return Where(Equal(s.cnt, ZerosLike(s.cnt)), ZerosLike(l), l) // every element ignored: 0, as in the core
 }
 
 // generalizedDice is Sudre et al. 2017 with class weights from the target

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/segloss/segloss"
 	"github.com/segloss/segloss/app/dataset"
 	"github.com/segloss/segloss/app/unet"
 )
@@ -52,7 +53,11 @@ func NewBench(c BenchConfig) (*Bench, error) {
 	if c.Dims == 2 {
 		c.Size[0] = 1
 	}
-	gl, head, err := LossFor(c.Loss, 3)
+	loss, err := segloss.Parse(c.Loss)
+	if err != nil {
+		return nil, err
+	}
+	gl, head, err := LossFor(loss, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +72,7 @@ func NewBench(c BenchConfig) (*Bench, error) {
 			return nil, fmt.Errorf("train: bench: size %v: want multiples of %d (depth %d)", c.Size, m.UNet.Multiple(), c.Depth)
 		}
 	}
-	cfg := Config{Data: &dataset.Set{Classes: 3}, Loss: c.Loss, Width: c.Width, Depth: c.Depth, Norm: c.Norm,
+	cfg := Config{Data: &dataset.Set{Classes: 3}, Loss: loss, Width: c.Width, Depth: c.Depth, Norm: c.Norm,
 		BatchSize: c.Batch, LR: c.LR, Seed: c.Seed, Dims: c.Dims, Backend: c.Backend}
 	eng, err := engines[kind].train(cfg, m, compute)
 	if err != nil {

@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/segloss/segloss"
 	"github.com/segloss/segloss/app/dataset"
 )
 
 // Config is one training run.
 type Config struct {
 	Data      *dataset.Set  // the data set, already split by case
-	Loss      string        // segloss spec string, e.g. "dice" or "tversky:alpha=0.3,beta=0.7"
+	Loss      *segloss.Loss // the parsed loss (segloss.Parse("tversky:alpha=0.3,beta=0.7")); LossFor fits it to the classes
 	Width     int           // U-Net width at the first level (default 8)
 	Depth     int           // U-Net levels (default 3)
 	Norm      bool          // instance normalization after each convolution
@@ -68,6 +69,8 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.Data == nil:
 		return c, fmt.Errorf("train: no data set")
+	case c.Loss == nil:
+		return c, fmt.Errorf("train: no loss")
 	case len(c.Data.Train) == 0 || len(c.Data.Val) == 0:
 		return c, fmt.Errorf("train: data set %s has %d training and %d validation slices; need both", c.Data.Name, len(c.Data.Train), len(c.Data.Val))
 	case c.Steps <= 0 && c.Budget <= 0:

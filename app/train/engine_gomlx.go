@@ -59,7 +59,7 @@ func newGoMLXEngine(cfg Config, m Model, compute string) (engine, error) {
 	opt := optimizer.Adam().LearningRate(cfg.LR).Done()
 	lossFn := gl.LossFn()
 	e := &gomlxEngine{store: store, head: head}
-	if cfg.HostLoss || gl.Sorts() {
+	if cfg.HostLoss || gl.Sorts() || gl.HostOnly() {
 		lossFn, e.core = gomlxloss.HostGradient, gl.Core()
 		if e.lossInput, err = model.NewExec1(backend, store, modelFn); err != nil {
 			return nil, fmt.Errorf("train: %w", err)

@@ -30,16 +30,18 @@ func (h Head) Channels() int {
 	return h.Classes - 1
 }
 
-// LossFor parses spec and fits it to a data set of the given number of
+// LossFor fits the parsed loss l to a data set of the given number of
 // classes: a binary region loss becomes multilabel when there is more than
 // one foreground class. It returns the graph loss and the head.
-func LossFor(spec string, classes int) (*gomlxloss.Loss, Head, error) {
-	l, err := segloss.Parse(spec)
-	if err != nil {
-		return nil, Head{}, err
+func LossFor(l *segloss.Loss, classes int) (*gomlxloss.Loss, Head, error) {
+	if l == nil {
+		return nil, Head{}, fmt.Errorf("train: no loss")
 	}
 	if classes < 2 {
 		return nil, Head{}, fmt.Errorf("train: %d classes: need at least 2", classes)
+	}
+	if _, parts := l.Terms(); parts != nil {
+		return sumFor(l, classes)
 	}
 	o := l.Options()
 	h := Head{Classes: classes, Multiclass: o.Mode == segloss.Multiclass, Probabilities: !o.FromLogits}
@@ -49,14 +51,61 @@ func LossFor(spec string, classes int) (*gomlxloss.Loss, Head, error) {
 	}
 	if hasMode && o.Mode == segloss.Binary && classes > 2 {
 		o.Mode = segloss.Multilabel
+		var err error
 		if l, err = segloss.New(l.Name(), &o); err != nil {
 			return nil, Head{}, err
 		}
 	}
-	if l.Name() == "lovasz_hinge" {
+	if l.Name() == segloss.LovaszHinge {
 		h.Probabilities = false // lovasz_hinge always reads logits
 	}
 	return gomlxloss.FromCore(l), h, nil
+}
+
+// sumFor fits a weighted sum of losses to a data set: the parts share one
+// head, so they must read the same labels and input. Every part reads
+// logits (a part written for probabilities applies sigmoid or softmax
+// itself: the same loss); when one part is multiclass (softmax: topk_ce,
+// cross_entropy, ...) every part with a mode becomes multiclass, else a
+// binary part becomes multilabel for more than one foreground class.
+func sumFor(l *segloss.Loss, classes int) (*gomlxloss.Loss, Head, error) {
+	w, parts := l.Terms()
+	multi := false
+	for _, p := range parts {
+		multi = multi || p.Options().Mode == segloss.Multiclass
+	}
+	fitted := make([]*segloss.Loss, len(parts))
+	for i, p := range parts {
+		o := p.Options()
+		has := map[string]bool{}
+		for _, k := range segloss.OptionNames(p.Name()) {
+			has[k] = true
+		}
+		if has["mode"] {
+			switch {
+			case multi:
+				o.Mode = segloss.Multiclass
+			case o.Mode == segloss.Binary && classes > 2:
+				o.Mode = segloss.Multilabel
+			}
+		}
+		if has["from_logits"] {
+			o.FromLogits = true
+		}
+		q, err := segloss.New(p.Name(), &o)
+		if err != nil {
+			return nil, Head{}, fmt.Errorf("train: %s: part %s: %w", l, p, err)
+		}
+		if q.Options().Mode == segloss.Multiclass != multi && has["mode"] {
+			return nil, Head{}, fmt.Errorf("train: %s: part %s cannot share a head with the others", l, p)
+		}
+		fitted[i] = q
+	}
+	sum, err := segloss.NewSum(w, fitted)
+	if err != nil {
+		return nil, Head{}, err
+	}
+	return gomlxloss.FromCore(sum), Head{Classes: classes, Multiclass: multi}, nil
 }
 
 // Activate turns logits into what the loss reads: the logits themselves,

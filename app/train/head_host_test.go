@@ -22,11 +22,10 @@ func TestHostLossGradient(t *testing.T) {
 		{"jaccard:mode=multiclass", 4, []int{2, 2, 2}},
 		{"lovasz_softmax", 3, []int{3, 3}},
 	} {
-		_, head, err := LossFor(c.spec, c.classes)
+		gl, head, err := LossFor(mustParse(t, c.spec), c.classes)
 		if err != nil {
 			t.Fatal(err)
 		}
-		gl, _, _ := LossFor(c.spec, c.classes)
 		h := &hostLoss{head: head, core: gl.Core()}
 		n := 2
 		shape := append([]int{n, head.Channels()}, c.spatial...)

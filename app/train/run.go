@@ -150,7 +150,7 @@ func Run(ctx context.Context, cfg Config, progress func(Progress)) (*Result, err
 	if err := save(); err != nil {
 		return nil, err
 	}
-	res := &Result{Loss: cfg.Loss, Steps: step, Elapsed: elapsed0 + time.Since(start).Seconds(), ClassNames: names,
+	res := &Result{Loss: cfg.Loss.String(), Steps: step, Elapsed: elapsed0 + time.Since(start).Seconds(), ClassNames: names,
 		ValDice: dice, ValIoU: iou, MeanDice: mean(dice), Curve: curve, Model: s.model}
 	if cfg.Out != "" {
 		if err := writeJSON(filepath.Join(cfg.Out, "result.json"), res); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/segloss/segloss"
 	"github.com/segloss/segloss/app/dataset"
 )
 
@@ -30,7 +31,7 @@ func TestRunLearns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Data: data, Loss: "dice_bce:mode=multiclass", Steps: 40, BatchSize: 8, Depth: 2,
+	cfg := Config{Data: data, Loss: mustParse(t, "dice_bce:mode=multiclass"), Steps: 40, BatchSize: 8, Depth: 2,
 		LR: 0.01, Seed: 3, ValEvery: 20, Out: out, Norm: true, Backend: "gomlx"}
 	res, err := Run(context.Background(), cfg, nil)
 	if err != nil {
@@ -62,7 +63,7 @@ func TestRunLearns(t *testing.T) {
 // optimizer state and step, and batches depend only on seed and step.
 func TestResume(t *testing.T) {
 	data := syntheticSet(t, "synthetic:6")
-	base := Config{Data: data, Loss: "dice", Width: 4, Depth: 2, BatchSize: 2, Seed: 5, ValEvery: 2, Backend: "gomlx"}
+	base := Config{Data: data, Loss: mustParse(t, "dice"), Width: 4, Depth: 2, BatchSize: 2, Seed: 5, ValEvery: 2, Backend: "gomlx"}
 	full := base
 	full.Steps, full.Out = 6, t.TempDir()
 	want, err := Run(context.Background(), full, nil)
@@ -91,7 +92,7 @@ func TestResume(t *testing.T) {
 		}
 	}
 	bad := base
-	bad.Loss, bad.Steps, bad.Out, bad.Resume = "jaccard", 8, part.Out, true
+	bad.Loss, bad.Steps, bad.Out, bad.Resume = mustParse(t, "jaccard"), 8, part.Out, true
 	if _, err := Run(context.Background(), bad, nil); err == nil || !strings.Contains(err.Error(), "resume with the same loss") {
 		t.Errorf("resume with another loss: %v, want a refusal", err)
 	}
@@ -114,8 +115,12 @@ func TestLossFor(t *testing.T) {
 		{"focal_keras", 3, 2, false, true, "focal_keras"},
 		{"lovasz_hinge", 2, 1, false, false, "lovasz_hinge"},
 		{"cross_entropy", 4, 4, true, false, "cross_entropy"},
+		{"dice+topk_ce:k=20", 3, 3, true, false, "dice:mode=multiclass,from_logits=true+topk_ce:k=20"},
+		{"dice+0.5*boundary", 3, 2, false, false, "dice:mode=multilabel,from_logits=true+0.5*boundary:mode=multilabel,from_logits=true"},
+		{"dice_focal", 2, 1, false, false, "dice_focal"},
+		{"cldice", 3, 2, false, true, "cldice:mode=multilabel"},
 	} {
-		l, h, err := LossFor(c.spec, c.classes)
+		l, h, err := LossFor(mustParse(t, c.spec), c.classes)
 		if err != nil {
 			t.Fatalf("%s: %v", c.spec, err)
 		}
@@ -123,8 +128,8 @@ func TestLossFor(t *testing.T) {
 			t.Errorf("%s with %d classes: %d channels, multiclass %v, probabilities %v, loss %s", c.spec, c.classes, h.Channels(), h.Multiclass, h.Probabilities, l)
 		}
 	}
-	if _, _, err := LossFor("nope", 3); err == nil {
-		t.Error("unknown loss accepted")
+	if _, _, err := LossFor(nil, 3); err == nil {
+		t.Error("no loss accepted")
 	}
 }
 
@@ -148,7 +153,7 @@ func TestHeadDecode(t *testing.T) {
 func TestHostLossMatchesGraph(t *testing.T) {
 	data := syntheticSet(t, "synthetic:6")
 	for _, spec := range []string{"dice", "dice_bce:mode=multiclass"} {
-		cfg := Config{Data: data, Loss: spec, Width: 4, Depth: 2, BatchSize: 2, Seed: 2, Steps: 3, Norm: true, Backend: "gomlx"}
+		cfg := Config{Data: data, Loss: mustParse(t, spec), Width: 4, Depth: 2, BatchSize: 2, Seed: 2, Steps: 3, Norm: true, Backend: "gomlx"}
 		graph, err := Run(context.Background(), cfg, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -165,11 +170,20 @@ func TestHostLossMatchesGraph(t *testing.T) {
 		}
 	}
 	// The Lovász losses take the host route by default.
-	res, err := Run(context.Background(), Config{Data: data, Loss: "lovasz_softmax", Width: 4, Depth: 2, BatchSize: 2, Steps: 2, Backend: "gomlx"}, nil)
+	res, err := Run(context.Background(), Config{Data: data, Loss: mustParse(t, "lovasz_softmax"), Width: 4, Depth: 2, BatchSize: 2, Steps: 2, Backend: "gomlx"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Curve[0].Loss <= 0 || res.Curve[0].Loss > 1 {
 		t.Errorf("lovasz_softmax loss %v outside (0, 1]", res.Curve[0].Loss)
 	}
+}
+
+func mustParse(t *testing.T, spec string) *segloss.Loss {
+	t.Helper()
+	l, err := segloss.Parse(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

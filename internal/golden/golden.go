@@ -66,7 +66,9 @@ func Load(path string) (*File, error) {
 func (c *Case) Spec() (string, error) {
 	keys := make([]string, 0, len(c.Options))
 	for k := range c.Options {
-		keys = append(keys, k)
+		if k != "pixel_weights" { // data, not a loss option: Batch puts it in Batch.Weights
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	parts := make([]string, 0, len(keys))
@@ -97,6 +99,16 @@ func optionText(raw json.RawMessage) (string, error) {
 	case []any:
 		s := make([]string, len(x))
 		for i, e := range x {
+			if row, ok := e.([]any); ok { // a matrix (dist_matrix)
+				r, err := json.Marshal(row)
+				if err != nil {
+					return "", err
+				}
+				if s[i], err = optionText(r); err != nil {
+					return "", err
+				}
+				continue
+			}
 			f, ok := e.(float64)
 			if !ok {
 				return "", fmt.Errorf("list element %v is not a number", e)
@@ -127,6 +139,12 @@ func Batch[T segloss.Float](c *Case) segloss.Batch[T] {
 		}
 	} else {
 		b.Target = convert[T](c.Target)
+	}
+	if raw, ok := c.Options["pixel_weights"]; ok {
+		var w []float64
+		if err := json.Unmarshal(raw, &w); err == nil && w != nil {
+			b.Weights = convert[T](w)
+		}
 	}
 	return b
 }

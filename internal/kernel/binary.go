@@ -231,7 +231,8 @@ func focalGo(grad, x, t []float32, o *FocalOpts) Sums {
 		l := ce * m
 		d := dce * m
 		if ce != 0 {
-			d -= ce * gamma * pow32(om, gamma-1) * dpt
+			// dpt first: ce*gamma overflows for |x| near MaxFloat32, where dpt = 0.
+			d -= gamma * pow32(om, gamma-1) * dpt * ce
 		}
 		if alpha >= 0 {
 			at := alpha*tv + (1-alpha)*(1-tv)

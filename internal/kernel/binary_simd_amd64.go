@@ -153,8 +153,8 @@ func focalSIMD(grad, x, t []float32, o *FocalOpts) Sums {
 		om := tv.Mul(q).Add(u.Mul(p)) // 1 - p_t
 		m := om.Mul(om)
 		l := ce.Mul(m)
-		// d = dce*m - ce*2*om*dpt
-		d := dce.Mul(m).Sub(ce.Mul(two).Mul(om).Mul(dpt))
+		// d = dce*m - 2*om*dpt*ce (dpt first: ce*2 overflows for |x| near MaxFloat32, where dpt = 0)
+		d := dce.Mul(m).Sub(two.Mul(om).Mul(dpt).Mul(ce))
 		if useAlpha {
 			at := alpha.Mul(tv).Add(one.Sub(alpha).Mul(u))
 			l, d = at.Mul(l), at.Mul(d)

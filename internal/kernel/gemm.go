@@ -37,7 +37,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	nc := gemmNC / nr * nr
 	ap := grow(&buf.a, mc*gemmKC)
 	bp := grow(&buf.b, gemmKC*nc)
-	var tile [gemmMaxTile]float32
+	tile := &buf.tile // in the pooled buffer: a local array escapes through g.kern
 	for pc := 0; pc < k; pc += gemmKC {
 		kb := min(gemmKC, k-pc)
 		bt := beta
@@ -107,7 +107,10 @@ type gemmKern struct {
 }
 
 // gemmBuf holds the packing buffers of one Sgemm call.
-type gemmBuf struct{ a, b []float32 }
+type gemmBuf struct {
+	a, b []float32
+	tile [gemmMaxTile]float32
+}
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmBuf) }}
 

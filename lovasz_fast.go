@@ -1,0 +1,345 @@
+package segloss
+
+import (
+	"math"
+
+	"github.com/segloss/segloss/internal/kernel"
+)
+
+// hingeJob is the fused path of lovasz_hinge: per chunk, the elements with
+// a positive error listed as packed sort entries (the whole batch), or one
+// sample's whole Lovász hinge per unit (runs: per_image).
+type hingeJob struct {
+	batch32
+	ws   *fastWS
+	sums []kernel.Sums
+	buf  []uint64 // packed Lovász entries
+	runs bool
+}
+
+// Do runs chunk (or, with runs, sample) c.
+func (j *hingeJob) Do(c, lo, hi int) {
+	if j.runs {
+		j.hingeRun(c)
+		return
+	}
+	j.hinge(c, lo, hi)
+}
+
+// fastHinge is the fused path of lovasz_hinge.
+func fastHinge(l *Loss, ws *fastWS, g geom, grad []float32, b Batch[float32]) (float64, bool, bool) {
+	if b.Labels != nil || g.size() >= 1<<31 { // element indices share 32 bits with a label bit
+		return 0, false, false
+	}
+	v, bad := fusedHinge(l, ws, newBatch32(l, g, grad, b))
+	return v, true, bad
+}
+
+// The passes of lovaszJob.
+const (
+	lovaszProbs = iota // the softmax probabilities, checking the values
+	lovaszRuns         // one (run, class): list, sort and weigh the errors
+	lovaszChain        // d loss / d p through the softmax
+)
+
+// lovaszJob is the fused path of lovasz_softmax from logits with class indices.
+type lovaszJob struct {
+	batch32
+	ws       *fastWS
+	phase    int
+	sums     []kernel.Sums
+	sm       kernel.Softmax
+	cpr      int // chunks per sample
+	cls      []int
+	runLen   int
+	f        []float64 // per run: the factor of its gradient
+	perImage bool
+}
+
+// Do runs unit c of the current pass.
+func (j *lovaszJob) Do(c, _, _ int) {
+	switch j.phase {
+	case lovaszProbs:
+		n, part := c/j.cpr, c%j.cpr
+		C, S := j.g.c, j.g.s
+		sm := j.sm
+		sm.S0 = part * kernel.Chunk
+		sm.S1 = min(sm.S0+kernel.Chunk, S)
+		j.sums[c] = kernel.SoftmaxProbs(j.ws.probs[n*C*S:(n+1)*C*S], j.x[n*C*S:(n+1)*C*S], j.lab[n*S:(n+1)*S], &sm)
+	case lovaszRuns:
+		j.softLovasz(c)
+	case lovaszChain:
+		j.softChain(c)
+	}
+}
+
+// fastLovaszSoftmax is the fused path of lovasz_softmax from logits.
+func fastLovaszSoftmax(l *Loss, ws *fastWS, g geom, grad []float32, b Batch[float32]) (float64, bool, bool) {
+	if b.Labels == nil || hasDuplicates(l.opts.Classes) || g.size() >= 1<<31 {
+		return 0, false, false
+	}
+	v, bad := fusedLovaszSoftmax(l, ws, newBatch32(l, g, grad, b))
+	return v, true, bad
+}
+
+// fusedHinge is lovasz_hinge: the elements with a positive error are
+// listed as packed sort entries (in parallel chunks, then compacted, for
+// the whole batch; per sample for per_image), radix-sorted, and the
+// Lovász weights give loss and gradient.
+func fusedHinge(l *Loss, ws *fastWS, b batch32) (float64, bool) {
+	j := &ws.hinge
+	defer func() { *j = hingeJob{} }()
+	*j = hingeJob{batch32: b, ws: ws}
+	o := &l.opts
+	g := j.g
+	n := len(j.x)
+	if !o.PerImage {
+		if len(ws.sorters) < 1 {
+			ws.sorters = make([]kernel.Sorter, 1)
+		}
+		st := &ws.sorters[0]
+		st.SetSequential(false)
+		j.buf = st.Buffer32(n)
+		nc := kernel.Chunks(n, kernel.Chunk)
+		ws.cnt = grow(&ws.cnt, nc)
+		ws.npos = grow(&ws.npos, nc)
+		j.sums = growSums(&ws.sums, nc)
+		kernel.Run(j, n, kernel.Chunk)
+		m, npos := 0, 0
+		for c := 0; c < nc; c++ {
+			if j.sums[c].Bad {
+				return 0, true
+			}
+			k := ws.cnt[c]
+			lo := c * kernel.Chunk
+			copy(j.buf[m:m+k], j.buf[lo:lo+k]) // m <= lo: in order, overlap-safe
+			m += k
+			npos += ws.npos[c]
+		}
+		return st.LovaszPacked32(m, npos, j.gr, 1, 1), false
+	}
+	if len(ws.sorters) < g.n {
+		ws.sorters = make([]kernel.Sorter, g.n)
+	}
+	ws.losses = grow(&ws.losses, g.n)
+	j.sums = growSums(&ws.sums, g.n)
+	j.runs = true
+	kernel.Run(j, g.n, 1)
+	var loss float64
+	for i := 0; i < g.n; i++ {
+		if j.sums[i].Bad {
+			return 0, true
+		}
+		loss += ws.losses[i]
+	}
+	return loss / float64(g.n), false
+}
+
+// hingeList checks elements [lo, hi) and lists those with a positive
+// error into buf (from its start) as packed sort entries; it returns the
+// listed and the foreground counts. The loop is branch-free (labels and
+// errors are random, branches would mispredict): every element is
+// written to the next free slot, which only a listed one keeps.
+func (j *hingeJob) hingeList(lo, hi int, buf []uint64) (m, npos int, bad bool) {
+	ign, useIgn := ignoreValue32(j.o)
+	if useIgn {
+		return j.hingeListIgnore(lo, hi, buf, ign)
+	}
+	xs, ts := j.x[lo:hi], j.t[lo:hi]
+	buf = buf[:len(xs)]
+	var chk float32 // turns NaN on a non-finite input
+	var badT uint64 // non-zero once a target is neither 0 nor 1
+	for k, x := range xs {
+		chk += x - x
+		v := math.Float32bits(ts[k] + 0) // -0 -> +0
+		badT |= uint64(v) * uint64(v^0x3f800000)
+		fg := v >> 23 & 1 // 1 for t = 1, 0 for t = 0
+		// The error is 1 - m with m = x(2t-1) = ±x, exact; the sort key is
+		// -m, exact too, so the order is that of the exact errors. It is
+		// listed when the error is positive: key + 1 > 0 (exact near -1).
+		key := math.Float32frombits(math.Float32bits(x) ^ fg<<31)
+		listed := int(uint32(-int32(math.Float32bits(key+1))) >> 31)
+		npos += int(fg)
+		buf[m] = kernel.PackDesc32(key, int32(lo+k)|int32(fg<<31))
+		m += listed // m <= k: the next write stays in range
+	}
+	return m, npos, chk != 0 || badT != 0
+}
+
+// hingeListIgnore is hingeList with an ignore value (with branches: rare).
+func (j *hingeJob) hingeListIgnore(lo, hi int, buf []uint64, ign float32) (m, npos int, bad bool) {
+	for i := lo; i < hi; i++ {
+		x, t := j.x[i], j.t[i]
+		if x-x != 0 {
+			bad = true
+		}
+		if t == ign {
+			continue
+		}
+		if t != 0 && t != 1 {
+			bad = true
+			continue
+		}
+		fg := uint32(0)
+		if t == 1 {
+			fg = 1
+		}
+		key := math.Float32frombits(math.Float32bits(x) ^ fg<<31)
+		npos += int(fg)
+		if key > -1 {
+			buf[m] = kernel.PackDesc32(key, int32(i)|int32(fg<<31))
+			m++
+		}
+	}
+	return m, npos, bad
+}
+
+func (j *hingeJob) hinge(c, lo, hi int) {
+	if j.gr != nil {
+		clear(j.gr[lo:hi]) // listed elements get their weight later
+	}
+	m, npos, bad := j.hingeList(lo, hi, j.buf[lo:hi])
+	j.ws.cnt[c], j.ws.npos[c] = m, npos
+	j.sums[c] = kernel.Sums{Bad: bad}
+}
+
+// hingeRun is the Lovász hinge of sample n alone (per_image).
+func (j *hingeJob) hingeRun(n int) {
+	per := j.g.c * j.g.s
+	lo, hi := n*per, (n+1)*per
+	if j.gr != nil {
+		clear(j.gr[lo:hi])
+	}
+	st := &j.ws.sorters[n]
+	st.SetSequential(true)
+	m, npos, bad := j.hingeList(lo, hi, st.Buffer32(per))
+	j.sums[n] = kernel.Sums{Bad: bad}
+	if bad {
+		return
+	}
+	j.ws.losses[n] = st.LovaszPacked32(m, npos, j.gr, 1/float64(j.g.n), 1)
+}
+
+// fusedLovaszSoftmax is lovasz_softmax from logits with class indices: the
+// probabilities in one parallel pass, then one job per (run, class) that
+// lists the positive errors, sorts them and writes the Lovász weights
+// into the gradient buffer, and a last pass through the softmax.
+func fusedLovaszSoftmax(l *Loss, ws *fastWS, b batch32) (float64, bool) {
+	j := &ws.lovasz
+	defer func() { *j = lovaszJob{} }()
+	*j = lovaszJob{batch32: b, ws: ws}
+	o := &l.opts
+	g := j.g
+	C, S, N := g.c, g.s, g.n
+	ws.probs = grow(&ws.probs, g.size())
+	ign, useIgn := ignoreLabel32(o)
+	j.sm = kernel.Softmax{C: C, S: S, Ignore: useIgn, IgnoreIndex: ign}
+	j.cpr = kernel.Chunks(S, kernel.Chunk)
+	units := N * j.cpr
+	j.sums = growSums(&ws.sums, max(units, N*C))
+	j.phase = lovaszProbs
+	kernel.Run(j, units, 1)
+	for u := 0; u < units; u++ {
+		if j.sums[u].Bad {
+			return 0, true
+		}
+	}
+	cls := o.Classes
+	if cls == nil {
+		cls = allClasses(grow(&ws.cnt, C), C)
+	}
+	j.cls = cls
+	runs := 1
+	j.runLen = N * S
+	if o.PerImage {
+		runs, j.runLen = N, S
+	}
+	nu := runs * len(cls)
+	ws.losses = grow(&ws.losses, nu)
+	ws.npos = grow(&ws.npos, nu) // 1 when the (run, class) enters the mean
+	if len(ws.sorters) < nu {
+		ws.sorters = make([]kernel.Sorter, nu)
+	}
+	if j.gr != nil {
+		ws.zeroGrad32(j.gr)
+	}
+	j.phase = lovaszRuns
+	kernel.Run(j, nu, 1)
+	j.f = grow(&ws.small, runs)
+	var loss float64
+	for r := 0; r < runs; r++ {
+		used := 0
+		var sum float64
+		for k := range cls {
+			u := r*len(cls) + k
+			used += ws.npos[u]
+			sum += ws.losses[u]
+		}
+		j.f[r] = 0
+		if used > 0 {
+			loss += sum / float64(used)
+			j.f[r] = 1 / float64(used) / float64(runs)
+		}
+	}
+	loss /= float64(runs)
+	if j.gr != nil {
+		j.perImage = o.PerImage
+		j.phase = lovaszChain
+		kernel.Run(j, N*j.cpr, 1)
+	}
+	return loss, false
+}
+
+// softLovasz lists, sorts and weighs the errors of class cls[u%len] in
+// run u/len, in packed sort entries (branch-free label test).
+func (j *lovaszJob) softLovasz(u int) {
+	o := j.o
+	ws := j.ws
+	C, S := j.g.c, j.g.s
+	r, c := u/len(j.cls), j.cls[u%len(j.cls)]
+	st := &ws.sorters[u]
+	st.SetSequential(true)
+	buf := st.Buffer32(j.runLen)
+	m, npos, valid := 0, 0, 0
+	ign := int32(o.IgnoreIndex)
+	useIgn := o.Ignore && int(ign) == o.IgnoreIndex
+	nLo := r * j.runLen / S
+	for n := nLo; n < nLo+j.runLen/S; n++ {
+		lab := j.lab[n*S : (n+1)*S]
+		row := ws.probs[(n*C+c)*S : (n*C+c+1)*S]
+		base := int32((n*C + c) * S)
+		for s, y := range lab {
+			if useIgn && y == ign {
+				continue
+			}
+			valid++
+			d := uint32(y - int32(c))
+			fg := 1 - (d|-d)>>31 // 1 when y == c, branch-free
+			// error |1[y=c] - p|: p, or 1 - p (sign flip, then + 1)
+			e := math.Float32frombits(math.Float32bits(row[s])^fg<<31) + float32(fg)
+			npos += int(fg)
+			buf[m] = kernel.PackDesc32(e, (base+int32(s))|int32(fg<<31))
+			m += int(uint32(-int32(math.Float32bits(e))) >> 31) // listed when e > 0
+		}
+	}
+	ws.npos[u], ws.losses[u] = 0, 0
+	if valid == 0 || (o.PresentOnly && npos == 0) {
+		return
+	}
+	ws.npos[u] = 1
+	ws.losses[u] = st.LovaszPacked32(m, npos, j.gr, 1, 0)
+}
+
+// softChain turns d loss / d p (in the gradient buffer) into the gradient
+// with respect to the logits for chunk c of a sample, times the run's factor.
+func (j *lovaszJob) softChain(c int) {
+	n, part := c/j.cpr, c%j.cpr
+	C, S := j.g.c, j.g.s
+	s0 := part * kernel.Chunk
+	s1 := min(s0+kernel.Chunk, S)
+	f := j.f[0]
+	if j.perImage {
+		f = j.f[n]
+	}
+	kernel.SoftmaxChain(j.gr[n*C*S:(n+1)*C*S], j.ws.probs[n*C*S:(n+1)*C*S], C, S, s0, s1, f)
+}
