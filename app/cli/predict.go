@@ -20,6 +20,7 @@ type predictOptions struct {
 	Batch   int
 	Cases   string // all, train or val: the cases of the model's split.json
 	Backend string
+	Dims    int // 0: the model's; else checked against it
 }
 
 func newPredictCmd(s *Streams) *cobra.Command {
@@ -47,6 +48,7 @@ split.json (--cases train, the training ones). segloss eval scores --out against
 	f.StringVar(&o.Out, "out", "", "folder for the predicted masks")
 	f.IntVar(&o.Batch, "batch", 16, "windows per forward pass")
 	f.StringVar(&o.Cases, "cases", "all", "all, or only the train or val cases of the model's split.json")
+	f.IntVar(&o.Dims, "dims", 0, "2 or 3: check that the model is 2-D or 3-D (default: the model's, which model.json records)")
 	f.StringVar(&o.Backend, "backend", "", "GoMLX compute backend of a gomlx model: gomlx (pure Go) or gomlx:xla[:plugin] when built with -tags xla (the model's engine is the one that trained it)")
 	return cmd
 }
@@ -72,6 +74,9 @@ func runPredict(s *Streams, o *predictOptions) error {
 	p, err := train.OpenPredictor(o.Model, o.Backend)
 	if err != nil {
 		return err
+	}
+	if o.Dims != 0 && o.Dims != p.Model.Dims {
+		return usageErr("predict: --dims %d: %s holds a %d-D model", o.Dims, o.Model, p.Model.Dims)
 	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("predict: %w", err)

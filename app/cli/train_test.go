@@ -124,6 +124,10 @@ func TestPredictNIfTIKeepsGeometry(t *testing.T) {
 		if len(files) != 1 {
 			t.Fatalf("%+v: predict wrote %v, want one volume", v, files)
 		}
+		other := map[string]string{"2": "3", "3": "2"}[v.dims]
+		if _, errs, code := runCLI(t, "predict", "--model", run, "--images", filepath.Join(data, "imagesTr"), "--cases", "val", "--out", pred, "--dims", other); code != 2 || !strings.Contains(errs, "-D model") {
+			t.Errorf("%+v: predict --dims %s: exit %d, %s; want a usage error", v, other, code, errs)
+		}
 		got, err := maskio.Read(files[0])
 		if err != nil {
 			t.Fatal(err)
