@@ -1,6 +1,10 @@
 package segloss
 
-import "math"
+import (
+	"math"
+
+	"github.com/segloss/segloss/internal/kernel"
+)
 
 func init() {
 	register(
@@ -20,8 +24,9 @@ func init() {
 	)
 }
 
-// torchBCEEps is float32(1e-12), the clamp ATen uses in the BCE backward pass.
-const torchBCEEps = 9.999999960041972e-13
+// TorchBCEEps is float32(1e-12), the clamp of torch.nn.BCELoss's backward
+// pass, (p - t)/max(p(1-p), TorchBCEEps), that bce with eps = 0 follows.
+const TorchBCEEps = kernel.TorchBCEEps
 
 // bceTerm returns the elementwise binary cross-entropy of input x (a logit
 // or a probability, per o.FromLogits) against target t, and its derivative
@@ -51,7 +56,7 @@ func bceTerm(o *Options, x, t float64) (loss, d float64) {
 	lp := math.Max(math.Log(x), -100)
 	l1p := math.Max(math.Log1p(-x), -100)
 	loss = -(t*lp + (1-t)*l1p)
-	d = (x - t) / math.Max(x*(1-x), torchBCEEps)
+	d = (x - t) / math.Max(x*(1-x), TorchBCEEps)
 	return loss, d
 }
 

@@ -19,7 +19,7 @@ import (
 // the target and the gradient once.
 //
 //	go test -run '^$' -bench . -benchmem
-//	GOEXPERIMENT=simd go test -run '^$' -bench . -benchmem   # vectorized kernels
+//	SEGLOSS_KERNELS=generic go test -run '^$' -bench . -benchmem   # plain-Go kernels
 
 // benchBatch returns a float32 batch of shape with random logits (N(0, 2²))
 // and a 0/1 target (30% ones) or class indices.

@@ -100,46 +100,40 @@ func (e *erosion) back(gsrc, gdst []float64) {
 }
 
 // dilate writes into dst the maximum of src over the in-bounds 3^nd window
-// of each pixel and into arg the first maximal element (row-major order,
-// which is increasing flat index).
+// of each pixel and into arg the first maximal element in row-major
+// order. It runs as separable 1-D passes, last axis first: the first
+// maximum of a lexicographic window is the first row (in the outer axis)
+// holding the maximum, at that row's own first maximum, so the passes
+// pick the same element as a row-major scan.
 func (m *morph) dilate(dst, src []float64, arg []int32) {
 	nd := len(m.shape)
-	coord := make([]int, nd)
-	lo := make([]int, nd)
-	hi := make([]int, nd)
-	cur := make([]int, nd)
-	for i := 0; i < m.size; i++ {
-		r := i
-		for a := 0; a < nd; a++ {
-			coord[a] = r / m.strides[a]
-			r %= m.strides[a]
-			lo[a] = max(coord[a]-1, 0)
-			hi[a] = min(coord[a]+1, m.shape[a]-1)
-			cur[a] = lo[a]
+	val := make([]float64, m.size)
+	idx := make([]int32, m.size)
+	copy(dst, src)
+	for i := range arg {
+		arg[i] = int32(i)
+	}
+	for a := nd - 1; a >= 0; a-- {
+		st, n := m.strides[a], m.shape[a]
+		if n == 1 {
+			continue
 		}
-		best, bv := -1, 0.0
-		for {
-			j := 0
-			for a := 0; a < nd; a++ {
-				j += cur[a] * m.strides[a]
-			}
-			if best < 0 || src[j] > bv {
-				best, bv = j, src[j]
-			}
-			a := nd - 1
-			for a >= 0 {
-				cur[a]++
-				if cur[a] <= hi[a] {
-					break
+		copy(val, dst)
+		copy(idx, arg)
+		for i := 0; i < m.size; i++ {
+			pos := (i / st) % n
+			best := i
+			if pos > 0 {
+				best = i - st
+				if val[i] > val[best] {
+					best = i
 				}
-				cur[a] = lo[a]
-				a--
 			}
-			if a < 0 {
-				break
+			if pos < n-1 && val[i+st] > val[best] {
+				best = i + st
 			}
+			dst[i], arg[i] = val[best], idx[best]
 		}
-		dst[i], arg[i] = bv, int32(best)
 	}
 }
 

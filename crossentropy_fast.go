@@ -13,11 +13,10 @@ type ceJob struct {
 
 // Do runs unit c.
 func (j *ceJob) Do(c, _, _ int) {
-	n, part := c/j.cpr, c%j.cpr
 	C, S := j.g.c, j.g.s
 	sm := j.sm
-	sm.S0 = part * kernel.Chunk
-	sm.S1 = min(sm.S0+kernel.Chunk, S)
+	n, s0, s1 := j.chunkOf(c, j.cpr)
+	sm.S0, sm.S1 = s0, s1
 	var g []float32
 	if j.gr != nil {
 		g = j.gr[n*C*S : (n+1)*C*S]

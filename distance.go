@@ -3,6 +3,7 @@ package segloss
 import (
 	"math"
 	"runtime"
+	"slices"
 
 	"github.com/segloss/segloss/internal/kernel"
 	"github.com/segloss/segloss/metric/surface"
@@ -206,4 +207,78 @@ func powAlpha(d, alpha float64) float64 {
 		return math.Sqrt(d)
 	}
 	return math.Pow(d, alpha)
+}
+
+// fusedBoundary is boundary's float32 path for sigmoid modes (binary,
+// multilabel) on float targets: per plane, the target map (cached when
+// the loss has a MapCache) and one parallel pass that checks the values,
+// activates, sums p phi and writes the gradient phi p(1-p)/count (or
+// phi/count on probabilities), with no float64 copy of the batch.
+func fusedBoundary(l *Loss, _ *fastWS, g geom, grad []float32, b Batch[float32]) (v float64, handled, bad bool) {
+	o := &l.opts
+	if o.Mode == Multiclass || b.Target == nil || hasDuplicates(o.Classes) {
+		return 0, false, false
+	}
+	for _, t := range b.Target {
+		if !(t >= 0 && t <= 1) { // NaN included
+			return 0, true, true
+		}
+	}
+	spatial := b.Shape[2:]
+	if len(spatial) == 0 {
+		spatial = []int{1}
+	}
+	classes := o.Classes
+	if classes == nil {
+		classes = allClasses(nil, g.c)
+	}
+	k := len(classes)
+	count := float64(g.n * k * g.s)
+	planes := g.n * k
+	part := make([]float64, planes)
+	fail := make([]bool, planes)
+	workers := max(1, edtWorkers(g.s)/planes)
+	kernel.RunFunc(planes, 1, func(_, lo, hi int) {
+		mask := make([]bool, g.s)
+		for i := lo; i < hi; i++ {
+			off := ((i/k)*g.c + classes[i%k]) * g.s
+			for s, t := range b.Target[off : off+g.s] {
+				mask[s] = t > 0.5
+			}
+			phi := l.maps.get(mapSigned, mask, spatial, o.Spacing, make([]float64, g.s), workers, signedMap)
+			var sum float64
+			for s, f := range phi {
+				x := float64(b.Input[off+s])
+				if math.IsNaN(x) || math.IsInf(x, 0) || (!o.FromLogits && (x < 0 || x > 1)) {
+					fail[i] = true
+					return
+				}
+				p, dp := x, 1.0
+				if o.FromLogits {
+					p = sigmoid(x)
+					dp = p * (1 - p)
+				}
+				sum += p * f
+				if grad != nil {
+					grad[off+s] = float32(f * dp / count)
+				}
+			}
+			part[i] = sum
+		}
+	})
+	for _, f := range fail {
+		if f {
+			return 0, true, true
+		}
+	}
+	if grad != nil && k < g.c { // channels outside classes
+		for n := 0; n < g.n; n++ {
+			for c := 0; c < g.c; c++ {
+				if !slices.Contains(classes, c) {
+					clear(grad[(n*g.c+c)*g.s : (n*g.c+c+1)*g.s])
+				}
+			}
+		}
+	}
+	return kernel.SumOrdered(part) / count, true, false
 }

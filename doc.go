@@ -36,5 +36,16 @@
 //
 // Bad input never panics and never yields a silent NaN: mismatched shapes
 // (both named), empty tensors, NaN or Inf values, probabilities outside
-// [0, 1], labels out of range and invalid options are errors.
+// [0, 1], labels out of range and invalid options are errors. They are
+// typed: ErrUnknownLoss for a name that is not registered, *OptionError
+// for a bad spec string or option, *InputError (wrapping ErrBadInput, and
+// ErrNonFinite for NaN and Inf) for a batch that does not fit the loss.
+//
+// # Adding a loss
+//
+// Every loss is one descriptor, registered by its family's file: its
+// Name, kind, option keys (from the one option-key table), defaults,
+// input checks, general path, optional fused float32 path and, for region
+// losses, the formula on RegionStats. The README's "Adding a loss" has the
+// recipe.
 package segloss

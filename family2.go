@@ -23,7 +23,7 @@ type dense struct {
 }
 
 // newDense reads b for the second-family loss with options o.
-func newDense[T Float](o *Options, g geom, b Batch[T]) *dense {
+func newDense[T Float](ws *workspace, o *Options, g geom, b Batch[T]) *dense {
 	d := &dense{g: g, o: o, labels: b.Labels}
 	d.spatial = append([]int(nil), b.Shape[2:]...)
 	if len(d.spatial) == 0 {
@@ -33,18 +33,19 @@ func newDense[T Float](o *Options, g geom, b Batch[T]) *dense {
 	if x, ok := any(b.Input).([]float64); ok {
 		d.x = x // read-only
 	} else {
-		d.x = make([]float64, n)
+		d.x = grow(&ws.f2x, n)
 		kernel.RunFunc(n, kernel.Chunk, func(_, lo, hi int) {
 			for i := lo; i < hi; i++ {
 				d.x[i] = float64(b.Input[i])
 			}
 		})
 	}
-	d.p = make([]float64, n)
+	d.p = grow(&ws.f2p, n)
 	d.activate()
-	d.t = make([]float64, n)
-	d.keep = make([]bool, n)
-	d.pixel = make([]bool, g.n*g.s)
+	d.t = zeroed(&ws.f2t, n)
+	d.keep = grow(&ws.f2keep, n)
+	clear(d.keep)
+	d.pixel = grow(&ws.f2pixel, g.n*g.s)
 	ign := float64(o.IgnoreIndex)
 	// One task per chunk of pixels of one sample: a pixel's channels are
 	// written by one goroutine.
@@ -153,11 +154,11 @@ func (d *dense) group(n int) int {
 // respect to the input into dx.
 func evalFamily2[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) float64 {
 	o := &l.opts
-	d := newDense(o, g, b)
+	d := newDense(ws, o, g, b)
 	var dp, dx []float64
 	if grad != nil {
-		dp = make([]float64, g.size())
-		dx = make([]float64, g.size())
+		dp = zeroed(&ws.f2dp, g.size())
+		dx = zeroed(&ws.f2dx, g.size())
 	}
 	var v float64
 	switch l.name {

@@ -11,7 +11,8 @@ import "github.com/segloss/segloss/internal/kernel"
 // crossentropy_fast.go, region_fast.go, lovasz_fast.go), as small
 // kernel.Job types; this file holds what they share.
 
-// fastWS is the scratch memory of the fused paths; each Loss pools its own.
+// fastWS is the scratch memory of the fused paths, part of the workspace
+// that each Loss pools.
 type fastWS struct {
 	sums    []kernel.Sums
 	coef    []regionCoef
@@ -45,9 +46,9 @@ func fastEval32(l *Loss, g geom, grad []float32, b Batch[float32]) (v float64, h
 	if b.Labels != nil && (g.c > kernel.MaxSoftmaxC || !o.FromLogits) {
 		return 0, false, false
 	}
-	ws := l.fast.Get().(*fastWS)
-	defer l.fast.Put(ws)
-	return l.d.fused(l, ws, g, grad, b)
+	ws := l.pool.Get().(*workspace)
+	defer l.pool.Put(ws)
+	return l.d.fused(l, &ws.fast, g, grad, b)
 }
 
 // batch32 is what every fused job reads: the batch, its gradient buffer
@@ -59,6 +60,13 @@ type batch32 struct {
 	lab []int32   // class-index labels, or nil
 	gr  []float32 // gradient, or nil
 	o   *Options
+}
+
+// chunkOf returns the row (a sample, or a (sample, channel) row) and the
+// spatial range [s0, s1) of unit c, with cpr chunks of kernel.Chunk per row.
+func (b *batch32) chunkOf(c, cpr int) (row, s0, s1 int) {
+	row, s0 = c/cpr, c%cpr*kernel.Chunk
+	return row, s0, min(s0+kernel.Chunk, b.g.s)
 }
 
 func newBatch32(l *Loss, g geom, grad []float32, b Batch[float32]) batch32 {

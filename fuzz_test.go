@@ -30,7 +30,11 @@ var fuzzSpecs = func() []string {
 // kernels).
 func FuzzEval(f *testing.F) {
 	// Seed from the golden cases, as image/png seeds from its testdata.
-	if gf, err := golden.Load(filepath.Join("testdata", "golden_public.json")); err == nil {
+	for _, file := range []string{"golden_public.json", "golden2_public.json"} {
+		gf, err := golden.Load(filepath.Join("testdata", file))
+		if err != nil {
+			continue
+		}
 		for i, c := range gf.Cases {
 			if i%3 != 0 {
 				continue
@@ -123,11 +127,21 @@ func FuzzEval(f *testing.F) {
 				b.Target[i] = next()
 			}
 		}
+		// Bytes left for one weight per pixel make a pixel weight map.
+		if pixels := size / max(1, shape[1]); len(shape) >= 2 && len(data) >= 8*pixels {
+			b.Weights = make([]float64, pixels)
+			for i := range b.Weights {
+				b.Weights[i] = next()
+			}
+		}
 		fuzzCheck(t, l, b)
 		// The same batch in float32 runs the fused kernels.
 		b32 := segloss.Batch[float32]{Shape: b.Shape, Labels: b.Labels, Input: to32(b.Input)}
 		if b.Target != nil {
 			b32.Target = to32(b.Target)
+		}
+		if b.Weights != nil {
+			b32.Weights = to32(b.Weights)
 		}
 		fuzzCheck(t, l, b32)
 	})

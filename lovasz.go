@@ -100,16 +100,6 @@ func lovaszHinge[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) 
 	return sum / float64(g.n)
 }
 
-// scaleGrad multiplies grad by f.
-func scaleGrad[T Float](grad []T, f float64) {
-	if f == 1 {
-		return
-	}
-	for i := range grad {
-		grad[i] = T(float64(grad[i]) * f)
-	}
-}
-
 // lovaszSoftmax is the multiclass Lovász-Softmax of Berman et al. 2018:
 // per class, the Lovász extension of the Jaccard loss of the errors
 // |1[y=c] - p_c|, averaged over the chosen classes.

@@ -60,11 +60,10 @@ type lovaszJob struct {
 func (j *lovaszJob) Do(c, _, _ int) {
 	switch j.phase {
 	case lovaszProbs:
-		n, part := c/j.cpr, c%j.cpr
 		C, S := j.g.c, j.g.s
 		sm := j.sm
-		sm.S0 = part * kernel.Chunk
-		sm.S1 = min(sm.S0+kernel.Chunk, S)
+		n, s0, s1 := j.chunkOf(c, j.cpr)
+		sm.S0, sm.S1 = s0, s1
 		j.sums[c] = kernel.SoftmaxProbs(j.ws.probs[n*C*S:(n+1)*C*S], j.x[n*C*S:(n+1)*C*S], j.lab[n*S:(n+1)*S], &sm)
 	case lovaszRuns:
 		j.softLovasz(c)
@@ -333,10 +332,8 @@ func (j *lovaszJob) softLovasz(u int) {
 // softChain turns d loss / d p (in the gradient buffer) into the gradient
 // with respect to the logits for chunk c of a sample, times the run's factor.
 func (j *lovaszJob) softChain(c int) {
-	n, part := c/j.cpr, c%j.cpr
 	C, S := j.g.c, j.g.s
-	s0 := part * kernel.Chunk
-	s1 := min(s0+kernel.Chunk, S)
+	n, s0, s1 := j.chunkOf(c, j.cpr)
 	f := j.f[0]
 	if j.perImage {
 		f = j.f[n]

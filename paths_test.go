@@ -10,7 +10,8 @@ import (
 
 // TestGoldenBothKernelPaths runs the golden cases with the plain-Go
 // kernels and, where this build and CPU have them, the vectorized ones
-// (GOEXPERIMENT=simd on an AVX-512 machine): both paths must pass.
+// (the assembly of the default kernel set, see kernel.Set): both paths
+// must pass. CI runs it once per kernel set (SEGLOSS_KERNELS).
 func TestGoldenBothKernelPaths(t *testing.T) {
 	f, err := golden.Load(filepath.Join("testdata", "golden_public.json"))
 	if err != nil {
@@ -18,7 +19,7 @@ func TestGoldenBothKernelPaths(t *testing.T) {
 	}
 	for _, simd := range []bool{false, true} {
 		if simd && !kernel.SIMDAvailable() {
-			t.Log("vectorized kernels not in this build: GOEXPERIMENT=simd on an AVX-512 machine runs them")
+			t.Log("no vector kernels on this CPU or platform")
 			continue
 		}
 		prev := kernel.SetSIMD(simd)

@@ -24,9 +24,7 @@ func (j *regionJob) Do(c, _, _ int) {
 		j.soft(c)
 		return
 	}
-	row, part := c/j.cpr, c%j.cpr
-	s0 := part * kernel.Chunk
-	s1 := min(s0+kernel.Chunk, j.g.s)
+	row, s0, s1 := j.chunkOf(c, j.cpr)
 	off := row * j.g.s
 	x, t := j.x[off+s0:off+s1], j.t[off+s0:off+s1]
 	if !j.grad {
@@ -49,11 +47,10 @@ func (j *regionJob) Do(c, _, _ int) {
 
 // soft runs unit c of the class-index passes.
 func (j *regionJob) soft(c int) {
-	n, part := c/j.cpr, c%j.cpr
 	C, S := j.g.c, j.g.s
 	sm := j.sm
-	sm.S0 = part * kernel.Chunk
-	sm.S1 = min(sm.S0+kernel.Chunk, S)
+	n, s0, s1 := j.chunkOf(c, j.cpr)
+	sm.S0, sm.S1 = s0, s1
 	x := j.x[n*C*S : (n+1)*C*S]
 	lab := j.lab[n*S : (n+1)*S]
 	if !j.grad {

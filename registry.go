@@ -36,8 +36,7 @@ type Loss struct {
 	name Name
 	d    *descriptor
 	opts Options
-	pool sync.Pool // *workspace of the general path
-	fast sync.Pool // *fastWS of the fused paths
+	pool sync.Pool // *workspace: the scratch memory of both paths
 	once sync.Once
 	sub  [2]*Loss  // the terms of dice_bce, the region part of dice_focal, dice_cldice, generalized_dice_focal
 	maps *MapCache // distance maps of targets (SetMapCache), or nil
@@ -60,7 +59,6 @@ func New(name Name, opts *Options) (*Loss, error) {
 	}
 	l := &Loss{name: name, d: d, opts: o}
 	l.pool.New = func() any { return new(workspace) }
-	l.fast.New = func() any { return new(fastWS) }
 	return l, nil
 }
 
@@ -109,27 +107,43 @@ func Parse(spec string) (*Loss, error) {
 	if pieces := splitSum(spec); len(pieces) > 1 || strings.Contains(strings.Split(pieces[0], ":")[0], "*") {
 		return parseSum(spec, pieces)
 	}
-	name, rest, _ := strings.Cut(strings.TrimSpace(spec), ":")
-	d, err := lookup(Name(strings.TrimSpace(name)))
+	return parseOne(spec)
+}
+
+// parseOne is Parse of the spec of one registered loss (not a sum).
+func parseOne(spec string) (*Loss, error) {
+	name, kvs, splitErr := SplitSpec(spec)
+	d, err := lookup(name)
 	if err != nil {
 		return nil, err
 	}
-	opts := d.def.clone()
-	kvs, err := splitTop(rest, ',')
-	if err != nil {
-		return nil, &OptionError{Loss: d.name, Err: fmt.Errorf("spec %q: %w", spec, err)}
+	if splitErr != nil {
+		return nil, &OptionError{Loss: d.name, Err: fmt.Errorf("spec %q: %w", spec, splitErr)}
 	}
+	opts := d.def.clone()
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if !ok {
 			return nil, &OptionError{Loss: d.name, Err: fmt.Errorf("spec %q: %q is not key=value", spec, kv)}
 		}
-		if err := SetOption(d.name, &opts, k, v); err != nil {
+		if err := SetOption(d.name, &opts, strings.TrimSpace(k), strings.TrimSpace(v)); err != nil {
 			return nil, err
 		}
 	}
 	return New(d.name, &opts)
+}
+
+// SplitSpec splits one spec string "name:key=value,..." into the name and
+// its options, "key=value" each, trimmed, split at the commas outside
+// brackets ("dice:classes=[1,2],smooth=0" has two). It reads no values;
+// unbalanced brackets are an error.
+func SplitSpec(spec string) (name Name, options []string, err error) {
+	n, rest, _ := strings.Cut(strings.TrimSpace(spec), ":")
+	parts, err := splitTop(rest, ',')
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return Name(strings.TrimSpace(n)), parts, err
 }
 
 // SplitSpecs splits a list of loss specs, as a command line gives it,

@@ -29,7 +29,7 @@ func init() {
 		&descriptor{name: TopKCE, kind: kindPixel, targetNoIgnore: true, eval: f2,
 			keys:     []string{"k", "class_weights", "ignore_index", "label_smoothing", "from_logits"},
 			defaults: map[string]string{"mode": "multiclass", "from_logits": "true", "ignore_index": "-100"}},
-		&descriptor{name: Boundary, kind: kindMixed, eval: f2,
+		&descriptor{name: Boundary, kind: kindMixed, eval: f2, fused: fusedBoundary,
 			keys: []string{"mode", "from_logits", "classes", "spacing"}},
 		&descriptor{name: HausdorffDT, kind: kindMixed, eval: f2,
 			keys: []string{"mode", "from_logits", "alpha", "classes", "spacing"}, defaults: map[string]string{"alpha": "2"}},

@@ -38,7 +38,6 @@ func NewSum(weights []float64, losses []*Loss) (*Loss, error) {
 	l.d = &descriptor{name: l.name, kind: kindMixed} // not registered: Stats and the like see a non-region loss
 	l.opts = losses[0].opts.clone()
 	l.pool.New = func() any { return new(workspace) }
-	l.fast.New = func() any { return new(fastWS) }
 	return l, nil
 }
 
@@ -116,6 +115,12 @@ func (l *Loss) sumString() string {
 	return strings.Join(parts, "+")
 }
 
+// SplitSum splits a weighted-sum spec into its terms as written (each
+// "weight*name:options" or "name:options"), at the '+' signs that start a
+// new term; a single loss gives one piece. Joining the pieces with "+"
+// gives the spec back.
+func SplitSum(spec string) []string { return splitSum(spec) }
+
 // splitSum splits a spec at the '+' signs that start a new term: outside
 // brackets and followed by a loss name or by "weight*" (so that the '+' of
 // "1e+5" stays in its number). It returns one piece for a single loss.
@@ -172,7 +177,7 @@ func parseSum(spec string, pieces []string) (*Loss, error) {
 		if p == "" {
 			return nil, &OptionError{Err: fmt.Errorf("spec %q: term %d is empty", spec, i+1)}
 		}
-		l, err := Parse(p)
+		l, err := parseOne(p) // a term is one loss: no recursion into sums
 		if err != nil {
 			return nil, err
 		}

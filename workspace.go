@@ -15,6 +15,10 @@ type workspace struct {
 	shape              []int
 	sorter             kernel.Sorter
 	stats              RegionStats
+	fast               fastWS // the fused float32 paths
+	// The second family's dense view and gradient buffers (family2.go).
+	f2x, f2p, f2t, f2dp, f2dx []float64
+	f2keep, f2pixel           []bool
 }
 
 // grow returns buf resized to n, reusing its memory when it is big enough.

@@ -29,7 +29,7 @@ require (
 	github.com/pkg/errors v0.9.1 // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/schollz/progressbar/v3 v3.19.1
-	github.com/segloss/segloss v0.0.0
+	github.com/segloss/segloss v0.1.0
 	github.com/spf13/pflag v1.0.9
 	golang.org/x/exp v0.0.0-20260410095643-746e56fc9e2f // indirect
 	golang.org/x/image v0.30.0 // indirect
@@ -39,4 +39,3 @@ require (
 	gonum.org/v1/plot v0.17.0
 )
 
-replace github.com/segloss/segloss => ../

@@ -10,7 +10,8 @@ import (
 // WriteFileAtomic writes a file at path by calling write on a buffered
 // temporary file in the same directory, then renaming it to path. If write
 // or any step fails the temporary file is removed and path is untouched.
-// The file gets mode 0644. A path that exists and is not a regular file (a
+// The file gets mode 0644. Temporary files left for path by a process
+// that died mid-write are removed. A path that exists and is not a regular file (a
 // device such as /dev/null or /dev/stdout, a named pipe) cannot be replaced
 // and is written directly instead; a folder is an error.
 func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
@@ -24,7 +25,8 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	removeStaleTemps(dir, base)
+	f, err := os.CreateTemp(dir, tempPattern(base))
 	if err != nil {
 		return wrapErr(path, err)
 	}

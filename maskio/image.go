@@ -9,11 +9,11 @@ package maskio
 
 import (
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/segloss/segloss/internal/shape"
 )
 
 // Image is an n-D array read from a mask or image file, row-major (last axis
@@ -38,11 +38,12 @@ type Image struct {
 	Header *NiftiHeader
 }
 
-// Len returns the number of voxels implied by Shape.
+// Len returns the number of voxels implied by Shape, or -1 when Shape has
+// a negative axis or its product overflows int.
 func (im *Image) Len() int {
-	n := 1
-	for _, s := range im.Shape {
-		n *= s
+	n, err := shape.Product(im.Shape)
+	if err != nil {
+		return -1
 	}
 	return n
 }
@@ -116,17 +117,6 @@ func Format(path string) string {
 	return ""
 }
 
-// readFile opens path and decodes it with decode, naming path in any error.
-func readFile(path string, decode func(io.Reader) (*Image, error)) (*Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, wrapErr(path, err)
-	}
-	defer f.Close()
-	img, err := decode(f)
-	return img, wrapErr(path, err)
-}
-
 // CaseName returns the file name of path without its image extension
 // (.png, .nii, .nii.gz, .npy, case-insensitive): the key by which images,
 // masks and predictions of one case are paired.
@@ -142,18 +132,10 @@ func CaseName(path string) string {
 }
 
 // Read reads the image at path, choosing the reader by extension: .png,
-// .nii, .nii.gz or .npy.
-func Read(path string) (*Image, error) {
-	switch Format(path) {
-	case "png":
-		return ReadPNG(path)
-	case "nifti":
-		return ReadNIfTI(path)
-	case "npy":
-		return ReadNPY(path)
-	}
-	return nil, fileErr(path, "unsupported file type %q (want .png, .nii, .nii.gz or .npy)", filepath.Ext(path))
-}
+// .nii, .nii.gz or .npy. A file declaring more than DefaultMaxVoxels voxels,
+// or more data than it can hold, is refused before its voxels are read;
+// ReadOptions sets another ceiling.
+func Read(path string) (*Image, error) { return ReadOptions{}.Read(path) }
 
 // Write writes img to path in the format chosen by its extension. The file
 // is written to a temporary file in the same directory and renamed, so a
@@ -178,12 +160,9 @@ func (im *Image) check() error {
 	if im == nil {
 		return fmt.Errorf("nil image")
 	}
-	n := 1
-	for _, s := range im.Shape {
-		if s < 0 {
-			return fmt.Errorf("negative axis size in shape %v", im.Shape)
-		}
-		n *= s
+	n, err := shape.Product(im.Shape)
+	if err != nil {
+		return err
 	}
 	if n != len(im.Data) {
 		return fmt.Errorf("shape %v holds %d values, data has %d", im.Shape, n, len(im.Data))
@@ -222,24 +201,4 @@ func integerRange(data []float64) (lo, hi float64, ok bool) {
 		lo, hi = 0, 0
 	}
 	return lo, hi, ok
-}
-
-// maxVoxels bounds the number of voxels a header may declare, so a corrupt
-// header cannot make a reader allocate without limit.
-const maxVoxels = 1 << 31
-
-// product returns the product of dims, or an error when it is negative,
-// overflows or exceeds maxVoxels.
-func product(dims []int) (int, error) {
-	n := 1
-	for _, d := range dims {
-		if d < 0 {
-			return 0, fmt.Errorf("negative dimension in %v", dims)
-		}
-		if d != 0 && n > maxVoxels/d {
-			return 0, fmt.Errorf("dimensions %v hold more than %d voxels", dims, maxVoxels)
-		}
-		n *= d
-	}
-	return n, nil
 }

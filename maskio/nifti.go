@@ -2,7 +2,6 @@ package maskio
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -153,13 +152,20 @@ func (h *NiftiHeader) shape() ([]int, []float64, error) {
 // scl_slope and scl_inter when scl_slope is finite and non-zero; spacing
 // comes from pixdim. A vox_offset of 0 means 352.
 func ReadNIfTI(path string) (*Image, error) {
-	return readFile(path, DecodeNIfTI)
+	return readFile(path, ReadOptions{}, decodeNIfTI)
 }
 
 // DecodeNIfTI decodes a NIfTI-1 stream, plain or gzip-compressed, as
 // ReadNIfTI does.
-func DecodeNIfTI(r io.Reader) (*Image, error) {
+func DecodeNIfTI(r io.Reader) (*Image, error) { return decodeNIfTI(r, streamLimits()) }
+
+// decodeNIfTI decodes a NIfTI-1 stream under the limits l. The voxel count
+// is checked against the ceiling and the data size against the file size
+// before the voxels are read; a gzip stream is read to its end so that its
+// checksum is verified.
+func decodeNIfTI(r io.Reader, l limits) (*Image, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
+	compressed := false
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
@@ -167,6 +173,7 @@ func DecodeNIfTI(r io.Reader) (*Image, error) {
 		}
 		defer zr.Close()
 		br = bufio.NewReaderSize(zr, 1<<16)
+		compressed = true
 	}
 	raw := make([]byte, niftiHeaderSize)
 	if n, err := io.ReadFull(br, raw); err != nil {
@@ -191,9 +198,13 @@ func DecodeNIfTI(r io.Reader) (*Image, error) {
 	if !ok {
 		return nil, fmt.Errorf("unsupported voxel type: datatype code %d", h.Datatype)
 	}
-	n, err := product(shape)
+	kind := plainInput
+	if compressed {
+		kind = gzipInput
+	}
+	n, err := l.voxels(shape, kind)
 	if err != nil {
-		return nil, fmt.Errorf("corrupt header: %w", err)
+		return nil, err
 	}
 	off := float64(h.VoxOffset)
 	if off == 0 {
@@ -202,16 +213,24 @@ func DecodeNIfTI(r io.Reader) (*Image, error) {
 	if off < niftiMinOffset || off != math.Trunc(off) || off > 1<<30 {
 		return nil, fmt.Errorf("corrupt header: vox_offset = %v, want an integer >= 352", h.VoxOffset)
 	}
+	if err := l.fits(int64(n)*int64(size), int64(off), compressed, "voxel data"); err != nil {
+		return nil, err
+	}
 	if k, err := io.CopyN(io.Discard, br, int64(off)-niftiHeaderSize); err != nil {
 		return nil, readErr(err, fmt.Sprintf("truncated: need %d bytes before voxel data, got %d", int64(off)-niftiHeaderSize, k))
 	}
 	need := int64(n) * int64(size)
-	var buf bytes.Buffer
-	if got, err := io.CopyN(&buf, br, need); err != nil {
+	chunks, got, err := readChunks(br, need)
+	if err != nil {
 		return nil, readErr(err, fmt.Sprintf("truncated: need %d bytes of voxel data, got %d", need, got))
 	}
+	if compressed {
+		if err := drain(br); err != nil {
+			return nil, err
+		}
+	}
 	data := make([]float64, n)
-	decodeVoxels(data, buf.Bytes(), h.Datatype, h.Order)
+	decodeChunks(data, chunks, size, func(dst []float64, b []byte) { decodeVoxels(dst, b, h.Datatype, h.Order) })
 	slope, inter := float64(h.SclSlope), float64(h.SclInter)
 	if slope != 0 && !math.IsNaN(slope) && !math.IsInf(slope, 0) && !math.IsNaN(inter) && !math.IsInf(inter, 0) && (slope != 1 || inter != 0) {
 		for i := range data {

@@ -2,7 +2,6 @@ package maskio
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -19,11 +18,16 @@ const npyMagic = "\x93NUMPY"
 // float64 values in either byte order. Fortran-ordered arrays are
 // transposed into row-major order. Spacing is 1 on every axis.
 func ReadNPY(path string) (*Image, error) {
-	return readFile(path, DecodeNPY)
+	return readFile(path, ReadOptions{}, decodeNPY)
 }
 
 // DecodeNPY decodes a .npy stream as ReadNPY does.
-func DecodeNPY(r io.Reader) (*Image, error) {
+func DecodeNPY(r io.Reader) (*Image, error) { return decodeNPY(r, streamLimits()) }
+
+// decodeNPY decodes a .npy stream under the limits l: the element count is
+// checked against the ceiling and the data size against the file size
+// before the array is read.
+func decodeNPY(r io.Reader, l limits) (*Image, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	pre := make([]byte, 8)
 	if n, err := io.ReadFull(br, pre); err != nil {
@@ -32,15 +36,17 @@ func DecodeNPY(r io.Reader) (*Image, error) {
 	if string(pre[:6]) != npyMagic {
 		return nil, errors.New("not a .npy file: bad magic")
 	}
-	var hlen int
+	var hlen, hlenBytes int
 	switch pre[6] {
 	case 1:
+		hlenBytes = 2
 		b := make([]byte, 2)
 		if _, err := io.ReadFull(br, b); err != nil {
 			return nil, readErr(err, "truncated: header length missing")
 		}
 		hlen = int(binary.LittleEndian.Uint16(b))
 	case 2, 3:
+		hlenBytes = 4
 		b := make([]byte, 4)
 		if _, err := io.ReadFull(br, b); err != nil {
 			return nil, readErr(err, "truncated: header length missing")
@@ -64,20 +70,24 @@ func DecodeNPY(r io.Reader) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := product(shape)
+	n, err := l.voxels(shape, plainInput)
 	if err != nil {
-		return nil, fmt.Errorf("corrupt header: %w", err)
+		return nil, err
 	}
 	need := int64(n) * int64(size)
-	var buf bytes.Buffer
-	if got, err := io.CopyN(&buf, br, need); err != nil {
+	if err := l.fits(need, int64(len(pre)+hlenBytes+hlen), false, "array data"); err != nil {
+		return nil, err
+	}
+	chunks, got, err := readChunks(br, need)
+	if err != nil {
 		return nil, readErr(err, fmt.Sprintf("truncated: need %d bytes of array data, got %d", need, got))
 	}
 	data := make([]float64, n)
-	b := buf.Bytes()
-	for i := range data {
-		data[i] = npyValue(b[i*size:], kind, size, order)
-	}
+	decodeChunks(data, chunks, size, func(dst []float64, b []byte) {
+		for i := range dst {
+			dst[i] = npyValue(b[i*size:], kind, size, order)
+		}
+	})
 	if fortran && len(shape) > 1 {
 		data = fortranToRowMajor(data, shape)
 	}

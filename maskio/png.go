@@ -8,28 +8,25 @@ import (
 	"image/color"
 	"image/png"
 	"io"
-	"os"
 	"strings"
 )
-
-// maxPNGPixels bounds the pixel count a PNG header may declare.
-const maxPNGPixels = 1 << 28
 
 // ReadPNG reads a PNG file as a 2-D image of shape [H, W] with spacing 1.
 // 8-bit grey images give raw values 0..255, 16-bit grey images 0..65535 and
 // palette images their palette index. Colour images are accepted only when
-// every pixel is grey (R = G = B); alpha is ignored.
+// every pixel is grey (R = G = B); alpha is ignored, also where it is 0
+// (the colour values of transparent pixels are kept). The declared size is
+// checked against the voxel ceiling and against what the compressed data
+// can hold before the pixels are decoded.
 func ReadPNG(path string) (*Image, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, wrapErr(path, err)
-	}
-	img, err := DecodePNG(bytes.NewReader(b))
-	return img, wrapErr(path, err)
+	return readFile(path, ReadOptions{}, decodePNG)
 }
 
 // DecodePNG decodes a PNG stream as ReadPNG does.
-func DecodePNG(r io.Reader) (*Image, error) {
+func DecodePNG(r io.Reader) (*Image, error) { return decodePNG(r, streamLimits()) }
+
+// decodePNG decodes a PNG stream under the limits l.
+func decodePNG(r io.Reader, l limits) (*Image, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
@@ -38,8 +35,8 @@ func DecodePNG(r io.Reader) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a valid PNG: %w", err)
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > maxPNGPixels {
-		return nil, fmt.Errorf("PNG of %dx%d pixels is too large", cfg.Width, cfg.Height)
+	if err := l.pngFits(b, cfg); err != nil {
+		return nil, err
 	}
 	src, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
@@ -70,6 +67,15 @@ func DecodePNG(r io.Reader) (*Image, error) {
 				data[y*w+x] = float64(uint16(row[2*x])<<8 | uint16(row[2*x+1]))
 			}
 		}
+	case *image.NRGBA:
+		if err := greyFromNRGBA(m.Pix, m.Stride, 1, w, h, data); err != nil {
+			return nil, err
+		}
+	case *image.NRGBA64:
+		bits = 16
+		if err := greyFromNRGBA(m.Pix, m.Stride, 2, w, h, data); err != nil {
+			return nil, err
+		}
 	case *image.Paletted:
 		bits = 0
 		for y := 0; y < h; y++ {
@@ -85,6 +91,51 @@ func DecodePNG(r io.Reader) (*Image, error) {
 		}
 	}
 	return &Image{Shape: []int{h, w}, Spacing: []float64{1, 1}, Data: data, Kind: "png", Bits: bits}, nil
+}
+
+// pngFits checks the size a valid PNG header (b, cfg) declares before the
+// pixels are decoded: against the pixel ceiling, and against what the
+// compressed data can hold.
+func (l limits) pngFits(b []byte, cfg image.Config) error {
+	if _, err := l.voxels([]int{cfg.Height, cfg.Width}, pngInput); err != nil {
+		return err
+	}
+	// The header is valid, so IHDR's bit depth and colour type are at
+	// bytes 24 and 25. The filtered rows take at least this many bytes
+	// (more when interlaced); deflate cannot expand to more than
+	// maxDeflateRatio times the file.
+	channels := map[byte]int64{0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[b[25]]
+	row := (int64(cfg.Width)*channels*int64(b[24]) + 7) / 8
+	if raw := int64(cfg.Height) * (1 + row); raw > maxDeflateRatio*int64(len(b))+deflateSlack {
+		return fmt.Errorf("corrupt PNG: %dx%d pixels need %d bytes of image data, more than %d compressed bytes can hold",
+			cfg.Width, cfg.Height, raw, len(b))
+	}
+	return nil
+}
+
+// greyFromNRGBA fills data from the non-premultiplied pixels of an NRGBA
+// (bytes = 1) or NRGBA64 (bytes = 2) image, whose colour values survive
+// where alpha is 0, and fails on the first pixel that is not grey.
+func greyFromNRGBA(pix []byte, stride, bytes, w, h int, data []float64) error {
+	for y := 0; y < h; y++ {
+		row := pix[y*stride : y*stride+4*bytes*w]
+		for x := 0; x < w; x++ {
+			p := row[4*bytes*x:]
+			var c [3]uint32
+			for k := range c {
+				if bytes == 1 {
+					c[k] = uint32(p[k])
+				} else {
+					c[k] = uint32(p[2*k])<<8 | uint32(p[2*k+1])
+				}
+			}
+			if c[0] != c[1] || c[1] != c[2] {
+				return fmt.Errorf("unsupported PNG: colour pixel (%d,%d,%d) at x=%d y=%d; want grey or palette images", c[0], c[1], c[2], x, y)
+			}
+			data[y*w+x] = float64(c[0])
+		}
+	}
+	return nil
 }
 
 // greyFromColour fills data from a colour image whose pixels are all grey,

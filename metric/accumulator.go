@@ -20,12 +20,19 @@ const (
 	// the true voxel count) or by Accumulator.Weights when set.
 	Weighted
 	// ImageWise takes the metric per image and class, averages the images
-	// per class, then averages the classes (MONAI's mean reduction).
+	// per class, then averages the classes: MONAI's mean_batch reduction
+	// followed by a mean over classes. It equals MONAI's mean reduction
+	// only when no value is NaN; ImageMean is that reduction.
 	ImageWise
+	// ImageMean takes the metric per image and class, averages the classes
+	// of each image, then averages the images (MONAI's mean reduction).
+	// NaN values are left out at both steps, and so is an image whose
+	// classes are all NaN.
+	ImageMean
 )
 
 // Reductions lists every reduction.
-var Reductions = []Reduction{Micro, Macro, Weighted, ImageWise}
+var Reductions = []Reduction{Micro, Macro, Weighted, ImageWise, ImageMean}
 
 // String returns the name ParseReduction accepts.
 func (r Reduction) String() string {
@@ -38,18 +45,21 @@ func (r Reduction) String() string {
 		return "weighted"
 	case ImageWise:
 		return "imagewise"
+	case ImageMean:
+		return "imagemean"
 	}
 	return fmt.Sprintf("Reduction(%d)", int(r))
 }
 
-// ParseReduction parses "micro", "macro", "weighted" or "imagewise".
+// ParseReduction parses "micro", "macro", "weighted", "imagewise" or
+// "imagemean".
 func ParseReduction(s string) (Reduction, error) {
 	for _, r := range Reductions {
 		if strings.EqualFold(strings.TrimSpace(s), r.String()) {
 			return r, nil
 		}
 	}
-	return 0, fmt.Errorf("metric: unknown reduction %q (want micro, macro, weighted or imagewise)", s)
+	return 0, fmt.Errorf("metric: unknown reduction %q (want micro, macro, weighted, imagewise or imagemean)", s)
 }
 
 // An Accumulator adds up the counts of a data set image by image. It keeps
@@ -71,6 +81,9 @@ type Accumulator struct {
 	sum [][]float64 // [metric][class]: sum of per-image values that are kept and not NaN
 	n   [][]int64   // [metric][class]: number of those values
 	nan [][]int64   // [metric][class]: number of NaN values
+
+	imgSum []float64 // [metric]: sum over images of the mean of their non-NaN class values
+	imgN   []int64   // [metric]: number of images with at least one such value
 }
 
 // NewAccumulator returns an empty accumulator for the given number of
@@ -80,6 +93,8 @@ func NewAccumulator(classes int, metrics []Metric, policy EmptyPolicy) *Accumula
 	a.sum = make([][]float64, len(metrics))
 	a.n = make([][]int64, len(metrics))
 	a.nan = make([][]int64, len(metrics))
+	a.imgSum = make([]float64, len(metrics))
+	a.imgN = make([]int64, len(metrics))
 	for m := range metrics {
 		a.sum[m] = make([]float64, classes)
 		a.n[m] = make([]int64, classes)
@@ -104,8 +119,10 @@ func (a *Accumulator) Add(counts []Counts) (values [][]float64, kept [][]bool, e
 	for m, met := range a.Metrics {
 		values[m] = make([]float64, a.Classes)
 		kept[m] = make([]bool, a.Classes)
+		var img float64
+		var nimg int
 		for k, c := range counts {
-			v, keep := a.Policy.Apply(met.Func(c))
+			v, keep := a.Policy.Value(met, c)
 			values[m][k], kept[m][k] = v, keep
 			switch {
 			case !keep:
@@ -114,7 +131,13 @@ func (a *Accumulator) Add(counts []Counts) (values [][]float64, kept [][]bool, e
 			default:
 				a.sum[m][k] += v
 				a.n[m][k]++
+				img += v
+				nimg++
 			}
+		}
+		if nimg > 0 {
+			a.imgSum[m] += img / float64(nimg)
+			a.imgN[m]++
 		}
 	}
 	return values, kept, nil
@@ -137,6 +160,8 @@ func (a *Accumulator) Merge(o *Accumulator) error {
 		a.Pooled[k] = a.Pooled[k].Add(o.Pooled[k])
 	}
 	for m := range a.Metrics {
+		a.imgSum[m] += o.imgSum[m]
+		a.imgN[m] += o.imgN[m]
 		for k := 0; k < a.Classes; k++ {
 			a.sum[m][k] += o.sum[m][k]
 			a.n[m][k] += o.n[m][k]
@@ -151,19 +176,19 @@ func (a *Accumulator) Merge(o *Accumulator) error {
 func (a *Accumulator) NaNCount(m, k int) int64 { return a.nan[m][k] }
 
 // PerClass returns one value per class for metric m: the mean over images
-// for ImageWise, the metric of the pooled counts otherwise. Classes with no
-// value (every case skipped or NaN) are NaN.
+// for ImageWise and ImageMean, the metric of the pooled counts otherwise.
+// Classes with no value (every case skipped or NaN) are NaN.
 func (a *Accumulator) PerClass(m int, r Reduction) []float64 {
 	out := make([]float64, a.Classes)
 	for k := range out {
-		if r == ImageWise {
+		if r == ImageWise || r == ImageMean {
 			out[k] = math.NaN()
 			if a.n[m][k] > 0 {
 				out[k] = a.sum[m][k] / float64(a.n[m][k])
 			}
 			continue
 		}
-		out[k], _ = a.Policy.Apply(a.Metrics[m].Func(a.Pooled[k]))
+		out[k], _ = a.Policy.Value(a.Metrics[m], a.Pooled[k])
 	}
 	return out
 }
@@ -173,14 +198,21 @@ func (a *Accumulator) PerClass(m int, r Reduction) []float64 {
 // Special cases are:
 //
 //	Reduce = NaN if no class has a value (or, for Weighted, all weights are 0)
+//	Reduce = NaN for ImageMean if no image has a value (MONAI gives 0)
 func (a *Accumulator) Reduce(m int, r Reduction) float64 {
-	if r == Micro {
+	switch r {
+	case Micro:
 		var total Counts
 		for _, c := range a.Pooled {
 			total = total.Add(c)
 		}
-		v, _ := a.Policy.Apply(a.Metrics[m].Func(total))
+		v, _ := a.Policy.Value(a.Metrics[m], total)
 		return v
+	case ImageMean:
+		if a.imgN[m] == 0 {
+			return math.NaN()
+		}
+		return a.imgSum[m] / float64(a.imgN[m])
 	}
 	per := a.PerClass(m, r)
 	var sum, wsum float64

@@ -1,7 +1,18 @@
 // Package metric computes the confusion counts of segmentation masks and
 // the overlap metrics derived from them (Dice, IoU, precision, recall,
-// specificity, F-beta, accuracy, balanced accuracy, MCC), with micro,
-// macro, weighted and image-wise reductions over a data set.
+// specificity, F-beta, accuracy, balanced accuracy, MCC, and the other
+// confusion-matrix metrics of MONAI: NPV, FNR, FPR, FDR, FOR, prevalence
+// threshold, Fowlkes–Mallows, informedness, markedness), the generalized
+// Dice score, and micro, macro, weighted, image-wise and image-mean
+// reductions over a data set.
+//
+// # MONAI's conventions
+//
+// MONAI's DiceMetric and MeanIoU with ignore_empty=True are EmptyTruthNaN;
+// its ConfusionMatrixMetric (NaN for every zero denominator) is
+// EmptyDenNaN; its mean reduction is ImageMean and its mean_batch is
+// PerClass under ImageWise. The defaults differ: a class absent from both
+// masks is an empty case (EmptyPolicy), any other zero denominator gives 0.
 //
 // Counts are integers and add up exactly, so an Accumulator filled image by
 // image on several workers or shards and merged gives the same result as

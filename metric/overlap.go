@@ -16,6 +16,10 @@ type Func func(c Counts) (v float64, undefined bool)
 type Metric struct {
 	Name string
 	Func Func
+	// ZeroDen, when set, reports whether the metric's denominator is 0 for
+	// the given counts: the cases EmptyDenNaN scores NaN, as MONAI's
+	// confusion-matrix metrics do. Parse sets it for every metric.
+	ZeroDen func(c Counts) bool
 }
 
 // ratio returns num/den, or 0 when den is 0.
@@ -121,32 +125,69 @@ func FBeta(beta float64) Func {
 	}
 }
 
-// Names lists the metric names Parse accepts, besides "fbeta:beta=B".
-var Names = []string{"dice", "iou", "precision", "recall", "specificity", "accuracy", "balanced_accuracy", "mcc"}
+// Names lists the metric names Parse accepts, besides "fbeta:beta=B" and
+// the aliases of Aliases.
+var Names = []string{"dice", "iou", "precision", "recall", "specificity", "accuracy", "balanced_accuracy", "mcc",
+	"npv", "fnr", "fpr", "fdr", "for", "prevalence_threshold", "fowlkes_mallows", "informedness", "markedness"}
 
-var byName = map[string]Func{
-	"dice": Dice, "iou": IoU, "jaccard": IoU, "precision": Precision,
-	"recall": Recall, "sensitivity": Recall, "specificity": Specificity,
-	"accuracy": Accuracy, "balanced_accuracy": BalancedAccuracy, "mcc": MCC,
+// Aliases maps the other names Parse accepts (MONAI's among them) to one
+// of Names.
+var Aliases = map[string]string{
+	"jaccard": "iou", "threat_score": "iou", "sensitivity": "recall", "tpr": "recall", "ppv": "precision",
+	"tnr": "specificity", "f1": "dice", "miss_rate": "fnr", "fall_out": "fpr", "false_discovery_rate": "fdr",
+	"false_omission_rate": "for", "negative_predictive_value": "npv", "pt": "prevalence_threshold",
+	"fm": "fowlkes_mallows", "bm": "informedness", "mk": "markedness",
 }
 
-// Parse returns the metric named s: one of Names (also "jaccard" for iou,
-// "sensitivity" for recall) or "fbeta:beta=B" with B > 0 ("fbeta" alone
-// means β = 1).
+// byName holds each metric of Names with its zero-denominator test.
+var byName = map[string]Metric{
+	"dice":                 {Func: Dice, ZeroDen: Counts.Empty},
+	"iou":                  {Func: IoU, ZeroDen: Counts.Empty},
+	"precision":            {Func: Precision, ZeroDen: func(c Counts) bool { return c.TP+c.FP == 0 }},
+	"recall":               {Func: Recall, ZeroDen: positivesZero},
+	"specificity":          {Func: Specificity, ZeroDen: negativesZero},
+	"accuracy":             {Func: Accuracy, ZeroDen: func(c Counts) bool { return c.Total() == 0 }},
+	"balanced_accuracy":    {Func: BalancedAccuracy, ZeroDen: func(c Counts) bool { return positivesZero(c) || negativesZero(c) }},
+	"mcc":                  {Func: MCC, ZeroDen: mccZero},
+	"npv":                  {Func: NPV, ZeroDen: func(c Counts) bool { return c.TN+c.FN == 0 }},
+	"fnr":                  {Func: FNR, ZeroDen: positivesZero},
+	"fpr":                  {Func: FPR, ZeroDen: negativesZero},
+	"fdr":                  {Func: FDR, ZeroDen: func(c Counts) bool { return c.TP+c.FP == 0 }},
+	"for":                  {Func: FOR, ZeroDen: func(c Counts) bool { return c.TN+c.FN == 0 }},
+	"prevalence_threshold": {Func: PrevalenceThreshold, ZeroDen: ptZero},
+	"fowlkes_mallows":      {Func: FowlkesMallows, ZeroDen: func(c Counts) bool { return c.TP+c.FP == 0 || positivesZero(c) }},
+	"informedness":         {Func: Informedness, ZeroDen: func(c Counts) bool { return positivesZero(c) || negativesZero(c) }},
+	"markedness":           {Func: Markedness, ZeroDen: func(c Counts) bool { return c.TP+c.FP == 0 || c.TN+c.FN == 0 }},
+}
+
+func positivesZero(c Counts) bool { return c.TP+c.FN == 0 }
+func negativesZero(c Counts) bool { return c.TN+c.FP == 0 }
+func mccZero(c Counts) bool {
+	return c.TP+c.FP == 0 || c.TP+c.FN == 0 || c.TN+c.FP == 0 || c.TN+c.FN == 0
+}
+
+// Parse returns the metric named s: one of Names or Aliases (the metric
+// keeps the name given), or "fbeta:beta=B" with B > 0 ("fbeta" alone means
+// β = 1).
 func Parse(s string) (Metric, error) {
 	name := strings.ToLower(strings.TrimSpace(s))
-	if f, ok := byName[name]; ok {
-		return Metric{Name: name, Func: f}, nil
+	key := name
+	if a, ok := Aliases[name]; ok {
+		key = a
+	}
+	if m, ok := byName[key]; ok {
+		m.Name = name
+		return m, nil
 	}
 	if name == "fbeta" {
-		return Metric{Name: "fbeta:beta=1", Func: FBeta(1)}, nil
+		return Metric{Name: "fbeta:beta=1", Func: FBeta(1), ZeroDen: Counts.Empty}, nil
 	}
 	if v, ok := strings.CutPrefix(name, "fbeta:beta="); ok {
 		beta, err := strconv.ParseFloat(v, 64)
 		if err != nil || !(beta > 0) || math.IsInf(beta, 0) {
 			return Metric{}, fmt.Errorf("metric: %q: beta must be a positive number", s)
 		}
-		return Metric{Name: "fbeta:beta=" + v, Func: FBeta(beta)}, nil
+		return Metric{Name: "fbeta:beta=" + v, Func: FBeta(beta), ZeroDen: Counts.Empty}, nil
 	}
 	return Metric{}, fmt.Errorf("metric: unknown metric %q (want one of %s, fbeta:beta=B)", s, strings.Join(Names, ", "))
 }

@@ -17,7 +17,7 @@ type conv struct {
 	cin, cout, kv int
 	off           int       // offset of w (then b) in the parameter vector
 	w, b          []float32 // views into the parameters
-	wt            []float32 // transposed, flipped weights [cin, cout·kv] for the input gradient
+	wk, wt        []float32 // weights per tap [kv][cout][cin]; flipped, transposed per tap [kv][cin][cout]
 }
 
 // k returns the number of weights per output channel.
@@ -52,85 +52,52 @@ func kernelOffsets(dims int) (dz, dy, dx []int) {
 var offs2z, offs2y, offs2x = kernelOffsets(2)
 var offs3z, offs3y, offs3x = kernelOffsets(3)
 
-// im2colT writes the transposed column matrix: row i (length K = c·kv)
-// holds the inputs of position s0+i. The weight gradient reads it in place
-// (dW = dY·colT) instead of packing the transpose of the column matrix.
-func im2colT(dst []float32, segs []seg, n int, g geom, dims, s0, bl int) {
-	oz, oy, ox := offs2z, offs2y, offs2x
+// im2colT writes the transposed column matrix of positions [s0, s0+bl) of
+// sample n from its zero-padded input pad ([N, c, padded plane]): row i
+// (length K = c·kv) holds the taps of position s0+i, channel by channel in
+// PyTorch's weight order. The weight gradient reads it in place (dW =
+// dY·colT) instead of packing the transpose of a column matrix. Positions
+// go in groups of 16 so that their rows stay in the L1 cache while every
+// channel is written.
+func im2colT(dst, pad []float32, c, n int, g geom, dims, s0, bl int) {
+	gp := padded(g, dims)
+	Sp := gp.size()
+	var rowFlat [9]int // flat offsets of the centres of the kernel's rows of three
+	nr, zo := 0, 0
+	for dz := -1; dz <= 1; dz++ {
+		if dims == 2 && dz != 0 {
+			continue
+		}
+		for dy := -1; dy <= 1; dy++ {
+			rowFlat[nr] = (dz*gp.h + dy) * gp.w
+			nr++
+		}
+	}
 	if dims == 3 {
-		oz, oy, ox = offs3z, offs3y, offs3x
+		zo = 1
 	}
-	kv := len(oz)
-	var flat [27]int
-	for k := range oz {
-		flat[k] = (oz[k]*g.h+oy[k])*g.w + ox[k]
-	}
-	offs := flat[:kv]
-	// flat offsets of the centres of the kernel's rows of three (x−1, x, x+1)
-	var rowFlat [9]int
-	for j := 0; j < kv/3; j++ {
-		rowFlat[j] = offs[3*j+1]
-	}
-	rows := rowFlat[:kv/3]
-	S := g.size()
-	K := 0
-	for _, sg := range segs {
-		K += sg.c * kv
-	}
+	rows := rowFlat[:nr]
+	kv := 3 * nr
+	K := c * kv
 	HW := g.h * g.w
 	z, rem := s0/HW, s0%HW
 	y, x := rem/g.w, rem%g.w
-	// border writes one position with bounds tests
-	border := func(i, s, z, y, x int) {
-		row := dst[i*K : (i+1)*K]
-		r := 0
-		for _, sg := range segs {
-			for ci := 0; ci < sg.c; ci++ {
-				plane := sg.d[(n*sg.c+ci)*S : (n*sg.c+ci+1)*S]
-				for k := range oz {
-					zz, yy, xx := z+oz[k], y+oy[k], x+ox[k]
-					v := float32(0)
-					if zz >= 0 && zz < g.d && yy >= 0 && yy < g.h && xx >= 0 && xx < g.w {
-						v = plane[s+offs[k]]
-					}
-					row[r] = v
-					r++
-				}
-			}
-		}
-	}
 	for i := 0; i < bl; {
 		run := min(g.w-x, bl-i)
-		ia, ib := x, x // interior positions [ia, ib) of this row run
-		if (dims == 2 || (z >= 1 && z <= g.d-2)) && y >= 1 && y <= g.h-2 {
-			ia, ib = max(x, 1), min(x+run, g.w-1)
-			ib = max(ib, ia)
-		}
-		s := s0 + i // position of x
-		for xx := x; xx < ia; xx++ {
-			border(i+xx-x, s+xx-x, z, y, xx)
-		}
-		for xx := ib; xx < x+run; xx++ {
-			border(i+xx-x, s+xx-x, z, y, xx)
-		}
-		// interior positions in groups of 16, so that the group's rows
-		// stay in the L1 cache while every channel is written
-		for ga := ia; ga < ib; ga += 16 {
-			gb := min(ga+16, ib)
-			r := 0
-			for _, sg := range segs {
-				for ci := 0; ci < sg.c; ci++ {
-					plane := sg.d[(n*sg.c+ci)*S : (n*sg.c+ci+1)*S]
-					for xx := ga; xx < gb; xx++ {
-						p := s + xx - x
-						o := dst[(i+xx-x)*K+r : (i+xx-x)*K+r+kv]
-						for j, ro := range rows {
-							q := plane[p+ro-1 : p+ro+2 : p+ro+2]
-							t := o[3*j : 3*j+3 : 3*j+3]
-							t[0], t[1], t[2] = q[0], q[1], q[2]
-						}
+		q := ((z+zo)*gp.h+y+1)*gp.w + x + 1
+		for ga := 0; ga < run; ga += 16 {
+			gb := min(ga+16, run)
+			for ci := 0; ci < c; ci++ {
+				plane := pad[(n*c+ci)*Sp : (n*c+ci+1)*Sp]
+				r := ci * kv
+				for t := ga; t < gb; t++ {
+					o := dst[(i+t)*K+r : (i+t)*K+r+kv]
+					p := q + t
+					for j, ro := range rows {
+						src := plane[p+ro-1 : p+ro+2 : p+ro+2]
+						d := o[3*j : 3*j+3 : 3*j+3]
+						d[0], d[1], d[2] = src[0], src[1], src[2]
 					}
-					r += kv
 				}
 			}
 		}
@@ -139,59 +106,6 @@ func im2colT(dst []float32, segs []seg, n int, g geom, dims, s0, bl int) {
 		if y++; y == g.h {
 			y = 0
 			z++
-		}
-	}
-}
-
-// im2col writes the column matrix of positions [s0, s0+bl) of sample n:
-// row (ci·kv + k) holds input channel ci shifted by kernel offset k, zero
-// outside the volume; rows have length bl.
-func im2col(dst []float32, segs []seg, n int, g geom, dims, s0, bl int) {
-
-	oz, oy, ox := offs2z, offs2y, offs2x
-	if dims == 3 {
-		oz, oy, ox = offs3z, offs3y, offs3x
-	}
-	S := g.size()
-	z0, rem := s0/(g.h*g.w), s0%(g.h*g.w)
-	y0, x0 := rem/g.w, rem%g.w
-	r := 0
-	for _, sg := range segs {
-		for ci := 0; ci < sg.c; ci++ {
-			plane := sg.d[(n*sg.c+ci)*S : (n*sg.c+ci+1)*S]
-			for k := range oz {
-				dz, dy, dx := oz[k], oy[k], ox[k]
-				row := dst[r*bl : (r+1)*bl]
-				r++
-				z, y, x := z0, y0, x0
-				for i := 0; i < bl; {
-					run := min(g.w-x, bl-i)
-					zz, yy := z+dz, y+dy
-					out := row[i : i+run]
-					if zz < 0 || zz >= g.d || yy < 0 || yy >= g.h {
-						clear(out)
-					} else {
-						base := (zz*g.h + yy) * g.w
-						xs := x + dx
-						lo, hi := 0, run
-						if xs < 0 {
-							out[0] = 0
-							lo = 1
-						}
-						if xs+run > g.w {
-							out[run-1] = 0
-							hi = run - 1
-						}
-						copy(out[lo:hi], plane[base+xs+lo:base+xs+hi])
-					}
-					i += run
-					x = 0
-					if y++; y == g.h {
-						y = 0
-						z++
-					}
-				}
-			}
 		}
 	}
 }
@@ -212,6 +126,7 @@ type convPass struct {
 	needDX    bool
 	accumDX   bool      // add the input gradient instead of writing it (1×1 heads)
 	part      []float32 // backward: per-chunk weight and bias gradients
+	pad       []float32 // backward of 3×3 convolutions: the zero-padded input
 	scr       *scratchPool
 }
 
@@ -254,14 +169,8 @@ func (p *convPass) forward(c int, buf *scratch) {
 				row[i] = bv
 			}
 		}
-		if l.kv == 1 {
-			sg := p.segs[0]
-			gemm(false, false, l.cout, bl, K, 1, l.w, K, sg.d[n*sg.c*S+b0:], S, 1, outN[b0:], S)
-			continue
-		}
-		col := buf.col[:K*bl]
-		im2col(col, p.segs[:p.nseg], n, p.g, p.dims, b0, bl)
-		gemm(false, false, l.cout, bl, K, 1, l.w, K, col, bl, 1, outN[b0:], S)
+		sg := p.segs[0] // 1×1 only: 3×3 convolutions run as shiftPass
+		gemm(false, false, l.cout, bl, K, 1, l.w, K, sg.d[n*sg.c*S+b0:], S, 1, outN[b0:], S)
 	}
 }
 
@@ -297,32 +206,23 @@ func (p *convPass) backward(c int, buf *scratch) {
 			continue
 		}
 		col := buf.col[:K*bl]
-		im2colT(col, p.segs[:p.nseg], n, p.g, p.dims, b0, bl)
+		im2colT(col, p.pad, l.cin, n, p.g, p.dims, b0, bl)
 		gemm(false, false, l.cout, K, bl, 1, dyN[b0:], S, col, K, 1, pw, K)
-		if !p.needDX {
-			continue
-		}
-		ky := l.cout * l.kv
-		coly := buf.coly[:ky*bl]
-		dseg := [1]seg{{d: p.dy, c: l.cout}}
-		im2col(coly, dseg[:], n, p.g, p.dims, b0, bl)
-		ci0 := 0
-		for _, sg := range p.segs[:p.nseg] {
-			if sg.g != nil {
-				gemm(false, false, sg.c, bl, ky, 1, l.wt[ci0*ky:], ky, coly, bl, 0, sg.g[n*sg.c*S+b0:], S)
-			}
-			ci0 += sg.c
-		}
+		// the input gradient of 3×3 convolutions runs as a shiftPass
 	}
 }
 
-// flipWeights fills wt with the transposed, flipped weights.
-func (l *conv) flipWeights() {
-	K, ky := l.k(), l.cout*l.kv
+// tapWeights fills wk with the weights per tap, wk[k] = W[:, :, k]
+// (cout×cin), and wt with the flipped, transposed weights per tap of the
+// input gradient, wt[k] = W[:, :, kv−1−k]ᵀ (cin×cout).
+func (l *conv) tapWeights() {
+	K := l.k()
 	for co := 0; co < l.cout; co++ {
 		for ci := 0; ci < l.cin; ci++ {
 			for k := 0; k < l.kv; k++ {
-				l.wt[ci*ky+co*l.kv+k] = l.w[co*K+ci*l.kv+(l.kv-1-k)]
+				w := l.w[co*K+ci*l.kv+k]
+				l.wk[(k*l.cout+co)*l.cin+ci] = w
+				l.wt[((l.kv-1-k)*l.cin+ci)*l.cout+co] = w
 			}
 		}
 	}
@@ -349,15 +249,220 @@ func (r *reduceJob) Do(_, lo, hi int) {
 
 // runConv runs a pass: the forward output, or the backward gradients (the
 // parameter gradients written to grad, the input gradients to the segments).
-func runConv(p *convPass, red *reduceJob, grad []float32) {
-	nc := p.setup(p.n, p.g)
-	if p.bwd && p.l.kv > 1 && p.needDX {
-		p.l.flipWeights()
-	}
-	kernel.Run(p, nc, 1)
-	if p.bwd {
-		red.part, red.dst, red.chunks = p.part, grad[p.l.off:p.l.off+p.l.size()], nc
+func runConv(p *convPass, red *reduceJob, grad []float32, sp *shiftPass, pj *padJob, pad []float32) {
+	l := p.l
+	gradients := func() {
+		nc := p.setup(p.n, p.g)
+		kernel.Run(p, nc, 1)
+		red.part, red.dst, red.chunks = p.part, grad[l.off:l.off+l.size()], nc
 		kernel.Run(red, len(red.dst), 2048)
+	}
+	if l.kv == 1 {
+		if !p.bwd {
+			kernel.Run(p, p.setup(p.n, p.g), 1)
+			return
+		}
+		gradients()
+		return
+	}
+	pj.g, pj.n, pj.dims = p.g, p.n, p.dims
+	pj.segs, pj.nseg = p.segs, p.nseg
+	sp.g, sp.n, sp.dims, sp.scr = p.g, p.n, p.dims, p.scr
+	if !p.bwd || p.needDX {
+		l.tapWeights()
+	}
+	if !p.bwd {
+		sp.wk, sp.bias, sp.mOut, sp.kIn, sp.nout = l.wk, l.b, l.cout, l.cin, 1
+		sp.outs[0] = seg{g: p.out, c: l.cout}
+		sp.pad = pj.run(pad)
+		kernel.Run(sp, sp.setup(), 1)
+		return
+	}
+	p.pad = pj.run(pad) // the weight gradient reads the padded input
+	gradients()
+	if p.needDX { // then the input gradient, a convolution of the padded dY
+		pj.segs[0], pj.nseg = seg{d: p.dy, c: l.cout}, 1
+		sp.wk, sp.bias, sp.mOut, sp.kIn, sp.nout = l.wt, nil, l.cin, l.cout, p.nseg
+		sp.outs = p.segs
+		sp.pad = pj.run(pad)
+		kernel.Run(sp, sp.setup(), 1)
+	}
+}
+
+// padJob copies the channels of its segments into zero-bordered planes
+// (one voxel on every side), a parallel job over the N·c planes.
+type padJob struct {
+	segs [2]seg
+	nseg int
+	n    int
+	g    geom
+	dims int
+	pad  []float32
+	c    int
+}
+
+// run pads the segments into buf and returns the padded tensor.
+func (j *padJob) run(buf []float32) []float32 {
+	j.c = 0
+	for _, sg := range j.segs[:j.nseg] {
+		j.c += sg.c
+	}
+	gp := padded(j.g, j.dims)
+	j.pad = buf[:j.n*j.c*gp.size()]
+	kernel.Run(j, j.n*j.c, 1)
+	return j.pad
+}
+
+// padded returns the size of a zero-bordered plane.
+func padded(g geom, dims int) geom {
+	if dims == 3 {
+		return geom{g.d + 2, g.h + 2, g.w + 2}
+	}
+	return geom{1, g.h + 2, g.w + 2}
+}
+
+// Do pads planes [lo, hi).
+func (j *padJob) Do(_, lo, hi int) {
+	gp, S := padded(j.g, j.dims), j.g.size()
+	Sp := gp.size()
+	for p := lo; p < hi; p++ {
+		n, ci := p/j.c, p%j.c
+		var src []float32
+		for _, sg := range j.segs[:j.nseg] {
+			if ci < sg.c {
+				src = sg.d[(n*sg.c+ci)*S : (n*sg.c+ci+1)*S]
+				break
+			}
+			ci -= sg.c
+		}
+		dst := j.pad[p*Sp : (p+1)*Sp]
+		for zp := 0; zp < gp.d; zp++ {
+			z := zp - 1
+			if j.dims == 2 {
+				z = 0
+			}
+			for yp := 0; yp < gp.h; yp++ {
+				row := dst[(zp*gp.h+yp)*gp.w : (zp*gp.h+yp+1)*gp.w]
+				if z < 0 || z >= j.g.d || yp == 0 || yp == gp.h-1 {
+					clear(row)
+					continue
+				}
+				row[0], row[gp.w-1] = 0, 0
+				copy(row[1:1+j.g.w], src[(z*j.g.h+yp-1)*j.g.w:(z*j.g.h+yp)*j.g.w])
+			}
+		}
+	}
+}
+
+// shiftPass computes a 3×3(×3) "same" convolution as kv GEMMs over shifted
+// views of its zero-padded input (no column matrix): for padded position q,
+// C[:, q] = Σ_k wk[k]·pad[:, q + off_k], of which the interior positions are
+// the output. It runs the forward pass (wk = weights per tap, plus bias)
+// and the input gradient (wk = flipped, transposed weights per tap; the
+// output split over the input segments' gradients). Chunk c is sample
+// c/per, padded positions [qa + (c%per)·span, +span).
+type shiftPass struct {
+	wk        []float32 // [kv][mOut][kIn]
+	bias      []float32 // nil: none
+	mOut, kIn int
+	pad       []float32 // [N, kIn, Sp]
+	outs      [2]seg    // destinations: the g field of each, channels in order
+	nout      int
+	n         int
+	g         geom
+	dims      int
+	qa, qb    int
+	span, per int
+	offs      [27]int
+	kv        int
+	scr       *scratchPool
+}
+
+// setup fixes the taps and the chunking.
+func (p *shiftPass) setup() int {
+	gp := padded(p.g, p.dims)
+	oz, oy, ox := offs2z, offs2y, offs2x
+	z0, z1 := 0, 0
+	if p.dims == 3 {
+		oz, oy, ox = offs3z, offs3y, offs3x
+		z0, z1 = 1, p.g.d
+	}
+	p.kv = len(oz)
+	for k := range oz {
+		p.offs[k] = (oz[k]*gp.h+oy[k])*gp.w + ox[k]
+	}
+	p.qa = (z0*gp.h+1)*gp.w + 1
+	p.qb = (z1*gp.h+p.g.h)*gp.w + p.g.w + 1
+	L := p.qb - p.qa
+	bps := (L + convBlock - 1) / convBlock
+	bpc := max(1, (p.n*bps+convChunks-1)/convChunks)
+	p.span = bpc * convBlock
+	p.per = (L + p.span - 1) / p.span
+	return p.n * p.per
+}
+
+// Do runs chunks [lo, hi).
+func (p *shiftPass) Do(_, lo, hi int) {
+	buf := p.scr.get()
+	Sp := padded(p.g, p.dims).size()
+	for c := lo; c < hi; c++ {
+		n := c / p.per
+		q0c := p.qa + (c%p.per)*p.span
+		q1c := min(q0c+p.span, p.qb)
+		padN := p.pad[n*p.kIn*Sp : (n+1)*p.kIn*Sp]
+		for q0 := q0c; q0 < q1c; q0 += convBlock {
+			bl := min(convBlock, q1c-q0)
+			cb := buf.coly[:p.mOut*bl]
+			for k, o := range p.offs[:p.kv] {
+				beta := float32(1)
+				if k == 0 {
+					beta = 0
+				}
+				gemm(false, false, p.mOut, bl, p.kIn, 1, p.wk[k*p.mOut*p.kIn:], p.kIn, padN[q0+o:], Sp, beta, cb, bl)
+			}
+			p.extract(cb, bl, q0, n)
+		}
+	}
+	p.scr.put(buf)
+}
+
+// extract copies the interior positions of the block [q0, q0+bl) of C
+// (mOut rows of length bl) to the outputs, adding the bias.
+func (p *shiftPass) extract(cb []float32, bl, q0, n int) {
+	gp, g, S := padded(p.g, p.dims), p.g, p.g.size()
+	HWp := gp.h * gp.w
+	for q := q0; q < q0+bl; {
+		zp, r := q/HWp, q%HWp
+		yp, xp := r/gp.w, r%gp.w
+		run := min(gp.w-xp, q0+bl-q)
+		z := zp - 1
+		if p.dims == 2 {
+			z = 0
+		}
+		if z >= 0 && z < g.d && yp >= 1 && yp <= g.h {
+			xa, xb := max(xp, 1), min(xp+run, g.w+1)
+			if xb > xa {
+				s := (z*g.h+yp-1)*g.w + xa - 1
+				i0 := q - q0 + xa - xp
+				m := 0
+				for _, o := range p.outs[:p.nout] {
+					for c := 0; c < o.c && o.g != nil; c++ {
+						src := cb[(m+c)*bl+i0 : (m+c)*bl+i0+xb-xa]
+						dst := o.g[(n*o.c+c)*S+s : (n*o.c+c)*S+s+xb-xa]
+						if p.bias != nil {
+							bv := p.bias[m+c]
+							for i, v := range src {
+								dst[i] = v + bv
+							}
+						} else {
+							copy(dst, src)
+						}
+					}
+					m += o.c
+				}
+			}
+		}
+		q += run
 	}
 }
 

@@ -120,6 +120,9 @@ func TestConvLayer(t *testing.T) {
 		l := conv{cin: cin, cout: tc.cout, kv: tc.kv}
 		params := randVec(rng, l.size())
 		l.bind(params)
+		if tc.kv == 1 {
+			l.wk, l.wt = nil, nil
+		}
 		x1, x2 := randVec(rng, tc.n*tc.c1*S), randVec(rng, tc.n*tc.c2*S)
 		g1, g2 := make([]float32, len(x1)), make([]float32, len(x2))
 		// reference input: concatenation per sample
@@ -140,14 +143,16 @@ func TestConvLayer(t *testing.T) {
 		out := make([]float32, tc.n*tc.cout*S)
 		p.out = out
 		red := &reduceJob{}
-		runConv(p, red, nil)
+		sp, pj := &shiftPass{}, &padJob{}
+		pad := make([]float32, tc.n*max(cin, tc.cout)*padded(tc.g, tc.dims).size())
+		runConv(p, red, nil, sp, pj, pad)
 		assertClose(t, "conv forward", out, want, 1e-5)
 
 		dy := randVec(rng, len(out))
 		nc := p.setup(tc.n, tc.g)
 		p.bwd, p.dy, p.needDX, p.part = true, dy, true, make([]float32, nc*l.size())
 		grad := make([]float32, l.size())
-		runConv(p, red, grad)
+		runConv(p, red, grad, sp, pj, pad)
 		fw := func(v []float64) float64 {
 			return dot64(refConv(x, v[:len(w64)], v[len(w64):], tc.n, cin, tc.cout, tc.kv, tc.g), dy)
 		}

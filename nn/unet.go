@@ -134,7 +134,7 @@ func (l *conv) bind(params []float32) {
 	l.w = params[l.off : l.off+nw]
 	l.b = params[l.off+nw : l.off+nw+l.cout]
 	if l.kv > 1 {
-		l.wt = make([]float32, nw)
+		l.wk, l.wt = make([]float32, nw), make([]float32, nw)
 	}
 }
 
@@ -324,6 +324,9 @@ type workspace struct {
 	part  []float32
 	scr   *scratchPool
 	cp    convPass
+	shp   shiftPass
+	pj    padJob
+	pad   []float32 // zero-padded input of a 3×3 convolution pass
 	sp    sconvPass
 	red   reduceJob
 	rs    resample
@@ -359,10 +362,13 @@ func (m *UNet) ensure(ws *workspace, n int, g geom, train bool) *workspace {
 		}
 		return alloc(c, gg)
 	}
-	maxCol, maxColY, maxPart := 1, 1, 1
+	maxCol, maxColY, maxPart, maxPad := 1, 1, 1, 1
 	track := func(l *conv, gg geom) {
 		maxCol = max(maxCol, l.k()*convBlock)
-		maxColY = max(maxColY, l.cout*l.kv*convBlock)
+		maxColY = max(maxColY, max(l.cin, l.cout)*convBlock)
+		if l.kv > 1 {
+			maxPad = max(maxPad, n*max(l.cin, l.cout)*padded(gg, cfg.Dims).size())
+		}
 		var p convPass
 		maxPart = max(maxPart, p.setup(n, gg)*l.size())
 	}
@@ -414,6 +420,7 @@ func (m *UNet) ensure(ws *workspace, n int, g geom, train bool) *workspace {
 		ws.part = make([]float32, maxPart)
 	}
 	ws.scr = newScratchPool(runtime.GOMAXPROCS(0), maxCol, maxColY)
+	ws.pad = make([]float32, maxPad)
 	ws.cp = convPass{scr: ws.scr, dims: cfg.Dims, n: n}
 	return ws
 }
@@ -458,7 +465,7 @@ func (m *UNet) convFwd(ws *workspace, l *conv, out []float32, g geom, segs ...se
 	p := &ws.cp
 	p.l, p.out, p.g, p.bwd, p.nseg = l, out, g, false, len(segs)
 	copy(p.segs[:], segs)
-	runConv(p, &ws.red, nil)
+	runConv(p, &ws.red, nil, &ws.shp, &ws.pj, ws.pad)
 }
 
 // convBwd runs a convolution backward from dy, writing the parameter
@@ -473,7 +480,7 @@ func (m *UNet) convBwd(ws *workspace, l *conv, dy, grad []float32, g geom, accum
 			p.needDX = true
 		}
 	}
-	runConv(p, &ws.red, grad)
+	runConv(p, &ws.red, grad, &ws.shp, &ws.pj, ws.pad)
 }
 
 // runBlockBwd turns the block's output gradient into its input gradients.

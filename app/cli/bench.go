@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +21,8 @@ import (
 	"time"
 
 	"github.com/segloss/segloss"
+	shapepkg "github.com/segloss/segloss/internal/shape"
+	"github.com/segloss/segloss/maskio"
 	"github.com/spf13/cobra"
 )
 
@@ -34,7 +37,7 @@ type benchOptions struct {
 	Warmup    int      // untimed runs before them
 	Rounds    int      // the whole table is run this many times; best round median reported
 	Threads   int      // GOMAXPROCS for the run (0: leave as is)
-	SIMD      bool     // use the vectorized kernels where the build has them
+	Kernels   string   // kernel set: auto, generic, avx2, avx512
 	Format    string   // table or json
 	Seed      uint64
 	Torch     string // path of bench_torch.py: run it between our rounds and add ratios
@@ -64,6 +67,9 @@ type benchRow struct {
 	TorchImpl string  `json:"torch_impl,omitempty"`
 	Ratio     float64 `json:"ratio,omitempty"` // torch_ms / median_ms
 	Value     float64 `json:"value"`
+	Go        string  `json:"go"`      // Go version of the build
+	GOAMD64   string  `json:"goamd64"` // GOAMD64 level of the build ("" off amd64)
+	KernelSet string  `json:"kernels"` // kernel set that ran: generic, avx2 or avx512
 	medians   []float64
 }
 
@@ -155,8 +161,9 @@ unet_torch.py, run between our rounds with the same settings.`,
 	f.IntVar(&o.Repeats, "repeats", 12, "timed runs per row and round")
 	f.IntVar(&o.Warmup, "warmup", 2, "untimed runs per row and round")
 	f.IntVar(&o.Rounds, "rounds", 3, "rounds over the whole table (best round's median is reported)")
-	f.IntVar(&o.Threads, "threads", 0, "GOMAXPROCS for the run (0: all cores)")
-	f.BoolVar(&o.SIMD, "simd", true, "use the vectorized kernels where this build has them (GOEXPERIMENT=simd, AVX-512)")
+	f.IntVar(&o.Threads, "workers", 0, "GOMAXPROCS for the run (0: all cores)")
+	aliasFlag(f, "threads", "workers")
+	f.StringVar(&o.Kernels, "kernels", "auto", "kernel set: auto (the fastest this CPU supports), generic (plain Go), avx2 or avx512")
 	f.StringVar(&o.Format, "format", "table", "output format: table or json (one object per line)")
 	f.Uint64Var(&o.Seed, "seed", 0, "seed of the random inputs")
 	f.StringVar(&o.Torch, "torch", "", "path of bench_torch.py: run the PyTorch baseline between rounds and report ratios")
@@ -207,6 +214,9 @@ func (o *benchOptions) workloads() ([]benchWorkload, error) {
 		if len(shape) < 2 || len(shape) > 5 {
 			return nil, usageErr("bench: --shape %q: want N,C and 0 to 3 spatial dimensions", o.Shape)
 		}
+		if _, err := shapepkg.ProductMax(shape, maskio.DefaultMaxVoxels); err != nil {
+			return nil, usageErr("bench: --shape %q: %v", o.Shape, err)
+		}
 		w := benchWorkload{name: "custom", shape: shape, labels: o.Labels, specs: benchBinary}
 		if o.Labels || shape[1] > 1 {
 			w.labels, w.specs = true, benchMulticlass
@@ -242,13 +252,9 @@ func runBench(ctx context.Context, s *Streams, o *benchOptions) error {
 	if o.Threads > 0 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.Threads))
 	}
-	kset := segloss.KernelsGeneric
-	if o.SIMD {
-		kset = segloss.KernelsAuto
-	}
-	prev, err := segloss.SetKernels(kset)
+	prev, err := segloss.SetKernels(o.Kernels)
 	if err != nil {
-		return err
+		return usageErr("bench: --kernels: %v", err)
 	}
 	defer segloss.SetKernels(prev)
 	var rows []*benchRow
@@ -260,6 +266,10 @@ func runBench(ctx context.Context, s *Streams, o *benchOptions) error {
 	if err != nil {
 		return err
 	}
+	goVer, amd64 := buildInfo()
+	for _, r := range rows {
+		r.Go, r.GOAMD64, r.KernelSet = goVer, amd64, segloss.Kernels()
+	}
 	if o.Format == "json" {
 		enc := json.NewEncoder(s.Out)
 		for _, r := range rows {
@@ -269,7 +279,11 @@ func runBench(ctx context.Context, s *Streams, o *benchOptions) error {
 		}
 		return nil
 	}
-	fmt.Fprintf(s.Out, "# segloss bench  %s  GOMAXPROCS=%d  %s  simd=%v  %s\n", runtime.Version(), runtime.GOMAXPROCS(0), cpuModel(), segloss.Kernels() != segloss.KernelsGeneric, o.DType)
+	build := goVer
+	if amd64 != "" {
+		build += " GOAMD64=" + amd64
+	}
+	fmt.Fprintf(s.Out, "# segloss bench  %s  kernels=%s  GOMAXPROCS=%d  %s  %s\n", build, segloss.Kernels(), runtime.GOMAXPROCS(0), cpuModel(), o.DType)
 	fmt.Fprintf(s.Out, "# loss and gradient; per row: median of %d runs after %d warm-up runs, best of %d rounds (min = fastest run)\n", o.Repeats, o.Warmup, o.Rounds)
 	tw := tabwriter.NewWriter(s.Out, 2, 4, 2, ' ', tabwriter.AlignRight)
 	hdr := "loss\tworkload\tshape\tmedian ms\tmin ms\tMelem/s\tGB/s\t"
@@ -289,6 +303,24 @@ func runBench(ctx context.Context, s *Streams, o *benchOptions) error {
 		fmt.Fprintln(tw, line)
 	}
 	return tw.Flush()
+}
+
+// buildInfo returns the Go version and, on amd64, the GOAMD64 level the
+// binary was built with (v1, Go's default, when the build info lacks it).
+func buildInfo() (goVersion, goamd64 string) {
+	goVersion = runtime.Version()
+	if runtime.GOARCH != "amd64" {
+		return goVersion, ""
+	}
+	goamd64 = "v1"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, kv := range bi.Settings {
+			if kv.Key == "GOAMD64" && kv.Value != "" {
+				goamd64 = kv.Value
+			}
+		}
+	}
+	return goVersion, goamd64
 }
 
 func shapeString(shape []int) string {

@@ -3,8 +3,12 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/segloss/segloss"
 )
 
 func TestBenchTinyShapes(t *testing.T) {
@@ -24,7 +28,7 @@ func TestBenchTinyShapes(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatalf("bad JSON %q: %v", line, err)
 		}
-		for _, k := range []string{"loss", "workload", "shape", "median_ms", "min_ms", "melem_per_s"} {
+		for _, k := range []string{"loss", "workload", "shape", "median_ms", "min_ms", "melem_per_s", "go", "kernels"} {
 			if _, ok := r[k]; !ok {
 				t.Errorf("row %s lacks %q", line, k)
 			}
@@ -65,6 +69,29 @@ func TestBenchMulticlassTableAndFloat64(t *testing.T) {
 	}
 }
 
+// TestBenchKernels forces each kernel set and checks that the header
+// names it with the build.
+func TestBenchKernels(t *testing.T) {
+	for _, k := range segloss.KernelSets() {
+		var out, errb bytes.Buffer
+		code := Main([]string{"bench", "--shape", "1,1,16,16", "--repeats", "1", "--warmup", "0", "--rounds", "1",
+			"--loss", "bce_logits", "--kernels", k}, &Streams{Out: &out, Err: &errb})
+		if code != 0 {
+			t.Fatalf("--kernels %s: exit %d: %s", k, code, errb.String())
+		}
+		head, _, _ := strings.Cut(out.String(), "\n")
+		if !strings.Contains(head, "kernels="+k) || !strings.Contains(head, runtime.Version()) {
+			t.Errorf("--kernels %s: header %q", k, head)
+		}
+		if runtime.GOARCH == "amd64" && !strings.Contains(head, "GOAMD64=") {
+			t.Errorf("header %q lacks GOAMD64", head)
+		}
+	}
+	if segloss.Kernels() != segloss.KernelSets()[len(segloss.KernelSets())-1] && os.Getenv("SEGLOSS_KERNELS") == "" {
+		t.Errorf("bench left the kernels at %s", segloss.Kernels())
+	}
+}
+
 func TestBenchFlagErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"bench", "--shape", "2,x"},
@@ -72,6 +99,7 @@ func TestBenchFlagErrors(t *testing.T) {
 		{"bench", "--loss", "nope"},
 		{"bench", "--format", "xml"},
 		{"bench", "--repeats", "0"},
+		{"bench", "--shape", "1,1,8", "--kernels", "sse9"},
 		{"bench", "--map-cache", "-1"},
 	} {
 		var out, errb bytes.Buffer

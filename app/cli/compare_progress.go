@@ -12,14 +12,16 @@ import (
 
 // compareReporter shows the progress of a compare on standard error: on a
 // terminal one bar over all the steps of all runs, described with the
-// runs in progress; otherwise a line when a run starts, at every
-// validation point, and when a run ends.
+// runs in progress; otherwise a line when a run starts, at its first
+// step, at every validation point, at least every progressEvery, and when
+// a run ends.
 type compareReporter struct {
 	s       *Streams
 	bar     *progressbar.ProgressBar
 	runs    int
-	steps   int         // steps per run (0: time budget)
-	done    map[int]int // steps done per run index
+	steps   int           // steps per run (0: time budget)
+	budget  time.Duration // time per run (0: step budget)
+	done    map[int]int   // steps done per run index
 	active  map[int]string
 	lastVal map[int]float64
 	lastLog map[int]time.Time
@@ -27,7 +29,7 @@ type compareReporter struct {
 }
 
 func newCompareReporter(s *Streams, runs int, b compare.Budget) *compareReporter {
-	r := &compareReporter{s: s, runs: runs, steps: b.Steps, done: map[int]int{}, active: map[int]string{},
+	r := &compareReporter{s: s, runs: runs, steps: b.Steps, budget: b.Time, done: map[int]int{}, active: map[int]string{},
 		lastVal: map[int]float64{}, lastLog: map[int]time.Time{}}
 	if s.IsTerm {
 		total := int64(runs * b.Steps)
@@ -65,13 +67,9 @@ func (r *compareReporter) event(e compare.Event) {
 			r.describe()
 			return
 		}
-		if fresh || time.Since(r.lastLog[i]) > 30*time.Second {
+		if fresh || p.Step == 1 || time.Since(r.lastLog[i]) >= progressEvery {
 			r.lastLog[i] = time.Now()
-			of := ""
-			if p.Steps > 0 {
-				of = fmt.Sprintf("/%d", p.Steps)
-			}
-			fmt.Fprintf(r.s.Err, "  %s: step %d%s  %.0fs  loss %.4f  val Dice %s\n", e.Job.Name, p.Step, of, p.Elapsed.Seconds(), p.Loss, diceText(r.lastVal[i]))
+			fmt.Fprintf(r.s.Err, "  %s: %s  val Dice %s\n", e.Job.Name, progressLine(p.Step, p.Steps, p.Elapsed, r.budget, p.Loss), diceText(r.lastVal[i]))
 		}
 	case compare.RunDone:
 		r.n++

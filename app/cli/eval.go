@@ -9,11 +9,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/segloss/segloss/maskio"
 	"github.com/segloss/segloss/metric"
+	"github.com/segloss/segloss/metric/surface"
 	"github.com/spf13/cobra"
 )
 
@@ -33,6 +35,12 @@ type evalOptions struct {
 	Format      string // table, json or csv
 	Out         string // output file; "" = standard output
 	KeepGoing   bool
+	MaskValues  string // the mask-value rule (maskio.MaskValues), for truth and predictions alike
+	OnlyPaired  bool   // leave unpaired files out without a line each
+	CasesFrom   string // split.json: score only its validation cases
+	MaxVoxels   int    // ceiling on the voxels of one input file
+	Distance    string // distance of the surface metrics: euclidean, taxicab or chessboard
+	Subvoxels   bool   // nsd on DeepMind's surface elements (2-D)
 }
 
 // evalConfig is evalOptions checked and parsed.
@@ -48,7 +56,13 @@ type evalConfig struct {
 	threshold   float64
 	prob        bool
 	workers     int
-	edtWorkers  int // goroutines per distance transform: the workers left over when files are fewer
+	edtWorkers  int               // goroutines per distance transform: the workers left over when files are fewer
+	rule        maskio.MaskValues // how stored mask values become labels (resolved before the cases are read)
+	declared    int               // classes declared by dataset.json (0: none): labels 0..declared-1
+	datasetPath string            // that dataset.json
+	read        maskio.ReadOptions
+	distance    surface.DistanceMetric
+	subvoxels   bool
 }
 
 func newEvalCmd(s *Streams) *cobra.Command {
@@ -66,16 +80,39 @@ probability maps, thresholded at --threshold (grey PNG levels scaled to 0..1).
 
 Overlap metrics: ` + strings.Join(metric.Names, ", ") + `, fbeta:beta=B.
 Surface metrics (in the units of the spacing): hd (Hausdorff), hdP (percentile P,
-e.g. hd95), assd (average symmetric surface distance), nsd (normalized surface
-Dice at --tolerance). Surface voxels are foreground voxels with a background face
-neighbour or on the image border. An empty prediction against a non-empty truth has
-distance +Inf; both empty, 0.
+e.g. hd95, linear interpolation as numpy), assd (average symmetric surface
+distance), nsd (normalized surface Dice at --tolerance), the directed ones from
+prediction to truth dhd, dhdP and asd (average surface distance), and biou /
+biouW (boundary IoU with a band of W voxels, default 2 % of the diagonal);
+cldice (centerline Dice, Zhang-Suen skeletons, 2-D masks only; not in all).
+--subvoxels computes nsd on DeepMind's surface elements (MONAI use_subvoxels=True,
+2-D only).
+--distance taxicab or chessboard counts voxel steps instead (spacing ignored).
+Surface voxels are foreground voxels with a background face neighbour or on the
+image border. An empty prediction against a non-empty truth has distance +Inf;
+both empty, 0.
 
 A class absent from both masks is an empty case: --empty one scores it 1, nan
 reports NaN and leaves it out of the means, skip leaves it out altogether.
+MONAI's conventions: truth-nan gives NaN whenever the truth is empty (DiceMetric
+ignore_empty=True), den-nan NaN whenever a metric's denominator is 0
+(ConfusionMatrixMetric); under both, distances of two empty masks are NaN.
 The summary gives, per class and metric, the mean, standard deviation (n-1) and
-median of the finite values and the count of NaN and Inf values; for overlap
-metrics it adds the micro, macro, weighted and image-wise reductions.`,
+median and the count of NaN and Inf values; a class with an infinite distance
+has mean +Inf (the JSON form adds finite_mean, the mean of the finite values);
+for overlap metrics it adds the micro, macro, weighted, image-wise (per class over
+images, then over classes) and image-mean (per image over classes, then over
+images: MONAI's mean) reductions.
+
+Mask values: --mask-values (the rule of segloss train) applies to truth and
+predictions alike; by default masks stored as 0 and one other value (0/255) on
+both sides are read as 0/1, with a line saying so. Truth and predictions whose
+foreground labels have nothing in common (truth {0, 255}, prediction {0, 1})
+cannot be one labelling: eval refuses them (exit 1) and suggests the flag.
+
+--cases-from split.json (of a segloss train run, or a compare run folder's
+train/split.json) scores only its validation cases; --only-paired leaves
+files without a partner out with one line for all of them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEval(s, o) },
 	}
@@ -91,10 +128,16 @@ metrics it adds the micro, macro, weighted and image-wise reductions.`,
 	f.StringVar(&o.Spacing, "spacing", "", "voxel spacing, one value or one per array axis (default: from the truth files)")
 	f.Float64Var(&o.Tolerance, "tolerance", 1, "tolerance of nsd, in the units of the spacing")
 	f.IntVar(&o.Workers, "workers", runtime.NumCPU(), "number of files evaluated in parallel (spare workers split the distance transforms of fewer files)")
-	f.StringVar(&o.Empty, "empty", "nan", "value of a class absent from both masks: one, nan or skip")
+	f.StringVar(&o.Empty, "empty", "nan", "value of a class absent from both masks: one, nan or skip; truth-nan (NaN whenever the truth is empty, MONAI's ignore_empty) or den-nan (NaN for every zero denominator, MONAI's confusion metrics), both with NaN distances for two empty masks")
 	f.StringVar(&o.Format, "format", "table", "output format: table, json or csv")
 	f.StringVar(&o.Out, "out", "", "write the output to this file (only once the run completes)")
 	f.BoolVar(&o.KeepGoing, "keep-going", false, "evaluate every readable pair and list the failures at the end")
+	addMaskValuesFlag(f, &o.MaskValues)
+	f.BoolVar(&o.OnlyPaired, "only-paired", false, "score the files that have a partner, one line for all the others")
+	f.StringVar(&o.CasesFrom, "cases-from", "", "split.json of a train run: score only its validation cases")
+	addMaxVoxelsFlag(f, &o.MaxVoxels)
+	f.BoolVar(&o.Subvoxels, "subvoxels", false, "nsd on DeepMind's surface elements weighted by contour length (MONAI's use_subvoxels=True; 2-D masks only)")
+	f.StringVar(&o.Distance, "distance", "euclidean", "distance of the surface metrics: euclidean (in spacing units), taxicab or chessboard (in voxels, spacing ignored)")
 	return cmd
 }
 
@@ -108,8 +151,11 @@ func (o *evalOptions) config() (*evalConfig, error) {
 	if o.Pred == "" || o.Truth == "" {
 		return nil, usageErr("eval: --pred and --truth are required")
 	}
-	cfg := &evalConfig{threshold: o.Threshold, prob: o.Prob, tolerance: o.Tolerance, workers: o.Workers, names: map[int32]string{}}
+	cfg := &evalConfig{threshold: o.Threshold, prob: o.Prob, tolerance: o.Tolerance, workers: o.Workers, names: map[int32]string{}, read: readOptions(o.MaxVoxels), subvoxels: o.Subvoxels}
 	var err error
+	if cfg.rule, err = maskValues("eval", o.MaskValues); err != nil {
+		return nil, err
+	}
 	if cfg.metrics, cfg.overlap, err = parseEvalMetrics(o.Metrics); err != nil {
 		return nil, usageErr("eval: %v", err)
 	}
@@ -118,6 +164,9 @@ func (o *evalOptions) config() (*evalConfig, error) {
 	}
 	if cfg.policy, err = metric.ParseEmptyPolicy(o.Empty); err != nil {
 		return nil, usageErr("eval: --empty: %v", err)
+	}
+	if cfg.distance, err = surface.ParseDistanceMetric(o.Distance); err != nil {
+		return nil, usageErr("eval: --distance: %v", err)
 	}
 	switch o.Format {
 	case "table", "json", "csv":
@@ -146,6 +195,7 @@ func (o *evalOptions) config() (*evalConfig, error) {
 		if cfg.names, err = readDatasetLabels(ds); err != nil {
 			return nil, fmt.Errorf("eval: --dataset: %w", err)
 		}
+		cfg.declared, cfg.datasetPath = len(cfg.names), ds
 		if o.Labels == "" {
 			for l := range cfg.names {
 				if l != 0 {
@@ -192,17 +242,26 @@ func runEval(s *Streams, o *evalOptions) error {
 	if err != nil {
 		return usageErr("eval: %v", err)
 	}
-	for _, u := range unpaired {
-		fmt.Fprintf(s.Err, "segloss eval: unpaired file (no partner of the same name): %s\n", u)
+	if o.CasesFrom != "" {
+		if pairs, unpaired, err = keepSplitCases(o.CasesFrom, pairs, unpaired); err != nil {
+			return err
+		}
 	}
+	reportUnpaired(s, unpaired, o.OnlyPaired || o.CasesFrom != "")
 	if len(pairs) == 0 {
 		return fmt.Errorf("eval: no pairs of files with the same name in %s and %s", o.Pred, o.Truth)
 	}
 	cfg.edtWorkers = max(1, cfg.workers/len(pairs))
 	start := time.Now()
+	if err := resolveMaskValues(s, pairs, cfg); err != nil {
+		return err
+	}
 	results, failures := evalAll(s, pairs, cfg, o.KeepGoing)
 	if len(failures) > 0 && !o.KeepGoing {
 		return fmt.Errorf("eval: %w (use --keep-going to evaluate the other pairs)", failures[0].Err)
+	}
+	if err := checkLabelSets(results, cfg); err != nil {
+		return err
 	}
 	if len(results) > 0 {
 		if err := writeEvalReport(s, o, cfg, results, failures, unpaired, time.Since(start)); err != nil {
@@ -243,11 +302,15 @@ func writeEvalReport(s *Streams, o *evalOptions, cfg *evalConfig, results []*cas
 // results in pair order. Without keepGoing it stops at the first failure.
 func evalAll(s *Streams, pairs []evalPair, cfg *evalConfig, keepGoing bool) ([]*caseResult, []evalFailure) {
 	var bar *progressbar.ProgressBar
+	var finished atomic.Int64
 	if s.IsTerm && len(pairs) >= 10 {
 		bar = progressbar.NewOptions(len(pairs), progressbar.OptionSetWriter(s.Err),
 			progressbar.OptionSetDescription("eval"), progressbar.OptionShowCount(),
 			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
 		defer bar.Finish()
+	} else if !s.IsTerm {
+		stopLines := progressLines(s, "eval", len(pairs), &finished)
+		defer stopLines()
 	}
 	results := make([]*caseResult, len(pairs))
 	errs := make([]error, len(pairs))
@@ -264,6 +327,7 @@ func evalAll(s *Streams, pairs []evalPair, cfg *evalConfig, keepGoing bool) ([]*
 				if errs[i] != nil && !keepGoing {
 					stop.Do(func() { close(done) })
 				}
+				finished.Add(1)
 				if bar != nil {
 					bar.Add(1)
 				}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -21,22 +22,24 @@ type caseResult struct {
 	Counts  []metric.Counts // per Labels entry
 	Surface [][]float64     // [label][metric], NaN for overlap metrics
 	Empty   []bool          // per Labels entry: absent from both masks
+	// TruthSet and PredSet are the distinct labels of the two masks.
+	TruthSet, PredSet []int32
 }
 
 // evalCase reads one pair and computes its counts and surface metrics.
 func evalCase(p evalPair, cfg *evalConfig) (*caseResult, error) {
-	truth, err := maskio.Read(p.Truth)
+	truth, err := cfg.read.Read(p.Truth)
 	if err != nil {
 		return nil, err
 	}
-	pred, err := maskio.Read(p.Pred)
+	pred, err := cfg.read.Read(p.Pred)
 	if err != nil {
 		return nil, err
 	}
 	if !pred.SameShape(truth) {
 		return nil, fmt.Errorf("%s: shape %v differs from its truth %s, shape %v", p.Pred, pred.Shape, p.Truth, truth.Shape)
 	}
-	tl, err := truth.Labels()
+	tl, err := cfg.rule.Labels(truth)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.Truth, err)
 	}
@@ -63,7 +66,8 @@ func evalCase(p evalPair, cfg *evalConfig) (*caseResult, error) {
 		return nil, err
 	}
 	r := &caseResult{evalPair: p, Shape: truth.Shape, Spacing: spacing, Voxels: int64(len(tl)),
-		Labels: labels, Counts: counts, Surface: make([][]float64, len(labels)), Empty: make([]bool, len(labels))}
+		Labels: labels, Counts: counts, Surface: make([][]float64, len(labels)), Empty: make([]bool, len(labels)),
+		TruthSet: labelSet(tl), PredSet: labelSet(pl)}
 	for k, c := range labels {
 		r.Empty[k] = counts[k].Empty()
 		if r.Surface[k], err = surfaceValues(pl, tl, c, r.Shape, spacing, cfg); err != nil {
@@ -75,12 +79,12 @@ func evalCase(p evalPair, cfg *evalConfig) (*caseResult, error) {
 
 // predLabels returns the prediction as labels: thresholded at cfg.threshold
 // when it is a probability map (--prob, or values that are not all
-// integers), its integer values otherwise. With --prob, grey PNG levels are
+// integers), its integer values read by the mask-value rule otherwise. With --prob, grey PNG levels are
 // scaled to 0..1 first.
 func predLabels(pred *maskio.Image, cfg *evalConfig) ([]int32, error) {
 	if !cfg.prob {
-		if l, err := pred.Labels(); err == nil {
-			return l, nil
+		if allIntegers(pred.Data) {
+			return cfg.rule.Labels(pred)
 		}
 		return metric.Threshold(pred.Data, cfg.threshold), nil
 	}
@@ -120,11 +124,33 @@ func surfaceValues(pl, tl []int32, c int32, shape []int, spacing []float64, cfg 
 	for i := range pl {
 		pm[i], tm[i] = pl[i] == c, tl[i] == c
 	}
-	ab, ba, err := surface.Distances(pm, tm, shape, spacing, cfg.edtWorkers)
+	ab, ba, err := surface.DistancesMetric(pm, tm, shape, spacing, cfg.edtWorkers, cfg.distance)
 	if err != nil {
 		return nil, err
 	}
-	return surfaceRow(cfg, func(m evalMetric) float64 { return m.surfaceValue(ab, ba, cfg.tolerance) }), nil
+	bothEmpty := len(ab)+len(ba) == 0
+	var rowErr error
+	row := surfaceRow(cfg, func(m evalMetric) float64 {
+		switch {
+		case m.kind == "biou":
+			v, err := surface.BoundaryIoU(pm, tm, shape, int(m.p))
+			rowErr = errors.Join(rowErr, err)
+			return v
+		case m.kind == "nsd" && cfg.subvoxels:
+			v, err := surface.SurfaceDiceSubvoxel(pm, tm, shape, spacing, cfg.tolerance)
+			rowErr = errors.Join(rowErr, err)
+			return v
+		case m.kind == "cldice":
+			v, err := surface.CLDice(pm, tm, shape)
+			rowErr = errors.Join(rowErr, err)
+			return v
+		case bothEmpty && !m.undefinedWhenEmpty() && cfg.policy.MONAI():
+			// MONAI: the distances of two empty masks are NaN.
+			return math.NaN()
+		}
+		return m.surfaceValue(ab, ba, cfg.tolerance)
+	})
+	return row, rowErr
 }
 
 // surfaceRow returns one value per metric of cfg: value(m) for surface

@@ -24,7 +24,8 @@ func TestEvalHippocampusSelf(t *testing.T) {
 	}
 	for _, s := range r.Summary {
 		want := 1.0
-		if m := s["metric"].(string); m == "hd" || m == "hd95" || m == "assd" {
+		switch s["metric"].(string) {
+		case "hd", "hd95", "assd", "dhd", "dhd95", "asd", "fnr", "fpr", "fdr", "for", "prevalence_threshold":
 			want = 0
 		}
 		if s["mean"] != want || s["n"] != 202.0 {

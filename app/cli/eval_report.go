@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/segloss/segloss/app/dataset"
+	"github.com/segloss/segloss/app/stats"
 	"github.com/segloss/segloss/metric"
 )
 
@@ -51,12 +53,14 @@ type summaryRow struct {
 	Class  string    `json:"class"`
 	Label  int32     `json:"label"`
 	Metric string    `json:"metric"`
-	Mean   jsonFloat `json:"mean"`
-	Std    jsonFloat `json:"std"`
-	Median jsonFloat `json:"median"`
-	N      int       `json:"n"`
-	NaN    int       `json:"nan"`
-	Inf    int       `json:"inf"`
+	Mean   jsonFloat `json:"mean"` // +Inf when a value is infinite
+	// FiniteMean is the mean of the finite values alone.
+	FiniteMean jsonFloat `json:"finite_mean"`
+	Std        jsonFloat `json:"std"`
+	Median     jsonFloat `json:"median"`
+	N          int       `json:"n"`
+	NaN        int       `json:"nan"`
+	Inf        int       `json:"inf"`
 }
 
 type reductionRow struct {
@@ -65,6 +69,7 @@ type reductionRow struct {
 	Macro     jsonFloat `json:"macro"`
 	Weighted  jsonFloat `json:"weighted"`
 	ImageWise jsonFloat `json:"imagewise"`
+	ImageMean jsonFloat `json:"imagemean"` // MONAI's mean: classes of each image first
 }
 
 type failureRow struct {
@@ -73,32 +78,13 @@ type failureRow struct {
 	Error string `json:"error"`
 }
 
-// jsonFloat is a float64 whose non-finite values marshal as the strings
-// "NaN", "+Inf" and "-Inf", since JSON numbers cannot hold them.
-type jsonFloat float64
-
-// MarshalJSON implements json.Marshaler.
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte(`"` + formatFloat(v) + `"`), nil
-	}
-	return []byte(strconv.FormatFloat(v, 'g', -1, 64)), nil
-}
+// jsonFloat is the project's JSON form of a value that may be NaN or
+// infinite (see stats.Num).
+type jsonFloat = stats.Num
 
 // formatFloat formats v in full precision, NaN as "NaN", infinities as
 // "+Inf" and "-Inf".
-func formatFloat(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}
+func formatFloat(v float64) string { return stats.Num(v).String() }
 
 // buildReport turns the case results into per-case values, the per-class
 // summary and the overlap reductions.
@@ -130,7 +116,7 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 	for _, c := range classes {
 		name, ok := cfg.names[c]
 		if !ok {
-			name = "label " + strconv.Itoa(int(c))
+			name = dataset.LabelName(int(c))
 		}
 		rep.Classes = append(rep.Classes, reportClass{c, name})
 	}
@@ -169,9 +155,10 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 					vals[mi], kept[mi] = ov[m.overlap][k], okv[m.overlap][k]
 					continue
 				}
-				// Only the surface Dice is undefined when both masks are
-				// empty; the distances are then 0.
-				vals[mi], kept[mi] = cfg.policy.Apply(sv[mi], m.kind == "nsd" && counts[k].Empty())
+				// Only the surface Dice and the boundary IoU are undefined
+				// when both masks are empty; the distances are then 0 (NaN
+				// under MONAI's policies).
+				vals[mi], kept[mi] = cfg.policy.Apply(sv[mi], m.undefinedWhenEmpty() && counts[k].Empty())
 			}
 			rc.Values = append(rc.Values, vals)
 			rc.kept = append(rc.kept, kept)
@@ -195,7 +182,8 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 		}
 		rep.Reductions = append(rep.Reductions, reductionRow{m.Name,
 			jsonFloat(acc.Reduce(m.overlap, metric.Micro)), jsonFloat(acc.Reduce(m.overlap, metric.Macro)),
-			jsonFloat(acc.Reduce(m.overlap, metric.Weighted)), jsonFloat(acc.Reduce(m.overlap, metric.ImageWise))})
+			jsonFloat(acc.Reduce(m.overlap, metric.Weighted)), jsonFloat(acc.Reduce(m.overlap, metric.ImageWise)),
+			jsonFloat(acc.Reduce(m.overlap, metric.ImageMean))})
 	}
 	for _, f := range failures {
 		rep.Failures = append(rep.Failures, failureRow{f.Pred, f.Truth, f.Err.Error()})
@@ -204,43 +192,16 @@ func buildReport(o *evalOptions, cfg *evalConfig, results []*caseResult, failure
 }
 
 // summarize returns the mean, sample standard deviation and median of the
-// finite values of xs, and the count of NaN and infinite ones.
+// values of xs that are not NaN, and the count of NaN and infinite ones.
+// An infinite value (a missed object's distance) makes the mean infinite
+// (and the standard deviation NaN): never a finite mean that leaves it out;
+// the mean of the finite values alone is FiniteMean.
 func summarize(c reportClass, name string, xs []float64) summaryRow {
-	row := summaryRow{Class: c.Name, Label: c.Label, Metric: name}
-	var fin []float64
-	for _, x := range xs {
-		switch {
-		case math.IsNaN(x):
-			row.NaN++
-		case math.IsInf(x, 0):
-			row.Inf++
-		default:
-			fin = append(fin, x)
-		}
-	}
-	row.N = len(fin)
-	row.Mean, row.Std, row.Median = jsonFloat(math.NaN()), jsonFloat(math.NaN()), jsonFloat(math.NaN())
-	if len(fin) == 0 {
-		return row
-	}
-	var sum float64
-	for _, x := range fin {
-		sum += x
-	}
-	mean := sum / float64(len(fin))
-	var ss float64
-	for _, x := range fin {
-		ss += (x - mean) * (x - mean)
-	}
-	row.Mean, row.Std = jsonFloat(mean), 0
-	if len(fin) > 1 {
-		row.Std = jsonFloat(math.Sqrt(ss / float64(len(fin)-1)))
-	}
-	sort.Float64s(fin)
-	h := len(fin) / 2
-	row.Median = jsonFloat(fin[h])
-	if len(fin)%2 == 0 {
-		row.Median = jsonFloat((fin[h-1] + fin[h]) / 2)
+	d := stats.Describe(xs)
+	row := summaryRow{Class: c.Name, Label: c.Label, Metric: name, N: d.N, NaN: d.NaN, Inf: d.Inf,
+		Mean: jsonFloat(d.MeanAll), FiniteMean: jsonFloat(d.Mean), Std: jsonFloat(d.SD), Median: jsonFloat(d.Median)}
+	if d.Inf > 0 {
+		row.Std = jsonFloat(math.NaN())
 	}
 	return row
 }
@@ -300,8 +261,8 @@ func (r *evalReport) writeCSV(w io.Writer) error {
 
 // writeTable writes the human-readable summary.
 func (r *evalReport) writeTable(w io.Writer) error {
-	fmt.Fprintf(w, "segloss eval: %d cases, %d failed, %d unpaired; spacing %s; empty=%s; %.2f s on %d workers (%.1f ms per case)\n\n",
-		len(r.Cases), len(r.Failures), len(r.Unpaired), r.Spacing, r.Empty, r.Seconds, r.Workers,
+	fmt.Fprintf(w, "segloss eval: %s, %d failed, %d unpaired; spacing %s; empty=%s; %.2f s on %s (%.1f ms per case)\n\n",
+		plural(len(r.Cases), "case", "cases"), len(r.Failures), len(r.Unpaired), r.Spacing, r.Empty, r.Seconds, plural(r.Workers, "worker", "workers"),
 		1000*r.Seconds/math.Max(1, float64(len(r.Cases)+len(r.Failures))))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "class\tmetric\tmean\tstd\tmedian\tn\tnan\tinf")
@@ -313,9 +274,9 @@ func (r *evalReport) writeTable(w io.Writer) error {
 	}
 	if len(r.Reductions) > 0 {
 		fmt.Fprintln(w, "\nover the data set:")
-		fmt.Fprintln(tw, "metric\tmicro\tmacro\tweighted\timagewise")
+		fmt.Fprintln(tw, "metric\tmicro\tmacro\tweighted\timagewise\timagemean")
 		for _, d := range r.Reductions {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Metric, short(d.Micro), short(d.Macro), short(d.Weighted), short(d.ImageWise))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Metric, short(d.Micro), short(d.Macro), short(d.Weighted), short(d.ImageWise), short(d.ImageMean))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -130,7 +130,7 @@ func TestEvalTable(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"2 cases, 0 failed", "label 1  dice    0.8750", "label 2  hd      0.0000  0.0000  0.0000  1  0    1", "micro"} {
+	for _, want := range []string{"2 cases, 0 failed", "label 1  dice    0.8750", "label 2  hd      +Inf    NaN     +Inf    1  0    1", "micro"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

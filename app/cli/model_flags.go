@@ -2,8 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/segloss/segloss/app/dataset"
+	"github.com/segloss/segloss/maskio"
 	"github.com/spf13/pflag"
 )
 
@@ -26,6 +28,9 @@ type modelOptions struct {
 	Dims        int    // 2 or 3; 0: 3 for 3-D data sets with the native backend, else 2
 	Patch       string // training patch "HxW" or "DxHxW"; "": automatic
 	Augment     bool
+	MaskValues  string // the mask-value rule (maskio.MaskValues)
+	Outside     bool   // dataset.json may name files outside the data folder
+	MaxVoxels   int    // ceiling on the voxels of one input file
 }
 
 // modelDefaults are the defaults and help texts that differ between the commands.
@@ -47,22 +52,76 @@ func (m *modelOptions) addFlags(f *pflag.FlagSet, d modelDefaults) {
 	f.IntVar(&m.ValEvery, "val-every", d.valEvery, d.valEveryHelp)
 	f.IntVar(&m.ValSlices, "val-slices", d.valSlices, d.valSlicesHelp)
 	f.Float64Var(&m.ValFraction, "val-fraction", 0.2, "share of the cases held out for validation")
-	f.StringVar(&m.Size, "size", "", "slice size HxW, e.g. 64x48 (default: the largest slice, rounded up)")
+	f.StringVar(&m.Size, "size", "", "slice size HxW, e.g. 64x48 (default: the largest slice); rounded up to a multiple of 2^(depth-1), with a line saying so")
 	f.IntVar(&m.MaxCases, "max-cases", 0, "use only the first N cases (0: all)")
 	f.StringVar(&m.Backend, "backend", "", "training engine: native (default) or gomlx (GoMLX, pure Go; gomlx:xla[:plugin] when built with -tags xla)")
 	m.addVolumeFlags(f)
+	addMaxVoxelsFlag(f, &m.MaxVoxels)
+	addMaskValuesFlag(f, &m.MaskValues)
+	f.BoolVar(&m.Outside, "allow-outside", false, "let dataset.json name image and label files outside the data folder")
+}
+
+// maskValuesHelp is the help of --mask-values, the same in every command.
+const maskValuesHelp = `how mask values become labels: auto (0/255 or 0 and any one other value read as 0/1), raw (as stored), ` +
+	`0,128,255 (the stored values in label order) or 255=1 (STORED=LABEL pairs)`
+
+// addMaskValuesFlag registers --mask-values on f.
+func addMaskValuesFlag(f *pflag.FlagSet, v *string) {
+	f.StringVar(v, "mask-values", "auto", maskValuesHelp)
+}
+
+// maskValues parses the --mask-values flag of command cmd (a usage error).
+func maskValues(cmd, v string) (maskio.MaskValues, error) {
+	r, err := maskio.ParseMaskValues(v)
+	if err != nil {
+		return r, usageErr("%s: %v", cmd, err)
+	}
+	return r, nil
 }
 
 // loadData loads the data set of the flags, framed to size (0×0: automatic)
 // for a U-Net of m.Depth levels, and describes it on s.Err.
-func (m *modelOptions) loadData(s *Streams, size [2]int) (*dataset.Set, error) {
-	fmt.Fprintf(s.Err, "loading %s ...\n", m.Data)
-	data, err := dataset.Load(m.Data, dataset.Options{ValFraction: m.ValFraction, Seed: m.Seed,
-		Multiple: 1 << max(m.Depth-1, 0), Size: size, MaxCases: m.MaxCases})
+func (m *modelOptions) loadData(s *Streams, cmd string, size [2]int) (*dataset.Set, error) {
+	rule, err := maskValues(cmd, m.MaskValues)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(s.Err, "%s: %d classes, %d training slices (%d cases), %d validation slices (%d cases), %d×%d\n",
-		data.Name, data.Classes, len(data.Train), len(data.Split.Train), len(data.Val), len(data.Split.Val), data.H, data.W)
+	fmt.Fprintf(s.Err, "loading %s ...\n", m.Data)
+	multiple := 1 << max(m.Depth-1, 0)
+	data, err := dataset.Load(m.Data, dataset.Options{ValFraction: m.ValFraction, Seed: m.Seed,
+		Multiple: multiple, Size: size, MaxCases: m.MaxCases, MaskValues: rule, AllowOutside: m.Outside,
+		Read: readOptions(m.MaxVoxels), Note: func(line string) { fmt.Fprintln(s.Err, line) }})
+	if err != nil {
+		return nil, err
+	}
+	if size != [2]int{} && (data.H != size[0] || data.W != size[1]) {
+		fmt.Fprintf(s.Err, "--size %dx%d rounded up to %dx%d: a U-Net of depth %d needs multiples of %d\n", size[0], size[1], data.H, data.W, m.Depth, multiple)
+	}
+	chans := ""
+	if data.Channels > 1 {
+		chans = fmt.Sprintf(", %d channels", data.Channels)
+		if len(data.Modalities) > 0 {
+			chans += " (" + strings.Join(data.Modalities, ", ") + ")"
+		}
+	}
+	fmt.Fprintf(s.Err, "%s: %s, %s (%s), %s (%s), %d×%d%s\n",
+		data.Name, plural(data.Classes, "class", "classes"), plural(len(data.Train), "training slice", "training slices"), plural(len(data.Split.Train), "case", "cases"),
+		plural(len(data.Val), "validation slice", "validation slices"), plural(len(data.Split.Val), "case", "cases"), data.H, data.W, chans)
 	return data, nil
+}
+
+// plural writes "1 case" or "3 cases".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// aliasFlag registers old as a hidden alias of the flag name on f (the
+// same value); the help lists only name.
+func aliasFlag(f *pflag.FlagSet, old, name string) {
+	fl := f.Lookup(name)
+	f.Var(fl.Value, old, "alias of --"+name)
+	_ = f.MarkHidden(old)
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/segloss/segloss"
 	"github.com/segloss/segloss/app/train"
+	"github.com/segloss/segloss/internal/shape"
+	"github.com/segloss/segloss/maskio"
 	"github.com/spf13/cobra"
 )
 
@@ -20,6 +23,7 @@ type trainOptions struct {
 	modelOptions
 	Loss     string
 	Out      string
+	Budget   string
 	Steps    int
 	Time     time.Duration
 	Resume   bool
@@ -57,12 +61,18 @@ multiclass) get one output channel per class; sigmoid losses one per
 foreground class (a binary region loss becomes multilabel with more than
 one foreground class).
 
-Training stops after --steps steps or --time, whichever comes first; Ctrl-C
+Training stops at the end of --budget: a number of steps (300), a training
+time (4m) or both (2000,4m: whichever comes first), as in segloss compare;
+--steps and --time are kept as aliases of its two parts. Ctrl-C
 stops it after the current step. Every --val-every steps it validates and
 writes the checkpoint atomically, so an interrupted run keeps the last good
-one; --resume continues it (a native run bit for bit). --out receives
-checkpoint.gob, model.json, split.json, curve.csv, curve.json, curve.png and
-result.json.`,
+one; --resume continues it (a native run bit for bit). --out receives checkpoint.gob, model.json,
+split.json, curve.csv, curve.json, curve.png and result.json. Without a
+terminal, a progress line (step, loss, steps/s, ETA) is printed at least every
+10 s and at every validation.
+
+The model defaults (width 8, batch 8, Adam 0.003) are larger than segloss
+compare's (width 4, batch 4, Adam 0.01), which trains one model per loss.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
@@ -79,8 +89,9 @@ result.json.`,
 	})
 	f.StringVar(&o.Loss, "loss", "", "loss spec, e.g. dice or tversky:alpha=0.3,beta=0.7")
 	f.StringVar(&o.Out, "out", "", "output folder of the run")
-	f.IntVar(&o.Steps, "steps", 0, "stop after this many steps (0: no limit; give --steps or --time)")
-	f.DurationVar(&o.Time, "time", 0, "stop after this much training time, e.g. 3m (0: no limit)")
+	f.StringVar(&o.Budget, "budget", "", "training budget: steps (300), time (4m) or both (2000,4m)")
+	f.IntVar(&o.Steps, "steps", 0, "the step part of --budget: stop after this many steps")
+	f.DurationVar(&o.Time, "time", 0, "the time part of --budget: stop after this much training time, e.g. 3m")
 	f.BoolVar(&o.Resume, "resume", false, "continue the run in --out from its checkpoint")
 	f.BoolVar(&o.HostLoss, "host-loss", false, "evaluate the loss and its gradient on the host with the core (always for lovasz_*)")
 	return cmd
@@ -97,6 +108,9 @@ func parseSize(s string) ([2]int, error) {
 	if !ok || err1 != nil || err2 != nil || h < 1 || w < 1 {
 		return [2]int{}, fmt.Errorf("--size %q: want HxW, e.g. 64x48", s)
 	}
+	if _, err := shape.ProductMax([]int{h, w}, maskio.DefaultMaxVoxels); err != nil {
+		return [2]int{}, fmt.Errorf("--size %q: %v", s, err)
+	}
 	return [2]int{h, w}, nil
 }
 
@@ -108,8 +122,17 @@ func runTrain(ctx context.Context, s *Streams, o *trainOptions) error {
 		return usageErr("train: --loss is required")
 	case o.Out == "":
 		return usageErr("train: --out is required")
-	case o.Steps == 0 && o.Time == 0:
-		return usageErr("train: give --steps or --time")
+	case o.Budget != "" && (o.Steps != 0 || o.Time != 0):
+		return usageErr("train: give --budget, or its aliases --steps and --time, not both")
+	case o.Budget == "" && o.Steps <= 0 && o.Time <= 0:
+		return usageErr("train: give --budget (steps, e.g. 300, a time, e.g. 4m, or both, 2000,4m)")
+	}
+	if o.Budget != "" {
+		b, err := parseBudget(o.Budget)
+		if err != nil {
+			return usageErr("train: %v", err)
+		}
+		o.Steps, o.Time = b.Steps, b.Time
 	}
 	size, err := parseSize(o.Size)
 	if err != nil {
@@ -122,7 +145,7 @@ func runTrain(ctx context.Context, s *Streams, o *trainOptions) error {
 	if _, _, err := train.LossFor(loss, 2); err != nil {
 		return usageErr("train: %v", err)
 	}
-	data, err := o.loadData(s, size)
+	data, err := o.loadData(s, "train", size)
 	if err != nil {
 		return err
 	}
@@ -133,6 +156,9 @@ func runTrain(ctx context.Context, s *Streams, o *trainOptions) error {
 	cfg := train.Config{Data: data, Loss: loss, Width: o.Width, Depth: o.Depth, Norm: o.Norm, Steps: o.Steps, Budget: o.Time,
 		BatchSize: o.Batch, LR: o.LR, Seed: o.Seed, ValEvery: o.ValEvery, ValSlices: o.ValSlices, Out: o.Out,
 		Resume: o.Resume, Backend: o.Backend, HostLoss: o.HostLoss, Dims: dims, Patch: patch, Augment: o.Augment}
+	if !s.IsTerm {
+		fmt.Fprintf(s.Err, "training %s (the first step also compiles the model) ...\n", o.Loss)
+	}
 	report := newTrainReporter(s, o)
 	res, err := train.Run(ctx, cfg, report.step)
 	report.finish()
@@ -148,12 +174,18 @@ func runTrain(ctx context.Context, s *Streams, o *trainOptions) error {
 	return nil
 }
 
+// progressEvery is the longest time between two progress lines without a
+// terminal.
+var progressEvery = 10 * time.Second
+
 // trainReporter shows progress: a bar with the loss and the validation
-// Dice on a terminal, a line per validation otherwise.
+// Dice on a terminal; otherwise a line at the first step, at every
+// validation and at least every progressEvery.
 type trainReporter struct {
 	s    *Streams
 	bar  *progressbar.ProgressBar
 	dice string
+	last time.Time
 }
 
 func newTrainReporter(s *Streams, o *trainOptions) *trainReporter {
@@ -178,9 +210,32 @@ func (r *trainReporter) step(p train.Progress) {
 		_ = r.bar.Set(p.Step)
 		return
 	}
-	if p.Validated {
-		fmt.Fprintf(r.s.Err, "step %d  %.0fs  loss %.4f  val Dice %s\n", p.Step, p.Elapsed.Seconds(), p.Loss, r.dice)
+	if p.Validated || p.Step == 1 || time.Since(r.last) >= progressEvery {
+		r.last = time.Now()
+		fmt.Fprintf(r.s.Err, "%s  val Dice %s\n", progressLine(p.Step, p.Steps, p.Elapsed, p.Budget, p.Loss), r.dice)
 	}
+}
+
+// progressLine writes the step, the loss, the rate and the time left of a
+// training run: "step 40/400  12s  loss 0.4312  3.3 steps/s  ETA 1m49s".
+func progressLine(step, steps int, elapsed, budget time.Duration, loss float64) string {
+	of := ""
+	if steps > 0 {
+		of = "/" + strconv.Itoa(steps)
+	}
+	rate := float64(step) / math.Max(elapsed.Seconds(), 1e-9)
+	eta := time.Duration(-1)
+	if steps > 0 && rate > 0 {
+		eta = time.Duration(float64(steps-step) / rate * float64(time.Second))
+	}
+	if budget > 0 && (eta < 0 || budget-elapsed < eta) {
+		eta = max(budget-elapsed, 0)
+	}
+	etaText := "?"
+	if eta >= 0 {
+		etaText = eta.Round(time.Second).String()
+	}
+	return fmt.Sprintf("step %d%s  %.0fs  loss %.4f  %.2f steps/s  ETA %s", step, of, elapsed.Seconds(), loss, rate, etaText)
 }
 
 func (r *trainReporter) finish() {

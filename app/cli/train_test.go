@@ -158,7 +158,7 @@ func TestTrainBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"train", "--loss", "dice", "--out", dir, "--steps", "1"}, 2, "--data is required"},
-		{[]string{"train", "--data", "synthetic", "--loss", "dice", "--out", dir}, 2, "give --steps or --time"},
+		{[]string{"train", "--data", "synthetic", "--loss", "dice", "--out", dir}, 2, "give --budget"},
 		{[]string{"train", "--data", "synthetic", "--loss", "dcie", "--out", dir, "--steps", "1"}, 2, "unknown loss"},
 		{[]string{"train", "--data", filepath.Join(dir, "missing"), "--loss", "dice", "--out", dir, "--steps", "1"}, 1, filepath.Join(dir, "missing")},
 		{[]string{"train", "--data", "synthetic", "--loss", "dice", "--out", dir, "--steps", "1", "--size", "64"}, 2, "want HxW"},

@@ -13,7 +13,7 @@ import (
 )
 
 func TestRunFakeTrainer(t *testing.T) {
-	set := syntheticSet(t, 20)
+	set := syntheticSet(t, 60) // 12 held-out cases
 	out := t.TempDir()
 	ft := &fakeTrainer{}
 	var events []EventKind
@@ -25,11 +25,14 @@ func TestRunFakeTrainer(t *testing.T) {
 	if !res.Complete || res.Finished != 6 || len(res.Ranking) != 6 || len(ft.trained) != 6 {
 		t.Fatalf("complete %v, finished %d, ranking %v, trained %v", res.Complete, res.Finished, res.Ranking, ft.trained)
 	}
-	if res.Classes[1] != "rare" || res.Best[1] == "bce" || res.Ranking[5] != "bce" {
+	if res.Classes[1] != "rare" || res.Best[1] == "bce" || res.Ranking[5].Loss != "bce" {
 		t.Errorf("classes %v, best %v, ranking %v: bce misses the rare class and must rank last", res.Classes, res.Best, res.Ranking)
 	}
-	if !strings.Contains(res.Answer, "plain bce") {
-		t.Errorf("answer %q does not compare the rarest class with bce", res.Answer)
+	if last := res.Ranking[5]; last.Group == 1 || !strings.Contains(res.Answer, "beat") || !strings.Contains(res.Answer, "bce by") {
+		t.Errorf("bce (group %d) is not reported as beaten: %q", last.Group, res.Answer)
+	}
+	if !strings.Contains(strings.Join(res.Warnings, "\n"), "bce: Dice at chance level (rare") {
+		t.Errorf("warnings %q miss bce's chance-level rare class", res.Warnings)
 	}
 	bce := res.run("bce")
 	if d := bce.Stat("dice", 1); d.N != 0 && float64(d.Mean) != 0 {
@@ -59,7 +62,7 @@ func TestRunFakeTrainer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Which loss is best for synthetic?", "Answer:", "data:image/png;base64,", "hardest", "tversky"} {
+	for _, want := range []string{"Which loss is best for the synthetic set?", "Answer:", "data:image/png;base64,", "hardest", "tversky"} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("report.html lacks %q", want)
 		}
@@ -73,7 +76,7 @@ func TestRunFakeTrainer(t *testing.T) {
 	if err := WriteTable(&tbl, res); err != nil {
 		t.Fatal(err)
 	}
-	if lines := strings.Split(strings.TrimSpace(tbl.String()), "\n"); len(lines) != 8 || !strings.Contains(tbl.String(), " *") {
+	if lines := strings.Split(strings.TrimSpace(tbl.String()), "\n"); len(lines) != 8+len(res.Warnings) || !strings.Contains(tbl.String(), " *") {
 		t.Errorf("table:\n%s", tbl.String())
 	}
 }
@@ -104,6 +107,9 @@ func TestRunResume(t *testing.T) {
 	}
 	if res.Finished != 1 || res.Runs[0].Status != "trained" || res.Runs[1].Done() {
 		t.Fatalf("after interruption: finished %d, runs %+v", res.Finished, res.Runs)
+	}
+	if res.Runs[1].Status != "interrupted" { // issue 14: it was listed as "failed"
+		t.Errorf("interrupted run has status %q, want interrupted", res.Runs[1].Status)
 	}
 	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
 		t.Errorf("no partial report: %v", err)
@@ -164,6 +170,21 @@ func TestConfigErrors(t *testing.T) {
 		if _, err := Run(context.Background(), cfg); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// TestInterruptedBeforeAnyRun: a compare interrupted in its first run
+// lists the run as interrupted and says how to resume, not "failed".
+func TestInterruptedBeforeAnyRun(t *testing.T) {
+	set := syntheticSet(t, 12)
+	ctx, cancel := context.WithCancel(context.Background())
+	ft := &fakeTrainer{onStart: func(Job) { cancel() }, block: func(ctx context.Context) error { return ctx.Err() }}
+	res, err := Run(ctx, Config{Set: set, Losses: mustLosses(t, "dice"), Seed: 1, Budget: Budget{Steps: 3}, Parallel: 1, Out: t.TempDir(), Trainer: ft})
+	if !errors.Is(err, ErrIncomplete) || res == nil {
+		t.Fatalf("err %v", err)
+	}
+	if res.Runs[0].Status != "interrupted" || !strings.Contains(res.Answer, "the same command resumes them") {
+		t.Errorf("status %q, answer %q", res.Runs[0].Status, res.Answer)
 	}
 }
 

@@ -60,13 +60,17 @@ func Names(losses []*segloss.Loss) []string {
 // written FROM..TO/STEP (for example "tversky:alpha=0.1..0.9/0.2") takes
 // every value from FROM to TO in steps of STEP; another option may follow
 // it as 1-KEY ("beta=1-alpha"). A spec without a sweep is returned as is.
+//
+// In a weighted sum ("dice+topk_ce:k=5..20/5") one term may hold the sweep.
 func Expand(spec string) ([]string, error) {
 	spec = strings.TrimSpace(spec)
-	name, opts, ok := strings.Cut(spec, ":")
-	if !ok || !strings.Contains(opts, "..") {
-		return []string{spec}, nil
+	if terms := segloss.SplitSum(spec); len(terms) > 1 {
+		return expandSum(spec, terms)
 	}
-	pairs := splitTop(opts)
+	name, pairs, err := segloss.SplitSpec(spec)
+	if err != nil || !strings.Contains(spec, "..") {
+		return []string{spec}, nil // Parse reports a bad spec
+	}
 	sweep := -1
 	var values []float64
 	for i, p := range pairs {
@@ -82,6 +86,9 @@ func Expand(spec string) ([]string, error) {
 			return nil, fmt.Errorf("loss %q: %w", spec, err)
 		}
 		sweep, values = i, vals
+	}
+	if sweep < 0 {
+		return []string{spec}, nil // no value is a sweep; Parse reports what is wrong
 	}
 	key, _, _ := strings.Cut(pairs[sweep], "=")
 	key = strings.TrimSpace(key)
@@ -99,7 +106,39 @@ func Expand(spec string) ([]string, error) {
 			}
 			parts[i] = k + "=" + v
 		}
-		out = append(out, name+":"+strings.Join(parts, ","))
+		out = append(out, string(name)+":"+strings.Join(parts, ","))
+	}
+	return out, nil
+}
+
+// expandSum expands the one swept term of a weighted sum.
+func expandSum(spec string, terms []string) ([]string, error) {
+	swept := -1
+	var values []string
+	for i, t := range terms {
+		e, err := Expand(t)
+		if err != nil {
+			return nil, err
+		}
+		if len(e) == 1 && e[0] == strings.TrimSpace(t) {
+			continue
+		}
+		if swept >= 0 {
+			return nil, fmt.Errorf("loss %q: only one option may be swept", spec)
+		}
+		swept, values = i, e
+	}
+	if swept < 0 {
+		return []string{spec}, nil
+	}
+	out := make([]string, len(values))
+	for k, v := range values {
+		parts := append([]string(nil), terms...)
+		parts[swept] = v
+		for i := range parts {
+			parts[i] = strings.TrimSpace(parts[i])
+		}
+		out[k] = strings.Join(parts, "+")
 	}
 	return out, nil
 }
@@ -131,22 +170,4 @@ func sweepValues(v string) ([]float64, error) {
 // formatValue writes a swept value without floating-point noise.
 func formatValue(x float64) string {
 	return strconv.FormatFloat(math.Round(x*1e9)/1e9, 'g', -1, 64)
-}
-
-// splitTop splits s at the commas outside brackets.
-func splitTop(s string) []string {
-	var out []string
-	depth, start := 0, 0
-	for i, r := range s {
-		switch {
-		case r == '[':
-			depth++
-		case r == ']' && depth > 0:
-			depth--
-		case r == ',' && depth == 0:
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
 }

@@ -1,43 +1,19 @@
 package compare
 
-import (
-	"encoding/json"
-	"math"
-	"strconv"
-)
+import "github.com/segloss/segloss/app/stats"
 
-// Num is a float64 that JSON writes as null when it is NaN or infinite
-// (undefined metric values), and reads back from null as NaN.
-type Num float64
-
-// MarshalJSON writes n, or null when it is not finite.
-func (n Num) MarshalJSON() ([]byte, error) {
-	f := float64(n)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, math.Round(f*1e6)/1e6, 'g', -1, 64), nil
-}
-
-// UnmarshalJSON reads a number, or null as NaN.
-func (n *Num) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*n = Num(math.NaN())
-		return nil
-	}
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return err
-	}
-	*n = Num(f)
-	return nil
-}
+// Num is a metric value in results.json; NaN (undefined) and infinite
+// values follow the project's one JSON convention (stats.Num).
+type Num = stats.Num
 
 // nums converts a slice of float64 to Num.
-func nums(v []float64) []Num {
-	out := make([]Num, len(v))
+func nums(v []float64) []Num { return stats.Nums(v) }
+
+// floats converts a slice of Num to float64.
+func floats(v []Num) []float64 {
+	out := make([]float64, len(v))
 	for i, x := range v {
-		out[i] = Num(x)
+		out[i] = float64(x)
 	}
 	return out
 }

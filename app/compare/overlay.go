@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/segloss/segloss/app/dataset"
+	"github.com/segloss/segloss/app/stats"
 )
 
 // Sample is one row of the report's grid: a validation slice shown as the
@@ -46,24 +47,16 @@ func pickSamples(set *dataset.Set, res *Results, hard, typical int) []Sample {
 			continue
 		}
 		s := Sample{Case: v.Case, Slice: set.Val[best].Slice, Example: best, Dice: make([]float64, len(res.Runs))}
-		var sum float64
-		n := 0
 		for r := range res.Runs {
 			s.Dice[r] = math.NaN()
-			if !res.Runs[r].Done() || ci >= len(res.Runs[r].Cases) {
+			run := &res.Runs[r]
+			if !run.Done() || len(run.Jobs) == 0 || ci >= len(run.Jobs[0].Cases) {
 				continue
 			}
-			d := meanNums(res.Runs[r].Cases[ci].Values[0])
+			d := stats.Mean(floats(run.Jobs[0].Cases[ci].Values[0])) // the run shown: the first seed of the first fold
 			s.Dice[r] = d
-			if !math.IsNaN(d) {
-				sum += d
-				n++
-			}
 		}
-		s.MeanDice = math.NaN()
-		if n > 0 {
-			s.MeanDice = sum / float64(n)
-		}
+		s.MeanDice = stats.Mean(s.Dice)
 		cands = append(cands, s)
 	}
 	sort.SliceStable(cands, func(a, b int) bool { return better(-cands[a].MeanDice, -cands[b].MeanDice) })

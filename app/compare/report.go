@@ -1,32 +1,39 @@
 package compare
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"html/template"
-	"io"
 	"math"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/segloss/segloss/app/dataset"
-	"github.com/segloss/segloss/maskio"
 )
 
-// WriteOutputs writes results.json and report.html into out; preds holds
-// each run's predictions on the validation examples (nil when unfinished).
-func WriteOutputs(out string, res *Results, set *dataset.Set, preds [][][]int32) error {
-	if err := writeJSON(filepath.Join(out, "results.json"), res); err != nil {
-		return err
+// WriteOutputs writes results.json and report.html into out; sets are the
+// compare's folds (one without cross-validation) and preds holds each
+// run's predictions on its fold's held-out examples (nil when unfinished),
+// indexed by run ID. Both are rendered in memory and replace the old pair
+// together, so that a failed write leaves the old results.json and
+// report.html, never a new one beside an old one.
+func WriteOutputs(out string, res *Results, sets []*dataset.Set, preds [][][]int32) error {
+	js, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return fmt.Errorf("results.json: %w", err)
 	}
-	v, err := newReportView(res, set, preds)
+	v, err := newReportView(res, sets[0], preds)
 	if err != nil {
 		return err
 	}
-	return maskio.WriteFileAtomic(filepath.Join(out, "report.html"), func(w io.Writer) error {
-		return reportTemplate.Execute(w, v)
-	})
+	var html bytes.Buffer
+	if err := reportTemplate.Execute(&html, v); err != nil {
+		return err
+	}
+	return writePair(filepath.Join(out, "results.json"), append(js, '\n'), filepath.Join(out, "report.html"), html.Bytes())
 }
 
 // reportView is what the report template shows.
@@ -36,11 +43,15 @@ type reportView struct {
 	Classes  []chip
 	Rows     []rowView
 	Curve    template.URL
+	CurveSm  template.URL // the curve for narrow screens
+	Forest   []picture
+	Matrix   matrixView
 	Bars     []picture
 	GridCols []chip
 	Grid     []gridRow
 	Meta     [][2]string
 	Versions [][2]string
+	Over     string // "10 held-out cases × 3 seeds"
 }
 
 type chip struct{ Name, Color string }
@@ -51,17 +62,34 @@ type picture struct {
 }
 
 type rowView struct {
-	Rank, Loss, Color, Status string
-	Dice                      []cell
-	HD95                      []string
-	Mean, IoU, Prec, Rec      string
-	Steps, Time               string
-	Done                      bool
+	Rank, Group, Loss, Color, Status string
+	Dice                             []cell
+	HD95                             []string
+	Mean, IoU, Prec, Rec             string
+	Steps, Time                      string
+	Short, Done                      bool
 }
 
 type cell struct {
 	Text string
 	Best bool
+}
+
+// matrixView is the pairwise matrix: row loss minus column loss, upper
+// triangle, in ranking order.
+type matrixView struct {
+	Names []chip
+	Rows  []matrixRow
+}
+
+type matrixRow struct {
+	Name  chip
+	Cells []matrixCell
+}
+
+type matrixCell struct {
+	Diff, CI, P string
+	Sep, Empty  bool
 }
 
 type gridRow struct {
@@ -76,7 +104,10 @@ func dataURL(png []byte) template.URL {
 }
 
 func newReportView(res *Results, set *dataset.Set, preds [][][]int32) (*reportView, error) {
-	v := &reportView{R: res}
+	v := &reportView{R: res, Over: fmt.Sprintf("%d held-out cases", res.Data.ValCases)}
+	if res.Seeds > 1 {
+		v.Over += fmt.Sprintf(" × %d seeds", res.Seeds)
+	}
 	for i, r := range res.Runs {
 		v.Legend = append(v.Legend, chip{r.Loss, hexColor(lossColor(i))})
 	}
@@ -90,27 +121,43 @@ func newReportView(res *Results, set *dataset.Set, preds [][][]int32) (*reportVi
 			row.Status += ": " + r.Error
 		}
 		if r.Done() {
-			row.Rank = fmt.Sprint(r.Rank)
+			row.Rank, row.Group = fmt.Sprint(r.Rank), fmt.Sprint(r.Group)
 			for k := range res.Classes {
-				row.Dice = append(row.Dice, cell{meanSDText(r.Stat("dice", k)), res.Best[k] == r.Loss})
-				h := r.Stat("hd95", k)
-				row.HD95 = append(row.HD95, hdText(h))
+				row.Dice = append(row.Dice, cell{ciText(r.Stat("dice", k)), res.Best[k] == r.Loss})
+				row.HD95 = append(row.HD95, hdText(r.Stat("hd95", k)))
 			}
-			row.Mean = fmt3(float64(r.MeanDice))
+			row.Mean = ciText(Stat{Mean: r.MeanDice, Low: r.Low, High: r.High})
 			n := len(res.Classes)
 			row.IoU, row.Prec, row.Rec = fmtMean(r, "iou", n), fmtMean(r, "precision", n), fmtMean(r, "recall", n)
 			row.Steps, row.Time = fmt.Sprint(r.Steps), fmtSeconds(r.Seconds)
+			row.Short = res.Budget.Steps > 0 && r.Steps < res.Budget.Steps
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	if res.Finished > 0 {
-		png, err := curvePlot(res)
+	if len(res.Ranking) > 0 {
+		png, err := curvePlot(res, false)
 		if err != nil {
 			return nil, err
 		}
 		v.Curve = dataURL(png)
+		if png, err = curvePlot(res, true); err != nil {
+			return nil, err
+		}
+		v.CurveSm = dataURL(png)
+		if png, err = forestPlot(res, "Mean foreground Dice", res.Ranking); err != nil {
+			return nil, err
+		}
+		v.Forest = append(v.Forest, picture{"mean foreground Dice", dataURL(png)})
+		for _, cr := range res.PerClass {
+			png, err := forestPlot(res, "Dice "+cr.Class, cr.Ranking)
+			if err != nil {
+				return nil, err
+			}
+			v.Forest = append(v.Forest, picture{"Dice " + cr.Class, dataURL(png)})
+		}
+		v.Matrix = matrix(res)
 		for m := range Metrics {
-			png, err := barPlot(res, m)
+			png, err := metricPlot(res, m)
 			if err != nil {
 				return nil, err
 			}
@@ -120,13 +167,18 @@ func newReportView(res *Results, set *dataset.Set, preds [][][]int32) (*reportVi
 			return nil, err
 		}
 	}
+	split := fmt.Sprintf("%d training cases (%d slices), %d held-out cases (%d slices), split seed %d", len(res.Split.Train), res.Data.TrainExamples, len(res.Split.Val), res.Data.ValExamples, res.Split.Seed)
+	if res.Folds > 1 {
+		split = fmt.Sprintf("%d-fold cross-validation by case: each of the %d cases held out once (%d slices), fold seed %d", res.Folds, res.Data.ValCases, res.Data.ValExamples, res.Split.Seed)
+	}
 	v.Meta = [][2]string{
 		{"data", dataText(res.Data)},
 		{"classes", classesText(res)},
-		{"split", fmt.Sprintf("%d training cases (%d slices), %d held-out cases (%d slices), split seed %d", len(res.Split.Train), res.Data.TrainExamples, len(res.Split.Val), res.Data.ValExamples, res.Split.Seed)},
-		{"budget", fmt.Sprintf("%s per loss, seed %d, %d run(s) at a time", res.Budget, res.Seed, res.Parallel)},
-		{"model", fmt.Sprintf("%+v", res.Model)},
-		{"finished", fmt.Sprintf("%d of %d runs; this call took %s", res.Finished, len(res.Runs), fmtSeconds(res.WallSeconds))},
+		{"split", split},
+		{"runs", fmt.Sprintf("%d per loss (%d seed(s) %d..%d%s), %s each, %d at a time", totalJobs(res)/max(1, len(res.Runs)), res.Seeds, res.Seed, res.Seed+uint64(res.Seeds)-1, foldText(res), res.Budget, res.Parallel)},
+		{"model", res.ModelText},
+		{"statistics", fmt.Sprintf("bootstrap 95 %% intervals (%d resamples of the cases, and of the seeds within each case; seed %d); paired Wilcoxon signed-rank tests on the per-case differences, Holm-adjusted over the %d pairs; tied: adjusted p ≥ %.2f or an interval of the difference that holds 0", res.Bootstrap.Resamples, res.Bootstrap.Seed, len(res.Pairwise), Alpha)},
+		{"finished", fmt.Sprintf("%d of %d runs; this call took %s", res.Finished, totalJobs(res), fmtSeconds(res.WallSeconds))},
 	}
 	if res.Command != "" {
 		v.Meta = append(v.Meta, [2]string{"command", res.Command})
@@ -140,6 +192,42 @@ func newReportView(res *Results, set *dataset.Set, preds [][][]int32) (*reportVi
 		v.Versions = append(v.Versions, [2]string{k, res.Versions[k]})
 	}
 	return v, nil
+}
+
+// foldText writes ", on each of 5 folds" or nothing.
+func foldText(res *Results) string {
+	if res.Folds > 1 {
+		return fmt.Sprintf(", on each of %d folds", res.Folds)
+	}
+	return ""
+}
+
+// matrix builds the pairwise matrix of res.
+func matrix(res *Results) matrixView {
+	var m matrixView
+	for _, e := range res.Ranking {
+		m.Names = append(m.Names, chip{e.Loss, hexColor(lossColor(res.lossIndex(e.Loss)))})
+	}
+	if len(m.Names) < 2 {
+		return matrixView{}
+	}
+	for a, e := range res.Ranking[:len(res.Ranking)-1] {
+		row := matrixRow{Name: m.Names[a]}
+		for b, f := range res.Ranking {
+			if b == 0 {
+				continue
+			}
+			if b <= a {
+				row.Cells = append(row.Cells, matrixCell{Empty: true})
+				continue
+			}
+			p, _ := findPair(res.Pairwise, e.Loss, f.Loss)
+			row.Cells = append(row.Cells, matrixCell{Diff: f3(p.MeanDiff), CI: "[" + f3(p.Low) + ", " + f3(p.High) + "]", P: pText(p), Sep: p.Separated()})
+		}
+		m.Rows = append(m.Rows, row)
+	}
+	m.Names = m.Names[1:]
+	return m
 }
 
 // dataText names the data set and where it comes from.
@@ -161,27 +249,35 @@ func classesText(res *Results) string {
 	return strings.Join(parts, ", ")
 }
 
-// hdText writes an HD95 statistic, with the cases where it is infinite
-// (one mask empty) noted.
+// hdText writes an HD95 statistic with its interval, "missing" when no
+// case defines it, and the number of cases where it is undefined (one
+// mask empty).
 func hdText(s Stat) string {
 	if math.IsNaN(float64(s.Mean)) {
-		return "-"
+		return "missing"
 	}
-	return fmt.Sprintf("%.2f ± %.2f", float64(s.Mean), float64(s.SD))
+	t := fmt.Sprintf("%.2f [%.2f, %.2f]", float64(s.Mean), float64(s.Low), float64(s.High))
+	if s.Undefined > 0 {
+		t += fmt.Sprintf(" (%d missing)", s.Undefined)
+	}
+	return t
 }
 
 // grid renders the sample rows: image, truth, and each finished run.
 func (v *reportView) grid(res *Results, set *dataset.Set, preds [][][]int32) error {
 	v.GridCols = []chip{{"image", ""}, {"ground truth", ""}}
-	var runs []int
+	var runs []int         // loss indices shown
+	shown := map[int]int{} // loss index: run ID of its first seed on the first fold
 	for i, r := range res.Runs {
-		if r.Done() && i < len(preds) && preds[i] != nil {
+		if r.Done() && len(r.Jobs) > 0 && r.Jobs[0].ID < len(preds) && preds[r.Jobs[0].ID] != nil {
 			runs = append(runs, i)
+			shown[i] = r.Jobs[0].ID
 			v.GridCols = append(v.GridCols, chip{r.Loss, hexColor(lossColor(i))})
 		}
 	}
 	for _, s := range pickSamples(set, res, 3, 3) {
 		ex := set.Val[s.Example]
+		ex.Image = ex.Image[:set.H*set.W] // the first channel of a multi-channel image
 		row := gridRow{Label: s.Case, Hard: s.Hard, Note: fmt.Sprintf("mean Dice %.2f", s.MeanDice)}
 		if len(volumes(set)) > 0 && len(set.Val) > len(volumes(set)) {
 			row.Label += fmt.Sprintf(", slice %d", s.Slice)
@@ -198,7 +294,7 @@ func (v *reportView) grid(res *Results, set *dataset.Set, preds [][][]int32) err
 		imgs = append(imgs, p)
 		row.Cells = append(row.Cells, picture{"", dataURL(imgs[0])}, picture{"", dataURL(imgs[1])})
 		for _, i := range runs {
-			p, err := encodePNG(overlayImage(ex.Image, preds[i][s.Example], ex.Label, set.H, set.W))
+			p, err := encodePNG(overlayImage(ex.Image, preds[shown[i]][s.Example], ex.Label, set.H, set.W))
 			if err != nil {
 				return err
 			}
@@ -209,4 +305,17 @@ func (v *reportView) grid(res *Results, set *dataset.Set, preds [][][]int32) err
 	return nil
 }
 
-var reportTemplate = template.Must(template.New("report").Parse(reportHTML))
+var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"brk": breakable}).Parse(reportHTML))
+
+// breakable escapes a loss name for HTML and lets it wrap only after its
+// separators (_ : , =), never inside a word.
+func breakable(s string) template.HTML {
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteString(template.HTMLEscapeString(string(r)))
+		if strings.ContainsRune("_:,=", r) {
+			b.WriteString("<wbr>")
+		}
+	}
+	return template.HTML(b.String())
+}

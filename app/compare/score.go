@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/segloss/segloss/app/dataset"
+	"github.com/segloss/segloss/app/stats"
 	"github.com/segloss/segloss/metric"
 	"github.com/segloss/segloss/metric/surface"
 )
@@ -30,11 +31,14 @@ type CaseScore struct {
 	Values [][]Num `json:"values"`
 }
 
-// Stat is a metric of one class over the validation cases: mean and
-// standard deviation of the N cases where it is defined.
+// Stat is a metric of one class over the held-out cases: mean, standard
+// deviation and bootstrap interval over the N cases where it is defined
+// (each case's value averaged over the loss's seeds first).
 type Stat struct {
 	Mean      Num `json:"mean"`
 	SD        Num `json:"sd"`
+	Low       Num `json:"ci_low"`  // bootstrap 95 % interval of the mean (cases, and seeds within cases, resampled)
+	High      Num `json:"ci_high"` //
 	N         int `json:"n"`
 	Undefined int `json:"undefined"` // cases left out: class absent from both masks (HD95: from either)
 }
@@ -83,7 +87,8 @@ func gather(v volume, maps func(i int) []int32) []int32 {
 
 // Score computes the metrics of every validation case of set for the
 // predictions pred (one label map per set.Val example). Distances are in
-// voxels: the data sets hold no spacing after resampling to one frame.
+// mm for the 3-D cases whose files give a voxel size (set.Spacing; the
+// frame fitting pads or crops, it never resamples), in pixels otherwise.
 func Score(set *dataset.Set, pred [][]int32) ([]CaseScore, error) {
 	if len(pred) != len(set.Val) {
 		return nil, fmt.Errorf("score: %d predictions for %d validation examples", len(pred), len(set.Val))
@@ -109,9 +114,9 @@ func Score(set *dataset.Set, pred [][]int32) ([]CaseScore, error) {
 		for m := range Metrics {
 			cs.Values[m] = make([]Num, len(classes))
 		}
-		spacing := make([]float64, len(v.Shape))
-		for i := range spacing {
-			spacing[i] = 1
+		spacing := set.Spacing[v.Case]
+		if len(spacing) != len(v.Shape) {
+			spacing = nil // pixels
 		}
 		for k, c := range classes {
 			for m, f := range overlapFuncs {
@@ -119,11 +124,7 @@ func Score(set *dataset.Set, pred [][]int32) ([]CaseScore, error) {
 				val, _ = metric.EmptyNaN.Apply(val, undefined)
 				cs.Values[m][k] = Num(val)
 			}
-			pm, tm := make([]bool, len(pl)), make([]bool, len(truth))
-			for i := range pl {
-				pm[i], tm[i] = pl[i] == c, truth[i] == c
-			}
-			ab, ba, err := surface.Distances(pm, tm, v.Shape, spacing, 1)
+			ab, ba, err := surface.LabelDistances(pl, truth, c, v.Shape, spacing, 1)
 			if err != nil {
 				return nil, err
 			}
@@ -138,44 +139,21 @@ func Score(set *dataset.Set, pred [][]int32) ([]CaseScore, error) {
 	return out, nil
 }
 
-// Summarize returns Stats[metric][class] over the cases.
+// Summarize returns Stats[metric][class] over the cases of one run: the
+// mean and standard deviation of the defined values (no interval).
 func Summarize(cases []CaseScore, classes int) [][]Stat {
 	out := make([][]Stat, len(Metrics))
 	for m := range Metrics {
 		out[m] = make([]Stat, classes)
 		for k := range out[m] {
-			var vals []float64
-			undefined := 0
-			for _, c := range cases {
-				v := float64(c.Values[m][k])
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					undefined++
-					continue
-				}
-				vals = append(vals, v)
+			vals := make([]float64, len(cases))
+			for i, c := range cases {
+				vals[i] = float64(c.Values[m][k])
 			}
-			mean, sd := meanSD(vals)
-			out[m][k] = Stat{Mean: Num(mean), SD: Num(sd), N: len(vals), Undefined: undefined}
+			d := stats.Describe(vals)
+			out[m][k] = Stat{Mean: Num(d.Mean), SD: Num(d.SD), N: d.N, Undefined: d.NaN + d.Inf,
+				Low: Num(math.NaN()), High: Num(math.NaN())}
 		}
 	}
 	return out
-}
-
-// meanSD returns the mean and the sample standard deviation of v (NaN when
-// empty; SD 0 for one value).
-func meanSD(v []float64) (mean, sd float64) {
-	if len(v) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	for _, x := range v {
-		mean += x
-	}
-	mean /= float64(len(v))
-	if len(v) < 2 {
-		return mean, 0
-	}
-	for _, x := range v {
-		sd += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(sd / float64(len(v)-1))
 }

@@ -45,13 +45,3 @@ func TestScore(t *testing.T) {
 		t.Error("missing prediction: no error")
 	}
 }
-
-func TestMeanSD(t *testing.T) {
-	m, s := meanSD([]float64{1, 2, 3, 4})
-	if !near(m, 2.5) || !near(s, math.Sqrt(5.0/3)) {
-		t.Errorf("meanSD = %v, %v", m, s)
-	}
-	if m, _ := meanSD(nil); !math.IsNaN(m) {
-		t.Error("empty mean not NaN")
-	}
-}

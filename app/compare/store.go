@@ -22,7 +22,10 @@ import (
 // presence marks the run done; pred.npy next to it holds the predicted
 // labels of the validation examples, [examples, H, W] in set.Val order.
 type RunRecord struct {
+	ID          int         `json:"id"` // the run ID (Job.Index)
 	Loss        string      `json:"loss"`
+	Seed        uint64      `json:"seed"`
+	Fold        int         `json:"fold"` // 0-based; 0 without cross-validation
 	Fingerprint string      `json:"fingerprint"`
 	Steps       int         `json:"steps"`
 	Seconds     float64     `json:"seconds"`
@@ -31,8 +34,18 @@ type RunRecord struct {
 	Cases       []CaseScore `json:"cases"`
 }
 
+// nonDefault returns v, or the zero value when v is def.
+func nonDefault[T comparable](v, def T) T {
+	var zero T
+	if v == def {
+		return zero
+	}
+	return v
+}
+
 // fingerprint identifies everything the runs of a compare share except the
-// loss: data, split, size, seed, budget and model. Stored runs with another
+// loss: data (with its mask-value rule and channels), split, size, seed,
+// budget and model. Stored runs with another
 // fingerprint belong to another compare.
 func fingerprint(set *dataset.Set, seed uint64, b Budget, model any) (string, error) {
 	raw, err := json.Marshal(struct {
@@ -45,7 +58,10 @@ func fingerprint(set *dataset.Set, seed uint64, b Budget, model any) (string, er
 		Seed    uint64        `json:"seed"`
 		Budget  Budget        `json:"budget"`
 		Model   any           `json:"model"`
-	}{set.Dir, set.Format, set.Classes, set.H, set.W, set.Split, seed, b, model})
+		// Only when not the defaults, so that earlier fingerprints hold.
+		MaskValues string `json:"mask_values,omitempty"`
+		Channels   int    `json:"channels,omitempty"`
+	}{set.Dir, set.Format, set.Classes, set.H, set.W, set.Split, seed, b, model, nonDefault(set.MaskValues, "raw"), nonDefault(set.Channels, 1)})
 	if err != nil {
 		return "", fmt.Errorf("fingerprint: %w", err)
 	}
@@ -53,7 +69,17 @@ func fingerprint(set *dataset.Set, seed uint64, b Budget, model any) (string, er
 	return hex.EncodeToString(sum[:8]), nil
 }
 
-// runDir is the folder of a loss's run under out: the spec made safe for
+// jobDir is the folder of a run under out: runs/<loss>/seed<S>, with
+// -fold<F>of<K> under cross-validation.
+func jobDir(out string, j Job, folds int) string {
+	name := fmt.Sprintf("seed%d", j.Seed)
+	if folds > 1 {
+		name += fmt.Sprintf("-fold%dof%d", j.Fold+1, folds)
+	}
+	return filepath.Join(runDir(out, j.Name), name)
+}
+
+// runDir is the folder of a loss's runs under out: the spec made safe for
 // file names, plus a short hash so that distinct specs never share one.
 func runDir(out, loss string) string {
 	var b strings.Builder
@@ -74,10 +100,9 @@ func runDir(out, loss string) string {
 	return filepath.Join(out, "runs", fmt.Sprintf("%s-%08x", name, h.Sum32()))
 }
 
-// loadRun returns the stored run of loss under out and its predictions, or
-// nil when there is none.
-func loadRun(out, loss string, set *dataset.Set) (*RunRecord, [][]int32, error) {
-	dir := runDir(out, loss)
+// loadRun returns the run stored in dir and its predictions, or nil when
+// there is none.
+func loadRun(dir string, set *dataset.Set) (*RunRecord, [][]int32, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, "run.json"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
@@ -109,8 +134,7 @@ func loadRun(out, loss string, set *dataset.Set) (*RunRecord, [][]int32, error) 
 
 // saveRun stores a finished run: the predictions first, then run.json,
 // each written atomically, so that a run is either complete or absent.
-func saveRun(out string, r *RunRecord, set *dataset.Set, pred [][]int32) error {
-	dir := runDir(out, r.Loss)
+func saveRun(dir string, r *RunRecord, set *dataset.Set, pred [][]int32) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

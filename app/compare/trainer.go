@@ -54,14 +54,31 @@ func (b Budget) String() string {
 	return fmt.Sprintf("%d steps", b.Steps)
 }
 
-// Job is one run of a compare: the loss, and what every run shares.
+// Job is one run of a compare: a loss, a seed and a fold, and what every
+// run shares. Every run of a compare is an independent job: its Index is
+// its run ID (--only), and it needs nothing from the other runs.
 type Job struct {
-	Index  int           // position of the loss in the compare's list
-	Loss   *segloss.Loss // the parsed loss
-	Name   string        // the loss's spec (Loss.String()): the run's name in results, reports and folders
-	Seed   uint64        // seed of the initialization and of the data order
-	Budget Budget
-	Dir    string // a folder the trainer may keep the run's files in (checkpoints); it survives interruptions
+	Index     int           // the run ID: position in the compare's run list, loss by loss, then fold by fold, then seed by seed
+	LossIndex int           // position of the loss in the compare's list
+	Loss      *segloss.Loss // the parsed loss
+	Name      string        // the loss's spec (Loss.String()): the run's name in results, reports and folders
+	Rep       int           // 0..Seeds-1: which of the loss's repeated runs
+	Fold      int           // 0..Folds-1 with cross-validation; 0 otherwise
+	Seed      uint64        // seed of the initialization and of the data order: the compare's seed + Rep, the same for every loss
+	Budget    Budget
+	Dir       string // a folder the trainer may keep the run's files in (checkpoints); it survives interruptions
+}
+
+// Label describes the job for people: "dice, seed 2, fold 1/5".
+func (j Job) Label(seeds, folds int) string {
+	s := j.Name
+	if seeds > 1 {
+		s += fmt.Sprintf(", seed %d", j.Seed)
+	}
+	if folds > 1 {
+		s += fmt.Sprintf(", fold %d/%d", j.Fold+1, folds)
+	}
+	return s
 }
 
 // Progress is what a trainer reports during a run.

@@ -32,6 +32,35 @@ type UNetTrainer struct {
 // Describe returns the trainer's settings.
 func (t *UNetTrainer) Describe() any { return *t }
 
+// Text describes the model and its optimizer in words, zero fields as
+// package train's defaults.
+func (t *UNetTrainer) Text() string {
+	or := func(v, def int) int {
+		if v > 0 {
+			return v
+		}
+		return def
+	}
+	norm := "no normalization"
+	if t.Norm {
+		norm = "instance normalization"
+	}
+	backend := t.Backend
+	if backend == "" {
+		backend = "default"
+	}
+	lr := "the default learning rate"
+	if t.LR > 0 {
+		lr = fmt.Sprintf("learning rate %g", t.LR)
+	}
+	curve := "validation curve at the end only"
+	if t.ValEvery > 0 {
+		curve = fmt.Sprintf("validation curve every %d steps on up to %d slices", t.ValEvery, or(t.ValSlices, 256))
+	}
+	return fmt.Sprintf("2-D U-Net, %d levels, %d channels at the first level, %s; Adam, %s, batches of %d slices; %s; %s backend",
+		or(t.Depth, 3), or(t.Width, 8), norm, lr, or(t.BatchSize, 8), curve, backend)
+}
+
 // Train runs package train on job and predicts every validation example.
 // An interrupted run with a step budget leaves its checkpoint in job.Dir
 // and continues from it next time; a run with a time budget starts over,

@@ -30,7 +30,7 @@ func TestUNetTrainerResume(t *testing.T) {
 	if !errors.Is(err, ErrIncomplete) || res.Finished != 0 {
 		t.Fatalf("interrupted: err %v, finished %d", err, res.Finished)
 	}
-	if _, err := os.Stat(filepath.Join(runDir(cfg.Out, "dice"), "train", train.CheckpointFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(jobDir(cfg.Out, Job{Name: "dice", Seed: 3}, 1), "train", train.CheckpointFile)); err != nil {
 		t.Fatalf("the interrupted run left no checkpoint to resume from: %v", err)
 	}
 	cfg.Log = nil

@@ -12,13 +12,15 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/segloss/segloss/maskio"
 )
 
 // Example is one 2-D image and its mask, fitted to the set's size.
 type Example struct {
 	Case  string    // the case (volume or image) it comes from
 	Slice int       // slice index within the case (0 for 2-D images)
-	Image []float32 // H*W normalized intensities, row-major
+	Image []float32 // C*H*W normalized intensities, channel-major, each channel row-major
 	Label []int32   // H*W class labels
 }
 
@@ -29,11 +31,18 @@ type Set struct {
 	Dir        string    `json:"dir,omitempty"`
 	Classes    int       `json:"classes"` // number of classes, background (0) included
 	LabelNames []string  `json:"label_names"`
+	Channels   int       `json:"channels"`             // input channels: 1 grey, 3 RGB, or one per modality
+	Modalities []string  `json:"modalities,omitempty"` // names of the channels (a Decathlon set's modalities)
+	MaskValues string    `json:"mask_values"`          // the mask-value rule the masks were read with (maskio.MaskValues)
 	H          int       `json:"height"`
 	W          int       `json:"width"`
 	Split      Split     `json:"split"`
 	Train      []Example `json:"-"`
 	Val        []Example `json:"-"`
+	// Spacing holds the physical voxel size of each 3-D case read from a
+	// file, [slice, row, column] in mm, keyed by case name; cases without
+	// one (2-D images, the synthetic set) are measured in pixels.
+	Spacing map[string][]float64 `json:"-"`
 }
 
 // Split records which cases train and which validate.
@@ -42,6 +51,8 @@ type Split struct {
 	ValFraction float64  `json:"val_fraction"`
 	Train       []string `json:"train"`
 	Val         []string `json:"val"`
+	Fold        int      `json:"fold,omitempty"`  // 1..Folds for a cross-validation fold (see Set.Folds); 0 otherwise
+	Folds       int      `json:"folds,omitempty"` // number of cross-validation folds; 0: a single split
 }
 
 // Options control loading.
@@ -51,6 +62,16 @@ type Options struct {
 	Multiple    int     // height and width are rounded up to a multiple of this (the model's)
 	Size        [2]int  // fixed [H, W]; zero means the largest slice, rounded up to Multiple
 	MaxCases    int     // use only the first MaxCases cases (0: all), for quick runs
+	// MaskValues is how mask values become labels (the zero value is
+	// "auto": 0 and one other value v > 1 become 0/1).
+	MaskValues maskio.MaskValues
+	// AllowOutside lets a dataset.json name files outside its folder.
+	AllowOutside bool
+	// Read holds the ceilings of the image and mask readers (--max-voxels).
+	Read maskio.ReadOptions
+	// Note, if not nil, receives the one line that says how mask values
+	// were remapped, when they were.
+	Note func(string)
 }
 
 // Load reads the data set at dir: "synthetic" (or "synthetic:N" for N
@@ -82,9 +103,9 @@ func Load(dir string, o Options) (*Set, error) {
 	var s *Set
 	switch {
 	case exists(filepath.Join(dir, "dataset.json")):
-		s, cases, err = readMSD(dir, o.MaxCases)
+		s, cases, err = readMSD(dir, o)
 	case exists(filepath.Join(dir, "images")) || exists(filepath.Join(dir, "masks")):
-		s, cases, err = readPNGDir(dir, o.MaxCases)
+		s, cases, err = readPNGDir(dir, o)
 	default:
 		return nil, fmt.Errorf("dataset: %s: neither a Decathlon folder (dataset.json) nor a PNG folder (images/ and masks/)", dir)
 	}
@@ -94,12 +115,14 @@ func Load(dir string, o Options) (*Set, error) {
 	return s.assemble(cases, o)
 }
 
-// rawCase is one case as read: images and labels [slices][h*w].
+// rawCase is one case as read: images [slices][channels*h*w] and labels
+// [slices][h*w].
 type rawCase struct {
-	name   string
-	h, w   int
-	images [][]float32
-	labels [][]int32
+	name    string
+	h, w    int
+	spacing []float64 // 3-D cases read from a file: voxel size per axis; nil otherwise
+	images  [][]float32
+	labels  [][]int32
 }
 
 // assemble fits the cases to one size and splits them.
@@ -115,15 +138,27 @@ func (s *Set) assemble(cases []rawCase, o Options) (*Set, error) {
 	}
 	m := o.Multiple
 	s.H, s.W = (h+m-1)/m*m, (w+m-1)/m*m
+	if s.Channels == 0 {
+		s.Channels = 1
+	}
+	if s.MaskValues == "" {
+		s.MaskValues = "raw"
+	}
 	s.Split = SplitCases(names(cases), o.ValFraction, o.Seed)
 	val := map[string]bool{}
 	for _, n := range s.Split.Val {
 		val[n] = true
 	}
 	for _, c := range cases {
+		if len(c.spacing) == 3 {
+			if s.Spacing == nil {
+				s.Spacing = map[string][]float64{}
+			}
+			s.Spacing[c.name] = c.spacing
+		}
 		for i := range c.images {
 			ex := Example{Case: c.name, Slice: i,
-				Image: Fit(c.images[i], c.h, c.w, s.H, s.W, 0),
+				Image: FitChannels(c.images[i], max(s.Channels, 1), c.h, c.w, s.H, s.W),
 				Label: Fit(c.labels[i], c.h, c.w, s.H, s.W, 0)}
 			if val[c.name] {
 				s.Val = append(s.Val, ex)

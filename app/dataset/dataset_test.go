@@ -1,6 +1,8 @@
 package dataset
 
 import (
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -163,6 +165,27 @@ func TestBadInput(t *testing.T) {
 				"training":[{"image":"./imagesTr/a.nii.gz","label":"./labelsTr/a.nii.gz"},{"image":"./imagesTr/b.nii.gz","label":"./labelsTr/b.nii.gz"}]}`), 0o644)
 			return dir
 		}, "b.nii.gz: label 2 at voxel 0 is outside the 2 declared classes"},
+		{"NaN voxel", func(dir string) string { // issue 15, finding 9
+			msdPair(t, dir, write, "a", 3)
+			msdPair(t, dir, write, "b", math.NaN())
+			return dir
+		}, "b.nii.gz: value NaN at voxel 0"},
+		{"dataset.json path outside the folder", func(dir string) string { // issue 15, finding 11
+			data := filepath.Join(dir, "data")
+			msdPair(t, data, write, "a", 3)
+			os.MkdirAll(filepath.Join(dir, "outside"), 0o755)
+			write(filepath.Join(dir, "outside", "x.nii.gz"), []int{4, 4}, 1)
+			os.WriteFile(filepath.Join(data, "dataset.json"), []byte(`{"name":"t","labels":{"0":"bg","1":"fg"},
+				"training":[{"image":"./imagesTr/a.nii.gz","label":"./labelsTr/a.nii.gz"},{"image":"../outside/x.nii.gz","label":"./labelsTr/a.nii.gz"}]}`), 0o644)
+			return data
+		}, `path "../outside/x.nii.gz" is outside the data set's folder`},
+		{"three mask values", func(dir string) string {
+			writePNGSet(t, dir, 3, 8)
+			img := &maskio.Image{Shape: []int{8, 8}, Data: make([]float64, 64)}
+			img.Data[3], img.Data[4] = 128, 255
+			maskio.Write(filepath.Join(dir, "masks", "caseb.png"), img)
+			return dir
+		}, "--mask-values 0,128,255"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -199,5 +222,115 @@ func TestHippocampus(t *testing.T) {
 		if ex.Case != s.Split.Val[0] {
 			t.Fatalf("validation slice from case %s, not the validation case %s", ex.Case, s.Split.Val[0])
 		}
+	}
+}
+
+// TestFolds holds out every case exactly once, trains on the others, and
+// gives the same folds for the same seed.
+func TestFolds(t *testing.T) {
+	s, err := Load("synthetic:11", Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	folds, err := s.Folds(3, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := map[string]int{}
+	for f, fs := range folds {
+		if fs.Split.Fold != f+1 || fs.Split.Folds != 3 || len(fs.Val)+len(fs.Train) != len(s.Val)+len(s.Train) {
+			t.Errorf("fold %d: split %+v, %d+%d examples", f, fs.Split, len(fs.Train), len(fs.Val))
+		}
+		for _, ex := range fs.Val {
+			held[ex.Case]++
+		}
+		for _, ex := range fs.Train {
+			for _, v := range fs.Split.Val {
+				if ex.Case == v {
+					t.Errorf("fold %d trains on its held-out case %s", f, v)
+				}
+			}
+		}
+	}
+	if len(held) != 11 {
+		t.Errorf("%d cases held out, want 11", len(held))
+	}
+	for c, n := range held {
+		if n != 1 {
+			t.Errorf("case %s held out %d times", c, n)
+		}
+	}
+	again, _ := s.Folds(3, 7)
+	for f := range folds {
+		if fmt.Sprint(folds[f].Split.Val) != fmt.Sprint(again[f].Split.Val) {
+			t.Errorf("fold %d differs between two calls", f)
+		}
+	}
+	if _, err := s.Folds(12, 7); err == nil {
+		t.Error("12 folds of 11 cases: no error")
+	}
+}
+
+// msdPair writes imagesTr/NAME.nii.gz (first voxel v) and a 0/1 label, and
+// a dataset.json listing a and b.
+func msdPair(t *testing.T, dir string, write func(string, []int, float64), name string, v float64) {
+	t.Helper()
+	os.MkdirAll(filepath.Join(dir, "imagesTr"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "labelsTr"), 0o755)
+	write(filepath.Join(dir, "imagesTr", name+".nii.gz"), []int{4, 4}, v)
+	write(filepath.Join(dir, "labelsTr", name+".nii.gz"), []int{4, 4}, 1)
+	os.WriteFile(filepath.Join(dir, "dataset.json"), []byte(`{"name":"t","labels":{"0":"bg","1":"fg"},
+		"training":[{"image":"./imagesTr/a.nii.gz","label":"./labelsTr/a.nii.gz"},{"image":"./imagesTr/b.nii.gz","label":"./labelsTr/b.nii.gz"}]}`), 0o644)
+}
+
+// TestMaskValuesPNG is the finding "0/255 masks are refused for
+// training": they load as 0/1 with one note; --mask-values maps others.
+func TestMaskValuesPNG(t *testing.T) {
+	dir := t.TempDir()
+	writePNGSet(t, dir, 3, 8)
+	for _, name := range []string{"casea", "caseb", "casec"} {
+		img := &maskio.Image{Shape: []int{8, 8}, Data: make([]float64, 64)}
+		img.Data[5], img.Data[9] = 255, 255
+		maskio.Write(filepath.Join(dir, "masks", name+".png"), img)
+	}
+	var notes []string
+	s, err := Load(dir, Options{Seed: 1, Note: func(n string) { notes = append(notes, n) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Classes != 2 || s.MaskValues != "255=1" || len(notes) != 1 || s.Train[0].Label[5] != 1 {
+		t.Errorf("0/255: %d classes, rule %s, notes %v", s.Classes, s.MaskValues, notes)
+	}
+	rule, _ := maskio.ParseMaskValues("0,255")
+	s, err = Load(dir, Options{Seed: 1, MaskValues: rule})
+	if err != nil || s.Classes != 2 || s.MaskValues != "0,255" {
+		t.Errorf("--mask-values 0,255: %v", err)
+	}
+	raw, _ := maskio.ParseMaskValues("raw")
+	if _, err := Load(dir, Options{Seed: 1, MaskValues: raw}); err == nil || !strings.Contains(err.Error(), "label 255") {
+		t.Errorf("raw 0/255: error %v", err)
+	}
+}
+
+// TestAllowOutside checks that --allow-outside lets dataset.json name
+// files outside the folder.
+func TestAllowOutside(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	write := func(path string, shape []int, v float64) {
+		img := &maskio.Image{Shape: shape, Data: make([]float64, shape[0]*shape[1])}
+		img.Data[0] = v
+		maskio.Write(path, img)
+	}
+	msdPair(t, data, write, "a", 3)
+	os.MkdirAll(filepath.Join(dir, "outside"), 0o755)
+	write(filepath.Join(dir, "outside", "b.nii.gz"), []int{4, 4}, 2)
+	os.WriteFile(filepath.Join(data, "dataset.json"), []byte(`{"name":"t","labels":{"0":"bg","1":"fg"},
+		"training":[{"image":"./imagesTr/a.nii.gz","label":"./labelsTr/a.nii.gz"},{"image":"../outside/b.nii.gz","label":"./labelsTr/a.nii.gz"}]}`), 0o644)
+	if _, err := Load(data, Options{Seed: 1}); err == nil {
+		t.Fatalf("outside path accepted without AllowOutside")
+	}
+	if _, err := Load(data, Options{Seed: 1, AllowOutside: true}); err != nil {
+		t.Fatalf("AllowOutside: %v", err)
 	}
 }

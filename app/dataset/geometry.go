@@ -1,6 +1,10 @@
 package dataset
 
-import "math"
+import (
+	"math"
+
+	"github.com/segloss/segloss/maskio"
+)
 
 // Fit centres an h×w row-major image in an H×W frame: it crops what does
 // not fit and fills the rest with fill. Unfit undoes it.
@@ -67,4 +71,42 @@ func Slices[T any](data []T, shape []int) (slices [][]T, h, w int) {
 		return slices, h, w
 	}
 	return nil, 0, 0
+}
+
+// FitChannels fits each of the c channels of a channel-major c×h×w image
+// into an H×W frame as Fit does, filling with 0.
+func FitChannels(src []float32, c, h, w, H, W int) []float32 {
+	if c == 1 {
+		return Fit(src, h, w, H, W, 0)
+	}
+	dst := make([]float32, 0, c*H*W)
+	for k := 0; k < c; k++ {
+		dst = append(dst, Fit(src[k*h*w:(k+1)*h*w], h, w, H, W, 0)...)
+	}
+	return dst
+}
+
+// InputSlices normalizes each channel of in over the whole image or
+// volume (z-scores, as Normalize) and returns its 2-D slices along the
+// first spatial axis, each channel-major (channels × h × w), with h and w.
+func InputSlices(in *maskio.Input) (slices [][]float32, h, w int) {
+	c := max(in.Channels, 1)
+	var chans [][][]float32
+	for k := 0; k < c; k++ {
+		var sl [][]float32
+		sl, h, w = Slices(Normalize(in.Channel(k)), in.Shape)
+		chans = append(chans, sl)
+	}
+	if c == 1 {
+		return chans[0], h, w
+	}
+	slices = make([][]float32, len(chans[0]))
+	for z := range slices {
+		s := make([]float32, 0, c*h*w)
+		for k := 0; k < c; k++ {
+			s = append(s, chans[k][z]...)
+		}
+		slices[z] = s
+	}
+	return slices, h, w
 }

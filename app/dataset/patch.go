@@ -9,19 +9,22 @@ import (
 
 // Volume is one case of a set as a 3-D array [D, H, W] in the set's frame
 // (a 2-D image is a volume of one slice): its examples stacked in slice
-// order. Fg lists the indices of its foreground voxels (label > 0), which
+// order, the image channels-first [C, D, H, W]. Fg lists the indices of its foreground voxels (label > 0), which
 // foreground oversampling draws from.
 type Volume struct {
-	Case  string
-	Shape [3]int    // [D, H, W]
-	Image []float32 // D*H*W normalized intensities
-	Label []int32   // D*H*W class labels
-	Fg    []int32   // indices of the voxels with a label > 0
-	Index []int     // the examples it was built from, in slice order
+	Case     string
+	Shape    [3]int    // [D, H, W]
+	Channels int       // input channels C (0 reads as 1)
+	Image    []float32 // C*D*H*W normalized intensities, channels first
+	Label    []int32   // D*H*W class labels
+	Fg       []int32   // indices of the voxels with a label > 0
+	Index    []int     // the examples it was built from, in slice order
 }
 
 // Volumes groups examples (all of one h×w frame) by case into volumes, in
 // the order the cases first appear, each with its slices in slice order.
+// The examples' images are C×h×w (C inferred from their length); a
+// volume's image is [C, D, h, w].
 func Volumes(examples []Example, h, w int) []Volume {
 	var out []Volume
 	at := map[string]int{}
@@ -38,11 +41,20 @@ func Volumes(examples []Example, h, w int) []Volume {
 	for k := range out {
 		v := &out[k]
 		sort.SliceStable(v.Index, func(a, b int) bool { return examples[v.Index[a]].Slice < examples[v.Index[b]].Slice })
-		v.Shape = [3]int{len(v.Index), h, w}
-		v.Image = make([]float32, 0, len(v.Index)*hw)
-		v.Label = make([]int32, 0, len(v.Index)*hw)
-		for _, i := range v.Index {
-			v.Image = append(v.Image, examples[i].Image...)
+		d := len(v.Index)
+		v.Shape = [3]int{d, h, w}
+		c := 1
+		if hw > 0 {
+			c = max(len(examples[v.Index[0]].Image)/hw, 1)
+		}
+		v.Channels = c
+		v.Image = make([]float32, c*d*hw)
+		v.Label = make([]int32, 0, d*hw)
+		for z, i := range v.Index {
+			im := examples[i].Image
+			for ch := 0; ch < c; ch++ {
+				copy(v.Image[(ch*d+z)*hw:(ch*d+z+1)*hw], im[ch*hw:min((ch+1)*hw, len(im))])
+			}
 			v.Label = append(v.Label, examples[i].Label...)
 		}
 		for i, l := range v.Label {
@@ -84,14 +96,19 @@ func (s Sampler) Check() error {
 	return nil
 }
 
+// C returns the number of channels of v (at least 1).
+func (v *Volume) C() int { return max(v.Channels, 1) }
+
 // Size returns the number of voxels of a patch.
 func (s Sampler) Size() int { return s.Patch[0] * s.Patch[1] * s.Patch[2] }
 
-// Batch fills x and y (each n patches) with patches drawn from vols by
+// Batch fills x (n patches of C channels each, [n, C, patch...], C the
+// volumes' channels) and y (n patches) with patches drawn from vols by
 // rng: patch i is centred on a foreground voxel when i is among the last
 // round(n/3) (nnU-Net's rule; with n = 1, with probability 1/3).
 func (s Sampler) Batch(rng *rand.Rand, vols []Volume, n int, x []float32, y []int32) {
 	ps := s.Size()
+	cps := vols[0].C() * ps
 	keep := int(math.Round(float64(n) * (1 - ForegroundFraction)))
 	for i := 0; i < n; i++ {
 		v := &vols[rng.IntN(len(vols))]
@@ -99,11 +116,11 @@ func (s Sampler) Batch(rng *rand.Rand, vols []Volume, n int, x []float32, y []in
 		if n == 1 {
 			fg = rng.Float64() < ForegroundFraction
 		}
-		s.Patch1(rng, v, fg, x[i*ps:(i+1)*ps], y[i*ps:(i+1)*ps])
+		s.Patch1(rng, v, fg, x[i*cps:(i+1)*cps], y[i*ps:(i+1)*ps])
 	}
 }
 
-// Patch1 fills x and y with one patch of v: at a uniformly random position,
+// Patch1 fills x ([C, patch...], C the channels of v) and y with one patch of v: at a uniformly random position,
 // or, with fg and a volume that has foreground, centred on a random
 // foreground voxel. Along an axis where the volume is smaller than the
 // patch, the volume sits at a random offset inside the patch, padded with
@@ -138,6 +155,7 @@ func (s Sampler) Patch1(rng *rand.Rand, v *Volume, fg bool, x []float32, y []int
 		}
 	}
 	P0, P1, P2 := s.Patch[0], s.Patch[1], s.Patch[2]
+	nc, ps, vox := v.C(), P0*P1*P2, v.Shape[0]*v.Shape[1]*v.Shape[2]
 	for i := 0; i < P0; i++ {
 		for j := 0; j < P1; j++ {
 			for k := 0; k < P2; k++ {
@@ -164,11 +182,17 @@ func (s Sampler) Patch1(rng *rand.Rand, v *Volume, fg bool, x []float32, y []int
 				z, r, c := start[0]+si, start[1]+sj, start[2]+sk
 				o := (i*P1+j)*P2 + k
 				if z < 0 || z >= v.Shape[0] || r < 0 || r >= v.Shape[1] || c < 0 || c >= v.Shape[2] {
-					x[o], y[o] = 0, 0
+					y[o] = 0
+					for ch := 0; ch < nc; ch++ {
+						x[ch*ps+o] = 0
+					}
 					continue
 				}
 				src := (z*v.Shape[1]+r)*v.Shape[2] + c
-				x[o], y[o] = v.Image[src], v.Label[src]
+				y[o] = v.Label[src]
+				for ch := 0; ch < nc; ch++ {
+					x[ch*ps+o] = v.Image[ch*vox+src]
+				}
 			}
 		}
 	}

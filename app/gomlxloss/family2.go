@@ -16,17 +16,7 @@ import (
 // in-graph form and must be trained through the host route: the core's
 // segloss.Eval computes the gradient on the host and HostGradient feeds it
 // to GoMLX's automatic differentiation. Graph panics for such losses.
-func (l *Loss) HostOnly() bool {
-	if _, parts := l.core.Terms(); parts != nil {
-		for _, p := range parts {
-			if graphs[p.Name()].host {
-				return true
-			}
-		}
-		return false
-	}
-	return graphs[l.Name()].host
-}
+func (l *Loss) HostOnly() bool { return l.anyPart(func(g *graphLoss) bool { return g.host }) }
 
 // in64 runs a graph formula in float64 (sums and ratios cancel badly in
 // float32) and converts the loss back to the input's dtype.

@@ -59,8 +59,18 @@ func Parse(spec string) (*Loss, error) {
 	return FromCore(l), nil
 }
 
-// FromCore returns the graph form of a configured core loss.
-func FromCore(l *segloss.Loss) *Loss { return &Loss{core: l, o: l.Options()} }
+// FromCore returns the graph form of a configured core loss. It panics for
+// a core loss that has no graph formula here (a bug of this package).
+func FromCore(l *segloss.Loss) *Loss {
+	if _, parts := l.Terms(); parts != nil {
+		for _, p := range parts {
+			graphOf(p.Name())
+		}
+	} else {
+		graphOf(l.Name())
+	}
+	return &Loss{core: l, o: l.Options()}
+}
 
 // WithAllReduce returns a copy of the loss for data-parallel training in
 // which every device runs the same program on its shard of the batch
@@ -88,7 +98,22 @@ func (l *Loss) WithAllReduce(meshAxes ...string) *Loss {
 // (the Lovász losses): such a loss cannot be all-reduced across devices
 // (WithAllReduce panics), and on the pure-Go backend its in-graph sort is
 // slow, so training evaluates it on the host (HostGradient) instead.
-func (l *Loss) Sorts() bool { return graphs[l.Name()].sorts }
+// A weighted sum sorts when one of its parts does.
+func (l *Loss) Sorts() bool { return l.anyPart(func(g *graphLoss) bool { return g.sorts }) }
+
+// anyPart reports whether f holds for the graph form of the loss, or of
+// one part of a weighted sum.
+func (l *Loss) anyPart(f func(*graphLoss) bool) bool {
+	if _, parts := l.core.Terms(); parts != nil {
+		for _, p := range parts {
+			if f(graphOf(p.Name())) {
+				return true
+			}
+		}
+		return false
+	}
+	return f(graphOf(l.Name()))
+}
 
 // Core returns the core loss this graph loss mirrors.
 func (l *Loss) Core() *segloss.Loss { return l.core }
@@ -160,7 +185,7 @@ func (l *Loss) eval(b *batch) *Node {
 		}
 		return DivScalar(total, float64(b.n))
 	}
-	return graphs[l.Name()].build(&l.o, b)
+	return graphOf(l.Name()).graph(&l.o, b)
 }
 
 // graphLoss is the graph form of one core loss: build for the pixel,
@@ -181,9 +206,10 @@ type graphLoss struct {
 	host bool
 }
 
-// graphs is the graph form of every loss of the core registry, by name;
-// init checks that it covers segloss.Names(), so that a core loss without
-// a graph formula fails every test of the package at once.
+// graphs is the graph form of every loss of the core registry, by name. A
+// new loss may add its entry from its own file's init function; FromCore
+// refuses a core loss without one, and TestGraphsCoverRegistry checks that
+// the table covers segloss.Names().
 var graphs = map[segloss.Name]*graphLoss{
 	segloss.BCE:             {build: bceLoss},
 	segloss.BCELogits:       {build: bceLoss},
@@ -218,17 +244,26 @@ var graphs = map[segloss.Name]*graphLoss{
 	segloss.DiceClDice:                 {host: true},
 }
 
-func init() {
-	for _, n := range segloss.Names() {
-		g, ok := graphs[n]
-		if !ok {
-			panic(fmt.Sprintf("gomlxloss: core loss %s has no graph formula: add it to graphs", n))
-		}
-		if g.build == nil && !g.host {
-			gl := g
-			g.build = func(o *segloss.Options, b *batch) *Node { return regionLoss(gl, o, b) }
-		}
+// graphOf returns the graph form of the named core loss; it panics, as
+// graph builders do, for a core loss without one (TestGraphsCoverRegistry
+// catches that for every registered loss).
+func graphOf(name segloss.Name) *graphLoss {
+	g, ok := graphs[name]
+	if !ok {
+		panic(fmt.Sprintf("gomlxloss: core loss %s has no graph formula: add it to graphs (in any file's init)", name))
 	}
+	return g
+}
+
+// graph builds the loss of b: build, or the region formula on b's stats.
+func (g *graphLoss) graph(o *segloss.Options, b *batch) *Node {
+	if g.build != nil {
+		return g.build(o, b)
+	}
+	if g.region == nil && g.whole == nil {
+		panic("gomlxloss: the loss has no in-graph form (host only)") // Graph checks HostOnly first
+	}
+	return regionLoss(g, o, b)
 }
 
 // HostGradient is a GoMLX loss function for losses evaluated outside the

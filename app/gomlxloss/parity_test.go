@@ -81,7 +81,7 @@ func TestGoldenParity(t *testing.T) {
 				// Cases that need float64 arithmetic run in a float64 graph,
 				// still held to the float32 tolerance.
 				var msgs []string
-				if c.NeedsFloat64() || c.HasTag("float32_sensitive") {
+				if c.NeedsFloat64() {
 					v, g := graphEval(t, FromCore(cl), golden.Batch[float64](c))
 					msgs = append(msgs, c.CheckLoss(v, golden.Float32), golden.CheckGrad(c, g, golden.Float32))
 				} else {
@@ -138,8 +138,8 @@ func TestHostRoute(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !l.HostOnly() {
-			t.Errorf("%s: HostOnly() = false", spec)
+		if !l.HostOnly() || l.Sorts() {
+			t.Errorf("%s: HostOnly() = %v, Sorts() = %v; want true, false", spec, l.HostOnly(), l.Sorts())
 		}
 		o := l.Core().Options()
 		if _, parts := l.Core().Terms(); parts != nil {
@@ -321,4 +321,26 @@ func TestAllReduceSingleDevice(t *testing.T) {
 	_, _ = NewExec(backend, func(x, y *Node) *Node { return l.WithAllReduce().Graph([]*Node{y}, []*Node{x}) })
 	e := MustNewExec(backend, func(x, y *Node) *Node { return l.WithAllReduce().Graph([]*Node{y}, []*Node{x}) })
 	e.MustExec(tensors.FromFlatDataAndDimensions([]float32{1, 2}, 1, 1, 2), tensors.FromFlatDataAndDimensions([]float32{1, 0}, 1, 1, 2))
+}
+
+// TestGraphsCoverRegistry: every loss of the core registry has a graph
+// formula, and every entry of the table is a core loss.
+func TestGraphsCoverRegistry(t *testing.T) {
+	core := map[segloss.Name]bool{}
+	for _, n := range segloss.Names() {
+		core[n] = true
+		g, ok := graphs[n]
+		if !ok {
+			t.Errorf("core loss %s has no graph formula", n)
+			continue
+		}
+		if g.build != nil && (g.region != nil || g.whole != nil) || g.build == nil && g.region == nil && g.whole == nil && !g.host {
+			t.Errorf("%s: set build, a region formula (region or whole), or host", n)
+		}
+	}
+	for n := range graphs {
+		if !core[n] {
+			t.Errorf("graph formula for %s, which the core does not register", n)
+		}
+	}
 }

@@ -5,9 +5,6 @@ import (
 	"github.com/segloss/segloss"
 )
 
-// torchBCEEps is float32(1e-12), the clamp of ATen's BCE backward pass.
-const torchBCEEps = 9.999999960041972e-13
-
 // bceTerm returns the elementwise binary cross-entropy of input x (logits
 // or probabilities, per o.FromLogits) against target t, with the core's
 // conventions (Keras clip for eps > 0, torch.nn.BCELoss for eps == 0).
@@ -34,7 +31,7 @@ func bceTerm(o *segloss.Options, x, t *Node) *Node {
 	lp := MaxScalar(Log(x), -100)
 	l1p := MaxScalar(Log1p(Neg(x)), -100)
 	value := Neg(Add(Mul(t, lp), Mul(OneMinus(t), l1p)))
-	grad := Div(Sub(x, t), MaxScalar(Mul(x, OneMinus(x)), torchBCEEps))
+	grad := Div(Sub(x, t), MaxScalar(Mul(x, OneMinus(x)), segloss.TorchBCEEps))
 	return withGradient(value, x, grad)
 }
 

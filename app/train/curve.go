@@ -12,6 +12,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // Point is one step of the training curve. The validation fields are set
@@ -84,18 +86,21 @@ func cell(v []float64, i int, f func(float64) string) string {
 	return ""
 }
 
-// plotCurve draws the training loss and the validation Dice per class
-// against the step into a PNG.
+// plotCurve draws the training curve into a PNG in two panels with their
+// own axes: the training loss against the step above, the validation Dice
+// per class (0..1) below.
 func plotCurve(path string, curve []Point, names []string) error {
-	p := plot.New()
-	p.Title.Text = "Training curve"
-	p.X.Label.Text = "step"
-	p.Y.Label.Text = "loss / validation Dice"
+	top, bottom := plot.New(), plot.New()
+	top.Title.Text = "Training curve"
+	top.Y.Label.Text = "training loss"
+	bottom.X.Label.Text = "step"
+	bottom.Y.Label.Text = "validation Dice"
+	bottom.Y.Min, bottom.Y.Max = 0, 1
 	loss := make(plotter.XYs, len(curve))
 	for i, c := range curve {
 		loss[i] = plotter.XY{X: float64(c.Step), Y: c.Loss}
 	}
-	if err := addLine(p, "training loss", loss, 0); err != nil {
+	if err := addLine(top, "training loss", loss, 0); err != nil {
 		return err
 	}
 	for k, n := range names {
@@ -106,18 +111,24 @@ func plotCurve(path string, curve []Point, names []string) error {
 			}
 		}
 		if len(xy) > 0 {
-			if err := addLine(p, "val Dice "+n, xy, k+1); err != nil {
+			if err := addLine(bottom, "val Dice "+n, xy, k+1); err != nil {
 				return err
 			}
 		}
 	}
-	p.Legend.Top = true
-	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
-	if err != nil {
-		return fmt.Errorf("train: plot: %w", err)
+	top.Legend.Top, bottom.Legend.Top = true, true
+	if len(curve) > 0 { // the same step axis in both panels
+		top.X.Min, top.X.Max = float64(curve[0].Step), float64(curve[len(curve)-1].Step)
+		bottom.X.Min, bottom.X.Max = top.X.Min, top.X.Max
 	}
+	img := vgimg.New(8*vg.Inch, 7*vg.Inch)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: 2, Cols: 1, PadY: vg.Points(6), PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(8)}
+	canvases := plot.Align([][]*plot.Plot{{top}, {bottom}}, tiles, dc)
+	top.Draw(canvases[0][0])
+	bottom.Draw(canvases[1][0])
 	return maskio.WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := wt.WriteTo(w)
+		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 		return err
 	})
 }

@@ -33,7 +33,16 @@ type Model struct {
 	Width      int      `json:"width"`
 	LabelNames []string `json:"label_names"`
 	DataFormat string   `json:"data_format"`
+	// Modalities names the input channels (UNet.InChannels of them) when
+	// the data set named them (a Decathlon set's modalities).
+	Modalities []string `json:"modalities,omitempty"`
+	// MaskValues is the mask-value rule the training masks were read with
+	// (maskio.MaskValues): predict writes labels back in those values.
+	MaskValues string `json:"mask_values,omitempty"`
 }
+
+// Channels returns the number of input channels.
+func (m Model) Channels() int { return max(m.UNet.InChannels, 1) }
 
 // fill sets the defaults of files written before the native engine.
 func (m *Model) fill() {
@@ -122,28 +131,28 @@ func (p *Predictor) SetBatch(n int) {
 	}
 }
 
-// PredictVolume labels one normalized volume [D, H, W] (a 2-D image is
-// [1, H, W]) of any size with sliding windows of the model's patch and
+// PredictVolume labels one normalized volume [C, D, H, W], channels
+// first (a 2-D image is [C, 1, H, W]) of any size with sliding windows of the model's patch and
 // returns its D*H*W labels.
 func (p *Predictor) PredictVolume(img []float32, shape [3]int) ([]int32, error) {
 	m := p.Model
-	logits, err := slide(p.forward, img, shape, m.Patch, m.Dims, m.Head.Channels(), p.batch)
+	logits, err := slide(p.forward, img, shape, m.Patch, m.Dims, m.Channels(), m.Head.Channels(), p.batch)
 	if err != nil {
 		return nil, err
 	}
 	return m.Head.Decode(logits, 1, shape[0]*shape[1], shape[2]), nil
 }
 
-// Predict labels 2-D images (each Height×Width, normalized, as a set's
+// Predict labels 2-D images (each Channels×Height×Width, normalized, as a set's
 // examples), returning one label map per image. A 2-D model predicts
 // them together, batch windows per forward pass; a 3-D model predicts
 // each as a volume of one slice.
 func (p *Predictor) Predict(images [][]float32, batch int) ([][]int32, error) {
-	h, w := p.Model.Height, p.Model.Width
+	h, w, c := p.Model.Height, p.Model.Width, p.Model.Channels()
 	hw := h * w
 	for i, im := range images {
-		if len(im) != hw {
-			return nil, fmt.Errorf("train: predict: image %d has %d values, want %d×%d", i, len(im), h, w)
+		if len(im) != c*hw {
+			return nil, fmt.Errorf("train: predict: image %d has %d values, want %d×%d×%d", i, len(im), c, h, w)
 		}
 	}
 	p.SetBatch(batch)
@@ -158,11 +167,15 @@ func (p *Predictor) Predict(images [][]float32, batch int) ([][]int32, error) {
 		}
 		return out, nil
 	}
-	stack := make([]float32, 0, len(images)*hw)
-	for _, im := range images {
-		stack = append(stack, im...)
+	// The images as one volume [C, N, H, W], channels first.
+	n := len(images)
+	stack := make([]float32, c*n*hw)
+	for i, im := range images {
+		for ch := 0; ch < c; ch++ {
+			copy(stack[(ch*n+i)*hw:(ch*n+i+1)*hw], im[ch*hw:(ch+1)*hw])
+		}
 	}
-	labels, err := p.PredictVolume(stack, [3]int{len(images), h, w})
+	labels, err := p.PredictVolume(stack, [3]int{n, h, w})
 	if err != nil {
 		return nil, fmt.Errorf("train: predict: %w", err)
 	}

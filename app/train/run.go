@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/segloss/segloss/app/dataset"
+	"github.com/segloss/segloss/app/stats"
 	"github.com/segloss/segloss/app/unet"
 	"github.com/segloss/segloss/maskio"
 	"github.com/segloss/segloss/metric"
@@ -121,7 +122,7 @@ func Run(ctx context.Context, cfg Config, progress func(Progress)) (*Result, err
 			if err != nil {
 				return nil, err
 			}
-			p.ValDice, p.ValIoU, p.MeanDice = dice, iou, mean(dice)
+			p.ValDice, p.ValIoU, p.MeanDice = dice, iou, stats.Mean(dice)
 			last.Validated, last.ValDice, last.MeanDice = true, dice, p.MeanDice
 			validated = step
 		}
@@ -145,13 +146,13 @@ func Run(ctx context.Context, cfg Config, progress func(Progress)) (*Result, err
 	}
 	if len(curve) > 0 && curve[len(curve)-1].Step == step {
 		p := &curve[len(curve)-1]
-		p.ValDice, p.ValIoU, p.MeanDice = dice, iou, mean(dice)
+		p.ValDice, p.ValIoU, p.MeanDice = dice, iou, stats.Mean(dice)
 	}
 	if err := save(); err != nil {
 		return nil, err
 	}
 	res := &Result{Loss: cfg.Loss.String(), Steps: step, Elapsed: elapsed0 + time.Since(start).Seconds(), ClassNames: names,
-		ValDice: dice, ValIoU: iou, MeanDice: mean(dice), Curve: curve, Model: s.model}
+		ValDice: dice, ValIoU: iou, MeanDice: stats.Mean(dice), Curve: curve, Model: s.model}
 	if cfg.Out != "" {
 		if err := writeJSON(filepath.Join(cfg.Out, "result.json"), res); err != nil {
 			return nil, err
@@ -172,8 +173,9 @@ func newSession(cfg Config) (*session, error) {
 		return nil, err
 	}
 	m := Model{Format: modelFormat, Loss: gl.String(), Head: head, Backend: kind, Dims: cfg.Dims,
-		UNet:   unet.Config{InChannels: 1, OutChannels: head.Channels(), Depth: cfg.Depth, Width: cfg.Width, Seed: cfg.Seed, Norm: cfg.Norm},
-		Height: cfg.Data.H, Width: cfg.Data.W, LabelNames: cfg.Data.LabelNames, DataFormat: cfg.Data.Format}
+		UNet:   unet.Config{InChannels: max(cfg.Data.Channels, 1), OutChannels: head.Channels(), Depth: cfg.Depth, Width: cfg.Width, Seed: cfg.Seed, Norm: cfg.Norm},
+		Height: cfg.Data.H, Width: cfg.Data.W, LabelNames: cfg.Data.LabelNames, DataFormat: cfg.Data.Format,
+		Modalities: cfg.Data.Modalities, MaskValues: cfg.Data.MaskValues}
 	if err := m.UNet.Validate(); err != nil {
 		return nil, err
 	}
@@ -258,15 +260,15 @@ func (s *session) prepareOut() error {
 // resumed run sees the batches the uninterrupted one would have.
 func (s *session) trainStep(step int) (float64, error) {
 	rng := rand.New(rand.NewPCG(s.cfg.Seed, uint64(step)+1))
-	n, ps := s.cfg.BatchSize, s.sampler.Size()
-	if len(s.x) != n*ps {
-		s.x, s.y = make([]float32, n*ps), make([]int32, n*ps)
+	n, ps, c := s.cfg.BatchSize, s.sampler.Size(), s.model.Channels()
+	if len(s.x) != n*c*ps || len(s.y) != n*ps {
+		s.x, s.y = make([]float32, n*c*ps), make([]int32, n*ps)
 	}
 	x, y := s.x, s.y
 	s.sampler.Batch(rng, s.vols, n, x, y)
-	shape := []int{n, 1, s.model.Patch[0], s.model.Patch[1], s.model.Patch[2]}
+	shape := []int{n, c, s.model.Patch[0], s.model.Patch[1], s.model.Patch[2]}
 	if s.model.Dims == 2 {
-		shape = []int{n, 1, s.model.Patch[1], s.model.Patch[2]}
+		shape = []int{n, c, s.model.Patch[1], s.model.Patch[2]}
 	}
 	loss, err := s.eng.step(x, y, shape)
 	if err != nil {
@@ -339,17 +341,6 @@ func spread(n, k int) []int {
 		out[i] = i * n / k
 	}
 	return out
-}
-
-func mean(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	var s float64
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

@@ -152,7 +152,7 @@ func TestHeadDecode(t *testing.T) {
 // the graph loss: same loss at every step.
 func TestHostLossMatchesGraph(t *testing.T) {
 	data := syntheticSet(t, "synthetic:6")
-	for _, spec := range []string{"dice", "dice_bce:mode=multiclass"} {
+	for _, spec := range []string{"dice", "dice_bce:mode=multiclass", "dice_focal", "dice+0.5*focal_sigmoid"} {
 		cfg := Config{Data: data, Loss: mustParse(t, spec), Width: 4, Depth: 2, BatchSize: 2, Seed: 2, Steps: 3, Norm: true, Backend: "gomlx"}
 		graph, err := Run(context.Background(), cfg, nil)
 		if err != nil {
@@ -167,6 +167,16 @@ func TestHostLossMatchesGraph(t *testing.T) {
 			if g, h := graph.Curve[i].Loss, host.Curve[i].Loss; math.Abs(g-h) > 1e-4*math.Max(1, math.Abs(g)) {
 				t.Errorf("%s step %d: loss %v in the graph, %v on the host", spec, i+1, g, h)
 			}
+		}
+	}
+	// The losses without an in-graph form, and sums holding one, take the host route.
+	for _, spec := range []string{"dice+topk_ce:k=10", "boundary", "cldice:iter_=1"} {
+		res, err := Run(context.Background(), Config{Data: data, Loss: mustParse(t, spec), Width: 4, Depth: 2, BatchSize: 2, Steps: 2, Backend: "gomlx"}, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", spec, err)
+		}
+		if l := res.Curve[0].Loss; math.IsNaN(l) || math.IsInf(l, 0) {
+			t.Errorf("%s: loss %v", spec, l)
 		}
 	}
 	// The Lovász losses take the host route by default.

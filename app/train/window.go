@@ -6,7 +6,7 @@ import (
 )
 
 // forwardFunc returns the logits [N, C, spatial...] of a model for the
-// input x [N, 1, spatial...].
+// input x [N, C_in, spatial...].
 type forwardFunc func(x []float32, shape []int) ([]float32, error)
 
 // windowStarts returns the start positions along an axis of length d of
@@ -65,16 +65,17 @@ func gaussianMap(p [3]int) []float32 {
 	return out
 }
 
-// slide returns the logits [C, D, H, W] of a whole volume img [D, H, W]
+// slide returns the logits [C, D, H, W] of a whole volume img [inC, D, H, W]
 // (a 2-D image is a volume of one slice) predicted window by window:
 // windows of size patch (depth 1 for a 2-D model) overlapping by half,
 // each weighted by the Gaussian map, in batches of batch windows (the
 // last batch is padded, so that the model always sees one shape). dims is
-// the model's: its input is [B, 1, H, W] for 2, [B, 1, D, H, W] for 3.
-func slide(forward forwardFunc, img []float32, shape, patch [3]int, dims, channels, batch int) ([]float32, error) {
+// the model's: its input is [B, inC, H, W] for 2, [B, inC, D, H, W] for 3.
+func slide(forward forwardFunc, img []float32, shape, patch [3]int, dims, inC, channels, batch int) ([]float32, error) {
 	vox := shape[0] * shape[1] * shape[2]
-	if len(img) != vox {
-		return nil, fmt.Errorf("predict: volume of %d values, want %v", len(img), shape)
+	inC = max(inC, 1)
+	if len(img) != inC*vox {
+		return nil, fmt.Errorf("predict: volume of %d values, want %d×%v", len(img), inC, shape)
 	}
 	if batch < 1 {
 		batch = 1
@@ -93,13 +94,13 @@ func slide(forward forwardFunc, img []float32, shape, patch [3]int, dims, channe
 	}
 	g := gaussianMap(patch)
 	ps := len(g)
-	inShape := []int{batch, 1, patch[0], patch[1], patch[2]}
+	inShape := []int{batch, inC, patch[0], patch[1], patch[2]}
 	if dims == 2 {
-		inShape = []int{batch, 1, patch[1], patch[2]}
+		inShape = []int{batch, inC, patch[1], patch[2]}
 	}
 	acc := make([]float32, channels*vox)
 	wsum := make([]float32, vox)
-	x := make([]float32, batch*ps)
+	x := make([]float32, batch*inC*ps)
 	// each visits the voxels of window w that lie in the volume: f(patch
 	// index, volume index).
 	each := func(w [3]int, f func(pi, vi int)) {
@@ -125,8 +126,12 @@ func slide(forward forwardFunc, img []float32, shape, patch [3]int, dims, channe
 		hi := min(lo+batch, len(pos))
 		clear(x)
 		for b := lo; b < hi; b++ {
-			xb := x[(b-lo)*ps:]
-			each(pos[b], func(pi, vi int) { xb[pi] = img[vi] })
+			xb := x[(b-lo)*inC*ps:]
+			each(pos[b], func(pi, vi int) {
+				for c := range inC {
+					xb[c*ps+pi] = img[c*vox+vi]
+				}
+			})
 		}
 		logits, err := forward(x, inShape)
 		if err != nil {

@@ -77,7 +77,7 @@ func TestSlideReassembles(t *testing.T) {
 			}
 			return out, nil
 		}
-		got, err := slide(forward, img, c.shape, c.patch, c.dims, 2, c.batch)
+		got, err := slide(forward, img, c.shape, c.patch, c.dims, 1, 2, c.batch)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -44,8 +44,9 @@ type BCEOpts struct {
 	Scale       float32 // gradient multiplier (1/count for a mean)
 }
 
-// torchBCEEps is float32(1e-12), ATen's clamp in the BCE backward pass.
-const torchBCEEps = 9.999999960041972e-13
+// TorchBCEEps is float32(1e-12), ATen's clamp in the BCE backward pass
+// (p - t)/max(p(1-p), eps); the core and the GoMLX adapter use it too.
+const TorchBCEEps = 9.999999960041972e-13
 
 // bceTerm32 returns the BCE of x against t and its derivative in x.
 func bceTerm32(o *BCEOpts, x, t float32) (loss, d float32) {
@@ -86,7 +87,7 @@ func bceTerm32(o *BCEOpts, x, t float32) (loss, d float32) {
 		l1p = float32(math.Log1p(-float64(x)))
 	}
 	loss = -(t*lp + (1-t)*l1p)
-	d = float32(float64(x-t) / math.Max(float64(x)*(1-float64(x)), torchBCEEps))
+	d = float32(float64(x-t) / math.Max(float64(x)*(1-float64(x)), TorchBCEEps))
 	return loss, d
 }
 
@@ -116,8 +117,8 @@ func badTarget(v float32) bool { return !(v >= 0 && v <= 1) }
 // none) and returns the sum of the terms of the non-ignored elements and
 // their count; ignored elements get a zero gradient.
 func BCE(grad, x, t []float32, o *BCEOpts) Sums {
-	if useSIMD && o.Logits && !o.Ignore {
-		return bceSIMD(grad, x, t, o)
+	if cur != setGeneric && o.Logits && !o.Ignore {
+		return bceVec(grad, x, t, o)
 	}
 	return bceGo(grad, x, t, o)
 }
@@ -180,8 +181,8 @@ func pow32(base, e float32) float32 {
 
 // Focal is BCE for the sigmoid focal loss.
 func Focal(grad, x, t []float32, o *FocalOpts) Sums {
-	if useSIMD && o.BCE.Logits && !o.BCE.Ignore && !o.PtExp && o.Gamma == 2 {
-		return focalSIMD(grad, x, t, o)
+	if cur != setGeneric && o.BCE.Logits && !o.BCE.Ignore && !o.PtExp && o.Gamma == 2 {
+		return focalVec(grad, x, t, o)
 	}
 	return focalGo(grad, x, t, o)
 }
@@ -270,8 +271,8 @@ type Binary struct {
 // BinaryStats returns the region sums of p against t over one chunk, and
 // with o.BCE the BCE sum.
 func BinaryStats(x, t []float32, o *Binary) Sums {
-	if useSIMD && !o.Ignore && (o.Logits || !o.BCE) {
-		return binaryStatsSIMD(x, t, o)
+	if cur != setGeneric && !o.Ignore && (o.Logits || !o.BCE) {
+		return binaryStatsVec(x, t, o)
 	}
 	return binaryStatsGo(x, t, o)
 }
@@ -313,8 +314,8 @@ func binaryStatsGo(x, t []float32, o *Binary) Sums {
 // BinaryGrad writes d loss / d x of one chunk into grad, from the
 // coefficients of o (zero for ignored elements).
 func BinaryGrad(grad, x, t []float32, o *Binary) {
-	if useSIMD && !o.Ignore && (o.Logits || !o.BCE) {
-		binaryGradSIMD(grad, x, t, o)
+	if cur != setGeneric && !o.Ignore && (o.Logits || !o.BCE) {
+		binaryGradVec(grad, x, t, o)
 		return
 	}
 	binaryGradGo(grad, x, t, o)
@@ -356,8 +357,8 @@ func binaryGradGo(grad, x, t []float32, o *Binary) {
 // gradient pass, BinaryGradDP, needs no exponential: d loss / d x =
 // dp (DSP + DTP t) for the losses without DSP2 and DAbs terms.
 func BinaryStatsDP(dp, x, t []float32, o *Binary) Sums {
-	if useSIMD {
-		return binaryStatsDPSIMD(dp, x, t, o)
+	if cur != setGeneric {
+		return binaryStatsDPVec(dp, x, t, o)
 	}
 	return binaryStatsDPGo(dp, x, t, o)
 }
@@ -374,8 +375,8 @@ func binaryStatsDPGo(dp, x, t []float32, o *Binary) Sums {
 // BinaryGradDP turns the sigmoid derivatives in g (from BinaryStatsDP)
 // into the gradient, in place: g = dp (DSP + DTP t), D1 where t = 1.
 func BinaryGradDP(g, t []float32, o *Binary) {
-	if useSIMD {
-		binaryGradDPSIMD(g, t, o)
+	if cur != setGeneric {
+		binaryGradDPVec(g, t, o)
 		return
 	}
 	binaryGradDPGo(g, t, o)

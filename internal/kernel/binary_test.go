@@ -6,23 +6,10 @@ import (
 	"testing"
 )
 
-// paths runs f with the plain-Go kernels and, where available, the SIMD ones.
+// paths runs f once per kernel set this CPU supports.
 func paths(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	for _, on := range []bool{false, true} {
-		if on && !hasSIMD {
-			continue
-		}
-		name := "go"
-		if on {
-			name = "simd"
-		}
-		t.Run(name, func(t *testing.T) {
-			prev := SetSIMD(on)
-			defer SetSIMD(prev)
-			f(t)
-		})
-	}
+	forEachSet(t, f)
 }
 
 func randBinary(n int, seed uint64, soft bool) (x, t []float32) {

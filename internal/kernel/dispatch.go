@@ -1,24 +1,20 @@
 package kernel
 
-// useSIMD selects the vectorized kernels; it starts true when the build
-// has them (GOEXPERIMENT=simd, amd64) and the CPU has AVX-512.
-var useSIMD = hasSIMD && best == setAVX512
+// SIMDAvailable reports whether the default kernel set (the fastest the
+// CPU supports, or the one SEGLOSS_KERNELS names) is a vector one.
+func SIMDAvailable() bool { return dflt != setGeneric }
 
-// syncSIMD follows a change of kernel set: the archsimd kernels are the
-// avx512 set.
-func syncSIMD() { useSIMD = hasSIMD && cur == setAVX512 }
+// SIMDEnabled reports whether vector kernels are in use.
+func SIMDEnabled() bool { return cur != setGeneric }
 
-// SIMDAvailable reports whether this build and CPU have the vectorized kernels.
-func SIMDAvailable() bool { return hasSIMD }
-
-// SIMDEnabled reports whether the vectorized kernels are in use.
-func SIMDEnabled() bool { return useSIMD }
-
-// SetSIMD turns the vectorized kernels on or off (on only where
-// available) and returns the previous setting. Tests use it to run both
-// code paths; it must not be called while kernels run.
+// SetSIMD selects the default kernel set (on) or the generic one (off)
+// and returns whether vector kernels were in use. Tests use it to run
+// both code paths; it must not be called while kernels run.
 func SetSIMD(on bool) (prev bool) {
-	prev = useSIMD
-	useSIMD = on && hasSIMD
+	prev = cur != setGeneric
+	cur = setGeneric
+	if on {
+		cur = dflt
+	}
 	return prev
 }

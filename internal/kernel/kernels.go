@@ -21,22 +21,25 @@ var best = detectSet()
 
 var cur = best
 
+// dflt is the kernel set selected at start: best, or the one the
+// environment variable SEGLOSS_KERNELS names (CI runs the tests once per
+// set; TestKernelsEnv fails when it names one that cannot run).
+var dflt int
+
 func init() {
-	// SEGLOSS_KERNELS forces a kernel set (CI runs the tests once per set);
-	// TestKernelsEnv fails when it names one that cannot run.
-	if v := os.Getenv("SEGLOSS_KERNELS"); v != "" {
+	if v := os.Getenv("SEGLOSS_KERNELS"); v != "" && v != "auto" {
 		_ = Set(v)
 	}
+	dflt = cur
 }
 
 // Set selects the kernel set by name: generic, avx2, avx512, or auto
-// (the fastest one the CPU supports). A set the CPU lacks is an error
+// (the fastest one the CPU supports, unless SEGLOSS_KERNELS names another). A set the CPU lacks is an error
 // and leaves the selection unchanged. Set must not be called while
 // kernels run.
 func Set(name string) error {
 	if name == "auto" {
-		cur = best
-		syncSIMD()
+		cur = dflt
 		return nil
 	}
 	for s, n := range setNames {
@@ -47,7 +50,6 @@ func Set(name string) error {
 			return fmt.Errorf("kernel set %s: not supported by this CPU (best: %s)", name, setNames[best])
 		}
 		cur = s
-		syncSIMD()
 		return nil
 	}
 	return fmt.Errorf("kernel set %q: unknown (want generic, avx2, avx512 or auto)", name)

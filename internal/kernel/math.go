@@ -1,9 +1,10 @@
 // Package kernel holds the numeric building blocks of the segloss hot
 // loops: fast exp/log/sigmoid/softplus approximations with documented error
 // bounds, a fixed-chunk parallel loop with deterministic reductions, an
-// O(n) radix sort of float keys, and fused per-chunk loss kernels with a
-// plain-Go implementation and, when built with GOEXPERIMENT=simd on an
-// AVX-512 machine, a vectorized one (simd/archsimd).
+// O(n) radix sort of float keys, a float32 GEMM, and fused per-chunk loss
+// kernels with a plain-Go implementation and, on amd64, AVX2+FMA and
+// AVX-512 ones in Go assembly generated with avo (asmgen), chosen at run
+// time from the CPU features (see Set).
 //
 // Every approximation is accurate to a few units in the last place of its
 // type over the ranges the losses use; the bounds are stated on each

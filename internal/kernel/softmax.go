@@ -57,8 +57,8 @@ func (o *Softmax) badLabel(y int32) bool {
 // none) for pixels [S0, S1) and returns the loss sum (Loss) and the sum of
 // the label weights (Den).
 func SoftmaxCE(grad, x []float32, lab []int32, o *Softmax) Sums {
-	if useSIMD && o.C <= MaxSoftmaxC {
-		return softmaxCESIMD(grad, x, lab, o)
+	if cur != setGeneric && o.C <= MaxSoftmaxC {
+		return softmaxCEVec(grad, x, lab, o)
 	}
 	return softmaxCEGo(grad, x, lab, o)
 }
@@ -122,8 +122,8 @@ func softmaxCEGo(grad, x []float32, lab []int32, o *Softmax) Sums {
 // into out[c] (length C); with o.CE it adds the cross-entropy sum and its
 // denominator into out[0].Loss and out[0].Den.
 func SoftmaxStats(out []Sums, x []float32, lab []int32, o *Softmax) {
-	if useSIMD && o.C <= MaxSoftmaxC {
-		softmaxStatsSIMD(out, x, lab, o)
+	if cur != setGeneric && o.C <= MaxSoftmaxC {
+		softmaxStatsVec(out, x, lab, o)
 		return
 	}
 	softmaxStatsGo(out, x, lab, o)
@@ -183,8 +183,8 @@ func softmaxStatsGo(out []Sums, x []float32, lab []int32, o *Softmax) {
 // CEScale times the cross-entropy) through the softmax into grad for
 // pixels [S0, S1); ignored pixels get 0.
 func SoftmaxGrad(grad, x []float32, lab []int32, o *Softmax) {
-	if useSIMD && o.C <= MaxSoftmaxC {
-		softmaxGradSIMD(grad, x, lab, o)
+	if cur != setGeneric && o.C <= MaxSoftmaxC {
+		softmaxGradVec(grad, x, lab, o)
 		return
 	}
 	softmaxGradGo(grad, x, lab, o)
@@ -239,8 +239,8 @@ func softmaxGradGo(grad, x []float32, lab []int32, o *Softmax) {
 // SoftmaxProbs writes the softmax of pixels [S0, S1) into dst (laid out
 // like x) and reports a non-finite input or a bad label in Sums.Bad.
 func SoftmaxProbs(dst, x []float32, lab []int32, o *Softmax) Sums {
-	if useSIMD && o.C <= MaxSoftmaxC {
-		return softmaxProbsSIMD(dst, x, lab, o)
+	if cur != setGeneric && o.C <= MaxSoftmaxC {
+		return softmaxProbsVec(dst, x, lab, o)
 	}
 	return softmaxProbsGo(dst, x, lab, o)
 }
@@ -272,8 +272,8 @@ func softmaxProbsGo(dst, x []float32, lab []int32, o *Softmax) Sums {
 // probabilities, C rows of S), times f: g_c = f p_c (d_c - sum_k p_k d_k),
 // in float64 (the difference cancels).
 func SoftmaxChain(grad, p []float32, C, S, s0, s1 int, f float64) {
-	if useSIMD {
-		softmaxChainSIMD(grad, p, C, S, s0, s1, f)
+	if cur != setGeneric {
+		softmaxChainVec(grad, p, C, S, s0, s1, f)
 		return
 	}
 	softmaxChainGo(grad, p, C, S, s0, s1, f)

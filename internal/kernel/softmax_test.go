@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -41,7 +42,7 @@ func softmax64(x []float32, C, S, s int) (p []float64, lse float64) {
 
 func TestSoftmaxKernels(t *testing.T) {
 	paths(t, func(t *testing.T) {
-		for _, C := range []int{1, 2, 4, 7} {
+		for _, C := range []int{1, 2, 4, 7, MaxSoftmaxC} {
 			for _, ignore := range []bool{false, true} {
 				S := 1000 + 7
 				x, lab := randMulti(C, S, uint64(C), ignore)
@@ -89,7 +90,7 @@ func TestSoftmaxKernels(t *testing.T) {
 				}
 				closeRel(t, "ce loss", s.Loss, loss, 1e-6)
 				closeRel(t, "ce den", s.Den, den, 1e-12)
-				gradClose(t, "ce grad", grad[3:], wg[3:], 1e-5)
+				gradClose(t, fmt.Sprintf("C=%d ignore=%v ce grad", C, ignore), grad[3:], wg[3:], 1e-5)
 				if s.Bad {
 					t.Errorf("C=%d: flagged bad", C)
 				}
@@ -233,6 +234,54 @@ func TestSoftmaxChain(t *testing.T) {
 		}
 		if g[0] != d[0] || g[1] != d[1] {
 			t.Errorf("pixels outside [s0, s1) changed")
+		}
+	})
+}
+
+// TestSoftmaxFlagBadValues puts a non-finite logit or a bad label at
+// several positions of the vector span: every softmax kernel flags it.
+func TestSoftmaxFlagBadValues(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		const C, S = 4, 100
+		for _, pos := range []int{0, 7, 20, 63} {
+			for _, ignore := range []bool{false, true} {
+				o := Softmax{C: C, S: S, S0: 0, S1: S, Ignore: ignore, IgnoreIndex: 255, Scale: 1}
+				out := make([]Sums, C)
+				x, lab := randMulti(C, S, 5, false)
+				grad := make([]float32, C*S)
+				if s := SoftmaxCE(grad, x, lab, &o); s.Bad {
+					t.Fatalf("clean batch flagged bad (ignore %v)", ignore)
+				}
+				for _, y := range []int32{-1, C, 254} {
+					lab[pos] = y
+					if s := SoftmaxCE(grad, x, lab, &o); !s.Bad {
+						t.Errorf("SoftmaxCE: label %d at %d not flagged", y, pos)
+					}
+					clear(out)
+					SoftmaxStats(out, x, lab, &o)
+					if !out[0].Bad {
+						t.Errorf("SoftmaxStats: label %d at %d not flagged", y, pos)
+					}
+					if s := SoftmaxProbs(grad, x, lab, &o); !s.Bad {
+						t.Errorf("SoftmaxProbs: label %d at %d not flagged", y, pos)
+					}
+				}
+				lab[pos] = 255
+				if s := SoftmaxCE(grad, x, lab, &o); s.Bad != !ignore {
+					t.Errorf("SoftmaxCE: label 255 at %d with ignore %v: bad = %v", pos, ignore, s.Bad)
+				}
+				lab[pos] = 1
+				for _, v := range []float32{float32(math.NaN()), float32(math.Inf(-1))} {
+					x[2*S+pos] = v
+					if s := SoftmaxCE(nil, x, lab, &o); !s.Bad {
+						t.Errorf("SoftmaxCE: logit %v at %d not flagged", v, pos)
+					}
+					if s := SoftmaxProbs(grad, x, nil, &o); !s.Bad {
+						t.Errorf("SoftmaxProbs: logit %v at %d not flagged", v, pos)
+					}
+					x[2*S+pos] = 0
+				}
+			}
 		}
 	})
 }

@@ -17,6 +17,13 @@ import (
 //	ab, ba = empty if a and b are both empty
 //	ab = +Inf for every surface voxel of a if b is empty (and ba the converse)
 func Distances(a, b []bool, shape []int, spacing []float64, workers int) (ab, ba []float64, err error) {
+	return DistancesMetric(a, b, shape, spacing, workers, Euclidean)
+}
+
+// DistancesMetric is Distances with the distance metric m: Euclidean (in
+// the units of the spacing), or Taxicab or Chessboard (in voxels; the
+// spacing is ignored, as MONAI does).
+func DistancesMetric(a, b []bool, shape []int, spacing []float64, workers int, m DistanceMetric) (ab, ba []float64, err error) {
 	if len(a) != len(b) {
 		return nil, nil, fmt.Errorf("surface: masks have %d and %d voxels", len(a), len(b))
 	}
@@ -29,25 +36,33 @@ func Distances(a, b []bool, shape []int, spacing []float64, workers int) (ab, ba
 	}
 	sub := bx.shape()
 	sa, sb := Boundary(bx.crop(a, shape), sub), Boundary(bx.crop(b, shape), sub)
-	ab, err = directed(sa, sb, sub, spacing, workers)
+	ab, err = directed(sa, sb, sub, spacing, workers, m)
 	if err != nil {
 		return nil, nil, err
 	}
-	ba, err = directed(sb, sa, sub, spacing, workers)
+	ba, err = directed(sb, sa, sub, spacing, workers, m)
 	return ab, ba, err
 }
 
 // directed returns the distance from each true voxel of from to the
 // nearest true voxel of to.
-func directed(from, to []bool, shape []int, spacing []float64, workers int) ([]float64, error) {
-	d2 := make([]float64, len(to))
-	if err := SquaredDistanceTransform(d2, to, shape, spacing, workers); err != nil {
+func directed(from, to []bool, shape []int, spacing []float64, workers int, m DistanceMetric) ([]float64, error) {
+	d := make([]float64, len(to))
+	if m == Euclidean {
+		if err := SquaredDistanceTransform(d, to, shape, spacing, workers); err != nil {
+			return nil, err
+		}
+	} else if err := ChamferTransform(d, to, shape, m); err != nil {
 		return nil, err
 	}
 	out := []float64{}
 	for i, f := range from {
 		if f {
-			out = append(out, math.Sqrt(d2[i]))
+			v := d[i]
+			if m == Euclidean {
+				v = math.Sqrt(v)
+			}
+			out = append(out, v)
 		}
 	}
 	return out, nil
@@ -153,6 +168,12 @@ type Result struct {
 	HausdorffPercentile float64
 	ASSD                float64
 	SurfaceDice         float64
+	// DirectedHausdorff, DirectedPercentile and SurfaceDistance are the
+	// directed metrics from the prediction to the truth (MONAI's
+	// directed=True and symmetric=False).
+	DirectedHausdorff  float64
+	DirectedPercentile float64
+	SurfaceDistance    float64
 	// Empty is true when both masks are empty.
 	Empty bool
 }
@@ -165,6 +186,11 @@ type Options struct {
 	Tolerance float64
 	// Workers bounds the goroutines of the distance transforms; < 1 means 1.
 	Workers int
+	// Metric is the distance between voxels (Euclidean by default).
+	Metric DistanceMetric
+	// EmptyNaN makes the distances of two empty masks NaN, as in MONAI,
+	// instead of 0.
+	EmptyNaN bool
 }
 
 // Compare returns every surface metric of pred against truth.
@@ -179,15 +205,66 @@ func Compare(pred, truth []bool, shape []int, spacing []float64, opt Options) (R
 	if !(p > 0 && p <= 100) || !(tol > 0) || math.IsInf(tol, 0) {
 		return Result{}, fmt.Errorf("surface: percentile %v must be in (0, 100] and tolerance %v positive", opt.Percentile, opt.Tolerance)
 	}
-	ab, ba, err := Distances(pred, truth, shape, spacing, opt.Workers)
+	ab, ba, err := DistancesMetric(pred, truth, shape, spacing, opt.Workers, opt.Metric)
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{
+	r := Result{
 		Hausdorff:           Hausdorff(ab, ba),
 		HausdorffPercentile: HausdorffPercentile(ab, ba, p),
 		ASSD:                ASSD(ab, ba),
 		SurfaceDice:         SurfaceDice(ab, ba, tol),
+		DirectedHausdorff:   DirectedPercentile(ab, ba, 100),
+		DirectedPercentile:  DirectedPercentile(ab, ba, p),
+		SurfaceDistance:     SurfaceDistance(ab, ba),
 		Empty:               len(ab)+len(ba) == 0,
-	}, nil
+	}
+	if r.Empty && opt.EmptyNaN {
+		nan := math.NaN()
+		r.Hausdorff, r.HausdorffPercentile, r.ASSD = nan, nan, nan
+		r.DirectedHausdorff, r.DirectedPercentile, r.SurfaceDistance = nan, nan, nan
+	}
+	return r, nil
+}
+
+// DirectedPercentile returns the p-th percentile (0 ≤ p ≤ 100) of the
+// distances ab from the surface of the first mask to the second, with
+// linear interpolation as HausdorffPercentile; p = 100 is the directed
+// Hausdorff distance. ba only tells whether the first mask is empty.
+//
+// Special cases are:
+//
+//	DirectedPercentile = 0 if both masks are empty
+//	DirectedPercentile = +Inf if exactly one mask is empty (MONAI)
+//	DirectedPercentile = NaN if p is outside 0..100 or NaN
+func DirectedPercentile(ab, ba []float64, p float64) float64 {
+	if !(p >= 0 && p <= 100) {
+		return math.NaN()
+	}
+	if len(ab) == 0 && len(ba) > 0 {
+		return math.Inf(1)
+	}
+	return percentile(ab, p)
+}
+
+// SurfaceDistance returns the directed average surface distance: the mean
+// of the distances ab from the surface of the first mask to the second
+// (MONAI's SurfaceDistanceMetric with symmetric=False).
+//
+// Special cases are:
+//
+//	SurfaceDistance = 0 if both masks are empty
+//	SurfaceDistance = +Inf if exactly one mask is empty
+func SurfaceDistance(ab, ba []float64) float64 {
+	if len(ab) == 0 {
+		if len(ba) > 0 {
+			return math.Inf(1)
+		}
+		return 0
+	}
+	var sum float64
+	for _, v := range ab {
+		sum += v
+	}
+	return sum / float64(len(ab))
 }

@@ -30,7 +30,26 @@
 //   - SurfaceDice(τ) is the fraction of surface voxels of both masks that lie
 //     within τ of the other surface.
 //
+// The directed metrics take one direction only, from the prediction to
+// the truth (MONAI's directed=True, symmetric=False): DirectedPercentile
+// (100 is the directed Hausdorff distance) and SurfaceDistance, their mean.
+//
+// Distances are Euclidean in the units of the spacing by default; taxicab
+// and chessboard distances (DistanceMetric, MONAI's distance_metric) count
+// voxel steps and ignore the spacing, as MONAI does.
+//
+// BoundaryIoU is the boundary IoU of Cheng et al. (CVPR 2021), the IoU of
+// the masks' inner bands of a given chessboard width.
+//
+// CLDice is the centerline Dice of Shit et al. (CVPR 2021) for 2-D masks,
+// with Zhang–Suen skeletons (Skeleton2D).
+//
 // An empty mask has an empty surface. If both masks are empty the distances
-// are 0 and the surface Dice is undefined (NaN); if exactly one is empty the
-// distances are +Inf and the surface Dice is 0.
+// are 0 (NaN with Options.EmptyNaN, as in MONAI) and the surface Dice is
+// undefined (NaN); if exactly one is empty the distances are +Inf and the
+// surface Dice is 0.
+//
+// SurfaceDiceSubvoxel is the surface Dice on DeepMind's surface elements
+// (MONAI's use_subvoxels=True) for 2-D masks; the 3-D form, which needs
+// DeepMind's marching-cubes area table, is not provided.
 package surface

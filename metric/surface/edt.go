@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sync"
+
+	shapepkg "github.com/segloss/segloss/internal/shape"
 )
 
 // DistanceTransform returns, for every voxel of an n-D image of the given
@@ -221,12 +223,14 @@ func checkGeometry(n int, shape []int, spacing []float64) error {
 	if len(shape) == 0 {
 		return fmt.Errorf("surface: empty shape")
 	}
-	p := 1
 	for _, s := range shape {
 		if s < 1 {
 			return fmt.Errorf("surface: shape %v has an axis smaller than 1", shape)
 		}
-		p *= s
+	}
+	p, err := shapepkg.Product(shape)
+	if err != nil {
+		return fmt.Errorf("surface: %v", err)
 	}
 	if p != n {
 		return fmt.Errorf("surface: shape %v holds %d voxels, mask has %d", shape, p, n)

@@ -1,6 +1,7 @@
 package surface
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -297,5 +298,35 @@ func TestPercentile(t *testing.T) {
 	}
 	if got := percentile([]float64{1, math.Inf(1)}, 50); !math.IsInf(got, 1) {
 		t.Errorf("percentile with Inf = %v", got)
+	}
+}
+
+func TestLabelDistances(t *testing.T) {
+	pred := []int32{0, 2, 2, 0, 1, 0}
+	truth := []int32{0, 0, 2, 2, 1, 1}
+	ab, ba, err := LabelDistances(pred, truth, 2, []int{1, 6}, nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wab, wba, err := Distances([]bool{false, true, true, false, false, false}, []bool{false, false, true, true, false, false}, []int{1, 6}, nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ab, ba) != fmt.Sprint(wab, wba) {
+		t.Errorf("LabelDistances = %v %v, want %v %v", ab, ba, wab, wba)
+	}
+	if _, _, err := LabelDistances(pred, truth[1:], 2, []int{1, 6}, nil, 1); err == nil {
+		t.Error("different lengths: no error")
+	}
+}
+
+// TestShapeOverflow checks that a shape whose voxel count wraps around to
+// the length of the mask is an error (issue 15, finding 1).
+func TestShapeOverflow(t *testing.T) {
+	if _, _, err := Distances(nil, nil, []int{2, 1, 1 << 62, 2}, nil, 1); err == nil {
+		t.Error("Distances accepted a shape whose product overflows to 0")
+	}
+	if _, err := DistanceTransform(nil, []int{1 << 32, 1 << 32}, nil, 1); err == nil {
+		t.Error("DistanceTransform accepted a shape whose product overflows to 0")
 	}
 }

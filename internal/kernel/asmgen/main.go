@@ -5,7 +5,7 @@
 //	go generate ./internal/kernel
 //
 // Each run writes one assembly file and its Go declarations, chosen by
-// -file (cpu, gemm).
+// -file (cpu, gemm, binary, softmax).
 package main
 
 import (
@@ -16,7 +16,7 @@ import (
 	. "github.com/mmcloughlin/avo/build"
 )
 
-var file = flag.String("file", "", "which functions to generate: cpu, gemm")
+var file = flag.String("file", "", "which functions to generate: cpu, gemm, binary, softmax")
 
 func main() {
 	flag.Parse()
@@ -25,6 +25,10 @@ func main() {
 		genCPU()
 	case "gemm":
 		genGemm()
+	case "binary":
+		genBinary()
+	case "softmax":
+		genSoftmax()
 	default:
 		fmt.Fprintf(os.Stderr, "asmgen: unknown -file %q\n", *file)
 		os.Exit(2)

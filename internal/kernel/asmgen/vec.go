@@ -1,0 +1,339 @@
+package main
+
+import (
+	"fmt"
+	"math"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// isa is one vector instruction set: AVX2+FMA (8 float32 lanes, 16
+// registers: loop-carried state lives on the stack) or AVX-512 (16 lanes,
+// 32 registers and mask registers: state in registers).
+type isa struct {
+	suffix string
+	lanes  int
+	avx512 bool
+}
+
+var (
+	avx2   = isa{"AVX2", 8, false}
+	avx512 = isa{"AVX512", 16, true}
+	isas   = []isa{avx2, avx512}
+)
+
+// vec returns a new vector register of the set's width.
+func (s isa) vec() VecVirtual {
+	if s.avx512 {
+		return ZMM()
+	}
+	return YMM()
+}
+
+// consts are the 64-byte constant vectors (16 equal 32-bit lanes) of one
+// generated file, by name.
+var consts = map[string]Mem{}
+
+// kf returns a constant vector of float32 v; ki one of int32 bits.
+func kf(v float32) Mem { return ku(math.Float32bits(v)) }
+
+func ku(bits uint32) Mem {
+	name := fmt.Sprintf("k%08x", bits)
+	if m, ok := consts[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		DATA(4*i, U32(bits))
+	}
+	consts[name] = m
+	return m
+}
+
+// load returns op in a new register.
+func (s isa) load(op Op) VecVirtual {
+	r := s.vec()
+	VMOVUPS(op, r)
+	return r
+}
+
+// state is a loop-carried vector: a register (AVX-512) or a stack slot
+// (AVX2).
+type state struct {
+	s   isa
+	reg VecVirtual
+	mem Mem
+}
+
+// newState returns a state vector starting at the constant init.
+func (s isa) newState(init Mem) *state {
+	st := &state{s: s}
+	if s.avx512 {
+		st.reg = s.load(init)
+		return st
+	}
+	st.mem = AllocLocal(32)
+	t := s.load(init)
+	VMOVUPS(t, st.mem)
+	return st
+}
+
+// get returns the value as an operand (register or memory).
+func (st *state) get() Op {
+	if st.reg != nil {
+		return st.reg
+	}
+	return st.mem
+}
+
+// update applies f, which writes f(old) into dst, and stores the result.
+func (st *state) update(f func(old Op, dst VecVirtual)) {
+	if st.reg != nil {
+		f(st.reg, st.reg)
+		return
+	}
+	t := st.s.vec()
+	f(st.mem, t)
+	VMOVUPS(t, st.mem)
+}
+
+// store writes the value to m (in the output block).
+func (st *state) store(m Mem) {
+	if st.reg != nil {
+		VMOVUPS(st.reg, m)
+		return
+	}
+	t := st.s.load(st.mem)
+	VMOVUPS(t, m)
+}
+
+// param broadcasts the float32 at m: a register (AVX-512) or a stack
+// vector (AVX2).
+func (s isa) param(m Mem) Op {
+	r := s.vec()
+	VBROADCASTSS(m, r)
+	if s.avx512 {
+		return r
+	}
+	l := AllocLocal(32)
+	VMOVUPS(r, l)
+	return l
+}
+
+// acc64 adds the lanes of v, widened to float64, into the accumulator:
+// (acc + lo) + hi.
+func (s isa) acc64(a *state, v VecVirtual) {
+	lo, hi := s.vec(), s.vec()
+	if s.avx512 {
+		VCVTPS2PD(v.AsY(), lo)
+		h := YMM()
+		VEXTRACTF32X8(U8(1), v, h)
+		VCVTPS2PD(h, hi)
+	} else {
+		VCVTPS2PD(v.AsX(), lo)
+		h := XMM()
+		VEXTRACTF128(U8(1), v, h)
+		VCVTPS2PD(h, hi)
+	}
+	a.update(func(old Op, dst VecVirtual) {
+		VADDPD(old, lo, dst)
+		VADDPD(hi, dst, dst)
+	})
+}
+
+// mask is a lane mask: a mask register (AVX-512) or a vector of all-ones
+// lanes (AVX2).
+type mask struct{ op Op }
+
+// Comparison predicates of VCMPPS.
+const (
+	cmpEQ = 0x00 // EQ_OQ
+	cmpLT = 0x01 // LT_OS
+	cmpGT = 0x0e // GT_OS
+	cmpGE = 0x0d // GE_OS
+)
+
+// cmp returns the mask a pred b; b may be memory.
+func (s isa) cmp(pred uint8, a VecVirtual, b Op) mask {
+	if s.avx512 {
+		k := K()
+		VCMPPS(U8(pred), b, a, k)
+		return mask{k}
+	}
+	m := s.vec()
+	VCMPPS(U8(pred), b, a, m)
+	return mask{m}
+}
+
+// blend returns m ? t : f; t may be memory.
+func (s isa) blend(m mask, t Op, f VecVirtual) VecVirtual {
+	d := s.vec()
+	if s.avx512 {
+		VBLENDMPS(t, f, m.op, d)
+	} else {
+		VBLENDVPS(m.op, t, f, d)
+	}
+	return d
+}
+
+// masked returns m ? v : 0.
+func (s isa) masked(m mask, v Op) VecVirtual {
+	d := s.vec()
+	if s.avx512 {
+		VXORPS(d, d, d)
+		VBLENDMPS(v, d, m.op, d)
+	} else {
+		VANDPS(v, m.op, d)
+	}
+	return d
+}
+
+// Binary operations d = a op b (a a register, b a register or memory).
+func (s isa) add(a VecVirtual, b Op) VecVirtual { d := s.vec(); VADDPS(b, a, d); return d }
+func (s isa) sub(a VecVirtual, b Op) VecVirtual { d := s.vec(); VSUBPS(b, a, d); return d }
+func (s isa) mul(a VecVirtual, b Op) VecVirtual { d := s.vec(); VMULPS(b, a, d); return d }
+func (s isa) max(a VecVirtual, b Op) VecVirtual { d := s.vec(); VMAXPS(b, a, d); return d }
+
+// fma returns a*b + c (c a register or memory).
+func (s isa) fma(a, b VecVirtual, c Op) VecVirtual {
+	d := s.vec()
+	VMOVUPS(c, d)
+	VFMADD231PS(a, b, d)
+	return d
+}
+
+// fmaK returns a*k + c for a constant or parameter k.
+func (s isa) fmaK(a VecVirtual, k Op, c Op) VecVirtual {
+	d := s.vec()
+	VMOVUPS(c, d)
+	VFMADD231PS(k, a, d)
+	return d
+}
+
+// horner returns ((c0 z + c1) z + c2) ... for the float32 coefficients.
+func (s isa) horner(z VecVirtual, cs ...float32) VecVirtual {
+	p := s.load(kf(cs[0]))
+	for _, c := range cs[1:] {
+		VFMADD213PS(kf(c), z, p)
+	}
+	return p
+}
+
+// Exp32 constants (see math.go).
+const (
+	log2e   = 1.4426950408889634
+	ln2Hi32 = 6.9314575195e-01
+	ln2Lo32 = 1.4286067653e-06
+)
+
+// exp returns e^x for x <= 0 (below -104: 0), Exp32's algorithm: x =
+// n ln2 + r, a degree-7 Taylor polynomial of e^r, scaled by 2^n.
+func (s isa) exp(x VecVirtual) VecVirtual {
+	x = s.max(x, kf(-104))
+	n := s.mul(x, kf(log2e))
+	if s.avx512 {
+		VRNDSCALEPS(U8(0), n, n)
+	} else {
+		VROUNDPS(U8(0), n, n)
+	}
+	r := s.fmaK(n, kf(-ln2Hi32), x)
+	VFMADD231PS(kf(-ln2Lo32), n, r)
+	p := s.horner(r, 1.0/5040, 1.0/720, 1.0/120, 1.0/24, 1.0/6, 0.5, 1, 1)
+	if s.avx512 {
+		VSCALEFPS(n, p, p)
+		return p
+	}
+	// 2^n for n in [-150, 0] as two factors 2^(n>>1) 2^(n-(n>>1)), each a
+	// normal float: the first product is exact, the second rounds once,
+	// as VSCALEFPS does.
+	ni := s.vec()
+	VCVTPS2DQ(n, ni)
+	n1 := s.vec()
+	VPSRAD(U8(1), ni, n1)
+	VPSUBD(n1, ni, ni)
+	for _, e := range []VecVirtual{n1, ni} {
+		VPADDD(ku(127), e, e)
+		VPSLLD(U8(23), e, e)
+		VMULPS(e, p, p)
+	}
+	return p
+}
+
+// negAbs returns -|x|.
+func (s isa) negAbs(x VecVirtual) VecVirtual {
+	d := s.vec()
+	VORPS(ku(0x80000000), x, d)
+	return d
+}
+
+// recip returns 1/d: AVX-512 refines the 14-bit VRCP14PS estimate by one
+// Newton step (relative error below 2^-26, as the archsimd kernels did);
+// AVX2 divides (its 12-bit estimate would need two steps).
+func (s isa) recip(d VecVirtual) VecVirtual {
+	if !s.avx512 {
+		r := s.load(kf(1))
+		VDIVPS(d, r, r)
+		return r
+	}
+	r := s.vec()
+	VRCP14PS(d, r)
+	t := s.mul(d, r)
+	VSUBPS(kf(2), t, t)
+	VMULPS(kf(-1), t, t)
+	VMULPS(t, r, r)
+	return r
+}
+
+// log1p returns log(1+u) for u in [0, 1] (Log1pSmall32): 2 atanh(u/(2+u)).
+func (s isa) log1p(u VecVirtual) VecVirtual {
+	sv := s.mul(u, s.recip(s.add(u, kf(2))))
+	z := s.mul(sv, sv)
+	p := s.horner(z, 1.0/13, 1.0/11, 1.0/9, 1.0/7, 1.0/5, 1.0/3, 1)
+	d := s.add(sv, sv)
+	VMULPS(p, d, d)
+	return d
+}
+
+// sig returns sigmoid(x), sigmoid(-x), e = e^-|x| and s = 1/(1+e).
+func (s isa) sig(x VecVirtual) (p, q, e, sv VecVirtual) {
+	e = s.exp(s.negAbs(x))
+	sv = s.recip(s.add(e, kf(1)))
+	es := s.mul(e, sv)
+	pos := s.cmp(cmpGE, x, kf(0))
+	return s.blend(pos, sv, es), s.blend(pos, es, sv), e, sv
+}
+
+// check tracks validity as the archsimd kernels did: chk becomes NaN on a
+// non-finite value; lo and hi are running minima and maxima of values
+// that must lie in [0, 1].
+type check struct{ chk, lo, hi *state }
+
+func (s isa) newCheck() check {
+	return check{s.newState(kf(0)), s.newState(kf(0)), s.newState(kf(1))}
+}
+
+func (s isa) finite(c check, v VecVirtual) {
+	c.chk.update(func(old Op, dst VecVirtual) {
+		if s.avx512 {
+			VFMADD231PS(kf(0), v, dst)
+			return
+		}
+		VMULPS(kf(0), v, dst)
+		VADDPS(old, dst, dst)
+	})
+}
+
+func (s isa) unit(c check, v VecVirtual) {
+	s.finite(c, v)
+	c.lo.update(func(old Op, dst VecVirtual) { VMINPS(old, v, dst) })
+	c.hi.update(func(old Op, dst VecVirtual) { VMAXPS(old, v, dst) })
+}
+
+// storeCheck writes chk, lo, hi at ck (64 bytes each).
+func (c check) store(ck Mem) {
+	c.chk.store(ck)
+	c.lo.store(ck.Offset(64))
+	c.hi.store(ck.Offset(128))
+}
