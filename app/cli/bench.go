@@ -43,6 +43,7 @@ type benchOptions struct {
 	Torch     string // path of bench_torch.py: run it between our rounds and add ratios
 	Python    string // interpreter for --torch
 	MapCache  int    // target distance maps cached per loss (0: none)
+	Train     trainBenchOptions
 }
 
 // benchWorkload is one input shape with its data.
@@ -136,9 +137,18 @@ each read or written once).
 
 With --torch PATH (bench_torch.py), the PyTorch baseline runs between
 our rounds, alternating, and each row gets the fastest matching PyTorch
-implementation and the ratio torch/segloss.`,
+implementation and the ratio torch/segloss.
+
+With --train it times U-Net training steps instead (forward, loss, backward,
+Adam) with the model flags of segloss train (--dims, --size, --batch,
+--width, --depth, --backend): --rounds rounds of --steps steps after --warmup
+untimed steps; median and fastest round, in ms per step. --torch PATH is then
+unet_torch.py, run between our rounds with the same settings.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Train.On {
+				return runBenchTrain(cmd.Context(), s, o)
+			}
 			return runBench(cmd.Context(), s, o)
 		},
 	}
@@ -159,6 +169,7 @@ implementation and the ratio torch/segloss.`,
 	f.StringVar(&o.Torch, "torch", "", "path of bench_torch.py: run the PyTorch baseline between rounds and report ratios")
 	f.StringVar(&o.Python, "python", "/usr/bin/python3", "Python interpreter for --torch")
 	f.IntVar(&o.MapCache, "map-cache", 0, "cache up to N target distance maps per loss (boundary, hausdorff_dt: the maps of a repeated target are looked up); 0: none")
+	o.Train.addFlags(f)
 	return cmd
 }
 

@@ -50,8 +50,9 @@ const defaultSyntheticSeeds = 3
 
 // newCompareTrainer returns the trainer of a compare; tests replace it.
 var newCompareTrainer = func(o *compareOptions) compare.Trainer {
+	patch, _ := parsePatch(o.Patch, o.Dims) // checked by runCompare
 	return &compare.UNetTrainer{Width: o.Width, Depth: o.Depth, Norm: o.Norm, BatchSize: o.Batch, LR: o.LR,
-		ValEvery: o.ValEvery, ValSlices: o.ValSlices, Backend: o.Backend}
+		ValEvery: o.ValEvery, ValSlices: o.ValSlices, Backend: o.Backend, Dims: o.Dims, Patch: patch, Augment: o.Augment}
 }
 
 func newCompareCmd(s *Streams) *cobra.Command {
@@ -207,6 +208,9 @@ func runCompare(ctx context.Context, s *Streams, o *compareOptions, command stri
 	}
 	data, err := o.loadData(s, "compare", size)
 	if err != nil {
+		return err
+	}
+	if o.Dims, _, err = o.volumeConfig(data); err != nil {
 		return err
 	}
 	only, _ := parseOnly(o.Only)

@@ -25,6 +25,9 @@ type modelOptions struct {
 	Size        string // "HxW"; "" = the largest slice rounded up
 	MaxCases    int
 	Backend     string
+	Dims        int    // 2 or 3; 0: 3 for 3-D data sets with the native backend, else 2
+	Patch       string // training patch "HxW" or "DxHxW"; "": automatic
+	Augment     bool
 	MaskValues  string // the mask-value rule (maskio.MaskValues)
 	Outside     bool   // dataset.json may name files outside the data folder
 	MaxVoxels   int    // ceiling on the voxels of one input file
@@ -51,7 +54,8 @@ func (m *modelOptions) addFlags(f *pflag.FlagSet, d modelDefaults) {
 	f.Float64Var(&m.ValFraction, "val-fraction", 0.2, "share of the cases held out for validation")
 	f.StringVar(&m.Size, "size", "", "slice size HxW, e.g. 64x48 (default: the largest slice); rounded up to a multiple of 2^(depth-1), with a line saying so")
 	f.IntVar(&m.MaxCases, "max-cases", 0, "use only the first N cases (0: all)")
-	f.StringVar(&m.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
+	f.StringVar(&m.Backend, "backend", "", "training engine: native (default) or gomlx (GoMLX, pure Go; gomlx:xla[:plugin] when built with -tags xla)")
+	m.addVolumeFlags(f)
 	addMaxVoxelsFlag(f, &m.MaxVoxels)
 	addMaskValuesFlag(f, &m.MaskValues)
 	f.BoolVar(&m.Outside, "allow-outside", false, "let dataset.json name image and label files outside the data folder")

@@ -22,6 +22,7 @@ type predictOptions struct {
 	Batch     int
 	Cases     string // all, train or val: the cases of the model's split.json
 	Backend   string
+	Dims      int // 0: the model's; else checked against it
 	MaxVoxels int // ceiling on the voxels of one input file
 }
 
@@ -32,17 +33,19 @@ func newPredictCmd(s *Streams) *cobra.Command {
 		Short: "Write the masks a model trained by segloss train predicts",
 		Long: `Label images with a model trained by segloss train.
 
---model is the output folder of segloss train, or a run folder of segloss
-compare (--out/runs/NAME). --images is one image file or a folder of them
-(.png, .jpg, .nii, .nii.gz, .npy); they must have the model's input channels
-(grey 1, RGB 3, a 4-D NIfTI one per modality). Each image is normalized as in
-training (per channel), predicted slice by slice (volumes along their first
-axis, centred in the training frame) and written to --out under the same file
-name, in the same format and geometry: NIfTI keeps the source header's spacing
-and orientation, PNG stays PNG (a JPEG image gives a PNG mask). Labels are
-written in the values the training masks were stored in (a model trained on
-0/255 masks writes 0/255). --out must not be the images' folder or a folder
-of the model's data set. --cases val predicts only the validation cases of the run's
+--model is the output folder of segloss train (either backend: model.json
+records it), or a run folder of segloss compare (--out/runs/NAME). --images
+is one image file or a folder of them (.png, .jpg, .nii, .nii.gz, .npy); they
+must have the model's input channels (grey 1, RGB 3, a 4-D NIfTI one per
+modality). Each image is normalized as in training (per channel) and predicted
+whole with a sliding window of the training patch (overlap 1/2, Gaussian
+weighting as nnU-Net; a 2-D model goes slice by slice, volumes along their
+first axis), and written to --out under the same file name, in the same format
+and geometry: NIfTI keeps the source header's spacing and orientation, PNG
+stays PNG (a JPEG image gives a PNG mask). Labels are written in the values
+the training masks were stored in (a model trained on 0/255 masks writes
+0/255). --out must not be the images' folder or a folder of the model's data
+set. --cases val predicts only the validation cases of the run's
 split.json (--cases train, the training ones). segloss eval scores --out against the ground-truth folder directly.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPredict(s, o) },
@@ -51,9 +54,10 @@ split.json (--cases train, the training ones). segloss eval scores --out against
 	f.StringVar(&o.Model, "model", "", "output folder of segloss train")
 	f.StringVar(&o.Images, "images", "", "image file or folder of images")
 	f.StringVar(&o.Out, "out", "", "folder for the predicted masks")
-	f.IntVar(&o.Batch, "batch", 16, "slices per forward pass")
+	f.IntVar(&o.Batch, "batch", 16, "windows per forward pass")
 	f.StringVar(&o.Cases, "cases", "all", "all, or only the train or val cases of the model's split.json")
-	f.StringVar(&o.Backend, "backend", "go", "GoMLX backend: go, or xla[:plugin] when built with -tags xla")
+	f.IntVar(&o.Dims, "dims", 0, "2 or 3: check that the model is 2-D or 3-D (default: the model's, which model.json records)")
+	f.StringVar(&o.Backend, "backend", "", "GoMLX compute backend of a gomlx model: gomlx (pure Go) or gomlx:xla[:plugin] when built with -tags xla (the model's engine is the one that trained it)")
 	addMaxVoxelsFlag(f, &o.MaxVoxels)
 	return cmd
 }
@@ -95,6 +99,9 @@ func runPredict(s *Streams, o *predictOptions) error {
 	rule, err := maskio.ParseMaskValues(p.Model.MaskValues)
 	if err != nil {
 		return fmt.Errorf("predict: %s: mask_values: %w", filepath.Join(modelDir, train.ModelFile), err)
+	}
+	if o.Dims != 0 && o.Dims != p.Model.Dims {
+		return usageErr("predict: --dims %d: %s holds a %d-D model", o.Dims, o.Model, p.Model.Dims)
 	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("predict: %w", err)
@@ -246,20 +253,24 @@ func predictFile(p *train.Predictor, rule maskio.MaskValues, in, out string, bat
 		}
 		return fmt.Errorf("predict: %s has %d input channel(s); the model was trained on %d%s", in, img.Channels, m.Channels(), mods)
 	}
-	slices, h, w := dataset.InputSlices(img)
-	framed := make([][]float32, len(slices))
-	for i, sl := range slices {
-		framed[i] = dataset.FitChannels(sl, img.Channels, h, w, m.Height, m.Width)
+	shape := [3]int{1, img.Shape[0], img.Shape[1]}
+	if len(img.Shape) == 3 {
+		shape = [3]int{img.Shape[0], img.Shape[1], img.Shape[2]}
 	}
-	labels, err := p.Predict(framed, batch)
+	// Each channel normalized over the whole image, channels first.
+	c := max(img.Channels, 1)
+	x := make([]float32, 0, c*img.Len())
+	for k := 0; k < c; k++ {
+		x = append(x, dataset.Normalize(img.Channel(k))...)
+	}
+	p.SetBatch(batch)
+	labels, err := p.PredictVolume(x, shape)
 	if err != nil {
 		return fmt.Errorf("predict: %s: %w", in, err)
 	}
-	data := make([]float64, 0, img.Len())
-	for _, l := range labels {
-		for _, v := range dataset.Unfit(l, h, w, m.Height, m.Width, 0) {
-			data = append(data, rule.Stored(v))
-		}
+	data := make([]float64, len(labels))
+	for i, v := range labels {
+		data[i] = rule.Stored(v)
 	}
 	mask := &maskio.Image{Shape: img.Shape, Spacing: img.Spacing, Data: data, Kind: img.Kind, Header: img.Header}
 	if err := maskio.Write(out, mask); err != nil {

@@ -34,14 +34,26 @@ func newTrainCmd(s *Streams) *cobra.Command {
 	o := &trainOptions{}
 	cmd := &cobra.Command{
 		Use:   "train --data DIR --loss SPEC --out DIR",
-		Short: "Train a 2-D U-Net with a segloss loss (GoMLX, pure-Go CPU backend)",
-		Long: `Train a 2-D U-Net on a data set with any segloss loss.
+		Short: "Train a 2-D or 3-D U-Net with a segloss loss (native engine; GoMLX with --backend gomlx)",
+		Long: `Train a U-Net on a data set with any segloss loss.
 
 --data is a Medical Segmentation Decathlon folder (dataset.json, imagesTr/,
-labelsTr/; 3-D volumes are trained slice by slice, intensities normalized per
-volume), a folder with images/ and masks/ holding PNG files paired by name, or
-"synthetic" (or "synthetic:N"), a built-in set of N 64×64 images. Cases (not
-slices) are split into training and validation from --seed; split.json records it.
+labelsTr/; intensities z-scored per volume), a folder with images/ and masks/
+holding PNG files paired by name, or "synthetic" (or "synthetic:N"), a built-in
+set of N 64×64 images. Cases (not slices) are split into training and
+validation from --seed; split.json records it.
+
+--backend native (the default) trains with the project's own engine (package
+nn: hand-written forward and backward passes, the loss and its gradient straight
+from the core, segloss.Eval on the logits); --backend gomlx trains the GoMLX graph
+(2-D only; gomlx:xla[:plugin] when built with -tags xla).
+
+--dims 3 trains on whole volumes (the default for 3-D data sets with the native
+backend), --dims 2 slice by slice. Each step draws --batch random patches
+(--patch, default the whole frame; in 3-D the largest volume, capped at 128 per
+axis), a third of them centred on a foreground voxel as nnU-Net does;
+--augment adds random flips and 90° rotations. Validation and predict label whole
+volumes with a sliding window (overlap 1/2, Gaussian weighting).
 
 --loss is a spec string such as dice, "tversky:alpha=0.3,beta=0.7" or
 "dice_bce:mode=multiclass" (see segloss losses). Softmax losses (mode
@@ -54,7 +66,7 @@ time (4m) or both (2000,4m: whichever comes first), as in segloss compare;
 --steps and --time are kept as aliases of its two parts. Ctrl-C
 stops it after the current step. Every --val-every steps it validates and
 writes the checkpoint atomically, so an interrupted run keeps the last good
-one; --resume continues it. --out receives checkpoint.gob, model.json,
+one; --resume continues it (a native run bit for bit). --out receives checkpoint.gob, model.json,
 split.json, curve.csv, curve.json, curve.png and result.json. Without a
 terminal, a progress line (step, loss, steps/s, ETA) is printed at least every
 10 s and at every validation.
@@ -73,7 +85,7 @@ compare's (width 4, batch 4, Adam 0.01), which trains one model per loss.`,
 		width: 8, widthHelp: "U-Net channels at the first level (doubled per level)",
 		batch: 8, lr: 0.003, seedHelp: "seed of the split, the weights and the batch order",
 		valEvery: 50, valEveryHelp: "validate and checkpoint every this many steps (0: only at the end)",
-		valSlices: 256, valSlicesHelp: "validation slices used during training (the final validation uses all)",
+		valSlices: 256, valSlicesHelp: "validation slices (cases with --dims 3) used during training (the final validation uses all)",
 	})
 	f.StringVar(&o.Loss, "loss", "", "loss spec, e.g. dice or tversky:alpha=0.3,beta=0.7")
 	f.StringVar(&o.Out, "out", "", "output folder of the run")
@@ -137,9 +149,13 @@ func runTrain(ctx context.Context, s *Streams, o *trainOptions) error {
 	if err != nil {
 		return err
 	}
+	dims, patch, err := o.volumeConfig(data)
+	if err != nil {
+		return err
+	}
 	cfg := train.Config{Data: data, Loss: loss, Width: o.Width, Depth: o.Depth, Norm: o.Norm, Steps: o.Steps, Budget: o.Time,
 		BatchSize: o.Batch, LR: o.LR, Seed: o.Seed, ValEvery: o.ValEvery, ValSlices: o.ValSlices, Out: o.Out,
-		Resume: o.Resume, Backend: o.Backend, HostLoss: o.HostLoss}
+		Resume: o.Resume, Backend: o.Backend, HostLoss: o.HostLoss, Dims: dims, Patch: patch, Augment: o.Augment}
 	if !s.IsTerm {
 		fmt.Fprintf(s.Err, "training %s (the first step also compiles the model) ...\n", o.Loss)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/segloss/segloss/app/dataset"
+	"github.com/segloss/segloss/app/train"
 	"github.com/segloss/segloss/maskio"
 )
 
@@ -39,81 +40,113 @@ func writeSyntheticPNG(t *testing.T, n int) string {
 	return dir
 }
 
+// backendsUnderTest are the training backends compiled in: gomlx, and
+// native when the engine is there.
+func backendsUnderTest() []string {
+	return train.EngineNames()
+}
+
 // TestTrainPredictEvalPNG runs train, predict and eval end to end on a PNG
-// folder: the masks predict writes are PNGs of the input's size that eval
-// scores directly.
+// folder with every backend: the masks predict writes are PNGs of the
+// input's size that eval scores directly.
 func TestTrainPredictEvalPNG(t *testing.T) {
 	data := writeSyntheticPNG(t, 6)
-	run := filepath.Join(t.TempDir(), "run")
-	out, errs, code := runCLI(t, "train", "--data", data, "--loss", "dice", "--out", run, "--steps", "2",
-		"--batch", "2", "--width", "4", "--depth", "2", "--val-every", "1")
-	if code != 0 {
-		t.Fatalf("train: exit %d: %s", code, errs)
-	}
-	if !strings.Contains(out, "val Dice") || !strings.Contains(errs, "step 2") {
-		t.Errorf("train output lacks the validation Dice:\n%s\n%s", out, errs)
-	}
-	pred := filepath.Join(t.TempDir(), "pred")
-	if _, errs, code = runCLI(t, "predict", "--model", run, "--images", filepath.Join(data, "images"), "--cases", "val", "--out", pred); code != 0 {
-		t.Fatalf("predict: exit %d: %s", code, errs)
-	}
-	files, _ := filepath.Glob(filepath.Join(pred, "*.png"))
-	if len(files) != 1 { // synthetic:6 validates on one case
-		t.Fatalf("predict wrote %v, want the one validation case", files)
-	}
-	got, err := maskio.Read(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, _ := maskio.Read(filepath.Join(data, "images", filepath.Base(files[0])))
-	if !reflect.DeepEqual(got.Shape, src.Shape) {
-		t.Errorf("predicted mask shape %v, image %v", got.Shape, src.Shape)
-	}
-	for _, v := range got.Data {
-		if v != 0 && v != 1 && v != 2 {
-			t.Fatalf("predicted label %v outside 0..2", v)
+	for _, backend := range backendsUnderTest() {
+		run := filepath.Join(t.TempDir(), "run")
+		out, errs, code := runCLI(t, "train", "--data", data, "--loss", "dice", "--out", run, "--steps", "2",
+			"--batch", "2", "--width", "4", "--depth", "2", "--val-every", "1", "--backend", backend)
+		if code != 0 {
+			t.Fatalf("%s: train: exit %d: %s", backend, code, errs)
 		}
-	}
-	if _, errs, code = runCLI(t, "eval", "--pred", pred, "--truth", filepath.Join(data, "masks")); code != 0 {
-		t.Fatalf("eval of the predictions: exit %d: %s", code, errs)
+		if !strings.Contains(out, "val Dice") || !strings.Contains(errs, "step 2") {
+			t.Errorf("%s: train output lacks the validation Dice:\n%s\n%s", backend, out, errs)
+		}
+		m, err := train.LoadModel(run)
+		if err != nil || m.Backend != backend || m.Dims != 2 {
+			t.Fatalf("%s: model %+v, %v", backend, m, err)
+		}
+		pred := filepath.Join(t.TempDir(), "pred")
+		if _, errs, code = runCLI(t, "predict", "--model", run, "--images", filepath.Join(data, "images"), "--cases", "val", "--out", pred); code != 0 {
+			t.Fatalf("%s: predict: exit %d: %s", backend, code, errs)
+		}
+		files, _ := filepath.Glob(filepath.Join(pred, "*.png"))
+		if len(files) != 1 { // synthetic:6 validates on one case
+			t.Fatalf("%s: predict wrote %v, want the one validation case", backend, files)
+		}
+		got, err := maskio.Read(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, _ := maskio.Read(filepath.Join(data, "images", filepath.Base(files[0])))
+		if !reflect.DeepEqual(got.Shape, src.Shape) {
+			t.Errorf("%s: predicted mask shape %v, image %v", backend, got.Shape, src.Shape)
+		}
+		for _, v := range got.Data {
+			if v != 0 && v != 1 && v != 2 {
+				t.Fatalf("%s: predicted label %v outside 0..2", backend, v)
+			}
+		}
+		if _, errs, code = runCLI(t, "eval", "--pred", pred, "--truth", filepath.Join(data, "masks")); code != 0 {
+			t.Fatalf("%s: eval of the predictions: exit %d: %s", backend, code, errs)
+		}
 	}
 }
 
-// TestPredictNIfTIKeepsGeometry trains one step on three hippocampus
-// volumes and checks the predicted volume keeps the source's shape,
-// spacing and orientation.
+// TestPredictNIfTIKeepsGeometry trains one step on four hippocampus
+// volumes (2-D with each backend, and 3-D with the native one), predicts
+// a held-out volume whole and checks that it keeps the source's shape,
+// spacing and orientation, and that eval scores it.
 func TestPredictNIfTIKeepsGeometry(t *testing.T) {
 	data := filepath.Join("..", "..", "..", "shared", "data", "hippocampus")
 	if _, err := os.Stat(data); err != nil {
 		t.Skip("hippocampus data not present:", err)
 	}
-	run := filepath.Join(t.TempDir(), "run")
-	if _, errs, code := runCLI(t, "train", "--data", data, "--loss", "jaccard:mode=multiclass,from_logits=true", "--out", run,
-		"--steps", "1", "--batch", "2", "--width", "4", "--depth", "2", "--max-cases", "3", "--val-slices", "4"); code != 0 {
-		t.Fatalf("train: exit %d: %s", code, errs)
+	type variant struct{ backend, dims string }
+	var variants []variant
+	for _, b := range backendsUnderTest() {
+		variants = append(variants, variant{b, "2"})
+		if b == "native" {
+			variants = append(variants, variant{b, "3"})
+		}
 	}
-	pred := filepath.Join(t.TempDir(), "pred")
-	if _, errs, code := runCLI(t, "predict", "--model", run, "--images", filepath.Join(data, "imagesTr"), "--cases", "val", "--out", pred); code != 0 {
-		t.Fatalf("predict: exit %d: %s", code, errs)
-	}
-	files, _ := filepath.Glob(filepath.Join(pred, "*.nii.gz"))
-	if len(files) != 1 {
-		t.Fatalf("predict wrote %v, want one volume", files)
-	}
-	got, err := maskio.Read(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := maskio.Read(filepath.Join(data, "imagesTr", filepath.Base(files[0])))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got.Shape, src.Shape) || !reflect.DeepEqual(got.Spacing, src.Spacing) {
-		t.Errorf("prediction shape %v spacing %v, source %v %v", got.Shape, got.Spacing, src.Shape, src.Spacing)
-	}
-	// NIfTI-1 bytes 252..344: qform_code, sform_code, quaternion, offsets, srow_x/y/z.
-	if got.Header == nil || src.Header == nil || string(got.Header.Raw[252:344]) != string(src.Header.Raw[252:344]) || got.Header.Pixdim[0] != src.Header.Pixdim[0] {
-		t.Errorf("orientation (qform, sform, qfac) not kept")
+	for _, v := range variants {
+		run := filepath.Join(t.TempDir(), "run")
+		if _, errs, code := runCLI(t, "train", "--data", data, "--loss", "jaccard:mode=multiclass,from_logits=true", "--out", run,
+			"--steps", "1", "--batch", "2", "--width", "4", "--depth", "2", "--max-cases", "4", "--val-slices", "4",
+			"--backend", v.backend, "--dims", v.dims); code != 0 {
+			t.Fatalf("%+v: train: exit %d: %s", v, code, errs)
+		}
+		pred := filepath.Join(t.TempDir(), "pred")
+		if _, errs, code := runCLI(t, "predict", "--model", run, "--images", filepath.Join(data, "imagesTr"), "--cases", "val", "--out", pred); code != 0 {
+			t.Fatalf("%+v: predict: exit %d: %s", v, code, errs)
+		}
+		files, _ := filepath.Glob(filepath.Join(pred, "*.nii.gz"))
+		if len(files) != 1 {
+			t.Fatalf("%+v: predict wrote %v, want one volume", v, files)
+		}
+		other := map[string]string{"2": "3", "3": "2"}[v.dims]
+		if _, errs, code := runCLI(t, "predict", "--model", run, "--images", filepath.Join(data, "imagesTr"), "--cases", "val", "--out", pred, "--dims", other); code != 2 || !strings.Contains(errs, "-D model") {
+			t.Errorf("%+v: predict --dims %s: exit %d, %s; want a usage error", v, other, code, errs)
+		}
+		got, err := maskio.Read(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := maskio.Read(filepath.Join(data, "imagesTr", filepath.Base(files[0])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Shape, src.Shape) || !reflect.DeepEqual(got.Spacing, src.Spacing) {
+			t.Errorf("%+v: prediction shape %v spacing %v, source %v %v", v, got.Shape, got.Spacing, src.Shape, src.Spacing)
+		}
+		// NIfTI-1 bytes 252..344: qform_code, sform_code, quaternion, offsets, srow_x/y/z.
+		if got.Header == nil || src.Header == nil || string(got.Header.Raw[252:344]) != string(src.Header.Raw[252:344]) || got.Header.Pixdim[0] != src.Header.Pixdim[0] {
+			t.Errorf("%+v: orientation (qform, sform, qfac) not kept", v)
+		}
+		out, errs, code := runCLI(t, "eval", "--pred", pred, "--truth", filepath.Join(data, "labelsTr"))
+		if code != 0 || !strings.Contains(out, "hd95") {
+			t.Errorf("%+v: eval: exit %d: %s%s", v, code, out, errs)
+		}
 	}
 }
 

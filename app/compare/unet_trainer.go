@@ -12,8 +12,8 @@ import (
 	"github.com/segloss/segloss/app/train"
 )
 
-// UNetTrainer trains the project's U-Net with the GoMLX training loop
-// (package train) and predicts the validation examples from the run's
+// UNetTrainer trains the project's U-Net with package train (the native
+// engine by default, GoMLX with Backend "gomlx") and predicts the validation examples from the run's
 // final checkpoint. Zero fields take package train's defaults.
 type UNetTrainer struct {
 	Width     int     `json:"width"`      // U-Net width at the first level
@@ -23,7 +23,10 @@ type UNetTrainer struct {
 	LR        float64 `json:"lr"`         // Adam learning rate
 	ValEvery  int     `json:"val_every"`  // steps between two points of the validation curve
 	ValSlices int     `json:"val_slices"` // validation slices of the curve's points (the final scoring uses all)
-	Backend   string  `json:"backend"`    // GoMLX backend ("" : pure Go)
+	Backend   string  `json:"backend"`    // engine: native or gomlx ("": train's default)
+	Dims      int     `json:"dims,omitempty"`
+	Patch     [3]int  `json:"patch"` // training patch [D, H, W] (zeros: train's default)
+	Augment   bool    `json:"augment,omitempty"`
 }
 
 // Describe returns the trainer's settings.
@@ -73,7 +76,8 @@ func (t *UNetTrainer) Train(ctx context.Context, set *dataset.Set, job Job, prog
 		}
 	}
 	cfg := train.Config{Data: set, Loss: job.Loss, Width: t.Width, Depth: t.Depth, Norm: t.Norm, Steps: job.Budget.Steps, Budget: job.Budget.Time,
-		BatchSize: t.BatchSize, LR: t.LR, Seed: job.Seed, ValEvery: t.ValEvery, ValSlices: t.ValSlices, Out: job.Dir, Resume: resume, Backend: t.Backend}
+		BatchSize: t.BatchSize, LR: t.LR, Seed: job.Seed, ValEvery: t.ValEvery, ValSlices: t.ValSlices, Out: job.Dir, Resume: resume, Backend: t.Backend,
+		Dims: t.Dims, Patch: t.Patch, Augment: t.Augment}
 	start := time.Now()
 	res, err := train.Run(ctx, cfg, func(p train.Progress) {
 		if progress == nil {
@@ -95,15 +99,11 @@ func (t *UNetTrainer) Train(ctx context.Context, set *dataset.Set, job Job, prog
 	if err != nil {
 		return nil, err
 	}
-	images := make([][]float32, len(set.Val))
-	for i, ex := range set.Val {
-		images[i] = ex.Image
-	}
 	batch := t.BatchSize
 	if batch < 1 {
 		batch = 16
 	}
-	labels, err := pred.Predict(images, batch)
+	labels, err := pred.PredictExamples(set.Val, batch)
 	if err != nil {
 		return nil, fmt.Errorf("%s: predict: %w", job.Name, err)
 	}

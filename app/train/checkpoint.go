@@ -15,14 +15,18 @@ import (
 // CheckpointFile is the name of the checkpoint in a run's output folder.
 const CheckpointFile = "checkpoint.gob"
 
-// checkpoint is the state of a run after a step: every variable of the
-// store (model weights, optimizer moments, global step) and the curve.
+// checkpoint is the state of a run after a step: the engine's state and
+// the curve. A gomlx checkpoint holds every variable of the store (model
+// weights, optimizer moments, global step); a native one the trainer as
+// nn.Trainer.WriteTo writes it (model, optimizer, step).
 type checkpoint struct {
 	Format  string
+	Backend string // "gomlx" or "native"; "" (older checkpoints) is gomlx
 	Step    int
 	Elapsed float64 // seconds of training before this checkpoint, over all sessions
 	Curve   []Point
 	Vars    []savedVar
+	Native  []byte
 }
 
 type savedVar struct {
@@ -37,15 +41,23 @@ type savedVar struct {
 
 const checkpointFormat = "segloss-checkpoint/1"
 
-// saveCheckpoint writes the store and progress to path atomically: a
-// temporary file renamed over path, so an interrupted run keeps the last
-// good checkpoint.
-func saveCheckpoint(path string, store *model.Store, step int, elapsed float64, curve []Point) error {
-	c := checkpoint{Format: checkpointFormat, Step: step, Elapsed: elapsed, Curve: curve}
+// saveCheckpoint writes the engine's state and the progress to path
+// atomically: a temporary file renamed over path, so an interrupted run
+// keeps the last good checkpoint.
+func saveCheckpoint(path string, e engine, backend string, step int, elapsed float64, curve []Point) error {
+	c := checkpoint{Format: checkpointFormat, Backend: backend, Step: step, Elapsed: elapsed, Curve: curve}
+	if err := e.save(&c); err != nil {
+		return fmt.Errorf("train: checkpoint %s: %w", path, err)
+	}
+	return maskio.WriteFileAtomic(path, func(w io.Writer) error { return gob.NewEncoder(w).Encode(&c) })
+}
+
+// saveStore records every variable of store in c.
+func (c *checkpoint) saveStore(store *model.Store) error {
 	for v := range store.IterVariables() {
 		t, err := v.Value()
 		if err != nil {
-			return fmt.Errorf("train: checkpoint %s: variable %s: %w", path, v.Path(), err)
+			return fmt.Errorf("variable %s: %w", v.Path(), err)
 		}
 		sv := savedVar{Path: v.Path(), DType: v.DType().String(), Dims: t.Shape().Dimensions}
 		switch v.DType() {
@@ -61,11 +73,11 @@ func saveCheckpoint(path string, store *model.Store, step int, elapsed float64, 
 			err = fmt.Errorf("dtype %s not supported", v.DType())
 		}
 		if err != nil {
-			return fmt.Errorf("train: checkpoint %s: variable %s: %w", path, v.Path(), err)
+			return fmt.Errorf("variable %s: %w", v.Path(), err)
 		}
 		c.Vars = append(c.Vars, sv)
 	}
-	return maskio.WriteFileAtomic(path, func(w io.Writer) error { return gob.NewEncoder(w).Encode(&c) })
+	return nil
 }
 
 // loadCheckpoint reads a checkpoint written by saveCheckpoint.
@@ -81,6 +93,9 @@ func loadCheckpoint(path string) (*checkpoint, error) {
 	}
 	if c.Format != checkpointFormat {
 		return nil, fmt.Errorf("train: %s: format %q, want %q", path, c.Format, checkpointFormat)
+	}
+	if c.Backend == "" {
+		c.Backend = "gomlx"
 	}
 	return &c, nil
 }

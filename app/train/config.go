@@ -24,7 +24,20 @@ type Config struct {
 	ValSlices int           // validation slices used during training (0: 256); the final validation uses all
 	Out       string        // output folder: checkpoint, model, curve, split ("" keeps nothing)
 	Resume    bool          // continue from the checkpoint in Out
-	Backend   string        // "go" (default) or, built with -tags xla, "xla[:plugin]"
+	// Backend is the engine: "native" (the default when compiled in),
+	// "gomlx" (GoMLX on its pure-Go backend) or "gomlx:xla[:plugin]" (built
+	// with -tags xla); "go" and "xla[:plugin]" name the GoMLX backends.
+	Backend string
+	// Dims is 2 (slices, the default) or 3 (volumes, native backend only).
+	Dims int
+	// Patch is the training patch [D, H, W] (D is 1 in 2-D); zero sizes
+	// take the set's: its frame in 2-D; in 3-D the largest case's depth
+	// and the frame, each capped at 128. Sizes are rounded up to the
+	// model's multiple.
+	Patch [3]int
+	// Augment flips the patches along random axes and rotates them by a
+	// random multiple of 90° in the H-W plane when it is square.
+	Augment bool
 	// HostLoss evaluates the loss and its gradient on the host with the core
 	// (segloss.Eval) between a forward pass and the backward pass, instead of
 	// in the graph: exact, and much faster for the Lovász losses, whose
@@ -50,6 +63,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.ValSlices == 0 {
 		c.ValSlices = 256
 	}
+	if c.Dims == 0 {
+		c.Dims = 2
+	}
 	switch {
 	case c.Data == nil:
 		return c, fmt.Errorf("train: no data set")
@@ -65,6 +81,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("train: batch size %d: must be between 1 and 1024", c.BatchSize)
 	case !(c.LR > 0 && c.LR < 1):
 		return c, fmt.Errorf("train: learning rate %v: must be in (0, 1)", c.LR)
+	case c.Dims != 2 && c.Dims != 3:
+		return c, fmt.Errorf("train: dims %d: want 2 or 3", c.Dims)
 	case c.Resume && c.Out == "":
 		return c, fmt.Errorf("train: --resume needs the output folder of the run")
 	}

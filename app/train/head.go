@@ -147,11 +147,17 @@ func (h Head) oneHot(labels []int32, n, s int) []float32 {
 // CoreBatch returns the core's batch of the loss input pred [N, Channels,
 // H, W] (what the loss reads) against class labels [N, H, W].
 func (h Head) CoreBatch(pred []float32, labels []int32, n, hh, ww int) segloss.Batch[float32] {
-	b := segloss.Batch[float32]{Shape: []int{n, h.Channels(), hh, ww}, Input: pred}
+	return h.CoreBatchShape(pred, labels, []int{n, h.Channels(), hh, ww})
+}
+
+// CoreBatchShape returns the core's batch of the loss input pred of shape
+// [N, Channels, spatial...] against class labels [N, spatial...].
+func (h Head) CoreBatchShape(pred []float32, labels []int32, shape []int) segloss.Batch[float32] {
+	b := segloss.Batch[float32]{Shape: shape, Input: pred}
 	if h.Multiclass {
 		b.Labels = labels
 	} else {
-		b.Target = h.oneHot(labels, n, hh*ww)
+		b.Target = h.oneHot(labels, shape[0], len(labels)/max(shape[0], 1))
 	}
 	return b
 }

@@ -6,10 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gomlx/compute"
-	. "github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
 	"github.com/segloss/segloss/app/dataset"
 	"github.com/segloss/segloss/app/unet"
 )
@@ -21,14 +17,22 @@ const modelFormat = "segloss-model/1"
 
 // Model describes a trained model: what predict needs besides the weights.
 type Model struct {
-	Format     string      `json:"format"`
-	Loss       string      `json:"loss"`
-	Head       Head        `json:"head"`
-	UNet       unet.Config `json:"unet"`
-	Height     int         `json:"height"` // slices are centred in Height×Width frames
-	Width      int         `json:"width"`
-	LabelNames []string    `json:"label_names"`
-	DataFormat string      `json:"data_format"`
+	Format string      `json:"format"`
+	Loss   string      `json:"loss"`
+	Head   Head        `json:"head"`
+	UNet   unet.Config `json:"unet"`
+	// Backend is the engine that trained it: "native" or "gomlx" ("" in
+	// files written before the native engine: gomlx).
+	Backend string `json:"backend,omitempty"`
+	// Dims is 2 (slice by slice) or 3 (whole volumes); 0 in older files: 2.
+	Dims int `json:"dims,omitempty"`
+	// Patch is the training patch [D, H, W] (D = 1 for 2-D), the window of
+	// the sliding-window prediction; zero in older files: [1, Height, Width].
+	Patch      [3]int   `json:"patch"`
+	Height     int      `json:"height"` // the data set's frame: slices were centred in Height×Width frames
+	Width      int      `json:"width"`
+	LabelNames []string `json:"label_names"`
+	DataFormat string   `json:"data_format"`
 	// Modalities names the input channels (UNet.InChannels of them) when
 	// the data set named them (a Decathlon set's modalities).
 	Modalities []string `json:"modalities,omitempty"`
@@ -38,14 +42,19 @@ type Model struct {
 }
 
 // Channels returns the number of input channels.
-func (m Model) Channels() int { return m.UNet.InChannels }
+func (m Model) Channels() int { return max(m.UNet.InChannels, 1) }
 
-// unetScope is where the model's variables live in the store.
-const unetScope = "/unet"
-
-// logits builds the U-Net's output for x [N, C, H, W].
-func (m Model) logits(scope *model.Scope, x *Node) *Node {
-	return unet.Build(scope.Store().Scope(unetScope), m.UNet, x)
+// fill sets the defaults of files written before the native engine.
+func (m *Model) fill() {
+	if m.Backend == "" {
+		m.Backend = "gomlx"
+	}
+	if m.Dims == 0 {
+		m.Dims = 2
+	}
+	if m.Patch == [3]int{} {
+		m.Patch = [3]int{1, m.Height, m.Width}
+	}
 }
 
 // LoadModel reads the model.json of a run folder.
@@ -62,29 +71,33 @@ func LoadModel(dir string) (*Model, error) {
 	if m.Format != modelFormat {
 		return nil, fmt.Errorf("train: %s: format %q, want %q", path, m.Format, modelFormat)
 	}
+	m.fill()
 	if err := m.UNet.Validate(); err != nil {
 		return nil, fmt.Errorf("train: %s: %w", path, err)
+	}
+	if m.Dims != 2 && m.Dims != 3 {
+		return nil, fmt.Errorf("train: %s: dims %d: want 2 or 3", path, m.Dims)
+	}
+	for _, p := range m.Patch {
+		if p < 1 || p > 1<<12 {
+			return nil, fmt.Errorf("train: %s: patch %v: sizes must be between 1 and 4096", path, m.Patch)
+		}
 	}
 	return &m, nil
 }
 
-// Predictor labels slices with a model.
+// Predictor labels images and volumes with a model.
 type Predictor struct {
-	Model Model
-	exec  *model.ExecOneOutput
-}
-
-func newPredictor(backend compute.Backend, store *model.Store, m Model) (*Predictor, error) {
-	exec, err := model.NewExec1(backend, store, func(scope *model.Scope, x *Node) *Node { return m.logits(scope, x) })
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	return &Predictor{Model: m, exec: exec}, nil
+	Model   Model
+	forward forwardFunc
+	batch   int // windows per forward pass
 }
 
 // OpenPredictor loads the model and the weights of the checkpoint of a
-// run folder onto the named backend ("" for the pure-Go one).
-func OpenPredictor(dir, backendName string) (*Predictor, error) {
+// run folder. The model's engine is the one that trained it; backend
+// chooses the GoMLX compute backend of a gomlx model ("gomlx:xla:cuda",
+// "xla"; anything else is the pure-Go one).
+func OpenPredictor(dir, backend string) (*Predictor, error) {
 	m, err := LoadModel(dir)
 	if err != nil {
 		return nil, err
@@ -93,44 +106,107 @@ func OpenPredictor(dir, backendName string) (*Predictor, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := model.NewStore()
-	if err := c.restore(store); err != nil {
-		return nil, err
+	if c.Backend != m.Backend {
+		return nil, fmt.Errorf("train: %s: the checkpoint is of backend %s, model.json says %s", dir, c.Backend, m.Backend)
 	}
-	backend, err := NewBackend(backendName)
+	kind, ok := engines[m.Backend]
+	if !ok {
+		return nil, fmt.Errorf("train: %s: a %s model, and that backend is not compiled in", dir, m.Backend)
+	}
+	compute := "go"
+	if k, cs, err := parseBackend(backend); err == nil && k == "gomlx" {
+		compute = cs
+	}
+	f, err := kind.open(*m, c, compute)
 	if err != nil {
 		return nil, err
 	}
-	return newPredictor(backend, store, *m)
+	return &Predictor{Model: *m, forward: f, batch: 4}, nil
 }
 
-// Predict labels images (each Channels×Height×Width, normalized) in batches of
-// batch, returning one label map per image. The last batch is padded to
-// the full size so that one compiled graph serves all.
+// SetBatch sets the number of windows per forward pass (default 4).
+func (p *Predictor) SetBatch(n int) {
+	if n > 0 {
+		p.batch = n
+	}
+}
+
+// PredictVolume labels one normalized volume [C, D, H, W], channels
+// first (a 2-D image is [C, 1, H, W]) of any size with sliding windows of the model's patch and
+// returns its D*H*W labels.
+func (p *Predictor) PredictVolume(img []float32, shape [3]int) ([]int32, error) {
+	m := p.Model
+	logits, err := slide(p.forward, img, shape, m.Patch, m.Dims, m.Channels(), m.Head.Channels(), p.batch)
+	if err != nil {
+		return nil, err
+	}
+	return m.Head.Decode(logits, 1, shape[0]*shape[1], shape[2]), nil
+}
+
+// Predict labels 2-D images (each Channels×Height×Width, normalized, as a set's
+// examples), returning one label map per image. A 2-D model predicts
+// them together, batch windows per forward pass; a 3-D model predicts
+// each as a volume of one slice.
 func (p *Predictor) Predict(images [][]float32, batch int) ([][]int32, error) {
 	h, w, c := p.Model.Height, p.Model.Width, p.Model.Channels()
 	hw := h * w
+	for i, im := range images {
+		if len(im) != c*hw {
+			return nil, fmt.Errorf("train: predict: image %d has %d values, want %d×%d×%d", i, len(im), c, h, w)
+		}
+	}
+	p.SetBatch(batch)
 	out := make([][]int32, 0, len(images))
-	for lo := 0; lo < len(images); lo += batch {
-		hi := min(lo+batch, len(images))
-		x := make([]float32, batch*c*hw)
-		for i := lo; i < hi; i++ {
-			if len(images[i]) != c*hw {
-				return nil, fmt.Errorf("train: predict: image %d has %d values, want %d×%d×%d", i, len(images[i]), c, h, w)
+	if p.Model.Dims == 3 {
+		for _, im := range images {
+			l, err := p.PredictVolume(im, [3]int{1, h, w})
+			if err != nil {
+				return nil, fmt.Errorf("train: predict: %w", err)
 			}
-			copy(x[(i-lo)*c*hw:], images[i])
+			out = append(out, l)
 		}
-		t, err := p.exec.Call(tensors.FromFlatDataAndDimensions(x, batch, c, h, w))
+		return out, nil
+	}
+	// The images as one volume [C, N, H, W], channels first.
+	n := len(images)
+	stack := make([]float32, c*n*hw)
+	for i, im := range images {
+		for ch := 0; ch < c; ch++ {
+			copy(stack[(ch*n+i)*hw:(ch*n+i+1)*hw], im[ch*hw:(ch+1)*hw])
+		}
+	}
+	labels, err := p.PredictVolume(stack, [3]int{n, h, w})
+	if err != nil {
+		return nil, fmt.Errorf("train: predict: %w", err)
+	}
+	for i := range images {
+		out = append(out, labels[i*hw:(i+1)*hw])
+	}
+	return out, nil
+}
+
+// PredictExamples labels examples of one Height×Width frame (a set's
+// validation examples), returning one label map per example in their
+// order. A 3-D model predicts each case as a whole volume, its slices
+// stacked; a 2-D model predicts slice by slice.
+func (p *Predictor) PredictExamples(examples []dataset.Example, batch int) ([][]int32, error) {
+	if p.Model.Dims == 2 {
+		images := make([][]float32, len(examples))
+		for i, ex := range examples {
+			images[i] = ex.Image
+		}
+		return p.Predict(images, batch)
+	}
+	p.SetBatch(batch)
+	h, w := p.Model.Height, p.Model.Width
+	out := make([][]int32, len(examples))
+	for _, v := range dataset.Volumes(examples, h, w) {
+		labels, err := p.PredictVolume(v.Image, v.Shape)
 		if err != nil {
-			return nil, fmt.Errorf("train: predict: %w", err)
+			return nil, fmt.Errorf("train: predict %s: %w", v.Case, err)
 		}
-		logits, err := tensors.CopyFlatData[float32](t)
-		if err != nil {
-			return nil, fmt.Errorf("train: predict: %w", err)
-		}
-		labels := p.Model.Head.Decode(logits, batch, h, w)
-		for i := lo; i < hi; i++ {
-			out = append(out, labels[(i-lo)*hw:(i-lo+1)*hw])
+		for k, i := range v.Index {
+			out[i] = labels[k*h*w : (k+1)*h*w]
 		}
 	}
 	return out, nil

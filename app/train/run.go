@@ -3,7 +3,6 @@ package train
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -11,14 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/gomlx/compute"
-	. "github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
-	gtrain "github.com/gomlx/gomlx/ml/train"
-	"github.com/gomlx/gomlx/ml/train/optimizer"
-	"github.com/segloss/segloss"
-	"github.com/segloss/segloss/app/gomlxloss"
+	"github.com/segloss/segloss/app/dataset"
 	"github.com/segloss/segloss/app/stats"
 	"github.com/segloss/segloss/app/unet"
 	"github.com/segloss/segloss/maskio"
@@ -50,18 +42,17 @@ type Result struct {
 	Model      Model     `json:"model"`
 }
 
-// session holds a run's compiled state.
+// session holds a run's engine and data.
 type session struct {
 	cfg     Config
-	backend compute.Backend
-	store   *model.Store
-	trainer *gtrain.Trainer
+	kind    string // the engine's name
+	eng     engine
 	predict *Predictor
 	model   Model
-	// host route (Config.HostLoss): the forward pass that gives the loss
-	// input, and the core loss evaluated on it.
-	lossInput *model.ExecOneOutput
-	core      *segloss.Loss
+	vols    []dataset.Volume // the training cases
+	sampler dataset.Sampler
+	x       []float32 // the batch, reused from step to step
+	y       []int32
 }
 
 // Run trains a U-Net on cfg.Data with the loss cfg.Loss until the step
@@ -91,14 +82,17 @@ func Run(ctx context.Context, cfg Config, progress func(Progress)) (*Result, err
 			if err != nil {
 				return nil, err
 			}
-			if err := c.restore(s.store); err != nil {
+			if c.Backend != s.kind {
+				return nil, fmt.Errorf("train: %s: the checkpoint is of backend %s; resume with --backend %s", ckpt, c.Backend, c.Backend)
+			}
+			if err := s.eng.restore(c); err != nil {
 				return nil, err
 			}
 			step, elapsed0, curve = c.Step, c.Elapsed, c.Curve
 		}
 	}
 	names := cfg.Data.LabelNames[1:]
-	valIdx := spread(len(cfg.Data.Val), cfg.ValSlices)
+	valSome, valAll := s.validationExamples(cfg.ValSlices), s.validationExamples(0)
 	start := time.Now()
 	var last Progress
 	validated := -1
@@ -107,7 +101,7 @@ func Run(ctx context.Context, cfg Config, progress func(Progress)) (*Result, err
 			return nil
 		}
 		el := elapsed0 + time.Since(start).Seconds()
-		if err := saveCheckpoint(ckpt, s.store, step, el, curve); err != nil {
+		if err := saveCheckpoint(ckpt, s.eng, s.kind, step, el, curve); err != nil {
 			return err
 		}
 		return writeCurve(cfg.Out, curve, names)
@@ -124,7 +118,7 @@ func Run(ctx context.Context, cfg Config, progress func(Progress)) (*Result, err
 		p := Point{Step: step, Elapsed: elapsed0 + time.Since(start).Seconds(), Loss: loss}
 		last.Validated = false
 		if cfg.ValEvery > 0 && step%cfg.ValEvery == 0 {
-			dice, iou, err := s.validate(valIdx)
+			dice, iou, err := s.validate(valSome)
 			if err != nil {
 				return nil, err
 			}
@@ -146,7 +140,7 @@ func Run(ctx context.Context, cfg Config, progress func(Progress)) (*Result, err
 	if step == 0 {
 		return nil, fmt.Errorf("train: no step ran (budget too small or interrupted)")
 	}
-	dice, iou, err := s.validate(spread(len(cfg.Data.Val), len(cfg.Data.Val)))
+	dice, iou, err := s.validate(valAll)
 	if err != nil {
 		return nil, err
 	}
@@ -167,42 +161,66 @@ func Run(ctx context.Context, cfg Config, progress func(Progress)) (*Result, err
 	return res, nil
 }
 
-// newSession builds the backend, the store, the trainer and the predictor.
+// newSession builds the engine, the model description, the training
+// volumes and the patch sampler.
 func newSession(cfg Config) (*session, error) {
+	kind, compute, err := parseBackend(cfg.Backend)
+	if err != nil {
+		return nil, err
+	}
 	gl, head, err := LossFor(cfg.Loss, cfg.Data.Classes)
 	if err != nil {
 		return nil, err
 	}
-	m := Model{Format: modelFormat, Loss: gl.String(), Head: head,
+	m := Model{Format: modelFormat, Loss: gl.String(), Head: head, Backend: kind, Dims: cfg.Dims,
 		UNet:   unet.Config{InChannels: max(cfg.Data.Channels, 1), OutChannels: head.Channels(), Depth: cfg.Depth, Width: cfg.Width, Seed: cfg.Seed, Norm: cfg.Norm},
 		Height: cfg.Data.H, Width: cfg.Data.W, LabelNames: cfg.Data.LabelNames, DataFormat: cfg.Data.Format,
 		Modalities: cfg.Data.Modalities, MaskValues: cfg.Data.MaskValues}
 	if err := m.UNet.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Data.H%m.UNet.Multiple() != 0 || cfg.Data.W%m.UNet.Multiple() != 0 {
-		return nil, fmt.Errorf("train: slices %d×%d are not multiples of %d, which depth %d needs", cfg.Data.H, cfg.Data.W, m.UNet.Multiple(), cfg.Depth)
+	vols := dataset.Volumes(cfg.Data.Train, cfg.Data.H, cfg.Data.W)
+	m.Patch = patchFor(cfg, vols, m.UNet.Multiple())
+	sampler := dataset.Sampler{Patch: m.Patch, Dims: cfg.Dims, Augment: cfg.Augment}
+	if err := sampler.Check(); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
 	}
-	backend, err := NewBackend(cfg.Backend)
+	eng, err := engines[kind].train(cfg, m, compute)
 	if err != nil {
 		return nil, err
 	}
-	store := model.NewStore()
-	modelFn := func(scope *model.Scope, x *Node) *Node { return head.Activate(m.logits(scope, x)) }
-	opt := optimizer.Adam().LearningRate(cfg.LR).Done()
-	lossFn := gl.LossFn()
-	s := &session{cfg: cfg, backend: backend, store: store, model: m}
-	if cfg.HostLoss || gl.Sorts() || gl.HostOnly() {
-		lossFn, s.core = gomlxloss.HostGradient, gl.Core()
-		if s.lossInput, err = model.NewExec1(backend, store, modelFn); err != nil {
-			return nil, fmt.Errorf("train: %w", err)
+	s := &session{cfg: cfg, kind: kind, eng: eng, model: m, vols: vols, sampler: sampler}
+	s.predict = &Predictor{Model: m, forward: eng.forward, batch: cfg.BatchSize}
+	return s, nil
+}
+
+// patchFor returns the training patch: cfg.Patch where given, else the
+// frame (2-D, capped at 256) or the largest case's depth and the frame
+// (3-D, each capped at 128), rounded up to the model's multiple (in 3-D
+// along every axis, in 2-D along H and W; the depth of a 2-D patch is 1).
+func patchFor(cfg Config, vols []dataset.Volume, multiple int) [3]int {
+	p := cfg.Patch
+	limit := 256
+	if cfg.Dims == 3 {
+		limit = 128
+	}
+	depth := 1
+	for _, v := range vols {
+		depth = max(depth, v.Shape[0])
+	}
+	def := [3]int{min(depth, limit), min(cfg.Data.H, limit), min(cfg.Data.W, limit)}
+	for a := range p {
+		if p[a] == 0 {
+			p[a] = def[a]
+		}
+		if a > 0 || cfg.Dims == 3 {
+			p[a] = (p[a] + multiple - 1) / multiple * multiple
 		}
 	}
-	s.trainer = gtrain.NewTrainer(backend, store, modelFn, lossFn, opt, nil, nil)
-	if s.predict, err = newPredictor(backend, store, m); err != nil {
-		return nil, err
+	if cfg.Dims == 2 {
+		p[0] = 1
 	}
-	return s, nil
+	return p
 }
 
 // prepareOut creates the output folder and writes model.json and
@@ -225,8 +243,10 @@ func (s *session) prepareOut() error {
 		if err != nil {
 			return err
 		}
-		if old.Loss != s.model.Loss || old.UNet != s.model.UNet || old.Height != s.model.Height || old.Width != s.model.Width {
-			return fmt.Errorf("train: %s: the run was started with loss %s, %+v, %d×%d; resume with the same loss, model and data", out, old.Loss, old.UNet, old.Height, old.Width)
+		if old.Loss != s.model.Loss || old.UNet != s.model.UNet || old.Height != s.model.Height || old.Width != s.model.Width ||
+			old.Backend != s.model.Backend || old.Dims != s.model.Dims || old.Patch != s.model.Patch {
+			return fmt.Errorf("train: %s: the run was started with loss %s, %+v, %d×%d, backend %s, %d-D patch %v; resume with the same loss, model and data",
+				out, old.Loss, old.UNet, old.Height, old.Width, old.Backend, old.Dims, old.Patch)
 		}
 	}
 	if err := writeJSON(filepath.Join(out, ModelFile), s.model); err != nil {
@@ -239,71 +259,63 @@ func (s *session) prepareOut() error {
 // returns its loss. The batch depends only on the seed and the step, so a
 // resumed run sees the batches the uninterrupted one would have.
 func (s *session) trainStep(step int) (float64, error) {
-	d := s.cfg.Data
 	rng := rand.New(rand.NewPCG(s.cfg.Seed, uint64(step)+1))
-	n, hw, c := s.cfg.BatchSize, d.H*d.W, s.model.Channels()
-	x := make([]float32, n*c*hw)
-	y := make([]int32, n*hw)
-	for i := 0; i < n; i++ {
-		ex := d.Train[rng.IntN(len(d.Train))]
-		copy(x[i*c*hw:], ex.Image)
-		copy(y[i*hw:], ex.Label)
+	n, ps, c := s.cfg.BatchSize, s.sampler.Size(), s.model.Channels()
+	if len(s.x) != n*c*ps || len(s.y) != n*ps {
+		s.x, s.y = make([]float32, n*c*ps), make([]int32, n*ps)
 	}
-	xt := tensors.FromFlatDataAndDimensions(x, n, c, d.H, d.W)
-	var yt *tensors.Tensor
-	hostLoss := 0.0
-	if s.core != nil {
-		// Host route: forward pass, loss and gradient by the core, then the
-		// backward pass driven by that gradient.
-		out, err := s.lossInput.Call(tensors.FromFlatDataAndDimensions(x, n, c, d.H, d.W))
-		if err != nil {
-			return 0, fmt.Errorf("train: step %d: %w", step+1, err)
-		}
-		pred, err := tensors.CopyFlatData[float32](out)
-		if err != nil {
-			return 0, fmt.Errorf("train: step %d: %w", step+1, err)
-		}
-		grad := make([]float32, len(pred))
-		if hostLoss, err = segloss.Eval(s.core, grad, s.model.Head.CoreBatch(pred, y, n, d.H, d.W)); err != nil {
-			return 0, fmt.Errorf("train: step %d: %w", step+1, err)
-		}
-		yt = tensors.FromFlatDataAndDimensions(grad, out.Shape().Dimensions...)
-	} else {
-		yt = s.model.Head.LabelTensor(y, n, d.H, d.W)
+	x, y := s.x, s.y
+	s.sampler.Batch(rng, s.vols, n, x, y)
+	shape := []int{n, c, s.model.Patch[0], s.model.Patch[1], s.model.Patch[2]}
+	if s.model.Dims == 2 {
+		shape = []int{n, c, s.model.Patch[1], s.model.Patch[2]}
 	}
-	metrics, err := s.trainer.TrainStep(gtrain.Batch{Inputs: []*tensors.Tensor{xt}, Labels: []*tensors.Tensor{yt}})
+	loss, err := s.eng.step(x, y, shape)
 	if err != nil {
 		return 0, fmt.Errorf("train: step %d: %w", step+1, err)
 	}
-	if s.core != nil {
-		return hostLoss, nil
-	}
-	if len(metrics) == 0 {
-		return 0, errors.New("train: the trainer returned no loss")
-	}
-	return float64(tensors.ToScalar[float32](metrics[0])), nil
+	return loss, nil
 }
 
-// validate predicts the validation slices idx and returns Dice and IoU per
-// foreground class, pooled over the slices.
-func (s *session) validate(idx []int) (dice, iou []float64, err error) {
+// validationExamples returns the validation examples that a validation
+// with k slices uses (k = 0: all of them): in 2-D k slices spread over
+// the set; in 3-D the whole cases of k of them spread over the cases.
+func (s *session) validationExamples(k int) []dataset.Example {
 	d := s.cfg.Data
-	k := d.Classes
+	if k == 0 {
+		return d.Val
+	}
+	var out []dataset.Example
+	if s.model.Dims == 2 {
+		for _, i := range spread(len(d.Val), k) {
+			out = append(out, d.Val[i])
+		}
+		return out
+	}
+	vols := dataset.Volumes(d.Val, d.H, d.W)
+	for _, i := range spread(len(vols), k) {
+		for _, j := range vols[i].Index {
+			out = append(out, d.Val[j])
+		}
+	}
+	return out
+}
+
+// validate predicts the validation examples and returns Dice and IoU per
+// foreground class, pooled over them.
+func (s *session) validate(examples []dataset.Example) (dice, iou []float64, err error) {
+	k := s.cfg.Data.Classes
 	classes := make([]int32, k-1)
 	for i := range classes {
 		classes[i] = int32(i + 1)
 	}
 	total := make([]metric.Counts, k-1)
-	images := make([][]float32, len(idx))
-	for i, j := range idx {
-		images[i] = d.Val[j].Image
-	}
-	preds, err := s.predict.Predict(images, s.cfg.BatchSize)
+	preds, err := s.predict.PredictExamples(examples, s.cfg.BatchSize)
 	if err != nil {
 		return nil, nil, err
 	}
-	for i, j := range idx {
-		c, err := metric.CountLabels(preds[i], d.Val[j].Label, classes)
+	for i, ex := range examples {
+		c, err := metric.CountLabels(preds[i], ex.Label, classes)
 		if err != nil {
 			return nil, nil, fmt.Errorf("train: validation: %w", err)
 		}

@@ -32,7 +32,7 @@ func TestRunLearns(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := Config{Data: data, Loss: mustParse(t, "dice_bce:mode=multiclass"), Steps: 40, BatchSize: 8, Depth: 2,
-		LR: 0.01, Seed: 3, ValEvery: 20, Out: out, Norm: true}
+		LR: 0.01, Seed: 3, ValEvery: 20, Out: out, Norm: true, Backend: "gomlx"}
 	res, err := Run(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestRunLearns(t *testing.T) {
 // optimizer state and step, and batches depend only on seed and step.
 func TestResume(t *testing.T) {
 	data := syntheticSet(t, "synthetic:6")
-	base := Config{Data: data, Loss: mustParse(t, "dice"), Width: 4, Depth: 2, BatchSize: 2, Seed: 5, ValEvery: 2}
+	base := Config{Data: data, Loss: mustParse(t, "dice"), Width: 4, Depth: 2, BatchSize: 2, Seed: 5, ValEvery: 2, Backend: "gomlx"}
 	full := base
 	full.Steps, full.Out = 6, t.TempDir()
 	want, err := Run(context.Background(), full, nil)
@@ -153,7 +153,7 @@ func TestHeadDecode(t *testing.T) {
 func TestHostLossMatchesGraph(t *testing.T) {
 	data := syntheticSet(t, "synthetic:6")
 	for _, spec := range []string{"dice", "dice_bce:mode=multiclass", "dice_focal", "dice+0.5*focal_sigmoid"} {
-		cfg := Config{Data: data, Loss: mustParse(t, spec), Width: 4, Depth: 2, BatchSize: 2, Seed: 2, Steps: 3, Norm: true}
+		cfg := Config{Data: data, Loss: mustParse(t, spec), Width: 4, Depth: 2, BatchSize: 2, Seed: 2, Steps: 3, Norm: true, Backend: "gomlx"}
 		graph, err := Run(context.Background(), cfg, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -171,7 +171,7 @@ func TestHostLossMatchesGraph(t *testing.T) {
 	}
 	// The losses without an in-graph form, and sums holding one, take the host route.
 	for _, spec := range []string{"dice+topk_ce:k=10", "boundary", "cldice:iter_=1"} {
-		res, err := Run(context.Background(), Config{Data: data, Loss: mustParse(t, spec), Width: 4, Depth: 2, BatchSize: 2, Steps: 2}, nil)
+		res, err := Run(context.Background(), Config{Data: data, Loss: mustParse(t, spec), Width: 4, Depth: 2, BatchSize: 2, Steps: 2, Backend: "gomlx"}, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", spec, err)
 		}
@@ -180,7 +180,7 @@ func TestHostLossMatchesGraph(t *testing.T) {
 		}
 	}
 	// The Lovász losses take the host route by default.
-	res, err := Run(context.Background(), Config{Data: data, Loss: mustParse(t, "lovasz_softmax"), Width: 4, Depth: 2, BatchSize: 2, Steps: 2}, nil)
+	res, err := Run(context.Background(), Config{Data: data, Loss: mustParse(t, "lovasz_softmax"), Width: 4, Depth: 2, BatchSize: 2, Steps: 2, Backend: "gomlx"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
