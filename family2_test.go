@@ -243,8 +243,11 @@ func TestMapCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if hits, misses := small.Stats(); hits != 0 || misses != 8 {
-		t.Errorf("cache of 1: %d hits, %d misses, want 0 and 8", hits, misses)
+	// The four planes of a call are looked up in parallel, so the one map
+	// a cache of 1 keeps may be the one the next call looks up first: at
+	// most one hit per call after the first.
+	if hits, misses := small.Stats(); hits+misses != 8 || hits > 1 {
+		t.Errorf("cache of 1: %d hits, %d misses, want 8 look-ups with at most 1 hit", hits, misses)
 	}
 }
 
