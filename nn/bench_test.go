@@ -1,12 +1,9 @@
 package nn
 
 import (
-	"flag"
 	"math"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/segloss/segloss/internal/kernel"
 )
 
 // diceLoss is the soft Dice on sigmoid of unet_torch.py, without allocation.
@@ -29,15 +26,9 @@ func diceLoss(y []float32) LossGrad {
 	}
 }
 
-var plainGemm = flag.Bool("plaingemm", false, "benchmarks: use the plain-Go sgemm instead of kernel.Sgemm")
-
 // benchStep measures one training step (forward, soft Dice, backward, Adam)
 // of the U-Net of unet_torch.py.
 func benchStep(b *testing.B, dims int, size []int, batch, width, depth int) {
-	if *plainGemm {
-		gemm = sgemm
-		defer func() { gemm = kernel.Sgemm }()
-	}
 	m, err := NewUNet(Config{Dims: dims, InChannels: 1, OutChannels: 2, Width: width, Depth: depth})
 	if err != nil {
 		b.Fatal(err)
