@@ -15,27 +15,7 @@ package segloss
 func wassersteinDice(o *Options, d *dense, dp []float64) float64 {
 	g := d.g
 	C := g.c
-	M := make([]float64, C*C)
-	if o.DistMatrix == nil {
-		for i := range M {
-			M[i] = 1
-		}
-		for c := 0; c < C; c++ {
-			M[c*C+c] = 0
-		}
-	} else {
-		mx := 0.0
-		for _, r := range o.DistMatrix {
-			for _, v := range r {
-				mx = max(mx, v)
-			}
-		}
-		for i, r := range o.DistMatrix {
-			for j, v := range r {
-				M[i*C+j] = v / mx
-			}
-		}
-	}
+	M := o.WassersteinMatrix(C)
 	G := d.groups()
 	gdl := o.WeightingMode == "GDL"
 	// a[group*C + c]
@@ -114,4 +94,33 @@ func wassersteinDice(o *Options, d *dense, dp []float64) float64 {
 		}
 	}
 	return loss
+}
+
+// WassersteinMatrix returns the class distance matrix of
+// generalized_wasserstein_dice for c classes, row-major c×c: DistMatrix
+// divided by its largest entry, or 1 - I when DistMatrix is nil. The core
+// and the GoMLX adapter both read it from here.
+func (o *Options) WassersteinMatrix(c int) []float64 {
+	M := make([]float64, c*c)
+	if o.DistMatrix == nil {
+		for i := range M {
+			M[i] = 1
+		}
+		for i := 0; i < c; i++ {
+			M[i*c+i] = 0
+		}
+		return M
+	}
+	mx := 0.0
+	for _, r := range o.DistMatrix {
+		for _, v := range r {
+			mx = max(mx, v)
+		}
+	}
+	for i, r := range o.DistMatrix {
+		for j, v := range r {
+			M[i*c+j] = v / mx
+		}
+	}
+	return M
 }

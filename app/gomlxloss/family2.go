@@ -256,27 +256,7 @@ func asymFocalTversky(o *segloss.Options, b *batch) *Node {
 // wassersteinDice is the core's generalized_wasserstein_dice.
 func wassersteinDice(o *segloss.Options, b *batch) *Node {
 	c := b.c
-	M := make([]float64, c*c)
-	if o.DistMatrix == nil {
-		for i := range M {
-			M[i] = 1
-		}
-		for i := 0; i < c; i++ {
-			M[i*c+i] = 0
-		}
-	} else {
-		mx := 0.0
-		for _, r := range o.DistMatrix {
-			for _, v := range r {
-				mx = max(mx, v)
-			}
-		}
-		for i, r := range o.DistMatrix {
-			for j, v := range r {
-				M[i*c+j] = v / mx
-			}
-		}
-	}
+	M := o.WassersteinMatrix(c)
 	p := probabilities(o, b)
 	t := b.t // one-hot, 0 at ignored pixels
 	m := Reshape(Const(p.Graph(), toDType(M, p)), c, c)
