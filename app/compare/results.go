@@ -72,7 +72,7 @@ type DataInfo struct {
 	Frequency     []float64 `json:"frequency"` // share of each class among the held-out pixels
 	TrainExamples int       `json:"train_examples"`
 	ValExamples   int       `json:"val_examples"`
-	ValCases      int       `json:"val_cases"` // held-out cases (with cross-validation: every case)
+	ValCases      int       `json:"val_cases"`               // held-out cases (with cross-validation: every case)
 	Weights       string    `json:"pixel_weights,omitempty"` // the folder of the pixel weight maps the losses were weighted with
 }
 
