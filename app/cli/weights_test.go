@@ -84,6 +84,10 @@ func TestWeightsCommand(t *testing.T) {
 	if code != 0 || strings.Contains(errs, "pixel weights") {
 		t.Fatalf("train --weights none: exit %d: %s", code, errs)
 	}
+	if _, errs, code := runCLI(t, "train", "--data", data, "--loss", "lovasz_softmax", "--out", filepath.Join(t.TempDir(), "r"), "--steps", "1",
+		"--width", "4", "--backend", "native"); code == 0 || !strings.Contains(errs, "does not take pixel weights") || !strings.Contains(errs, "--weights none") {
+		t.Errorf("a loss that refuses weights: exit %d: %s", code, errs)
+	}
 	if _, errs, code := runCLI(t, "train", "--data", data, "--loss", "dice", "--out", filepath.Join(t.TempDir(), "r"), "--steps", "1",
 		"--width", "4", "--weights", "none", "--deep-supervision", "--backend", "gomlx"); code == 0 || !strings.Contains(errs, "native") {
 		t.Errorf("gomlx --deep-supervision: exit %d: %s", code, errs)

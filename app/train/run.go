@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/segloss/segloss"
 	"github.com/segloss/segloss/app/dataset"
 	"github.com/segloss/segloss/app/stats"
 	"github.com/segloss/segloss/app/unet"
@@ -278,6 +280,10 @@ func (s *session) trainStep(step int) (float64, error) {
 	}
 	loss, err := s.eng.step(x, y, w, shape)
 	if err != nil {
+		var ie *segloss.InputError
+		if w != nil && errors.As(err, &ie) && ie.Field == "weights" {
+			return 0, fmt.Errorf("train: step %d: %w (the weight maps come from %s; --weights none trains without them)", step+1, err, s.cfg.Data.Weights)
+		}
 		return 0, fmt.Errorf("train: step %d: %w", step+1, err)
 	}
 	return loss, nil
