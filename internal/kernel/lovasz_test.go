@@ -106,3 +106,46 @@ func TestLovaszKernels(t *testing.T) {
 		}
 	}
 }
+
+// hingeEntries lists the positive hinge errors of n random logits (N(0, 2²),
+// 30% foreground) as packed entries, the way the fused lovasz_hinge does.
+func hingeEntries(n int) (entries []uint64, npos int) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := 0; i < n; i++ {
+		x := float32(r.NormFloat64() * 2)
+		id := int32(i)
+		key := -x
+		if r.Float64() < 0.3 {
+			key, id, npos = x, id|LovaszFG, npos+1
+		}
+		if key+1 > 0 {
+			entries = append(entries, PackDesc32(key, id))
+		}
+	}
+	return entries, npos
+}
+
+// BenchmarkLovaszPacked32 sorts and weighs the hinge errors of the
+// standard binary workload (8×512×512, parallel) and of one of its
+// samples (512×512, sequential, as per_image runs them).
+func BenchmarkLovaszPacked32(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		n    int
+		seq  bool
+	}{{"batch", 8 << 18, false}, {"sample", 1 << 18, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			src, npos := hingeEntries(c.n)
+			out := make([]float32, c.n)
+			var s Sorter
+			s.SetSequential(c.seq)
+			b.SetBytes(int64(8 * len(src)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				copy(s.Buffer32(len(src)), src)
+				s.LovaszPacked32(len(src), npos, out, 1, 1)
+			}
+		})
+	}
+}
