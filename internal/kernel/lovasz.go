@@ -1,10 +1,5 @@
 package kernel
 
-import (
-	"math"
-	"math/bits"
-)
-
 // Lovász extension of the Jaccard loss over sorted errors (Berman et al.
 // 2018). The caller lists the elements with a positive error: keys[k] is
 // the error, idx[k] the element's index in the output array with
@@ -156,56 +151,17 @@ func (s *Sorter) Lovasz64(keys []float64, idx []int32, npos int, out []float64, 
 // lovaszPacked weighs the buckets of a packed sort as it sorts them
 // (msd32): each bucket starts at a known rank with a known number of
 // foreground entries before it, so it needs nothing from the others.
-//
-// Writing each weight straight to out[index] is a random write; when the
-// listed indices span more than the cache holds, those writes miss (about
-// 20 ns each for an 8 MB output here). Then the weights go instead, as
-// (index, value) pairs, into the sorted entries' place and from there,
-// partitioned by index block, into a third buffer; a last pass writes
-// each block's pairs into its small, cached part of out.
 type lovaszPacked struct {
 	npos, f, off float64
 	out          []float32
 	fgBefore     []int     // per bucket: foreground entries before it
 	partials     []float64 // per bucket: its part of the loss
-
-	// partitioned writes (nblk > 0)
-	nblk     int
-	imin     uint32 // the smallest index
-	blkShift uint   // index block = (index - imin) >> blkShift
-	bhist    []int  // per bucket unit: nblk counts, then offsets
-	bstart   []int  // nblk+1: the blocks' starts in c
-	bounds   []int  // the buckets' starts in the sorted entries
-	pairs    []uint64
-	c        []uint64 // the pairs by block
-	phase    int
-}
-
-var Partition = true
-
-// directMax is the largest index span whose output is written directly.
-const directMax = 1 << 18
-
-// plan chooses direct or partitioned writes for indices in [imin, imax].
-func (lp *lovaszPacked) plan(s *Sorter, imin, imax uint32, bounds []int) {
-	lp.nblk = 0
-	if lp.out == nil || imax-imin < directMax || !Partition {
-		return
-	}
-	span := uint(bits.Len32(imax - imin))
-	lp.imin, lp.blkShift = imin, span-9 // at most 512 blocks of at least 512
-	lp.nblk = int((imax-imin)>>lp.blkShift) + 1
-	lp.bhist = growSlice(&s.bhist, radixSize/bucketUnit*lp.nblk)
-	clear(lp.bhist)
-	lp.bstart = growSlice(&s.bstart, lp.nblk+1)
-	lp.bounds = bounds
-	lp.c = growSlice(&s.c, bounds[radixSize])
 }
 
 // weigh writes the Lovász weights of the sorted entries pk, which start
 // at rank lo with fgBefore foreground entries before them, and returns
-// their part of the loss; unit is the bucket unit (partitioned writes).
-func (lp *lovaszPacked) weigh(pk []uint64, lo, fgBefore, unit int) float64 {
+// their part of the loss.
+func (lp *lovaszPacked) weigh(pk []uint64, lo, fgBefore int) float64 {
 	cumPos := float64(fgBefore)
 	cumNeg := float64(lo) - cumPos
 	npos := lp.npos
@@ -215,13 +171,7 @@ func (lp *lovaszPacked) weigh(pk []uint64, lo, fgBefore, unit int) float64 {
 	}
 	var loss float64
 	f, off, out := lp.f, lp.off, lp.out
-	var hist []int
-	if lp.nblk > 0 {
-		hist = lp.bhist[unit*lp.nblk : (unit+1)*lp.nblk]
-		out = nil
-	}
-	imin, shift := lp.imin, lp.blkShift
-	for k, v := range pk {
+	for _, v := range pk {
 		key, id := UnpackDesc32(v)
 		fg := float64(uint32(id) >> 31)
 		cumPos += fg
@@ -230,72 +180,36 @@ func (lp *lovaszPacked) weigh(pk []uint64, lo, fgBefore, unit int) float64 {
 		w := jk - prev
 		prev = jk
 		loss += (off + float64(key)) * w
-		g := float32(w * f * (1 - 2*fg))
-		i := uint32(id &^ LovaszFG)
 		if out != nil {
-			out[i] = g
-		} else if hist != nil {
-			pk[k] = uint64(i)<<32 | uint64(math.Float32bits(g))
-			hist[(i-imin)>>shift]++
+			out[id&^LovaszFG] = float32(w * f * (1 - 2*fg))
 		}
 	}
 	return loss
 }
 
-// scatter writes the pairs left in the sorted entries b into out,
-// partitioned by index block.
-func (lp *lovaszPacked) scatter(b []uint64, par bool) {
-	nu := radixSize / bucketUnit
-	sum := 0
-	for k := 0; k < lp.nblk; k++ {
-		lp.bstart[k] = sum
-		for u := 0; u < nu; u++ {
-			h := &lp.bhist[u*lp.nblk+k]
-			v := *h
-			*h = sum
-			sum += v
-		}
-	}
-	lp.bstart[lp.nblk] = sum
-	lp.pairs = b
-	lp.phase = 0
-	runSeq(lp, radixSize, bucketUnit, par)
-	lp.phase = 1
-	runSeq(lp, lp.nblk, 1, par)
-}
-
-// Do runs unit c of the partitioned writes: bucket unit c's pairs to
-// their blocks (phase 0), or block c's pairs to out (phase 1).
-func (lp *lovaszPacked) Do(c, lo, hi int) {
-	imin, shift := lp.imin, lp.blkShift
-	if lp.phase == 0 {
-		hist := lp.bhist[c*lp.nblk : (c+1)*lp.nblk]
-		dst := lp.c
-		for _, v := range lp.pairs[lp.bounds[lo]:lp.bounds[hi]] {
-			k := (uint32(v>>32) - imin) >> shift
-			dst[hist[k]] = v
-			hist[k]++
-		}
-		return
-	}
-	out := lp.out
-	for _, v := range lp.c[lp.bstart[c]:lp.bstart[c+1]] {
-		out[uint32(v>>32)] = math.Float32frombits(uint32(v))
-	}
-}
-
 // LovaszPacked32 is Lovasz32 on the first n entries of the buffer
 // returned by Buffer32, filled with PackDesc32(key, idx) in increasing
 // order of element position; it sorts them and weighs them packed, each
-// top-digit bucket right after its sort. The loss sums per-bucket parts
-// in bucket order: the same whatever the number of threads.
+// bucket right after its sort. The loss sums per-bucket parts in bucket
+// order: the same whatever the number of threads.
 func (s *Sorter) LovaszPacked32(n, npos int, out []float32, f, off float64) float64 {
 	if n == 0 {
 		return 0
 	}
 	lp := &s.lp
 	*lp = lovaszPacked{npos: float64(npos), f: f, off: off, out: out}
-	s.msd32(s.a[:n], growSlice(&s.b, n), lp)
+	s.sortPacked(n, lp)
+	loss := SumOrdered(lp.partials)
+	*lp = lovaszPacked{}
+	return loss
+}
+
+// LovaszListed32 is LovaszPacked32 on the entries of a listing (see
+// Listing32), in part order.
+func (s *Sorter) LovaszListed32(npos int, out []float32, f, off float64) float64 {
+	lp := &s.lp
+	*lp = lovaszPacked{npos: float64(npos), f: f, off: off, out: out}
+	s.msd32(lp)
 	loss := SumOrdered(lp.partials)
 	*lp = lovaszPacked{}
 	return loss

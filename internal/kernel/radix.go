@@ -52,9 +52,10 @@ type Sorter struct {
 
 	// float32 sorts (radix32.go)
 	mjob   msdJob
-	rng    []uint32
-	fgh    []int // sortParts × radixSize foreground counts
-	fgb    []int // per bucket: foreground entries before it
+	lens   []int
+	h32    []int32 // parts × buckets counts
+	fg32   []int32 // parts × buckets foreground counts
+	fgb    []int   // per bucket: foreground entries before it
 	bounds []int
 	bjob   bucketJob
 
@@ -62,9 +63,6 @@ type Sorter struct {
 	partials []float64
 	ljob     lovaszJob
 	lp       lovaszPacked
-	bhist    []int
-	bstart   []int
-	c        []uint64
 }
 
 func growSlice[E any](buf *[]E, n int) []E {
@@ -88,7 +86,7 @@ func (s *Sorter) sortDesc32(keys []float32, idx []int32) {
 	for k, f := range keys {
 		a[k] = PackDesc32(f, idx[k])
 	}
-	a = s.sortPacked(a)
+	a = s.sortPacked(n, nil)
 	for k, v := range a {
 		keys[k] = descInv32(uint32(v >> 32))
 		idx[k] = int32(uint32(v))
@@ -113,12 +111,6 @@ func UnpackDesc32(v uint64) (key float32, idx int32) {
 func (s *Sorter) Buffer32(n int) []uint64 {
 	growSlice(&s.b, n)
 	return growSlice(&s.a, n)
-}
-
-// sortPacked sorts a (s.a or a prefix of it) with s.b as scratch and
-// returns the sorted slice, a prefix of s.b.
-func (s *Sorter) sortPacked(a []uint64) []uint64 {
-	return s.msd32(a, growSlice(&s.b, len(a)), nil)
 }
 
 // descInv32 inverts desc32 (mapping -0 to +0), branch-free.
