@@ -148,12 +148,12 @@ func (j *hingeJob) hingeList(lo, hi int, buf []uint64) (m, npos int, bad bool) {
 	xs, ts := j.x[lo:hi], j.t[lo:hi]
 	buf = buf[:len(xs)]
 	var chk float32 // turns NaN on a non-finite input
-	var badT uint64 // non-zero once a target is neither 0 nor 1
+	var badT uint32 // non-zero once a target is neither 0 nor 1
 	for k, x := range xs {
 		chk += x - x
 		v := math.Float32bits(ts[k] + 0) // -0 -> +0
-		badT |= uint64(v) * uint64(v^0x3f800000)
-		fg := v >> 23 & 1 // 1 for t = 1, 0 for t = 0
+		fg := v >> 23 & 1                // 1 for t = 1, 0 for t = 0
+		badT |= v ^ -fg&0x3f800000       // 0 only for the bits of 0 and 1
 		// The error is 1 - m with m = x(2t-1) = ±x, exact; the sort key is
 		// -m, exact too, so the order is that of the exact errors. It is
 		// listed when the error is positive: key + 1 > 0 (exact near -1).

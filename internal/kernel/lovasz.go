@@ -1,5 +1,7 @@
 package kernel
 
+import "math"
+
 // Lovász extension of the Jaccard loss over sorted errors (Berman et al.
 // 2018). The caller lists the elements with a positive error: keys[k] is
 // the error, idx[k] the element's index in the output array with
@@ -172,16 +174,16 @@ func (lp *lovaszPacked) weigh(pk []uint64, lo, fgBefore int) float64 {
 	var loss float64
 	f, off, out := lp.f, lp.off, lp.out
 	for _, v := range pk {
-		key, id := UnpackDesc32(v)
-		fg := float64(uint32(id) >> 31)
+		fgBit := uint32(v) >> 31
+		fg := float64(fgBit)
 		cumPos += fg
 		cumNeg += 1 - fg
 		jk := lovaszJ(npos, cumPos, cumNeg)
 		w := jk - prev
 		prev = jk
-		loss += (off + float64(key)) * w
-		if out != nil {
-			out[id&^LovaszFG] = float32(w * f * (1 - 2*fg))
+		loss += (off + float64(descInv32(uint32(v>>32)))) * w
+		if out != nil { // -f w for foreground elements: a sign flip
+			out[uint32(v)&^(1<<31)] = math.Float32frombits(math.Float32bits(float32(w*f)) ^ fgBit<<31)
 		}
 	}
 	return loss

@@ -116,7 +116,7 @@ func (s *Sorter) Buffer32(n int) []uint64 {
 // descInv32 inverts desc32 (mapping -0 to +0), branch-free.
 func descInv32(u uint32) float32 {
 	m := uint32(int32(u) >> 31) // all ones: a negative float, stored as is
-	return math.Float32frombits(u&m | (^u&^0x80000000)&^m)
+	return math.Float32frombits(u ^ 0x7fffffff&^m)
 }
 
 // descInv64 inverts desc64.
