@@ -303,21 +303,21 @@ func (j *lovaszJob) softLovasz(u int) {
 	st := &ws.sorters[u]
 	st.SetSequential(true)
 	buf := st.Listing32(j.runLen, j.runLen)
-	m, npos, valid := 0, 0, 0
+	m, npos, ignored := 0, 0, 0
 	ign := int32(o.IgnoreIndex)
 	useIgn := o.Ignore && int(ign) == o.IgnoreIndex
 	nLo := r * j.runLen / S
 	for n := nLo; n < nLo+j.runLen/S; n++ {
 		lab := j.lab[n*S : (n+1)*S]
 		row := ws.probs[(n*C+c)*S : (n*C+c+1)*S]
+		row = row[:len(lab)]
 		base := int32((n*C + c) * S)
 		for s, y := range lab {
 			if useIgn && y == ign {
+				ignored++
 				continue
 			}
-			valid++
-			d := uint32(y - int32(c))
-			fg := 1 - (d|-d)>>31 // 1 when y == c, branch-free
+			fg := b2u(y == int32(c)) // branch-free: SETEQ
 			// error |1[y=c] - p|: p, or 1 - p (sign flip, then + 1)
 			e := math.Float32frombits(math.Float32bits(row[s])^fg<<31) + float32(fg)
 			npos += int(fg)
@@ -326,12 +326,20 @@ func (j *lovaszJob) softLovasz(u int) {
 		}
 	}
 	ws.npos[u], ws.losses[u] = 0, 0
-	if valid == 0 || (o.PresentOnly && npos == 0) {
+	if ignored == j.runLen || (o.PresentOnly && npos == 0) {
 		return
 	}
 	ws.npos[u] = 1
 	st.Count32(0, buf[:m])
 	ws.losses[u] = st.LovaszListed32(npos, j.gr, 1, 0)
+}
+
+// b2u is 1 for true, 0 for false.
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // softChain turns d loss / d p (in the gradient buffer) into the gradient
