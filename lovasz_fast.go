@@ -13,9 +13,14 @@ type hingeJob struct {
 	batch32
 	ws   *fastWS
 	sums []kernel.Sums
-	buf  []uint64 // packed Lovász entries
+	st   *kernel.Sorter // the whole batch's
+	buf  []uint64       // packed Lovász entries
 	runs bool
 }
+
+// hingeChunk is the listing chunk of the whole-batch lovasz_hinge: each
+// is one part of the sort (few parts keep its offset tables small).
+const hingeChunk = 1 << 17
 
 // Do runs chunk (or, with runs, sample) c.
 func (j *hingeJob) Do(c, lo, hi int) {
@@ -98,24 +103,20 @@ func fusedHinge(l *Loss, ws *fastWS, b batch32) (float64, bool) {
 		}
 		st := &ws.sorters[0]
 		st.SetSequential(false)
-		j.buf = st.Buffer32(n)
-		nc := kernel.Chunks(n, kernel.Chunk)
-		ws.cnt = grow(&ws.cnt, nc)
+		j.st = st
+		j.buf = st.Listing32(n, hingeChunk)
+		nc := kernel.Chunks(n, hingeChunk)
 		ws.npos = grow(&ws.npos, nc)
 		j.sums = growSums(&ws.sums, nc)
-		kernel.Run(j, n, kernel.Chunk)
-		m, npos := 0, 0
+		kernel.Run(j, n, hingeChunk)
+		npos := 0
 		for c := 0; c < nc; c++ {
 			if j.sums[c].Bad {
 				return 0, true
 			}
-			k := ws.cnt[c]
-			lo := c * kernel.Chunk
-			copy(j.buf[m:m+k], j.buf[lo:lo+k]) // m <= lo: in order, overlap-safe
-			m += k
 			npos += ws.npos[c]
 		}
-		return st.LovaszPacked32(m, npos, j.gr, 1, 1), false
+		return st.LovaszListed32(npos, j.gr, 1, 1), false
 	}
 	if len(ws.sorters) < g.n {
 		ws.sorters = make([]kernel.Sorter, g.n)
@@ -147,12 +148,12 @@ func (j *hingeJob) hingeList(lo, hi int, buf []uint64) (m, npos int, bad bool) {
 	xs, ts := j.x[lo:hi], j.t[lo:hi]
 	buf = buf[:len(xs)]
 	var chk float32 // turns NaN on a non-finite input
-	var badT uint64 // non-zero once a target is neither 0 nor 1
+	var badT uint32 // non-zero once a target is neither 0 nor 1
 	for k, x := range xs {
 		chk += x - x
 		v := math.Float32bits(ts[k] + 0) // -0 -> +0
-		badT |= uint64(v) * uint64(v^0x3f800000)
-		fg := v >> 23 & 1 // 1 for t = 1, 0 for t = 0
+		fg := v >> 23 & 1                // 1 for t = 1, 0 for t = 0
+		badT |= v ^ -fg&0x3f800000       // 0 only for the bits of 0 and 1
 		// The error is 1 - m with m = x(2t-1) = ±x, exact; the sort key is
 		// -m, exact too, so the order is that of the exact errors. It is
 		// listed when the error is positive: key + 1 > 0 (exact near -1).
@@ -198,7 +199,8 @@ func (j *hingeJob) hinge(c, lo, hi int) {
 		clear(j.gr[lo:hi]) // listed elements get their weight later
 	}
 	m, npos, bad := j.hingeList(lo, hi, j.buf[lo:hi])
-	j.ws.cnt[c], j.ws.npos[c] = m, npos
+	j.st.Count32(c, j.buf[lo:lo+m]) // while the entries are in cache
+	j.ws.npos[c] = npos
 	j.sums[c] = kernel.Sums{Bad: bad}
 }
 
@@ -211,12 +213,14 @@ func (j *hingeJob) hingeRun(n int) {
 	}
 	st := &j.ws.sorters[n]
 	st.SetSequential(true)
-	m, npos, bad := j.hingeList(lo, hi, st.Buffer32(per))
+	buf := st.Listing32(per, per)
+	m, npos, bad := j.hingeList(lo, hi, buf)
 	j.sums[n] = kernel.Sums{Bad: bad}
 	if bad {
 		return
 	}
-	j.ws.losses[n] = st.LovaszPacked32(m, npos, j.gr, 1/float64(j.g.n), 1)
+	st.Count32(0, buf[:m])
+	j.ws.losses[n] = st.LovaszListed32(npos, j.gr, 1/float64(j.g.n), 1)
 }
 
 // fusedLovaszSoftmax is lovasz_softmax from logits with class indices: the
@@ -298,22 +302,22 @@ func (j *lovaszJob) softLovasz(u int) {
 	r, c := u/len(j.cls), j.cls[u%len(j.cls)]
 	st := &ws.sorters[u]
 	st.SetSequential(true)
-	buf := st.Buffer32(j.runLen)
-	m, npos, valid := 0, 0, 0
+	buf := st.Listing32(j.runLen, j.runLen)
+	m, npos, ignored := 0, 0, 0
 	ign := int32(o.IgnoreIndex)
 	useIgn := o.Ignore && int(ign) == o.IgnoreIndex
 	nLo := r * j.runLen / S
 	for n := nLo; n < nLo+j.runLen/S; n++ {
 		lab := j.lab[n*S : (n+1)*S]
 		row := ws.probs[(n*C+c)*S : (n*C+c+1)*S]
+		row = row[:len(lab)]
 		base := int32((n*C + c) * S)
 		for s, y := range lab {
 			if useIgn && y == ign {
+				ignored++
 				continue
 			}
-			valid++
-			d := uint32(y - int32(c))
-			fg := 1 - (d|-d)>>31 // 1 when y == c, branch-free
+			fg := b2u(y == int32(c)) // branch-free: SETEQ
 			// error |1[y=c] - p|: p, or 1 - p (sign flip, then + 1)
 			e := math.Float32frombits(math.Float32bits(row[s])^fg<<31) + float32(fg)
 			npos += int(fg)
@@ -322,11 +326,20 @@ func (j *lovaszJob) softLovasz(u int) {
 		}
 	}
 	ws.npos[u], ws.losses[u] = 0, 0
-	if valid == 0 || (o.PresentOnly && npos == 0) {
+	if ignored == j.runLen || (o.PresentOnly && npos == 0) {
 		return
 	}
 	ws.npos[u] = 1
-	ws.losses[u] = st.LovaszPacked32(m, npos, j.gr, 1, 0)
+	st.Count32(0, buf[:m])
+	ws.losses[u] = st.LovaszListed32(npos, j.gr, 1, 0)
+}
+
+// b2u is 1 for true, 0 for false.
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // softChain turns d loss / d p (in the gradient buffer) into the gradient

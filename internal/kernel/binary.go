@@ -363,11 +363,25 @@ func BinaryStatsDP(dp, x, t []float32, o *Binary) Sums {
 	return binaryStatsDPGo(dp, x, t, o)
 }
 
+// binaryStatsDPGo is binaryStatsGo's loop for logits without ignore or
+// BCE, with one exponential per element for both p and dp (the same
+// values and sums).
 func binaryStatsDPGo(dp, x, t []float32, o *Binary) Sums {
-	s := binaryStatsGo(x, t, o)
-	s.SP2, s.SG2, s.Abs = 0, 0, 0
+	_ = o
+	var s Sums
+	t, dp = t[:len(x)], dp[:len(x)]
 	for i, xv := range x {
-		_, dp[i] = sigmoidDeriv32(xv)
+		tv := t[i]
+		if bad32(xv) || badTarget(tv) {
+			s.Bad = true
+		}
+		p, d := sigmoidDeriv32(xv)
+		dp[i] = d
+		pf, gf := float64(p), float64(tv)
+		s.Cnt++
+		s.TP += pf * gf
+		s.SP += pf
+		s.SG += gf
 	}
 	return s
 }

@@ -1,5 +1,7 @@
 package kernel
 
+import "math"
+
 // Lovász extension of the Jaccard loss over sorted errors (Berman et al.
 // 2018). The caller lists the elements with a positive error: keys[k] is
 // the error, idx[k] the element's index in the output array with
@@ -21,7 +23,6 @@ type lovaszJob struct {
 	phase    int
 	keys32   []float32
 	keys64   []float64
-	packed   []uint64 // PackDesc32 entries (instead of keys32 and idx)
 	idx      []int32
 	npos     float64
 	out32    []float32
@@ -34,10 +35,6 @@ type lovaszJob struct {
 
 // Do runs one chunk of the current phase.
 func (j *lovaszJob) Do(c, lo, hi int) {
-	if j.packed != nil {
-		j.doPacked(c, lo, hi)
-		return
-	}
 	idx := j.idx[lo:hi]
 	if j.phase == 0 {
 		n := 0
@@ -153,50 +150,69 @@ func (s *Sorter) Lovasz64(keys []float64, idx []int32, npos int, out []float64, 
 	return s.lovasz(j, len(keys))
 }
 
-// doPacked is Do for packed entries.
-func (j *lovaszJob) doPacked(c, lo, hi int) {
-	pk := j.packed[lo:hi]
-	if j.phase == 0 {
-		n := 0
-		for _, v := range pk {
-			n += int(uint32(v) >> 31)
-		}
-		j.fgCount[c] = n
-		return
-	}
-	cumPos := float64(j.fgCount[c])
+// lovaszPacked weighs the buckets of a packed sort as it sorts them
+// (msd32): each bucket starts at a known rank with a known number of
+// foreground entries before it, so it needs nothing from the others.
+type lovaszPacked struct {
+	npos, f, off float64
+	out          []float32
+	fgBefore     []int     // per bucket: foreground entries before it
+	partials     []float64 // per bucket: its part of the loss
+}
+
+// weigh writes the Lovász weights of the sorted entries pk, which start
+// at rank lo with fgBefore foreground entries before them, and returns
+// their part of the loss.
+func (lp *lovaszPacked) weigh(pk []uint64, lo, fgBefore int) float64 {
+	cumPos := float64(fgBefore)
 	cumNeg := float64(lo) - cumPos
+	npos := lp.npos
 	prev := 0.0
 	if lo > 0 {
-		prev = lovaszJ(j.npos, cumPos, cumNeg)
+		prev = lovaszJ(npos, cumPos, cumNeg)
 	}
 	var loss float64
-	f, off, out := j.f, j.off, j.out32
+	f, off, out := lp.f, lp.off, lp.out
 	for _, v := range pk {
-		key, id := UnpackDesc32(v)
-		fg := float64(uint32(id) >> 31)
+		fgBit := uint32(v) >> 31
+		fg := float64(fgBit)
 		cumPos += fg
 		cumNeg += 1 - fg
-		jk := lovaszJ(j.npos, cumPos, cumNeg)
+		jk := lovaszJ(npos, cumPos, cumNeg)
 		w := jk - prev
 		prev = jk
-		loss += (off + float64(key)) * w
-		if out != nil {
-			out[id&^LovaszFG] = float32(w * f * (1 - 2*fg))
+		loss += (off + float64(descInv32(uint32(v>>32)))) * w
+		if out != nil { // -f w for foreground elements: a sign flip
+			out[uint32(v)&^(1<<31)] = math.Float32frombits(math.Float32bits(float32(w*f)) ^ fgBit<<31)
 		}
 	}
-	j.partials[c] = loss
+	return loss
 }
 
 // LovaszPacked32 is Lovasz32 on the first n entries of the buffer
 // returned by Buffer32, filled with PackDesc32(key, idx) in increasing
-// order of element position; it sorts them and reads them back packed.
+// order of element position; it sorts them and weighs them packed, each
+// bucket right after its sort. The loss sums per-bucket parts in bucket
+// order: the same whatever the number of threads.
 func (s *Sorter) LovaszPacked32(n, npos int, out []float32, f, off float64) float64 {
 	if n == 0 {
 		return 0
 	}
-	a := s.sortPacked(s.a[:n])
-	j := &s.ljob
-	*j = lovaszJob{packed: a, npos: float64(npos), out32: out, f: f, off: off}
-	return s.lovasz(j, n)
+	lp := &s.lp
+	*lp = lovaszPacked{npos: float64(npos), f: f, off: off, out: out}
+	s.sortPacked(n, lp)
+	loss := SumOrdered(lp.partials)
+	*lp = lovaszPacked{}
+	return loss
+}
+
+// LovaszListed32 is LovaszPacked32 on the entries of a listing (see
+// Listing32), in part order.
+func (s *Sorter) LovaszListed32(npos int, out []float32, f, off float64) float64 {
+	lp := &s.lp
+	*lp = lovaszPacked{npos: float64(npos), f: f, off: off, out: out}
+	s.msd32(lp)
+	loss := SumOrdered(lp.partials)
+	*lp = lovaszPacked{}
+	return loss
 }

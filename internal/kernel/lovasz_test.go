@@ -106,3 +106,149 @@ func TestLovaszKernels(t *testing.T) {
 		}
 	}
 }
+
+// hingeEntries lists the positive hinge errors of n random logits (N(0, 2²),
+// 30% foreground) as packed entries, the way the fused lovasz_hinge does.
+func hingeEntries(n int) (entries []uint64, npos int) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := 0; i < n; i++ {
+		x := float32(r.NormFloat64() * 2)
+		id := int32(i)
+		key := -x
+		if r.Float64() < 0.3 {
+			key, id, npos = x, id|LovaszFG, npos+1
+		}
+		if key+1 > 0 {
+			entries = append(entries, PackDesc32(key, id))
+		}
+	}
+	return entries, npos
+}
+
+// BenchmarkLovaszPacked32 sorts and weighs the hinge errors of the
+// standard binary workload (8×512×512, parallel) and of one of its
+// samples (512×512, sequential, as per_image runs them).
+func BenchmarkLovaszPacked32(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		n    int
+		seq  bool
+	}{{"batch", 8 << 18, false}, {"sample", 1 << 18, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			src, npos := hingeEntries(c.n)
+			out := make([]float32, c.n)
+			var s Sorter
+			s.SetSequential(c.seq)
+			b.SetBytes(int64(8 * len(src)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				copy(s.Buffer32(len(src)), src)
+				s.LovaszPacked32(len(src), npos, out, 1, 1)
+			}
+		})
+	}
+}
+
+// TestLovaszPackedListed checks LovaszPacked32 and a chunked listing
+// (Listing32, Count32, LovaszListed32) against refLovasz on hinge-like
+// errors 1 + key (key exact, as the fused lovasz_hinge lists them), with
+// and without ties, sequential and parallel, and that the results are
+// bit-identical across thread counts and between the two entry points.
+func TestLovaszPackedListed(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, n := range []int{1, 5, 33, 1000, 70000, parallelSortMin + 999} {
+		for _, ties := range []bool{false, true} {
+			keys := make([]float32, n)
+			fg := make([]bool, n)
+			e := make([]float64, n)
+			npos := 0
+			for i := range keys {
+				x := float32(r.NormFloat64() * 2)
+				if ties {
+					x = float32(r.IntN(9)-4) * 0.5
+				}
+				fg[i] = r.Float64() < 0.3
+				keys[i] = -x
+				if fg[i] {
+					keys[i], npos = x, npos+1
+				}
+				e[i] = 1 + float64(keys[i])
+			}
+			wantLoss, wantGrad := refLovasz(e, fg)
+			entry := func(i int) (uint64, bool) {
+				id := int32(i)
+				if fg[i] {
+					id |= LovaszFG
+				}
+				return PackDesc32(keys[i], id), keys[i]+1 > 0
+			}
+			var firstLoss float64
+			var firstGrad []float32
+			for _, seq := range []bool{false, true} {
+				for _, procs := range []int{1, 2} {
+					for _, part := range []int{0, 1 << 10, 1 << 17} { // 0: LovaszPacked32
+						old := runtime.GOMAXPROCS(procs)
+						var s Sorter
+						s.SetSequential(seq)
+						out := make([]float32, n)
+						var loss float64
+						if part == 0 {
+							buf := s.Buffer32(n)
+							m := 0
+							for i := range keys {
+								if v, ok := entry(i); ok {
+									buf[m], m = v, m+1
+								}
+							}
+							loss = s.LovaszPacked32(m, npos, out, 1, 1)
+						} else {
+							buf := s.Listing32(n, part)
+							for c := 0; c*part < n; c++ {
+								m := 0
+								for i := c * part; i < min(n, (c+1)*part); i++ {
+									if v, ok := entry(i); ok {
+										buf[c*part+m], m = v, m+1
+									}
+								}
+								s.Count32(c, buf[c*part:c*part+m])
+							}
+							loss = s.LovaszListed32(npos, out, 1, 1)
+						}
+						runtime.GOMAXPROCS(old)
+						if math.Abs(loss-wantLoss) > 1e-12*math.Max(1, wantLoss) {
+							t.Fatalf("n=%d ties=%v seq=%v procs=%d part=%d: loss %v, want %v", n, ties, seq, procs, part, loss, wantLoss)
+						}
+						for i := range wantGrad {
+							if math.Abs(float64(out[i])-wantGrad[i]) > 1e-7*math.Abs(wantGrad[i])+1e-12 {
+								t.Fatalf("n=%d ties=%v seq=%v procs=%d part=%d: grad[%d] = %v, want %v", n, ties, seq, procs, part, i, out[i], wantGrad[i])
+							}
+						}
+						if firstGrad == nil {
+							firstLoss, firstGrad = loss, out
+						} else if loss != firstLoss || !slices.Equal(out, firstGrad) {
+							t.Fatalf("n=%d ties=%v seq=%v procs=%d part=%d: result differs from the first run", n, ties, seq, procs, part)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestLovaszListedAllocs checks that a warm listed sort allocates nothing.
+func TestLovaszListedAllocs(t *testing.T) {
+	src, npos := hingeEntries(1 << 18)
+	out := make([]float32, 1<<18)
+	var s Sorter
+	run := func() {
+		buf := s.Listing32(len(src), len(src))
+		copy(buf, src)
+		s.Count32(0, buf[:len(src)])
+		s.LovaszListed32(npos, out, 1, 1)
+	}
+	run()
+	if a := testing.AllocsPerRun(5, run); a != 0 {
+		t.Errorf("LovaszListed32 allocates %v per call", a)
+	}
+}

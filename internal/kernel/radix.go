@@ -7,12 +7,11 @@ import "math"
 // index, ties end up by increasing index (the order of a stable
 // descending comparison sort). -0 and +0 are equal. Keys must not be NaN.
 //
-// The sort is least-significant-digit first with 11-bit digits over an
-// order-preserving integer image of the float: 3 passes for float32 keys,
-// 6 for float64; a pass whose digit is the same for every key is skipped
-// (float64 keys computed from float32 data skip most of them). Large
-// float32 sorts go by the top digit first, then sort each bucket by the
-// two low digits in cache, buckets in parallel. Cost is O(n) time and O(n)
+// Keys are sorted by an order-preserving integer image of the float.
+// float64 sorts go least-significant digit first with 11-bit digits, 6
+// passes, skipping a pass whose digit is the same for every key (float64
+// keys computed from float32 data skip most of them). float32 sorts go
+// most-significant digit first (radix32.go). Cost is O(n) time and O(n)
 // scratch memory, kept in the Sorter between calls.
 
 const (
@@ -50,12 +49,20 @@ type Sorter struct {
 	hist   []int    // sortParts × radixSize counts
 	job    sortJob
 	seq    bool // run on the calling goroutine only
+
+	// float32 sorts (radix32.go)
+	mjob   msdJob
+	lens   []int
+	h32    []int32 // parts × buckets counts
+	fg32   []int32 // parts × buckets foreground counts
+	fgb    []int   // per bucket: foreground entries before it
 	bounds []int
 	bjob   bucketJob
 
 	fg       []int
 	partials []float64
 	ljob     lovaszJob
+	lp       lovaszPacked
 }
 
 func growSlice[E any](buf *[]E, n int) []E {
@@ -79,7 +86,7 @@ func (s *Sorter) sortDesc32(keys []float32, idx []int32) {
 	for k, f := range keys {
 		a[k] = PackDesc32(f, idx[k])
 	}
-	a = s.sortPacked(a)
+	a = s.sortPacked(n, nil)
 	for k, v := range a {
 		keys[k] = descInv32(uint32(v >> 32))
 		idx[k] = int32(uint32(v))
@@ -106,33 +113,10 @@ func (s *Sorter) Buffer32(n int) []uint64 {
 	return growSlice(&s.a, n)
 }
 
-// sortPacked sorts a (s.a or a prefix of it) with s.b as scratch and
-// returns the sorted slice, one of the two.
-func (s *Sorter) sortPacked(a []uint64) []uint64 {
-	n := len(a)
-	b := growSlice(&s.b, n)
-	if n >= hybridMin {
-		return s.hybrid32(a, b)
-	}
-	par := n >= parallelSortMin && !s.seq
-	for shift := uint(32); shift < 64; shift += radixBits {
-		var moved bool
-		if par {
-			moved = s.parallelPass(a, b, nil, nil, nil, nil, shift)
-		} else {
-			moved = passPacked(a, b, shift, growSlice(&s.hist, radixSize))
-		}
-		if moved {
-			a, b = b, a
-		}
-	}
-	return a
-}
-
 // descInv32 inverts desc32 (mapping -0 to +0), branch-free.
 func descInv32(u uint32) float32 {
 	m := uint32(int32(u) >> 31) // all ones: a negative float, stored as is
-	return math.Float32frombits(u&m | (^u&^0x80000000)&^m)
+	return math.Float32frombits(u ^ 0x7fffffff&^m)
 }
 
 // descInv64 inverts desc64.
@@ -141,29 +125,6 @@ func descInv64(u uint64) float64 {
 		return math.Float64frombits(u)
 	}
 	return math.Float64frombits(^u &^ (1 << 63))
-}
-
-// passPacked is one sequential counting pass over the digit at shift;
-// it reports false (and moves nothing) when every key has the same digit.
-func passPacked(a, b []uint64, shift uint, cnt []int) bool {
-	clear(cnt)
-	for _, v := range a {
-		cnt[(v>>shift)&radixMask]++
-	}
-	if cnt[(a[0]>>shift)&radixMask] == len(a) {
-		return false
-	}
-	sum := 0
-	for d, c := range cnt {
-		cnt[d] = sum
-		sum += c
-	}
-	for _, v := range a {
-		d := (v >> shift) & radixMask
-		b[cnt[d]] = v
-		cnt[d]++
-	}
-	return true
 }
 
 // SortDesc64 sorts float64 keys in decreasing order, stable, and applies
@@ -185,7 +146,7 @@ func (s *Sorter) sortDesc64(keys []float64, idx []int32) {
 	for shift := uint(0); shift < 64; shift += radixBits {
 		var moved bool
 		if par {
-			moved = s.parallelPass(nil, nil, ka, kb, ia, ib, shift)
+			moved = s.parallelPass(ka, kb, ia, ib, shift)
 		} else {
 			moved = pass64(ka, kb, ia, ib, shift, growSlice(&s.hist, radixSize))
 		}
@@ -224,11 +185,10 @@ func pass64(ka, kb []uint64, ia, ib []int32, shift uint, cnt []int) bool {
 }
 
 // sortJob runs the histogram (phase 0) and scatter (phase 1) of one
-// parallel pass over sortParts slices.
+// parallel pass of a float64 sort over sortParts slices.
 type sortJob struct {
 	phase  int
 	shift  uint
-	a, b   []uint64
 	ka, kb []uint64
 	ia, ib []int32
 	hist   []int
@@ -241,23 +201,8 @@ func (j *sortJob) Do(c, lo, hi int) {
 	shift := j.shift
 	if j.phase == 0 {
 		clear(cnt)
-		if j.a != nil {
-			for _, v := range j.a[lo:hi] {
-				cnt[(v>>shift)&radixMask]++
-			}
-		} else {
-			for _, v := range j.ka[lo:hi] {
-				cnt[(v>>shift)&radixMask]++
-			}
-		}
-		return
-	}
-	if j.a != nil {
-		b := j.b
-		for _, v := range j.a[lo:hi] {
-			d := (v >> shift) & radixMask
-			b[cnt[d]] = v
-			cnt[d]++
+		for _, v := range j.ka[lo:hi] {
+			cnt[(v>>shift)&radixMask]++
 		}
 		return
 	}
@@ -275,21 +220,15 @@ func (j *sortJob) Do(c, lo, hi int) {
 // parallelPass is one counting pass split over sortParts slices: per-slice
 // histograms, offsets in (digit, slice) order, then per-slice scatters. It
 // produces exactly the sequential pass's result.
-func (s *Sorter) parallelPass(a, b, ka, kb []uint64, ia, ib []int32, shift uint) bool {
-	n := len(a) + len(ka)
+func (s *Sorter) parallelPass(ka, kb []uint64, ia, ib []int32, shift uint) bool {
+	n := len(ka)
 	part := (n + sortParts - 1) / sortParts
 	np := Chunks(n, part)
 	j := &s.job
-	*j = sortJob{shift: shift, a: a, b: b, ka: ka, kb: kb, ia: ia, ib: ib,
+	*j = sortJob{shift: shift, ka: ka, kb: kb, ia: ia, ib: ib,
 		hist: growSlice(&s.hist, np*radixSize), part: part}
 	Run(j, n, part)
-	var first uint64
-	if a != nil {
-		first = a[0]
-	} else {
-		first = ka[0]
-	}
-	d0 := int((first >> shift) & radixMask)
+	d0 := int((ka[0] >> shift) & radixMask)
 	tot := 0
 	for c := 0; c < np; c++ {
 		tot += j.hist[c*radixSize+d0]
@@ -311,101 +250,4 @@ func (s *Sorter) parallelPass(a, b, ka, kb []uint64, ia, ib []int32, shift uint)
 	Run(j, n, part)
 	*j = sortJob{}
 	return true
-}
-
-// hybridMin is the size from which float32 sorts go most-significant
-// digit first: one pass over the whole array by the top 11 key bits, then
-// each bucket, small enough to stay in cache, by the low 21 bits.
-const hybridMin = 1 << 16
-
-// hybrid32 sorts a by key with b (same length) as scratch and returns the
-// sorted slice. The buckets are sorted in parallel unless the Sorter is
-// sequential; the result is that of a stable sort either way.
-func (s *Sorter) hybrid32(a, b []uint64) []uint64 {
-	const topShift = 53 // key bits 21..31
-	if s.seq || len(a) < parallelSortMin {
-		if !passPacked(a, b, topShift, growSlice(&s.hist, radixSize)) {
-			copy(b, a)
-		}
-	} else if !s.parallelPass(a, b, nil, nil, nil, nil, topShift) {
-		copy(b, a)
-	}
-	bounds := growSlice(&s.bounds, radixSize+1)
-	clear(bounds)
-	for _, v := range b {
-		bounds[(v>>topShift)+1]++
-	}
-	for d := 1; d <= radixSize; d++ {
-		bounds[d] += bounds[d-1]
-	}
-	j := &s.bjob
-	*j = bucketJob{a: a, b: b, bounds: bounds}
-	if s.seq || len(a) < parallelSortMin {
-		j.Do(0, 0, radixSize)
-	} else {
-		Run(j, radixSize, 16)
-	}
-	*j = bucketJob{}
-	return b
-}
-
-// bucketJob sorts buckets [lo, hi) of b by key bits 0..20, with the same
-// ranges of a as scratch; the result stays in b.
-type bucketJob struct {
-	a, b   []uint64
-	bounds []int
-}
-
-// Do sorts buckets [lo, hi).
-func (j *bucketJob) Do(c, lo, hi int) {
-	var cnt [2][1 << 11]int32
-	for d := lo; d < hi; d++ {
-		x, y := j.bounds[d], j.bounds[d+1]
-		m := y - x
-		if m < 2 {
-			continue
-		}
-		b, a := j.b[x:y], j.a[x:y]
-		if m <= 32 {
-			for i := 1; i < m; i++ { // stable insertion sort
-				v := b[i]
-				k := v >> 32
-				p := i
-				for p > 0 && b[p-1]>>32 > k {
-					b[p] = b[p-1]
-					p--
-				}
-				b[p] = v
-			}
-			continue
-		}
-		// both histograms in one pass, then two stable scatters b -> a -> b
-		clear(cnt[0][:])
-		clear(cnt[1][:1<<10])
-		for _, v := range b {
-			cnt[0][(v>>32)&(1<<11-1)]++
-			cnt[1][(v>>43)&(1<<10-1)]++
-		}
-		var s0, s1 int32
-		for i := range cnt[0] {
-			c0 := cnt[0][i]
-			cnt[0][i] = s0
-			s0 += c0
-			if i < 1<<10 {
-				c1 := cnt[1][i]
-				cnt[1][i] = s1
-				s1 += c1
-			}
-		}
-		for _, v := range b {
-			d0 := (v >> 32) & (1<<11 - 1)
-			a[cnt[0][d0]] = v
-			cnt[0][d0]++
-		}
-		for _, v := range a {
-			d1 := (v >> 43) & (1<<10 - 1)
-			b[cnt[1][d1]] = v
-			cnt[1][d1]++
-		}
-	}
 }
