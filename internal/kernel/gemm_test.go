@@ -190,9 +190,15 @@ func TestSgemmSharedA(t *testing.T) {
 		}
 	})
 	for _, f := range []func(){
-		func() { SgemmSharedA(1, 1, 1, make([]float32, 1), 1, make([]float32, 1), []int{0}, 1, 0, make([]float32, 1), nil, 1) },
-		func() { SgemmSharedA(1, 1, 1, make([]float32, 1), 1, make([]float32, 1), []int{1}, 1, 0, make([]float32, 1), []int{0}, 1) },
-		func() { SgemmSharedA(1, 1, 1, make([]float32, 1), 1, make([]float32, 1), []int{-1}, 1, 0, make([]float32, 1), []int{0}, 1) },
+		func() {
+			SgemmSharedA(1, 1, 1, make([]float32, 1), 1, make([]float32, 1), []int{0}, 1, 0, make([]float32, 1), nil, 1)
+		},
+		func() {
+			SgemmSharedA(1, 1, 1, make([]float32, 1), 1, make([]float32, 1), []int{1}, 1, 0, make([]float32, 1), []int{0}, 1)
+		},
+		func() {
+			SgemmSharedA(1, 1, 1, make([]float32, 1), 1, make([]float32, 1), []int{-1}, 1, 0, make([]float32, 1), []int{0}, 1)
+		},
 	} {
 		func() {
 			defer func() {
