@@ -16,7 +16,8 @@ import (
 //
 // The product runs in blocks of kc steps of k, nc columns and mc rows:
 // A is packed into panels of mr rows (alpha folded in), B into panels of
-// nr columns (read in place when it is not transposed), and a
+// nr columns (read in place when it is not transposed; the vector sets
+// read the last, partial panel in place with masked loads), and a
 // register-blocked mr×nr micro-kernel of the current kernel set computes
 // each tile of C.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -84,7 +85,7 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 					nb := min(nc, n-jc)
 					if transB {
 						packB(bp, b, ldb, true, pc, kb, jc, nb, nr)
-					} else if nb%nr != 0 {
+					} else if nb%nr != 0 && g.kernM == nil {
 						// Only the last, partial panel is packed (zero-padded).
 						j0 := nb / nr * nr
 						packB(bp[j0*kb:], b, ldb, false, pc, kb, jc+j0, nb-j0, nr)
@@ -92,7 +93,8 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 					for jr := 0; jr < nb; jr += nr {
 						nw := min(nr, nb-jr)
 						bs, bld := bp[jr*kb:], nr
-						if !transB && nw == nr {
+						inPlace := !transB && (nw == nr || g.kernM != nil)
+						if inPlace {
 							bs, bld = b[pc*ldb+jc+jr:], ldb
 						}
 						for ir := 0; ir < mb; ir += mr {
@@ -104,7 +106,11 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 								continue
 							}
 							// Edge tile: compute into tile, then add the valid part.
-							g.kern(kb, as, bs, bld, tile[:], nr, 0)
+							if inPlace && nw < nr {
+								g.kernM(kb, as, bs, bld, tile[:], nr, 0, nw)
+							} else {
+								g.kern(kb, as, bs, bld, tile[:], nr, 0)
+							}
 							for r := 0; r < mw; r++ {
 								cr := c[co+r*ldc : co+r*ldc+nw]
 								tr := tile[r*nr : r*nr+nw]
@@ -134,10 +140,13 @@ const (
 )
 
 // gemmKern is one micro-kernel: an mr×nr tile of C (stride ldc) from a
-// packed A panel (mr floats per step) and k rows of B (stride ldb).
+// packed A panel (mr floats per step) and k rows of B (stride ldb); kernM
+// (nil: none, the partial panel is packed) reads only the first nw < nr
+// columns of B, the last panel read in place.
 type gemmKern struct {
 	mr, nr int
 	kern   func(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32)
+	kernM  func(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32, nw int)
 }
 
 // gemmBuf holds the packing buffers of one Sgemm call.
