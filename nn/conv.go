@@ -6,6 +6,11 @@ import "github.com/segloss/segloss/internal/kernel"
 // column matrix of a block is K×convBlock.
 const convBlock = 256
 
+// shiftBlock is the number of padded positions of one block of a
+// shiftPass: its kv GEMMs accumulate a mOut×shiftBlock block of C (in the
+// L2 cache), and each packs its tap's weights once per block.
+const shiftBlock = 1024
+
 // convChunks is the number of chunks a convolution pass aims for (chunks
 // never span two samples); it depends on nothing but the shapes.
 const convChunks = 64
@@ -369,8 +374,8 @@ func (p *shiftPass) Do(_, lo, hi int) {
 		q0c := p.qa + (c%p.per)*p.span
 		q1c := min(q0c+p.span, p.qb)
 		padN := p.pad[n*p.kIn*Sp : (n+1)*p.kIn*Sp]
-		for q0 := q0c; q0 < q1c; q0 += convBlock {
-			bl := min(convBlock, q1c-q0)
+		for q0 := q0c; q0 < q1c; q0 += shiftBlock {
+			bl := min(shiftBlock, q1c-q0)
 			cb := buf.coly[:p.mOut*bl]
 			for k, o := range p.offs[:p.kv] {
 				beta := float32(1)

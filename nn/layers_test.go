@@ -137,7 +137,7 @@ func TestConvLayer(t *testing.T) {
 		if tc.c2 > 0 {
 			segs = append(segs, seg{d: x2, g: g2, c: tc.c2})
 		}
-		ncol := max(l.k(), l.cout*l.kv) * convBlock
+		ncol := max(max(l.k(), l.cout*l.kv)*convBlock, max(cin, tc.cout)*shiftBlock)
 		p := &convPass{l: &l, n: tc.n, g: tc.g, dims: tc.dims, nseg: len(segs), scr: newScratchPool(2, ncol, ncol)}
 		copy(p.segs[:], segs)
 		out := make([]float32, tc.n*tc.cout*S)

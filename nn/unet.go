@@ -362,7 +362,7 @@ func (m *UNet) ensure(ws *workspace, n int, g geom, train bool) *workspace {
 	}
 	maxCol, maxColY, maxPart, maxPad, maxParams := 1, 1, 1, 1, 1
 	track := func(l *conv, gg geom) {
-		maxColY = max(maxColY, max(l.cin, l.cout)*convBlock)
+		maxColY = max(maxColY, max(l.cin, l.cout)*shiftBlock)
 		if l.kv > 1 {
 			maxPad = max(maxPad, max(l.cin, l.cout)*padded(gg, cfg.Dims).size())
 		}
