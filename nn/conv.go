@@ -2,8 +2,8 @@ package nn
 
 import "github.com/segloss/segloss/internal/kernel"
 
-// convBlock is the number of output positions of one im2col block: the
-// column matrix of a block is K×convBlock.
+// convBlock is the number of positions of one block of the 1×1
+// convolutions' GEMMs, and the granularity of every convolution's chunks.
 const convBlock = 256
 
 // shiftBlock is the number of padded positions of one block of a
