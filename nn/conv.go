@@ -2,9 +2,14 @@ package nn
 
 import "github.com/segloss/segloss/internal/kernel"
 
-// convBlock is the number of output positions of one im2col block: the
-// column matrix of a block is K×convBlock.
+// convBlock is the number of positions of one block of the 1×1
+// convolutions' GEMMs, and the granularity of every convolution's chunks.
 const convBlock = 256
+
+// shiftBlock is the number of padded positions of one block of a
+// shiftPass: its kv GEMMs accumulate a mOut×shiftBlock block of C (in the
+// L2 cache), and each packs its tap's weights once per block.
+const shiftBlock = 1024
 
 // convChunks is the number of chunks a convolution pass aims for (chunks
 // never span two samples); it depends on nothing but the shapes.
@@ -52,64 +57,6 @@ func kernelOffsets(dims int) (dz, dy, dx []int) {
 var offs2z, offs2y, offs2x = kernelOffsets(2)
 var offs3z, offs3y, offs3x = kernelOffsets(3)
 
-// im2colT writes the transposed column matrix of positions [s0, s0+bl) of
-// sample n from its zero-padded input pad ([N, c, padded plane]): row i
-// (length K = c·kv) holds the taps of position s0+i, channel by channel in
-// PyTorch's weight order. The weight gradient reads it in place (dW =
-// dY·colT) instead of packing the transpose of a column matrix. Positions
-// go in groups of 16 so that their rows stay in the L1 cache while every
-// channel is written.
-func im2colT(dst, pad []float32, c, n int, g geom, dims, s0, bl int) {
-	gp := padded(g, dims)
-	Sp := gp.size()
-	var rowFlat [9]int // flat offsets of the centres of the kernel's rows of three
-	nr, zo := 0, 0
-	for dz := -1; dz <= 1; dz++ {
-		if dims == 2 && dz != 0 {
-			continue
-		}
-		for dy := -1; dy <= 1; dy++ {
-			rowFlat[nr] = (dz*gp.h + dy) * gp.w
-			nr++
-		}
-	}
-	if dims == 3 {
-		zo = 1
-	}
-	rows := rowFlat[:nr]
-	kv := 3 * nr
-	K := c * kv
-	HW := g.h * g.w
-	z, rem := s0/HW, s0%HW
-	y, x := rem/g.w, rem%g.w
-	for i := 0; i < bl; {
-		run := min(g.w-x, bl-i)
-		q := ((z+zo)*gp.h+y+1)*gp.w + x + 1
-		for ga := 0; ga < run; ga += 16 {
-			gb := min(ga+16, run)
-			for ci := 0; ci < c; ci++ {
-				plane := pad[(n*c+ci)*Sp : (n*c+ci+1)*Sp]
-				r := ci * kv
-				for t := ga; t < gb; t++ {
-					o := dst[(i+t)*K+r : (i+t)*K+r+kv]
-					p := q + t
-					for j, ro := range rows {
-						src := plane[p+ro-1 : p+ro+2 : p+ro+2]
-						d := o[3*j : 3*j+3 : 3*j+3]
-						d[0], d[1], d[2] = src[0], src[1], src[2]
-					}
-				}
-			}
-		}
-		i += run
-		x = 0
-		if y++; y == g.h {
-			y = 0
-			z++
-		}
-	}
-}
-
 // convPass is one forward or backward pass of a convolution over a batch,
 // run as a parallel job: chunk c is sample c/per, positions
 // [(c%per)·span, +span).
@@ -126,7 +73,6 @@ type convPass struct {
 	needDX    bool
 	accumDX   bool      // add the input gradient instead of writing it (1×1 heads)
 	part      []float32 // backward: per-chunk weight and bias gradients
-	pad       []float32 // backward of 3×3 convolutions: the zero-padded input
 	scr       *scratchPool
 }
 
@@ -174,7 +120,7 @@ func (p *convPass) forward(c int, buf *scratch) {
 	}
 }
 
-func (p *convPass) backward(c int, buf *scratch) {
+func (p *convPass) backward(c int, _ *scratch) {
 	l, S := p.l, p.g.size()
 	n, s0 := c/p.per, (c%p.per)*p.span
 	s1 := min(s0+p.span, S)
@@ -193,22 +139,15 @@ func (p *convPass) backward(c int, buf *scratch) {
 			}
 			pb[co] += s
 		}
-		if l.kv == 1 {
-			sg := p.segs[0]
-			gemm(false, true, l.cout, K, bl, 1, dyN[b0:], S, sg.d[n*sg.c*S+b0:], S, 1, pw, K)
-			if p.needDX {
-				beta := float32(0)
-				if p.accumDX {
-					beta = 1
-				}
-				gemm(true, false, l.cin, bl, l.cout, 1, l.w, K, dyN[b0:], S, beta, sg.g[n*sg.c*S+b0:], S)
+		sg := p.segs[0] // 1×1 only: 3×3 convolutions run as wgradPass and shiftPass
+		gemm(false, true, l.cout, K, bl, 1, dyN[b0:], S, sg.d[n*sg.c*S+b0:], S, 1, pw, K)
+		if p.needDX {
+			beta := float32(0)
+			if p.accumDX {
+				beta = 1
 			}
-			continue
+			gemm(true, false, l.cin, bl, l.cout, 1, l.w, K, dyN[b0:], S, beta, sg.g[n*sg.c*S+b0:], S)
 		}
-		col := buf.col[:K*bl]
-		im2colT(col, p.pad, l.cin, n, p.g, p.dims, b0, bl)
-		gemm(false, false, l.cout, K, bl, 1, dyN[b0:], S, col, K, 1, pw, K)
-		// the input gradient of 3×3 convolutions runs as a shiftPass
 	}
 }
 
@@ -247,24 +186,50 @@ func (r *reduceJob) Do(_, lo, hi int) {
 	}
 }
 
+// convMem is the reusable state and memory of the 3×3(×3) convolution
+// passes: pad holds a zero-padded input (forward) or output gradient
+// (backward), padT the positions-major padded input of the weight
+// gradient, sum its summed partials (one layer's parameters).
+type convMem struct {
+	sp             shiftPass
+	pj             padJob
+	tj             padTJob
+	wg             wgradPass
+	pad, padT, sum []float32
+}
+
+// newConvMem returns the memory for padded tensors of at most padLen
+// values and layers of at most np parameters.
+func newConvMem(padLen, np int) *convMem {
+	return &convMem{pad: make([]float32, padLen), padT: make([]float32, padLen), sum: make([]float32, np)}
+}
+
+// convParts returns the size of the per-chunk partial gradients of l's
+// backward pass over n samples of size g.
+func convParts(l *conv, n int, g geom, dims int) int {
+	var p convPass
+	nc := p.setup(n, g)
+	if l.kv > 1 {
+		_, _, _, per := padChunks(n, g, dims)
+		nc = n * per
+	}
+	return nc * l.size()
+}
+
 // runConv runs a pass: the forward output, or the backward gradients (the
 // parameter gradients written to grad, the input gradients to the segments).
-func runConv(p *convPass, red *reduceJob, grad []float32, sp *shiftPass, pj *padJob, pad []float32) {
+func runConv(p *convPass, red *reduceJob, grad []float32, cm *convMem) {
 	l := p.l
-	gradients := func() {
+	if l.kv == 1 {
 		nc := p.setup(p.n, p.g)
 		kernel.Run(p, nc, 1)
-		red.part, red.dst, red.chunks = p.part, grad[l.off:l.off+l.size()], nc
-		kernel.Run(red, len(red.dst), 2048)
-	}
-	if l.kv == 1 {
-		if !p.bwd {
-			kernel.Run(p, p.setup(p.n, p.g), 1)
-			return
+		if p.bwd {
+			red.part, red.dst, red.chunks = p.part, grad[l.off:l.off+l.size()], nc
+			kernel.Run(red, len(red.dst), 2048)
 		}
-		gradients()
 		return
 	}
+	sp, pj := &cm.sp, &cm.pj
 	pj.g, pj.n, pj.dims = p.g, p.n, p.dims
 	pj.segs, pj.nseg = p.segs, p.nseg
 	sp.g, sp.n, sp.dims, sp.scr = p.g, p.n, p.dims, p.scr
@@ -274,17 +239,24 @@ func runConv(p *convPass, red *reduceJob, grad []float32, sp *shiftPass, pj *pad
 	if !p.bwd {
 		sp.wk, sp.bias, sp.mOut, sp.kIn, sp.nout = l.wk, l.b, l.cout, l.cin, 1
 		sp.outs[0] = seg{g: p.out, c: l.cout}
-		sp.pad = pj.run(pad)
+		sp.pad = pj.run(cm.pad)
 		kernel.Run(sp, sp.setup(), 1)
 		return
 	}
-	p.pad = pj.run(pad) // the weight gradient reads the padded input
-	gradients()
+	// weight gradient: the padded dY times sliding windows over the
+	// positions-major padded input
+	tj := &cm.tj
+	tj.segs, tj.nseg, tj.n, tj.g, tj.dims = p.segs, p.nseg, p.n, p.g, p.dims
+	wg := &cm.wg
+	wg.l, wg.n, wg.g, wg.dims, wg.part = l, p.n, p.g, p.dims, p.part
+	wg.xt = tj.run(cm.padT)
+	pj.segs[0], pj.nseg = seg{d: p.dy, c: l.cout}, 1
+	wg.dyp = pj.run(cm.pad)
+	runWgrad(wg, red, grad, cm.sum)
 	if p.needDX { // then the input gradient, a convolution of the padded dY
-		pj.segs[0], pj.nseg = seg{d: p.dy, c: l.cout}, 1
 		sp.wk, sp.bias, sp.mOut, sp.kIn, sp.nout = l.wt, nil, l.cin, l.cout, p.nseg
 		sp.outs = p.segs
-		sp.pad = pj.run(pad)
+		sp.pad = wg.dyp
 		kernel.Run(sp, sp.setup(), 1)
 	}
 }
@@ -382,22 +354,14 @@ type shiftPass struct {
 func (p *shiftPass) setup() int {
 	gp := padded(p.g, p.dims)
 	oz, oy, ox := offs2z, offs2y, offs2x
-	z0, z1 := 0, 0
 	if p.dims == 3 {
 		oz, oy, ox = offs3z, offs3y, offs3x
-		z0, z1 = 1, p.g.d
 	}
 	p.kv = len(oz)
 	for k := range oz {
 		p.offs[k] = (oz[k]*gp.h+oy[k])*gp.w + ox[k]
 	}
-	p.qa = (z0*gp.h+1)*gp.w + 1
-	p.qb = (z1*gp.h+p.g.h)*gp.w + p.g.w + 1
-	L := p.qb - p.qa
-	bps := (L + convBlock - 1) / convBlock
-	bpc := max(1, (p.n*bps+convChunks-1)/convChunks)
-	p.span = bpc * convBlock
-	p.per = (L + p.span - 1) / p.span
+	p.qa, p.qb, p.span, p.per = padChunks(p.n, p.g, p.dims)
 	return p.n * p.per
 }
 
@@ -410,8 +374,8 @@ func (p *shiftPass) Do(_, lo, hi int) {
 		q0c := p.qa + (c%p.per)*p.span
 		q1c := min(q0c+p.span, p.qb)
 		padN := p.pad[n*p.kIn*Sp : (n+1)*p.kIn*Sp]
-		for q0 := q0c; q0 < q1c; q0 += convBlock {
-			bl := min(convBlock, q1c-q0)
+		for q0 := q0c; q0 < q1c; q0 += shiftBlock {
+			bl := min(shiftBlock, q1c-q0)
 			cb := buf.coly[:p.mOut*bl]
 			for k, o := range p.offs[:p.kv] {
 				beta := float32(1)

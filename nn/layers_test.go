@@ -137,22 +137,20 @@ func TestConvLayer(t *testing.T) {
 		if tc.c2 > 0 {
 			segs = append(segs, seg{d: x2, g: g2, c: tc.c2})
 		}
-		ncol := max(l.k(), l.cout*l.kv) * convBlock
+		ncol := max(max(l.k(), l.cout*l.kv)*convBlock, max(cin, tc.cout)*shiftBlock)
 		p := &convPass{l: &l, n: tc.n, g: tc.g, dims: tc.dims, nseg: len(segs), scr: newScratchPool(2, ncol, ncol)}
 		copy(p.segs[:], segs)
 		out := make([]float32, tc.n*tc.cout*S)
 		p.out = out
 		red := &reduceJob{}
-		sp, pj := &shiftPass{}, &padJob{}
-		pad := make([]float32, tc.n*max(cin, tc.cout)*padded(tc.g, tc.dims).size())
-		runConv(p, red, nil, sp, pj, pad)
+		cm := newConvMem(tc.n*max(cin, tc.cout)*padded(tc.g, tc.dims).size(), l.size())
+		runConv(p, red, nil, cm)
 		assertClose(t, "conv forward", out, want, 1e-5)
 
 		dy := randVec(rng, len(out))
-		nc := p.setup(tc.n, tc.g)
-		p.bwd, p.dy, p.needDX, p.part = true, dy, true, make([]float32, nc*l.size())
+		p.bwd, p.dy, p.needDX, p.part = true, dy, true, make([]float32, convParts(&l, tc.n, tc.g, tc.dims))
 		grad := make([]float32, l.size())
-		runConv(p, red, grad, sp, pj, pad)
+		runConv(p, red, grad, cm)
 		fw := func(v []float64) float64 {
 			return dot64(refConv(x, v[:len(w64)], v[len(w64):], tc.n, cin, tc.cout, tc.kv, tc.g), dy)
 		}

@@ -1,6 +1,10 @@
 package nn
 
-import "math"
+import (
+	"math"
+
+	"github.com/segloss/segloss/internal/kernel"
+)
 
 // normEps is the eps of every normalization (PyTorch's default).
 const normEps = 1e-5
@@ -72,131 +76,42 @@ func (j *normAct) forward(u, b, slices, length, stride int) {
 	default:
 		var s float64
 		for k := 0; k < slices; k++ {
-			s += sum64(j.z[b+k*stride : b+k*stride+length])
+			s += kernel.Sum64(j.z[b+k*stride : b+k*stride+length])
 		}
 		cnt := float64(slices * length)
 		mean = s / cnt
 		var q float64
 		for k := 0; k < slices; k++ {
-			q += sqDev64(j.z[b+k*stride:b+k*stride+length], mean)
+			q += kernel.SqDev64(j.z[b+k*stride:b+k*stride+length], mean)
 		}
 		rs = 1 / math.Sqrt(q/cnt+normEps)
 	}
 	j.mean[u], j.rs[u] = mean, rs
-	m32, r32 := float32(mean), float32(rs)
-	sb := j.slopeBits()
+	m32, r32 := float32(mean), float32(rs) // NormNone: (z − 0)·1 = z exactly
 	for k := 0; k < slices; k++ {
-		z := j.z[b+k*stride : b+k*stride+length]
-		a := j.a[b+k*stride : b+k*stride+length]
-		a = a[:len(z)]
-		if j.kind != NormNone {
-			for i, v := range z {
-				v = (v - m32) * r32
-				z[i] = v
-				a[i] = v * actFactor(v, sb)
-			}
-		} else {
-			for i, v := range z {
-				a[i] = v * actFactor(v, sb)
-			}
-		}
+		kernel.NormAct(j.z[b+k*stride:b+k*stride+length], j.a[b+k*stride:b+k*stride+length], m32, r32, j.negSlope())
 	}
 }
 
-// slopeBits returns the bits of the activation's slope for negative inputs.
-func (j *normAct) slopeBits() uint32 {
+// negSlope returns the activation's slope for negative inputs.
+func (j *normAct) negSlope() float32 {
 	if j.act == LeakyReLU {
-		return math.Float32bits(j.slope)
+		return j.slope
 	}
 	return 0
-}
-
-// actFactor returns the activation's derivative at v without a branch: 1
-// for v > 0 (and +0), the slope (bits sb) for negative v (and −0); ReLU's
-// and leaky ReLU's output is v·actFactor(v).
-func actFactor(v float32, sb uint32) float32 {
-	const one = 0x3f800000
-	neg := uint32(int32(math.Float32bits(v)) >> 31)
-	f := math.Float32frombits(one ^ ((one ^ sb) & neg))
-	if v == 0 {
-		f = 0 // the subgradient 0 at 0, like PyTorch's ReLU
-	}
-	return f
-}
-
-// sum64 returns the float64 sum of v, with four accumulators in a fixed
-// order (faster than one dependency chain, still deterministic).
-func sum64(v []float32) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(v); i += 4 {
-		w := v[i : i+4 : i+4]
-		s0 += float64(w[0])
-		s1 += float64(w[1])
-		s2 += float64(w[2])
-		s3 += float64(w[3])
-	}
-	for ; i < len(v); i++ {
-		s0 += float64(v[i])
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// sqDev64 returns the float64 sum of (v − mean)², like sum64.
-func sqDev64(v []float32, mean float64) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(v); i += 4 {
-		w := v[i : i+4 : i+4]
-		d0, d1, d2, d3 := float64(w[0])-mean, float64(w[1])-mean, float64(w[2])-mean, float64(w[3])-mean
-		s0 += d0 * d0
-		s1 += d1 * d1
-		s2 += d2 * d2
-		s3 += d3 * d3
-	}
-	for ; i < len(v); i++ {
-		d := float64(v[i]) - mean
-		s0 += d * d
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// dots64 returns the float64 sums of g and of g·z, like sum64.
-func dots64(g, z []float32) (float64, float64) {
-	var s0, s1, q0, q1 float64
-	z = z[:len(g)]
-	i := 0
-	for ; i+2 <= len(g); i += 2 {
-		g0, g1 := float64(g[i]), float64(g[i+1])
-		s0 += g0
-		s1 += g1
-		q0 += g0 * float64(z[i])
-		q1 += g1 * float64(z[i+1])
-	}
-	for ; i < len(g); i++ {
-		s0 += float64(g[i])
-		q0 += float64(g[i]) * float64(z[i])
-	}
-	return s0 + s1, q0 + q1
 }
 
 // backward turns the gradient of the activation (ga) into the gradient of
 // the convolution output, in place.
 func (j *normAct) backward(u, b, slices, length, stride int) {
-	sb := j.slopeBits()
+	slope := j.negSlope()
 	var s1, s2 float64
 	for k := 0; k < slices; k++ {
 		z := j.z[b+k*stride : b+k*stride+length]
 		g := j.ga[b+k*stride : b+k*stride+length]
-		g = g[:len(z)]
-		for i, v := range z {
-			g[i] *= actFactor(v, sb)
-		}
-		if j.kind != NormNone {
-			a, q := dots64(g, z)
-			s1 += a
-			s2 += q
-		}
+		a, q := kernel.ActGradDots(g, z, slope)
+		s1 += a
+		s2 += q
 	}
 	if j.kind == NormNone {
 		return
@@ -205,12 +120,7 @@ func (j *normAct) backward(u, b, slices, length, stride int) {
 	rs := float32(j.rs[u])
 	m1, m2 := float32(s1/cnt), float32(s2/cnt)
 	for k := 0; k < slices; k++ {
-		z := j.z[b+k*stride : b+k*stride+length]
-		g := j.ga[b+k*stride : b+k*stride+length]
-		g = g[:len(z)]
-		for i, v := range z {
-			g[i] = rs * (g[i] - m1 - v*m2)
-		}
+		kernel.NormGrad(j.ga[b+k*stride:b+k*stride+length], j.z[b+k*stride:b+k*stride+length], rs, m1, m2)
 	}
 }
 

@@ -137,25 +137,16 @@ func (o *adam) update(params, grads []float32, step int, lr float64) {
 
 // Do updates parameters [lo, hi).
 func (o *adam) Do(_, lo, hi int) {
-	b1, b2 := float32(o.cfg.Beta1), float32(o.cfg.Beta2)
-	c1, c2 := float32(1-o.cfg.Beta1), float32(1-o.cfg.Beta2)
-	eps, bc2s := float32(o.cfg.Eps), float32(o.bc2s)
-	stepSize := float32(o.lr / o.bc1)
-	wd := float32(o.cfg.WeightDecay)
-	shrink := float32(1 - o.lr*o.cfg.WeightDecay)
-	p, g, m, v := o.p[lo:hi], o.g[lo:hi], o.m[lo:hi], o.v[lo:hi]
-	for i := range p {
-		gi := g[i]
-		if o.cfg.Decoupled {
-			p[i] *= shrink
-		} else if wd != 0 {
-			gi += wd * p[i]
-		}
-		m[i] = m[i]*b1 + c1*gi
-		v[i] = v[i]*b2 + c2*gi*gi
-		denom := float32(math.Sqrt(float64(v[i])))/bc2s + eps
-		p[i] -= stepSize * (m[i] / denom)
+	h := kernel.AdamHyper{
+		B1: float32(o.cfg.Beta1), B2: float32(o.cfg.Beta2),
+		C1: float32(1 - o.cfg.Beta1), C2: float32(1 - o.cfg.Beta2),
+		Eps: float32(o.cfg.Eps), BC2S: float32(o.bc2s), Step: float32(o.lr / o.bc1),
+		WD: float32(o.cfg.WeightDecay), Shrink: 1,
 	}
+	if o.cfg.Decoupled {
+		h.WD, h.Shrink = 0, float32(1-o.lr*o.cfg.WeightDecay)
+	}
+	kernel.AdamStep(o.p[lo:hi], o.g[lo:hi], o.m[lo:hi], o.v[lo:hi], &h)
 }
 
 type sgd struct {

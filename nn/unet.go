@@ -324,9 +324,7 @@ type workspace struct {
 	part  []float32
 	scr   *scratchPool
 	cp    convPass
-	shp   shiftPass
-	pj    padJob
-	pad   []float32 // zero-padded input of a 3×3 convolution pass
+	cm    *convMem // state and memory of the 3×3 convolution passes
 	sp    sconvPass
 	red   reduceJob
 	rs    resample
@@ -362,15 +360,14 @@ func (m *UNet) ensure(ws *workspace, n int, g geom, train bool) *workspace {
 		}
 		return alloc(c, gg)
 	}
-	maxCol, maxColY, maxPart, maxPad := 1, 1, 1, 1
+	maxCol, maxColY, maxPart, maxPad, maxParams := 1, 1, 1, 1, 1
 	track := func(l *conv, gg geom) {
-		maxCol = max(maxCol, l.k()*convBlock)
-		maxColY = max(maxColY, max(l.cin, l.cout)*convBlock)
+		maxColY = max(maxColY, max(l.cin, l.cout)*shiftBlock)
 		if l.kv > 1 {
-			maxPad = max(maxPad, n*max(l.cin, l.cout)*padded(gg, cfg.Dims).size())
+			maxPad = max(maxPad, max(l.cin, l.cout)*padded(gg, cfg.Dims).size())
 		}
-		var p convPass
-		maxPart = max(maxPart, p.setup(n, gg)*l.size())
+		maxParams = max(maxParams, l.size())
+		maxPart = max(maxPart, convParts(l, n, gg, cfg.Dims))
 	}
 	mkBlock := func(b *block, gg geom) blockWS {
 		track(&b.conv, gg)
@@ -420,7 +417,7 @@ func (m *UNet) ensure(ws *workspace, n int, g geom, train bool) *workspace {
 		ws.part = make([]float32, maxPart)
 	}
 	ws.scr = newScratchPool(runtime.GOMAXPROCS(0), maxCol, maxColY)
-	ws.pad = make([]float32, maxPad)
+	ws.cm = newConvMem(n*maxPad, maxParams)
 	ws.cp = convPass{scr: ws.scr, dims: cfg.Dims, n: n}
 	return ws
 }
@@ -465,7 +462,7 @@ func (m *UNet) convFwd(ws *workspace, l *conv, out []float32, g geom, segs ...se
 	p := &ws.cp
 	p.l, p.out, p.g, p.bwd, p.nseg = l, out, g, false, len(segs)
 	copy(p.segs[:], segs)
-	runConv(p, &ws.red, nil, &ws.shp, &ws.pj, ws.pad)
+	runConv(p, &ws.red, nil, ws.cm)
 }
 
 // convBwd runs a convolution backward from dy, writing the parameter
@@ -480,7 +477,7 @@ func (m *UNet) convBwd(ws *workspace, l *conv, dy, grad []float32, g geom, accum
 			p.needDX = true
 		}
 	}
-	runConv(p, &ws.red, grad, &ws.shp, &ws.pj, ws.pad)
+	runConv(p, &ws.red, grad, ws.cm)
 }
 
 // runBlockBwd turns the block's output gradient into its input gradients.

@@ -9,21 +9,53 @@ import (
 // matrices, with op(X) = X or its transpose: op(A) is m×k, op(B) is k×n,
 // C is m×n, and lda, ldb, ldc are the row strides. As in BLAS, C is not
 // read when beta is 0 (it may hold NaN), and alpha = 0 or k = 0 only
-// scales C. Sgemm is single-threaded; it panics on too-short slices or
-// strides.
+// scales C. A and B are only read, so their rows may overlap (a stride
+// below the row length: a sliding window over one vector, as the weight
+// gradient of a convolution reads its input); C's rows may not. Sgemm is
+// single-threaded; it panics on too-short slices or strides.
 //
 // The product runs in blocks of kc steps of k, nc columns and mc rows:
 // A is packed into panels of mr rows (alpha folded in), B into panels of
-// nr columns (read in place when it is not transposed), and a
+// nr columns (read in place when it is not transposed; the vector sets
+// read the last, partial panel in place with masked loads), and a
 // register-blocked mr×nr micro-kernel of the current kernel set computes
 // each tile of C.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	offs := [1]int{}
+	sgemm(transA, transB, m, n, k, alpha, a, lda, b, offs[:], ldb, beta, c, offs[:], ldc)
+}
+
+// SgemmSharedA computes C[coffs[i]:] = A·B[boffs[i]:] + beta C[coffs[i]:]
+// for every i: several products of one m×k matrix A (row stride lda) with
+// k×n matrices B (row stride ldb; rows may overlap) into m×n matrices C
+// (row stride ldc), each as Sgemm(false, false, m, n, k, 1, ...) computes
+// it, bit for bit, but A is packed once per block for all of them. The
+// C matrices must not overlap (the B ones may). It panics on too-short slices or strides, or len(boffs) != len(coffs).
+func SgemmSharedA(m, n, k int, a []float32, lda int, b []float32, boffs []int, ldb int, beta float32, c []float32, coffs []int, ldc int) {
+	if len(boffs) != len(coffs) {
+		panic(fmt.Sprintf("kernel.SgemmSharedA: %d offsets of B but %d of C", len(boffs), len(coffs)))
+	}
+	for i, bo := range boffs {
+		co := coffs[i]
+		if bo < 0 || co < 0 || bo > len(b) || co > len(c) {
+			panic(fmt.Sprintf("kernel.SgemmSharedA: offsets %d (B, %d elements), %d (C, %d elements) out of range", bo, len(b), co, len(c)))
+		}
+		checkGemm(false, false, m, n, k, a, lda, b[bo:], ldb, c[co:], ldc)
+	}
+	sgemm(false, false, m, n, k, 1, a, lda, b, boffs, ldb, beta, c, coffs, ldc)
+}
+
+// sgemm is Sgemm and SgemmSharedA: the products op(A)·op(B[boffs[i]:])
+// into C[coffs[i]:], A packed once per block of rows and steps.
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, boffs []int, ldb int, beta float32, c []float32, coffs []int, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 || alpha == 0 {
-		scaleC(m, n, beta, c, ldc)
+		for _, co := range coffs {
+			scaleC(m, n, beta, c[co:], ldc)
+		}
 		return
 	}
 	if beta == 0 {
@@ -44,43 +76,51 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		if pc > 0 {
 			bt = 1
 		}
-		for jc := 0; jc < n; jc += nc {
-			nb := min(nc, n-jc)
-			if transB {
-				packB(bp, b, ldb, true, pc, kb, jc, nb, nr)
-			} else if nb%nr != 0 {
-				// Only the last, partial panel is packed (zero-padded).
-				j0 := nb / nr * nr
-				packB(bp[j0*kb:], b, ldb, false, pc, kb, jc+j0, nb-j0, nr)
-			}
-			for ic := 0; ic < m; ic += mc {
-				mb := min(mc, m-ic)
-				packA(ap, a, lda, transA, ic, mb, pc, kb, mr, alpha)
-				for jr := 0; jr < nb; jr += nr {
-					nw := min(nr, nb-jr)
-					bs, bld := bp[jr*kb:], nr
-					if !transB && nw == nr {
-						bs, bld = b[pc*ldb+jc+jr:], ldb
+		for ic := 0; ic < m; ic += mc {
+			mb := min(mc, m-ic)
+			packA(ap, a, lda, transA, ic, mb, pc, kb, mr, alpha)
+			for i, bo := range boffs {
+				b, c := b[bo:], c[coffs[i]:]
+				for jc := 0; jc < n; jc += nc {
+					nb := min(nc, n-jc)
+					if transB {
+						packB(bp, b, ldb, true, pc, kb, jc, nb, nr)
+					} else if nb%nr != 0 && g.kernM == nil {
+						// Only the last, partial panel is packed (zero-padded).
+						j0 := nb / nr * nr
+						packB(bp[j0*kb:], b, ldb, false, pc, kb, jc+j0, nb-j0, nr)
 					}
-					for ir := 0; ir < mb; ir += mr {
-						mw := min(mr, mb-ir)
-						as := ap[ir*kb:]
-						co := (ic+ir)*ldc + jc + jr
-						if mw == mr && nw == nr {
-							g.kern(kb, as, bs, bld, c[co:], ldc, bt)
-							continue
+					for jr := 0; jr < nb; jr += nr {
+						nw := min(nr, nb-jr)
+						bs, bld := bp[jr*kb:], nr
+						inPlace := !transB && (nw == nr || g.kernM != nil)
+						if inPlace {
+							bs, bld = b[pc*ldb+jc+jr:], ldb
 						}
-						// Edge tile: compute into tile, then add the valid part.
-						g.kern(kb, as, bs, bld, tile[:], nr, 0)
-						for r := 0; r < mw; r++ {
-							cr := c[co+r*ldc : co+r*ldc+nw]
-							tr := tile[r*nr : r*nr+nw]
-							if bt == 0 {
-								copy(cr, tr)
+						for ir := 0; ir < mb; ir += mr {
+							mw := min(mr, mb-ir)
+							as := ap[ir*kb:]
+							co := (ic+ir)*ldc + jc + jr
+							if mw == mr && nw == nr {
+								g.kern(kb, as, bs, bld, c[co:], ldc, bt)
 								continue
 							}
-							for j := range cr {
-								cr[j] = tr[j] + bt*cr[j]
+							// Edge tile: compute into tile, then add the valid part.
+							if inPlace && nw < nr {
+								g.kernM(kb, as, bs, bld, tile[:], nr, 0, nw)
+							} else {
+								g.kern(kb, as, bs, bld, tile[:], nr, 0)
+							}
+							for r := 0; r < mw; r++ {
+								cr := c[co+r*ldc : co+r*ldc+nw]
+								tr := tile[r*nr : r*nr+nw]
+								if bt == 0 {
+									copy(cr, tr)
+									continue
+								}
+								for j := range cr {
+									cr[j] = tr[j] + bt*cr[j]
+								}
 							}
 						}
 					}
@@ -100,10 +140,13 @@ const (
 )
 
 // gemmKern is one micro-kernel: an mr×nr tile of C (stride ldc) from a
-// packed A panel (mr floats per step) and k rows of B (stride ldb).
+// packed A panel (mr floats per step) and k rows of B (stride ldb); kernM
+// (nil: none, the partial panel is packed) reads only the first nw < nr
+// columns of B, the last panel read in place.
 type gemmKern struct {
 	mr, nr int
 	kern   func(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32)
+	kernM  func(k int, a, b []float32, ldb int, c []float32, ldc int, beta float32, nw int)
 }
 
 // gemmBuf holds the packing buffers of one Sgemm call.
@@ -130,7 +173,11 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 		if rows == 0 || cols == 0 {
 			return
 		}
-		if ld < cols || len(x) < (rows-1)*ld+cols {
+		minLD := 0 // read-only operands: rows may overlap
+		if name == "C" {
+			minLD = cols
+		}
+		if ld < minLD || len(x) < (rows-1)*ld+cols {
 			panic(fmt.Sprintf("kernel.Sgemm: %s is %d×%d with stride %d but has %d elements", name, rows, cols, ld, len(x)))
 		}
 	}

@@ -15,3 +15,17 @@ func sgemmKernAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, 
 //
 //go:noescape
 func sgemmKernAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, beta float32)
+
+// sgemmKernAVX2M computes a 4×24 tile of C (row stride ldc floats) from
+// a packed A panel and k rows of B (row stride ldb floats, nr for a
+// packed panel), the columns where mask is set; beta = +0 leaves C unread.
+//
+//go:noescape
+func sgemmKernAVX2M(k int, a *float32, b *float32, ldb int, c *float32, ldc int, beta float32, mask *int32)
+
+// sgemmKernAVX512M computes a 8×32 tile of C (row stride ldc floats) from
+// a packed A panel and k rows of B (row stride ldb floats, nr for a
+// packed panel), the columns where mask is set; beta = +0 leaves C unread.
+//
+//go:noescape
+func sgemmKernAVX512M(k int, a *float32, b *float32, ldb int, c *float32, ldc int, beta float32, mask *int32)

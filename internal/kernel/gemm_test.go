@@ -116,13 +116,111 @@ func TestSgemm(t *testing.T) {
 	})
 }
 
+// TestSgemmOverlap checks A and B whose rows overlap (stride below the
+// row length, a sliding window over one vector, as the weight gradient of
+// nn's convolutions reads its input) on every kernel set, B read in place
+// and packed (n = 3·c for several c around the micro-kernels' widths).
+func TestSgemmOverlap(t *testing.T) {
+	forEachSet(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(3, 4))
+		for _, c := range []int{1, 2, 3, 5, 8, 11, 16, 24, 32, 33} {
+			for _, mk := range [][2]int{{1, 1}, {8, 300}, {13, 257}, {16, 40}} {
+				m, k, n := mk[0], mk[1], 3*c
+				a := randSlice(r, m*k)
+				b := randSlice(r, (k-1)*c+n)
+				for _, tb := range []bool{false, true} {
+					ldb, bb := c, b
+					if tb { // op(B) = Bᵀ: n rows of k, overlapping by stride 1
+						ldb, bb = 1, randSlice(r, n-1+k)
+					}
+					cc := randSlice(r, m*n)
+					ref, mag := refGemm(false, tb, m, n, k, 1, a, k, bb, ldb, 1, cc, n)
+					Sgemm(false, tb, m, n, k, 1, a, k, bb, ldb, 1, cc, n)
+					for i, want := range ref {
+						tol := 1e-6*float64(k+4)*mag[i] + 1e-30
+						if d := math.Abs(float64(cc[i]) - want); !(d <= tol) {
+							t.Fatalf("c %d m %d k %d transB %v: C[%d] = %g, want %g", c, m, k, tb, i, cc[i], want)
+						}
+					}
+				}
+				// overlapping rows of A (stride 1), m×k
+				aa := randSlice(r, m-1+k)
+				bn := randSlice(r, k*n)
+				cc := make([]float32, m*n)
+				ref, mag := refGemm(false, false, m, n, k, 1, aa, 1, bn, n, 0, cc, n)
+				Sgemm(false, false, m, n, k, 1, aa, 1, bn, n, 0, cc, n)
+				for i, want := range ref {
+					tol := 1e-6*float64(k+4)*mag[i] + 1e-30
+					if d := math.Abs(float64(cc[i]) - want); !(d <= tol) {
+						t.Fatalf("overlapping A: c %d m %d k %d: C[%d] = %g, want %g", c, m, k, i, cc[i], want)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestSgemmSharedA checks that SgemmSharedA gives each product bit for
+// bit as Sgemm does, on every kernel set, with overlapping B windows (as
+// nn's weight gradient uses it) and sizes across the block limits.
+func TestSgemmSharedA(t *testing.T) {
+	forEachSet(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(5, 6))
+		for _, s := range [][4]int{{1, 3, 1, 1}, {8, 24, 300, 8}, {16, 48, 257, 16}, {13, 33, 40, 50},
+			{100, 96, 520, 32}, {8, 3, 1030, 1}, {64, 192, 256, 64}} {
+			m, n, k, ldb := s[0], s[1], s[2], s[3]
+			lda := k + r.IntN(3)
+			a := randSlice(r, (m-1)*lda+k)
+			boffs := []int{0, 7, 2 * ldb, 3}
+			b := randSlice(r, (k-1)*ldb+n+max(7, 2*ldb))
+			coffs := []int{0, m * n, 3 * m * n, 2 * m * n}
+			for _, beta := range []float32{0, 1} {
+				c := randSlice(r, 4*m*n)
+				want := append([]float32(nil), c...)
+				for i := range boffs {
+					Sgemm(false, false, m, n, k, 1, a, lda, b[boffs[i]:], ldb, beta, want[coffs[i]:], n)
+				}
+				SgemmSharedA(m, n, k, a, lda, b, boffs, ldb, beta, c, coffs, n)
+				for i := range c {
+					if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%d×%d×%d beta %g: C[%d] = %g, Sgemm gives %g", m, n, k, beta, i, c[i], want[i])
+					}
+				}
+			}
+		}
+	})
+	for _, f := range []func(){
+		func() {
+			SgemmSharedA(1, 1, 1, make([]float32, 1), 1, make([]float32, 1), []int{0}, 1, 0, make([]float32, 1), nil, 1)
+		},
+		func() {
+			SgemmSharedA(1, 1, 1, make([]float32, 1), 1, make([]float32, 1), []int{1}, 1, 0, make([]float32, 1), []int{0}, 1)
+		},
+		func() {
+			SgemmSharedA(1, 1, 1, make([]float32, 1), 1, make([]float32, 1), []int{-1}, 1, 0, make([]float32, 1), []int{0}, 1)
+		},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("SgemmSharedA: no panic")
+				}
+			}()
+			f()
+		}()
+	}
+}
+
 func TestSgemmPanics(t *testing.T) {
 	for _, f := range []func(){
 		func() {
 			Sgemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2)
 		},
-		func() {
-			Sgemm(false, false, 2, 2, 2, 1, make([]float32, 4), 1, make([]float32, 4), 2, 0, make([]float32, 4), 2)
+		func() { // C's rows may not overlap
+			Sgemm(false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]float32, 4), 2, 0, make([]float32, 4), 1)
+		},
+		func() { // overlapping rows of A, but too short
+			Sgemm(false, false, 2, 2, 2, 1, make([]float32, 2), 1, make([]float32, 4), 2, 0, make([]float32, 4), 2)
 		},
 		func() { Sgemm(false, false, -1, 2, 2, 1, nil, 2, nil, 2, 0, nil, 2) },
 	} {

@@ -17,19 +17,44 @@ import (
 //
 // with C not read when beta is +0.
 func genGemm() {
-	gemmKernel("sgemmKernAVX2", 4, 3, 8, YMM)
-	gemmKernel("sgemmKernAVX512", 8, 2, 16, ZMM)
+	for _, masked := range []bool{false, true} {
+		gemmKernel("sgemmKernAVX2", 4, 3, 8, YMM, masked)
+		gemmKernel("sgemmKernAVX512", 8, 2, 16, ZMM, masked)
+	}
 }
 
 // gemmKernel writes one micro-kernel of mr rows and nv vectors of lanes
-// floats per row.
-func gemmKernel(name string, mr, nv, lanes int, vec func() VecVirtual) {
+// floats per row. The masked variant (name + "M") reads only the columns
+// of B whose int32 lane of mask (nr lanes) is all ones, the others as 0:
+// the last, partial panel of B read in place (masked loads do not fault
+// on the lanes they skip).
+func gemmKernel(name string, mr, nv, lanes int, vec func() VecVirtual, masked bool) {
 	nr := nv * lanes
-	TEXT(name, NOSPLIT, "func(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32)")
+	sig := "func(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32)"
+	doc := "packed panel); beta = +0 leaves C unread."
+	if masked {
+		name += "M"
+		sig = "func(k int, a, b *float32, ldb int, c *float32, ldc int, beta float32, mask *int32)"
+		doc = "packed panel), the columns where mask is set; beta = +0 leaves C unread."
+	}
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes a %d×%d tile of C (row stride ldc floats) from",
-		name, mr, nr), "a packed A panel and k rows of B (row stride ldb floats, nr for a",
-		"packed panel); beta = +0 leaves C unread.")
+		name, mr, nr), "a packed A panel and k rows of B (row stride ldb floats, nr for a", doc)
+	var mp Register
+	var km []Op
+	if masked {
+		mp = Load(Param("mask"), GP64())
+		if lanes == 16 { // AVX-512: mask registers from the lanes' sign bits
+			for v := 0; v < nv; v++ {
+				z := vec()
+				VMOVUPS(Mem{Base: mp, Disp: 4 * lanes * v}, z)
+				kr := K()
+				VPMOVD2M(z, kr)
+				km = append(km, kr)
+			}
+		}
+	}
 	k := Load(Param("k"), GP64())
 	ap := Load(Param("a"), GP64())
 	bp := Load(Param("b"), GP64())
@@ -57,7 +82,16 @@ func gemmKernel(name string, mr, nv, lanes int, vec func() VecVirtual) {
 	JE(LabelRef(name + "_store"))
 	Label(name + "_loop")
 	for v := range bv {
-		VMOVUPS(Mem{Base: bp, Disp: 4 * lanes * v}, bv[v])
+		m := Mem{Base: bp, Disp: 4 * lanes * v}
+		switch {
+		case !masked:
+			VMOVUPS(m, bv[v])
+		case lanes == 16:
+			VMOVUPS_Z(m, km[v], bv[v])
+		default: // AVX2: 16 registers, the mask goes through t
+			VMOVUPS(Mem{Base: mp, Disp: 4 * lanes * v}, t)
+			VMASKMOVPS(m, t, bv[v])
+		}
 	}
 	for r := 0; r < mr; r++ {
 		VBROADCASTSS(Mem{Base: ap, Disp: 4 * r}, t)

@@ -125,7 +125,17 @@ func (s isa) param(m Mem) Op {
 // acc64 adds the lanes of v, widened to float64, into the accumulator:
 // (acc + lo) + hi.
 func (s isa) acc64(a *state, v VecVirtual) {
-	lo, hi := s.vec(), s.vec()
+	lo, hi := s.widen(v)
+	a.update(func(old Op, dst VecVirtual) {
+		VADDPD(old, lo, dst)
+		VADDPD(hi, dst, dst)
+	})
+}
+
+// widen returns the low and the high half of the float32 lanes of v as
+// float64 vectors.
+func (s isa) widen(v VecVirtual) (lo, hi VecVirtual) {
+	lo, hi = s.vec(), s.vec()
 	if s.avx512 {
 		VCVTPS2PD(v.AsY(), lo)
 		h := YMM()
@@ -137,10 +147,7 @@ func (s isa) acc64(a *state, v VecVirtual) {
 		VEXTRACTF128(U8(1), v, h)
 		VCVTPS2PD(h, hi)
 	}
-	a.update(func(old Op, dst VecVirtual) {
-		VADDPD(old, lo, dst)
-		VADDPD(hi, dst, dst)
-	})
+	return lo, hi
 }
 
 // mask is a lane mask: a mask register (AVX-512) or a vector of all-ones
