@@ -95,6 +95,17 @@ func TestFastMatchesGeneral(t *testing.T) {
 		{"lovasz_softmax:per_image=true,ignore_index=255", true, false, 255},
 		{"lovasz_softmax:classes=all", true, false, 0},
 		{"lovasz_softmax:classes=[0,3]", true, false, 0},
+		{"dice_focal", false, false, 0},
+		{"dice_focal:gamma=1.5,alpha=0.25,reduction=global,ignore_index=-1", false, false, -1},
+		{"dice_focal:mode=multilabel,classes=[0]", false, false, 0},
+		{"dice_focal:mode=multiclass", true, false, 0},
+		{"dice_focal:mode=multiclass,classes=[1,1,3],class_weights=[1,2,0.5,1],ignore_index=255", true, false, 255},
+		{"dice_focal:mode=multiclass,focal_form=softmax,alpha=0.25,dice_weight=0.5,focal_weight=2", true, false, 0},
+		{"dice_focal:mode=multiclass,focal_form=softmax,gamma=0,classes=[0,2,2],ignore_index=255", true, false, 255},
+		{"generalized_dice_focal", true, false, 0},
+		{"dice_focal:reduction=none", false, false, 0},
+		{"generalized_dice_focal:reduction=none,focal_form=softmax", true, false, 0},
+		{"generalized_dice_focal:focal_form=softmax,w_type=simple,ignore_index=255", true, false, 255},
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, simd := range []bool{false, true} {

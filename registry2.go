@@ -20,10 +20,10 @@ func init() {
 	}
 	region := []string{"mode", "from_logits"}
 	register(
-		&descriptor{name: DiceFocal, kind: kindMixed, alphaNull: true, eval: f2, check: checkFamily2(DiceFocal),
+		&descriptor{name: DiceFocal, kind: kindMixed, alphaNull: true, eval: f2, fused: fusedDiceFocal, fusedSamples: true, check: checkFamily2(DiceFocal),
 			keys:     append(append([]string{}, region...), append([]string{"smooth", "reduction"}, focalKeys...)...),
 			defaults: focalDefaults},
-		&descriptor{name: GeneralizedDiceFocal, kind: kindMixed, alphaNull: true, eval: f2, check: checkFamily2(GeneralizedDiceFocal),
+		&descriptor{name: GeneralizedDiceFocal, kind: kindMixed, alphaNull: true, eval: f2, fused: fusedDiceFocal, fusedSamples: true, check: checkFamily2(GeneralizedDiceFocal),
 			keys:     append(append([]string{}, region...), append([]string{"smooth", "w_type", "reduction"}, focalKeys...)...),
 			defaults: gdfDefaults},
 		&descriptor{name: TopKCE, kind: kindPixel, targetNoIgnore: true, eval: f2,
