@@ -10,13 +10,12 @@ import "github.com/segloss/segloss/internal/kernel"
 
 // f2WS is the pooled scratch of the second family's fused paths.
 type f2WS struct {
-	onehot []float32 // one-hot target of a class-index batch (sigmoid focal form)
-	sub    []float32 // the region part's gradient
-	w      []float64 // per channel: focal weight (multiplicity times class weight)
-	mult   []float64 // per channel: multiplicity in classes
-	scale  []float32 // per channel: gradient multiplier
-	focal  focalTermJob
-	axpy   axpyJob
+	sub   []float32 // the region part's gradient
+	w     []float64 // per channel: focal weight (multiplicity times class weight)
+	mult  []float64 // per channel: multiplicity in classes
+	scale []float32 // per channel: gradient multiplier
+	focal focalTermJob
+	axpy  axpyJob
 }
 
 // focalTermJob is the focal pass: unit c is one chunk of one (sample,
@@ -30,7 +29,6 @@ type focalTermJob struct {
 	softmax bool
 	w, mult []float64
 	scale   []float32
-	onehot  []float32 // nil: float targets
 	cpr     int
 }
 
@@ -51,42 +49,66 @@ func (j *focalTermJob) Do(c, _, _ int) {
 	row, s0, s1 := j.chunkOf(c, j.cpr)
 	ch := row % j.g.c
 	lo, hi := row*j.g.s+s0, row*j.g.s+s1
-	var t []float32
-	bad := false
-	if j.onehot != nil {
-		t = j.onehot[lo:hi]
-		lab := j.lab[(row/j.g.c)*j.g.s+s0 : (row/j.g.c)*j.g.s+s1]
-		ign, useIgn := ignoreLabel32(j.o)
-		for i, y := range lab {
-			switch {
-			case useIgn && y == ign:
-				t[i] = -1 // the kernel's ignore value
-			case y == int32(ch):
-				t[i] = 1
-			default:
-				t[i] = 0
-				bad = bad || y < 0 || int(y) >= j.g.c
-			}
-		}
-	} else {
-		t = j.t[lo:hi]
-	}
-	var g []float32
-	if j.gr != nil {
-		g = j.gr[lo:hi]
-	}
 	fo := j.fo
 	fo.BCE.Scale = j.scale[ch]
-	s := kernel.Focal(g, j.x[lo:hi], t, &fo)
-	s.Bad = s.Bad || bad
+	var s kernel.Sums
+	if j.lab == nil {
+		s = kernel.Focal(j.grad(lo, hi), j.x[lo:hi], j.t[lo:hi], &fo)
+	} else {
+		// Class indices: the one-vs-rest target, a block at a time in a
+		// small buffer that stays in cache.
+		var tb [oneHotBlock]float32
+		lab := j.lab[(row/j.g.c)*j.g.s:]
+		for b0 := lo; b0 < hi; b0 += oneHotBlock {
+			b1 := min(b0+oneHotBlock, hi)
+			t := tb[:b1-b0]
+			bad := oneHot(t, lab[s0+b0-lo:s0+b1-lo], int32(ch), j.g.c, j.o)
+			bs := kernel.Focal(j.grad(b0, b1), j.x[b0:b1], t, &fo)
+			bs.Bad = bs.Bad || bad
+			s.Add(&bs)
+		}
+	}
 	if j.mult[ch] == 0 { // a channel outside classes: checked, not counted
 		s.Loss, s.Cnt = 0, 0
-		clear(g)
+		clear(j.grad(lo, hi))
 	} else {
 		s.Loss *= j.w[ch]
 		s.Cnt *= j.mult[ch]
 	}
 	j.sums[c] = s
+}
+
+// oneHotBlock is the block of one-vs-rest targets built at a time.
+const oneHotBlock = 2048
+
+// grad returns the gradient of elements [lo, hi), or nil.
+func (j *focalTermJob) grad(lo, hi int) []float32 {
+	if j.gr == nil {
+		return nil
+	}
+	return j.gr[lo:hi]
+}
+
+// oneHot writes into t the one-vs-rest target of class ch for labels lab
+// (-1 for an ignored label) and reports a label outside [0, C) that is
+// not ignored.
+func oneHot(t []float32, lab []int32, ch int32, C int, o *Options) (bad bool) {
+	ign, useIgn := ignoreLabel32(o)
+	for i, y := range lab {
+		v := float32(0)
+		if y == ch {
+			v = 1
+		}
+		if uint32(y) >= uint32(C) || (useIgn && y == ign) {
+			if useIgn && y == ign {
+				v = -1 // the kernel's ignore value
+			} else {
+				bad = true
+			}
+		}
+		t[i] = v
+	}
+	return bad
 }
 
 // axpyJob adds f times src into dst.
@@ -193,7 +215,6 @@ func focalPass(l *Loss, ws *f2WS, fw *fastWS, g geom, grad []float32, b Batch[fl
 		bo := bceOpts(o)
 		bo.PosWeight, bo.Smooth = 1, 0
 		if b.Labels != nil {
-			j.onehot = grow(&ws.onehot, len(b.Input))
 			_, bo.Ignore = ignoreLabel32(o)
 			bo.IgnoreValue = -1
 		}
