@@ -16,6 +16,9 @@ type f2WS struct {
 	scale []float32 // per channel: gradient multiplier
 	focal focalTermJob
 	axpy  axpyJob
+	// combo
+	group    []kernel.Sums // per (group, class)
+	dTP, dSP []float64
 }
 
 // focalTermJob is the focal pass: unit c is one chunk of one (sample,

@@ -33,6 +33,7 @@ type fastWS struct {
 	lovasz lovaszJob
 	scale  scaleJob
 	f2     f2WS // the second family's fused paths
+	combo  comboJob
 }
 
 // fastEval32 evaluates l on a float32 batch with its descriptor's fused

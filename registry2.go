@@ -50,7 +50,7 @@ func init() {
 		&descriptor{name: UnifiedFocal, kind: kindMixed, probClip: true, eval: f2, check: checkFamily2(UnifiedFocal),
 			keys:     []string{"mode", "from_logits", "weight", "delta", "gamma", "eps", "smooth", "reduction", "ignore_index"},
 			defaults: map[string]string{"gamma": "0.5", "eps": "1e-7", "smooth": "1e-7", "reduction": "per_sample"}},
-		&descriptor{name: Combo, kind: kindMixed, probClip: true, alphaNull: true, eval: f2, check: checkFamily2(Combo),
+		&descriptor{name: Combo, kind: kindMixed, probClip: true, alphaNull: true, eval: f2, fused: fusedCombo, fusedSamples: true, check: checkFamily2(Combo),
 			keys:     []string{"mode", "from_logits", "ce_ratio", "alpha", "smooth", "eps", "reduction", "ignore_index"},
 			defaults: map[string]string{"smooth": "1", "eps": "1e-7", "reduction": "per_sample"}},
 		&descriptor{name: SensitivitySpecificity, kind: kindMixed, eval: f2,
