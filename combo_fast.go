@@ -140,20 +140,7 @@ func (j *comboJob) soft(c int) {
 			}
 			continue
 		}
-		m := x[px]
-		for ch := 1; ch < C; ch++ {
-			m = max(m, x[ch*S+px])
-		}
-		var z float32
-		for ch := range p {
-			e := kernel.Exp32(x[ch*S+px] - m)
-			p[ch] = e
-			z += e
-		}
-		inv := 1 / z
-		for ch := range p {
-			p[ch] *= inv
-		}
+		kernel.SoftmaxPixel(p, x, px, S)
 		a := j.b // class 0: 1-alpha
 		if y != 0 {
 			a = j.a

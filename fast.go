@@ -26,14 +26,15 @@ type fastWS struct {
 	stats   RegionStats
 	small   []float64
 	// The jobs, kept here so that running one allocates nothing.
-	pixel  pixelJob
-	ce     ceJob
-	region regionJob
-	hinge  hingeJob
-	lovasz lovaszJob
-	scale  scaleJob
-	f2     f2WS // the second family's fused paths
-	combo  comboJob
+	pixel    pixelJob
+	ce       ceJob
+	region   regionJob
+	hinge    hingeJob
+	lovasz   lovaszJob
+	scale    scaleJob
+	f2       f2WS // the second family's fused paths
+	combo    comboJob
+	sensSpec sensSpecJob
 }
 
 // fastEval32 evaluates l on a float32 batch with its descriptor's fused

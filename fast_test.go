@@ -112,6 +112,12 @@ func TestFastMatchesGeneral(t *testing.T) {
 		{"combo:from_logits=true,mode=multiclass", true, false, 0},
 		{"combo:from_logits=true,mode=multiclass,alpha=0.3,reduction=global,ignore_index=255", true, false, 255},
 		{"combo:from_logits=true,mode=multiclass,alpha=null,reduction=none", true, false, 0},
+		{"sensitivity_specificity:from_logits=true", false, false, 0},
+		{"sensitivity_specificity", false, true, 0},
+		{"sensitivity_specificity:from_logits=true,r=0.3,reduction=global,ignore_index=-1", false, false, -1},
+		{"sensitivity_specificity:from_logits=true,reduction=none", false, false, 0},
+		{"sensitivity_specificity:from_logits=true,mode=multiclass", true, false, 0},
+		{"sensitivity_specificity:from_logits=true,mode=multiclass,classes=[1,1,3],ignore_index=255,reduction=global", true, false, 255},
 		{"generalized_dice_focal:reduction=none,focal_form=softmax", true, false, 0},
 		{"generalized_dice_focal:focal_form=softmax,w_type=simple,ignore_index=255", true, false, 255},
 	}

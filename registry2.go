@@ -53,7 +53,7 @@ func init() {
 		&descriptor{name: Combo, kind: kindMixed, probClip: true, alphaNull: true, eval: f2, fused: fusedCombo, fusedSamples: true, check: checkFamily2(Combo),
 			keys:     []string{"mode", "from_logits", "ce_ratio", "alpha", "smooth", "eps", "reduction", "ignore_index"},
 			defaults: map[string]string{"smooth": "1", "eps": "1e-7", "reduction": "per_sample"}},
-		&descriptor{name: SensitivitySpecificity, kind: kindMixed, eval: f2,
+		&descriptor{name: SensitivitySpecificity, kind: kindMixed, eval: f2, fused: fusedSensSpec, fusedSamples: true,
 			keys:     []string{"mode", "from_logits", "r", "smooth", "reduction", "classes", "ignore_index"},
 			defaults: map[string]string{"smooth": "1", "reduction": "per_sample"}},
 		&descriptor{name: GeneralizedWassersteinDice, kind: kindMixed, labelsOnly: true, eval: f2,

@@ -59,3 +59,8 @@ func SoftmaxFocal(grad, x []float32, lab []int32, o *Softmax, gamma float32) Sum
 	}
 	return s
 }
+
+// SoftmaxPixel fills p (length C) with the softmax of the channels of
+// pixel s of x (C rows of S values) and returns the log-sum-exp: the
+// per-pixel softmax of the fused kernels, for callers outside the package.
+func SoftmaxPixel(p, x []float32, s, S int) float32 { return softmaxPixel32(p, x, s, S) }
