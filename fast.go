@@ -35,6 +35,7 @@ type fastWS struct {
 	f2       f2WS // the second family's fused paths
 	combo    comboJob
 	sensSpec sensSpecJob
+	asym     asymJob
 }
 
 // fastEval32 evaluates l on a float32 batch with its descriptor's fused
