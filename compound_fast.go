@@ -19,6 +19,7 @@ type f2WS struct {
 	// combo
 	group    []kernel.Sums // per (group, class)
 	dTP, dSP []float64
+	m        []float64 // generalized_wasserstein_dice: the class distance matrix
 }
 
 // focalTermJob is the focal pass: unit c is one chunk of one (sample,

@@ -36,6 +36,7 @@ type fastWS struct {
 	combo    comboJob
 	sensSpec sensSpecJob
 	asym     asymJob
+	wass     wassJob
 }
 
 // fastEval32 evaluates l on a float32 batch with its descriptor's fused

@@ -56,7 +56,7 @@ func init() {
 		&descriptor{name: SensitivitySpecificity, kind: kindMixed, eval: f2, fused: fusedSensSpec, fusedSamples: true,
 			keys:     []string{"mode", "from_logits", "r", "smooth", "reduction", "classes", "ignore_index"},
 			defaults: map[string]string{"smooth": "1", "reduction": "per_sample"}},
-		&descriptor{name: GeneralizedWassersteinDice, kind: kindMixed, labelsOnly: true, eval: f2,
+		&descriptor{name: GeneralizedWassersteinDice, kind: kindMixed, labelsOnly: true, eval: f2, fused: fusedWasserstein, fusedSamples: true,
 			keys:     []string{"dist_matrix", "weighting_mode", "from_logits", "smooth", "reduction", "ignore_index"},
 			defaults: map[string]string{"mode": "multiclass", "from_logits": "true", "smooth": "1e-5", "reduction": "per_sample"}},
 	)
