@@ -26,12 +26,17 @@ type fastWS struct {
 	stats   RegionStats
 	small   []float64
 	// The jobs, kept here so that running one allocates nothing.
-	pixel  pixelJob
-	ce     ceJob
-	region regionJob
-	hinge  hingeJob
-	lovasz lovaszJob
-	scale  scaleJob
+	pixel    pixelJob
+	ce       ceJob
+	region   regionJob
+	hinge    hingeJob
+	lovasz   lovaszJob
+	scale    scaleJob
+	f2       f2WS // the second family's fused paths
+	combo    comboJob
+	sensSpec sensSpecJob
+	asym     asymJob
+	wass     wassJob
 }
 
 // fastEval32 evaluates l on a float32 batch with its descriptor's fused
@@ -40,7 +45,7 @@ type fastWS struct {
 // then runs the full check for the message; grad is unspecified).
 func fastEval32(l *Loss, g geom, grad []float32, b Batch[float32]) (v float64, handled, bad bool) {
 	o := &l.opts
-	if o.Reduction == None && g.n > 1 {
+	if o.Reduction == None && g.n > 1 && !l.d.fusedSamples {
 		return 0, false, false
 	}
 	if b.Labels != nil && (g.c > kernel.MaxSoftmaxC || !o.FromLogits) {
@@ -48,7 +53,33 @@ func fastEval32(l *Loss, g geom, grad []float32, b Batch[float32]) (v float64, h
 	}
 	ws := l.pool.Get().(*workspace)
 	defer l.pool.Put(ws)
+	if o.Reduction == None && g.n > 1 {
+		return fusedMeanOfSamples(l, ws, g, grad, b)
+	}
 	return l.d.fused(l, &ws.fast, g, grad, b)
+}
+
+// fusedMeanOfSamples is reduction none on the fused path: the mean over
+// samples of the loss of each sample alone (as evalMeanOfSamples).
+func fusedMeanOfSamples(l *Loss, ws *workspace, g geom, grad []float32, b Batch[float32]) (v float64, handled, bad bool) {
+	per := g.c * g.s
+	g1 := geom{1, g.c, g.s}
+	var total float64
+	for i := 0; i < g.n; i++ {
+		var sg []float32
+		if grad != nil {
+			sg = grad[i*per : (i+1)*per]
+		}
+		v, handled, bad := l.d.fused(l, &ws.fast, g1, sg, sample(ws, g, b, i))
+		if !handled || bad {
+			return 0, handled, bad
+		}
+		total += v
+	}
+	if grad != nil {
+		ws.fast.scaleGrad32(grad, float32(1/float64(g.n)))
+	}
+	return total / float64(g.n), true, false
 }
 
 // batch32 is what every fused job reads: the batch, its gradient buffer

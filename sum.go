@@ -61,7 +61,9 @@ func evalSum[T Float](l *Loss, grad []T, b Batch[T]) (float64, error) {
 	var total float64
 	var scratch []T
 	if grad != nil && len(l.terms) > 1 {
-		scratch = make([]T, len(grad))
+		ws := l.pool.Get().(*workspace)
+		defer l.pool.Put(ws)
+		scratch = scratchT[T](ws, len(grad))
 	}
 	for i, t := range l.terms {
 		dst := grad

@@ -101,7 +101,11 @@ func wassersteinDice(o *Options, d *dense, dp []float64) float64 {
 // divided by its largest entry, or 1 - I when DistMatrix is nil. The core
 // and the GoMLX adapter both read it from here.
 func (o *Options) WassersteinMatrix(c int) []float64 {
-	M := make([]float64, c*c)
+	return o.wassersteinMatrix(make([]float64, c*c), c)
+}
+
+// wassersteinMatrix writes WassersteinMatrix(c) into M (length c*c).
+func (o *Options) wassersteinMatrix(M []float64, c int) []float64 {
 	if o.DistMatrix == nil {
 		for i := range M {
 			M[i] = 1
