@@ -190,8 +190,13 @@ func answer(res *Results, brief []string) string {
 		}
 		cr := res.PerClass[k].Ranking
 		s := fmt.Sprintf("%s: %s (%s)", c, cr[0].Loss, f3(cr[0].Mean))
-		if tied := lossNames(group(cr, 1))[1:]; len(tied) > 0 {
+		tied, few, n := splitTies(res.PerClass[k], group(cr, 1))
+		if len(tied) > 0 {
 			s += ", tied with " + andList(tied)
+		}
+		if len(few) > 0 {
+			s += fmt.Sprintf("; only %d held-out cases hold %s, too few for a paired test over %d pairs to separate %s from %s",
+				n, c, len(res.PerClass[k].Pairwise), cr[0].Loss, andList(few))
 		}
 		parts = append(parts, s)
 	}
@@ -208,6 +213,38 @@ func answer(res *Results, brief []string) string {
 		fmt.Fprintf(&b, " Warning (details below): %s.", strings.Join(brief, "; "))
 	}
 	return b.String()
+}
+
+// splitTies splits the losses tied with the leader of a class (first,
+// the class's group 1, leader first) into those the evidence does not
+// separate (tied, by name) and those no test could have separated (few,
+// "name (mean)"): too few cases hold the class for the smallest Holm-
+// adjusted p-value of their pair with the leader to fall below Alpha. n
+// is the largest number of cases of those pairs (cases where both losses
+// have a Dice, that is, where the class is in the truth or in both
+// predictions).
+func splitTies(cr ClassResult, first []RankEntry) (tied, few []string, n int) {
+	if len(first) < 2 {
+		return nil, nil, 0
+	}
+	for _, e := range first[1:] {
+		p, ok := findPair(cr.Pairwise, first[0].Loss, e.Loss)
+		if ok && !separable(p.N, len(cr.Pairwise)) {
+			few = append(few, fmt.Sprintf("%s (%s)", e.Loss, f3(e.Mean)))
+			n = max(n, p.N)
+			continue
+		}
+		tied = append(tied, e.Loss)
+	}
+	return tied, few, n
+}
+
+// separable reports whether a pair tested on n cases among m pairs can be
+// separated at all: the smallest p-value of the exact two-sided Wilcoxon
+// signed-rank test on n cases is 2/2^n, and Holm's method multiplies the
+// smallest of m p-values by m.
+func separable(n, m int) bool {
+	return float64(max(m, 1))*math.Pow(2, 1-float64(n)) < Alpha
 }
 
 // foldHint suggests cross-validation when the compare uses one split.
