@@ -48,3 +48,46 @@ func benchExpVec(b *testing.B) {
 		expNegVec(d, x)
 	}
 }
+
+// TestExpFloor checks that Exp32 and Exp64, which floor by truncation,
+// return exactly what the same formulas with math.Floor return.
+func TestExpFloor(t *testing.T) {
+	exp32 := func(x float32) float32 { // Exp32 with math.Floor
+		if x < -87.33654 {
+			return 0
+		}
+		if x > 88 {
+			x = 88
+		}
+		n := float32(math.Floor(float64(x*log2e + 0.5)))
+		r := x - n*ln2Hi32 - n*ln2Lo32
+		p := 1 + r*(1+r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
+		return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+	}
+	xs := dense(-90, 90, 1<<21, 0, float64(math.Copysign(0, -1)), 0.5/log2e, -0.5/log2e, 1.5/log2e, -1.5/log2e)
+	for _, x := range xs {
+		x32 := float32(x)
+		if got, want := Exp32(x32), exp32(x32); math.Float32bits(got) != math.Float32bits(want) {
+			t.Fatalf("Exp32(%v) = %v, want %v", x32, got, want)
+		}
+		for _, y := range []float32{x32, math.Nextafter32(x32, 100), math.Nextafter32(x32, -100)} {
+			if got, want := Exp32(y), exp32(y); math.Float32bits(got) != math.Float32bits(want) {
+				t.Fatalf("Exp32(%v) = %v, want %v", y, got, want)
+			}
+		}
+	}
+	if v := Exp32(float32(math.NaN())); v == v {
+		t.Fatalf("Exp32(NaN) = %v", v)
+	}
+	for _, x := range dense(-746, 710, 1<<20) {
+		n := math.Floor(x*log2e + 0.5)
+		y := x*log2e + 0.5
+		m := float64(int64(y))
+		if m > y {
+			m--
+		}
+		if n != m {
+			t.Fatalf("floor(%v): %v, want %v", y, m, n)
+		}
+	}
+}

@@ -36,7 +36,12 @@ func Exp32(x float32) float32 {
 	if x > 88 {
 		x = 88
 	}
-	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	// n = floor(y) by truncation (math.Floor is a call without SSE4.1, GOAMD64=v1)
+	y := x*log2e + 0.5
+	n := float32(int32(y))
+	if n > y {
+		n--
+	}
 	r := x - n*ln2Hi32 - n*ln2Lo32
 	p := 1 + r*(1+r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
 	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
@@ -114,7 +119,11 @@ func Exp64(x float64) float64 {
 	if x > 709.78 {
 		return math.Inf(1)
 	}
-	n := math.Floor(x*log2e + 0.5)
+	y := x*log2e + 0.5
+	n := float64(int64(y)) // floor(y), as in Exp32
+	if n > y {
+		n--
+	}
 	r := x - n*ln2Hi64 - n*ln2Lo64
 	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+
 		r*(1.0/40320+r*(1.0/362880+r*(1.0/3628800+r*(1.0/39916800+r*(1.0/479001600))))))))))))
