@@ -118,7 +118,7 @@ func (j *asymJob) Do(c, _, _ int) {
 				continue
 			}
 			if logits {
-				P[0], P[1] = kernel.Sigmoid32(-xv), kernel.Sigmoid32(xv)
+				P[1], P[0] = sigmoidPair32(xv)
 			} else {
 				P[0], P[1] = 1-xv, xv
 			}
@@ -128,7 +128,7 @@ func (j *asymJob) Do(c, _, _ int) {
 		if !j.grad {
 			out[0].Cnt++
 			for k := range P {
-				pc, _, pass := clamp32(P[k], j.eps)
+				pc, pass := clamp32(P[k], j.eps)
 				t := T[k]
 				out[k].TP += float64(pc) * float64(t)
 				out[k].SG += float64(t)
@@ -152,7 +152,7 @@ func (j *asymJob) Do(c, _, _ int) {
 		// Gradient with respect to P, then to the input.
 		var dP [kernel.MaxSoftmaxC]float64
 		for k := range P {
-			pc, lgc, pass := clamp32(P[k], j.eps)
+			pc, pass := clamp32(P[k], j.eps)
 			if !pass {
 				continue
 			}
@@ -164,7 +164,8 @@ func (j *asymJob) Do(c, _, _ int) {
 					m := pow32(om, j.gamma)
 					dv := -float64(m) * t / float64(pc)
 					if j.gamma != 0 && om > 0 {
-						dv += float64(j.gamma) * float64(pow32(om, j.gamma-1)) * t * float64(lgc)
+						// om^(gamma-1) = m / om
+						dv += float64(j.gamma) * float64(m) / float64(om) * t * float64(kernel.Log32(pc))
 					}
 					d += j.afScale * float64(1-j.delta) * dv
 				} else {
@@ -191,16 +192,16 @@ func (j *asymJob) Do(c, _, _ int) {
 	}
 }
 
-// clamp32 clamps p to [eps, 1-eps] (as clampProb) and returns it, its
-// log when it passes (0 otherwise: unused) and whether the gradient passes.
-func clamp32(p, eps float32) (pc, lg float32, pass bool) {
+// clamp32 clamps p to [eps, 1-eps] (as clampProb) and reports whether
+// the gradient passes.
+func clamp32(p, eps float32) (float32, bool) {
 	if p < eps {
-		return eps, 0, false
+		return eps, false
 	}
 	if p > 1-eps {
-		return 1 - eps, 0, false
+		return 1 - eps, false
 	}
-	return p, kernel.Log32(p), true
+	return p, true
 }
 
 // fusedAsym is the fused float32 path of asymmetric_focal,

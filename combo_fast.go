@@ -23,7 +23,7 @@ type comboJob struct {
 // probs returns p and 1-p for input x (sigmoid and sigmoid(-x) on logits).
 func (j *comboJob) probs(x float32) (p, q float32) {
 	if j.o.FromLogits {
-		return kernel.Sigmoid32(x), kernel.Sigmoid32(-x)
+		return sigmoidPair32(x)
 	}
 	return x, 1 - x
 }
@@ -94,7 +94,14 @@ func (j *comboJob) Do(c, _, _ int) {
 		s.TP += float64(p) * float64(tv)
 		s.SP += float64(p)
 		s.SG += float64(tv)
-		s.Loss -= float64(j.a*tv*kernel.Log32(pc) + j.b*(1-tv)*kernel.Log32(qc))
+		var l float32
+		if tv != 0 {
+			l += j.a * tv * kernel.Log32(pc)
+		}
+		if tv != 1 {
+			l += j.b * (1 - tv) * kernel.Log32(qc)
+		}
+		s.Loss -= float64(l)
 	}
 	j.sums[c] = s
 }

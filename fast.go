@@ -179,3 +179,18 @@ func toFloat32(buf *[]float32, v []float64) []float32 {
 	}
 	return out
 }
+
+// sigmoidPair32 returns sigmoid(x) and sigmoid(-x) = 1 - sigmoid(x) from
+// one exponential, each without cancellation.
+func sigmoidPair32(x float32) (p, q float32) {
+	a := x
+	if a > 0 {
+		a = -a
+	}
+	e := kernel.Exp32(a)
+	s := 1 / (1 + e)
+	if x < 0 {
+		return e * s, s
+	}
+	return s, e * s
+}

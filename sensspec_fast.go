@@ -46,14 +46,14 @@ func (j *sensSpecJob) Do(c, _, _ int) {
 				g[i] = 0
 				continue
 			}
-			p := xv
+			p, q := xv, float32(1)
 			if logits {
-				p = kernel.Sigmoid32(xv)
+				p, q = sigmoidPair32(xv)
 			}
 			e := float64(tv - p)
 			d := -2 * (ka*float64(tv) + kb*float64(1-tv)) * e
 			if logits {
-				d *= float64(p) * float64(kernel.Sigmoid32(-xv))
+				d *= float64(p) * float64(q)
 			}
 			g[i] = float32(d)
 		}
