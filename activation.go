@@ -107,14 +107,3 @@ func chainActivation[T Float](grad []T, dp, p []float64, o *Options, g geom) {
 		}
 	}
 }
-
-// scaleGrad multiplies grad by f: the rescaling of every general path
-// (means over counts, reduction none, the terms of dice_bce).
-func scaleGrad[T Float](grad []T, f float64) {
-	if f == 1 {
-		return
-	}
-	for i := range grad {
-		grad[i] = T(float64(grad[i]) * f)
-	}
-}
