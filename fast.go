@@ -43,12 +43,18 @@ func fastEval32(l *Loss, g geom, grad []float32, b Batch[float32]) (v float64, h
 	if o.Reduction == None && g.n > 1 {
 		return 0, false, false
 	}
-	if b.Labels != nil && (g.c > kernel.MaxSoftmaxC || !o.FromLogits) {
-		return 0, false, false
-	}
 	ws := l.pool.Get().(*workspace)
 	defer l.pool.Put(ws)
-	return l.d.fused(l, &ws.fast, g, grad, b)
+	return fusedWith(l, &ws.fast, g, grad, b)
+}
+
+// fusedWith runs l's fused path with scratch fw; reduction none runs it
+// once per sample (evalMeanOfSamples).
+func fusedWith(l *Loss, fw *fastWS, g geom, grad []float32, b Batch[float32]) (v float64, handled, bad bool) {
+	if b.Labels != nil && (g.c > kernel.MaxSoftmaxC || !l.opts.FromLogits) {
+		return 0, false, false
+	}
+	return l.d.fused(l, fw, g, grad, b)
 }
 
 // batch32 is what every fused job reads: the batch, its gradient buffer
