@@ -52,7 +52,8 @@ const defaultSyntheticSeeds = 3
 var newCompareTrainer = func(o *compareOptions) compare.Trainer {
 	patch, _ := parsePatch(o.Patch, o.Dims) // checked by runCompare
 	return &compare.UNetTrainer{Width: o.Width, Depth: o.Depth, Norm: o.Norm, BatchSize: o.Batch, LR: o.LR,
-		ValEvery: o.ValEvery, ValSlices: o.ValSlices, Backend: o.Backend, Dims: o.Dims, Patch: patch, Augment: o.Augment}
+		ValEvery: o.ValEvery, ValSlices: o.ValSlices, Backend: o.Backend, Dims: o.Dims, Patch: patch, Augment: o.Augment,
+		DeepSupervision: o.DeepSuper}
 }
 
 func newCompareCmd(s *Streams) *cobra.Command {

@@ -31,6 +31,8 @@ type modelOptions struct {
 	MaskValues  string // the mask-value rule (maskio.MaskValues)
 	Outside     bool   // dataset.json may name files outside the data folder
 	MaxVoxels   int    // ceiling on the voxels of one input file
+	Weights     string // pixel weight maps: auto, none or a folder
+	DeepSuper   bool   // deep supervision (native backend)
 }
 
 // modelDefaults are the defaults and help texts that differ between the commands.
@@ -59,6 +61,8 @@ func (m *modelOptions) addFlags(f *pflag.FlagSet, d modelDefaults) {
 	addMaxVoxelsFlag(f, &m.MaxVoxels)
 	addMaskValuesFlag(f, &m.MaskValues)
 	f.BoolVar(&m.Outside, "allow-outside", false, "let dataset.json name image and label files outside the data folder")
+	f.StringVar(&m.Weights, "weights", "auto", "pixel weight maps that weight the loss (native backend): auto (weightsTr/ beside labelsTr/, or weights/ beside masks/, when present), none, or a folder of maps named like the masks (make them with segloss weights)")
+	f.BoolVar(&m.DeepSuper, "deep-supervision", false, "deep supervision (native backend, depth >= 3): the loss also scores every decoder level's output against the down-sampled labels, nnU-Net's weights 1/2^i normalized")
 }
 
 // maskValuesHelp is the help of --mask-values, the same in every command.
@@ -90,7 +94,7 @@ func (m *modelOptions) loadData(s *Streams, cmd string, size [2]int) (*dataset.S
 	multiple := 1 << max(m.Depth-1, 0)
 	data, err := dataset.Load(m.Data, dataset.Options{ValFraction: m.ValFraction, Seed: m.Seed,
 		Multiple: multiple, Size: size, MaxCases: m.MaxCases, MaskValues: rule, AllowOutside: m.Outside,
-		Read: readOptions(m.MaxVoxels), Note: func(line string) { fmt.Fprintln(s.Err, line) }})
+		Read: readOptions(m.MaxVoxels), Note: func(line string) { fmt.Fprintln(s.Err, line) }, Weights: m.Weights})
 	if err != nil {
 		return nil, err
 	}

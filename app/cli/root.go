@@ -33,7 +33,7 @@ func NewRootCmd(s *Streams) *cobra.Command {
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	// One constructor per command, each in its own file.
-	for _, newCmd := range []func(*Streams) *cobra.Command{newLossesCmd, newEvalCmd, newTrainCmd, newPredictCmd, newCompareCmd, newBenchCmd, newDataCmd} {
+	for _, newCmd := range []func(*Streams) *cobra.Command{newLossesCmd, newEvalCmd, newTrainCmd, newPredictCmd, newCompareCmd, newBenchCmd, newDataCmd, newWeightsCmd} {
 		root.AddCommand(newCmd(s))
 	}
 	return root

@@ -155,7 +155,7 @@ func runTrain(ctx context.Context, s *Streams, o *trainOptions) error {
 	}
 	cfg := train.Config{Data: data, Loss: loss, Width: o.Width, Depth: o.Depth, Norm: o.Norm, Steps: o.Steps, Budget: o.Time,
 		BatchSize: o.Batch, LR: o.LR, Seed: o.Seed, ValEvery: o.ValEvery, ValSlices: o.ValSlices, Out: o.Out,
-		Resume: o.Resume, Backend: o.Backend, HostLoss: o.HostLoss, Dims: dims, Patch: patch, Augment: o.Augment}
+		Resume: o.Resume, Backend: o.Backend, HostLoss: o.HostLoss, Dims: dims, Patch: patch, Augment: o.Augment, DeepSupervision: o.DeepSuper}
 	if !s.IsTerm {
 		fmt.Fprintf(s.Err, "training %s (the first step also compiles the model) ...\n", o.Loss)
 	}

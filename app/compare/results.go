@@ -72,7 +72,8 @@ type DataInfo struct {
 	Frequency     []float64 `json:"frequency"` // share of each class among the held-out pixels
 	TrainExamples int       `json:"train_examples"`
 	ValExamples   int       `json:"val_examples"`
-	ValCases      int       `json:"val_cases"` // held-out cases (with cross-validation: every case)
+	ValCases      int       `json:"val_cases"`               // held-out cases (with cross-validation: every case)
+	Weights       string    `json:"pixel_weights,omitempty"` // the folder of the pixel weight maps the losses were weighted with
 }
 
 // RunResult is one loss in the results: its runs (seeds × folds) and the
@@ -143,7 +144,8 @@ func assemble(cfg Config, plan *Plan, runs []*runState, started time.Time) (*Res
 	res := &Results{
 		Question: fmt.Sprintf("Which loss is best for %s?", setNoun(set)), Command: cfg.Command,
 		Data: DataInfo{Name: set.Name, Format: set.Format, Dir: set.Dir, Labels: set.LabelNames, Height: set.H, Width: set.W,
-			TrainExamples: len(set.Train), ValExamples: valExamples, ValCases: len(caseNames), Frequency: frequency(plan.Sets)},
+			TrainExamples: len(set.Train), ValExamples: valExamples, ValCases: len(caseNames), Frequency: frequency(plan.Sets),
+			Weights: set.Weights},
 		Split: set.Split, Seed: cfg.Seed, Seeds: seeds, Folds: folds, Budget: cfg.Budget, Parallel: max(1, cfg.Parallel),
 		Model: cfg.Trainer.Describe(), ModelText: modelText(cfg.Trainer),
 		Bootstrap: BootstrapInfo{Resamples: BootstrapResamples, Seed: BootstrapSeed, Level: 0.95,

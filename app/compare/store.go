@@ -61,7 +61,8 @@ func fingerprint(set *dataset.Set, seed uint64, b Budget, model any) (string, er
 		// Only when not the defaults, so that earlier fingerprints hold.
 		MaskValues string `json:"mask_values,omitempty"`
 		Channels   int    `json:"channels,omitempty"`
-	}{set.Dir, set.Format, set.Classes, set.H, set.W, set.Split, seed, b, model, nonDefault(set.MaskValues, "raw"), nonDefault(set.Channels, 1)})
+		Weights    string `json:"pixel_weights,omitempty"`
+	}{set.Dir, set.Format, set.Classes, set.H, set.W, set.Split, seed, b, model, nonDefault(set.MaskValues, "raw"), nonDefault(set.Channels, 1), set.Weights})
 	if err != nil {
 		return "", fmt.Errorf("fingerprint: %w", err)
 	}

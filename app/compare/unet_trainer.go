@@ -27,6 +27,8 @@ type UNetTrainer struct {
 	Dims      int     `json:"dims,omitempty"`
 	Patch     [3]int  `json:"patch"` // training patch [D, H, W] (zeros: train's default)
 	Augment   bool    `json:"augment,omitempty"`
+	// DeepSupervision trains with deep supervision (native backend).
+	DeepSupervision bool `json:"deep_supervision,omitempty"`
 }
 
 // Describe returns the trainer's settings.
@@ -57,8 +59,12 @@ func (t *UNetTrainer) Text() string {
 	if t.ValEvery > 0 {
 		curve = fmt.Sprintf("validation curve every %d steps on up to %d slices", t.ValEvery, or(t.ValSlices, 256))
 	}
-	return fmt.Sprintf("2-D U-Net, %d levels, %d channels at the first level, %s; Adam, %s, batches of %d slices; %s; %s backend",
-		or(t.Depth, 3), or(t.Width, 8), norm, lr, or(t.BatchSize, 8), curve, backend)
+	deep := ""
+	if t.DeepSupervision {
+		deep = ", deep supervision (decoder levels weighted 1/2^i, normalized)"
+	}
+	return fmt.Sprintf("2-D U-Net, %d levels, %d channels at the first level, %s%s; Adam, %s, batches of %d slices; %s; %s backend",
+		or(t.Depth, 3), or(t.Width, 8), norm, deep, lr, or(t.BatchSize, 8), curve, backend)
 }
 
 // Train runs package train on job and predicts every validation example.
@@ -77,7 +83,7 @@ func (t *UNetTrainer) Train(ctx context.Context, set *dataset.Set, job Job, prog
 	}
 	cfg := train.Config{Data: set, Loss: job.Loss, Width: t.Width, Depth: t.Depth, Norm: t.Norm, Steps: job.Budget.Steps, Budget: job.Budget.Time,
 		BatchSize: t.BatchSize, LR: t.LR, Seed: job.Seed, ValEvery: t.ValEvery, ValSlices: t.ValSlices, Out: job.Dir, Resume: resume, Backend: t.Backend,
-		Dims: t.Dims, Patch: t.Patch, Augment: t.Augment}
+		Dims: t.Dims, Patch: t.Patch, Augment: t.Augment, DeepSupervision: t.DeepSupervision}
 	start := time.Now()
 	res, err := train.Run(ctx, cfg, func(p train.Progress) {
 		if progress == nil {

@@ -22,6 +22,9 @@ type Example struct {
 	Slice int       // slice index within the case (0 for 2-D images)
 	Image []float32 // C*H*W normalized intensities, channel-major, each channel row-major
 	Label []int32   // H*W class labels
+	// Weight holds the H*W pixel weights of the slice, from the set's
+	// weight maps (see Options.Weights); nil when the set has none.
+	Weight []float32
 }
 
 // Set is a loaded data set, split by case.
@@ -43,6 +46,9 @@ type Set struct {
 	// file, [slice, row, column] in mm, keyed by case name; cases without
 	// one (2-D images, the synthetic set) are measured in pixels.
 	Spacing map[string][]float64 `json:"-"`
+	// Weights is the folder the pixel weight maps were read from; "" when
+	// the set has none.
+	Weights string `json:"weights,omitempty"`
 }
 
 // Split records which cases train and which validate.
@@ -70,8 +76,14 @@ type Options struct {
 	// Read holds the ceilings of the image and mask readers (--max-voxels).
 	Read maskio.ReadOptions
 	// Note, if not nil, receives the one line that says how mask values
-	// were remapped, when they were.
+	// were remapped, when they were, and the one that says which weight
+	// maps are used.
 	Note func(string)
+	// Weights says where pixel weight maps come from: "" or "none" (no
+	// weights), "auto" (the folder beside the labels when it exists:
+	// weightsTr/ beside labelsTr/ of a Decathlon set, weights/ beside
+	// masks/ of a PNG set) or a folder. See WeightsFolder.
+	Weights string
 }
 
 // Load reads the data set at dir: "synthetic" (or "synthetic:N" for N
@@ -90,6 +102,9 @@ func Load(dir string, o Options) (*Set, error) {
 		o.Multiple = 1
 	}
 	if name, n, ok := syntheticName(dir); ok {
+		if o.Weights != "" && o.Weights != "none" && o.Weights != "auto" {
+			return nil, fmt.Errorf("dataset: --weights %s: the built-in set %s has no weight maps; give a data folder", o.Weights, dir)
+		}
 		return Synthetic(name, n, o)
 	}
 	fi, err := os.Stat(dir)
@@ -123,6 +138,7 @@ type rawCase struct {
 	spacing []float64 // 3-D cases read from a file: voxel size per axis; nil otherwise
 	images  [][]float32
 	labels  [][]int32
+	weights [][]float32 // the slices of its weight map; nil without one
 }
 
 // assemble fits the cases to one size and splits them.
@@ -160,6 +176,9 @@ func (s *Set) assemble(cases []rawCase, o Options) (*Set, error) {
 			ex := Example{Case: c.name, Slice: i,
 				Image: FitChannels(c.images[i], max(s.Channels, 1), c.h, c.w, s.H, s.W),
 				Label: Fit(c.labels[i], c.h, c.w, s.H, s.W, 0)}
+			if c.weights != nil {
+				ex.Weight = Fit(c.weights[i], c.h, c.w, s.H, s.W, 1)
+			}
 			if val[c.name] {
 				s.Val = append(s.Val, ex)
 			} else {

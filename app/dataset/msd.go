@@ -96,6 +96,9 @@ func readMSD(dir string, o Options) (*Set, []rawCase, error) {
 		pairs = append(pairs, p)
 	}
 	cases, err := s.labelCases(pairs, o, s.Classes)
+	if err == nil {
+		err = s.addWeights(cases, pairs, o)
+	}
 	return s, cases, err
 }
 

@@ -17,6 +17,7 @@ type Volume struct {
 	Channels int       // input channels C (0 reads as 1)
 	Image    []float32 // C*D*H*W normalized intensities, channels first
 	Label    []int32   // D*H*W class labels
+	Weight   []float32 // D*H*W pixel weights (a weight map per case); nil when the set has none
 	Fg       []int32   // indices of the voxels with a label > 0
 	Index    []int     // the examples it was built from, in slice order
 }
@@ -50,12 +51,18 @@ func Volumes(examples []Example, h, w int) []Volume {
 		v.Channels = c
 		v.Image = make([]float32, c*d*hw)
 		v.Label = make([]int32, 0, d*hw)
+		if examples[v.Index[0]].Weight != nil {
+			v.Weight = make([]float32, 0, d*hw)
+		}
 		for z, i := range v.Index {
 			im := examples[i].Image
 			for ch := 0; ch < c; ch++ {
 				copy(v.Image[(ch*d+z)*hw:(ch*d+z+1)*hw], im[ch*hw:min((ch+1)*hw, len(im))])
 			}
 			v.Label = append(v.Label, examples[i].Label...)
+			if v.Weight != nil {
+				v.Weight = append(v.Weight, examples[i].Weight...)
+			}
 		}
 		for i, l := range v.Label {
 			if l > 0 {
@@ -105,8 +112,10 @@ func (s Sampler) Size() int { return s.Patch[0] * s.Patch[1] * s.Patch[2] }
 // Batch fills x (n patches of C channels each, [n, C, patch...], C the
 // volumes' channels) and y (n patches) with patches drawn from vols by
 // rng: patch i is centred on a foreground voxel when i is among the last
-// round(n/3) (nnU-Net's rule; with n = 1, with probability 1/3).
-func (s Sampler) Batch(rng *rand.Rand, vols []Volume, n int, x []float32, y []int32) {
+// round(n/3) (nnU-Net's rule; with n = 1, with probability 1/3). When w
+// is not nil (n patches, volumes with weight maps) it receives the pixel
+// weights of the same patches.
+func (s Sampler) Batch(rng *rand.Rand, vols []Volume, n int, x []float32, y []int32, w []float32) {
 	ps := s.Size()
 	cps := vols[0].C() * ps
 	keep := int(math.Round(float64(n) * (1 - ForegroundFraction)))
@@ -116,7 +125,11 @@ func (s Sampler) Batch(rng *rand.Rand, vols []Volume, n int, x []float32, y []in
 		if n == 1 {
 			fg = rng.Float64() < ForegroundFraction
 		}
-		s.Patch1(rng, v, fg, x[i*cps:(i+1)*cps], y[i*ps:(i+1)*ps])
+		var wi []float32
+		if w != nil {
+			wi = w[i*ps : (i+1)*ps]
+		}
+		s.Patch1(rng, v, fg, x[i*cps:(i+1)*cps], y[i*ps:(i+1)*ps], wi)
 	}
 }
 
@@ -124,8 +137,10 @@ func (s Sampler) Batch(rng *rand.Rand, vols []Volume, n int, x []float32, y []in
 // or, with fg and a volume that has foreground, centred on a random
 // foreground voxel. Along an axis where the volume is smaller than the
 // patch, the volume sits at a random offset inside the patch, padded with
-// zeros (intensity 0 is the volume's mean) and background.
-func (s Sampler) Patch1(rng *rand.Rand, v *Volume, fg bool, x []float32, y []int32) {
+// zeros (intensity 0 is the volume's mean) and background. When w is not
+// nil it receives the same patch of v's weight map (padding: weight 1, as
+// the frame's; a volume without a map gives weight 1 everywhere).
+func (s Sampler) Patch1(rng *rand.Rand, v *Volume, fg bool, x []float32, y []int32, w []float32) {
 	var start [3]int
 	var centre [3]int
 	useFg := fg && len(v.Fg) > 0
@@ -183,6 +198,9 @@ func (s Sampler) Patch1(rng *rand.Rand, v *Volume, fg bool, x []float32, y []int
 				o := (i*P1+j)*P2 + k
 				if z < 0 || z >= v.Shape[0] || r < 0 || r >= v.Shape[1] || c < 0 || c >= v.Shape[2] {
 					y[o] = 0
+					if w != nil {
+						w[o] = 1
+					}
 					for ch := 0; ch < nc; ch++ {
 						x[ch*ps+o] = 0
 					}
@@ -190,6 +208,12 @@ func (s Sampler) Patch1(rng *rand.Rand, v *Volume, fg bool, x []float32, y []int
 				}
 				src := (z*v.Shape[1]+r)*v.Shape[2] + c
 				y[o] = v.Label[src]
+				if w != nil {
+					w[o] = 1
+					if v.Weight != nil {
+						w[o] = v.Weight[src]
+					}
+				}
 				for ch := 0; ch < nc; ch++ {
 					x[ch*ps+o] = v.Image[ch*vox+src]
 				}

@@ -45,7 +45,7 @@ func TestSamplerWholeVolume(t *testing.T) {
 	v := testVolume(3, 4, 5, 7)
 	s := Sampler{Patch: [3]int{3, 4, 5}, Dims: 3}
 	x, y := make([]float32, 60), make([]int32, 60)
-	s.Patch1(rand.New(rand.NewPCG(1, 2)), &v, true, x, y)
+	s.Patch1(rand.New(rand.NewPCG(1, 2)), &v, true, x, y, nil)
 	if !slices.Equal(x, v.Image) || !slices.Equal(y, v.Label) {
 		t.Errorf("patch differs from the volume")
 	}
@@ -59,21 +59,21 @@ func TestSamplerForeground(t *testing.T) {
 	s := Sampler{Patch: [3]int{4, 6, 6}, Dims: 3}
 	x, y := make([]float32, s.Size()), make([]int32, s.Size())
 	rng := rand.New(rand.NewPCG(3, 4))
-	s.Patch1(rng, &v, true, x, y)
+	s.Patch1(rng, &v, true, x, y, nil)
 	centre := (2*6+3)*6 + 3
 	if y[centre] != 1 || x[centre] != float32(fg) {
 		t.Errorf("centre voxel %v label %d, want %d label 1", x[centre], y[centre], fg)
 	}
 	// Random patches: deterministic from the generator.
 	x2 := make([]float32, s.Size())
-	s.Patch1(rand.New(rand.NewPCG(9, 9)), &v, false, x, y)
-	s.Patch1(rand.New(rand.NewPCG(9, 9)), &v, false, x2, y)
+	s.Patch1(rand.New(rand.NewPCG(9, 9)), &v, false, x, y, nil)
+	s.Patch1(rand.New(rand.NewPCG(9, 9)), &v, false, x2, y, nil)
 	if !slices.Equal(x, x2) {
 		t.Error("same seed, different patches")
 	}
 	// A batch of 3: the last one is a foreground patch.
 	xb, yb := make([]float32, 3*s.Size()), make([]int32, 3*s.Size())
-	s.Batch(rng, []Volume{v}, 3, xb, yb)
+	s.Batch(rng, []Volume{v}, 3, xb, yb, nil)
 	if yb[2*s.Size()+centre] != 1 {
 		t.Error("last patch of a batch of 3 is not centred on the foreground")
 	}
@@ -88,7 +88,7 @@ func TestSamplerPadsSmallVolumes(t *testing.T) {
 	}
 	s := Sampler{Patch: [3]int{1, 4, 4}, Dims: 2}
 	x, y := make([]float32, 16), make([]int32, 16)
-	s.Patch1(rand.New(rand.NewPCG(5, 6)), &v, false, x, y)
+	s.Patch1(rand.New(rand.NewPCG(5, 6)), &v, false, x, y, nil)
 	var got []float32
 	for _, e := range x {
 		if e != 0 {
@@ -111,7 +111,7 @@ func TestSamplerAugmentKeepsPairs(t *testing.T) {
 	x, y := make([]float32, 18), make([]int32, 18)
 	changed := false
 	for seed := uint64(0); seed < 20; seed++ {
-		s.Patch1(rand.New(rand.NewPCG(seed, 1)), &v, false, x, y)
+		s.Patch1(rand.New(rand.NewPCG(seed, 1)), &v, false, x, y, nil)
 		seen := make([]bool, 18)
 		for i, e := range x {
 			if y[i] != v.Label[int(e)] || seen[int(e)] {

@@ -60,6 +60,9 @@ func readPNGDir(dir string, o Options) (*Set, []rawCase, error) {
 		s.Channels = pairs[0].channels
 	}
 	cases, err := s.labelCases(pairs, o, 0)
+	if err == nil {
+		err = s.addWeights(cases, pairs, o)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

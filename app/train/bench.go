@@ -98,4 +98,4 @@ func NewBench(c BenchConfig) (*Bench, error) {
 }
 
 // Step runs one training step on the batch and returns its loss.
-func (b *Bench) Step() (float64, error) { return b.eng.step(b.x, b.y, b.shape) }
+func (b *Bench) Step() (float64, error) { return b.eng.step(b.x, b.y, nil, b.shape) }

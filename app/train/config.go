@@ -43,6 +43,11 @@ type Config struct {
 	// in the graph: exact, and much faster for the Lovász losses, whose
 	// in-graph sort is slow on the pure-Go backend (they use it always).
 	HostLoss bool
+	// DeepSupervision scores the outputs of the decoder levels too (native
+	// backend, depth >= 3): segloss.EvalDeepSupervision with nnU-Net's
+	// weights. The pixel weights of the data set (Data.Weights) apply at
+	// every level.
+	DeepSupervision bool
 }
 
 // withDefaults returns c with the defaults filled in, or an error for
@@ -83,6 +88,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("train: learning rate %v: must be in (0, 1)", c.LR)
 	case c.Dims != 2 && c.Dims != 3:
 		return c, fmt.Errorf("train: dims %d: want 2 or 3", c.Dims)
+	case c.DeepSupervision && c.Depth < 3:
+		return c, fmt.Errorf("train: --deep-supervision needs --depth 3 or more (depth %d has no decoder level below the output)", c.Depth)
 	case c.Resume && c.Out == "":
 		return c, fmt.Errorf("train: --resume needs the output folder of the run")
 	}

@@ -12,9 +12,10 @@ import (
 // "gomlx" (the GoMLX graph of package unet, on the pure-Go backend or,
 // built with -tags xla, on XLA).
 type engine interface {
-	// step runs one optimizer step on the batch x [N, 1, spatial...] with
-	// class labels y [N, spatial...] and returns the batch's loss.
-	step(x []float32, y []int32, shape []int) (float64, error)
+	// step runs one optimizer step on the batch x [N, C, spatial...] with
+	// class labels y [N, spatial...] and pixel weights w [N, spatial...]
+	// (nil: none) and returns the batch's loss.
+	step(x []float32, y []int32, w []float32, shape []int) (float64, error)
 	// forward returns the logits [N, C, spatial...] of x [N, 1, spatial...].
 	forward(x []float32, shape []int) ([]float32, error)
 	// save records the engine's state (weights, optimizer, step) in c.

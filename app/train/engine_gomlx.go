@@ -45,6 +45,12 @@ func newGoMLXEngine(cfg Config, m Model, compute string) (engine, error) {
 	if m.Dims != 2 {
 		return nil, fmt.Errorf("train: the gomlx backend trains 2-D models only; use --backend native for --dims 3")
 	}
+	if m.DeepSupervision {
+		return nil, fmt.Errorf("train: --deep-supervision needs the native backend (the gomlx U-Net has no decoder outputs); use --backend native")
+	}
+	if cfg.Data.Weights != "" {
+		return nil, fmt.Errorf("train: the pixel weight maps of %s need the native backend; use --backend native, or --weights none", cfg.Data.Weights)
+	}
 	gl, head, err := LossFor(cfg.Loss, cfg.Data.Classes)
 	if err != nil {
 		return nil, err
@@ -75,7 +81,7 @@ func newGoMLXEngine(cfg Config, m Model, compute string) (engine, error) {
 // step runs one GoMLX training step. On the host route the forward pass
 // gives the loss input, the core evaluates loss and gradient, and the
 // backward pass is driven by that gradient.
-func (e *gomlxEngine) step(x []float32, y []int32, shape []int) (float64, error) {
+func (e *gomlxEngine) step(x []float32, y []int32, _ []float32, shape []int) (float64, error) {
 	n, hh, ww := shape[0], shape[2], shape[3]
 	xt := tensors.FromFlatDataAndDimensions(x, shape...)
 	var yt *tensors.Tensor

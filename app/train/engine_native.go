@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/segloss/segloss"
 	"github.com/segloss/segloss/nn"
 )
 
@@ -14,12 +15,19 @@ func init() {
 // nativeEngine trains the U-Net of package nn: hand-written forward and
 // backward passes, Adam, and the loss and its gradient from the core
 // (segloss.Eval on the logits, through sigmoid or softmax on the host).
+// With deep supervision every decoder level's output is scored against
+// the down-sampled labels (segloss.EvalDeepSupervision, nnU-Net's level
+// weights segloss.DeepSupervisionWeights).
 type nativeEngine struct {
 	trainer *nn.Trainer
 	net     *nn.UNet
 	loss    hostLoss
-	y       []int32     // labels of the current step, read by lossGrad
-	lg      nn.LossGrad // e.lossGrad, bound once
+	y       []int32         // labels of the current step, read by lossGrad
+	w       []float32       // pixel weights of the current step (nil: none)
+	lg      nn.LossGrad     // e.lossGrad, bound once
+	dlg     nn.DeepLossGrad // e.deepLossGrad, bound once; nil without deep supervision
+	full    []int           // shape of the level-0 logits of the current step
+	levels  []float64       // weights of the deep-supervision levels
 }
 
 // nativeConfig is the nn configuration of a model description: the
@@ -27,7 +35,7 @@ type nativeEngine struct {
 // up-sampling), or without normalization.
 func nativeConfig(m Model) nn.Config {
 	c := nn.Config{Dims: m.Dims, InChannels: m.UNet.InChannels, OutChannels: m.UNet.OutChannels, Width: m.UNet.Width,
-		Depth: m.UNet.Depth, Seed: int64(m.UNet.Seed)}
+		Depth: m.UNet.Depth, Seed: int64(m.UNet.Seed), DeepSupervision: m.DeepSupervision}
 	if !m.UNet.Norm {
 		c.Norm = nn.NormNone
 	}
@@ -49,16 +57,41 @@ func newNativeEngine(cfg Config, m Model, _ string) (engine, error) {
 	}
 	e := &nativeEngine{trainer: nn.NewTrainer(net, opt, nil), net: net, loss: hostLoss{head: head, core: gl.Core()}}
 	e.lg = e.lossGrad
+	if m.DeepSupervision {
+		e.dlg = e.deepLossGrad
+	}
 	return e, nil
 }
 
 func (e *nativeEngine) lossGrad(logits, grad []float32, shape []int) (float64, error) {
-	return e.loss.eval(logits, grad, e.y, shape)
+	return e.loss.eval(logits, grad, e.y, e.w, shape)
 }
 
-func (e *nativeEngine) step(x []float32, y []int32, shape []int) (float64, error) {
-	e.y = y
-	return e.trainer.Step(x, shape, e.lg)
+// deepLossGrad scores the output of one level (0: the logits) with the
+// level's weight; level 0 comes first and fixes the full resolution.
+func (e *nativeEngine) deepLossGrad(level int, logits, grad []float32, shape []int) (float64, error) {
+	if level == 0 {
+		e.full = append(e.full[:0], shape...)
+	}
+	if level >= len(e.levels) {
+		return 0, fmt.Errorf("train: deep supervision: output of level %d, but %d levels", level, len(e.levels))
+	}
+	return e.loss.evalLevel(logits, grad, shape, e.y, e.w, e.full, e.levels[level])
+}
+
+func (e *nativeEngine) step(x []float32, y []int32, w []float32, shape []int) (float64, error) {
+	e.y, e.w = y, w
+	if e.dlg == nil {
+		return e.trainer.Step(x, shape, e.lg)
+	}
+	shapes, err := e.net.DeepShapes(shape)
+	if err != nil {
+		return 0, err
+	}
+	if len(e.levels) != len(shapes) {
+		e.levels = segloss.DeepSupervisionWeights(len(shapes))
+	}
+	return e.trainer.StepDeep(x, shape, e.dlg)
 }
 
 func (e *nativeEngine) forward(x []float32, shape []int) ([]float32, error) {

@@ -18,11 +18,37 @@ type hostLoss struct {
 }
 
 // eval returns the loss of logits [N, C, spatial...] (shape) against the
-// class labels y [N, spatial...] and writes its gradient into grad.
-func (h *hostLoss) eval(logits, grad []float32, y []int32, shape []int) (float64, error) {
+// class labels y [N, spatial...], with pixel weights w ([N, spatial...];
+// nil: none), and writes its gradient into grad.
+func (h *hostLoss) eval(logits, grad []float32, y []int32, w []float32, shape []int) (float64, error) {
+	return h.evalWith(logits, grad, shape, func(in, g []float32) (float64, error) {
+		b := h.head.CoreBatchShape(in, y, shape)
+		b.Weights = w
+		return segloss.Eval(h.core, g, b)
+	})
+}
+
+// evalLevel is eval for one deep-supervision output: the logits of a
+// decoder level (shape) scored against the full-resolution labels y and
+// weights w of the level-0 logits shape full, down-sampled to the level
+// by segloss.EvalDeepSupervision, with the level's weight: the loss and
+// gradient are weight times the level's.
+func (h *hostLoss) evalLevel(logits, grad []float32, shape []int, y []int32, w []float32, full []int, weight float64) (float64, error) {
+	return h.evalWith(logits, grad, shape, func(in, g []float32) (float64, error) {
+		t := h.head.CoreBatchShape(nil, y, full)
+		t.Weights = w
+		return segloss.EvalDeepSupervision(h.core, [][]float32{g}, []segloss.Batch[float32]{{Shape: shape, Input: in}}, t, []float64{weight})
+	})
+}
+
+// evalWith runs eval, a core evaluation of the loss input (logits, or
+// their probabilities) into a zeroed gradient, and chains its gradient
+// back to the logits: through sigmoid or softmax for a head that reads
+// probabilities.
+func (h *hostLoss) evalWith(logits, grad []float32, shape []int, eval func(in, g []float32) (float64, error)) (float64, error) {
 	if !h.head.Probabilities {
 		clear(grad) // the engine's gradient buffer is not zeroed
-		return segloss.Eval(h.core, grad, h.head.CoreBatchShape(logits, y, shape))
+		return eval(logits, grad)
 	}
 	if cap(h.probs) < len(logits) {
 		h.probs, h.gp = make([]float32, len(logits)), make([]float32, len(logits))
@@ -38,7 +64,7 @@ func (h *hostLoss) eval(logits, grad []float32, y []int32, shape []int) (float64
 		}
 	}
 	clear(gp)
-	v, err := segloss.Eval(h.core, gp, h.head.CoreBatchShape(p, y, shape))
+	v, err := eval(p, gp)
 	if err != nil {
 		return 0, err
 	}

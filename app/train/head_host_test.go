@@ -49,7 +49,7 @@ func TestHostLossGradient(t *testing.T) {
 			return out
 		}
 		grad := make([]float32, len(z))
-		if _, err := h.eval(f32(z), grad, y, shape); err != nil {
+		if _, err := h.eval(f32(z), grad, y, nil, shape); err != nil {
 			t.Fatalf("%s: %v", c.spec, err)
 		}
 		const eps = 1e-2
@@ -57,9 +57,9 @@ func TestHostLossGradient(t *testing.T) {
 		for i := range z {
 			old := z[i]
 			z[i] = old + eps
-			up, _ := h.eval(f32(z), scratch, y, shape)
+			up, _ := h.eval(f32(z), scratch, y, nil, shape)
 			z[i] = old - eps
-			down, _ := h.eval(f32(z), scratch, y, shape)
+			down, _ := h.eval(f32(z), scratch, y, nil, shape)
 			z[i] = old
 			fd := (up - down) / (2 * eps)
 			if math.Abs(fd-float64(grad[i])) > 2e-3+2e-2*math.Abs(fd) {

@@ -39,6 +39,13 @@ type Model struct {
 	// MaskValues is the mask-value rule the training masks were read with
 	// (maskio.MaskValues): predict writes labels back in those values.
 	MaskValues string `json:"mask_values,omitempty"`
+	// DeepSupervision: the model was trained with deep supervision (native
+	// backend): the loss also scored the outputs of the decoder levels.
+	// Prediction uses only the full-resolution output.
+	DeepSupervision bool `json:"deep_supervision,omitempty"`
+	// Weights is the folder of the pixel weight maps the loss was weighted
+	// with ("" when none).
+	Weights string `json:"pixel_weights,omitempty"`
 }
 
 // Channels returns the number of input channels.

@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/segloss/segloss"
 	"github.com/segloss/segloss/app/dataset"
 	"github.com/segloss/segloss/app/stats"
 	"github.com/segloss/segloss/app/unet"
@@ -53,6 +55,7 @@ type session struct {
 	sampler dataset.Sampler
 	x       []float32 // the batch, reused from step to step
 	y       []int32
+	w       []float32 // the batch's pixel weights; nil when the set has none
 }
 
 // Run trains a U-Net on cfg.Data with the loss cfg.Loss until the step
@@ -175,7 +178,7 @@ func newSession(cfg Config) (*session, error) {
 	m := Model{Format: modelFormat, Loss: gl.String(), Head: head, Backend: kind, Dims: cfg.Dims,
 		UNet:   unet.Config{InChannels: max(cfg.Data.Channels, 1), OutChannels: head.Channels(), Depth: cfg.Depth, Width: cfg.Width, Seed: cfg.Seed, Norm: cfg.Norm},
 		Height: cfg.Data.H, Width: cfg.Data.W, LabelNames: cfg.Data.LabelNames, DataFormat: cfg.Data.Format,
-		Modalities: cfg.Data.Modalities, MaskValues: cfg.Data.MaskValues}
+		Modalities: cfg.Data.Modalities, MaskValues: cfg.Data.MaskValues, DeepSupervision: cfg.DeepSupervision, Weights: cfg.Data.Weights}
 	if err := m.UNet.Validate(); err != nil {
 		return nil, err
 	}
@@ -244,9 +247,10 @@ func (s *session) prepareOut() error {
 			return err
 		}
 		if old.Loss != s.model.Loss || old.UNet != s.model.UNet || old.Height != s.model.Height || old.Width != s.model.Width ||
-			old.Backend != s.model.Backend || old.Dims != s.model.Dims || old.Patch != s.model.Patch {
-			return fmt.Errorf("train: %s: the run was started with loss %s, %+v, %d×%d, backend %s, %d-D patch %v; resume with the same loss, model and data",
-				out, old.Loss, old.UNet, old.Height, old.Width, old.Backend, old.Dims, old.Patch)
+			old.Backend != s.model.Backend || old.Dims != s.model.Dims || old.Patch != s.model.Patch ||
+			old.DeepSupervision != s.model.DeepSupervision || old.Weights != s.model.Weights {
+			return fmt.Errorf("train: %s: the run was started with loss %s, %+v, %d×%d, backend %s, %d-D patch %v, deep supervision %v, pixel weights %q; resume with the same loss, model and data",
+				out, old.Loss, old.UNet, old.Height, old.Width, old.Backend, old.Dims, old.Patch, old.DeepSupervision, old.Weights)
 		}
 	}
 	if err := writeJSON(filepath.Join(out, ModelFile), s.model); err != nil {
@@ -263,15 +267,23 @@ func (s *session) trainStep(step int) (float64, error) {
 	n, ps, c := s.cfg.BatchSize, s.sampler.Size(), s.model.Channels()
 	if len(s.x) != n*c*ps || len(s.y) != n*ps {
 		s.x, s.y = make([]float32, n*c*ps), make([]int32, n*ps)
+		s.w = nil
+		if s.cfg.Data.Weights != "" {
+			s.w = make([]float32, n*ps)
+		}
 	}
-	x, y := s.x, s.y
-	s.sampler.Batch(rng, s.vols, n, x, y)
+	x, y, w := s.x, s.y, s.w
+	s.sampler.Batch(rng, s.vols, n, x, y, w)
 	shape := []int{n, c, s.model.Patch[0], s.model.Patch[1], s.model.Patch[2]}
 	if s.model.Dims == 2 {
 		shape = []int{n, c, s.model.Patch[1], s.model.Patch[2]}
 	}
-	loss, err := s.eng.step(x, y, shape)
+	loss, err := s.eng.step(x, y, w, shape)
 	if err != nil {
+		var ie *segloss.InputError
+		if w != nil && errors.As(err, &ie) && ie.Field == "weights" {
+			return 0, fmt.Errorf("train: step %d: %w (the weight maps come from %s; --weights none trains without them)", step+1, err, s.cfg.Data.Weights)
+		}
 		return 0, fmt.Errorf("train: step %d: %w", step+1, err)
 	}
 	return loss, nil
