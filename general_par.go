@@ -142,3 +142,77 @@ func scaleGrad[T Float](grad []T, f float64) {
 	j.grad = nil
 	pool.Put(j)
 }
+
+// valuesJob is the parallel pre-scan of checkValues: chunk c reports in
+// bad[c] whether elements [lo, hi) of the input and the target (or of
+// the labels, with labels set) hold a value that the full check rejects.
+type valuesJob[T Float] struct {
+	l      *Loss
+	g      geom
+	b      Batch[T]
+	labels bool
+	bad    []bool
+}
+
+var valuesPools [2]sync.Pool
+
+// Do scans chunk c.
+func (j *valuesJob[T]) Do(c, lo, hi int) {
+	o, d, b := &j.l.opts, j.l.d, &j.b
+	bad := false
+	if j.labels {
+		for _, v := range b.Labels[lo:hi] {
+			if (v < 0 || int(v) >= j.g.c) && !(o.Ignore && int(v) == o.IgnoreIndex) {
+				bad = true
+			}
+		}
+		j.bad[c] = bad
+		return
+	}
+	probs := !o.FromLogits
+	for _, v := range b.Input[lo:hi] {
+		f := float64(v)
+		if f-f != 0 || probs && (f < 0 || f > 1) { // f-f is NaN for NaN and ±Inf
+			bad = true
+		}
+	}
+	if b.Target != nil {
+		ign := float64(o.IgnoreIndex)
+		ignoreTarget := o.Ignore && !d.targetNoIgnore
+		for _, v := range b.Target[lo:hi] {
+			f := float64(v)
+			if ignoreTarget && f == ign {
+				continue
+			}
+			if !(f >= 0 && f <= 1) || d.binaryTarget && f != 0 && f != 1 {
+				bad = true
+			}
+		}
+	}
+	j.bad[c] = bad
+}
+
+// valuesClean reports whether the input, the target and the labels of b
+// pass checkValues's element checks, scanning them in parallel chunks; on
+// false checkValues's serial loops find the first bad value for the message.
+func valuesClean[T Float](l *Loss, g geom, b Batch[T]) bool {
+	pool := &valuesPools[typeIndex[T]()]
+	j := pooled[valuesJob[T]](pool)
+	defer func() { j.l, j.b = nil, Batch[T]{}; pool.Put(j) }()
+	j.l, j.g, j.b = l, g, b
+	for _, labels := range []bool{false, true} {
+		n := len(b.Input)
+		if labels {
+			n = len(b.Labels)
+		}
+		j.labels = labels
+		bad := grow(&j.bad, kernel.Chunks(n, kernel.Chunk))
+		kernel.Run(j, n, kernel.Chunk)
+		for _, v := range bad {
+			if v {
+				return false
+			}
+		}
+	}
+	return true
+}
