@@ -31,9 +31,11 @@ const TorchBCEEps = kernel.TorchBCEEps
 // bceTerm returns the elementwise binary cross-entropy of input x (a logit
 // or a probability, per o.FromLogits) against target t, and its derivative
 // with respect to x.
-func bceTerm(o *Options, x, t float64) (loss, d float64) {
+func bceTerm(o *Options, x, t float64) (loss, d float64) { return bceTermPW(o, o.PosWeight, x, t) }
+
+// bceTermPW is bceTerm with positive weight pw in place of o.PosWeight.
+func bceTermPW(o *Options, pw, x, t float64) (loss, d float64) {
 	if o.FromLogits {
-		pw := o.PosWeight
 		loss = pw*t*softplus(-x) + (1-t)*softplus(x)
 		d = (1-t)*sigmoid(x) - pw*t*sigmoid(-x)
 		return loss, d
@@ -60,52 +62,7 @@ func bceTerm(o *Options, x, t float64) (loss, d float64) {
 	return loss, d
 }
 
-// pixelMean drives a loss made of independent per-element terms: it skips
-// ignored elements, applies label smoothing, writes term'(x)/count into
-// grad and returns the mean (or sum) of the terms.
-//
-// Special cases: when every element is ignored the loss is 0 and the
-// gradient 0 (torch returns NaN).
-func pixelMean[T Float](o *Options, g geom, grad []T, b Batch[T], term func(x, t float64) (float64, float64)) float64 {
-	ign := float64(o.IgnoreIndex)
-	ls := o.LabelSmoothing
-	var sum float64
-	count := 0
-	for i, xv := range b.Input {
-		t := float64(b.Target[i])
-		if o.Ignore && t == ign {
-			if grad != nil {
-				grad[i] = 0
-			}
-			continue
-		}
-		count++
-		if ls != 0 {
-			t = t*(1-ls) + (1-t)*ls
-		}
-		l, d := term(float64(xv), t)
-		if b.Weights != nil {
-			w := weightAt(b.Weights, g, i)
-			l, d = w*l, w*d
-		}
-		sum += l
-		if grad != nil {
-			grad[i] = T(d)
-		}
-	}
-	scale := 1.0
-	if o.Reduction != Sum {
-		if count == 0 {
-			return 0
-		}
-		scale = 1 / float64(count)
-	}
-	scaleGrad(grad, scale)
-	return sum * scale
-}
-
 // bceLoss is the binary cross-entropy (bce, bce_logits).
 func bceLoss[T Float](l *Loss, _ *workspace, g geom, grad []T, b Batch[T]) float64 {
-	o := &l.opts
-	return pixelMean(o, g, grad, b, func(x, t float64) (float64, float64) { return bceTerm(o, x, t) })
+	return pixelMean(&l.opts, g, grad, b, bceTerm)
 }

@@ -2,6 +2,7 @@ package segloss_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -142,6 +143,83 @@ func BenchmarkLadder(b *testing.B) {
 		name := strings.ReplaceAll(fmt.Sprint(shape[2:]), " ", "x")
 		for _, spec := range []string{"cross_entropy", "lovasz_softmax"} {
 			b.Run(spec+"/"+name, func(b *testing.B) { benchEval(b, spec, benchBatch(shape, true)) })
+		}
+	}
+}
+
+// BenchmarkUncommon times the paths that are not fused float32 kernels
+// (float64 batches, focal_keras, focal_softmax, more than 16 classes,
+// probabilities and float targets in multiclass mode) over a ladder of
+// sizes; run it with -cpu 1,2 to see the parallel speed-up.
+func BenchmarkUncommon(b *testing.B) {
+	cases := []struct {
+		spec   string
+		c      int
+		labels bool
+		f64    bool
+	}{
+		{"bce_logits", 1, false, true},
+		{"focal_sigmoid", 1, false, true},
+		{"cross_entropy", 4, true, true},
+		{"focal_keras:from_logits=true", 1, false, false},
+		{"focal_softmax", 4, true, false},
+		{"cross_entropy", 32, true, false},
+		{"cross_entropy:from_logits=false", 4, true, false},
+		{"cross_entropy", 4, false, false},
+	}
+	for _, tc := range cases {
+		for _, side := range []int{64, 128, 256} {
+			shape := []int{2, tc.c, side, side}
+			batch := benchBatch(shape, tc.labels)
+			if !tc.labels && tc.c > 1 { // one-hot float target
+				for i := range batch.Target {
+					batch.Target[i] = 0
+				}
+				s := side * side
+				for n := 0; n < shape[0]; n++ {
+					for p := 0; p < s; p++ {
+						batch.Target[(n*tc.c+p%tc.c)*s+p] = 1
+					}
+				}
+			}
+			if strings.Contains(tc.spec, "from_logits=false") {
+				for i, v := range batch.Input { // positive, not normalized: cross_entropy takes them as given
+					batch.Input[i] = 1 / (1 + float32(math.Exp(float64(-v))))
+				}
+			}
+			name := fmt.Sprintf("%s/c%d/%dx%d", tc.spec, tc.c, side, side)
+			if tc.f64 {
+				b.Run(name+"/f64", func(b *testing.B) { benchEval64(b, tc.spec, batch) })
+			} else {
+				b.Run(name, func(b *testing.B) { benchEval(b, tc.spec, batch) })
+			}
+		}
+	}
+}
+
+// benchEval64 is benchEval on the batch converted to float64.
+func benchEval64(b *testing.B, spec string, b32 segloss.Batch[float32]) {
+	l, err := segloss.Parse(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := segloss.Batch[float64]{Shape: b32.Shape, Labels: b32.Labels}
+	for _, v := range b32.Input {
+		batch.Input = append(batch.Input, float64(v))
+	}
+	for _, v := range b32.Target {
+		batch.Target = append(batch.Target, float64(v))
+	}
+	grad := make([]float64, len(batch.Input))
+	if _, err := segloss.Eval(l, grad, batch); err != nil {
+		b.Skipf("%s: %v", spec, err)
+	}
+	b.SetBytes(24 * int64(len(batch.Input)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := segloss.Eval(l, grad, batch); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -100,6 +100,9 @@ func checkValues[T Float](l *Loss, g geom, b Batch[T]) error {
 	if err := checkWeightValues(name, b.Weights); err != nil {
 		return err
 	}
+	if valuesClean(l, g, b) {
+		return nil
+	}
 	probs := !o.FromLogits
 	for i, v := range b.Input {
 		f := float64(v)

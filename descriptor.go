@@ -64,8 +64,6 @@ type descriptor struct {
 	region *regionFormula
 	// fused is the optional fused float32 path (region losses get fastRegion).
 	fused fusedFunc
-	// fusedSamples: fused also runs reduction none, one sample at a time.
-	fusedSamples bool
 
 	// Derived by register.
 	def    Options // the complete defaults

@@ -45,41 +45,21 @@ type fastWS struct {
 // then runs the full check for the message; grad is unspecified).
 func fastEval32(l *Loss, g geom, grad []float32, b Batch[float32]) (v float64, handled, bad bool) {
 	o := &l.opts
-	if o.Reduction == None && g.n > 1 && !l.d.fusedSamples {
-		return 0, false, false
-	}
-	if b.Labels != nil && (g.c > kernel.MaxSoftmaxC || !o.FromLogits) {
+	if o.Reduction == None && g.n > 1 {
 		return 0, false, false
 	}
 	ws := l.pool.Get().(*workspace)
 	defer l.pool.Put(ws)
-	if o.Reduction == None && g.n > 1 {
-		return fusedMeanOfSamples(l, ws, g, grad, b)
-	}
-	return l.d.fused(l, &ws.fast, g, grad, b)
+	return fusedWith(l, &ws.fast, g, grad, b)
 }
 
-// fusedMeanOfSamples is reduction none on the fused path: the mean over
-// samples of the loss of each sample alone (as evalMeanOfSamples).
-func fusedMeanOfSamples(l *Loss, ws *workspace, g geom, grad []float32, b Batch[float32]) (v float64, handled, bad bool) {
-	per := g.c * g.s
-	g1 := geom{1, g.c, g.s}
-	var total float64
-	for i := 0; i < g.n; i++ {
-		var sg []float32
-		if grad != nil {
-			sg = grad[i*per : (i+1)*per]
-		}
-		v, handled, bad := l.d.fused(l, &ws.fast, g1, sg, sample(ws, g, b, i))
-		if !handled || bad {
-			return 0, handled, bad
-		}
-		total += v
+// fusedWith runs l's fused path with scratch fw; reduction none runs it
+// once per sample (evalMeanOfSamples).
+func fusedWith(l *Loss, fw *fastWS, g geom, grad []float32, b Batch[float32]) (v float64, handled, bad bool) {
+	if b.Labels != nil && (g.c > kernel.MaxSoftmaxC || !l.opts.FromLogits) {
+		return 0, false, false
 	}
-	if grad != nil {
-		ws.fast.scaleGrad32(grad, float32(1/float64(g.n)))
-	}
-	return total / float64(g.n), true, false
+	return l.d.fused(l, fw, g, grad, b)
 }
 
 // batch32 is what every fused job reads: the batch, its gradient buffer

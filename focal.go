@@ -31,52 +31,55 @@ func focalFactor(alpha, gamma, l float64) (f, df float64) {
 func focalKeras[T Float](l *Loss, _ *workspace, g geom, grad []T, b Batch[T]) float64 {
 	o := &l.opts
 	if o.Form == MeanBCE {
-		mb := pixelMean(o, g, grad, b, func(x, t float64) (float64, float64) { return bceTerm(o, x, t) })
+		mb := pixelMean(o, g, grad, b, bceTerm)
 		f, df := focalFactor(o.Alpha, o.Gamma, mb)
 		scaleGrad(grad, df)
 		return f
 	}
-	return pixelMean(o, g, grad, b, func(x, t float64) (float64, float64) {
-		l, d := bceTerm(o, x, t)
-		f, df := focalFactor(o.Alpha, o.Gamma, l)
-		return f, df * d
-	})
+	return pixelMean(o, g, grad, b, focalKerasTerm)
+}
+
+// focalKerasTerm is the elementwise Keras focal term.
+func focalKerasTerm(o *Options, x, t float64) (float64, float64) {
+	l, d := bceTerm(o, x, t)
+	f, df := focalFactor(o.Alpha, o.Gamma, l)
+	return f, df * d
 }
 
 // focalSigmoid is the torchvision / smp sigmoid focal loss
 // a_t*(1-p_t)^gamma*BCE.
 func focalSigmoid[T Float](l *Loss, _ *workspace, g geom, grad []T, b Batch[T]) float64 {
-	o := &l.opts
-	bo := *o
-	bo.PosWeight = 1
+	return pixelMean(&l.opts, g, grad, b, focalSigmoidTerm)
+}
+
+// focalSigmoidTerm is the term of focalSigmoid (the BCE without pos_weight).
+func focalSigmoidTerm(o *Options, x, t float64) (float64, float64) {
 	gamma, alpha := o.Gamma, o.Alpha
-	return pixelMean(o, g, grad, b, func(x, t float64) (float64, float64) {
-		ce, dce := bceTerm(&bo, x, t)
-		var pt, dpt, om float64
-		if o.PtForm == PtExp {
-			pt = math.Exp(-ce)
-			dpt = -pt * dce
-			om = -math.Expm1(-ce)
-		} else {
-			p, dp := x, 1.0
-			if o.FromLogits {
-				p = sigmoid(x)
-				dp = p * (1 - p)
-			}
-			pt = p*t + (1-p)*(1-t)
-			dpt = (2*t - 1) * dp
-			om = 1 - pt
+	ce, dce := bceTermPW(o, 1, x, t)
+	var pt, dpt, om float64
+	if o.PtForm == PtExp {
+		pt = math.Exp(-ce)
+		dpt = -pt * dce
+		om = -math.Expm1(-ce)
+	} else {
+		p, dp := x, 1.0
+		if o.FromLogits {
+			p = sigmoid(x)
+			dp = p * (1 - p)
 		}
-		m := powZero(om, gamma)
-		l := ce * m
-		d := dce * m
-		if ce != 0 {
-			d -= gamma * powZero(om, gamma-1) * dpt * ce // dpt first: ce*gamma may overflow where dpt = 0
-		}
-		if alpha >= 0 {
-			at := alpha*t + (1-alpha)*(1-t)
-			l, d = at*l, at*d
-		}
-		return l, d
-	})
+		pt = p*t + (1-p)*(1-t)
+		dpt = (2*t - 1) * dp
+		om = 1 - pt
+	}
+	m := powZero(om, gamma)
+	l := ce * m
+	d := dce * m
+	if ce != 0 {
+		d -= gamma * powZero(om, gamma-1) * dpt * ce // dpt first: ce*gamma may overflow where dpt = 0
+	}
+	if alpha >= 0 {
+		at := alpha*t + (1-alpha)*(1-t)
+		l, d = at*l, at*d
+	}
+	return l, d
 }

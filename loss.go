@@ -129,10 +129,22 @@ func evalMeanOfSamples[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batc
 		if grad != nil {
 			sg = grad[i*per : (i+1)*per]
 		}
-		total += eval(l, ws, g1, sg, sb)
+		total += evalOne(l, ws, g1, sg, sb)
 	}
 	scaleGrad(grad, 1/float64(g.n))
 	return total / float64(g.n)
+}
+
+// evalOne is the loss of one sample of reduction none: the fused float32
+// path where there is one (values are already checked), else the general path.
+func evalOne[T Float](l *Loss, ws *workspace, g1 geom, grad []T, b Batch[T]) float64 {
+	if b32, ok := any(b).(Batch[float32]); ok && l.d.fused != nil && b.Weights == nil {
+		g32, _ := any(grad).([]float32)
+		if v, handled, bad := fusedWith(l, &ws.fast, g1, g32, b32); handled && !bad {
+			return v
+		}
+	}
+	return eval(l, ws, g1, grad, b)
 }
 
 // PerSampleLoss writes into dst (length N) the loss of each sample of b
@@ -152,7 +164,7 @@ func PerSampleLoss[T Float](dst []float64, l *Loss, b Batch[T]) error {
 	defer l.pool.Put(ws)
 	g1 := geom{1, g.c, g.s}
 	for i := range dst {
-		v := eval[T](l, ws, g1, nil, sample(ws, g, b, i))
+		v := evalOne[T](l, ws, g1, nil, sample(ws, g, b, i))
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return &InputError{Loss: l.name, Field: "loss", Index: i, Err: &reason{
 				msg: "the loss of sample " + strconv.Itoa(i) + " is " + formatValue(v), kinds: []error{ErrNonFinite}}}

@@ -3,6 +3,9 @@ package segloss
 import (
 	"fmt"
 	"math"
+	"sync"
+
+	"github.com/segloss/segloss/internal/kernel"
 )
 
 // RegionStats are the per-class sums that every overlap loss (dice,
@@ -119,78 +122,117 @@ func (r *RegionStats) entry(n, c int) int {
 	return grp*r.Classes + c
 }
 
-// accumulate adds the region sums of b (probabilities p) into r.
+// accumulate adds the region sums of b (probabilities p) into r. The
+// sums of each (sample, channel) row are taken in parallel chunks of
+// kernel.Chunk elements; a row's chunk sums are added in chunk order.
 func accumulate[T Float](r *RegionStats, o *Options, g geom, p []float64, b Batch[T]) {
-	ign := float64(o.IgnoreIndex)
-	for n := 0; n < g.n; n++ {
-		for c := 0; c < g.c; c++ {
-			k := r.entry(n, c)
-			off := (n*g.c + c) * g.s
-			var tp, sp, sg, sp2, sg2, sa, cnt float64
-			if b.Labels != nil {
-				lab := b.Labels[n*g.s : (n+1)*g.s]
-				for s, y := range lab {
-					if o.Ignore && int(y) == o.IgnoreIndex {
-						continue
-					}
-					pv := p[off+s]
-					if b.Weights != nil {
-						w := weightAt(b.Weights, g, off+s)
-						cnt += w
-						sp += w * pv
-						sp2 += w * pv * pv
-						if int(y) == c {
-							tp += w * pv
-							sg += w
-							sg2 += w
-							sa += w * (1 - pv)
-						} else {
-							sa += w * pv
-						}
-						continue
-					}
-					cnt++
-					sp += pv
-					sp2 += pv * pv
-					if int(y) == c {
-						tp += pv
-						sg++
-						sg2++
-						sa += 1 - pv
-					} else {
-						sa += pv
-					}
-				}
-			} else {
-				tg := b.Target[off : off+g.s]
-				for s, tv := range tg {
-					gv := float64(tv)
-					if o.Ignore && gv == ign {
-						continue
-					}
-					pv := p[off+s]
-					w := 1.0
-					if b.Weights != nil {
-						w = weightAt(b.Weights, g, off+s)
-					}
-					cnt += w
-					tp += w * pv * gv
-					sp += w * pv
-					sg += w * gv
-					sp2 += w * pv * pv
-					sg2 += w * gv * gv
-					sa += w * math.Abs(pv-gv)
-				}
+	pool := &accPools[typeIndex[T]()]
+	j := pooled[accJob[T]](pool)
+	j.o, j.g, j.p, j.b = o, g, p, b
+	j.cpr = kernel.Chunks(g.s, kernel.Chunk)
+	units := g.n * g.c * j.cpr
+	part := grow(&j.part, 7*units)
+	kernel.Run(j, units, 1)
+	for row := 0; row < g.n*g.c; row++ {
+		var t [7]float64
+		for u := row * j.cpr; u < (row+1)*j.cpr; u++ {
+			for i := range t {
+				t[i] += part[7*u+i]
 			}
-			r.TP[k] += tp
-			r.SumP[k] += sp
-			r.SumG[k] += sg
-			r.SumP2[k] += sp2
-			r.SumG2[k] += sg2
-			r.SumAbs[k] += sa
-			r.Count[k] += cnt
+		}
+		k := r.entry(row/g.c, row%g.c)
+		r.TP[k] += t[0]
+		r.SumP[k] += t[1]
+		r.SumG[k] += t[2]
+		r.SumP2[k] += t[3]
+		r.SumG2[k] += t[4]
+		r.SumAbs[k] += t[5]
+		r.Count[k] += t[6]
+	}
+	j.o, j.p, j.b = nil, nil, Batch[T]{}
+	pool.Put(j)
+}
+
+// accJob is accumulate's pass: unit u is one chunk of one row; its seven
+// sums go to part[7u:7u+7].
+type accJob[T Float] struct {
+	o    *Options
+	g    geom
+	p    []float64
+	b    Batch[T]
+	cpr  int
+	part []float64
+}
+
+var accPools [2]sync.Pool
+
+// Do runs unit u.
+func (j *accJob[T]) Do(u, _, _ int) {
+	o, g, p, b := j.o, j.g, j.p, &j.b
+	ign := float64(o.IgnoreIndex)
+	row := u / j.cpr
+	s0 := u % j.cpr * kernel.Chunk
+	s1 := min(s0+kernel.Chunk, g.s)
+	n, c := row/g.c, row%g.c
+	off := row * g.s
+	var tp, sp, sg, sp2, sg2, sa, cnt float64
+	if b.Labels != nil {
+		lab := b.Labels[n*g.s : (n+1)*g.s]
+		for s := s0; s < s1; s++ {
+			y := lab[s]
+			if o.Ignore && int(y) == o.IgnoreIndex {
+				continue
+			}
+			pv := p[off+s]
+			if b.Weights != nil {
+				w := weightAt(b.Weights, g, off+s)
+				cnt += w
+				sp += w * pv
+				sp2 += w * pv * pv
+				if int(y) == c {
+					tp += w * pv
+					sg += w
+					sg2 += w
+					sa += w * (1 - pv)
+				} else {
+					sa += w * pv
+				}
+				continue
+			}
+			cnt++
+			sp += pv
+			sp2 += pv * pv
+			if int(y) == c {
+				tp += pv
+				sg++
+				sg2++
+				sa += 1 - pv
+			} else {
+				sa += pv
+			}
+		}
+	} else {
+		tg := b.Target[off : off+g.s]
+		for s := s0; s < s1; s++ {
+			gv := float64(tg[s])
+			if o.Ignore && gv == ign {
+				continue
+			}
+			pv := p[off+s]
+			w := 1.0
+			if b.Weights != nil {
+				w = weightAt(b.Weights, g, off+s)
+			}
+			cnt += w
+			tp += w * pv * gv
+			sp += w * pv
+			sg += w * gv
+			sp2 += w * pv * pv
+			sg2 += w * gv * gv
+			sa += w * math.Abs(pv-gv)
 		}
 	}
+	copy(j.part[7*u:7*u+7], []float64{tp, sp, sg, sp2, sg2, sa, cnt})
 }
 
 // regionCoef holds, for one (group, class), the derivatives of the total
@@ -240,69 +282,96 @@ func regionFromStats[T Float](f *regionFormula, o *Options, ws *workspace, g geo
 		return loss
 	}
 	dp := zeroed(&ws.dprob, g.size())
-	ign := float64(o.IgnoreIndex)
-	for n := 0; n < g.n; n++ {
-		for c := 0; c < g.c; c++ {
-			cf := coef[r.entry(n, c)]
-			if cf == (regionCoef{}) {
-				continue
-			}
-			off := (n*g.c + c) * g.s
-			row := dp[off : off+g.s]
-			prow := p[off : off+g.s]
-			if b.Labels != nil {
-				lab := b.Labels[n*g.s : (n+1)*g.s]
-				for s, y := range lab {
-					if o.Ignore && int(y) == o.IgnoreIndex {
-						continue
-					}
-					pv := prow[s]
-					var d float64
-					if int(y) == c {
-						d = cf.one() + 2*cf.dSP2*pv
-						if pv < 1 {
-							d -= cf.dAbs
-						}
-					} else {
-						d = cf.dSP + 2*cf.dSP2*pv
-						if pv > 0 {
-							d += cf.dAbs
-						}
-					}
-					if b.Weights != nil {
-						d *= weightAt(b.Weights, g, off+s)
-					}
-					row[s] = d
-				}
-			} else {
-				tg := b.Target[off : off+g.s]
-				for s, tv := range tg {
-					gv := float64(tv)
-					if o.Ignore && gv == ign {
-						continue
-					}
-					pv := prow[s]
-					var d float64
-					if gv == 1 {
-						d = cf.one() + 2*cf.dSP2*pv
-					} else {
-						d = cf.dSP + 2*cf.dSP2*pv + cf.dTP*gv
-					}
-					if pv > gv {
-						d += cf.dAbs
-					} else if pv < gv {
-						d -= cf.dAbs
-					}
-					if b.Weights != nil {
-						d *= weightAt(b.Weights, g, off+s)
-					}
-					row[s] = d
-				}
-			}
-		}
-	}
+	pool := &regionGradPools[typeIndex[T]()]
+	j := pooled[regionGradJob[T]](pool)
+	j.o, j.g, j.p, j.dp, j.b, j.r, j.coef = o, g, p, dp, b, r, coef
+	j.cpr = kernel.Chunks(g.s, kernel.Chunk)
+	kernel.Run(j, g.n*g.c*j.cpr, 1)
+	*j = regionGradJob[T]{}
+	pool.Put(j)
 	chainActivation(grad, dp, p, o, g)
 	return loss
+}
+
+// regionGradJob is regionFromStats's gradient pass: unit u is one chunk
+// of one (sample, channel) row; it writes d loss / d p into dp.
+type regionGradJob[T Float] struct {
+	o     *Options
+	g     geom
+	p, dp []float64
+	b     Batch[T]
+	r     *RegionStats
+	coef  []regionCoef
+	cpr   int
+}
+
+var regionGradPools [2]sync.Pool
+
+// Do runs unit u.
+func (j *regionGradJob[T]) Do(u, _, _ int) {
+	o, g, b := j.o, j.g, &j.b
+	row := u / j.cpr
+	s0 := u % j.cpr * kernel.Chunk
+	s1 := min(s0+kernel.Chunk, g.s)
+	n, c := row/g.c, row%g.c
+	cf := j.coef[j.r.entry(n, c)]
+	if cf == (regionCoef{}) {
+		return
+	}
+	ign := float64(o.IgnoreIndex)
+	off := row * g.s
+	drow := j.dp[off : off+g.s]
+	prow := j.p[off : off+g.s]
+	if b.Labels != nil {
+		lab := b.Labels[n*g.s : (n+1)*g.s]
+		for s := s0; s < s1; s++ {
+			y := lab[s]
+			if o.Ignore && int(y) == o.IgnoreIndex {
+				continue
+			}
+			pv := prow[s]
+			var d float64
+			if int(y) == c {
+				d = cf.one() + 2*cf.dSP2*pv
+				if pv < 1 {
+					d -= cf.dAbs
+				}
+			} else {
+				d = cf.dSP + 2*cf.dSP2*pv
+				if pv > 0 {
+					d += cf.dAbs
+				}
+			}
+			if b.Weights != nil {
+				d *= weightAt(b.Weights, g, off+s)
+			}
+			drow[s] = d
+		}
+		return
+	}
+	tg := b.Target[off : off+g.s]
+	for s := s0; s < s1; s++ {
+		gv := float64(tg[s])
+		if o.Ignore && gv == ign {
+			continue
+		}
+		pv := prow[s]
+		var d float64
+		if gv == 1 {
+			d = cf.one() + 2*cf.dSP2*pv
+		} else {
+			d = cf.dSP + 2*cf.dSP2*pv + cf.dTP*gv
+		}
+		if pv > gv {
+			d += cf.dAbs
+		} else if pv < gv {
+			d -= cf.dAbs
+		}
+		if b.Weights != nil {
+			d *= weightAt(b.Weights, g, off+s)
+		}
+		drow[s] = d
+	}
 }
 
 // ClassMeanWeights fills dst, one entry per channel, with each channel's
