@@ -146,6 +146,11 @@ func TestFastMatchesGeneral(t *testing.T) {
 				if tc.labels {
 					shape = append([]int{shape[0], 4}, shape[2:]...)
 				}
+				if l.opts.Reduction == None {
+					// Reduction none of N > 1 runs this path once per sample
+					// (evalMeanOfSamples); for N = 1, eval below is the general path.
+					shape = append([]int{1}, shape[1:]...)
+				}
 				b := protoBatch(r, shape, tc.labels, tc.probs, tc.ignore)
 				g, err := checkBatch(l, b, nil)
 				if err != nil {
