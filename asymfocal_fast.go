@@ -59,9 +59,11 @@ func (j *asymJob) Do(c, _, _ int) {
 		tg = j.t[n*S : (n+1)*S]
 	}
 	var out []kernel.Sums
+	var st *kernel.Sums // the statistics pass flags bad values here
 	if !j.grad {
 		out = j.sums[c*K : (c+1)*K]
 		clear(out)
+		st = &out[0]
 	}
 	kb := 0
 	if j.perGroup {
@@ -76,23 +78,7 @@ func (j *asymJob) Do(c, _, _ int) {
 		var om0 float32 // 1 - P_0 = sum_{k >= 1} P_k, without cancellation
 		if lab != nil {
 			y := lab[px]
-			if !j.grad {
-				for ch := 0; ch < C; ch++ {
-					if v := x[ch*S+px]; v-v != 0 {
-						out[0].Bad = true
-					}
-				}
-				if (y < 0 || int(y) >= C) && !(useIgn && y == ign) {
-					out[0].Bad = true
-					continue
-				}
-			}
-			if useIgn && y == ign {
-				if j.grad {
-					for ch := 0; ch < C; ch++ {
-						j.gr[(n*C+ch)*S+px] = 0
-					}
-				}
+			if !j.labelPixel(st, x, n, px, y, ign, useIgn) {
 				continue
 			}
 			kernel.SoftmaxPixel(P, x, px, S)

@@ -174,3 +174,33 @@ func sigmoidPair32(x float32) (p, q float32) {
 	}
 	return s, e * s
 }
+
+// labelPixel starts pixel px of sample n (x: that sample's logits, [C, S])
+// in the scalar softmax passes against class-index label y. On the
+// statistics pass (stats not nil) it flags non-finite logits, and labels
+// outside [0, C) other than the ignore index, in stats.Bad; on the gradient
+// pass (stats nil) it clears an ignored pixel's gradient. It reports
+// whether the pixel takes part in the loss.
+func (b *batch32) labelPixel(stats *kernel.Sums, x []float32, n, px int, y, ign int32, useIgn bool) bool {
+	C, S := b.g.c, b.g.s
+	if stats != nil {
+		for ch := 0; ch < C; ch++ {
+			if v := x[ch*S+px]; v-v != 0 {
+				stats.Bad = true
+			}
+		}
+		if (y < 0 || int(y) >= C) && !(useIgn && y == ign) {
+			stats.Bad = true
+			return false
+		}
+	}
+	if useIgn && y == ign {
+		if stats == nil {
+			for ch := 0; ch < C; ch++ {
+				b.gr[(n*C+ch)*S+px] = 0
+			}
+		}
+		return false
+	}
+	return true
+}

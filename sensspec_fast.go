@@ -94,30 +94,16 @@ func (j *sensSpecJob) soft(c int) {
 	var pb [kernel.MaxSoftmaxC]float32
 	p := pb[:C]
 	var out []kernel.Sums
+	var st *kernel.Sums // the statistics pass flags bad values here
 	if !j.grad {
 		out = j.sums[c*C : (c+1)*C]
 		clear(out)
+		st = &out[0]
 	}
 	ign, useIgn := ignoreLabel32(j.o)
 	for px := s0; px < s1; px++ {
 		y := lab[px]
-		if !j.grad {
-			for ch := 0; ch < C; ch++ {
-				if v := x[ch*S+px]; v-v != 0 {
-					out[0].Bad = true
-				}
-			}
-			if (y < 0 || int(y) >= C) && !(useIgn && y == ign) {
-				out[0].Bad = true
-				continue
-			}
-		}
-		if useIgn && y == ign {
-			if j.grad {
-				for ch := 0; ch < C; ch++ {
-					j.gr[(n*C+ch)*S+px] = 0
-				}
-			}
+		if !j.labelPixel(st, x, n, px, y, ign, useIgn) {
 			continue
 		}
 		kernel.SoftmaxPixel(p, x, px, S)

@@ -24,9 +24,11 @@ func (j *wassJob) Do(c, _, _ int) {
 	x := j.x[n*C*S : (n+1)*C*S]
 	lab := j.lab[n*S : (n+1)*S]
 	var out []kernel.Sums
+	var st *kernel.Sums // the statistics pass flags bad values here
 	if !j.grad {
 		out = j.sums[c*C : (c+1)*C]
 		clear(out)
+		st = &out[0]
 	}
 	grp := 0
 	if j.perGroup {
@@ -37,23 +39,7 @@ func (j *wassJob) Do(c, _, _ int) {
 	p := pb[:C]
 	for px := s0; px < s1; px++ {
 		y := lab[px]
-		if !j.grad {
-			for ch := 0; ch < C; ch++ {
-				if v := x[ch*S+px]; v-v != 0 {
-					out[0].Bad = true
-				}
-			}
-			if (y < 0 || int(y) >= C) && !(useIgn && y == ign) {
-				out[0].Bad = true
-				continue
-			}
-		}
-		if useIgn && y == ign {
-			if j.grad {
-				for ch := 0; ch < C; ch++ {
-					j.gr[(n*C+ch)*S+px] = 0
-				}
-			}
+		if !j.labelPixel(st, x, n, px, y, ign, useIgn) {
 			continue
 		}
 		kernel.SoftmaxPixel(p, x, px, S)

@@ -53,6 +53,22 @@ func (o *Softmax) badLabel(y int32) bool {
 	return (y < 0 || int(y) >= o.C) && !(o.Ignore && y == o.IgnoreIndex)
 }
 
+// checkPixel flags in s.Bad the non-finite logits of pixel px and a label y
+// outside [0, C) other than the ignore index; it returns the label to use
+// (0 in place of a bad one).
+func (o *Softmax) checkPixel(s *Sums, x []float32, px int, y int32) int32 {
+	for c := 0; c < o.C; c++ {
+		if bad32(x[c*o.S+px]) {
+			s.Bad = true
+		}
+	}
+	if o.badLabel(y) {
+		s.Bad = true
+		return 0
+	}
+	return y
+}
+
 // SoftmaxCE writes the cross-entropy gradient times o.Scale into grad (nil:
 // none) for pixels [S0, S1) and returns the loss sum (Loss) and the sum of
 // the label weights (Den).
@@ -70,16 +86,7 @@ func softmaxCEGo(grad, x []float32, lab []int32, o *Softmax) Sums {
 	p, wt := pb[:C], wb[:C]
 	ls := o.Smooth
 	for px := o.S0; px < o.S1; px++ {
-		y := lab[px]
-		for c := 0; c < C; c++ {
-			if bad32(x[c*S+px]) {
-				s.Bad = true
-			}
-		}
-		if o.badLabel(y) {
-			s.Bad = true
-			y = 0
-		}
+		y := o.checkPixel(&s, x, px, lab[px])
 		if o.Ignore && y == o.IgnoreIndex {
 			if grad != nil {
 				for c := 0; c < C; c++ {
@@ -134,16 +141,7 @@ func softmaxStatsGo(out []Sums, x []float32, lab []int32, o *Softmax) {
 	C, S := o.C, o.S
 	p := pb[:C]
 	for px := o.S0; px < o.S1; px++ {
-		y := lab[px]
-		for c := 0; c < C; c++ {
-			if bad32(x[c*S+px]) {
-				out[0].Bad = true
-			}
-		}
-		if o.badLabel(y) {
-			out[0].Bad = true
-			y = 0
-		}
+		y := o.checkPixel(&out[0], x, px, lab[px])
 		if o.Ignore && y == o.IgnoreIndex {
 			continue
 		}

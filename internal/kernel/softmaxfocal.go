@@ -14,16 +14,7 @@ func SoftmaxFocal(grad, x []float32, lab []int32, o *Softmax, gamma float32) Sum
 	C, S := o.C, o.S
 	p := pb[:C]
 	for px := o.S0; px < o.S1; px++ {
-		y := lab[px]
-		for c := 0; c < C; c++ {
-			if bad32(x[c*S+px]) {
-				s.Bad = true
-			}
-		}
-		if o.badLabel(y) {
-			s.Bad = true
-			y = 0
-		}
+		y := o.checkPixel(&s, x, px, lab[px])
 		ignored := o.Ignore && y == o.IgnoreIndex
 		if !ignored {
 			s.Cnt++
