@@ -37,6 +37,7 @@ type fastWS struct {
 	sensSpec sensSpecJob
 	asym     asymJob
 	wass     wassJob
+	topk     topkWS
 }
 
 // fastEval32 evaluates l on a float32 batch with its descriptor's fused

@@ -133,6 +133,10 @@ func TestFastMatchesGeneral(t *testing.T) {
 		{"sensitivity_specificity:from_logits=true,mode=multiclass,classes=[1,1,3],ignore_index=255,reduction=global", true, false, 255},
 		{"generalized_dice_focal:reduction=none,focal_form=softmax", true, false, 0},
 		{"generalized_dice_focal:focal_form=softmax,w_type=simple,ignore_index=255", true, false, 255},
+		{"topk_ce", true, false, 0},
+		{"topk_ce:k=100", true, false, 0},
+		{"topk_ce:k=0.001", true, false, 0},
+		{"topk_ce:k=37,label_smoothing=0.1,class_weights=[1,2,0.5,1],ignore_index=255", true, false, 255},
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, simd := range []bool{false, true} {

@@ -26,7 +26,7 @@ func init() {
 		&descriptor{name: GeneralizedDiceFocal, kind: kindMixed, alphaNull: true, eval: f2, fused: fusedDiceFocal, check: checkFamily2(GeneralizedDiceFocal),
 			keys:     append(append([]string{}, region...), append([]string{"smooth", "w_type", "reduction"}, focalKeys...)...),
 			defaults: gdfDefaults},
-		&descriptor{name: TopKCE, kind: kindPixel, targetNoIgnore: true, eval: f2,
+		&descriptor{name: TopKCE, kind: kindPixel, targetNoIgnore: true, eval: f2, fused: fusedTopK,
 			keys:     []string{"k", "class_weights", "ignore_index", "label_smoothing", "from_logits"},
 			defaults: map[string]string{"mode": "multiclass", "from_logits": "true", "ignore_index": "-100"}},
 		&descriptor{name: Boundary, kind: kindMixed, eval: f2, fused: fusedBoundary,

@@ -17,6 +17,10 @@ type Softmax struct {
 	Weights []float32
 	Smooth  float32 // label smoothing of the cross-entropy: t = (1-s) 1[c=y] + s/C
 	Scale   float32 // CE gradient multiplier (1/denominator for a mean)
+	// PixLoss, when not nil (length S), receives from SoftmaxCE the
+	// cross-entropy of each pixel of [S0, S1), -1 for an ignored one
+	// (topk_ce selects pixels by it). It runs the plain-Go kernel.
+	PixLoss []float32
 	// Region losses: Extra asks for SP2 and Abs; CE adds the cross-entropy
 	// to Sums.Loss (and Den) of class 0 and CEScale times its gradient.
 	Extra   bool
@@ -73,7 +77,7 @@ func (o *Softmax) checkPixel(s *Sums, x []float32, px int, y int32) int32 {
 // none) for pixels [S0, S1) and returns the loss sum (Loss) and the sum of
 // the label weights (Den).
 func SoftmaxCE(grad, x []float32, lab []int32, o *Softmax) Sums {
-	if cur != setGeneric && o.C <= MaxSoftmaxC {
+	if cur != setGeneric && o.C <= MaxSoftmaxC && o.PixLoss == nil {
 		return softmaxCEVec(grad, x, lab, o)
 	}
 	return softmaxCEGo(grad, x, lab, o)
@@ -93,6 +97,9 @@ func softmaxCEGo(grad, x []float32, lab []int32, o *Softmax) Sums {
 					grad[c*S+px] = 0
 				}
 			}
+			if o.PixLoss != nil {
+				o.PixLoss[px] = -1
+			}
 			continue
 		}
 		lse := softmaxPixel32(p, x, px, S)
@@ -111,6 +118,9 @@ func softmaxCEGo(grad, x []float32, lab []int32, o *Softmax) Sums {
 			loss += float64(t) * float64(lse-x[c*S+px])
 		}
 		s.Loss += loss
+		if o.PixLoss != nil {
+			o.PixLoss[px] = float32(max(loss, 0))
+		}
 		if o.Weights != nil {
 			s.Den += float64(o.Weights[y])
 		} else {
