@@ -19,7 +19,7 @@ type Softmax struct {
 	Scale   float32 // CE gradient multiplier (1/denominator for a mean)
 	// PixLoss, when not nil (length S), receives from SoftmaxCE the
 	// cross-entropy of each pixel of [S0, S1), -1 for an ignored one
-	// (topk_ce selects pixels by it). It runs the plain-Go kernel.
+	// (topk_ce selects pixels by it).
 	PixLoss []float32
 	// Region losses: Extra asks for SP2 and Abs; CE adds the cross-entropy
 	// to Sums.Loss (and Den) of class 0 and CEScale times its gradient.
@@ -77,7 +77,7 @@ func (o *Softmax) checkPixel(s *Sums, x []float32, px int, y int32) int32 {
 // none) for pixels [S0, S1) and returns the loss sum (Loss) and the sum of
 // the label weights (Den).
 func SoftmaxCE(grad, x []float32, lab []int32, o *Softmax) Sums {
-	if cur != setGeneric && o.C <= MaxSoftmaxC && o.PixLoss == nil {
+	if cur != setGeneric && o.C <= MaxSoftmaxC {
 		return softmaxCEVec(grad, x, lab, o)
 	}
 	return softmaxCEGo(grad, x, lab, o)

@@ -84,7 +84,21 @@ func softmaxCEVec(grad, x []float32, lab []int32, o *Softmax) Sums {
 			yp = &grad[o.S0]
 		}
 		a, ck, pp, bp := &v.acc[0][0], &v.ck[0], &p[0], &b[0][0][0]
+		pix := o.PixLoss != nil
+		var pl *float32
+		if pix {
+			_ = o.PixLoss[o.S0+n-1]
+			pl = &o.PixLoss[o.S0]
+		}
 		switch {
+		case pix && cur == setAVX512 && grad != nil:
+			softmaxCEPix1AVX512(xp, lp, yp, n, C, o.S, pp, bp, a, ck, pl)
+		case pix && cur == setAVX512:
+			softmaxCEPix0AVX512(xp, lp, yp, n, C, o.S, pp, bp, a, ck, pl)
+		case pix && grad != nil:
+			softmaxCEPix1AVX2(xp, lp, yp, n, C, o.S, pp, bp, a, ck, pl)
+		case pix:
+			softmaxCEPix0AVX2(xp, lp, yp, n, C, o.S, pp, bp, a, ck, pl)
 		case cur == setAVX512 && grad != nil:
 			softmaxCE1AVX512(xp, lp, yp, n, C, o.S, pp, bp, a, ck)
 		case cur == setAVX512:

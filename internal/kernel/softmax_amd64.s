@@ -860,6 +860,460 @@ softmaxCE1AVX2_end:
 	VZEROUPPER
 	RET
 
+// func softmaxCEPix0AVX2(x *float32, lab *int32, y *float32, n int, C int, S int, p *float32, b *float32, acc *float64, ck *float32, pl *float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·softmaxCEPix0AVX2(SB), $128-88
+	MOVQ    x+0(FP), AX
+	MOVQ    lab+8(FP), CX
+	MOVQ    y+16(FP), DX
+	MOVQ    n+24(FP), BX
+	MOVQ    S+40(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    pl+80(FP), DI
+	SUBQ    CX, DI
+	VMOVUPS k00000000<>+0(SB), Y0
+	VMOVUPS Y0, (SP)
+	VMOVUPS k00000000<>+0(SB), Y0
+	VMOVUPS Y0, 32(SP)
+	VMOVUPS k00000000<>+0(SB), Y0
+	VMOVUPS Y0, 64(SP)
+	VMOVUPS k00000000<>+0(SB), Y0
+	VMOVUPS Y0, 96(SP)
+	TESTQ   BX, BX
+	JE      softmaxCEPix0AVX2_end
+
+softmaxCEPix0AVX2_loop:
+	VMOVUPS      (CX), Y0
+	MOVQ         p+48(FP), R8
+	VPBROADCASTD 416(R8), Y1
+	MOVQ         p+48(FP), R8
+	VPBROADCASTD 420(R8), Y2
+	MOVQ         p+48(FP), R8
+	VPBROADCASTD 424(R8), Y3
+	VPCMPGTD     kffffffff<>+0(SB), Y0, Y4
+	VPCMPGTD     Y0, Y1, Y1
+	VPAND        Y4, Y1, Y1
+	VPCMPEQD     Y3, Y0, Y3
+	VPAND        Y3, Y2, Y2
+	VPOR         Y1, Y2, Y3
+	VPANDN       kffffffff<>+0(SB), Y3, Y3
+	VPOR         32(SP), Y3, Y3
+	VMOVUPS      Y3, 32(SP)
+	VPANDN       Y1, Y2, Y1
+	VMOVUPS      (AX), Y2
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       (SP), Y3, Y3
+	VMOVUPS      Y3, (SP)
+	MOVQ         C+32(FP), R8
+	MOVQ         p+48(FP), R11
+	MOVQ         b+56(FP), R12
+	MOVQ         AX, R9
+	MOVQ         DX, R10
+	SUBQ         $0x01, R8
+	JE           chdoneAVX28
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	ADDQ         $0x04, R11
+	ADDQ         $0x40, R12
+
+chAVX28:
+	VMOVUPS (R9), Y3
+	VMULPS  k00000000<>+0(SB), Y3, Y4
+	VADDPS  (SP), Y4, Y4
+	VMOVUPS Y4, (SP)
+	VMAXPS  Y3, Y2, Y2
+	ADDQ    SI, R9
+	ADDQ    SI, R10
+	ADDQ    $0x04, R11
+	ADDQ    $0x40, R12
+	DECQ    R8
+	JNE     chAVX28
+
+chdoneAVX28:
+	VMOVUPS k00000000<>+0(SB), Y3
+	MOVQ    C+32(FP), R8
+	MOVQ    p+48(FP), R11
+	MOVQ    b+56(FP), R12
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+
+chAVX29:
+	VMOVUPS     (R9), Y4
+	VSUBPS      Y2, Y4, Y4
+	VMAXPS      kc2d00000<>+0(SB), Y4, Y4
+	VMULPS      k3fb8aa3b<>+0(SB), Y4, Y5
+	VROUNDPS    $0x00, Y5, Y5
+	VMOVUPS     Y4, Y4
+	VFMADD231PS kbf317200<>+0(SB), Y5, Y4
+	VFMADD231PS kb5bfbe8e<>+0(SB), Y5, Y4
+	VMOVUPS     k39500d01<>+0(SB), Y6
+	VFMADD213PS k3ab60b61<>+0(SB), Y4, Y6
+	VFMADD213PS k3c088889<>+0(SB), Y4, Y6
+	VFMADD213PS k3d2aaaab<>+0(SB), Y4, Y6
+	VFMADD213PS k3e2aaaab<>+0(SB), Y4, Y6
+	VFMADD213PS k3f000000<>+0(SB), Y4, Y6
+	VFMADD213PS k3f800000<>+0(SB), Y4, Y6
+	VFMADD213PS k3f800000<>+0(SB), Y4, Y6
+	VCVTPS2DQ   Y5, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPADDD      k0000007f<>+0(SB), Y5, Y5
+	VPSLLD      $0x17, Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPADDD      k0000007f<>+0(SB), Y4, Y4
+	VPSLLD      $0x17, Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VMOVUPS     Y6, (R12)
+	VADDPS      Y6, Y3, Y3
+	ADDQ        SI, R9
+	ADDQ        SI, R10
+	ADDQ        $0x04, R11
+	ADDQ        $0x40, R12
+	DECQ        R8
+	JNE         chAVX29
+	VMOVUPS     k3f800000<>+0(SB), Y4
+	VDIVPS      Y3, Y4, Y4
+	VPSRLD      $0x17, Y3, Y4
+	VPSUBD      k0000007f<>+0(SB), Y4, Y4
+	VPAND       k007fffff<>+0(SB), Y3, Y3
+	VPOR        k3f800000<>+0(SB), Y3, Y3
+	VCMPPS      $0x0e, k3fb504f3<>+0(SB), Y3, Y5
+	VMULPS      k3f000000<>+0(SB), Y3, Y6
+	VBLENDVPS   Y5, Y6, Y3, Y3
+	VCVTDQ2PS   Y4, Y4
+	VADDPS      k3f800000<>+0(SB), Y4, Y6
+	VBLENDVPS   Y5, Y6, Y4, Y4
+	VSUBPS      k3f800000<>+0(SB), Y3, Y3
+	VADDPS      k40000000<>+0(SB), Y3, Y5
+	VMOVUPS     k3f800000<>+0(SB), Y6
+	VDIVPS      Y5, Y6, Y6
+	VMULPS      Y6, Y3, Y3
+	VMULPS      Y3, Y3, Y5
+	VMOVUPS     k3de38e39<>+0(SB), Y6
+	VFMADD213PS k3e124925<>+0(SB), Y5, Y6
+	VFMADD213PS k3e4ccccd<>+0(SB), Y5, Y6
+	VFMADD213PS k3eaaaaab<>+0(SB), Y5, Y6
+	VFMADD213PS k3f800000<>+0(SB), Y5, Y6
+	VADDPS      Y3, Y3, Y3
+	VMULPS      Y6, Y3, Y3
+	VFMADD231PS k35bfbe8e<>+0(SB), Y4, Y3
+	VFMADD231PS k3f317200<>+0(SB), Y4, Y3
+	VADDPS      Y2, Y3, Y3
+	VMOVUPS     k00000000<>+0(SB), Y2
+	VMOVUPS     k00000000<>+0(SB), Y4
+	VMOVUPS     k00000000<>+0(SB), Y5
+	VMOVUPS     k00000000<>+0(SB), Y6
+	MOVQ        C+32(FP), R8
+	MOVQ        p+48(FP), R11
+	MOVQ        b+56(FP), R12
+	MOVQ        AX, R9
+	MOVQ        DX, R10
+
+chAVX210:
+	VPCMPEQD     Y6, Y0, Y7
+	VBROADCASTSS (R11), Y8
+	VBROADCASTSS 64(R11), Y9
+	VBLENDVPS    Y7, Y8, Y9, Y8
+	VANDPS       Y8, Y1, Y8
+	VMOVUPS      Y8, 1024(R12)
+	VPAND        Y7, Y1, Y7
+	VBROADCASTSS 128(R11), Y9
+	VANDPS       Y9, Y7, Y7
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y2, Y2
+	VSUBPS       (R9), Y3, Y7
+	VFMADD231PS  Y7, Y8, Y4
+	VPADDD       k00000001<>+0(SB), Y6, Y6
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	ADDQ         $0x04, R11
+	ADDQ         $0x40, R12
+	DECQ         R8
+	JNE          chAVX210
+	VMOVUPS      kbf800000<>+0(SB), Y0
+	VBLENDVPS    Y1, Y4, Y0, Y0
+	VMOVUPS      Y0, (CX)(DI*1)
+	VCVTPS2PD    X4, Y0
+	VEXTRACTF128 $0x01, Y4, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       64(SP), Y0, Y0
+	VADDPD       Y1, Y0, Y0
+	VMOVUPS      Y0, 64(SP)
+	VCVTPS2PD    X5, Y0
+	VEXTRACTF128 $0x01, Y5, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       96(SP), Y0, Y0
+	VADDPD       Y1, Y0, Y0
+	VMOVUPS      Y0, 96(SP)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	SUBQ         $0x00000008, BX
+	JNE          softmaxCEPix0AVX2_loop
+
+softmaxCEPix0AVX2_end:
+	MOVQ      acc+64(FP), AX
+	VMOVUPS   64(SP), Y0
+	VMOVUPS   Y0, (AX)
+	MOVQ      acc+64(FP), AX
+	VMOVUPS   96(SP), Y0
+	VMOVUPS   Y0, 64(AX)
+	MOVQ      ck+72(FP), AX
+	VMOVUPS   (SP), Y0
+	VMOVUPS   Y0, (AX)
+	MOVQ      ck+72(FP), AX
+	VMOVUPS   32(SP), Y0
+	VMOVMSKPS Y0, CX
+	MOVL      CX, 64(AX)
+	VZEROUPPER
+	RET
+
+DATA kbf800000<>+0(SB)/4, $0xbf800000
+DATA kbf800000<>+4(SB)/4, $0xbf800000
+DATA kbf800000<>+8(SB)/4, $0xbf800000
+DATA kbf800000<>+12(SB)/4, $0xbf800000
+DATA kbf800000<>+16(SB)/4, $0xbf800000
+DATA kbf800000<>+20(SB)/4, $0xbf800000
+DATA kbf800000<>+24(SB)/4, $0xbf800000
+DATA kbf800000<>+28(SB)/4, $0xbf800000
+DATA kbf800000<>+32(SB)/4, $0xbf800000
+DATA kbf800000<>+36(SB)/4, $0xbf800000
+DATA kbf800000<>+40(SB)/4, $0xbf800000
+DATA kbf800000<>+44(SB)/4, $0xbf800000
+DATA kbf800000<>+48(SB)/4, $0xbf800000
+DATA kbf800000<>+52(SB)/4, $0xbf800000
+DATA kbf800000<>+56(SB)/4, $0xbf800000
+DATA kbf800000<>+60(SB)/4, $0xbf800000
+GLOBL kbf800000<>(SB), RODATA|NOPTR, $64
+
+// func softmaxCEPix1AVX2(x *float32, lab *int32, y *float32, n int, C int, S int, p *float32, b *float32, acc *float64, ck *float32, pl *float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·softmaxCEPix1AVX2(SB), $128-88
+	MOVQ    x+0(FP), AX
+	MOVQ    lab+8(FP), CX
+	MOVQ    y+16(FP), DX
+	MOVQ    n+24(FP), BX
+	MOVQ    S+40(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    pl+80(FP), DI
+	SUBQ    CX, DI
+	VMOVUPS k00000000<>+0(SB), Y0
+	VMOVUPS Y0, (SP)
+	VMOVUPS k00000000<>+0(SB), Y0
+	VMOVUPS Y0, 32(SP)
+	VMOVUPS k00000000<>+0(SB), Y0
+	VMOVUPS Y0, 64(SP)
+	VMOVUPS k00000000<>+0(SB), Y0
+	VMOVUPS Y0, 96(SP)
+	TESTQ   BX, BX
+	JE      softmaxCEPix1AVX2_end
+
+softmaxCEPix1AVX2_loop:
+	VMOVUPS      (CX), Y0
+	MOVQ         p+48(FP), R8
+	VPBROADCASTD 416(R8), Y1
+	MOVQ         p+48(FP), R8
+	VPBROADCASTD 420(R8), Y2
+	MOVQ         p+48(FP), R8
+	VPBROADCASTD 424(R8), Y3
+	VPCMPGTD     kffffffff<>+0(SB), Y0, Y4
+	VPCMPGTD     Y0, Y1, Y1
+	VPAND        Y4, Y1, Y1
+	VPCMPEQD     Y3, Y0, Y3
+	VPAND        Y3, Y2, Y2
+	VPOR         Y1, Y2, Y3
+	VPANDN       kffffffff<>+0(SB), Y3, Y3
+	VPOR         32(SP), Y3, Y3
+	VMOVUPS      Y3, 32(SP)
+	VPANDN       Y1, Y2, Y1
+	VMOVUPS      (AX), Y2
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       (SP), Y3, Y3
+	VMOVUPS      Y3, (SP)
+	MOVQ         C+32(FP), R8
+	MOVQ         p+48(FP), R11
+	MOVQ         b+56(FP), R12
+	MOVQ         AX, R9
+	MOVQ         DX, R10
+	SUBQ         $0x01, R8
+	JE           chdoneAVX211
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	ADDQ         $0x04, R11
+	ADDQ         $0x40, R12
+
+chAVX211:
+	VMOVUPS (R9), Y3
+	VMULPS  k00000000<>+0(SB), Y3, Y4
+	VADDPS  (SP), Y4, Y4
+	VMOVUPS Y4, (SP)
+	VMAXPS  Y3, Y2, Y2
+	ADDQ    SI, R9
+	ADDQ    SI, R10
+	ADDQ    $0x04, R11
+	ADDQ    $0x40, R12
+	DECQ    R8
+	JNE     chAVX211
+
+chdoneAVX211:
+	VMOVUPS k00000000<>+0(SB), Y3
+	MOVQ    C+32(FP), R8
+	MOVQ    p+48(FP), R11
+	MOVQ    b+56(FP), R12
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+
+chAVX212:
+	VMOVUPS     (R9), Y4
+	VSUBPS      Y2, Y4, Y4
+	VMAXPS      kc2d00000<>+0(SB), Y4, Y4
+	VMULPS      k3fb8aa3b<>+0(SB), Y4, Y5
+	VROUNDPS    $0x00, Y5, Y5
+	VMOVUPS     Y4, Y4
+	VFMADD231PS kbf317200<>+0(SB), Y5, Y4
+	VFMADD231PS kb5bfbe8e<>+0(SB), Y5, Y4
+	VMOVUPS     k39500d01<>+0(SB), Y6
+	VFMADD213PS k3ab60b61<>+0(SB), Y4, Y6
+	VFMADD213PS k3c088889<>+0(SB), Y4, Y6
+	VFMADD213PS k3d2aaaab<>+0(SB), Y4, Y6
+	VFMADD213PS k3e2aaaab<>+0(SB), Y4, Y6
+	VFMADD213PS k3f000000<>+0(SB), Y4, Y6
+	VFMADD213PS k3f800000<>+0(SB), Y4, Y6
+	VFMADD213PS k3f800000<>+0(SB), Y4, Y6
+	VCVTPS2DQ   Y5, Y4
+	VPSRAD      $0x01, Y4, Y5
+	VPSUBD      Y5, Y4, Y4
+	VPADDD      k0000007f<>+0(SB), Y5, Y5
+	VPSLLD      $0x17, Y5, Y5
+	VMULPS      Y5, Y6, Y6
+	VPADDD      k0000007f<>+0(SB), Y4, Y4
+	VPSLLD      $0x17, Y4, Y4
+	VMULPS      Y4, Y6, Y6
+	VMOVUPS     Y6, (R12)
+	VADDPS      Y6, Y3, Y3
+	ADDQ        SI, R9
+	ADDQ        SI, R10
+	ADDQ        $0x04, R11
+	ADDQ        $0x40, R12
+	DECQ        R8
+	JNE         chAVX212
+	VMOVUPS     k3f800000<>+0(SB), Y4
+	VDIVPS      Y3, Y4, Y4
+	VPSRLD      $0x17, Y3, Y5
+	VPSUBD      k0000007f<>+0(SB), Y5, Y5
+	VPAND       k007fffff<>+0(SB), Y3, Y3
+	VPOR        k3f800000<>+0(SB), Y3, Y3
+	VCMPPS      $0x0e, k3fb504f3<>+0(SB), Y3, Y6
+	VMULPS      k3f000000<>+0(SB), Y3, Y7
+	VBLENDVPS   Y6, Y7, Y3, Y3
+	VCVTDQ2PS   Y5, Y5
+	VADDPS      k3f800000<>+0(SB), Y5, Y7
+	VBLENDVPS   Y6, Y7, Y5, Y5
+	VSUBPS      k3f800000<>+0(SB), Y3, Y3
+	VADDPS      k40000000<>+0(SB), Y3, Y6
+	VMOVUPS     k3f800000<>+0(SB), Y7
+	VDIVPS      Y6, Y7, Y7
+	VMULPS      Y7, Y3, Y3
+	VMULPS      Y3, Y3, Y6
+	VMOVUPS     k3de38e39<>+0(SB), Y7
+	VFMADD213PS k3e124925<>+0(SB), Y6, Y7
+	VFMADD213PS k3e4ccccd<>+0(SB), Y6, Y7
+	VFMADD213PS k3eaaaaab<>+0(SB), Y6, Y7
+	VFMADD213PS k3f800000<>+0(SB), Y6, Y7
+	VADDPS      Y3, Y3, Y3
+	VMULPS      Y7, Y3, Y3
+	VFMADD231PS k35bfbe8e<>+0(SB), Y5, Y3
+	VFMADD231PS k3f317200<>+0(SB), Y5, Y3
+	VADDPS      Y2, Y3, Y3
+	VMOVUPS     k00000000<>+0(SB), Y2
+	VMOVUPS     k00000000<>+0(SB), Y5
+	VMOVUPS     k00000000<>+0(SB), Y6
+	VMOVUPS     k00000000<>+0(SB), Y7
+	MOVQ        C+32(FP), R8
+	MOVQ        p+48(FP), R11
+	MOVQ        b+56(FP), R12
+	MOVQ        AX, R9
+	MOVQ        DX, R10
+
+chAVX213:
+	VPCMPEQD     Y7, Y0, Y8
+	VBROADCASTSS (R11), Y9
+	VBROADCASTSS 64(R11), Y10
+	VBLENDVPS    Y8, Y9, Y10, Y9
+	VANDPS       Y9, Y1, Y9
+	VMOVUPS      Y9, 1024(R12)
+	VPAND        Y8, Y1, Y8
+	VBROADCASTSS 128(R11), Y10
+	VANDPS       Y10, Y8, Y8
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y9, Y2, Y2
+	VSUBPS       (R9), Y3, Y8
+	VFMADD231PS  Y8, Y9, Y5
+	VPADDD       k00000001<>+0(SB), Y7, Y7
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	ADDQ         $0x04, R11
+	ADDQ         $0x40, R12
+	DECQ         R8
+	JNE          chAVX213
+	VMOVUPS      kbf800000<>+0(SB), Y0
+	VBLENDVPS    Y1, Y5, Y0, Y0
+	VMOVUPS      Y0, (CX)(DI*1)
+	VCVTPS2PD    X5, Y0
+	VEXTRACTF128 $0x01, Y5, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       64(SP), Y0, Y0
+	VADDPD       Y1, Y0, Y0
+	VMOVUPS      Y0, 64(SP)
+	VCVTPS2PD    X6, Y0
+	VEXTRACTF128 $0x01, Y6, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       96(SP), Y0, Y0
+	VADDPD       Y1, Y0, Y0
+	VMOVUPS      Y0, 96(SP)
+	MOVQ         C+32(FP), R8
+	MOVQ         p+48(FP), R11
+	MOVQ         b+56(FP), R12
+	MOVQ         AX, R9
+	MOVQ         DX, R10
+
+chAVX214:
+	VMULPS       (R12), Y4, Y0
+	VMULPS       Y2, Y0, Y0
+	VSUBPS       1024(R12), Y0, Y0
+	MOVQ         p+48(FP), R13
+	VBROADCASTSS 384(R13), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	ADDQ         $0x04, R11
+	ADDQ         $0x40, R12
+	DECQ         R8
+	JNE          chAVX214
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	SUBQ         $0x00000008, BX
+	JNE          softmaxCEPix1AVX2_loop
+
+softmaxCEPix1AVX2_end:
+	MOVQ      acc+64(FP), AX
+	VMOVUPS   64(SP), Y0
+	VMOVUPS   Y0, (AX)
+	MOVQ      acc+64(FP), AX
+	VMOVUPS   96(SP), Y0
+	VMOVUPS   Y0, 64(AX)
+	MOVQ      ck+72(FP), AX
+	VMOVUPS   (SP), Y0
+	VMOVUPS   Y0, (AX)
+	MOVQ      ck+72(FP), AX
+	VMOVUPS   32(SP), Y0
+	VMOVMSKPS Y0, CX
+	MOVL      CX, 64(AX)
+	VZEROUPPER
+	RET
+
 // func softmaxStats00AVX2(x *float32, lab *int32, y *float32, n int, C int, S int, p *float32, b *float32, acc *float64, ck *float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·softmaxStats00AVX2(SB), $64-80
@@ -904,13 +1358,13 @@ softmaxStats00AVX2_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX28
+	JE           chdoneAVX215
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX28:
+chAVX215:
 	VMOVUPS (R8), Y3
 	VMULPS  k00000000<>+0(SB), Y3, Y4
 	VADDPS  (SP), Y4, Y4
@@ -921,9 +1375,9 @@ chAVX28:
 	ADDQ    $0x04, R10
 	ADDQ    $0x40, R11
 	DECQ    DI
-	JNE     chAVX28
+	JNE     chAVX215
 
-chdoneAVX28:
+chdoneAVX215:
 	VMOVUPS k00000000<>+0(SB), Y3
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -931,7 +1385,7 @@ chdoneAVX28:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX29:
+chAVX216:
 	VMOVUPS      (R8), Y4
 	VSUBPS       Y2, Y4, Y4
 	VMAXPS       kc2d00000<>+0(SB), Y4, Y4
@@ -964,7 +1418,7 @@ chAVX29:
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 	DECQ         DI
-	JNE          chAVX29
+	JNE          chAVX216
 	VMOVUPS      k3f800000<>+0(SB), Y2
 	VDIVPS       Y3, Y2, Y2
 	MOVQ         acc+64(FP), DI
@@ -983,7 +1437,7 @@ chAVX29:
 	MOVQ         AX, R9
 	MOVQ         DX, R10
 
-chAVX210:
+chAVX217:
 	VPCMPEQD     Y3, Y0, Y4
 	VPAND        Y4, Y1, Y4
 	VMULPS       (R12), Y2, Y5
@@ -1015,7 +1469,7 @@ chAVX210:
 	ADDQ         $0x04, R11
 	ADDQ         $0x40, R12
 	DECQ         R8
-	JNE          chAVX210
+	JNE          chAVX217
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	ADDQ         $0x00000020, DX
@@ -1077,13 +1531,13 @@ softmaxStats01AVX2_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX211
+	JE           chdoneAVX218
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX211:
+chAVX218:
 	VMOVUPS (R8), Y3
 	VMULPS  k00000000<>+0(SB), Y3, Y4
 	VADDPS  (SP), Y4, Y4
@@ -1094,9 +1548,9 @@ chAVX211:
 	ADDQ    $0x04, R10
 	ADDQ    $0x40, R11
 	DECQ    DI
-	JNE     chAVX211
+	JNE     chAVX218
 
-chdoneAVX211:
+chdoneAVX218:
 	VMOVUPS k00000000<>+0(SB), Y3
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -1104,7 +1558,7 @@ chdoneAVX211:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX212:
+chAVX219:
 	VMOVUPS      (R8), Y4
 	VSUBPS       Y2, Y4, Y4
 	VMAXPS       kc2d00000<>+0(SB), Y4, Y4
@@ -1137,7 +1591,7 @@ chAVX212:
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 	DECQ         DI
-	JNE          chAVX212
+	JNE          chAVX219
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y3, Y4, Y4
 	VPSRLD       $0x17, Y3, Y5
@@ -1184,7 +1638,7 @@ chAVX212:
 	MOVQ         AX, R9
 	MOVQ         DX, R10
 
-chAVX213:
+chAVX220:
 	VPCMPEQD     Y6, Y0, Y7
 	VPAND        Y7, Y1, Y7
 	VMULPS       (R12), Y4, Y8
@@ -1221,7 +1675,7 @@ chAVX213:
 	ADDQ         $0x04, R11
 	ADDQ         $0x40, R12
 	DECQ         R8
-	JNE          chAVX213
+	JNE          chAVX220
 	MOVQ         acc+64(FP), DI
 	VCVTPS2PD    X2, Y0
 	VEXTRACTF128 $0x01, Y2, X1
@@ -1297,13 +1751,13 @@ softmaxStats10AVX2_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX214
+	JE           chdoneAVX221
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX214:
+chAVX221:
 	VMOVUPS (R8), Y3
 	VMULPS  k00000000<>+0(SB), Y3, Y4
 	VADDPS  (SP), Y4, Y4
@@ -1314,9 +1768,9 @@ chAVX214:
 	ADDQ    $0x04, R10
 	ADDQ    $0x40, R11
 	DECQ    DI
-	JNE     chAVX214
+	JNE     chAVX221
 
-chdoneAVX214:
+chdoneAVX221:
 	VMOVUPS k00000000<>+0(SB), Y3
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -1324,7 +1778,7 @@ chdoneAVX214:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX215:
+chAVX222:
 	VMOVUPS      (R8), Y4
 	VSUBPS       Y2, Y4, Y4
 	VMAXPS       kc2d00000<>+0(SB), Y4, Y4
@@ -1357,7 +1811,7 @@ chAVX215:
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 	DECQ         DI
-	JNE          chAVX215
+	JNE          chAVX222
 	VMOVUPS      k3f800000<>+0(SB), Y2
 	VDIVPS       Y3, Y2, Y2
 	MOVQ         acc+64(FP), DI
@@ -1376,7 +1830,7 @@ chAVX215:
 	MOVQ         AX, R9
 	MOVQ         DX, R10
 
-chAVX216:
+chAVX223:
 	VPCMPEQD     Y3, Y0, Y4
 	VPAND        Y4, Y1, Y4
 	VMULPS       (R12), Y2, Y5
@@ -1426,7 +1880,7 @@ chAVX216:
 	ADDQ         $0x04, R11
 	ADDQ         $0x40, R12
 	DECQ         R8
-	JNE          chAVX216
+	JNE          chAVX223
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	ADDQ         $0x00000020, DX
@@ -1488,13 +1942,13 @@ softmaxStats11AVX2_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX217
+	JE           chdoneAVX224
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX217:
+chAVX224:
 	VMOVUPS (R8), Y3
 	VMULPS  k00000000<>+0(SB), Y3, Y4
 	VADDPS  (SP), Y4, Y4
@@ -1505,9 +1959,9 @@ chAVX217:
 	ADDQ    $0x04, R10
 	ADDQ    $0x40, R11
 	DECQ    DI
-	JNE     chAVX217
+	JNE     chAVX224
 
-chdoneAVX217:
+chdoneAVX224:
 	VMOVUPS k00000000<>+0(SB), Y3
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -1515,7 +1969,7 @@ chdoneAVX217:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX218:
+chAVX225:
 	VMOVUPS      (R8), Y4
 	VSUBPS       Y2, Y4, Y4
 	VMAXPS       kc2d00000<>+0(SB), Y4, Y4
@@ -1548,7 +2002,7 @@ chAVX218:
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 	DECQ         DI
-	JNE          chAVX218
+	JNE          chAVX225
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y3, Y4, Y4
 	VPSRLD       $0x17, Y3, Y5
@@ -1595,7 +2049,7 @@ chAVX218:
 	MOVQ         AX, R9
 	MOVQ         DX, R10
 
-chAVX219:
+chAVX226:
 	VPCMPEQD     Y6, Y0, Y7
 	VPAND        Y7, Y1, Y7
 	VMULPS       (R12), Y4, Y8
@@ -1650,7 +2104,7 @@ chAVX219:
 	ADDQ         $0x04, R11
 	ADDQ         $0x40, R12
 	DECQ         R8
-	JNE          chAVX219
+	JNE          chAVX226
 	MOVQ         acc+64(FP), DI
 	VCVTPS2PD    X2, Y0
 	VEXTRACTF128 $0x01, Y2, X1
@@ -1726,13 +2180,13 @@ softmaxGrad0AVX2_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX220
+	JE           chdoneAVX227
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX220:
+chAVX227:
 	VMOVUPS (R8), Y3
 	VMULPS  k00000000<>+0(SB), Y3, Y4
 	VADDPS  (SP), Y4, Y4
@@ -1743,9 +2197,9 @@ chAVX220:
 	ADDQ    $0x04, R10
 	ADDQ    $0x40, R11
 	DECQ    DI
-	JNE     chAVX220
+	JNE     chAVX227
 
-chdoneAVX220:
+chdoneAVX227:
 	VMOVUPS k00000000<>+0(SB), Y3
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -1753,7 +2207,7 @@ chdoneAVX220:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX221:
+chAVX228:
 	VMOVUPS     (R8), Y4
 	VSUBPS      Y2, Y4, Y4
 	VMAXPS      kc2d00000<>+0(SB), Y4, Y4
@@ -1786,7 +2240,7 @@ chAVX221:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX221
+	JNE         chAVX228
 	VMOVUPS     k3f800000<>+0(SB), Y2
 	VDIVPS      Y3, Y2, Y2
 	VMOVUPS     k00000000<>+0(SB), Y3
@@ -1802,7 +2256,7 @@ chAVX221:
 	MOVQ        AX, R10
 	MOVQ        DX, R11
 
-chAVX222:
+chAVX229:
 	VPCMPEQD     Y4, Y0, Y5
 	VMULPS       (R13), Y2, Y6
 	VMOVUPS      Y6, (R13)
@@ -1810,13 +2264,13 @@ chAVX222:
 	VBROADCASTSS 64(R12), Y8
 	VBLENDVPS    Y5, Y7, Y8, Y7
 	TESTL        DI, DI
-	JE           softmaxGrad0AVX222_nop2
+	JE           softmaxGrad0AVX229_nop2
 	VBROADCASTSS 128(R12), Y8
 	VFMADD231PS  Y8, Y6, Y7
 
-softmaxGrad0AVX222_nop2:
+softmaxGrad0AVX229_nop2:
 	TESTL        R8, R8
-	JE           softmaxGrad0AVX222_noabs
+	JE           softmaxGrad0AVX229_noabs
 	VBROADCASTSS 192(R12), Y8
 	VCMPPS       $0x0e, k00000000<>+0(SB), Y6, Y9
 	VANDPS       Y8, Y9, Y9
@@ -1827,7 +2281,7 @@ softmaxGrad0AVX222_nop2:
 	VBLENDVPS    Y5, Y7, Y9, Y5
 	VMOVUPS      Y5, Y7
 
-softmaxGrad0AVX222_noabs:
+softmaxGrad0AVX229_noabs:
 	VFMADD231PS Y7, Y6, Y3
 	VMOVUPS     Y7, (R11)
 	VPADDD      k00000001<>+0(SB), Y4, Y4
@@ -1836,7 +2290,7 @@ softmaxGrad0AVX222_noabs:
 	ADDQ        $0x04, R12
 	ADDQ        $0x40, R13
 	DECQ        R9
-	JNE         chAVX222
+	JNE         chAVX229
 	VXORPS      Y4, Y4, Y4
 	MOVQ        C+32(FP), DI
 	MOVQ        p+48(FP), R10
@@ -1844,7 +2298,7 @@ softmaxGrad0AVX222_noabs:
 	MOVQ        AX, R8
 	MOVQ        DX, R9
 
-chAVX223:
+chAVX230:
 	VMOVUPS (R11), Y0
 	VMOVUPS (R9), Y2
 	VSUBPS  Y3, Y2, Y2
@@ -1856,7 +2310,7 @@ chAVX223:
 	ADDQ    $0x04, R10
 	ADDQ    $0x40, R11
 	DECQ    DI
-	JNE     chAVX223
+	JNE     chAVX230
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -1918,13 +2372,13 @@ softmaxGrad1AVX2_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX224
+	JE           chdoneAVX231
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX224:
+chAVX231:
 	VMOVUPS (R8), Y3
 	VMULPS  k00000000<>+0(SB), Y3, Y4
 	VADDPS  (SP), Y4, Y4
@@ -1935,9 +2389,9 @@ chAVX224:
 	ADDQ    $0x04, R10
 	ADDQ    $0x40, R11
 	DECQ    DI
-	JNE     chAVX224
+	JNE     chAVX231
 
-chdoneAVX224:
+chdoneAVX231:
 	VMOVUPS k00000000<>+0(SB), Y3
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -1945,7 +2399,7 @@ chdoneAVX224:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX225:
+chAVX232:
 	VMOVUPS     (R8), Y4
 	VSUBPS      Y2, Y4, Y4
 	VMAXPS      kc2d00000<>+0(SB), Y4, Y4
@@ -1978,7 +2432,7 @@ chAVX225:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX225
+	JNE         chAVX232
 	VMOVUPS     k3f800000<>+0(SB), Y2
 	VDIVPS      Y3, Y2, Y2
 	VMOVUPS     k00000000<>+0(SB), Y3
@@ -1994,7 +2448,7 @@ chAVX225:
 	MOVQ        AX, R10
 	MOVQ        DX, R11
 
-chAVX226:
+chAVX233:
 	VPCMPEQD     Y5, Y0, Y6
 	VMULPS       (R13), Y2, Y7
 	VMOVUPS      Y7, (R13)
@@ -2002,13 +2456,13 @@ chAVX226:
 	VBROADCASTSS 64(R12), Y9
 	VBLENDVPS    Y6, Y8, Y9, Y8
 	TESTL        DI, DI
-	JE           softmaxGrad1AVX226_nop2
+	JE           softmaxGrad1AVX233_nop2
 	VBROADCASTSS 128(R12), Y9
 	VFMADD231PS  Y9, Y7, Y8
 
-softmaxGrad1AVX226_nop2:
+softmaxGrad1AVX233_nop2:
 	TESTL        R8, R8
-	JE           softmaxGrad1AVX226_noabs
+	JE           softmaxGrad1AVX233_noabs
 	VBROADCASTSS 192(R12), Y9
 	VCMPPS       $0x0e, k00000000<>+0(SB), Y7, Y10
 	VANDPS       Y9, Y10, Y10
@@ -2019,7 +2473,7 @@ softmaxGrad1AVX226_nop2:
 	VBLENDVPS    Y6, Y8, Y10, Y8
 	VMOVUPS      Y8, Y8
 
-softmaxGrad1AVX226_noabs:
+softmaxGrad1AVX233_noabs:
 	VFMADD231PS  Y8, Y7, Y3
 	VMOVUPS      Y8, (R11)
 	VBROADCASTSS 256(R12), Y7
@@ -2031,7 +2485,7 @@ softmaxGrad1AVX226_noabs:
 	ADDQ         $0x04, R12
 	ADDQ         $0x40, R13
 	DECQ         R9
-	JNE          chAVX226
+	JNE          chAVX233
 	MOVQ         p+48(FP), DI
 	VBROADCASTSS 384(DI), Y2
 	VMULPS       Y2, Y4, Y4
@@ -2042,7 +2496,7 @@ softmaxGrad1AVX226_noabs:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 
-chAVX227:
+chAVX234:
 	VMOVUPS     (R11), Y2
 	VMOVUPS     (R9), Y6
 	VSUBPS      Y3, Y6, Y6
@@ -2059,7 +2513,7 @@ chAVX227:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX227
+	JNE         chAVX234
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	ADDQ        $0x00000020, DX
@@ -2104,13 +2558,13 @@ softmaxProbs0AVX2_loop:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 	SUBQ    $0x01, DI
-	JE      chdoneAVX228
+	JE      chdoneAVX235
 	ADDQ    SI, R8
 	ADDQ    SI, R9
 	ADDQ    $0x04, R10
 	ADDQ    $0x40, R11
 
-chAVX228:
+chAVX235:
 	VMOVUPS (R8), Y1
 	VMULPS  k00000000<>+0(SB), Y1, Y2
 	VADDPS  (SP), Y2, Y2
@@ -2121,9 +2575,9 @@ chAVX228:
 	ADDQ    $0x04, R10
 	ADDQ    $0x40, R11
 	DECQ    DI
-	JNE     chAVX228
+	JNE     chAVX235
 
-chdoneAVX228:
+chdoneAVX235:
 	VMOVUPS k00000000<>+0(SB), Y1
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -2131,7 +2585,7 @@ chdoneAVX228:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX229:
+chAVX236:
 	VMOVUPS     (R8), Y2
 	VSUBPS      Y0, Y2, Y2
 	VMAXPS      kc2d00000<>+0(SB), Y2, Y2
@@ -2164,7 +2618,7 @@ chAVX229:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX229
+	JNE         chAVX236
 	VMOVUPS     k3f800000<>+0(SB), Y0
 	VDIVPS      Y1, Y0, Y0
 	MOVQ        C+32(FP), DI
@@ -2173,7 +2627,7 @@ chAVX229:
 	MOVQ        AX, R8
 	MOVQ        DX, R9
 
-chAVX230:
+chAVX237:
 	VMULPS  (R11), Y0, Y1
 	VMOVUPS Y1, (R9)
 	ADDQ    SI, R8
@@ -2181,7 +2635,7 @@ chAVX230:
 	ADDQ    $0x04, R10
 	ADDQ    $0x40, R11
 	DECQ    DI
-	JNE     chAVX230
+	JNE     chAVX237
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -2243,13 +2697,13 @@ softmaxProbs1AVX2_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX231
+	JE           chdoneAVX238
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX231:
+chAVX238:
 	VMOVUPS (R8), Y1
 	VMULPS  k00000000<>+0(SB), Y1, Y2
 	VADDPS  (SP), Y2, Y2
@@ -2260,9 +2714,9 @@ chAVX231:
 	ADDQ    $0x04, R10
 	ADDQ    $0x40, R11
 	DECQ    DI
-	JNE     chAVX231
+	JNE     chAVX238
 
-chdoneAVX231:
+chdoneAVX238:
 	VMOVUPS k00000000<>+0(SB), Y1
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -2270,7 +2724,7 @@ chdoneAVX231:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX232:
+chAVX239:
 	VMOVUPS     (R8), Y2
 	VSUBPS      Y0, Y2, Y2
 	VMAXPS      kc2d00000<>+0(SB), Y2, Y2
@@ -2303,7 +2757,7 @@ chAVX232:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX232
+	JNE         chAVX239
 	VMOVUPS     k3f800000<>+0(SB), Y0
 	VDIVPS      Y1, Y0, Y0
 	MOVQ        C+32(FP), DI
@@ -2312,7 +2766,7 @@ chAVX232:
 	MOVQ        AX, R8
 	MOVQ        DX, R9
 
-chAVX233:
+chAVX240:
 	VMULPS  (R11), Y0, Y1
 	VMOVUPS Y1, (R9)
 	ADDQ    SI, R8
@@ -2320,7 +2774,7 @@ chAVX233:
 	ADDQ    $0x04, R10
 	ADDQ    $0x40, R11
 	DECQ    DI
-	JNE     chAVX233
+	JNE     chAVX240
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	ADDQ    $0x00000020, DX
@@ -2360,7 +2814,7 @@ softmaxChainAVX2_loop:
 	MOVQ   AX, DI
 	MOVQ   CX, R8
 
-chAVX234:
+chAVX241:
 	VCVTPS2PD   (DI), Y2
 	VCVTPS2PD   (R8), Y3
 	VFMADD231PD Y2, Y3, Y1
@@ -2369,14 +2823,14 @@ chAVX234:
 	ADDQ        $0x04, R9
 	ADDQ        $0x40, R10
 	DECQ        SI
-	JNE         chAVX234
+	JNE         chAVX241
 	MOVQ        C+32(FP), SI
 	MOVQ        p+48(FP), R9
 	MOVQ        b+56(FP), R10
 	MOVQ        AX, DI
 	MOVQ        CX, R8
 
-chAVX235:
+chAVX242:
 	VCVTPS2PD  (DI), Y2
 	VCVTPS2PD  (R8), Y3
 	VSUBPD     Y1, Y3, Y3
@@ -2389,7 +2843,7 @@ chAVX235:
 	ADDQ       $0x04, R9
 	ADDQ       $0x40, R10
 	DECQ       SI
-	JNE        chAVX235
+	JNE        chAVX242
 	ADDQ       $0x00000010, AX
 	ADDQ       $0x00000010, CX
 	SUBQ       $0x00000004, DX
@@ -2441,13 +2895,13 @@ softmaxCE0AVX512_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX51236
+	JE           chdoneAVX51243
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX51236:
+chAVX51243:
 	VMOVUPS     (R8), Z5
 	VFMADD231PS k00000000<>+0(SB), Z5, Z0
 	VMAXPS      Z5, Z4, Z4
@@ -2456,9 +2910,9 @@ chAVX51236:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51236
+	JNE         chAVX51243
 
-chdoneAVX51236:
+chdoneAVX51243:
 	VMOVUPS k00000000<>+0(SB), Z5
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -2466,7 +2920,7 @@ chdoneAVX51236:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX51237:
+chAVX51244:
 	VMOVUPS     (R8), Z6
 	VSUBPS      Z4, Z6, Z6
 	VMAXPS      kc2d00000<>+0(SB), Z6, Z6
@@ -2491,7 +2945,7 @@ chAVX51237:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51237
+	JNE         chAVX51244
 	VMOVUPS     k3f800000<>+0(SB), Z6
 	VDIVPS      Z5, Z6, Z6
 	VPSRLD      $0x17, Z5, Z6
@@ -2533,7 +2987,7 @@ chAVX51237:
 	MOVQ        AX, R8
 	MOVQ        DX, R9
 
-chAVX51238:
+chAVX51245:
 	VPCMPEQD      Z11, Z3, K3
 	VBROADCASTSS  (R10), Z12
 	VBROADCASTSS  64(R10), Z13
@@ -2555,7 +3009,7 @@ chAVX51238:
 	ADDQ          $0x04, R10
 	ADDQ          $0x40, R11
 	DECQ          DI
-	JNE           chAVX51238
+	JNE           chAVX51245
 	VCVTPS2PD     Y6, Z3
 	VEXTRACTF32X8 $0x01, Z6, Y4
 	VCVTPS2PD     Y4, Z4
@@ -2584,24 +3038,6 @@ softmaxCE0AVX512_end:
 	MOVL    CX, 64(AX)
 	VZEROUPPER
 	RET
-
-DATA kbf800000<>+0(SB)/4, $0xbf800000
-DATA kbf800000<>+4(SB)/4, $0xbf800000
-DATA kbf800000<>+8(SB)/4, $0xbf800000
-DATA kbf800000<>+12(SB)/4, $0xbf800000
-DATA kbf800000<>+16(SB)/4, $0xbf800000
-DATA kbf800000<>+20(SB)/4, $0xbf800000
-DATA kbf800000<>+24(SB)/4, $0xbf800000
-DATA kbf800000<>+28(SB)/4, $0xbf800000
-DATA kbf800000<>+32(SB)/4, $0xbf800000
-DATA kbf800000<>+36(SB)/4, $0xbf800000
-DATA kbf800000<>+40(SB)/4, $0xbf800000
-DATA kbf800000<>+44(SB)/4, $0xbf800000
-DATA kbf800000<>+48(SB)/4, $0xbf800000
-DATA kbf800000<>+52(SB)/4, $0xbf800000
-DATA kbf800000<>+56(SB)/4, $0xbf800000
-DATA kbf800000<>+60(SB)/4, $0xbf800000
-GLOBL kbf800000<>(SB), RODATA|NOPTR, $64
 
 // func softmaxCE1AVX512(x *float32, lab *int32, y *float32, n int, C int, S int, p *float32, b *float32, acc *float64, ck *float32)
 // Requires: AVX, AVX512DQ, AVX512F
@@ -2645,13 +3081,13 @@ softmaxCE1AVX512_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX51239
+	JE           chdoneAVX51246
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX51239:
+chAVX51246:
 	VMOVUPS     (R8), Z5
 	VFMADD231PS k00000000<>+0(SB), Z5, Z0
 	VMAXPS      Z5, Z4, Z4
@@ -2660,9 +3096,9 @@ chAVX51239:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51239
+	JNE         chAVX51246
 
-chdoneAVX51239:
+chdoneAVX51246:
 	VMOVUPS k00000000<>+0(SB), Z5
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -2670,7 +3106,7 @@ chdoneAVX51239:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX51240:
+chAVX51247:
 	VMOVUPS     (R8), Z6
 	VSUBPS      Z4, Z6, Z6
 	VMAXPS      kc2d00000<>+0(SB), Z6, Z6
@@ -2695,7 +3131,7 @@ chAVX51240:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51240
+	JNE         chAVX51247
 	VMOVUPS     k3f800000<>+0(SB), Z6
 	VDIVPS      Z5, Z6, Z6
 	VPSRLD      $0x17, Z5, Z10
@@ -2737,7 +3173,7 @@ chAVX51240:
 	MOVQ        AX, R8
 	MOVQ        DX, R9
 
-chAVX51241:
+chAVX51248:
 	VPCMPEQD      Z12, Z3, K3
 	VBROADCASTSS  (R10), Z13
 	VBROADCASTSS  64(R10), Z14
@@ -2759,7 +3195,7 @@ chAVX51241:
 	ADDQ          $0x04, R10
 	ADDQ          $0x40, R11
 	DECQ          DI
-	JNE           chAVX51241
+	JNE           chAVX51248
 	VCVTPS2PD     Y10, Z3
 	VEXTRACTF32X8 $0x01, Z10, Y5
 	VCVTPS2PD     Y5, Z5
@@ -2776,7 +3212,7 @@ chAVX51241:
 	MOVQ          AX, R8
 	MOVQ          DX, R9
 
-chAVX51242:
+chAVX51249:
 	VMULPS       (R11), Z6, Z3
 	VMULPS       Z4, Z3, Z3
 	VSUBPS       1024(R11), Z3, Z3
@@ -2789,7 +3225,7 @@ chAVX51242:
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 	DECQ         DI
-	JNE          chAVX51242
+	JNE          chAVX51249
 	ADDQ         $0x00000040, AX
 	ADDQ         $0x00000040, CX
 	ADDQ         $0x00000040, DX
@@ -2797,6 +3233,408 @@ chAVX51242:
 	JNE          softmaxCE1AVX512_loop
 
 softmaxCE1AVX512_end:
+	MOVQ    acc+64(FP), AX
+	VMOVUPS Z1, (AX)
+	MOVQ    acc+64(FP), AX
+	VMOVUPS Z2, 64(AX)
+	MOVQ    ck+72(FP), AX
+	VMOVUPS Z0, (AX)
+	MOVQ    ck+72(FP), AX
+	KMOVW   K1, CX
+	MOVL    CX, 64(AX)
+	VZEROUPPER
+	RET
+
+// func softmaxCEPix0AVX512(x *float32, lab *int32, y *float32, n int, C int, S int, p *float32, b *float32, acc *float64, ck *float32, pl *float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·softmaxCEPix0AVX512(SB), $0-88
+	MOVQ    x+0(FP), AX
+	MOVQ    lab+8(FP), CX
+	MOVQ    y+16(FP), DX
+	MOVQ    n+24(FP), BX
+	MOVQ    S+40(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    pl+80(FP), DI
+	SUBQ    CX, DI
+	VMOVUPS k00000000<>+0(SB), Z0
+	KXORW   K1, K1, K1
+	VMOVUPS k00000000<>+0(SB), Z1
+	VMOVUPS k00000000<>+0(SB), Z2
+	TESTQ   BX, BX
+	JE      softmaxCEPix0AVX512_end
+
+softmaxCEPix0AVX512_loop:
+	VMOVUPS      (CX), Z3
+	MOVQ         p+48(FP), R8
+	VPBROADCASTD 416(R8), Z4
+	MOVQ         p+48(FP), R8
+	VPBROADCASTD 420(R8), Z5
+	MOVQ         p+48(FP), R8
+	VPBROADCASTD 424(R8), Z6
+	VPCMPGTD     kffffffff<>+0(SB), Z3, K2
+	VPCMPGTD     Z3, Z4, K3
+	KANDW        K2, K3, K2
+	VPCMPEQD     Z6, Z3, K3
+	VPCMPEQD     kffffffff<>+0(SB), Z5, K4
+	KANDW        K3, K4, K3
+	KORW         K2, K3, K4
+	KNOTW        K4, K4
+	KORW         K4, K1, K1
+	KANDNW       K2, K3, K2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  k00000000<>+0(SB), Z4, Z0
+	MOVQ         C+32(FP), R8
+	MOVQ         p+48(FP), R11
+	MOVQ         b+56(FP), R12
+	MOVQ         AX, R9
+	MOVQ         DX, R10
+	SUBQ         $0x01, R8
+	JE           chdoneAVX51250
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	ADDQ         $0x04, R11
+	ADDQ         $0x40, R12
+
+chAVX51250:
+	VMOVUPS     (R9), Z5
+	VFMADD231PS k00000000<>+0(SB), Z5, Z0
+	VMAXPS      Z5, Z4, Z4
+	ADDQ        SI, R9
+	ADDQ        SI, R10
+	ADDQ        $0x04, R11
+	ADDQ        $0x40, R12
+	DECQ        R8
+	JNE         chAVX51250
+
+chdoneAVX51250:
+	VMOVUPS k00000000<>+0(SB), Z5
+	MOVQ    C+32(FP), R8
+	MOVQ    p+48(FP), R11
+	MOVQ    b+56(FP), R12
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+
+chAVX51251:
+	VMOVUPS     (R9), Z6
+	VSUBPS      Z4, Z6, Z6
+	VMAXPS      kc2d00000<>+0(SB), Z6, Z6
+	VMULPS      k3fb8aa3b<>+0(SB), Z6, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VMOVUPS     Z6, Z6
+	VFMADD231PS kbf317200<>+0(SB), Z11, Z6
+	VFMADD231PS kb5bfbe8e<>+0(SB), Z11, Z6
+	VMOVUPS     k39500d01<>+0(SB), Z12
+	VFMADD213PS k3ab60b61<>+0(SB), Z6, Z12
+	VFMADD213PS k3c088889<>+0(SB), Z6, Z12
+	VFMADD213PS k3d2aaaab<>+0(SB), Z6, Z12
+	VFMADD213PS k3e2aaaab<>+0(SB), Z6, Z12
+	VFMADD213PS k3f000000<>+0(SB), Z6, Z12
+	VFMADD213PS k3f800000<>+0(SB), Z6, Z12
+	VFMADD213PS k3f800000<>+0(SB), Z6, Z12
+	VSCALEFPS   Z11, Z12, Z12
+	VMOVUPS     Z12, (R12)
+	VADDPS      Z12, Z5, Z5
+	ADDQ        SI, R9
+	ADDQ        SI, R10
+	ADDQ        $0x04, R11
+	ADDQ        $0x40, R12
+	DECQ        R8
+	JNE         chAVX51251
+	VMOVUPS     k3f800000<>+0(SB), Z6
+	VDIVPS      Z5, Z6, Z6
+	VPSRLD      $0x17, Z5, Z6
+	VPSUBD      k0000007f<>+0(SB), Z6, Z6
+	VPANDD      k007fffff<>+0(SB), Z5, Z5
+	VPORD       k3f800000<>+0(SB), Z5, Z5
+	VCMPPS      $0x0e, k3fb504f3<>+0(SB), Z5, K3
+	VMULPS      k3f000000<>+0(SB), Z5, Z11
+	VBLENDMPS   Z11, Z5, K3, Z7
+	VCVTDQ2PS   Z6, Z5
+	VADDPS      k3f800000<>+0(SB), Z5, Z6
+	VBLENDMPS   Z6, Z5, K3, Z8
+	VSUBPS      k3f800000<>+0(SB), Z7, Z5
+	VADDPS      k40000000<>+0(SB), Z5, Z6
+	VRCP14PS    Z6, Z11
+	VMULPS      Z11, Z6, Z6
+	VSUBPS      k40000000<>+0(SB), Z6, Z6
+	VMULPS      kbf800000<>+0(SB), Z6, Z6
+	VMULPS      Z6, Z11, Z11
+	VMULPS      Z11, Z5, Z5
+	VMULPS      Z5, Z5, Z6
+	VMOVUPS     k3de38e39<>+0(SB), Z11
+	VFMADD213PS k3e124925<>+0(SB), Z6, Z11
+	VFMADD213PS k3e4ccccd<>+0(SB), Z6, Z11
+	VFMADD213PS k3eaaaaab<>+0(SB), Z6, Z11
+	VFMADD213PS k3f800000<>+0(SB), Z6, Z11
+	VADDPS      Z5, Z5, Z5
+	VMULPS      Z11, Z5, Z5
+	VFMADD231PS k35bfbe8e<>+0(SB), Z8, Z5
+	VFMADD231PS k3f317200<>+0(SB), Z8, Z5
+	VADDPS      Z4, Z5, Z5
+	VMOVUPS     k00000000<>+0(SB), Z4
+	VMOVUPS     k00000000<>+0(SB), Z6
+	VMOVUPS     k00000000<>+0(SB), Z11
+	VMOVUPS     k00000000<>+0(SB), Z12
+	MOVQ        C+32(FP), R8
+	MOVQ        p+48(FP), R11
+	MOVQ        b+56(FP), R12
+	MOVQ        AX, R9
+	MOVQ        DX, R10
+
+chAVX51252:
+	VPCMPEQD      Z12, Z3, K3
+	VBROADCASTSS  (R11), Z13
+	VBROADCASTSS  64(R11), Z14
+	VBLENDMPS     Z13, Z14, K3, Z9
+	VXORPS        Z13, Z13, Z13
+	VBLENDMPS     Z9, Z13, K2, Z13
+	VMOVUPS       Z13, 1024(R12)
+	KANDW         K3, K2, K3
+	VBROADCASTSS  128(R11), Z14
+	VXORPS        Z15, Z15, Z15
+	VBLENDMPS     Z14, Z15, K3, Z15
+	VADDPS        Z15, Z11, Z11
+	VADDPS        Z13, Z4, Z4
+	VSUBPS        (R9), Z5, Z14
+	VFMADD231PS   Z14, Z13, Z6
+	VPADDD        k00000001<>+0(SB), Z12, Z12
+	ADDQ          SI, R9
+	ADDQ          SI, R10
+	ADDQ          $0x04, R11
+	ADDQ          $0x40, R12
+	DECQ          R8
+	JNE           chAVX51252
+	VMOVUPS       kbf800000<>+0(SB), Z3
+	VBLENDMPS     Z6, Z3, K2, Z10
+	VMOVUPS       Z10, (CX)(DI*1)
+	VCVTPS2PD     Y6, Z3
+	VEXTRACTF32X8 $0x01, Z6, Y4
+	VCVTPS2PD     Y4, Z4
+	VADDPD        Z1, Z3, Z1
+	VADDPD        Z4, Z1, Z1
+	VCVTPS2PD     Y11, Z3
+	VEXTRACTF32X8 $0x01, Z11, Y4
+	VCVTPS2PD     Y4, Z4
+	VADDPD        Z2, Z3, Z2
+	VADDPD        Z4, Z2, Z2
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	SUBQ          $0x00000010, BX
+	JNE           softmaxCEPix0AVX512_loop
+
+softmaxCEPix0AVX512_end:
+	MOVQ    acc+64(FP), AX
+	VMOVUPS Z1, (AX)
+	MOVQ    acc+64(FP), AX
+	VMOVUPS Z2, 64(AX)
+	MOVQ    ck+72(FP), AX
+	VMOVUPS Z0, (AX)
+	MOVQ    ck+72(FP), AX
+	KMOVW   K1, CX
+	MOVL    CX, 64(AX)
+	VZEROUPPER
+	RET
+
+// func softmaxCEPix1AVX512(x *float32, lab *int32, y *float32, n int, C int, S int, p *float32, b *float32, acc *float64, ck *float32, pl *float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·softmaxCEPix1AVX512(SB), $0-88
+	MOVQ    x+0(FP), AX
+	MOVQ    lab+8(FP), CX
+	MOVQ    y+16(FP), DX
+	MOVQ    n+24(FP), BX
+	MOVQ    S+40(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    pl+80(FP), DI
+	SUBQ    CX, DI
+	VMOVUPS k00000000<>+0(SB), Z0
+	KXORW   K1, K1, K1
+	VMOVUPS k00000000<>+0(SB), Z1
+	VMOVUPS k00000000<>+0(SB), Z2
+	TESTQ   BX, BX
+	JE      softmaxCEPix1AVX512_end
+
+softmaxCEPix1AVX512_loop:
+	VMOVUPS      (CX), Z3
+	MOVQ         p+48(FP), R8
+	VPBROADCASTD 416(R8), Z4
+	MOVQ         p+48(FP), R8
+	VPBROADCASTD 420(R8), Z5
+	MOVQ         p+48(FP), R8
+	VPBROADCASTD 424(R8), Z6
+	VPCMPGTD     kffffffff<>+0(SB), Z3, K2
+	VPCMPGTD     Z3, Z4, K3
+	KANDW        K2, K3, K2
+	VPCMPEQD     Z6, Z3, K3
+	VPCMPEQD     kffffffff<>+0(SB), Z5, K4
+	KANDW        K3, K4, K3
+	KORW         K2, K3, K4
+	KNOTW        K4, K4
+	KORW         K4, K1, K1
+	KANDNW       K2, K3, K2
+	VMOVUPS      (AX), Z4
+	VFMADD231PS  k00000000<>+0(SB), Z4, Z0
+	MOVQ         C+32(FP), R8
+	MOVQ         p+48(FP), R11
+	MOVQ         b+56(FP), R12
+	MOVQ         AX, R9
+	MOVQ         DX, R10
+	SUBQ         $0x01, R8
+	JE           chdoneAVX51253
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	ADDQ         $0x04, R11
+	ADDQ         $0x40, R12
+
+chAVX51253:
+	VMOVUPS     (R9), Z5
+	VFMADD231PS k00000000<>+0(SB), Z5, Z0
+	VMAXPS      Z5, Z4, Z4
+	ADDQ        SI, R9
+	ADDQ        SI, R10
+	ADDQ        $0x04, R11
+	ADDQ        $0x40, R12
+	DECQ        R8
+	JNE         chAVX51253
+
+chdoneAVX51253:
+	VMOVUPS k00000000<>+0(SB), Z5
+	MOVQ    C+32(FP), R8
+	MOVQ    p+48(FP), R11
+	MOVQ    b+56(FP), R12
+	MOVQ    AX, R9
+	MOVQ    DX, R10
+
+chAVX51254:
+	VMOVUPS     (R9), Z6
+	VSUBPS      Z4, Z6, Z6
+	VMAXPS      kc2d00000<>+0(SB), Z6, Z6
+	VMULPS      k3fb8aa3b<>+0(SB), Z6, Z11
+	VRNDSCALEPS $0x00, Z11, Z11
+	VMOVUPS     Z6, Z6
+	VFMADD231PS kbf317200<>+0(SB), Z11, Z6
+	VFMADD231PS kb5bfbe8e<>+0(SB), Z11, Z6
+	VMOVUPS     k39500d01<>+0(SB), Z12
+	VFMADD213PS k3ab60b61<>+0(SB), Z6, Z12
+	VFMADD213PS k3c088889<>+0(SB), Z6, Z12
+	VFMADD213PS k3d2aaaab<>+0(SB), Z6, Z12
+	VFMADD213PS k3e2aaaab<>+0(SB), Z6, Z12
+	VFMADD213PS k3f000000<>+0(SB), Z6, Z12
+	VFMADD213PS k3f800000<>+0(SB), Z6, Z12
+	VFMADD213PS k3f800000<>+0(SB), Z6, Z12
+	VSCALEFPS   Z11, Z12, Z12
+	VMOVUPS     Z12, (R12)
+	VADDPS      Z12, Z5, Z5
+	ADDQ        SI, R9
+	ADDQ        SI, R10
+	ADDQ        $0x04, R11
+	ADDQ        $0x40, R12
+	DECQ        R8
+	JNE         chAVX51254
+	VMOVUPS     k3f800000<>+0(SB), Z6
+	VDIVPS      Z5, Z6, Z6
+	VPSRLD      $0x17, Z5, Z11
+	VPSUBD      k0000007f<>+0(SB), Z11, Z11
+	VPANDD      k007fffff<>+0(SB), Z5, Z5
+	VPORD       k3f800000<>+0(SB), Z5, Z5
+	VCMPPS      $0x0e, k3fb504f3<>+0(SB), Z5, K3
+	VMULPS      k3f000000<>+0(SB), Z5, Z12
+	VBLENDMPS   Z12, Z5, K3, Z7
+	VCVTDQ2PS   Z11, Z5
+	VADDPS      k3f800000<>+0(SB), Z5, Z11
+	VBLENDMPS   Z11, Z5, K3, Z8
+	VSUBPS      k3f800000<>+0(SB), Z7, Z5
+	VADDPS      k40000000<>+0(SB), Z5, Z11
+	VRCP14PS    Z11, Z12
+	VMULPS      Z12, Z11, Z11
+	VSUBPS      k40000000<>+0(SB), Z11, Z11
+	VMULPS      kbf800000<>+0(SB), Z11, Z11
+	VMULPS      Z11, Z12, Z12
+	VMULPS      Z12, Z5, Z5
+	VMULPS      Z5, Z5, Z11
+	VMOVUPS     k3de38e39<>+0(SB), Z12
+	VFMADD213PS k3e124925<>+0(SB), Z11, Z12
+	VFMADD213PS k3e4ccccd<>+0(SB), Z11, Z12
+	VFMADD213PS k3eaaaaab<>+0(SB), Z11, Z12
+	VFMADD213PS k3f800000<>+0(SB), Z11, Z12
+	VADDPS      Z5, Z5, Z5
+	VMULPS      Z12, Z5, Z5
+	VFMADD231PS k35bfbe8e<>+0(SB), Z8, Z5
+	VFMADD231PS k3f317200<>+0(SB), Z8, Z5
+	VADDPS      Z4, Z5, Z5
+	VMOVUPS     k00000000<>+0(SB), Z4
+	VMOVUPS     k00000000<>+0(SB), Z11
+	VMOVUPS     k00000000<>+0(SB), Z12
+	VMOVUPS     k00000000<>+0(SB), Z13
+	MOVQ        C+32(FP), R8
+	MOVQ        p+48(FP), R11
+	MOVQ        b+56(FP), R12
+	MOVQ        AX, R9
+	MOVQ        DX, R10
+
+chAVX51255:
+	VPCMPEQD      Z13, Z3, K3
+	VBROADCASTSS  (R11), Z14
+	VBROADCASTSS  64(R11), Z15
+	VBLENDMPS     Z14, Z15, K3, Z9
+	VXORPS        Z14, Z14, Z14
+	VBLENDMPS     Z9, Z14, K2, Z14
+	VMOVUPS       Z14, 1024(R12)
+	KANDW         K3, K2, K3
+	VBROADCASTSS  128(R11), Z15
+	VXORPS        Z16, Z16, Z16
+	VBLENDMPS     Z15, Z16, K3, Z16
+	VADDPS        Z16, Z12, Z12
+	VADDPS        Z14, Z4, Z4
+	VSUBPS        (R9), Z5, Z15
+	VFMADD231PS   Z15, Z14, Z11
+	VPADDD        k00000001<>+0(SB), Z13, Z13
+	ADDQ          SI, R9
+	ADDQ          SI, R10
+	ADDQ          $0x04, R11
+	ADDQ          $0x40, R12
+	DECQ          R8
+	JNE           chAVX51255
+	VMOVUPS       kbf800000<>+0(SB), Z3
+	VBLENDMPS     Z11, Z3, K2, Z10
+	VMOVUPS       Z10, (CX)(DI*1)
+	VCVTPS2PD     Y11, Z3
+	VEXTRACTF32X8 $0x01, Z11, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        Z1, Z3, Z1
+	VADDPD        Z5, Z1, Z1
+	VCVTPS2PD     Y12, Z3
+	VEXTRACTF32X8 $0x01, Z12, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        Z2, Z3, Z2
+	VADDPD        Z5, Z2, Z2
+	MOVQ          C+32(FP), R8
+	MOVQ          p+48(FP), R11
+	MOVQ          b+56(FP), R12
+	MOVQ          AX, R9
+	MOVQ          DX, R10
+
+chAVX51256:
+	VMULPS       (R12), Z6, Z3
+	VMULPS       Z4, Z3, Z3
+	VSUBPS       1024(R12), Z3, Z3
+	MOVQ         p+48(FP), R13
+	VBROADCASTSS 384(R13), Z5
+	VMULPS       Z5, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         SI, R9
+	ADDQ         SI, R10
+	ADDQ         $0x04, R11
+	ADDQ         $0x40, R12
+	DECQ         R8
+	JNE          chAVX51256
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, DX
+	SUBQ         $0x00000010, BX
+	JNE          softmaxCEPix1AVX512_loop
+
+softmaxCEPix1AVX512_end:
 	MOVQ    acc+64(FP), AX
 	VMOVUPS Z1, (AX)
 	MOVQ    acc+64(FP), AX
@@ -2849,13 +3687,13 @@ softmaxStats00AVX512_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX51243
+	JE           chdoneAVX51257
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX51243:
+chAVX51257:
 	VMOVUPS     (R8), Z3
 	VFMADD231PS k00000000<>+0(SB), Z3, Z0
 	VMAXPS      Z3, Z2, Z2
@@ -2864,9 +3702,9 @@ chAVX51243:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51243
+	JNE         chAVX51257
 
-chdoneAVX51243:
+chdoneAVX51257:
 	VMOVUPS k00000000<>+0(SB), Z3
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -2874,7 +3712,7 @@ chdoneAVX51243:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX51244:
+chAVX51258:
 	VMOVUPS       (R8), Z4
 	VSUBPS        Z2, Z4, Z4
 	VMAXPS        kc2d00000<>+0(SB), Z4, Z4
@@ -2899,7 +3737,7 @@ chAVX51244:
 	ADDQ          $0x04, R10
 	ADDQ          $0x40, R11
 	DECQ          DI
-	JNE           chAVX51244
+	JNE           chAVX51258
 	VMOVUPS       k3f800000<>+0(SB), Z2
 	VDIVPS        Z3, Z2, Z2
 	MOVQ          acc+64(FP), DI
@@ -2919,7 +3757,7 @@ chAVX51244:
 	MOVQ          AX, R9
 	MOVQ          DX, R10
 
-chAVX51245:
+chAVX51259:
 	VPCMPEQD      Z3, Z1, K3
 	KANDW         K3, K2, K3
 	VMULPS        (R12), Z2, Z4
@@ -2954,7 +3792,7 @@ chAVX51245:
 	ADDQ          $0x04, R11
 	ADDQ          $0x40, R12
 	DECQ          R8
-	JNE           chAVX51245
+	JNE           chAVX51259
 	ADDQ          $0x00000040, AX
 	ADDQ          $0x00000040, CX
 	ADDQ          $0x00000040, DX
@@ -3010,13 +3848,13 @@ softmaxStats01AVX512_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX51246
+	JE           chdoneAVX51260
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX51246:
+chAVX51260:
 	VMOVUPS     (R8), Z3
 	VFMADD231PS k00000000<>+0(SB), Z3, Z0
 	VMAXPS      Z3, Z2, Z2
@@ -3025,9 +3863,9 @@ chAVX51246:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51246
+	JNE         chAVX51260
 
-chdoneAVX51246:
+chdoneAVX51260:
 	VMOVUPS k00000000<>+0(SB), Z3
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -3035,7 +3873,7 @@ chdoneAVX51246:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX51247:
+chAVX51261:
 	VMOVUPS       (R8), Z4
 	VSUBPS        Z2, Z4, Z4
 	VMAXPS        kc2d00000<>+0(SB), Z4, Z4
@@ -3060,7 +3898,7 @@ chAVX51247:
 	ADDQ          $0x04, R10
 	ADDQ          $0x40, R11
 	DECQ          DI
-	JNE           chAVX51247
+	JNE           chAVX51261
 	VMOVUPS       k3f800000<>+0(SB), Z4
 	VDIVPS        Z3, Z4, Z4
 	VPSRLD        $0x17, Z3, Z7
@@ -3111,7 +3949,7 @@ chAVX51247:
 	MOVQ          AX, R9
 	MOVQ          DX, R10
 
-chAVX51248:
+chAVX51262:
 	VPCMPEQD      Z8, Z1, K3
 	KANDW         K3, K2, K3
 	VMULPS        (R12), Z4, Z9
@@ -3152,7 +3990,7 @@ chAVX51248:
 	ADDQ          $0x04, R11
 	ADDQ          $0x40, R12
 	DECQ          R8
-	JNE           chAVX51248
+	JNE           chAVX51262
 	MOVQ          acc+64(FP), DI
 	VCVTPS2PD     Y2, Z1
 	VEXTRACTF32X8 $0x01, Z2, Y2
@@ -3222,13 +4060,13 @@ softmaxStats10AVX512_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX51249
+	JE           chdoneAVX51263
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX51249:
+chAVX51263:
 	VMOVUPS     (R8), Z3
 	VFMADD231PS k00000000<>+0(SB), Z3, Z0
 	VMAXPS      Z3, Z2, Z2
@@ -3237,9 +4075,9 @@ chAVX51249:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51249
+	JNE         chAVX51263
 
-chdoneAVX51249:
+chdoneAVX51263:
 	VMOVUPS k00000000<>+0(SB), Z3
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -3247,7 +4085,7 @@ chdoneAVX51249:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX51250:
+chAVX51264:
 	VMOVUPS       (R8), Z4
 	VSUBPS        Z2, Z4, Z4
 	VMAXPS        kc2d00000<>+0(SB), Z4, Z4
@@ -3272,7 +4110,7 @@ chAVX51250:
 	ADDQ          $0x04, R10
 	ADDQ          $0x40, R11
 	DECQ          DI
-	JNE           chAVX51250
+	JNE           chAVX51264
 	VMOVUPS       k3f800000<>+0(SB), Z2
 	VDIVPS        Z3, Z2, Z2
 	MOVQ          acc+64(FP), DI
@@ -3292,7 +4130,7 @@ chAVX51250:
 	MOVQ          AX, R9
 	MOVQ          DX, R10
 
-chAVX51251:
+chAVX51265:
 	VPCMPEQD      Z3, Z1, K3
 	KANDW         K3, K2, K3
 	VMULPS        (R12), Z2, Z4
@@ -3346,7 +4184,7 @@ chAVX51251:
 	ADDQ          $0x04, R11
 	ADDQ          $0x40, R12
 	DECQ          R8
-	JNE           chAVX51251
+	JNE           chAVX51265
 	ADDQ          $0x00000040, AX
 	ADDQ          $0x00000040, CX
 	ADDQ          $0x00000040, DX
@@ -3402,13 +4240,13 @@ softmaxStats11AVX512_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX51252
+	JE           chdoneAVX51266
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX51252:
+chAVX51266:
 	VMOVUPS     (R8), Z3
 	VFMADD231PS k00000000<>+0(SB), Z3, Z0
 	VMAXPS      Z3, Z2, Z2
@@ -3417,9 +4255,9 @@ chAVX51252:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51252
+	JNE         chAVX51266
 
-chdoneAVX51252:
+chdoneAVX51266:
 	VMOVUPS k00000000<>+0(SB), Z3
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -3427,7 +4265,7 @@ chdoneAVX51252:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX51253:
+chAVX51267:
 	VMOVUPS       (R8), Z4
 	VSUBPS        Z2, Z4, Z4
 	VMAXPS        kc2d00000<>+0(SB), Z4, Z4
@@ -3452,7 +4290,7 @@ chAVX51253:
 	ADDQ          $0x04, R10
 	ADDQ          $0x40, R11
 	DECQ          DI
-	JNE           chAVX51253
+	JNE           chAVX51267
 	VMOVUPS       k3f800000<>+0(SB), Z4
 	VDIVPS        Z3, Z4, Z4
 	VPSRLD        $0x17, Z3, Z7
@@ -3503,7 +4341,7 @@ chAVX51253:
 	MOVQ          AX, R9
 	MOVQ          DX, R10
 
-chAVX51254:
+chAVX51268:
 	VPCMPEQD      Z8, Z1, K3
 	KANDW         K3, K2, K3
 	VMULPS        (R12), Z4, Z9
@@ -3563,7 +4401,7 @@ chAVX51254:
 	ADDQ          $0x04, R11
 	ADDQ          $0x40, R12
 	DECQ          R8
-	JNE           chAVX51254
+	JNE           chAVX51268
 	MOVQ          acc+64(FP), DI
 	VCVTPS2PD     Y2, Z1
 	VEXTRACTF32X8 $0x01, Z2, Y2
@@ -3633,13 +4471,13 @@ softmaxGrad0AVX512_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX51255
+	JE           chdoneAVX51269
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX51255:
+chAVX51269:
 	VMOVUPS     (R8), Z3
 	VFMADD231PS k00000000<>+0(SB), Z3, Z0
 	VMAXPS      Z3, Z2, Z2
@@ -3648,9 +4486,9 @@ chAVX51255:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51255
+	JNE         chAVX51269
 
-chdoneAVX51255:
+chdoneAVX51269:
 	VMOVUPS k00000000<>+0(SB), Z3
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -3658,7 +4496,7 @@ chdoneAVX51255:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX51256:
+chAVX51270:
 	VMOVUPS     (R8), Z4
 	VSUBPS      Z2, Z4, Z4
 	VMAXPS      kc2d00000<>+0(SB), Z4, Z4
@@ -3683,7 +4521,7 @@ chAVX51256:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51256
+	JNE         chAVX51270
 	VMOVUPS     k3f800000<>+0(SB), Z2
 	VDIVPS      Z3, Z2, Z2
 	VMOVUPS     k00000000<>+0(SB), Z3
@@ -3699,7 +4537,7 @@ chAVX51256:
 	MOVQ        AX, R10
 	MOVQ        DX, R11
 
-chAVX51257:
+chAVX51271:
 	VPCMPEQD     Z4, Z1, K3
 	VMULPS       (R13), Z2, Z7
 	VMOVUPS      Z7, (R13)
@@ -3707,13 +4545,13 @@ chAVX51257:
 	VBROADCASTSS 64(R12), Z9
 	VBLENDMPS    Z8, Z9, K3, Z5
 	TESTL        DI, DI
-	JE           softmaxGrad0AVX51257_nop2
+	JE           softmaxGrad0AVX51271_nop2
 	VBROADCASTSS 128(R12), Z8
 	VFMADD231PS  Z8, Z7, Z5
 
-softmaxGrad0AVX51257_nop2:
+softmaxGrad0AVX51271_nop2:
 	TESTL        R8, R8
-	JE           softmaxGrad0AVX51257_noabs
+	JE           softmaxGrad0AVX51271_noabs
 	VBROADCASTSS 192(R12), Z8
 	VCMPPS       $0x0e, k00000000<>+0(SB), Z7, K4
 	VXORPS       Z9, Z9, Z9
@@ -3726,7 +4564,7 @@ softmaxGrad0AVX51257_nop2:
 	VBLENDMPS    Z5, Z9, K3, Z6
 	VMOVUPS      Z6, Z5
 
-softmaxGrad0AVX51257_noabs:
+softmaxGrad0AVX51271_noabs:
 	VFMADD231PS Z5, Z7, Z3
 	VMOVUPS     Z5, (R11)
 	VPADDD      k00000001<>+0(SB), Z4, Z4
@@ -3735,7 +4573,7 @@ softmaxGrad0AVX51257_noabs:
 	ADDQ        $0x04, R12
 	ADDQ        $0x40, R13
 	DECQ        R9
-	JNE         chAVX51257
+	JNE         chAVX51271
 	VXORPS      Z4, Z4, Z4
 	MOVQ        C+32(FP), DI
 	MOVQ        p+48(FP), R10
@@ -3743,7 +4581,7 @@ softmaxGrad0AVX51257_noabs:
 	MOVQ        AX, R8
 	MOVQ        DX, R9
 
-chAVX51258:
+chAVX51272:
 	VMOVUPS   (R11), Z1
 	VMOVUPS   (R9), Z2
 	VSUBPS    Z3, Z2, Z2
@@ -3756,7 +4594,7 @@ chAVX51258:
 	ADDQ      $0x04, R10
 	ADDQ      $0x40, R11
 	DECQ      DI
-	JNE       chAVX51258
+	JNE       chAVX51272
 	ADDQ      $0x00000040, AX
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, DX
@@ -3812,13 +4650,13 @@ softmaxGrad1AVX512_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX51259
+	JE           chdoneAVX51273
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX51259:
+chAVX51273:
 	VMOVUPS     (R8), Z3
 	VFMADD231PS k00000000<>+0(SB), Z3, Z0
 	VMAXPS      Z3, Z2, Z2
@@ -3827,9 +4665,9 @@ chAVX51259:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51259
+	JNE         chAVX51273
 
-chdoneAVX51259:
+chdoneAVX51273:
 	VMOVUPS k00000000<>+0(SB), Z3
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -3837,7 +4675,7 @@ chdoneAVX51259:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX51260:
+chAVX51274:
 	VMOVUPS     (R8), Z4
 	VSUBPS      Z2, Z4, Z4
 	VMAXPS      kc2d00000<>+0(SB), Z4, Z4
@@ -3862,7 +4700,7 @@ chAVX51260:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51260
+	JNE         chAVX51274
 	VMOVUPS     k3f800000<>+0(SB), Z2
 	VDIVPS      Z3, Z2, Z2
 	VMOVUPS     k00000000<>+0(SB), Z3
@@ -3878,7 +4716,7 @@ chAVX51260:
 	MOVQ        AX, R10
 	MOVQ        DX, R11
 
-chAVX51261:
+chAVX51275:
 	VPCMPEQD     Z7, Z1, K3
 	VMULPS       (R13), Z2, Z8
 	VMOVUPS      Z8, (R13)
@@ -3886,13 +4724,13 @@ chAVX51261:
 	VBROADCASTSS 64(R12), Z10
 	VBLENDMPS    Z9, Z10, K3, Z5
 	TESTL        DI, DI
-	JE           softmaxGrad1AVX51261_nop2
+	JE           softmaxGrad1AVX51275_nop2
 	VBROADCASTSS 128(R12), Z9
 	VFMADD231PS  Z9, Z8, Z5
 
-softmaxGrad1AVX51261_nop2:
+softmaxGrad1AVX51275_nop2:
 	TESTL        R8, R8
-	JE           softmaxGrad1AVX51261_noabs
+	JE           softmaxGrad1AVX51275_noabs
 	VBROADCASTSS 192(R12), Z9
 	VCMPPS       $0x0e, k00000000<>+0(SB), Z8, K4
 	VXORPS       Z10, Z10, Z10
@@ -3905,7 +4743,7 @@ softmaxGrad1AVX51261_nop2:
 	VBLENDMPS    Z5, Z10, K3, Z6
 	VMOVUPS      Z6, Z5
 
-softmaxGrad1AVX51261_noabs:
+softmaxGrad1AVX51275_noabs:
 	VFMADD231PS  Z5, Z8, Z3
 	VMOVUPS      Z5, (R11)
 	VBROADCASTSS 256(R12), Z8
@@ -3918,7 +4756,7 @@ softmaxGrad1AVX51261_noabs:
 	ADDQ         $0x04, R12
 	ADDQ         $0x40, R13
 	DECQ         R9
-	JNE          chAVX51261
+	JNE          chAVX51275
 	MOVQ         p+48(FP), DI
 	VBROADCASTSS 384(DI), Z2
 	VMULPS       Z2, Z4, Z4
@@ -3929,7 +4767,7 @@ softmaxGrad1AVX51261_noabs:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 
-chAVX51262:
+chAVX51276:
 	VMOVUPS     (R11), Z2
 	VMOVUPS     (R9), Z8
 	VSUBPS      Z3, Z8, Z8
@@ -3948,7 +4786,7 @@ chAVX51262:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51262
+	JNE         chAVX51276
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
@@ -3987,13 +4825,13 @@ softmaxProbs0AVX512_loop:
 	MOVQ        AX, R8
 	MOVQ        DX, R9
 	SUBQ        $0x01, DI
-	JE          chdoneAVX51263
+	JE          chdoneAVX51277
 	ADDQ        SI, R8
 	ADDQ        SI, R9
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 
-chAVX51263:
+chAVX51277:
 	VMOVUPS     (R8), Z2
 	VFMADD231PS k00000000<>+0(SB), Z2, Z0
 	VMAXPS      Z2, Z1, Z1
@@ -4002,9 +4840,9 @@ chAVX51263:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51263
+	JNE         chAVX51277
 
-chdoneAVX51263:
+chdoneAVX51277:
 	VMOVUPS k00000000<>+0(SB), Z2
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -4012,7 +4850,7 @@ chdoneAVX51263:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX51264:
+chAVX51278:
 	VMOVUPS     (R8), Z3
 	VSUBPS      Z1, Z3, Z3
 	VMAXPS      kc2d00000<>+0(SB), Z3, Z3
@@ -4037,7 +4875,7 @@ chAVX51264:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51264
+	JNE         chAVX51278
 	VMOVUPS     k3f800000<>+0(SB), Z1
 	VDIVPS      Z2, Z1, Z1
 	MOVQ        C+32(FP), DI
@@ -4046,7 +4884,7 @@ chAVX51264:
 	MOVQ        AX, R8
 	MOVQ        DX, R9
 
-chAVX51265:
+chAVX51279:
 	VMULPS  (R11), Z1, Z2
 	VMOVUPS Z2, (R9)
 	ADDQ    SI, R8
@@ -4054,7 +4892,7 @@ chAVX51265:
 	ADDQ    $0x04, R10
 	ADDQ    $0x40, R11
 	DECQ    DI
-	JNE     chAVX51265
+	JNE     chAVX51279
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
@@ -4110,13 +4948,13 @@ softmaxProbs1AVX512_loop:
 	MOVQ         AX, R8
 	MOVQ         DX, R9
 	SUBQ         $0x01, DI
-	JE           chdoneAVX51266
+	JE           chdoneAVX51280
 	ADDQ         SI, R8
 	ADDQ         SI, R9
 	ADDQ         $0x04, R10
 	ADDQ         $0x40, R11
 
-chAVX51266:
+chAVX51280:
 	VMOVUPS     (R8), Z2
 	VFMADD231PS k00000000<>+0(SB), Z2, Z0
 	VMAXPS      Z2, Z1, Z1
@@ -4125,9 +4963,9 @@ chAVX51266:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51266
+	JNE         chAVX51280
 
-chdoneAVX51266:
+chdoneAVX51280:
 	VMOVUPS k00000000<>+0(SB), Z2
 	MOVQ    C+32(FP), DI
 	MOVQ    p+48(FP), R10
@@ -4135,7 +4973,7 @@ chdoneAVX51266:
 	MOVQ    AX, R8
 	MOVQ    DX, R9
 
-chAVX51267:
+chAVX51281:
 	VMOVUPS     (R8), Z3
 	VSUBPS      Z1, Z3, Z3
 	VMAXPS      kc2d00000<>+0(SB), Z3, Z3
@@ -4160,7 +4998,7 @@ chAVX51267:
 	ADDQ        $0x04, R10
 	ADDQ        $0x40, R11
 	DECQ        DI
-	JNE         chAVX51267
+	JNE         chAVX51281
 	VMOVUPS     k3f800000<>+0(SB), Z1
 	VDIVPS      Z2, Z1, Z1
 	MOVQ        C+32(FP), DI
@@ -4169,7 +5007,7 @@ chAVX51267:
 	MOVQ        AX, R8
 	MOVQ        DX, R9
 
-chAVX51268:
+chAVX51282:
 	VMULPS  (R11), Z1, Z2
 	VMOVUPS Z2, (R9)
 	ADDQ    SI, R8
@@ -4177,7 +5015,7 @@ chAVX51268:
 	ADDQ    $0x04, R10
 	ADDQ    $0x40, R11
 	DECQ    DI
-	JNE     chAVX51268
+	JNE     chAVX51282
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
@@ -4215,7 +5053,7 @@ softmaxChainAVX512_loop:
 	MOVQ   AX, DI
 	MOVQ   CX, R8
 
-chAVX51269:
+chAVX51283:
 	VCVTPS2PD   (DI), Z2
 	VCVTPS2PD   (R8), Z3
 	VFMADD231PD Z2, Z3, Z1
@@ -4224,14 +5062,14 @@ chAVX51269:
 	ADDQ        $0x04, R9
 	ADDQ        $0x40, R10
 	DECQ        SI
-	JNE         chAVX51269
+	JNE         chAVX51283
 	MOVQ        C+32(FP), SI
 	MOVQ        p+48(FP), R9
 	MOVQ        b+56(FP), R10
 	MOVQ        AX, DI
 	MOVQ        CX, R8
 
-chAVX51270:
+chAVX51284:
 	VCVTPS2PD (DI), Z2
 	VCVTPS2PD (R8), Z3
 	VSUBPD    Z1, Z3, Z3
@@ -4244,7 +5082,7 @@ chAVX51270:
 	ADDQ      $0x04, R9
 	ADDQ      $0x40, R10
 	DECQ      SI
-	JNE       chAVX51270
+	JNE       chAVX51284
 	ADDQ      $0x00000020, AX
 	ADDQ      $0x00000020, CX
 	SUBQ      $0x00000008, DX

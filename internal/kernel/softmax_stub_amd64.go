@@ -12,6 +12,16 @@ func softmaxCE0AVX2(x *float32, lab *int32, y *float32, n int, C int, S int, p *
 //go:noescape
 func softmaxCE1AVX2(x *float32, lab *int32, y *float32, n int, C int, S int, p *float32, b *float32, acc *float64, ck *float32)
 
+// softmaxCEPix0AVX2 is softmaxCE with per-pixel losses (see softmaxCEVec).
+//
+//go:noescape
+func softmaxCEPix0AVX2(x *float32, lab *int32, y *float32, n int, C int, S int, p *float32, b *float32, acc *float64, ck *float32, pl *float32)
+
+// softmaxCEPix1AVX2 is softmaxCE with per-pixel losses (see softmaxCEVec).
+//
+//go:noescape
+func softmaxCEPix1AVX2(x *float32, lab *int32, y *float32, n int, C int, S int, p *float32, b *float32, acc *float64, ck *float32, pl *float32)
+
 // softmaxStats00AVX2 is the softmax region-sums kernel (see softmaxStatsVec).
 //
 //go:noescape
@@ -66,6 +76,16 @@ func softmaxCE0AVX512(x *float32, lab *int32, y *float32, n int, C int, S int, p
 //
 //go:noescape
 func softmaxCE1AVX512(x *float32, lab *int32, y *float32, n int, C int, S int, p *float32, b *float32, acc *float64, ck *float32)
+
+// softmaxCEPix0AVX512 is softmaxCE with per-pixel losses (see softmaxCEVec).
+//
+//go:noescape
+func softmaxCEPix0AVX512(x *float32, lab *int32, y *float32, n int, C int, S int, p *float32, b *float32, acc *float64, ck *float32, pl *float32)
+
+// softmaxCEPix1AVX512 is softmaxCE with per-pixel losses (see softmaxCEVec).
+//
+//go:noescape
+func softmaxCEPix1AVX512(x *float32, lab *int32, y *float32, n int, C int, S int, p *float32, b *float32, acc *float64, ck *float32, pl *float32)
 
 // softmaxStats00AVX512 is the softmax region-sums kernel (see softmaxStatsVec).
 //

@@ -56,14 +56,39 @@ func TestSoftmaxKernels(t *testing.T) {
 				o := Softmax{C: C, S: S, S0: 3, S1: S, Ignore: ignore, IgnoreIndex: 255, Weights: w, Smooth: 0.1, Scale: 0.25}
 				// cross-entropy
 				grad := make([]float32, C*S)
+				pl := make([]float32, S)
+				for i := range pl {
+					pl[i] = 7 // outside [S0, S1): untouched
+				}
+				o.PixLoss = pl
 				s := SoftmaxCE(grad, x, lab, &o)
+				pl0 := make([]float32, S) // the same without a gradient
+				o.PixLoss = pl0
+				SoftmaxCE(nil, x, lab, &o)
+				o.PixLoss = nil
+				s2 := SoftmaxCE(grad, x, lab, &o)
+				if s2 != s {
+					t.Errorf("C=%d: sums with PixLoss %+v, without %+v", C, s, s2)
+				}
 				var loss, den float64
 				wg := make([]float64, C*S)
+				for px := 0; px < o.S0; px++ {
+					if pl[px] != 7 {
+						t.Errorf("C=%d: PixLoss[%d] = %v written outside [S0, S1)", C, px, pl[px])
+					}
+				}
 				for px := o.S0; px < S; px++ {
+					if pl0[px] != pl[px] {
+						t.Errorf("C=%d: PixLoss[%d] = %v without gradient, %v with", C, px, pl0[px], pl[px])
+					}
 					y := int(lab[px])
 					if ignore && y == 255 {
+						if pl[px] != -1 {
+							t.Errorf("C=%d: PixLoss[%d] = %v for an ignored pixel, want -1", C, px, pl[px])
+						}
 						continue
 					}
+					before := loss
 					p, lse := softmax64(x, C, S, px)
 					wt := make([]float64, C)
 					var sw float64
@@ -78,6 +103,9 @@ func TestSoftmaxKernels(t *testing.T) {
 						wt[c] = tc
 						sw += tc
 						loss += tc * (lse - float64(x[c*S+px]))
+					}
+					if want := loss - before; math.Abs(float64(pl[px])-want) > 1e-5*want+1e-6 {
+						t.Errorf("C=%d: PixLoss[%d] = %v, want %v", C, px, pl[px], want)
 					}
 					if w != nil {
 						den += float64(w[y])

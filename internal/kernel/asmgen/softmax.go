@@ -18,12 +18,18 @@ import (
 // lane bits (int32).
 const softmaxSig = "func(x *float32, lab *int32, y *float32, n, C, S int, p *float32, b *float32, acc *float64, ck *float32)"
 
+// softmaxPixSig adds pl, the per-pixel loss output of softmaxCEPix.
+const softmaxPixSig = "func(x *float32, lab *int32, y *float32, n, C, S int, p *float32, b *float32, acc *float64, ck *float32, pl *float32)"
+
 type smArgs struct {
 	x, lab, y, n, s Register
 }
 
-func (s isa) smBegin(name, doc string) smArgs {
-	TEXT(name+s.suffix, 0, softmaxSig)
+func (s isa) smBegin(name, doc string) smArgs { return s.smBeginSig(name, doc, softmaxSig) }
+
+// smBeginSig is smBegin for a kernel of signature sig.
+func (s isa) smBeginSig(name, doc, sig string) smArgs {
+	TEXT(name+s.suffix, 0, sig)
 	Pragma("noescape")
 	Doc(name + s.suffix + " " + doc)
 	a := smArgs{
@@ -287,8 +293,10 @@ func (s isa) acc64m(m Mem, v VecVirtual) {
 
 func genSoftmax() {
 	for _, s := range isas {
-		for _, grad := range []bool{false, true} {
-			genSoftmaxCE(s, grad)
+		for _, pix := range []bool{false, true} {
+			for _, grad := range []bool{false, true} {
+				genSoftmaxCE(s, grad, pix)
+			}
 		}
 		for _, extra := range []bool{false, true} {
 			for _, ce := range []bool{false, true} {
@@ -313,9 +321,20 @@ func (s isa) bcastClass(pc Register, k int) VecVirtual {
 
 // genSoftmaxCE: cross-entropy; arrays wYes, wNo, wOne; scale p[96];
 // acc = loss, den.
-func genSoftmaxCE(s isa, grad bool) {
+// With pix it also stores each pixel's loss into pl (-1 for a pixel whose
+// label is ignored or out of range).
+func genSoftmaxCE(s isa, grad, pix bool) {
 	name := variant("softmaxCE", grad)
-	a := s.smBegin(name, "is the softmax cross-entropy kernel (see softmaxCEVec).")
+	a := smArgs{}
+	var plOff Register // pl - lab: both advance 4 bytes per pixel
+	if pix {
+		name = variant("softmaxCEPix", grad)
+		a = s.smBeginSig(name, "is softmaxCE with per-pixel losses (see softmaxCEVec).", softmaxPixSig)
+		plOff = Load(Param("pl"), GP64())
+		SUBQ(a.lab, plOff)
+	} else {
+		a = s.smBegin(name, "is the softmax cross-entropy kernel (see softmaxCEVec).")
+	}
 	chk := check{chk: s.newState(kf(0))}
 	bad := s.newBad()
 	loss, den := s.newState(kf(0)), s.newState(kf(0))
@@ -336,6 +355,9 @@ func genSoftmaxCE(s isa, grad bool) {
 			VFMADD231PS(d, wt, lsum)
 			VPADDD(ku(1), cv, cv)
 		})
+		if pix {
+			VMOVUPS(s.blend(valid, lsum, s.load(kf(-1))), Mem{Base: a.lab, Index: plOff, Scale: 1})
+		}
 		s.acc64(loss, lsum)
 		s.acc64(den, dw)
 		if grad {
