@@ -26,6 +26,8 @@ type asymJob struct {
 	eps          float32
 	ign          float32
 	useIgn       bool
+	probs        []float32      // multiclass: the softmax of the batch
+	sm           kernel.Softmax // multiclass: its kernel's settings
 }
 
 // pow32 is base^e for base >= 0 with 0^e = 0 (e != 0), 0^0 = 1, in float32.
@@ -69,47 +71,41 @@ func (j *asymJob) Do(c, _, _ int) {
 	if j.perGroup {
 		kb = n * K
 	}
+	if lab == nil {
+		if j.grad {
+			j.binaryGrad(n, s0, s1, kb)
+		} else {
+			j.binaryStats(out, x, tg, s0, s1)
+		}
+		return
+	}
+	// The softmax of the chunk, by the vector kernel, on the statistics
+	// pass; the gradient pass reads it back.
+	pr := j.probs[n*C*S : (n+1)*C*S]
+	if !j.grad {
+		sm := j.sm
+		sm.S0, sm.S1 = s0, s1
+		if kernel.SoftmaxProbs(pr, x, lab, &sm).Bad {
+			out[0].Bad = true
+		}
+	}
 	ign, useIgn := ignoreLabel32(j.o)
-	logits := j.o.FromLogits
 	var pb, tb [kernel.MaxSoftmaxC]float32
 	P, T := pb[:K], tb[:K]
 	for px := s0; px < s1; px++ {
 		// P, T of the pixel, checks, ignored pixels.
 		var om0 float32 // 1 - P_0 = sum_{k >= 1} P_k, without cancellation
-		if lab != nil {
-			y := lab[px]
-			if !j.labelPixel(st, x, n, px, y, ign, useIgn) {
-				continue
-			}
-			kernel.SoftmaxPixel(P, x, px, S)
-			clear(T)
-			T[y] = 1
-			for k := 1; k < K; k++ {
-				om0 += P[k]
-			}
-		} else {
-			xv, tv := x[px], tg[px]
-			if !j.grad {
-				if xv-xv != 0 || (!logits && !(xv >= 0 && xv <= 1)) {
-					out[0].Bad = true
-				}
-				if !(j.useIgn && tv == j.ign) && !(tv >= 0 && tv <= 1) {
-					out[0].Bad = true
-				}
-			}
-			if j.useIgn && tv == j.ign {
-				if j.grad {
-					j.gr[n*S+px] = 0
-				}
-				continue
-			}
-			if logits {
-				P[1], P[0] = sigmoidPair32(xv)
-			} else {
-				P[0], P[1] = 1-xv, xv
-			}
-			T[0], T[1] = 1-tv, tv
-			om0 = P[1]
+		y := lab[px]
+		if !j.labelPixel(st, x, n, px, y, ign, useIgn) {
+			continue
+		}
+		for k := range P {
+			P[k] = pr[k*S+px]
+		}
+		clear(T)
+		T[y] = 1
+		for k := 1; k < K; k++ {
+			om0 += P[k]
 		}
 		if !j.grad {
 			out[0].Cnt++
@@ -160,14 +156,6 @@ func (j *asymJob) Do(c, _, _ int) {
 			}
 			dP[k] = d
 		}
-		if lab == nil {
-			d := dP[1] - dP[0]
-			if logits {
-				d *= float64(P[0]) * float64(P[1])
-			}
-			j.gr[n*S+px] = float32(d)
-			continue
-		}
 		var dot float64
 		for k := range P {
 			dot += float64(P[k]) * dP[k]
@@ -215,6 +203,11 @@ func fusedAsym(l *Loss, fw *fastWS, g geom, grad []float32, b Batch[float32]) (f
 	*j = asymJob{batch32: newBatch32(l, g, grad, b), K: K, af: af, perGroup: o.Reduction == PerSample,
 		delta: float32(o.Delta), gamma: float32(o.Gamma), eps: float32(o.Eps)}
 	j.ign, j.useIgn = ignoreValue32(o)
+	if multi {
+		j.probs = grow(&fw.probs, g.size())
+		ign, useIgn := ignoreLabel32(o)
+		j.sm = kernel.Softmax{C: g.c, S: g.s, Ignore: useIgn, IgnoreIndex: ign}
+	}
 	j.cpr = kernel.Chunks(g.s, kernel.Chunk)
 	units := g.n * j.cpr
 	j.sums = growSums(&fw.sums, units*K)
@@ -271,4 +264,111 @@ func fusedAsym(l *Loss, fw *fastWS, g geom, grad []float32, b Batch[float32]) (f
 		kernel.Run(j, units, 1)
 	}
 	return loss, true, false
+}
+
+// binaryPixel returns the two channels [1-p, p] of a binary pixel, its
+// target t and whether it takes part (not ignored); on the statistics
+// pass (out not nil) it flags bad values in out[0].Bad.
+func (j *asymJob) binaryPixel(out []kernel.Sums, xv, tv float32) (p0, p1, t float32, ok bool) {
+	logits := j.o.FromLogits
+	if out != nil {
+		if xv-xv != 0 || (!logits && !(xv >= 0 && xv <= 1)) {
+			out[0].Bad = true
+		}
+		if !(j.useIgn && tv == j.ign) && !(tv >= 0 && tv <= 1) {
+			out[0].Bad = true
+		}
+	}
+	if j.useIgn && tv == j.ign {
+		return 0, 0, 0, false
+	}
+	if logits {
+		p1, p0 = sigmoidPair32(xv)
+	} else {
+		p0, p1 = 1-xv, xv
+	}
+	return p0, p1, tv, true
+}
+
+// binaryStats is the statistics pass of a binary chunk, pixels [s0, s1)
+// of one sample (x, tg): the loop of Do for K = 2 with its sums in
+// registers, added in the same order.
+func (j *asymJob) binaryStats(out []kernel.Sums, x, tg []float32, s0, s1 int) {
+	var tp0, sg0, sp0, tp1, sg1, sp1, cnt, loss float64
+	eps, delta, gamma := j.eps, j.delta, j.gamma
+	focal := j.af != 0
+	for px := s0; px < s1; px++ {
+		p0, p1, tv, ok := j.binaryPixel(out, x[px], tg[px])
+		if !ok {
+			continue
+		}
+		cnt++
+		t0 := 1 - tv
+		pc0, pass0 := clamp32(p0, eps)
+		tp0 += float64(pc0) * float64(t0)
+		sg0 += float64(t0)
+		sp0 += float64(pc0)
+		if t0 != 0 && focal {
+			lg := float64(kernel.Log32(pc0))
+			om := p1
+			if !pass0 {
+				om = 1 - pc0
+			}
+			loss -= float64((1-delta)*pow32(om, gamma)) * float64(t0) * lg
+		}
+		pc1, _ := clamp32(p1, eps)
+		tp1 += float64(pc1) * float64(tv)
+		sg1 += float64(tv)
+		sp1 += float64(pc1)
+		if tv != 0 && focal {
+			loss -= float64(delta) * float64(tv) * float64(kernel.Log32(pc1))
+		}
+	}
+	out[0].TP, out[0].SG, out[0].SP, out[0].Cnt, out[0].Loss = tp0, sg0, sp0, cnt, loss
+	out[1].TP, out[1].SG, out[1].SP = tp1, sg1, sp1
+}
+
+// binaryGrad is the gradient pass of a binary chunk of sample n, with
+// the Tversky coefficients of group kb.
+func (j *asymJob) binaryGrad(n, s0, s1, kb int) {
+	S := j.g.s
+	x, tg, gr := j.x[n*S:(n+1)*S], j.t[n*S:(n+1)*S], j.gr[n*S:(n+1)*S]
+	eps, delta, gamma := j.eps, j.delta, j.gamma
+	focal := j.af != 0
+	dTP0, dSP0, dTP1, dSP1 := j.dTP[kb], j.dSP[kb], j.dTP[kb+1], j.dSP[kb+1]
+	afScale := j.afScale
+	logits := j.o.FromLogits
+	for px := s0; px < s1; px++ {
+		p0, p1, tv, ok := j.binaryPixel(nil, x[px], tg[px])
+		if !ok {
+			gr[px] = 0
+			continue
+		}
+		var d0, d1 float64
+		if pc, pass := clamp32(p0, eps); pass {
+			t := float64(1 - tv)
+			d0 = dTP0*t + dSP0
+			if t != 0 && focal {
+				om := p1
+				m := pow32(om, gamma)
+				dv := -float64(m) * t / float64(pc)
+				if gamma != 0 && om > 0 {
+					dv += float64(gamma) * float64(m) / float64(om) * t * float64(kernel.Log32(pc))
+				}
+				d0 += afScale * float64(1-delta) * dv
+			}
+		}
+		if pc, pass := clamp32(p1, eps); pass {
+			t := float64(tv)
+			d1 = dTP1*t + dSP1
+			if t != 0 && focal {
+				d1 += afScale * float64(delta) * (-t / float64(pc))
+			}
+		}
+		d := d1 - d0
+		if logits {
+			d *= float64(p0) * float64(p1)
+		}
+		gr[px] = float32(d)
+	}
 }
