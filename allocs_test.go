@@ -12,7 +12,7 @@ import (
 // not yet pooled: each call allocates a few buffers of the batch's size
 // (cldice and dice_cldice one set per plane and skeleton iteration).
 var allocating = map[segloss.Name]bool{
-	"boundary": true,
+	"boundary":     true,
 	"hausdorff_dt": true, "log_hausdorff_dt": true, "cldice": true, "dice_cldice": true,
 }
 

@@ -26,8 +26,7 @@ type asymJob struct {
 	eps          float32
 	ign          float32
 	useIgn       bool
-	probs        []float32      // multiclass: the softmax of the batch
-	sm           kernel.Softmax // multiclass: its kernel's settings
+	plane        softmaxPlane // multiclass: the softmax of the batch
 }
 
 // pow32 is base^e for base >= 0 with 0^e = 0 (e != 0), 0^0 = 1, in float32.
@@ -81,13 +80,9 @@ func (j *asymJob) Do(c, _, _ int) {
 	}
 	// The softmax of the chunk, by the vector kernel, on the statistics
 	// pass; the gradient pass reads it back.
-	pr := j.probs[n*C*S : (n+1)*C*S]
-	if !j.grad {
-		sm := j.sm
-		sm.S0, sm.S1 = s0, s1
-		if kernel.SoftmaxProbs(pr, x, lab, &sm).Bad {
-			out[0].Bad = true
-		}
+	pr := j.plane.sample(&j.batch32, n)
+	if !j.grad && j.plane.fill(&j.batch32, n, s0, s1) {
+		out[0].Bad = true
 	}
 	ign, useIgn := ignoreLabel32(j.o)
 	var pb, tb [kernel.MaxSoftmaxC]float32
@@ -99,9 +94,7 @@ func (j *asymJob) Do(c, _, _ int) {
 		if !j.labelPixel(st, x, n, px, y, ign, useIgn) {
 			continue
 		}
-		for k := range P {
-			P[k] = pr[k*S+px]
-		}
+		j.plane.pixel(P, pr, px)
 		clear(T)
 		T[y] = 1
 		for k := 1; k < K; k++ {
@@ -204,9 +197,7 @@ func fusedAsym(l *Loss, fw *fastWS, g geom, grad []float32, b Batch[float32]) (f
 		delta: float32(o.Delta), gamma: float32(o.Gamma), eps: float32(o.Eps)}
 	j.ign, j.useIgn = ignoreValue32(o)
 	if multi {
-		j.probs = grow(&fw.probs, g.size())
-		ign, useIgn := ignoreLabel32(o)
-		j.sm = kernel.Softmax{C: g.c, S: g.s, Ignore: useIgn, IgnoreIndex: ign}
+		j.plane = newSoftmaxPlane(fw, &j.batch32)
 	}
 	j.cpr = kernel.Chunks(g.s, kernel.Chunk)
 	units := g.n * j.cpr

@@ -18,6 +18,7 @@ type comboJob struct {
 	ceScale  float64   // ce_ratio / count
 	dTP, dSP []float64 // per (group, class)
 	perGroup bool      // per_sample: one group per sample
+	plane    softmaxPlane
 }
 
 // probs returns p and 1-p for input x (sigmoid and sigmoid(-x) on logits).
@@ -127,13 +128,17 @@ func (j *comboJob) soft(c int) {
 	if j.perGroup {
 		kb = n * C
 	}
+	pr := j.plane.sample(&j.batch32, n)
+	if !j.grad && j.plane.fill(&j.batch32, n, s0, s1) {
+		out[0].Bad = true
+	}
 	ign, useIgn := ignoreLabel32(j.o)
 	for px := s0; px < s1; px++ {
 		y := lab[px]
 		if !j.labelPixel(st, x, n, px, y, ign, useIgn) {
 			continue
 		}
-		kernel.SoftmaxPixel(p, x, px, S)
+		j.plane.pixel(p, pr, px)
 		a := j.b // class 0: 1-alpha
 		if y != 0 {
 			a = j.a
@@ -187,6 +192,7 @@ func fusedCombo(l *Loss, fw *fastWS, g geom, grad []float32, b Batch[float32]) (
 	if multi {
 		units = g.n * j.cpr
 		j.sums = growSums(&fw.sums, units*g.c)
+		j.plane = newSoftmaxPlane(fw, &j.batch32)
 	} else {
 		j.sums = growSums(&fw.sums, units)
 	}

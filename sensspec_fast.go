@@ -16,6 +16,7 @@ type sensSpecJob struct {
 	useIgn   bool
 	ka, kb   []float64 // per (group, channel): gradient weights of g and 1-g
 	perGroup bool
+	plane    softmaxPlane
 }
 
 // coef returns the gradient weights of sample n, channel ch.
@@ -100,13 +101,17 @@ func (j *sensSpecJob) soft(c int) {
 		clear(out)
 		st = &out[0]
 	}
+	pr := j.plane.sample(&j.batch32, n)
+	if !j.grad && j.plane.fill(&j.batch32, n, s0, s1) {
+		out[0].Bad = true
+	}
 	ign, useIgn := ignoreLabel32(j.o)
 	for px := s0; px < s1; px++ {
 		y := lab[px]
 		if !j.labelPixel(st, x, n, px, y, ign, useIgn) {
 			continue
 		}
-		kernel.SoftmaxPixel(p, x, px, S)
+		j.plane.pixel(p, pr, px)
 		if !j.grad {
 			for ch := range p {
 				e := float64(p[ch])
@@ -156,6 +161,7 @@ func fusedSensSpec(l *Loss, fw *fastWS, g geom, grad []float32, b Batch[float32]
 	if multi {
 		units = g.n * j.cpr
 		j.sums = growSums(&fw.sums, units*g.c)
+		j.plane = newSoftmaxPlane(fw, &j.batch32)
 	} else {
 		j.sums = growSums(&fw.sums, units)
 	}

@@ -15,6 +15,7 @@ type wassJob struct {
 	dW, dA   []float64 // per group
 	a        []float64 // per (group, class)
 	perGroup bool
+	plane    softmaxPlane
 }
 
 // Do runs unit c.
@@ -34,6 +35,10 @@ func (j *wassJob) Do(c, _, _ int) {
 	if j.perGroup {
 		grp = n
 	}
+	pr := j.plane.sample(&j.batch32, n)
+	if !j.grad && j.plane.fill(&j.batch32, n, s0, s1) {
+		out[0].Bad = true
+	}
 	ign, useIgn := ignoreLabel32(j.o)
 	var pb [kernel.MaxSoftmaxC]float32
 	p := pb[:C]
@@ -42,7 +47,7 @@ func (j *wassJob) Do(c, _, _ int) {
 		if !j.labelPixel(st, x, n, px, y, ign, useIgn) {
 			continue
 		}
-		kernel.SoftmaxPixel(p, x, px, S)
+		j.plane.pixel(p, pr, px)
 		row := j.M[int(y)*C : int(y)*C+C]
 		if !j.grad {
 			var v float64
@@ -78,6 +83,7 @@ func fusedWasserstein(l *Loss, fw *fastWS, g geom, grad []float32, b Batch[float
 	j := &fw.wass
 	defer func() { *j = wassJob{} }()
 	*j = wassJob{batch32: newBatch32(l, g, grad, b), perGroup: o.Reduction == PerSample}
+	j.plane = newSoftmaxPlane(fw, &j.batch32)
 	j.M = o.wassersteinMatrix(grow(&fw.f2.m, C*C), C)
 	j.cpr = kernel.Chunks(g.s, kernel.Chunk)
 	units := g.n * j.cpr
