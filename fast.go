@@ -31,7 +31,7 @@ type fastWS struct {
 	region   regionJob
 	hinge    hingeJob
 	lovasz   lovaszJob
-	scale    scaleJob
+	scale    scaleGradJob[float32]
 	f2       f2WS // the second family's fused paths
 	combo    comboJob
 	sensSpec sensSpecJob
@@ -85,36 +85,19 @@ func newBatch32(l *Loss, g geom, grad []float32, b Batch[float32]) batch32 {
 	return batch32{g: g, x: b.Input, t: b.Target, lab: b.Labels, gr: grad, o: &l.opts}
 }
 
-// scaleJob multiplies a gradient buffer by f, or clears it.
-type scaleJob struct {
-	gr   []float32
-	f    float32
-	zero bool
-}
-
-// Do scales (or clears) elements [lo, hi).
-func (j *scaleJob) Do(_, lo, hi int) {
-	if j.zero {
-		clear(j.gr[lo:hi])
-		return
-	}
-	for i := lo; i < hi; i++ {
-		j.gr[i] *= j.f
-	}
-}
-
-// scaleGrad32 multiplies gr by f in parallel chunks.
+// scaleGrad32 multiplies gr by f in parallel chunks (the general path's
+// job: float32(float64(g) * float64(f)) is the float32 product g*f).
 func (ws *fastWS) scaleGrad32(gr []float32, f float32) {
-	ws.scale = scaleJob{gr: gr, f: f}
+	ws.scale = scaleGradJob[float32]{grad: gr, f: float64(f)}
 	kernel.Run(&ws.scale, len(gr), kernel.Chunk)
-	ws.scale = scaleJob{}
+	ws.scale = scaleGradJob[float32]{}
 }
 
 // zeroGrad32 clears gr in parallel chunks.
 func (ws *fastWS) zeroGrad32(gr []float32) {
-	ws.scale = scaleJob{gr: gr, zero: true}
+	ws.scale = scaleGradJob[float32]{grad: gr, zero: true}
 	kernel.Run(&ws.scale, len(gr), kernel.Chunk)
-	ws.scale = scaleJob{}
+	ws.scale = scaleGradJob[float32]{}
 }
 
 func hasDuplicates(s []int) bool {

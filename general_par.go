@@ -113,16 +113,21 @@ func pixelMean[T Float](o *Options, g geom, grad []T, b Batch[T], term pixelTerm
 	return total * scale
 }
 
-// scaleGradJob multiplies a gradient by f.
+// scaleGradJob multiplies a gradient by f, or clears it (zero).
 type scaleGradJob[T Float] struct {
 	grad []T
 	f    float64
+	zero bool
 }
 
 var scaleGradPools [2]sync.Pool
 
 // Do scales elements [lo, hi).
 func (j *scaleGradJob[T]) Do(_, lo, hi int) {
+	if j.zero {
+		clear(j.grad[lo:hi])
+		return
+	}
 	for i := lo; i < hi; i++ {
 		j.grad[i] = T(float64(j.grad[i]) * j.f)
 	}
