@@ -24,6 +24,17 @@ func (j *ceJob) Do(c, _, _ int) {
 	j.sums[c] = kernel.SoftmaxCE(g, j.x[n*C*S:(n+1)*C*S], j.lab[n*S:(n+1)*S], &sm)
 }
 
+// ceSoftmax returns the settings of the cross-entropy kernel for options
+// o (class weights, label smoothing, ignore index), gradient scale 1.
+func ceSoftmax(ws *fastWS, o *Options, g geom) kernel.Softmax {
+	ign, useIgn := ignoreLabel32(o)
+	sm := kernel.Softmax{C: g.c, S: g.s, Ignore: useIgn, IgnoreIndex: ign, Smooth: float32(o.LabelSmoothing), Scale: 1}
+	if o.ClassWeights != nil {
+		sm.Weights = toFloat32(&ws.w32, o.ClassWeights)
+	}
+	return sm
+}
+
 // fusedCE is the fused path of cross_entropy from logits with class indices.
 func fusedCE(l *Loss, ws *fastWS, g geom, grad []float32, b Batch[float32]) (float64, bool, bool) {
 	if b.Labels == nil {
@@ -33,11 +44,7 @@ func fusedCE(l *Loss, ws *fastWS, g geom, grad []float32, b Batch[float32]) (flo
 	j := &ws.ce
 	defer func() { *j = ceJob{} }()
 	*j = ceJob{batch32: newBatch32(l, g, grad, b)}
-	ign, useIgn := ignoreLabel32(o)
-	j.sm = kernel.Softmax{C: g.c, S: g.s, Ignore: useIgn, IgnoreIndex: ign, Smooth: float32(o.LabelSmoothing), Scale: 1}
-	if o.ClassWeights != nil {
-		j.sm.Weights = toFloat32(&ws.w32, o.ClassWeights)
-	}
+	j.sm = ceSoftmax(ws, o, g)
 	// Without class weights the denominator is the count of labelled
 	// pixels: assume all are (the common case); a rescaling pass follows
 	// only if some were ignored.

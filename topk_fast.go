@@ -123,11 +123,7 @@ func fusedTopK(l *Loss, fw *fastWS, g geom, grad []float32, b Batch[float32]) (f
 	j := &ws.job
 	defer func() { *j = topkJob{} }()
 	*j = topkJob{batch32: newBatch32(l, g, grad, b)}
-	ign, useIgn := ignoreLabel32(o)
-	j.sm = kernel.Softmax{C: g.c, S: g.s, Ignore: useIgn, IgnoreIndex: ign, Smooth: float32(o.LabelSmoothing), Scale: 1}
-	if o.ClassWeights != nil {
-		j.sm.Weights = toFloat32(&fw.w32, o.ClassWeights)
-	}
+	j.sm = ceSoftmax(fw, o, g)
 	j.cpr = kernel.Chunks(g.s, kernel.Chunk)
 	units := g.n * j.cpr
 	j.sums = growSums(&fw.sums, units)
