@@ -167,7 +167,7 @@ func evalFamily2[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) 
 	case "dice_cldice":
 		v = (1-o.Alpha)*addSub(l.subLoss(0), ws, g, b, dx, 1-o.Alpha) + o.Alpha*clDice(o, d, dp, o.Alpha)
 	case "topk_ce":
-		v = topKCE(o, d, dx)
+		v = topKCE(o, ws, d, dx)
 	case "boundary":
 		v = boundaryLoss(o, d, dp, l.maps)
 	case "hausdorff_dt", "log_hausdorff_dt":

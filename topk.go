@@ -1,22 +1,20 @@
 package segloss
 
-import (
-	"math"
-	"sort"
-)
+import "math"
 
 // topKCE is nnU-Net's TopKLoss: the per-pixel cross-entropy l_i of torch's
 // CrossEntropyLoss(reduction='none') (class weights, label smoothing),
 // averaged over the m = floor(n k / 100) largest of the n kept pixels of
 // the whole batch (m clamped to [1, n]). The selection is a stable
 // descending sort over the flat (N, spatial) pixel order, frozen for the
-// gradient. It adds its gradient with respect to the input into dx.
+// gradient (a stable radix sort). It adds its gradient with respect to
+// the input into dx.
 //
 // Special cases are:
 //
 //	every pixel ignored (n = 0): 0, gradient 0 (nnU-Net gives NaN)
 //	ties: the lower flat pixel index is taken first
-func topKCE(o *Options, d *dense, dx []float64) float64 {
+func topKCE(o *Options, ws *workspace, d *dense, dx []float64) float64 {
 	g := d.g
 	C := g.c
 	ls := o.LabelSmoothing
@@ -26,11 +24,11 @@ func topKCE(o *Options, d *dense, dx []float64) float64 {
 		}
 		return 1
 	}
-	u := make([]float64, g.n*g.s*C) // the weight of -log p_c in l_i
-	l := make([]float64, g.n*g.s)
-	lp := make([]float64, C)
-	p := make([]float64, C)
-	var pool []int32
+	u := grow(&ws.f2u, g.n*g.s*C) // the weight of -log p_c in l_i
+	l := zeroed(&ws.f2l, g.n*g.s)
+	buf := grow(&ws.small, 2*C)
+	p, lp := buf[:C], buf[C:]
+	pool := ws.idx[:0]
 	for n := 0; n < g.n; n++ {
 		for s := 0; s < g.s; s++ {
 			px := n*g.s + s
@@ -64,13 +62,18 @@ func topKCE(o *Options, d *dense, dx []float64) float64 {
 			}
 		}
 	}
+	ws.idx = pool
 	nk := len(pool)
 	if nk == 0 {
 		return 0
 	}
 	m := int(math.Floor(float64(nk) * o.K / 100))
 	m = min(max(m, 1), nk)
-	sort.SliceStable(pool, func(a, b int) bool { return l[pool[a]] > l[pool[b]] })
+	keys := grow(&ws.keys, nk)
+	for i, px := range pool {
+		keys[i] = l[px]
+	}
+	ws.sorter.SortDesc64(keys, pool) // stable: ties keep the flat order
 	var sum float64
 	inv := 1 / float64(m)
 	for _, px := range pool[:m] {

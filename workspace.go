@@ -19,6 +19,7 @@ type workspace struct {
 	// The second family's dense view and gradient buffers (family2.go).
 	f2x, f2p, f2t, f2dp, f2dx []float64
 	f2keep, f2pixel           []bool
+	f2u, f2l                  []float64 // topk_ce: class weights and losses per pixel
 }
 
 // grow returns buf resized to n, reusing its memory when it is big enough.
