@@ -37,6 +37,7 @@ type fastWS struct {
 	sensSpec sensSpecJob
 	asym     asymJob
 	wass     wassJob
+	dist     distWS // boundary, hausdorff_dt, log_hausdorff_dt
 }
 
 // fastEval32 evaluates l on a float32 batch with its descriptor's fused

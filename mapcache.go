@@ -11,6 +11,7 @@ type mapKind uint8
 const (
 	mapSigned   mapKind = iota // boundary: signed distance map of the target
 	mapUnsigned                // hausdorff_dt: distance map of the target
+	mapSigned32                // boundary's fused float32 path: mapSigned in float32
 )
 
 // MapCache keeps the distance maps of targets, so that boundary,
@@ -38,11 +39,13 @@ type mapEntry struct {
 	shape   []int
 	spacing []float64
 	mask    []bool
-	m       []float64
+	m       []float64 // the float64 kinds
+	m32     []float32 // the float32 kinds
 }
 
 // NewMapCache returns a cache of at most maxMaps maps (maxMaps < 1 means 1).
-// A map costs 8 bytes per voxel plus one per voxel for its mask.
+// A map costs 8 bytes per voxel (4 for the float32 maps of boundary's
+// float32 path) plus one per voxel for its mask.
 func NewMapCache(maxMaps int) *MapCache {
 	return &MapCache{max: max(maxMaps, 1), seed: maphash.MakeSeed(), entries: map[uint64][]*mapEntry{}}
 }
@@ -58,30 +61,66 @@ func (c *MapCache) Stats() (hits, misses int) {
 }
 
 // get returns the map of kind for mask: the cached one (read-only), or
-// one computed with compute, into scratch when there is no cache.
+// one computed with compute (scratch s), into scratch when there is no
+// cache. A miss allocates the new entry.
 func (c *MapCache) get(kind mapKind, mask []bool, shape []int, spacing []float64, scratch []float64, workers int,
-	compute func(dst []float64, mask []bool, shape []int, spacing []float64, workers int)) []float64 {
+	s *mapScratch, compute mapFunc) []float64 {
 	if c == nil {
-		compute(scratch, mask, shape, spacing, workers)
+		compute(scratch, mask, shape, spacing, workers, s)
 		return scratch
 	}
 	key := c.hash(kind, mask)
+	if e := c.find(key, kind, mask, shape, spacing); e != nil {
+		return e.m
+	}
+	m := make([]float64, len(mask))
+	compute(m, mask, shape, spacing, workers, s)
+	c.insert(&mapEntry{hash: key, kind: kind, shape: slices.Clone(shape), spacing: slices.Clone(spacing), mask: slices.Clone(mask), m: m})
+	return m
+}
+
+// get32 is get for the fused float32 paths: the map in float32, cached
+// under its own kind (a float32 kind such as mapSigned32). compute writes
+// into scratch; dst receives the map when there is no cache. A hit
+// allocates nothing, a miss the new entry (its float32 map, mask, shape
+// and spacing).
+func (c *MapCache) get32(kind mapKind, mask []bool, shape []int, spacing []float64, scratch []float64, dst []float32, workers int,
+	s *mapScratch, compute mapFunc) []float32 {
+	if c == nil {
+		compute(scratch, mask, shape, spacing, workers, s)
+		return toFloat32(&dst, scratch)
+	}
+	key := c.hash(kind, mask)
+	if e := c.find(key, kind, mask, shape, spacing); e != nil {
+		return e.m32
+	}
+	compute(scratch, mask, shape, spacing, workers, s)
+	var m []float32
+	m = toFloat32(&m, scratch)
+	c.insert(&mapEntry{hash: key, kind: kind, shape: slices.Clone(shape), spacing: slices.Clone(spacing), mask: slices.Clone(mask), m32: m})
+	return m
+}
+
+// find returns the entry of kind for mask (hash key), counting a hit, or
+// nil, counting a miss.
+func (c *MapCache) find(key uint64, kind mapKind, mask []bool, shape []int, spacing []float64) *mapEntry {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, e := range c.entries[key] {
 		if e.kind == kind && slices.Equal(e.shape, shape) && slices.Equal(e.spacing, spacing) && slices.Equal(e.mask, mask) {
 			c.hits++
-			c.mu.Unlock()
-			return e.m
+			return e
 		}
 	}
 	c.misses++
-	c.mu.Unlock()
-	m := make([]float64, len(mask))
-	compute(m, mask, shape, spacing, workers)
-	e := &mapEntry{hash: key, kind: kind, shape: slices.Clone(shape), spacing: slices.Clone(spacing), mask: slices.Clone(mask), m: m}
+	return nil
+}
+
+// insert adds e, forgetting the oldest entries beyond c.max.
+func (c *MapCache) insert(e *mapEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[key] = append(c.entries[key], e)
+	c.entries[e.hash] = append(c.entries[e.hash], e)
 	c.order = append(c.order, e)
 	for len(c.order) > c.max {
 		old := c.order[0]
@@ -99,7 +138,6 @@ func (c *MapCache) get(kind mapKind, mask []bool, shape []int, spacing []float64
 			c.entries[old.hash] = list
 		}
 	}
-	return m
 }
 
 // hash returns the hash of kind and mask, the mask packed 8 voxels a byte.
