@@ -28,6 +28,8 @@ type mapScratch struct {
 	edt  surface.Scratch
 	inv  []bool
 	toBG []float64
+	bits []byte // a target mask packed, the MapCache's key
+	mask []bool // a target mask unpacked from bits
 }
 
 // mapFunc writes the distance map of mask into dst, with scratch s.
@@ -142,7 +144,8 @@ func boundaryLoss(o *Options, d *dense, dp []float64, cache *MapCache) float64 {
 		mask := make([]bool, g.s)
 		off := d.at(n, c, 0)
 		threshold(mask, d.t[off:off+g.s])
-		m := cache.get(mapSigned, mask, d.spatial, o.Spacing, make([]float64, g.s), workers, new(mapScratch), signedMap)
+		ms := new(mapScratch)
+		m := cache.get(mapSigned, packMask(&ms.bits, mask), mask, d.spatial, o.Spacing, make([]float64, g.s), workers, ms, signedMap)
 		var sum float64
 		for s, f := range m {
 			sum += d.p[off+s] * f
@@ -180,7 +183,7 @@ func hausdorffDT(o *Options, d *dense, dp []float64, log bool, cache *MapCache) 
 		threshold(mask, d.p[off:off+g.s])
 		unsignedMap(dpm, mask, d.spatial, o.Spacing, workers, ms)
 		threshold(mask, d.t[off:off+g.s])
-		mg := cache.get(mapUnsigned, mask, d.spatial, o.Spacing, make([]float64, g.s), workers, ms, unsignedMap)
+		mg := cache.get(mapUnsigned, packMask(&ms.bits, mask), mask, d.spatial, o.Spacing, make([]float64, g.s), workers, ms, unsignedMap)
 		var sum float64
 		for s := range dpm {
 			e := d.p[off+s] - d.t[off+s]

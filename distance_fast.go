@@ -93,32 +93,87 @@ func (j *distJob) plane(u *distUnit, i int) {
 	C, S := j.g.c, j.g.s
 	row := ws.planeRow[i]
 	n, ch := row/C, row%C
-	mask := grow(&u.mask, S)
+	// The target mask: packed (the cache's key) when there is a cache,
+	// else as bools for the transforms.
+	var bits []byte
+	var mask []bool
+	if j.cache != nil {
+		bits = grow(&u.ms.bits, (S+7)/8)
+	} else {
+		mask = grow(&u.mask, S)
+	}
 	if j.lab != nil {
-		for s, y := range j.lab[n*S : (n+1)*S] {
-			mask[s] = int(y) == ch
+		lab := j.lab[n*S : (n+1)*S]
+		for k := range bits {
+			var b byte
+			for q, y := range lab[k*8 : min(k*8+8, S)] {
+				if int(y) == ch {
+					b |= 1 << q
+				}
+			}
+			bits[k] = b
+		}
+		for s := range mask {
+			mask[s] = int(lab[s]) == ch
 		}
 	} else {
-		for s, t := range j.t[row*S : (row+1)*S] {
-			if !(t >= 0 && t <= 1) { // NaN included
-				ws.bad[i] = true
-			}
-			mask[s] = t > 0.5
+		t := j.t[row*S : (row+1)*S]
+		bad := false
+		if bits != nil {
+			bad = packTarget(bits, t)
 		}
+		for s, v := range t[:len(mask)] {
+			bad = bad || !(v >= 0 && v <= 1) // NaN included
+			mask[s] = v > 0.5
+		}
+		ws.bad[i] = bad
 	}
 	buf := ws.buf[i*S : (i+1)*S : (i+1)*S]
 	m64 := grow(&u.m64, S)
 	if !j.hausdorff {
-		ws.maps[i] = j.cache.get32(mapSigned32, mask, j.spatial, o.Spacing, m64, buf, j.edtW, &u.ms, signedMap)
+		ws.maps[i] = j.cache.get32(mapSigned32, bits, mask, j.spatial, o.Spacing, m64, buf, j.edtW, &u.ms, signedMap)
 		return
 	}
-	mg := j.cache.get(mapUnsigned, mask, j.spatial, o.Spacing, grow(&u.g64, S), j.edtW, &u.ms, unsignedMap)
+	mg := j.cache.get(mapUnsigned, bits, mask, j.spatial, o.Spacing, grow(&u.g64, S), j.edtW, &u.ms, unsignedMap)
 	pm := grow(&u.pmask, S)
 	j.predMask(pm, n, ch)
 	unsignedMap(m64, pm, j.spatial, o.Spacing, j.edtW, &u.ms)
 	for s := range buf {
 		buf[s] = float32(powAlpha(m64[s], o.Alpha) + powAlpha(mg[s], o.Alpha))
 	}
+}
+
+// packTarget writes t > 0.5 into bits, 8 voxels a byte (as packMask),
+// and reports a target outside [0, 1] (NaN included). It may also flag
+// -0: the full check then passes, and the general path runs.
+// It works on the float32 bits: for u = the bits of v, v > 0.5 when
+// u > bits(0.5) and v <= 1 (and not negative) when u <= bits(1), as
+// unsigned numbers; the sign bit makes every negative number large.
+func packTarget(bits []byte, t []float32) (bad bool) {
+	const half, one = 0x3f000000, 0x3f800000
+	n := len(t) &^ 7
+	var acc uint64 // bit 63: some u > bits(1)
+	for k := 0; k < n; k += 8 {
+		v := t[k : k+8 : k+8]
+		var b uint64
+		for q := range 8 {
+			u := uint64(math.Float32bits(v[q]))
+			b |= (half - u) >> 63 << q
+			acc |= one - u
+		}
+		bits[k>>3] = byte(b)
+	}
+	if n < len(t) {
+		var b byte
+		for q, v := range t[n:] {
+			bad = bad || !(v >= 0 && v <= 1)
+			if v > 0.5 {
+				b |= 1 << q
+			}
+		}
+		bits[n>>3] = b
+	}
+	return bad || acc>>63 != 0
 }
 
 // predMask writes p > 0.5 for channel ch of sample n into pm, decided as

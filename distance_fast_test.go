@@ -301,3 +301,33 @@ func TestFusedDistanceBadValues(t *testing.T) {
 		}
 	}
 }
+
+// TestPackTarget checks packTarget against packMask of t > 0.5 and its
+// flags: values outside [0, 1] and NaN of either sign, in the 8-value
+// body and the tail (-0 may be flagged: the full check then passes).
+func TestPackTarget(t *testing.T) {
+	for _, n := range []int{5, 64, 67} {
+		v := make([]float32, n)
+		mask := make([]bool, n)
+		for i := range v {
+			v[i] = []float32{0, 1, 0.5, math.Nextafter32(0.5, 1), 0.3, 0.99, math.SmallestNonzeroFloat32}[i%7]
+			mask[i] = v[i] > 0.5
+		}
+		var want []byte
+		want = packMask(&want, mask)
+		got := make([]byte, len(want))
+		if bad := packTarget(got, v); bad || string(got) != string(want) {
+			t.Fatalf("n=%d: bits %x bad %v, want %x", n, got, bad, want)
+		}
+		for _, b := range []float32{-1e-30, -5, math.Nextafter32(1, 2), float32(math.NaN()), float32(math.Copysign(math.NaN(), -1)),
+			float32(math.Inf(1)), float32(math.Inf(-1))} {
+			for _, at := range []int{0, n - 1} {
+				w := append([]float32(nil), v...)
+				w[at] = b
+				if !packTarget(got, w) {
+					t.Errorf("n=%d: %v at %d not flagged", n, b, at)
+				}
+			}
+		}
+	}
+}
