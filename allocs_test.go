@@ -21,7 +21,7 @@ var allocating64 = map[segloss.Name]bool{
 	"dice_focal": true, "generalized_dice_focal": true, "combo": true, "sensitivity_specificity": true,
 	"asymmetric_focal": true, "asymmetric_focal_tversky": true, "unified_focal": true,
 	"generalized_wasserstein_dice": true,
-	"boundary": true, "hausdorff_dt": true, "log_hausdorff_dt": true,
+	"boundary":                     true, "hausdorff_dt": true, "log_hausdorff_dt": true,
 }
 
 // distanceLoss reports the losses that read a MapCache: they are checked
