@@ -198,7 +198,9 @@ func binaryLine(dst []float64, feature []bool, s2 float64) {
 			last = i
 		}
 		if last >= 0 {
-			dst[i] = math.Min(dst[i], float64(last-i))
+			if d := float64(last - i); d < dst[i] { // dst is never NaN: no math.Min
+				dst[i] = d
+			}
 		}
 		dst[i] *= dst[i] * s2
 	}
