@@ -84,10 +84,13 @@ func TestFusedDistanceMatchesGeneral(t *testing.T) {
 		{"log_hausdorff_dt:from_logits=true", false, false, false},
 		{"log_hausdorff_dt:mode=multilabel,from_logits=true,alpha=3", false, false, true},
 		{"log_hausdorff_dt:mode=multiclass,from_logits=true,classes=[3]", true, false, false},
+		{"boundary:mode=multilabel,from_logits=true,spacing=[2,1,0.5]", false, false, false},
+		{"hausdorff_dt:from_logits=true,spacing=[2,1,0.5]", false, false, true},
+		{"log_hausdorff_dt:mode=multiclass,from_logits=true,spacing=[1,1,3]", true, false, false},
 	}
-	shapes := [][]int{{2, 1, 37, 41}, {3, 1, 1000}, {2, 1, 130, 300}}
+	shapes := [][]int{{2, 1, 37, 41}, {3, 1, 1000}, {2, 1, 7, 19, 23}, {2, 1, 130, 300}}
 	if testing.Short() {
-		shapes = shapes[:2]
+		shapes = shapes[:3]
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, simd := range []bool{false, true} {
@@ -106,10 +109,7 @@ func TestFusedDistanceMatchesGeneral(t *testing.T) {
 						shape[1] = 4
 					}
 				}
-				if len(l.opts.Spacing) == 1 && len(shape) == 4 {
-					continue
-				}
-				if len(l.opts.Spacing) == 2 && len(shape) != 4 {
+				if l.opts.Spacing != nil && len(l.opts.Spacing) != len(shape)-2 {
 					continue
 				}
 				for _, edge := range []bool{false, true} {
@@ -297,6 +297,43 @@ func TestFusedDistanceBadValues(t *testing.T) {
 				if _, err64 := Eval(l, make([]float64, len(b.Input)), b64); err64 == nil || err == nil || err64.Error() != err.Error() {
 					t.Errorf("%s %s at %d: float32 error %v, float64 error %v", tc.spec, what, at, err, err64)
 				}
+			}
+		}
+	}
+}
+
+// TestNegativeZeroTarget checks that a -0 target (which packTarget may
+// flag) gives the value and gradient of a +0 target through Eval.
+func TestNegativeZeroTarget(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	b := distBatch(r, []int{2, 1, 30, 40}, false, false, false, false)
+	for _, spec := range []string{"boundary:from_logits=true", "hausdorff_dt:from_logits=true"} {
+		l, _ := Parse(spec)
+		l.SetMapCache(NewMapCache(8))
+		g0 := make([]float32, len(b.Input))
+		v0, err := Eval(l, g0, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nz := b
+		nz.Target = append([]float32(nil), b.Target...)
+		for i, v := range nz.Target {
+			if v == 0 && i%5 == 0 {
+				nz.Target[i] = float32(math.Copysign(0, -1))
+			}
+		}
+		g1 := make([]float32, len(b.Input))
+		v1, err := Eval(l, g1, nz)
+		if err != nil {
+			t.Fatalf("%s: -0 targets: %v", spec, err)
+		}
+		if math.Abs(v1-v0) > 1e-6*math.Abs(v0) {
+			t.Errorf("%s: -0 targets: loss %v, want %v", spec, v1, v0)
+		}
+		for i := range g0 {
+			if math.Abs(float64(g1[i]-g0[i])) > 1e-4*math.Abs(float64(g0[i]))+1e-9 {
+				t.Errorf("%s: -0 targets: grad[%d] = %v, want %v", spec, i, g1[i], g0[i])
+				break
 			}
 		}
 	}
