@@ -368,3 +368,37 @@ func TestPackTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestFusedDistanceConcurrent evaluates one loss with one MapCache from
+// several goroutines at once (each call has its own pooled workspace;
+// the cache is shared): every result must equal the serial one.
+func TestFusedDistanceConcurrent(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	b := distBatch(r, []int{3, 1, 40, 50}, false, false, false, false)
+	for _, spec := range []string{"boundary:from_logits=true", "log_hausdorff_dt:from_logits=true"} {
+		l, _ := Parse(spec)
+		want, _ := Eval(l, make([]float32, len(b.Input)), b)
+		l.SetMapCache(NewMapCache(2)) // smaller than the planes: entries are evicted while in use
+		errs := make(chan error, 8)
+		for range 8 {
+			go func() {
+				for range 5 {
+					v, err := Eval(l, make([]float32, len(b.Input)), b)
+					if err == nil && v != want {
+						err = errors.New(spec + ": concurrent value differs")
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range 8 {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
