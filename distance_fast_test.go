@@ -187,7 +187,7 @@ func fusedBitIdentical(t *testing.T, l *Loss, g geom, b Batch[float32], name str
 // TestFusedDistanceThreshold checks the p > 0.5 decision of hausdorff_dt
 // right at 0.5: logits 0, the smallest positive float32 and 1e-8 (where
 // the float64 sigmoid is 0.5 and the general path's mask is false), 1e-7
-// (true), and softmax pixels with two equal top logits.
+// (true), and softmax pixels whose top two probabilities round to 0.5.
 func TestFusedDistanceThreshold(t *testing.T) {
 	for _, tc := range []struct {
 		spec   string
@@ -209,9 +209,10 @@ func TestFusedDistanceThreshold(t *testing.T) {
 				b.Input[i] = special[i/3%len(special)]
 			}
 		}
-		if tc.labels { // equal top logits of channels 0 and 1: p = 0.5 each up to rounding
-			for s := 0; s < 600; s += 7 {
-				b.Input[s], b.Input[600+s], b.Input[1200+s] = 3, 3, -40
+		if tc.labels { // logits (d, 0, -30), d tiny: p_0 and p_1 within float32 rounding of 0.5
+			ds := []float32{0, 1e-8, 3e-8, 6e-8, 1e-7, 2e-7, 4e-7, -1e-8, -6e-8, -1e-7, -2e-7}
+			for s := 0; s < 600; s += 2 {
+				b.Input[s], b.Input[600+s], b.Input[1200+s] = ds[s/2%len(ds)], 0, -30
 			}
 		}
 		g, _ := checkBatch(l, b, nil)
