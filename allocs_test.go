@@ -12,8 +12,7 @@ import (
 // not yet pooled: each call allocates a few buffers of the batch's size
 // (cldice and dice_cldice one set per plane and skeleton iteration).
 var allocating = map[segloss.Name]bool{
-	"boundary":     true,
-	"hausdorff_dt": true, "log_hausdorff_dt": true, "cldice": true, "dice_cldice": true,
+	"cldice": true, "dice_cldice": true,
 }
 
 // allocating64 lists the losses whose fused float32 path is pooled but
@@ -22,6 +21,13 @@ var allocating64 = map[segloss.Name]bool{
 	"dice_focal": true, "generalized_dice_focal": true, "combo": true, "sensitivity_specificity": true,
 	"asymmetric_focal": true, "asymmetric_focal_tversky": true, "unified_focal": true,
 	"generalized_wasserstein_dice": true, "topk_ce": true,
+	"boundary": true, "hausdorff_dt": true, "log_hausdorff_dt": true,
+}
+
+// distanceLoss reports the losses that read a MapCache: they are checked
+// with one too (after a first call, every lookup is a hit).
+func distanceLoss(name segloss.Name) bool {
+	return name == "boundary" || name == "hausdorff_dt" || name == "log_hausdorff_dt"
 }
 
 // TestNoAllocsSteadyState checks that repeated Eval calls of one shape
@@ -75,12 +81,22 @@ func TestNoAllocsSteadyState(t *testing.T) {
 					// A call that fails early allocates nothing either: every call must succeed.
 					var evalErr error
 					g32 := make([]float32, len(b32.Input))
-					if a := testing.AllocsPerRun(3, func() { _, evalErr = segloss.Eval(l, g32, b32) }); a != 0 {
-						t.Errorf("%s %v float32: %v allocations per call", sp, shape, a)
+					for _, cached := range []bool{false, true} {
+						if cached && !distanceLoss(name) {
+							continue
+						}
+						l.SetMapCache(nil)
+						if cached {
+							l.SetMapCache(segloss.NewMapCache(16))
+						}
+						if a := testing.AllocsPerRun(3, func() { _, evalErr = segloss.Eval(l, g32, b32) }); a != 0 {
+							t.Errorf("%s %v float32 (map cache %v): %v allocations per call", sp, shape, cached, a)
+						}
+						if evalErr != nil {
+							t.Errorf("%s %v float32: %v", sp, shape, evalErr)
+						}
 					}
-					if evalErr != nil {
-						t.Errorf("%s %v float32: %v", sp, shape, evalErr)
-					}
+					l.SetMapCache(nil)
 					if big || allocating64[name] {
 						continue // the float64 general path is slow; its small shape suffices
 					}

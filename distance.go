@@ -3,7 +3,6 @@ package segloss
 import (
 	"math"
 	"runtime"
-	"slices"
 
 	"github.com/segloss/segloss/internal/kernel"
 	"github.com/segloss/segloss/metric/surface"
@@ -23,36 +22,53 @@ func edtWorkers(voxels int) int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// edt returns the distance from every voxel to the nearest voxel where
-// feature is true (+Inf everywhere when there is none), on up to workers goroutines.
-func edt(feature []bool, shape []int, spacing []float64, workers int) []float64 {
-	d, err := surface.DistanceTransform(feature, shape, spacing, workers)
-	if err != nil { // shapes are checked before; a failure here is a bug
-		panic(err)
+// mapScratch is the memory of one plane's distance maps: the transform's
+// scratch, the inverted mask and the distances to the background.
+type mapScratch struct {
+	edt  surface.Scratch
+	inv  []bool
+	toBG []float64
+	bits []byte // a target mask packed, the MapCache's key
+	mask []bool // a target mask unpacked from bits
+}
+
+// mapFunc writes the distance map of mask into dst, with scratch s.
+type mapFunc func(dst []float64, mask []bool, shape []int, spacing []float64, workers int, s *mapScratch)
+
+// twoSided writes into dst the distance from every voxel to the nearest
+// voxel of mask, and returns the distance to the nearest voxel outside
+// it (in s), on up to workers goroutines. mask is neither empty nor full.
+func (s *mapScratch) twoSided(dst []float64, mask []bool, shape []int, spacing []float64, workers int) []float64 {
+	s.transform(dst, mask, shape, spacing, workers)
+	inv := grow(&s.inv, len(mask))
+	for i, m := range mask {
+		inv[i] = !m
 	}
-	return d
+	toBG := grow(&s.toBG, len(mask))
+	s.transform(toBG, inv, shape, spacing, workers)
+	return toBG
+}
+
+// transform writes the distance to the nearest feature voxel into dst.
+func (s *mapScratch) transform(dst []float64, feature []bool, shape []int, spacing []float64, workers int) {
+	if err := s.edt.DistanceTransform(dst, feature, shape, spacing, workers); err != nil {
+		panic(err) // shapes are checked before; a failure here is a bug
+	}
 }
 
 // signedMap writes into phi the signed distance map of mask (LIVIAETS
 // one_hot2dist): +d(x, FG) outside the mask, -(d(x, BG) - 1) inside. An
 // empty or full mask gives phi = 0.
-func signedMap(phi []float64, mask []bool, shape []int, spacing []float64, workers int) {
+func signedMap(phi []float64, mask []bool, shape []int, spacing []float64, workers int, s *mapScratch) {
 	fg, bg := countMask(mask)
 	if fg == 0 || bg == 0 {
 		clear(phi)
 		return
 	}
-	toFG := edt(mask, shape, spacing, workers)
-	inv := make([]bool, len(mask))
-	for i, m := range mask {
-		inv[i] = !m
-	}
-	toBG := edt(inv, shape, spacing, workers)
+	toBG := s.twoSided(phi, mask, shape, spacing, workers)
 	for i, m := range mask {
 		if m {
 			phi[i] = -(toBG[i] - 1)
-		} else {
-			phi[i] = toFG[i]
 		}
 	}
 }
@@ -60,23 +76,16 @@ func signedMap(phi []float64, mask []bool, shape []int, spacing []float64, worke
 // unsignedMap writes into dst MONAI's Hausdorff distance map of mask:
 // d(x, BG) on the mask, d(x, FG) off it; 0 everywhere when the mask is
 // empty or full.
-func unsignedMap(dst []float64, mask []bool, shape []int, spacing []float64, workers int) {
+func unsignedMap(dst []float64, mask []bool, shape []int, spacing []float64, workers int, s *mapScratch) {
 	fg, bg := countMask(mask)
 	if fg == 0 || bg == 0 {
 		clear(dst)
 		return
 	}
-	toFG := edt(mask, shape, spacing, workers)
-	inv := make([]bool, len(mask))
-	for i, m := range mask {
-		inv[i] = !m
-	}
-	toBG := edt(inv, shape, spacing, workers)
+	toBG := s.twoSided(dst, mask, shape, spacing, workers)
 	for i, m := range mask {
 		if m {
 			dst[i] = toBG[i]
-		} else {
-			dst[i] = toFG[i]
 		}
 	}
 }
@@ -135,7 +144,8 @@ func boundaryLoss(o *Options, d *dense, dp []float64, cache *MapCache) float64 {
 		mask := make([]bool, g.s)
 		off := d.at(n, c, 0)
 		threshold(mask, d.t[off:off+g.s])
-		m := cache.get(mapSigned, mask, d.spatial, o.Spacing, make([]float64, g.s), workers, signedMap)
+		ms := new(mapScratch)
+		m := cache.get(mapSigned, packMask(&ms.bits, mask), mask, d.spatial, o.Spacing, make([]float64, g.s), workers, ms, signedMap)
 		var sum float64
 		for s, f := range m {
 			sum += d.p[off+s] * f
@@ -169,10 +179,11 @@ func hausdorffDT(o *Options, d *dense, dp []float64, log bool, cache *MapCache) 
 		mask := make([]bool, g.s)
 		dpm := make([]float64, g.s)
 		off := d.at(n, c, 0)
+		ms := new(mapScratch)
 		threshold(mask, d.p[off:off+g.s])
-		unsignedMap(dpm, mask, d.spatial, o.Spacing, workers)
+		unsignedMap(dpm, mask, d.spatial, o.Spacing, workers, ms)
 		threshold(mask, d.t[off:off+g.s])
-		mg := cache.get(mapUnsigned, mask, d.spatial, o.Spacing, make([]float64, g.s), workers, unsignedMap)
+		mg := cache.get(mapUnsigned, packMask(&ms.bits, mask), mask, d.spatial, o.Spacing, make([]float64, g.s), workers, ms, unsignedMap)
 		var sum float64
 		for s := range dpm {
 			e := d.p[off+s] - d.t[off+s]
@@ -207,78 +218,4 @@ func powAlpha(d, alpha float64) float64 {
 		return math.Sqrt(d)
 	}
 	return math.Pow(d, alpha)
-}
-
-// fusedBoundary is boundary's float32 path for sigmoid modes (binary,
-// multilabel) on float targets: per plane, the target map (cached when
-// the loss has a MapCache) and one parallel pass that checks the values,
-// activates, sums p phi and writes the gradient phi p(1-p)/count (or
-// phi/count on probabilities), with no float64 copy of the batch.
-func fusedBoundary(l *Loss, _ *fastWS, g geom, grad []float32, b Batch[float32]) (v float64, handled, bad bool) {
-	o := &l.opts
-	if o.Mode == Multiclass || b.Target == nil || hasDuplicates(o.Classes) {
-		return 0, false, false
-	}
-	for _, t := range b.Target {
-		if !(t >= 0 && t <= 1) { // NaN included
-			return 0, true, true
-		}
-	}
-	spatial := b.Shape[2:]
-	if len(spatial) == 0 {
-		spatial = []int{1}
-	}
-	classes := o.Classes
-	if classes == nil {
-		classes = allClasses(nil, g.c)
-	}
-	k := len(classes)
-	count := float64(g.n * k * g.s)
-	planes := g.n * k
-	part := make([]float64, planes)
-	fail := make([]bool, planes)
-	workers := max(1, edtWorkers(g.s)/planes)
-	kernel.RunFunc(planes, 1, func(_, lo, hi int) {
-		mask := make([]bool, g.s)
-		for i := lo; i < hi; i++ {
-			off := ((i/k)*g.c + classes[i%k]) * g.s
-			for s, t := range b.Target[off : off+g.s] {
-				mask[s] = t > 0.5
-			}
-			phi := l.maps.get(mapSigned, mask, spatial, o.Spacing, make([]float64, g.s), workers, signedMap)
-			var sum float64
-			for s, f := range phi {
-				x := float64(b.Input[off+s])
-				if math.IsNaN(x) || math.IsInf(x, 0) || (!o.FromLogits && (x < 0 || x > 1)) {
-					fail[i] = true
-					return
-				}
-				p, dp := x, 1.0
-				if o.FromLogits {
-					p = sigmoid(x)
-					dp = p * (1 - p)
-				}
-				sum += p * f
-				if grad != nil {
-					grad[off+s] = float32(f * dp / count)
-				}
-			}
-			part[i] = sum
-		}
-	})
-	for _, f := range fail {
-		if f {
-			return 0, true, true
-		}
-	}
-	if grad != nil && k < g.c { // channels outside classes
-		for n := 0; n < g.n; n++ {
-			for c := 0; c < g.c; c++ {
-				if !slices.Contains(classes, c) {
-					clear(grad[(n*g.c+c)*g.s : (n*g.c+c+1)*g.s])
-				}
-			}
-		}
-	}
-	return kernel.SumOrdered(part) / count, true, false
 }

@@ -38,6 +38,7 @@ type fastWS struct {
 	asym     asymJob
 	wass     wassJob
 	topk     topkWS
+	dist     distWS // boundary, hausdorff_dt, log_hausdorff_dt
 }
 
 // fastEval32 evaluates l on a float32 batch with its descriptor's fused

@@ -1,6 +1,7 @@
 package segloss
 
 import (
+	"bytes"
 	"hash/maphash"
 	"slices"
 	"sync"
@@ -11,6 +12,7 @@ type mapKind uint8
 const (
 	mapSigned   mapKind = iota // boundary: signed distance map of the target
 	mapUnsigned                // hausdorff_dt: distance map of the target
+	mapSigned32                // boundary's fused float32 path: mapSigned in float32
 )
 
 // MapCache keeps the distance maps of targets, so that boundary,
@@ -37,12 +39,14 @@ type mapEntry struct {
 	kind    mapKind
 	shape   []int
 	spacing []float64
-	mask    []bool
-	m       []float64
+	bits    []byte    // the mask, packed (packMask)
+	m       []float64 // the float64 kinds
+	m32     []float32 // the float32 kinds
 }
 
 // NewMapCache returns a cache of at most maxMaps maps (maxMaps < 1 means 1).
-// A map costs 8 bytes per voxel plus one per voxel for its mask.
+// A map costs 8 bytes per voxel (4 for the float32 maps of boundary's
+// float32 path) plus one bit per voxel for its mask.
 func NewMapCache(maxMaps int) *MapCache {
 	return &MapCache{max: max(maxMaps, 1), seed: maphash.MakeSeed(), entries: map[uint64][]*mapEntry{}}
 }
@@ -57,31 +61,70 @@ func (c *MapCache) Stats() (hits, misses int) {
 	return c.hits, c.misses
 }
 
-// get returns the map of kind for mask: the cached one (read-only), or
-// one computed with compute, into scratch when there is no cache.
-func (c *MapCache) get(kind mapKind, mask []bool, shape []int, spacing []float64, scratch []float64, workers int,
-	compute func(dst []float64, mask []bool, shape []int, spacing []float64, workers int)) []float64 {
+// get returns the map of kind for a target mask: the cached one
+// (read-only), or one computed with compute (scratch s), into scratch
+// when there is no cache. bits is the mask packed 8 voxels a byte
+// (packMask; unused without a cache), mask the mask itself or nil, then
+// unpacked from bits when the map is computed (mask is required without
+// a cache). A miss allocates the new entry.
+func (c *MapCache) get(kind mapKind, bits []byte, mask []bool, shape []int, spacing []float64, scratch []float64, workers int,
+	s *mapScratch, compute mapFunc) []float64 {
 	if c == nil {
-		compute(scratch, mask, shape, spacing, workers)
+		compute(scratch, mask, shape, spacing, workers, s)
 		return scratch
 	}
-	key := c.hash(kind, mask)
+	key := c.hash(kind, bits)
+	if e := c.find(key, kind, bits, shape, spacing); e != nil {
+		return e.m
+	}
+	m := make([]float64, len(scratch))
+	compute(m, s.unpacked(bits, mask, len(m)), shape, spacing, workers, s)
+	c.insert(&mapEntry{hash: key, kind: kind, shape: slices.Clone(shape), spacing: slices.Clone(spacing), bits: slices.Clone(bits), m: m})
+	return m
+}
+
+// get32 is get for the fused float32 paths: the map in float32, cached
+// under its own kind (a float32 kind such as mapSigned32). compute writes
+// into scratch; dst receives the map when there is no cache. A hit
+// allocates nothing, a miss the new entry (its float32 map, packed mask,
+// shape and spacing).
+func (c *MapCache) get32(kind mapKind, bits []byte, mask []bool, shape []int, spacing []float64, scratch []float64, dst []float32, workers int,
+	s *mapScratch, compute mapFunc) []float32 {
+	if c == nil {
+		compute(scratch, mask, shape, spacing, workers, s)
+		return toFloat32(&dst, scratch)
+	}
+	key := c.hash(kind, bits)
+	if e := c.find(key, kind, bits, shape, spacing); e != nil {
+		return e.m32
+	}
+	compute(scratch, s.unpacked(bits, mask, len(scratch)), shape, spacing, workers, s)
+	var m []float32
+	m = toFloat32(&m, scratch)
+	c.insert(&mapEntry{hash: key, kind: kind, shape: slices.Clone(shape), spacing: slices.Clone(spacing), bits: slices.Clone(bits), m32: m})
+	return m
+}
+
+// find returns the entry of kind for the packed mask bits (hash key),
+// counting a hit, or nil, counting a miss.
+func (c *MapCache) find(key uint64, kind mapKind, bits []byte, shape []int, spacing []float64) *mapEntry {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, e := range c.entries[key] {
-		if e.kind == kind && slices.Equal(e.shape, shape) && slices.Equal(e.spacing, spacing) && slices.Equal(e.mask, mask) {
+		if e.kind == kind && slices.Equal(e.shape, shape) && slices.Equal(e.spacing, spacing) && bytes.Equal(e.bits, bits) {
 			c.hits++
-			c.mu.Unlock()
-			return e.m
+			return e
 		}
 	}
 	c.misses++
-	c.mu.Unlock()
-	m := make([]float64, len(mask))
-	compute(m, mask, shape, spacing, workers)
-	e := &mapEntry{hash: key, kind: kind, shape: slices.Clone(shape), spacing: slices.Clone(spacing), mask: slices.Clone(mask), m: m}
+	return nil
+}
+
+// insert adds e, forgetting the oldest entries beyond c.max.
+func (c *MapCache) insert(e *mapEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[key] = append(c.entries[key], e)
+	c.entries[e.hash] = append(c.entries[e.hash], e)
 	c.order = append(c.order, e)
 	for len(c.order) > c.max {
 		old := c.order[0]
@@ -99,31 +142,40 @@ func (c *MapCache) get(kind mapKind, mask []bool, shape []int, spacing []float64
 			c.entries[old.hash] = list
 		}
 	}
-	return m
 }
 
-// hash returns the hash of kind and mask, the mask packed 8 voxels a byte.
-func (c *MapCache) hash(kind mapKind, mask []bool) uint64 {
-	var h maphash.Hash
-	h.SetSeed(c.seed)
-	h.WriteByte(byte(kind))
-	var buf [512]byte
-	n := 0
-	for i := 0; i < len(mask); i += 8 {
+// hash returns the hash of kind and the packed mask bits.
+func (c *MapCache) hash(kind mapKind, bits []byte) uint64 {
+	return maphash.Bytes(c.seed, bits) ^ uint64(kind)*0x9e3779b97f4a7c15
+}
+
+// packMask writes mask into buf, 8 voxels a byte (voxel i is bit i%8 of
+// byte i/8), and returns it.
+func packMask(buf *[]byte, mask []bool) []byte {
+	bits := grow(buf, (len(mask)+7)/8)
+	for k := range bits {
 		var b byte
-		for j := i; j < min(i+8, len(mask)); j++ {
-			if mask[j] {
-				b |= 1 << (j - i)
+		for j, m := range mask[k*8 : min(k*8+8, len(mask))] {
+			if m {
+				b |= 1 << j
 			}
 		}
-		buf[n] = b
-		if n++; n == len(buf) {
-			h.Write(buf[:])
-			n = 0
-		}
+		bits[k] = b
 	}
-	h.Write(buf[:n])
-	return h.Sum64()
+	return bits
+}
+
+// unpacked returns mask when it is not nil, else the n voxels of the
+// packed bits unpacked into s.
+func (s *mapScratch) unpacked(bits []byte, mask []bool, n int) []bool {
+	if mask != nil {
+		return mask
+	}
+	mask = grow(&s.mask, n)
+	for i := range mask {
+		mask[i] = bits[i>>3]>>(i&7)&1 != 0
+	}
+	return mask
 }
 
 // SetMapCache makes the distance-map losses (boundary, hausdorff_dt,

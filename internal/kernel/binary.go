@@ -266,6 +266,9 @@ type Binary struct {
 	// D1 is DSP + DTP rounded once from float64, used where g = 1: the two
 	// nearly cancel in some losses (mcc on a full target).
 	D1 float32
+	// TWeight says that t is a weight, not a target (boundary's distance
+	// map): BinaryStatsDP does not range-check it.
+	TWeight bool
 }
 
 // BinaryStats returns the region sums of p against t over one chunk, and
@@ -367,12 +370,11 @@ func BinaryStatsDP(dp, x, t []float32, o *Binary) Sums {
 // BCE, with one exponential per element for both p and dp (the same
 // values and sums).
 func binaryStatsDPGo(dp, x, t []float32, o *Binary) Sums {
-	_ = o
 	var s Sums
 	t, dp = t[:len(x)], dp[:len(x)]
 	for i, xv := range x {
 		tv := t[i]
-		if bad32(xv) || badTarget(tv) {
+		if bad32(xv) || !o.TWeight && badTarget(tv) {
 			s.Bad = true
 		}
 		p, d := sigmoidDeriv32(xv)

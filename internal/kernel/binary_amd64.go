@@ -257,7 +257,7 @@ func binaryStatsDPVec(dp, x, t []float32, o *Binary) Sums {
 	r := Sums{Cnt: float64(n)}
 	if n > 0 {
 		r.TP, r.SP, r.SG = v.sum(0), v.sum(1), v.sum(2)
-		r.Bad = v.bad(0) || v.bad(1)
+		r.Bad = v.bad(0) || !o.TWeight && v.bad(1)
 	}
 	if n < len(x) {
 		q := binaryStatsDPGo(dp[n:], x[n:], t[n:], o)

@@ -3,8 +3,8 @@ package surface
 import (
 	"fmt"
 	"math"
-	"sync"
 
+	"github.com/segloss/segloss/internal/kernel"
 	shapepkg "github.com/segloss/segloss/internal/shape"
 )
 
@@ -19,11 +19,9 @@ import (
 //	DistanceTransform = +Inf everywhere if no voxel is a feature
 func DistanceTransform(feature []bool, shape []int, spacing []float64, workers int) ([]float64, error) {
 	d := make([]float64, len(feature))
-	if err := SquaredDistanceTransform(d, feature, shape, spacing, workers); err != nil {
+	var s Scratch
+	if err := s.DistanceTransform(d, feature, shape, spacing, workers); err != nil {
 		return nil, err
-	}
-	for i, v := range d {
-		d[i] = math.Sqrt(v)
 	}
 	return d, nil
 }
@@ -32,6 +30,34 @@ func DistanceTransform(feature []bool, shape []int, spacing []float64, workers i
 // from every voxel to the nearest feature voxel, as DistanceTransform
 // describes. dst must have the length of feature.
 func SquaredDistanceTransform(dst []float64, feature []bool, shape []int, spacing []float64, workers int) error {
+	var s Scratch
+	return s.SquaredDistanceTransform(dst, feature, shape, spacing, workers)
+}
+
+// Scratch is the reusable memory of the distance transforms: once it has
+// grown to a shape and a number of workers, a transform run with it
+// allocates nothing. A Scratch serves one transform at a time; the zero
+// value is ready to use.
+type Scratch struct {
+	bufs []lineBuf
+	job  lineJob
+}
+
+// DistanceTransform writes into dst the Euclidean distance of
+// DistanceTransform (the package function), with the memory of s.
+func (s *Scratch) DistanceTransform(dst []float64, feature []bool, shape []int, spacing []float64, workers int) error {
+	if err := s.SquaredDistanceTransform(dst, feature, shape, spacing, workers); err != nil {
+		return err
+	}
+	for i, v := range dst {
+		dst[i] = math.Sqrt(v)
+	}
+	return nil
+}
+
+// SquaredDistanceTransform writes into dst the squared distance of
+// SquaredDistanceTransform (the package function), with the memory of s.
+func (s *Scratch) SquaredDistanceTransform(dst []float64, feature []bool, shape []int, spacing []float64, workers int) error {
 	if err := checkGeometry(len(feature), shape, spacing); err != nil {
 		return err
 	}
@@ -42,15 +68,16 @@ func SquaredDistanceTransform(dst []float64, feature []bool, shape []int, spacin
 		return nil
 	}
 	nd := len(shape)
-	bufs := make([]lineBuf, max(workers, 1))
+	if cap(s.bufs) < max(workers, 1) {
+		s.bufs = make([]lineBuf, max(workers, 1))
+	}
+	s.bufs = s.bufs[:max(workers, 1)]
+	j := &s.job
+	defer func() { *j = lineJob{} }()
 	// Last axis first: a binary nearest-feature scan on contiguous lines.
 	last := shape[nd-1]
-	s2 := sq(spacingOf(spacing, nd-1))
-	parallelLines(len(feature)/last, bufs, func(lo, hi int, _ *lineBuf) {
-		for l := lo; l < hi; l++ {
-			binaryLine(dst[l*last:(l+1)*last], feature[l*last:(l+1)*last], s2)
-		}
-	})
+	*j = lineJob{dst: dst, feature: feature, s2: sq(spacingOf(spacing, nd-1)), n: last, bufs: s.bufs}
+	j.run(len(feature) / last)
 	// Then every other axis: the lower envelope of parabolas.
 	for a := nd - 2; a >= 0; a-- {
 		n := shape[a]
@@ -61,34 +88,11 @@ func SquaredDistanceTransform(dst []float64, feature []bool, shape []int, spacin
 		for _, s := range shape[a+1:] {
 			stride *= s
 		}
-		s2 := sq(spacingOf(spacing, a))
-		outer := len(dst) / (n * stride)
 		// A task is a block of up to blockW adjacent lines, gathered
 		// together so that strided reads touch whole cache lines.
 		blocks := (stride + blockW - 1) / blockW
-		parallelLines(outer*blocks, bufs, func(lo, hi int, b *lineBuf) {
-			b.grow(n)
-			for t := lo; t < hi; t++ {
-				o, in0 := t/blocks, (t%blocks)*blockW
-				w := min(blockW, stride-in0)
-				base := o*n*stride + in0
-				for i := 0; i < n; i++ {
-					row := dst[base+i*stride : base+i*stride+w]
-					for j, v := range row {
-						b.lines[j][i] = v
-					}
-				}
-				for j := 0; j < w; j++ {
-					envelopeLine(b.out[j][:n], b.lines[j][:n], s2, b)
-				}
-				for i := 0; i < n; i++ {
-					row := dst[base+i*stride : base+i*stride+w]
-					for j := range row {
-						row[j] = b.out[j][i]
-					}
-				}
-			}
-		})
+		*j = lineJob{dst: dst, s2: sq(spacingOf(spacing, a)), n: n, stride: stride, blocks: blocks, bufs: s.bufs}
+		j.run(len(dst) / (n * stride) * blocks)
 	}
 	return nil
 }
@@ -117,24 +121,60 @@ func (b *lineBuf) grow(n int) {
 	b.v = make([]int, n)
 }
 
-// parallelLines splits tasks 0..n-1 into contiguous chunks run on up to
-// len(bufs) goroutines, each with its own scratch buffer.
-func parallelLines(n int, bufs []lineBuf, run func(lo, hi int, b *lineBuf)) {
-	workers := min(len(bufs), n)
-	if workers <= 1 {
-		run(0, n, &bufs[0])
+// lineJob is one pass of a transform: the binary scan of the last axis
+// (feature set; lines of length n) or the envelope pass of another axis
+// (lines of length n, stride apart, in blocks of blockW). Its tasks are
+// split into len(bufs) contiguous ranges, one per worker, each with its
+// own scratch.
+type lineJob struct {
+	dst               []float64
+	feature           []bool
+	s2                float64
+	n, stride, blocks int
+	tasks             int
+	bufs              []lineBuf
+}
+
+// run runs tasks 0..tasks-1 on up to len(j.bufs) goroutines.
+func (j *lineJob) run(tasks int) {
+	j.tasks = tasks
+	kernel.Run(j, min(len(j.bufs), tasks), 1)
+}
+
+// Do runs worker w's range of tasks.
+func (j *lineJob) Do(w, _, _ int) {
+	workers := min(len(j.bufs), j.tasks)
+	lo, hi := j.tasks*w/workers, j.tasks*(w+1)/workers
+	n, dst := j.n, j.dst
+	if j.feature != nil {
+		for l := lo; l < hi; l++ {
+			binaryLine(dst[l*n:(l+1)*n], j.feature[l*n:(l+1)*n], j.s2)
+		}
 		return
 	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := n*w/workers, n*(w+1)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run(lo, hi, &bufs[w])
-		}()
+	b := &j.bufs[w]
+	b.grow(n)
+	stride, blocks := j.stride, j.blocks
+	for t := lo; t < hi; t++ {
+		o, in0 := t/blocks, (t%blocks)*blockW
+		w := min(blockW, stride-in0)
+		base := o*n*stride + in0
+		for i := 0; i < n; i++ {
+			row := dst[base+i*stride : base+i*stride+w]
+			for k, v := range row {
+				b.lines[k][i] = v
+			}
+		}
+		for k := 0; k < w; k++ {
+			envelopeLine(b.out[k][:n], b.lines[k][:n], j.s2, b)
+		}
+		for i := 0; i < n; i++ {
+			row := dst[base+i*stride : base+i*stride+w]
+			for k := range row {
+				row[k] = b.out[k][i]
+			}
+		}
 	}
-	wg.Wait()
 }
 
 // binaryLine writes the squared distance along one line to the nearest
@@ -158,7 +198,9 @@ func binaryLine(dst []float64, feature []bool, s2 float64) {
 			last = i
 		}
 		if last >= 0 {
-			dst[i] = math.Min(dst[i], float64(last-i))
+			if d := float64(last - i); d < dst[i] { // dst is never NaN: no math.Min
+				dst[i] = d
+			}
 		}
 		dst[i] *= dst[i] * s2
 	}
