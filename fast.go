@@ -37,6 +37,7 @@ type fastWS struct {
 	sensSpec sensSpecJob
 	asym     asymJob
 	wass     wassJob
+	cl       clWS // cldice and dice_cldice (cldice.go)
 }
 
 // fastEval32 evaluates l on a float32 batch with its descriptor's fused

@@ -1,0 +1,406 @@
+package segloss
+
+// The soft skeleton of clDice (cldice.go) on one (sample, channel) plane,
+// in float64, with the exact subgradient of PyTorch CPU's pooling tie
+// rules (golden2 conventions, morphology): a max-pool passes the gradient
+// to the first maximal element of its window in row-major order,
+// torch.minimum(a, b) at a == b gives half to each, relu'(0) = 0.
+//
+// The forward pass keeps only what the backward pass cannot recompute
+// cheaply (the eroded images and the skeleton after each iteration); the
+// backward pass recomputes each dilation's routing and each erosion's
+// routing, one level at a time, from those. All buffers live in a skelWS,
+// one per worker, pooled by the Loss (clWS).
+
+// morph is the soft morphology of planes of one spatial shape (1 to 3 dims).
+type morph struct {
+	nd      int
+	shape   [3]int
+	strides [3]int
+	size    int
+}
+
+// reset sets m to the planes of spatial shape shape.
+func (m *morph) reset(shape []int) {
+	m.nd, m.size = len(shape), 1
+	for a := m.nd - 1; a >= 0; a-- {
+		m.shape[a], m.strides[a] = shape[a], m.size
+		m.size *= shape[a]
+	}
+}
+
+// The value passes of the morphology, over three neighbours along one axis.
+const (
+	poolMin     = iota // dst = min-pool of src
+	poolMinInto        // dst = torch.minimum(dst, min-pool of src)
+	poolMax            // dst = max-pool of src
+)
+
+// lines calls f for each run [lo, hi) of pixels whose neighbours along
+// axis a are at the same offsets: pixel i's window is i+ku, i, i+kd (an
+// offset 0 where the window leaves the plane). Runs come in increasing
+// pixel order.
+func (m *morph) lines(a int, f func(lo, hi, ku, kd int)) {
+	st, n := m.strides[a], m.shape[a]
+	if st == 1 && n > 1 { // the last axis: each line's ends, then its inside
+		for b := 0; b < m.size; b += n {
+			f(b, b+1, 0, 1)
+			f(b+1, b+n-1, -1, 1)
+			f(b+n-1, b+n, -1, 0)
+		}
+		return
+	}
+	for base := 0; base < m.size; base += st * n {
+		for pos := 0; pos < n; pos++ {
+			row := base + pos*st
+			ku, kd := -st, st
+			if pos == 0 {
+				ku = 0
+			}
+			if pos == n-1 {
+				kd = 0
+			}
+			f(row, row+st, ku, kd)
+		}
+	}
+}
+
+// pool writes into dst the 1-D pool op (window 3, in bounds) of src along
+// axis a. It takes values only (the backward pass recomputes the routing:
+// route, maxPoolArg), so the branch-free min and max serve: they differ
+// from a first-extremum scan only in the sign of a zero, which no later
+// step can tell (relu and the routing comparisons treat -0 as 0).
+func (m *morph) pool(dst, src []float64, a, op int) {
+	m.lines(a, func(lo, hi, ku, kd int) {
+		pool3(op, dst[lo:hi], src[lo+ku:hi+ku], src[lo:hi], src[lo+kd:hi+kd])
+	})
+}
+
+// pool3 is op on out from its three neighbours up, mid, down.
+func pool3(op int, out, up, mid, down []float64) {
+	up, mid, down = up[:len(out)], mid[:len(out)], down[:len(out)]
+	switch op {
+	case poolMin:
+		for i := range out {
+			out[i] = min(up[i], mid[i], down[i])
+		}
+	case poolMinInto:
+		for i := range out {
+			out[i] = min(out[i], up[i], mid[i], down[i])
+		}
+	default:
+		for i := range out {
+			out[i] = max(up[i], mid[i], down[i])
+		}
+	}
+}
+
+// erode writes into dst the soft erosion of src: the minimum over the
+// in-bounds axis cross of each pixel, as torch.minimum of the 1-D
+// min-pools along each axis in order. dst must not alias src.
+func (m *morph) erode(dst, src []float64) {
+	for a := 0; a < m.nd; a++ {
+		op := poolMin
+		if a > 0 {
+			op = poolMinInto
+		}
+		m.pool(dst, src, a, op)
+	}
+}
+
+// erosion is the gradient routing of one soft erosion: output i takes
+// w[a][i] of its gradient to idx[a][i], one source per axis.
+type erosion struct {
+	idx [3][]int32
+	w   [3][]float64
+}
+
+// route records in e the routing of erode(src), axis by axis: the first
+// minimum of each window in increasing index order, then its share in
+// torch.minimum(cur, window minimum), cur the minimum over the axes before
+// (held in cur, scratch of the plane's size). Branch-free: the first
+// extremum is the first element equal to it.
+func (m *morph) route(src, cur []float64, e *erosion) {
+	for a := 0; a < m.nd; a++ {
+		idx, w := e.idx[a], e.w[a]
+		m.lines(a, func(lo, hi, ku, kd int) {
+			up, mid, down := src[lo+ku:hi+ku], src[lo:hi], src[lo+kd:hi+kd]
+			up, down = up[:len(mid)], down[:len(mid)]
+			ix, c := idx[lo:hi], cur[lo:hi]
+			ix = ix[:len(mid)]
+			c = c[:len(mid)]
+			for i, vm := range mid {
+				vu, vd := up[i], down[i]
+				v := min(vu, vm, vd)
+				k := kd
+				if vm == v {
+					k = 0
+				}
+				if vu == v {
+					k = ku
+				}
+				ix[i] = int32(lo + i + k)
+				if a > 0 {
+					// cur's sources keep share f: 1 if cur < v, 0 if cur > v, 1/2 at a tie.
+					f := tieShare(c[i], v)
+					for b := 0; b < a; b++ {
+						e.w[b][lo+i] *= f
+					}
+					w[lo+i] = 1 - f
+				} else {
+					w[lo+i] = 1
+				}
+				c[i] = min(c[i], v)
+				if a == 0 {
+					c[i] = v
+				}
+			}
+		})
+	}
+}
+
+// tieShare returns 1 if c < v, 0 if c > v and 1/2 if c == v, without a
+// branch: the sign of v - c, saturated (every nonzero difference of finite
+// numbers times 2^2046 is beyond 1 in magnitude).
+func tieShare(c, v float64) float64 {
+	d := (v - c) * 0x1p1023 * 0x1p1023
+	return 0.5 + 0.5*max(-1, min(d, 1))
+}
+
+// back adds into gsrc the gradient of the erosion's input from gdst,
+// axis by axis.
+func (e *erosion) back(nd int, gsrc, gdst []float64) {
+	for a := 0; a < nd; a++ {
+		idx, w := e.idx[a], e.w[a]
+		for i, g := range gdst {
+			if g != 0 && w[i] != 0 {
+				gsrc[idx[i]] += w[i] * g
+			}
+		}
+	}
+}
+
+// maxPoolArg writes into dst the 1-D max-pool (window 3, in bounds) of
+// src along axis a, the first maximum of the window in increasing index
+// order, and the source of each maximum into darg: sarg[best], or best
+// itself when sarg is nil. Branch-free, as route.
+func (m *morph) maxPoolArg(dst, src []float64, darg, sarg []int32, a int) {
+	m.lines(a, func(lo, hi, ku, kd int) {
+		up, mid, down := src[lo+ku:hi+ku], src[lo:hi], src[lo+kd:hi+kd]
+		up, down = up[:len(mid)], down[:len(mid)]
+		out, ix := dst[lo:hi], darg[lo:hi]
+		out, ix = out[:len(mid)], ix[:len(mid)]
+		for i, vm := range mid {
+			vu, vd := up[i], down[i]
+			v := max(vu, vm, vd)
+			k := kd
+			if vm == v {
+				k = 0
+			}
+			if vu == v {
+				k = ku
+			}
+			out[i] = v
+			ix[i] = int32(lo + i + k)
+		}
+		if sarg != nil {
+			for i, b := range ix {
+				ix[i] = sarg[b]
+			}
+		}
+	})
+}
+
+// dilate writes into dst the maximum of src over the in-bounds 3^nd window
+// of each pixel and, when arg is not nil, the first maximal element in
+// row-major order into arg. It runs as separable 1-D passes, last axis
+// first: the first maximum of a lexicographic window is the first row (in
+// the outer axis) holding the maximum, at that row's own first maximum,
+// so the passes pick the same element as a row-major scan. tmp (and
+// argTmp, with arg) are scratch of the plane's size; none may alias src.
+func (m *morph) dilate(dst, src, tmp []float64, arg, argTmp []int32) {
+	passes := 0
+	for a := 0; a < m.nd; a++ {
+		if m.shape[a] > 1 {
+			passes++
+		}
+	}
+	if passes == 0 {
+		copy(dst, src)
+		for i := range arg {
+			arg[i] = int32(i)
+		}
+		return
+	}
+	in, inArg := src, []int32(nil)
+	k := 0
+	for a := m.nd - 1; a >= 0; a-- {
+		if m.shape[a] == 1 {
+			continue
+		}
+		// Alternate between dst and tmp so that the last pass lands in dst.
+		out, outArg := dst, arg
+		if (passes-1-k)%2 == 1 {
+			out, outArg = tmp, argTmp
+		}
+		if arg == nil {
+			m.pool(out, in, a, poolMax)
+		} else {
+			m.maxPoolArg(out, in, outArg, inArg, a)
+		}
+		in, inArg = out, outArg
+		k++
+	}
+}
+
+// skelWS is one worker's scratch for the soft skeleton of one plane, and
+// for the plane's probabilities, target and gradient on the fused path.
+type skelWS struct {
+	m    morph
+	iter int
+	in   []float64   // the input of the last forward pass (I[0])
+	I    [][]float64 // I[j] = erode(I[j-1]), j = 1..iter+1 (forward with keep); I[1], I[2] alternate otherwise
+	S    [][]float64 // S[j], the skeleton after iteration j (forward with keep); S[0] only otherwise
+	O    []float64   // a dilation
+	tmp  []float64
+	arg  []int32 // the dilation's routing
+	argT []int32
+	e    erosion
+	gI   [3][]float64 // the gradients of three consecutive levels of I
+	gS   []float64
+	p    []float64 // the fused path's plane: probabilities, target, gradient
+	t    []float64
+	row  []float64
+}
+
+// size makes every buffer of k fit planes of m's shape for iter iterations
+// (keep: the backward pass too; fused: the plane buffers too), so that
+// the passes allocate nothing.
+func (k *skelWS) size(m *morph, iter int, keep, fused bool) {
+	k.m, k.iter = *m, iter
+	n := m.size
+	levels, skels := 2, 1
+	if keep {
+		levels, skels = iter+1, iter+1
+	}
+	k.I = grow(&k.I, max(len(k.I), levels+1))
+	for j := 1; j <= levels; j++ {
+		grow(&k.I[j], n)
+	}
+	k.S = grow(&k.S, max(len(k.S), skels))
+	for j := 0; j < skels; j++ {
+		grow(&k.S[j], n)
+	}
+	grow(&k.O, n)
+	grow(&k.tmp, n)
+	if keep {
+		grow(&k.arg, n)
+		grow(&k.argT, n)
+		for a := 0; a < m.nd; a++ {
+			grow(&k.e.idx[a], n)
+			grow(&k.e.w[a], n)
+		}
+		for j := range k.gI {
+			grow(&k.gI[j], n)
+		}
+		grow(&k.gS, n)
+	}
+	if fused {
+		grow(&k.p, n)
+		grow(&k.t, n)
+		grow(&k.row, n)
+	}
+}
+
+// level returns I[j] of the last forward pass with keep.
+func (k *skelWS) level(j int) []float64 {
+	if j == 0 {
+		return k.in
+	}
+	return k.I[j][:k.m.size]
+}
+
+// forward returns the soft skeleton of in (iter iterations):
+// S = relu(I - open(I)); iter times: I = erode(I), D = relu(I - open(I)),
+// S = S + relu(D - S D), with open(I) = dilate(erode(I)). With keep it
+// stores what backward needs. The result is owned by k.
+func (k *skelWS) forward(in []float64, keep bool) []float64 {
+	m, n, it := &k.m, k.m.size, k.iter
+	k.in = in
+	O := k.O[:n]
+	cur := in
+	var S []float64
+	for j := 0; j <= it; j++ {
+		next := k.I[1+j%2][:n] // never cur: that is I[1+(j-1)%2] or in
+		if keep {
+			next = k.I[j+1][:n]
+		}
+		m.erode(next, cur)
+		m.dilate(O, next, k.tmp[:n], nil, nil)
+		if j == 0 {
+			S = k.S[0][:n]
+			for i := range S {
+				S[i] = max(cur[i]-O[i], 0)
+			}
+		} else {
+			prev := S
+			if keep {
+				S = k.S[j][:n]
+			}
+			for i := range S {
+				D := max(cur[i]-O[i], 0)
+				S[i] = prev[i] + max(D-prev[i]*D, 0)
+			}
+		}
+		cur = next
+	}
+	return S
+}
+
+// backward adds into gin the gradient of the input of the last forward
+// pass (run with keep) from gS, the gradient of the skeleton it
+// returned. gS (of the plane's size) is overwritten.
+//
+// Level by level from the deepest: the dilation of I[j] (O[j-1]) and its
+// routing, the relu of iteration j-1 (its direct part into gI[j-1], its
+// opening part through the dilation into gI[j]), then the erosion
+// I[j] -> I[j+1], whose input gradient is complete by then.
+func (k *skelWS) backward(gin, gS []float64) {
+	m, n, it := &k.m, k.m.size, k.iter
+	O, arg := k.O[:n], k.arg[:n]
+	gI := func(j int) []float64 { return k.gI[j%3][:n] }
+	clear(gI(it + 1))
+	for j := it + 1; j >= 1; j-- {
+		L := j - 1
+		IL, Ij := k.level(L), k.level(j)
+		m.dilate(O, Ij, k.tmp[:n], arg, k.argT[:n])
+		gL, gj := gI(L), gI(j)
+		clear(gL)
+		for i, g := range gS[:n] {
+			if L >= 1 { // through S[L] = S[L-1] + relu(D - S[L-1] D)
+				prev := k.S[L-1][i]
+				D := max(IL[i]-O[i], 0)
+				gd := 0.0
+				if D-prev*D > 0 {
+					gd = g * (1 - prev)
+					gS[i] = g * (1 - D)
+				}
+				g = gd
+			}
+			if g != 0 && IL[i]-O[i] > 0 {
+				gL[i] += g
+				gj[arg[i]] += -g
+			}
+		}
+		if j <= it {
+			m.route(Ij, k.tmp[:n], &k.e)
+			k.e.back(m.nd, gj, gI(j+1))
+		}
+	}
+	m.route(k.in, k.tmp[:n], &k.e)
+	g0 := gI(0)
+	k.e.back(m.nd, g0, gI(1))
+	for i, g := range g0 {
+		gin[i] += g
+	}
+}
