@@ -9,11 +9,10 @@ import (
 )
 
 // allocating lists the losses of the second family whose scratch memory is
-// not yet pooled: each call allocates a few buffers of the batch's size
-// (cldice and dice_cldice one set per plane and skeleton iteration).
+// not yet pooled: each call allocates a few buffers of the batch's size.
 var allocating = map[segloss.Name]bool{
 	"topk_ce": true, "boundary": true,
-	"hausdorff_dt": true, "log_hausdorff_dt": true, "cldice": true, "dice_cldice": true,
+	"hausdorff_dt": true, "log_hausdorff_dt": true,
 }
 
 // allocating64 lists the losses whose fused float32 path is pooled but
@@ -21,7 +20,7 @@ var allocating = map[segloss.Name]bool{
 var allocating64 = map[segloss.Name]bool{
 	"dice_focal": true, "generalized_dice_focal": true, "combo": true, "sensitivity_specificity": true,
 	"asymmetric_focal": true, "asymmetric_focal_tversky": true, "unified_focal": true,
-	"generalized_wasserstein_dice": true,
+	"generalized_wasserstein_dice": true, "cldice": true, "dice_cldice": true,
 }
 
 // TestNoAllocsSteadyState checks that repeated Eval calls of one shape

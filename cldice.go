@@ -40,13 +40,13 @@ type clWS struct {
 	bad  []bool       // per unit (fused path)
 }
 
-// get takes a worker's scratch (prepare sized one per possible worker).
+// get takes a worker's scratch (run sized one per possible worker).
 func (c *clWS) get() *skelWS {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.free) == 0 { // not reached: at most GOMAXPROCS units run at once
 		k := new(skelWS)
-		k.size(&c.job.m, c.job.o.Iter, c.job.grad, c.job.b.x != nil)
+		c.job.size(k)
 		c.all = append(c.all, k)
 		return k
 	}
@@ -62,19 +62,23 @@ func (c *clWS) put(k *skelWS) {
 	c.mu.Unlock()
 }
 
-// clJob is one pass of clDice; unit u is plane u (general path) or row u,
-// one (sample, channel) row of the batch (fused path).
+// clJob is one pass of clDice. Its units are, on the general path, the
+// planes (sample, class); on the fused path with sigmoid or probabilities,
+// the (sample, channel) rows of the batch; with the softmax of class
+// indices, the planes for the stats and the samples for the gradient
+// (the softmax's chain rule needs every channel of a pixel).
 type clJob struct {
-	ws      *clWS
-	o       *Options
-	m       morph
-	d       *dense  // the general path's batch, or nil
-	b       batch32 // the fused path's batch (b.x nil on the general path)
-	dp      []float64
-	w       float64 // the gradient's weight
-	classes []int
-	K, G    int
-	grad    bool // the gradient pass
+	ws       *clWS
+	o        *Options
+	m        morph
+	d        *dense  // the general path's batch, or nil
+	b        batch32 // the fused path's batch (b.x nil on the general path)
+	dp       []float64
+	w        float64 // the gradient's weight
+	classes  []int
+	K, G     int
+	withGrad bool // a gradient pass follows the stats pass
+	grad     bool // the gradient pass
 }
 
 // group returns the (group, class) index of sample n, class k.
@@ -85,40 +89,82 @@ func (j *clJob) group(n, k int) int {
 	return k
 }
 
+// softmax reports the fused path on class indices.
+func (j *clJob) softmax() bool { return j.b.lab != nil }
+
+// units returns the number of units of the current pass.
+func (j *clJob) units(g geom) int {
+	switch {
+	case j.b.x == nil || j.softmax() && !j.grad:
+		return g.n * j.K
+	case j.softmax():
+		return g.n
+	}
+	return g.n * g.c
+}
+
+// size makes k fit the job's planes.
+func (j *clJob) size(k *skelWS) {
+	chans := 0
+	if j.softmax() && j.withGrad {
+		chans = j.b.g.c
+	}
+	k.size(&j.m, j.o.Iter, j.withGrad, j.b.x != nil, chans)
+}
+
 // Do runs unit u.
 func (j *clJob) Do(u, _, _ int) {
 	sc := j.ws.get()
 	defer j.ws.put(sc)
-	var n, k int
-	var p, t, row []float64
-	if j.b.x != nil {
-		c := u % j.b.g.c
-		n, k = u/j.b.g.c, j.ws.kOf[c]
+	switch {
+	case j.b.x == nil:
+		n, k := u/j.K, u%j.K
+		d := j.d
+		off := d.at(n, j.classes[k], 0)
+		var row []float64
 		if j.grad {
-			if k < 0 {
-				clear(j.b.gr[u*j.b.g.s : (u+1)*j.b.g.s])
-				return
-			}
-		} else if sc.load(&j.b, u*j.b.g.s) {
+			row = j.dp[off : off+d.g.s]
+		}
+		j.plane(sc, n, k, d.p[off:off+d.g.s], d.t[off:off+d.g.s], row)
+	case j.softmax() && !j.grad:
+		n, k := u/j.K, u%j.K
+		if sc.loadSoftmax(&j.b, n, j.classes[k]) {
 			j.ws.bad[u] = true
 			return
 		}
-		if k < 0 {
-			return
+		j.plane(sc, n, k, sc.p, sc.t, nil)
+	case j.softmax():
+		S := j.b.g.s
+		dp := sc.dpC[:j.b.g.c*S]
+		clear(dp)
+		for k, c := range j.classes {
+			sc.loadSoftmax(&j.b, u, c)
+			j.plane(sc, u, k, sc.p, sc.t, dp[c*S:(c+1)*S])
 		}
-		p, t, row = sc.p, sc.t, sc.row
-		if j.grad {
-			sc.load(&j.b, u*j.b.g.s)
-			clear(row)
-		}
-	} else {
-		n, k = u/j.K, u%j.K
-		off := j.d.at(n, j.classes[k], 0)
-		p, t = j.d.p[off:off+j.d.g.s], j.d.t[off:off+j.d.g.s]
-		if j.grad {
-			row = j.dp[off : off+j.d.g.s]
+		sc.storeSoftmax(&j.b, u)
+	default:
+		c, S := u%j.b.g.c, j.b.g.s
+		n, k := u/j.b.g.c, j.ws.kOf[c]
+		switch {
+		case j.grad && k < 0: // a channel outside classes
+			clear(j.b.gr[u*S : (u+1)*S])
+		case j.grad:
+			sc.load(&j.b, u*S)
+			clear(sc.row)
+			j.plane(sc, n, k, sc.p, sc.t, sc.row)
+			sc.store(&j.b, u*S)
+		case sc.load(&j.b, u*S):
+			j.ws.bad[u] = true
+		case k >= 0:
+			j.plane(sc, n, k, sc.p, sc.t, nil)
 		}
 	}
+}
+
+// plane runs the current pass on plane (n, k), probabilities p and target
+// t: the stats pass stores its four sums; the gradient pass adds w times
+// the gradient with respect to p into row.
+func (j *clJob) plane(sc *skelWS, n, k int, p, t, row []float64) {
 	if !j.grad {
 		var A, B, C, E float64
 		Sp := sc.forward(p, false)
@@ -140,17 +186,15 @@ func (j *clJob) Do(u, _, _ int) {
 	for s, v := range sc.forward(t, false) {
 		row[s] += j.w * dC * v
 	}
-	if dA != 0 || dB != 0 {
-		sc.forward(p, true)
-		gS := sc.gS[:len(p)]
-		for s := range gS {
-			gS[s] = j.w * (dA*t[s] + dB)
-		}
-		sc.backward(row, gS)
+	if dA == 0 && dB == 0 {
+		return
 	}
-	if j.b.x != nil {
-		sc.store(&j.b, u*j.b.g.s)
+	sc.forward(p, true)
+	gS := sc.gS[:len(p)]
+	for s := range gS {
+		gS[s] = j.w * (dA*t[s] + dB)
 	}
+	sc.backward(row, gS)
 }
 
 // run runs clDice on j's batch (j.d or j.b, with j.o, j.w, j.dp set) and
@@ -170,10 +214,10 @@ func (c *clWS) run(j *clJob, g geom, spatial []int) (loss float64, bad bool) {
 		spatial = []int{1}
 	}
 	j.m.reset(spatial)
-	planes, units := g.n*j.K, g.n*j.K
+	j.withGrad = j.dp != nil || j.b.gr != nil
 	fused := j.b.x != nil
+	units := j.units(g)
 	if fused {
-		units = g.n * g.c
 		kOf := grow(&c.kOf, g.c)
 		for ch := range kOf {
 			kOf[ch] = -1
@@ -183,7 +227,6 @@ func (c *clWS) run(j *clJob, g geom, spatial []int) (loss float64, bad bool) {
 		}
 		clear(grow(&c.bad, units))
 	}
-	withGrad := j.dp != nil || j.b.gr != nil
 	// One scratch per worker that can run at once, sized now.
 	workers := min(runtime.GOMAXPROCS(0), units)
 	for len(c.all) < workers {
@@ -191,10 +234,10 @@ func (c *clWS) run(j *clJob, g geom, spatial []int) (loss float64, bad bool) {
 	}
 	c.free = append(c.free[:0], c.all...)
 	for _, k := range c.all {
-		k.size(&j.m, o.Iter, withGrad, fused)
+		j.size(k)
 	}
 	for i := range c.sums {
-		grow(&c.sums[i], planes)
+		grow(&c.sums[i], g.n*j.K)
 		clear(grow(&c.grp[i], j.G*j.K))
 	}
 	for i := range c.co {
@@ -202,6 +245,7 @@ func (c *clWS) run(j *clJob, g geom, spatial []int) (loss float64, bad bool) {
 	}
 	serial := hasDuplicates(j.classes) // planes of one channel add into one gradient row
 	pass := func() {
+		units := j.units(g)
 		if serial {
 			for u := 0; u < units; u++ {
 				j.Do(u, u, u+1)
@@ -219,7 +263,7 @@ func (c *clWS) run(j *clJob, g geom, spatial []int) (loss float64, bad bool) {
 		}
 	}
 	loss = c.coefficients(j, g.n, o.Smooth)
-	if withGrad {
+	if j.withGrad {
 		j.grad = true
 		pass()
 	}

@@ -1,8 +1,12 @@
 package segloss
 
-// The fused float32 path of cldice and dice_cldice, for float targets
-// without an ignore value, in the sigmoid modes or on multiclass
-// probabilities (where each plane's probabilities are its own): clDice
+import "github.com/segloss/segloss/internal/kernel"
+
+// The fused float32 path of cldice and dice_cldice, without an ignore
+// value or repeated classes: float targets in the sigmoid modes or on
+// multiclass probabilities (where each plane's probabilities are its
+// own), and class indices with the softmax (up to kernel.MaxSoftmaxC
+// channels; the gradient pass runs one sample at a time). clDice
 // runs its plane-parallel passes (cldice.go) on the float32 batch, each
 // plane activated into float64 scratch as the general path's dense batch
 // would hold it, so the value is the general path's bit for bit. No
@@ -48,11 +52,58 @@ func (k *skelWS) store(b *batch32, off int) {
 	}
 }
 
+// loadSoftmax writes into k.p the softmax probabilities of channel c of
+// sample n of b and into k.t its one-vs-rest target, as newDense does,
+// and reports a non-finite logit or a label outside [0, C).
+func (k *skelWS) loadSoftmax(b *batch32, n, c int) (bad bool) {
+	C, S := b.g.c, b.g.s
+	x, lab := b.x[n*C*S:(n+1)*C*S], b.lab[n*S:(n+1)*S]
+	var pb, lb [kernel.MaxSoftmaxC]float64
+	pc, lp := pb[:C], lb[:C]
+	p, t := k.p[:S], k.t[:S]
+	for s, y := range lab {
+		for ch := 0; ch < C; ch++ {
+			if v := x[ch*S+s]; v-v != 0 {
+				return true
+			}
+		}
+		if y < 0 || int(y) >= C {
+			return true
+		}
+		softmaxPixel(pc, lp, x, s, S)
+		p[s], t[s] = pc[c], 0
+		if int(y) == c {
+			t[s] = 1
+		}
+	}
+	return false
+}
+
+// storeSoftmax writes the gradient of sample n into b.gr from k.dpC, the
+// gradient with respect to its probabilities, chained through the
+// softmax as chainActivation does.
+func (k *skelWS) storeSoftmax(b *batch32, n int) {
+	C, S := b.g.c, b.g.s
+	x, gr, dp := b.x[n*C*S:(n+1)*C*S], b.gr[n*C*S:(n+1)*C*S], k.dpC[:C*S]
+	var pb, lb [kernel.MaxSoftmaxC]float64
+	pc, lp := pb[:C], lb[:C]
+	for s := 0; s < S; s++ {
+		softmaxPixel(pc, lp, x, s, S)
+		var dot float64
+		for c, p := range pc {
+			dot += p * dp[c*S+s]
+		}
+		for c, p := range pc {
+			gr[c*S+s] = float32(p * (dp[c*S+s] - dot))
+		}
+	}
+}
+
 // fusedClDice is the fused path of cldice and dice_cldice (v = (1-alpha)
 // Dice + alpha clDice).
 func fusedClDice(l *Loss, fw *fastWS, g geom, grad []float32, b Batch[float32]) (float64, bool, bool) {
 	o := &l.opts
-	if b.Target == nil || o.Ignore || o.Mode == Multiclass && o.FromLogits || hasDuplicates(o.Classes) {
+	if o.Ignore || hasDuplicates(o.Classes) || (o.Mode == Multiclass && o.FromLogits) != (b.Labels != nil) {
 		return 0, false, false
 	}
 	w := 1.0

@@ -271,12 +271,13 @@ type skelWS struct {
 	p    []float64 // the fused path's plane: probabilities, target, gradient
 	t    []float64
 	row  []float64
+	dpC  []float64 // the softmax's gradient pass: one sample's gradient, every channel
 }
 
 // size makes every buffer of k fit planes of m's shape for iter iterations
-// (keep: the backward pass too; fused: the plane buffers too), so that
-// the passes allocate nothing.
-func (k *skelWS) size(m *morph, iter int, keep, fused bool) {
+// (keep: the backward pass too; fused: the plane buffers too; chans > 0:
+// a sample of chans channels in dpC), so that the passes allocate nothing.
+func (k *skelWS) size(m *morph, iter int, keep, fused bool, chans int) {
 	k.m, k.iter = *m, iter
 	n := m.size
 	levels, skels := 2, 1
@@ -309,6 +310,9 @@ func (k *skelWS) size(m *morph, iter int, keep, fused bool) {
 		grow(&k.p, n)
 		grow(&k.t, n)
 		grow(&k.row, n)
+	}
+	if chans > 0 {
+		grow(&k.dpC, chans*n)
 	}
 }
 
