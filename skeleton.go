@@ -132,14 +132,7 @@ func (m *morph) route(src, cur []float64, e *erosion) {
 			for i, vm := range mid {
 				vu, vd := up[i], down[i]
 				v := min(vu, vm, vd)
-				k := kd
-				if vm == v {
-					k = 0
-				}
-				if vu == v {
-					k = ku
-				}
-				ix[i] = int32(lo + i + k)
+				ix[i] = int32(lo + i + firstOf(v, vu, vm, ku, kd))
 				if a > 0 {
 					// cur's sources keep share f: 1 if cur < v, 0 if cur > v, 1/2 at a tie.
 					f := tieShare(c[i], v)
@@ -157,6 +150,20 @@ func (m *morph) route(src, cur []float64, e *erosion) {
 			}
 		})
 	}
+}
+
+// firstOf returns the offset of the first of a window (up, mid, down at
+// offsets ku, 0, kd) that equals its extremum v: the first extremum, as
+// a scan with strict comparisons finds it, without a branch.
+func firstOf(v, vu, vm float64, ku, kd int) int {
+	k := kd
+	if vm == v {
+		k = 0
+	}
+	if vu == v {
+		k = ku
+	}
+	return k
 }
 
 // tieShare returns 1 if c < v, 0 if c > v and 1/2 if c == v, without a
@@ -193,15 +200,8 @@ func (m *morph) maxPoolArg(dst, src []float64, darg, sarg []int32, a int) {
 		for i, vm := range mid {
 			vu, vd := up[i], down[i]
 			v := max(vu, vm, vd)
-			k := kd
-			if vm == v {
-				k = 0
-			}
-			if vu == v {
-				k = ku
-			}
 			out[i] = v
-			ix[i] = int32(lo + i + k)
+			ix[i] = int32(lo + i + firstOf(v, vu, vm, ku, kd))
 		}
 		if sarg != nil {
 			for i, b := range ix {
