@@ -175,16 +175,26 @@ func tieShare(c, v float64) float64 {
 }
 
 // back adds into gsrc the gradient of the erosion's input from gdst,
-// axis by axis.
+// axis by axis. It adds every share, zeros included: a gradient buffer
+// starts at +0 and adding a signed zero to anything but -0 changes
+// nothing, so the sums are those of adding only the nonzero shares, and
+// the loop has no branch to mispredict.
 func (e *erosion) back(nd int, gsrc, gdst []float64) {
 	for a := 0; a < nd; a++ {
-		idx, w := e.idx[a], e.w[a]
+		idx, w := e.idx[a][:len(gdst)], e.w[a][:len(gdst)]
 		for i, g := range gdst {
-			if g != 0 && w[i] != 0 {
-				gsrc[idx[i]] += w[i] * g
-			}
+			gsrc[idx[i]] += w[i] * g
 		}
 	}
+}
+
+// b2f returns 1 for true and 0 for false, without a branch.
+func b2f(c bool) float64 {
+	var i int
+	if c {
+		i = 1
+	}
+	return float64(i)
 }
 
 // maxPoolArg writes into dst the 1-D max-pool (window 3, in bounds) of
@@ -380,21 +390,20 @@ func (k *skelWS) backward(gin, gS []float64) {
 		m.dilate(O, Ij, k.tmp[:n], arg, k.argT[:n])
 		gL, gj := gI(L), gI(j)
 		clear(gL)
+		// Branch-free, with 0/1 masks: a masked-out term is a signed zero
+		// (see erosion.back) and a mask of 1 leaves every product exact.
 		for i, g := range gS[:n] {
+			diff := IL[i] - O[i]
 			if L >= 1 { // through S[L] = S[L-1] + relu(D - S[L-1] D)
 				prev := k.S[L-1][i]
-				D := max(IL[i]-O[i], 0)
-				gd := 0.0
-				if D-prev*D > 0 {
-					gd = g * (1 - prev)
-					gS[i] = g * (1 - D)
-				}
-				g = gd
+				D := max(diff, 0)
+				a := b2f(D-prev*D > 0)
+				gS[i] = g * (1 - a*D)
+				g = a * (g * (1 - prev))
 			}
-			if g != 0 && IL[i]-O[i] > 0 {
-				gL[i] += g
-				gj[arg[i]] += -g
-			}
+			v := b2f(diff > 0) * g
+			gL[i] += v
+			gj[arg[i]] += -v
 		}
 		if j <= it {
 			m.route(Ij, k.tmp[:n], &k.e)
