@@ -99,12 +99,38 @@ func pool3(op int, out, up, mid, down []float64) {
 // in-bounds axis cross of each pixel, as torch.minimum of the 1-D
 // min-pools along each axis in order. dst must not alias src.
 func (m *morph) erode(dst, src []float64) {
+	if H, W := m.shape[0], m.shape[1]; m.nd == 2 && W > 1 {
+		// One pass: the minimum of each pixel's cross of five.
+		for r := 0; r < H; r++ {
+			mid := src[r*W : (r+1)*W]
+			up, down := mid, mid
+			if r > 0 {
+				up = src[(r-1)*W : r*W]
+			}
+			if r < H-1 {
+				down = src[(r+1)*W : (r+2)*W]
+			}
+			out := dst[r*W : (r+1)*W]
+			min5(out[1:W-1], up[1:W-1], mid[1:W-1], down[1:W-1], mid[:W-2], mid[2:])
+			min5(out[:1], up[:1], mid[:1], down[:1], mid[:1], mid[1:2])
+			min5(out[W-1:], up[W-1:], mid[W-1:], down[W-1:], mid[W-2:W-1], mid[W-1:])
+		}
+		return
+	}
 	for a := 0; a < m.nd; a++ {
 		op := poolMin
 		if a > 0 {
 			op = poolMinInto
 		}
 		m.pool(dst, src, a, op)
+	}
+}
+
+// min5 sets out to the elementwise minimum of five slices.
+func min5(out, a, b, c, d, e []float64) {
+	a, b, c, d, e = a[:len(out)], b[:len(out)], c[:len(out)], d[:len(out)], e[:len(out)]
+	for i := range out {
+		out[i] = min(a[i], b[i], c[i], d[i], e[i])
 	}
 }
 
@@ -282,6 +308,7 @@ type skelWS struct {
 	t    []float64
 	row  []float64
 	dpC  []float64 // the softmax's gradient pass: one sample's gradient, every channel
+	ring []float64 // open on 2-D planes: three rows of horizontal maxima and one output row
 }
 
 // size makes every buffer of k fit planes of m's shape for iter iterations
@@ -304,6 +331,7 @@ func (k *skelWS) size(m *morph, iter int, keep, fused bool, chans int) {
 	}
 	grow(&k.O, n)
 	grow(&k.tmp, n)
+	grow(&k.ring, 4*m.shape[m.nd-1])
 	if keep {
 		grow(&k.arg, n)
 		grow(&k.argT, n)
@@ -350,25 +378,75 @@ func (k *skelWS) forward(in []float64, keep bool) []float64 {
 			next = k.I[j+1][:n]
 		}
 		m.erode(next, cur)
-		m.dilate(O, next, k.tmp[:n], nil, nil)
-		if j == 0 {
-			S = k.S[0][:n]
-			for i := range S {
-				S[i] = max(cur[i]-O[i], 0)
-			}
-		} else {
-			prev := S
-			if keep {
-				S = k.S[j][:n]
-			}
-			for i := range S {
-				D := max(cur[i]-O[i], 0)
-				S[i] = prev[i] + max(D-prev[i]*D, 0)
-			}
+		prev := S
+		if j == 0 || keep {
+			S = k.S[j][:n]
 		}
+		k.open(S, prev, cur, next, O, j == 0)
 		cur = next
 	}
 	return S
+}
+
+// open updates the skeleton for one iteration from cur and next =
+// erode(cur): S = relu(cur - dilate(next)) when first, else S = prev +
+// relu(D - prev D) with D = relu(cur - dilate(next)) (S may be prev). On
+// 2-D planes the dilation runs row by row (horizontal maxima in a ring of
+// three rows, then their vertical maximum) and O is not written; else O
+// takes the dilation.
+func (k *skelWS) open(S, prev, cur, next, O []float64, first bool) {
+	m := &k.m
+	H, W := m.shape[0], m.shape[1]
+	if m.nd != 2 || W < 2 {
+		m.dilate(O, next, k.tmp[:m.size], nil, nil)
+		skelRows(S, prev, cur, O, first)
+		return
+	}
+	ring := k.ring[:4*W]
+	hrow := func(r int) []float64 { return ring[r%3*W : (r%3+1)*W] }
+	horiz := func(r int) {
+		row, out := next[r*W:(r+1)*W], hrow(r)
+		pool3(poolMax, out[1:W-1], row[:W-2], row[1:W-1], row[2:])
+		pool3(poolMax, out[:1], row[:1], row[:1], row[1:2])
+		pool3(poolMax, out[W-1:], row[W-2:W-1], row[W-1:], row[W-1:])
+	}
+	o := ring[3*W:]
+	horiz(0)
+	for r := 0; r < H; r++ {
+		if r+1 < H {
+			horiz(r + 1)
+		}
+		mid := hrow(r)
+		up, down := mid, mid
+		if r > 0 {
+			up = hrow(r - 1)
+		}
+		if r+1 < H {
+			down = hrow(r + 1)
+		}
+		pool3(poolMax, o, up, mid, down)
+		var pr []float64
+		if !first {
+			pr = prev[r*W : (r+1)*W]
+		}
+		skelRows(S[r*W:(r+1)*W], pr, cur[r*W:(r+1)*W], o, first)
+	}
+}
+
+// skelRows is one iteration's skeleton update of a run of pixels (see open).
+func skelRows(S, prev, cur, O []float64, first bool) {
+	cur, O = cur[:len(S)], O[:len(S)]
+	if first {
+		for i := range S {
+			S[i] = max(cur[i]-O[i], 0)
+		}
+		return
+	}
+	prev = prev[:len(S)]
+	for i := range S {
+		D := max(cur[i]-O[i], 0)
+		S[i] = prev[i] + max(D-prev[i]*D, 0)
+	}
 }
 
 // backward adds into gin the gradient of the input of the last forward
