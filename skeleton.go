@@ -147,6 +147,24 @@ type erosion struct {
 // (held in cur, scratch of the plane's size). Branch-free: the first
 // extremum is the first element equal to it.
 func (m *morph) route(src, cur []float64, e *erosion) {
+	if H, W := m.shape[0], m.shape[1]; m.nd == 2 && W > 1 {
+		// One pass: each pixel's vertical and horizontal windows together.
+		for r := 0; r < H; r++ {
+			mid := src[r*W : (r+1)*W]
+			up, down, ku, kd := mid, mid, 0, 0
+			if r > 0 {
+				up, ku = src[(r-1)*W:r*W], -W
+			}
+			if r < H-1 {
+				down, kd = src[(r+1)*W:(r+2)*W], W
+			}
+			b := r * W
+			e.route2(b+1, up[1:W-1], mid[1:W-1], down[1:W-1], mid[:W-2], mid[2:], ku, kd, -1, 1)
+			e.route2(b, up[:1], mid[:1], down[:1], mid[:1], mid[1:2], ku, kd, 0, 1)
+			e.route2(b+W-1, up[W-1:], mid[W-1:], down[W-1:], mid[W-2:W-1], mid[W-1:], ku, kd, -1, 0)
+		}
+		return
+	}
 	for a := 0; a < m.nd; a++ {
 		idx, w := e.idx[a], e.w[a]
 		m.lines(a, func(lo, hi, ku, kd int) {
@@ -175,6 +193,23 @@ func (m *morph) route(src, cur []float64, e *erosion) {
 				}
 			}
 		})
+	}
+}
+
+// route2 is route on the 2-D pixels lo.. (as many as mid holds), whose
+// vertical windows are up, mid, down (offsets ku, 0, kd) and horizontal
+// windows left, mid, right (offsets kl, 0, kr).
+func (e *erosion) route2(lo int, up, mid, down, left, right []float64, ku, kd, kl, kr int) {
+	n := len(mid)
+	up, down, left, right = up[:n], down[:n], left[:n], right[:n]
+	i0, i1, w0, w1 := e.idx[0][lo:lo+n], e.idx[1][lo:lo+n], e.w[0][lo:lo+n], e.w[1][lo:lo+n]
+	for i, vm := range mid {
+		vu, vl := up[i], left[i]
+		v0, v1 := min(vu, vm, down[i]), min(vl, vm, right[i])
+		i0[i] = int32(lo + i + firstOf(v0, vu, vm, ku, kd))
+		i1[i] = int32(lo + i + firstOf(v1, vl, vm, kl, kr))
+		f := tieShare(v0, v1)
+		w0[i], w1[i] = f, 1-f
 	}
 }
 
