@@ -264,22 +264,28 @@ func b2f(c bool) float64 {
 // itself when sarg is nil. Branch-free, as route.
 func (m *morph) maxPoolArg(dst, src []float64, darg, sarg []int32, a int) {
 	m.lines(a, func(lo, hi, ku, kd int) {
-		up, mid, down := src[lo+ku:hi+ku], src[lo:hi], src[lo+kd:hi+kd]
-		up, down = up[:len(mid)], down[:len(mid)]
-		out, ix := dst[lo:hi], darg[lo:hi]
-		out, ix = out[:len(mid)], ix[:len(mid)]
-		for i, vm := range mid {
-			vu, vd := up[i], down[i]
-			v := max(vu, vm, vd)
-			out[i] = v
-			ix[i] = int32(lo + i + firstOf(v, vu, vm, ku, kd))
-		}
+		ix := darg[lo:hi]
+		argMax3(dst[lo:hi], ix, lo, src[lo+ku:hi+ku], src[lo:hi], src[lo+kd:hi+kd], ku, kd)
 		if sarg != nil {
 			for i, b := range ix {
 				ix[i] = sarg[b]
 			}
 		}
 	})
+}
+
+// argMax3 writes into out the maximum of each window up, mid, down
+// (pixels lo.., offsets ku, 0, kd) and into ix the index of its first
+// maximum.
+func argMax3(out []float64, ix []int32, lo int, up, mid, down []float64, ku, kd int) {
+	n := len(out)
+	ix, up, mid, down = ix[:n], up[:n], mid[:n], down[:n]
+	for i, vm := range mid {
+		vu := up[i]
+		v := max(vu, vm, down[i])
+		out[i] = v
+		ix[i] = int32(lo + i + firstOf(v, vu, vm, ku, kd))
+	}
 }
 
 // dilate writes into dst the maximum of src over the in-bounds 3^nd window
@@ -327,23 +333,24 @@ func (m *morph) dilate(dst, src, tmp []float64, arg, argTmp []int32) {
 // skelWS is one worker's scratch for the soft skeleton of one plane, and
 // for the plane's probabilities, target and gradient on the fused path.
 type skelWS struct {
-	m    morph
-	iter int
-	in   []float64   // the input of the last forward pass (I[0])
-	I    [][]float64 // I[j] = erode(I[j-1]), j = 1..iter+1 (forward with keep); I[1], I[2] alternate otherwise
-	S    [][]float64 // S[j], the skeleton after iteration j (forward with keep); S[0] only otherwise
-	O    []float64   // a dilation
-	tmp  []float64
-	arg  []int32 // the dilation's routing
-	argT []int32
-	e    erosion
-	gI   [3][]float64 // the gradients of three consecutive levels of I
-	gS   []float64
-	p    []float64 // the fused path's plane: probabilities, target, gradient
-	t    []float64
-	row  []float64
-	dpC  []float64 // the softmax's gradient pass: one sample's gradient, every channel
-	ring []float64 // open on 2-D planes: three rows of horizontal maxima and one output row
+	m       morph
+	iter    int
+	in      []float64   // the input of the last forward pass (I[0])
+	I       [][]float64 // I[j] = erode(I[j-1]), j = 1..iter+1 (forward with keep); I[1], I[2] alternate otherwise
+	S       [][]float64 // S[j], the skeleton after iteration j (forward with keep); S[0] only otherwise
+	O       []float64   // a dilation
+	tmp     []float64
+	arg     []int32 // the dilation's routing
+	argT    []int32
+	e       erosion
+	gI      [3][]float64 // the gradients of three consecutive levels of I
+	gS      []float64
+	p       []float64 // the fused path's plane: probabilities, target, gradient
+	t       []float64
+	row     []float64
+	dpC     []float64 // the softmax's gradient pass: one sample's gradient, every channel
+	ring    []float64 // open on 2-D planes: three rows of horizontal maxima and one output row
+	ringArg []int32   // dilateArg on 2-D planes: the sources of three rows of horizontal maxima
 }
 
 // size makes every buffer of k fit planes of m's shape for iter iterations
@@ -370,6 +377,7 @@ func (k *skelWS) size(m *morph, iter int, keep, fused bool, chans int) {
 	if keep {
 		grow(&k.arg, n)
 		grow(&k.argT, n)
+		grow(&k.ringArg, 3*m.shape[m.nd-1])
 		for a := 0; a < m.nd; a++ {
 			grow(&k.e.idx[a], n)
 			grow(&k.e.w[a], n)
@@ -468,6 +476,50 @@ func (k *skelWS) open(S, prev, cur, next, O []float64, first bool) {
 	}
 }
 
+// dilateArg is m.dilate of src into O with the routing into arg. On 2-D
+// planes it runs row by row: the horizontal first maxima in a ring of
+// three rows (k.ring, k.ringArg), then the first of their vertical
+// maxima, the element a row-major scan of the window finds first.
+func (k *skelWS) dilateArg(O, src []float64, arg []int32) {
+	m := &k.m
+	H, W := m.shape[0], m.shape[1]
+	if m.nd != 2 || W < 2 {
+		m.dilate(O, src, k.tmp[:m.size], arg, k.argT[:m.size])
+		return
+	}
+	hv, ha := k.ring[:3*W], k.ringArg[:3*W]
+	horiz := func(r int) {
+		row, s := src[r*W:(r+1)*W], r%3*W
+		v, a := hv[s:s+W], ha[s:s+W]
+		argMax3(v[1:W-1], a[1:W-1], r*W+1, row[:W-2], row[1:W-1], row[2:], -1, 1)
+		argMax3(v[:1], a[:1], r*W, row[:1], row[:1], row[1:2], 0, 1)
+		argMax3(v[W-1:], a[W-1:], r*W+W-1, row[W-2:W-1], row[W-1:], row[W-1:], -1, 0)
+	}
+	horiz(0)
+	for r := 0; r < H; r++ {
+		if r+1 < H {
+			horiz(r + 1)
+		}
+		sm := r % 3 * W
+		su, sd := sm, sm
+		if r > 0 {
+			su = (r - 1) % 3 * W
+		}
+		if r+1 < H {
+			sd = (r + 1) % 3 * W
+		}
+		vu, vm, vd := hv[su:su+W], hv[sm:sm+W], hv[sd:sd+W]
+		au, am, ad := ha[su:su+W], ha[sm:sm+W], ha[sd:sd+W]
+		o, ix := O[r*W:(r+1)*W], arg[r*W:(r+1)*W]
+		for c, v := range vm {
+			v = max(vu[c], v, vd[c])
+			o[c] = v
+			// The first maximum's row, as an offset from the middle row's source.
+			ix[c] = am[c] + int32(firstOf(v, vu[c], vm[c], int(au[c]-am[c]), int(ad[c]-am[c])))
+		}
+	}
+}
+
 // skelRows is one iteration's skeleton update of a run of pixels (see open).
 func skelRows(S, prev, cur, O []float64, first bool) {
 	cur, O = cur[:len(S)], O[:len(S)]
@@ -500,7 +552,7 @@ func (k *skelWS) backward(gin, gS []float64) {
 	for j := it + 1; j >= 1; j-- {
 		L := j - 1
 		IL, Ij := k.level(L), k.level(j)
-		m.dilate(O, Ij, k.tmp[:n], arg, k.argT[:n])
+		k.dilateArg(O, Ij, arg)
 		gL, gj := gI(L), gI(j)
 		clear(gL)
 		// Branch-free, with 0/1 masks: a masked-out term is a signed zero
