@@ -65,8 +65,7 @@ func (c *clWS) put(k *skelWS) {
 // clJob is one pass of clDice. Its units are, on the general path, the
 // planes (sample, class); on the fused path with sigmoid or probabilities,
 // the (sample, channel) rows of the batch; with the softmax of class
-// indices, the planes for the stats and the samples for the gradient
-// (the softmax's chain rule needs every channel of a pixel).
+// indices, the samples (the softmax couples a pixel's channels).
 type clJob struct {
 	ws       *clWS
 	o        *Options
@@ -95,7 +94,7 @@ func (j *clJob) softmax() bool { return j.b.lab != nil }
 // units returns the number of units of the current pass.
 func (j *clJob) units(g geom) int {
 	switch {
-	case j.b.x == nil || j.softmax() && !j.grad:
+	case j.b.x == nil:
 		return g.n * j.K
 	case j.softmax():
 		return g.n
@@ -106,7 +105,7 @@ func (j *clJob) units(g geom) int {
 // size makes k fit the job's planes.
 func (j *clJob) size(k *skelWS) {
 	chans := 0
-	if j.softmax() && j.withGrad {
+	if j.softmax() {
 		chans = j.b.g.c
 	}
 	k.size(&j.m, j.o.Iter, j.withGrad, j.b.x != nil, chans)
@@ -126,22 +125,25 @@ func (j *clJob) Do(u, _, _ int) {
 			row = j.dp[off : off+d.g.s]
 		}
 		j.plane(sc, n, k, d.p[off:off+d.g.s], d.t[off:off+d.g.s], row)
-	case j.softmax() && !j.grad:
-		n, k := u/j.K, u%j.K
-		if sc.loadSoftmax(&j.b, n, j.classes[k]) {
+	case j.softmax():
+		S := j.b.g.s
+		if sc.loadSoftmax(&j.b, u) {
 			j.ws.bad[u] = true
 			return
 		}
-		j.plane(sc, n, k, sc.p, sc.t, nil)
-	case j.softmax():
-		S := j.b.g.s
 		dp := sc.dpC[:j.b.g.c*S]
 		clear(dp)
 		for k, c := range j.classes {
-			sc.loadSoftmax(&j.b, u, c)
-			j.plane(sc, u, k, sc.p, sc.t, dp[c*S:(c+1)*S])
+			sc.oneHot(&j.b, u, c)
+			var row []float64
+			if j.grad {
+				row = dp[c*S : (c+1)*S]
+			}
+			j.plane(sc, u, k, sc.pC[c*S:(c+1)*S], sc.t, row)
 		}
-		sc.storeSoftmax(&j.b, u)
+		if j.grad {
+			sc.storeSoftmax(&j.b, u)
+		}
 	default:
 		c, S := u%j.b.g.c, j.b.g.s
 		n, k := u/j.b.g.c, j.ws.kOf[c]

@@ -6,7 +6,8 @@ import "github.com/segloss/segloss/internal/kernel"
 // value or repeated classes: float targets in the sigmoid modes or on
 // multiclass probabilities (where each plane's probabilities are its
 // own), and class indices with the softmax (up to kernel.MaxSoftmaxC
-// channels; the gradient pass runs one sample at a time). clDice
+// channels; both passes run one sample at a time, its softmax computed
+// once). clDice
 // runs its plane-parallel passes (cldice.go) on the float32 batch, each
 // plane activated into float64 scratch as the general path's dense batch
 // would hold it, so the value is the general path's bit for bit. No
@@ -52,15 +53,15 @@ func (k *skelWS) store(b *batch32, off int) {
 	}
 }
 
-// loadSoftmax writes into k.p the softmax probabilities of channel c of
-// sample n of b and into k.t its one-vs-rest target, as newDense does,
-// and reports a non-finite logit or a label outside [0, C).
-func (k *skelWS) loadSoftmax(b *batch32, n, c int) (bad bool) {
+// loadSoftmax writes into k.pC the softmax probabilities of sample n of
+// b, every channel, as newDense does, and reports a non-finite logit or a
+// label outside [0, C).
+func (k *skelWS) loadSoftmax(b *batch32, n int) (bad bool) {
 	C, S := b.g.c, b.g.s
 	x, lab := b.x[n*C*S:(n+1)*C*S], b.lab[n*S:(n+1)*S]
 	var pb, lb [kernel.MaxSoftmaxC]float64
 	pc, lp := pb[:C], lb[:C]
-	p, t := k.p[:S], k.t[:S]
+	p := k.pC[:C*S]
 	for s, y := range lab {
 		for ch := 0; ch < C; ch++ {
 			if v := x[ch*S+s]; v-v != 0 {
@@ -71,30 +72,34 @@ func (k *skelWS) loadSoftmax(b *batch32, n, c int) (bad bool) {
 			return true
 		}
 		softmaxPixel(pc, lp, x, s, S)
-		p[s], t[s] = pc[c], 0
-		if int(y) == c {
-			t[s] = 1
+		for c, v := range pc {
+			p[c*S+s] = v
 		}
 	}
 	return false
 }
 
+// oneHot writes into k.t the one-vs-rest target of class c of sample n's labels.
+func (k *skelWS) oneHot(b *batch32, n, c int) {
+	t := k.t[:b.g.s]
+	for s, y := range b.lab[n*b.g.s : (n+1)*b.g.s] {
+		t[s] = b2f(int(y) == c)
+	}
+}
+
 // storeSoftmax writes the gradient of sample n into b.gr from k.dpC, the
-// gradient with respect to its probabilities, chained through the
+// gradient with respect to its probabilities k.pC, chained through the
 // softmax as chainActivation does.
 func (k *skelWS) storeSoftmax(b *batch32, n int) {
 	C, S := b.g.c, b.g.s
-	x, gr, dp := b.x[n*C*S:(n+1)*C*S], b.gr[n*C*S:(n+1)*C*S], k.dpC[:C*S]
-	var pb, lb [kernel.MaxSoftmaxC]float64
-	pc, lp := pb[:C], lb[:C]
+	gr, dp, p := b.gr[n*C*S:(n+1)*C*S], k.dpC[:C*S], k.pC[:C*S]
 	for s := 0; s < S; s++ {
-		softmaxPixel(pc, lp, x, s, S)
 		var dot float64
-		for c, p := range pc {
-			dot += p * dp[c*S+s]
+		for c := 0; c < C; c++ {
+			dot += p[c*S+s] * dp[c*S+s]
 		}
-		for c, p := range pc {
-			gr[c*S+s] = float32(p * (dp[c*S+s] - dot))
+		for c := 0; c < C; c++ {
+			gr[c*S+s] = float32(p[c*S+s] * (dp[c*S+s] - dot))
 		}
 	}
 }

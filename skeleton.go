@@ -348,6 +348,7 @@ type skelWS struct {
 	p       []float64 // the fused path's plane: probabilities, target, gradient
 	t       []float64
 	row     []float64
+	pC      []float64 // the softmax: one sample's probabilities, every channel
 	dpC     []float64 // the softmax's gradient pass: one sample's gradient, every channel
 	ring    []float64 // open on 2-D planes: three rows of horizontal maxima and one output row
 	ringArg []int32   // dilateArg on 2-D planes: the sources of three rows of horizontal maxima
@@ -355,7 +356,8 @@ type skelWS struct {
 
 // size makes every buffer of k fit planes of m's shape for iter iterations
 // (keep: the backward pass too; fused: the plane buffers too; chans > 0:
-// a sample of chans channels in dpC), so that the passes allocate nothing.
+// a sample of chans channels in pC, and dpC with keep), so that the
+// passes allocate nothing.
 func (k *skelWS) size(m *morph, iter int, keep, fused bool, chans int) {
 	k.m, k.iter = *m, iter
 	n := m.size
@@ -393,7 +395,10 @@ func (k *skelWS) size(m *morph, iter int, keep, fused bool, chans int) {
 		grow(&k.row, n)
 	}
 	if chans > 0 {
-		grow(&k.dpC, chans*n)
+		grow(&k.pC, chans*n)
+		if keep {
+			grow(&k.dpC, chans*n)
+		}
 	}
 }
 
