@@ -131,8 +131,11 @@ func (j *clJob) Do(u, _, _ int) {
 			j.ws.bad[u] = true
 			return
 		}
-		dp := sc.dpC[:j.b.g.c*S]
-		clear(dp)
+		var dp []float64 // sized only when a gradient pass follows
+		if j.grad {
+			dp = sc.dpC[:j.b.g.c*S]
+			clear(dp)
+		}
 		for k, c := range j.classes {
 			sc.oneHot(&j.b, u, c)
 			var row []float64

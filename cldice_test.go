@@ -107,6 +107,9 @@ func TestClDiceFusedMatchesGeneral(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s %v: %v", name, shape, err)
 				}
+				// A fresh Loss's first call without a gradient sizes its own scratch.
+				fresh, _ := Parse(tc.spec)
+				v0, _, _ := fastEval32(fresh, g, nil, b)
 				var v1 float64
 				var g1 []float32
 				for _, procs := range []int{1, 2} {
@@ -139,6 +142,9 @@ func TestClDiceFusedMatchesGeneral(t *testing.T) {
 						t.Errorf("%s %v: grad[%d] = %v, general %v", name, shape, i, g1[i], want[i])
 						break
 					}
+				}
+				if math.Float64bits(v0) != math.Float64bits(v1) {
+					t.Errorf("%s %v: value without grad (fresh Loss) %v != %v", name, shape, v0, v1)
 				}
 				if v0, _, _ := fastEval32(l, g, nil, b); math.Float64bits(v0) != math.Float64bits(v1) {
 					t.Errorf("%s %v: value without grad %v != %v", name, shape, v0, v1)
