@@ -1,301 +1,295 @@
 package segloss
 
-import "github.com/segloss/segloss/internal/kernel"
+import (
+	"runtime"
+	"sync"
 
-// clDice (Shit et al. 2021, MONAI SoftclDiceLoss) and its soft skeleton,
-// with the exact subgradient of PyTorch CPU's pooling tie rules (golden2
-// conventions, morphology): a max-pool passes the gradient to the first
-// maximal element of its window in row-major order, torch.minimum(a, b)
-// at a == b gives half to each, relu'(0) = 0.
+	"github.com/segloss/segloss/internal/kernel"
+)
 
-// morph is the soft morphology of one (sample, channel) plane.
-type morph struct {
-	shape   []int // spatial dims
-	strides []int
-	size    int
-}
-
-func newMorph(shape []int) *morph {
-	m := &morph{shape: shape, strides: make([]int, len(shape)), size: 1}
-	for a := len(shape) - 1; a >= 0; a-- {
-		m.strides[a] = m.size
-		m.size *= shape[a]
-	}
-	return m
-}
-
-// erosion is one soft erosion and its gradient routing: output i takes
-// w[a][i] of its gradient to idx[a][i], one source per axis.
-type erosion struct {
-	idx [][]int32
-	w   [][]float64
-}
-
-// erode writes into dst the minimum over the in-bounds axis cross of each
-// pixel of src, computed as torch.minimum of the 1-D min-pools along each
-// axis in order, and records the routing into e.
-func (m *morph) erode(dst, src []float64, e *erosion) {
-	nd := len(m.shape)
-	if len(e.idx) != nd {
-		e.idx = make([][]int32, nd)
-		e.w = make([][]float64, nd)
-		for a := range e.idx {
-			e.idx[a] = make([]int32, m.size)
-			e.w[a] = make([]float64, m.size)
-		}
-	}
-	for i := 0; i < m.size; i++ {
-		var cur float64
-		for a := 0; a < nd; a++ {
-			st, n := m.strides[a], m.shape[a]
-			pos := (i / st) % n
-			// First minimum of the window in increasing index order.
-			best, bv := i, src[i]
-			if pos > 0 {
-				best, bv = i-st, src[i-st]
-				if src[i] < bv {
-					best, bv = i, src[i]
-				}
-			}
-			if pos < n-1 && src[i+st] < bv {
-				best, bv = i+st, src[i+st]
-			}
-			e.idx[a][i] = int32(best)
-			if a == 0 {
-				cur = bv
-				e.w[0][i] = 1
-				continue
-			}
-			// cur = torch.minimum(cur, bv): cur's sources keep their share.
-			switch {
-			case cur < bv:
-				e.w[a][i] = 0
-			case cur > bv:
-				for b := 0; b < a; b++ {
-					e.w[b][i] = 0
-				}
-				e.w[a][i] = 1
-				cur = bv
-			default:
-				for b := 0; b < a; b++ {
-					e.w[b][i] *= 0.5
-				}
-				e.w[a][i] = 0.5
-			}
-		}
-		dst[i] = cur
-	}
-}
-
-// back adds into gsrc the gradient of the erosion's input from gdst.
-func (e *erosion) back(gsrc, gdst []float64) {
-	for a := range e.idx {
-		idx, w := e.idx[a], e.w[a]
-		for i, g := range gdst {
-			if g != 0 && w[i] != 0 {
-				gsrc[idx[i]] += w[i] * g
-			}
-		}
-	}
-}
-
-// dilate writes into dst the maximum of src over the in-bounds 3^nd window
-// of each pixel and into arg the first maximal element in row-major
-// order. It runs as separable 1-D passes, last axis first: the first
-// maximum of a lexicographic window is the first row (in the outer axis)
-// holding the maximum, at that row's own first maximum, so the passes
-// pick the same element as a row-major scan.
-func (m *morph) dilate(dst, src []float64, arg []int32) {
-	nd := len(m.shape)
-	val := make([]float64, m.size)
-	idx := make([]int32, m.size)
-	copy(dst, src)
-	for i := range arg {
-		arg[i] = int32(i)
-	}
-	for a := nd - 1; a >= 0; a-- {
-		st, n := m.strides[a], m.shape[a]
-		if n == 1 {
-			continue
-		}
-		copy(val, dst)
-		copy(idx, arg)
-		for i := 0; i < m.size; i++ {
-			pos := (i / st) % n
-			best := i
-			if pos > 0 {
-				best = i - st
-				if val[i] > val[best] {
-					best = i
-				}
-			}
-			if pos < n-1 && val[i+st] > val[best] {
-				best = i + st
-			}
-			dst[i], arg[i] = val[best], idx[best]
-		}
-	}
-}
-
-// skeleton is the soft skeleton of one plane with what its backward pass needs.
-type skeleton struct {
-	m    *morph
-	iter int
-	I    [][]float64 // I[0] the input, I[j+1] = erode(I[j]), j = 0..iter
-	er   []erosion   // er[j]: I[j] -> I[j+1]
-	O    [][]float64 // O[j] = dilate(I[j+1]) = open(I[j])
-	arg  [][]int32   // dilation routing of O[j]
-	S    [][]float64 // S[0] = relu(I0 - O0), S[j] after iteration j
-	D    [][]float64 // D[j] = relu(I[j] - O[j]), j >= 1
-}
-
-// forward computes the soft skeleton of in (iter iterations):
-// S = relu(I - open(I)); iter times: I = erode(I), D = relu(I - open(I)),
-// S = S + relu(D - S D). It returns S (owned by k).
-func (k *skeleton) forward(in []float64) []float64 {
-	n, it := k.m.size, k.iter
-	alloc := func(c int) [][]float64 {
-		out := make([][]float64, c)
-		for i := range out {
-			out[i] = make([]float64, n)
-		}
-		return out
-	}
-	if k.I == nil {
-		k.I, k.O, k.S, k.D = alloc(it+2), alloc(it+1), alloc(it+1), alloc(it+1)
-		k.er = make([]erosion, it+1)
-		k.arg = make([][]int32, it+1)
-		for j := range k.arg {
-			k.arg[j] = make([]int32, n)
-		}
-	}
-	copy(k.I[0], in)
-	for j := 0; j <= it; j++ {
-		k.m.erode(k.I[j+1], k.I[j], &k.er[j])
-		k.m.dilate(k.O[j], k.I[j+1], k.arg[j])
-	}
-	for i := range k.S[0] {
-		k.S[0][i] = max(k.I[0][i]-k.O[0][i], 0)
-	}
-	for j := 1; j <= it; j++ {
-		S, prev, D := k.S[j], k.S[j-1], k.D[j]
-		for i := range S {
-			D[i] = max(k.I[j][i]-k.O[j][i], 0)
-			S[i] = prev[i] + max(D[i]-prev[i]*D[i], 0)
-		}
-	}
-	return k.S[it]
-}
-
-// backward adds into gin the gradient of the input from gS, the gradient
-// of the skeleton returned by forward. gS is overwritten.
-func (k *skeleton) backward(gin, gS []float64) {
-	n, it := k.m.size, k.iter
-	gI := make([][]float64, it+2)
-	for j := range gI {
-		gI[j] = make([]float64, n)
-	}
-	// gO[j] goes through the dilation to I[j+1].
-	gO := make([]float64, n)
-	relu := func(j int, gD []float64) {
-		clear(gO)
-		for i, g := range gD {
-			if g != 0 && k.I[j][i]-k.O[j][i] > 0 {
-				gI[j][i] += g
-				gO[i] = -g
-			}
-		}
-		for i, g := range gO {
-			if g != 0 {
-				gI[j+1][k.arg[j][i]] += g
-			}
-		}
-	}
-	gD := make([]float64, n)
-	for j := it; j >= 1; j-- {
-		prev, D := k.S[j-1], k.D[j]
-		for i, g := range gS {
-			gD[i] = 0
-			if D[i]-prev[i]*D[i] > 0 {
-				gD[i] = g * (1 - prev[i])
-				gS[i] = g * (1 - D[i])
-			}
-		}
-		relu(j, gD)
-	}
-	relu(0, gS)
-	for j := it + 1; j >= 1; j-- {
-		k.er[j-1].back(gI[j-1], gI[j])
-	}
-	for i, g := range gI[0] {
-		gin[i] += g
-	}
-}
-
-// clDice is 1 - 2 Tprec Tsens / (Tprec + Tsens) per class (and sample),
-// Tprec = (sum S_p g + s)/(sum S_p + s), Tsens = (sum S_g p + s)/(sum S_g
-// + s), S the soft skeletons (S_g a constant), then the mean over classes
-// (and samples). It returns the loss and adds w times its gradient with
-// respect to p into dp.
+// clDice (Shit et al. 2021, MONAI SoftclDiceLoss): 1 - 2 Tprec Tsens /
+// (Tprec + Tsens) per class (and sample), Tprec = (sum S_p g + s)/(sum S_p
+// + s), Tsens = (sum S_g p + s)/(sum S_g + s), S the soft skeletons
+// (skeleton.go; S_g a constant), then the mean over classes (and samples).
+//
+// Both paths run one clJob, in parallel over the (sample, class) planes:
+// a stats pass (the four sums of each plane), the loss and its
+// coefficients per (group, class), then a gradient pass that recomputes
+// each plane's skeletons and runs the skeleton's backward pass. The
+// general path reads the planes of its dense float64 batch; the fused
+// float32 path (cldice_fast.go) activates each plane into float64 scratch
+// exactly as the general path does, so both give the same values. Each
+// worker's scratch is one skelWS of the Loss's clWS: a few planes, not the
+// batch.
 //
 // Special cases are:
 //
 //	Tprec + Tsens = 0 (only with smooth = 0): loss 1, gradient 0
-func clDice(o *Options, d *dense, dp []float64, w float64) float64 {
-	g := d.g
-	classes := d.classList()
-	G := d.groups()
-	m := newMorph(d.spatial)
-	K := len(classes)
-	planes := g.n * K
-	// Per plane: A = sum S_p g, B = sum S_p, C = sum S_g p, E = sum S_g.
-	A, B, C, E := make([]float64, planes), make([]float64, planes), make([]float64, planes), make([]float64, planes)
-	sg := make([][]float64, planes)
-	kp := make([]*skeleton, planes)
-	parallel := !hasDuplicates(classes)
-	forPlanes := func(f func(i int)) {
-		if !parallel {
-			for i := 0; i < planes; i++ {
-				f(i)
+
+// clWS is the pooled scratch of clDice: the workers' skelWS and the sums.
+type clWS struct {
+	mu   sync.Mutex
+	all  []*skelWS
+	free []*skelWS
+	job  clJob
+	cls  []int
+	kOf  []int        // per channel: its index in classes, or -1
+	sums [4][]float64 // per plane: A = sum S_p g, B = sum S_p, C = sum S_g p, E = sum S_g
+	grp  [4][]float64 // the same per (group, class)
+	co   [3][]float64 // per (group, class): dL/dA, dL/dB, dL/dC
+	bad  []bool       // per unit (fused path)
+}
+
+// get takes a worker's scratch (run sized one per possible worker).
+func (c *clWS) get() *skelWS {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.free) == 0 { // not reached: at most GOMAXPROCS units run at once
+		k := new(skelWS)
+		c.job.size(k)
+		c.all = append(c.all, k)
+		return k
+	}
+	k := c.free[len(c.free)-1]
+	c.free = c.free[:len(c.free)-1]
+	return k
+}
+
+// put returns a worker's scratch.
+func (c *clWS) put(k *skelWS) {
+	c.mu.Lock()
+	c.free = append(c.free, k)
+	c.mu.Unlock()
+}
+
+// clJob is one pass of clDice. Its units are, on the general path, the
+// planes (sample, class); on the fused path with sigmoid or probabilities,
+// the (sample, channel) rows of the batch; with the softmax of class
+// indices, the samples (the softmax couples a pixel's channels).
+type clJob struct {
+	ws       *clWS
+	o        *Options
+	m        morph
+	d        *dense  // the general path's batch, or nil
+	b        batch32 // the fused path's batch (b.x nil on the general path)
+	dp       []float64
+	w        float64 // the gradient's weight
+	classes  []int
+	K, G     int
+	withGrad bool // a gradient pass follows the stats pass
+	grad     bool // the gradient pass
+}
+
+// group returns the (group, class) index of sample n, class k.
+func (j *clJob) group(n, k int) int {
+	if j.o.Reduction == PerSample {
+		return n*j.K + k
+	}
+	return k
+}
+
+// softmax reports the fused path on class indices.
+func (j *clJob) softmax() bool { return j.b.lab != nil }
+
+// units returns the number of units of the current pass.
+func (j *clJob) units(g geom) int {
+	switch {
+	case j.b.x == nil:
+		return g.n * j.K
+	case j.softmax():
+		return g.n
+	}
+	return g.n * g.c
+}
+
+// size makes k fit the job's planes.
+func (j *clJob) size(k *skelWS) {
+	chans := 0
+	if j.softmax() {
+		chans = j.b.g.c
+	}
+	k.size(&j.m, j.o.Iter, j.withGrad, j.b.x != nil, chans)
+}
+
+// Do runs unit u.
+func (j *clJob) Do(u, _, _ int) {
+	sc := j.ws.get()
+	defer j.ws.put(sc)
+	switch {
+	case j.b.x == nil:
+		n, k := u/j.K, u%j.K
+		d := j.d
+		off := d.at(n, j.classes[k], 0)
+		var row []float64
+		if j.grad {
+			row = j.dp[off : off+d.g.s]
+		}
+		j.plane(sc, n, k, d.p[off:off+d.g.s], d.t[off:off+d.g.s], row)
+	case j.softmax():
+		S := j.b.g.s
+		if sc.loadSoftmax(&j.b, u) {
+			j.ws.bad[u] = true
+			return
+		}
+		var dp []float64 // sized only when a gradient pass follows
+		if j.grad {
+			dp = sc.dpC[:j.b.g.c*S]
+			clear(dp)
+		}
+		for k, c := range j.classes {
+			sc.oneHot(&j.b, u, c)
+			var row []float64
+			if j.grad {
+				row = dp[c*S : (c+1)*S]
+			}
+			j.plane(sc, u, k, sc.pC[c*S:(c+1)*S], sc.t, row)
+		}
+		if j.grad {
+			sc.storeSoftmax(&j.b, u)
+		}
+	default:
+		c, S := u%j.b.g.c, j.b.g.s
+		n, k := u/j.b.g.c, j.ws.kOf[c]
+		switch {
+		case j.grad && k < 0: // a channel outside classes
+			clear(j.b.gr[u*S : (u+1)*S])
+		case j.grad:
+			sc.load(&j.b, u*S)
+			clear(sc.row)
+			j.plane(sc, n, k, sc.p, sc.t, sc.row)
+			sc.store(&j.b, u*S)
+		case sc.load(&j.b, u*S):
+			j.ws.bad[u] = true
+		case k >= 0:
+			j.plane(sc, n, k, sc.p, sc.t, nil)
+		}
+	}
+}
+
+// plane runs the current pass on plane (n, k), probabilities p and target
+// t: the stats pass stores its four sums; the gradient pass adds w times
+// the gradient with respect to p into row.
+func (j *clJob) plane(sc *skelWS, n, k int, p, t, row []float64) {
+	if !j.grad {
+		var A, B, C, E float64
+		Sp := sc.forward(p, false)
+		for s, v := range Sp {
+			A += v * t[s]
+			B += v
+		}
+		Sg := sc.forward(t, false)
+		for s, v := range Sg {
+			C += v * p[s]
+			E += v
+		}
+		i := n*j.K + k
+		j.ws.sums[0][i], j.ws.sums[1][i], j.ws.sums[2][i], j.ws.sums[3][i] = A, B, C, E
+		return
+	}
+	g := j.group(n, k)
+	dA, dB, dC := j.ws.co[0][g], j.ws.co[1][g], j.ws.co[2][g]
+	for s, v := range sc.forward(t, false) {
+		row[s] += j.w * dC * v
+	}
+	if dA == 0 && dB == 0 {
+		return
+	}
+	sc.forward(p, true)
+	gS := sc.gS[:len(p)]
+	for s := range gS {
+		gS[s] = j.w * (dA*t[s] + dB)
+	}
+	sc.backward(row, gS)
+}
+
+// run runs clDice on j's batch (j.d or j.b, with j.o, j.w, j.dp set) and
+// returns the loss; on the fused path it reports a bad value instead.
+func (c *clWS) run(j *clJob, g geom, spatial []int) (loss float64, bad bool) {
+	o := j.o
+	j.ws = c
+	j.classes = o.Classes
+	if j.classes == nil {
+		j.classes = allClasses(grow(&c.cls, g.c), g.c)
+	}
+	j.K, j.G = len(j.classes), 1
+	if o.Reduction == PerSample {
+		j.G = g.n
+	}
+	if len(spatial) == 0 {
+		spatial = []int{1}
+	}
+	j.m.reset(spatial)
+	j.withGrad = j.dp != nil || j.b.gr != nil
+	fused := j.b.x != nil
+	units := j.units(g)
+	if fused {
+		kOf := grow(&c.kOf, g.c)
+		for ch := range kOf {
+			kOf[ch] = -1
+		}
+		for k, ch := range j.classes {
+			kOf[ch] = k
+		}
+		clear(grow(&c.bad, units))
+	}
+	// One scratch per worker that can run at once, sized now.
+	workers := min(runtime.GOMAXPROCS(0), units)
+	for len(c.all) < workers {
+		c.all = append(c.all, new(skelWS))
+	}
+	c.free = append(c.free[:0], c.all...)
+	for _, k := range c.all {
+		j.size(k)
+	}
+	for i := range c.sums {
+		grow(&c.sums[i], g.n*j.K)
+		clear(grow(&c.grp[i], j.G*j.K))
+	}
+	for i := range c.co {
+		clear(grow(&c.co[i], j.G*j.K))
+	}
+	serial := hasDuplicates(j.classes) // planes of one channel add into one gradient row
+	pass := func() {
+		units := j.units(g)
+		if serial {
+			for u := 0; u < units; u++ {
+				j.Do(u, u, u+1)
 			}
 			return
 		}
-		kernel.RunFunc(planes, 1, func(_, lo, hi int) {
-			for i := lo; i < hi; i++ {
-				f(i)
+		kernel.Run(j, units, 1)
+	}
+	pass()
+	if fused {
+		for _, b := range c.bad {
+			if b {
+				return 0, true
 			}
-		})
-	}
-	forPlanes(func(i int) {
-		off := d.at(i/K, classes[i%K], 0)
-		p, t := d.p[off:off+g.s], d.t[off:off+g.s]
-		kp[i] = &skeleton{m: m, iter: o.Iter}
-		Sp := kp[i].forward(p)
-		Sg := (&skeleton{m: m, iter: o.Iter}).forward(t)
-		sg[i] = Sg
-		for s := range p {
-			A[i] += Sp[s] * t[s]
-			B[i] += Sp[s]
-			C[i] += Sg[s] * p[s]
-			E[i] += Sg[s]
 		}
-		if dp == nil {
-			kp[i] = nil
-		}
-	})
-	// Sums per (group, class), in plane order.
-	gA, gB, gC, gE := make([]float64, G*K), make([]float64, G*K), make([]float64, G*K), make([]float64, G*K)
-	for i := 0; i < planes; i++ {
-		k := d.group(i/K)*K + i%K
-		gA[k] += A[i]
-		gB[k] += B[i]
-		gC[k] += C[i]
-		gE[k] += E[i]
 	}
-	s := o.Smooth
-	inv := 1 / float64(G*K)
+	loss = c.coefficients(j, g.n, o.Smooth)
+	if j.withGrad {
+		j.grad = true
+		pass()
+	}
+	return loss, false
+}
+
+// coefficients reduces the plane sums per (group, class), in plane order,
+// and returns the loss, leaving its derivatives with respect to the sums
+// in c.co.
+func (c *clWS) coefficients(j *clJob, n int, s float64) float64 {
+	gA, gB, gC, gE := c.grp[0], c.grp[1], c.grp[2], c.grp[3]
+	for i := 0; i < n*j.K; i++ {
+		k := j.group(i/j.K, i%j.K)
+		gA[k] += c.sums[0][i]
+		gB[k] += c.sums[1][i]
+		gC[k] += c.sums[2][i]
+		gE[k] += c.sums[3][i]
+	}
+	inv := 1 / float64(j.G*j.K)
 	var loss float64
-	dA, dB, dC := make([]float64, G*K), make([]float64, G*K), make([]float64, G*K)
+	dA, dB, dC := c.co[0], c.co[1], c.co[2]
 	for k := range gA {
 		tp := (gA[k] + s) / (gB[k] + s)
 		ts := (gC[k] + s) / (gE[k] + s)
@@ -311,27 +305,16 @@ func clDice(o *Options, d *dense, dp []float64, w float64) float64 {
 		dB[k] = -dtp * tp / (gB[k] + s)
 		dC[k] = dts / (gE[k] + s)
 	}
-	if dp == nil {
-		return loss
-	}
-	forPlanes(func(i int) {
-		off := d.at(i/K, classes[i%K], 0)
-		k := d.group(i/K)*K + i%K
-		t := d.t[off : off+g.s]
-		Sg := sg[i]
-		row := dp[off : off+g.s]
-		for j := range row {
-			row[j] += w * dC[k] * Sg[j]
-		}
-		if dA[k] == 0 && dB[k] == 0 {
-			return
-		}
-		gS := make([]float64, g.s)
-		for j := range gS {
-			gS[j] = w * (dA[k]*t[j] + dB[k])
-		}
-		kp[i].backward(row, gS)
-		kp[i] = nil // its memory can go
-	})
+	return loss
+}
+
+// clDice is the general path of clDice on d: it returns the loss and adds
+// w times its gradient with respect to p into dp (when dp is not nil).
+func clDice(o *Options, ws *workspace, d *dense, dp []float64, w float64) float64 {
+	c := &ws.fast.cl
+	j := &c.job
+	defer func() { *j = clJob{} }()
+	*j = clJob{o: o, d: d, dp: dp, w: w}
+	loss, _ := c.run(j, d.g, d.spatial)
 	return loss
 }

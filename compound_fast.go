@@ -143,20 +143,30 @@ func fusedDiceFocal(l *Loss, fw *fastWS, g geom, grad []float32, b Batch[float32
 	if bad {
 		return 0, true, true
 	}
+	dv, bad := addRegionPart(l, fw, grad, b, o.DiceWeight)
+	return o.DiceWeight*dv + o.FocalWeight*fv, true, bad
+}
+
+// addRegionPart evaluates the region part of compound l (subLoss) on b
+// through its fused path, adds f times its gradient into grad (when not
+// nil) and returns its value; bad reports an error (the general path then
+// builds the message, or the NaN).
+func addRegionPart(l *Loss, fw *fastWS, grad []float32, b Batch[float32], f float64) (float64, bool) {
+	ws := &fw.f2
 	var sg []float32
 	if grad != nil {
 		sg = grow(&ws.sub, len(grad))
 	}
 	dv, err := Eval(l.subLoss(0), sg, b)
-	if err != nil { // the general path builds the message (or the NaN)
-		return 0, true, true
+	if err != nil {
+		return 0, true
 	}
 	if grad != nil {
-		ws.axpy = axpyJob{dst: grad, src: sg, f: float32(o.DiceWeight)}
+		ws.axpy = axpyJob{dst: grad, src: sg, f: float32(f)}
 		kernel.Run(&ws.axpy, len(grad), kernel.Chunk)
 		ws.axpy = axpyJob{}
 	}
-	return o.DiceWeight*dv + o.FocalWeight*fv, true, false
+	return dv, false
 }
 
 // focalPass writes focal_weight times the focal term's gradient into grad

@@ -165,7 +165,7 @@ func evalFamily2[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) 
 	case "dice_focal", "generalized_dice_focal":
 		v = o.DiceWeight*addSub(l.subLoss(0), ws, g, b, dx, o.DiceWeight) + o.FocalWeight*focalTerm(o, d, dx, o.FocalWeight)
 	case "dice_cldice":
-		v = (1-o.Alpha)*addSub(l.subLoss(0), ws, g, b, dx, 1-o.Alpha) + o.Alpha*clDice(o, d, dp, o.Alpha)
+		v = (1-o.Alpha)*addSub(l.subLoss(0), ws, g, b, dx, 1-o.Alpha) + o.Alpha*clDice(o, ws, d, dp, o.Alpha)
 	case "topk_ce":
 		v = topKCE(o, ws, d, dx)
 	case "boundary":
@@ -173,7 +173,7 @@ func evalFamily2[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) 
 	case "hausdorff_dt", "log_hausdorff_dt":
 		v = hausdorffDT(o, d, dp, l.name == "log_hausdorff_dt", l.maps)
 	case "cldice":
-		v = clDice(o, d, dp, 1)
+		v = clDice(o, ws, d, dp, 1)
 	case "asymmetric_focal":
 		v = asymmetricFocal(o, d, dp, 1)
 	case "asymmetric_focal_tversky":

@@ -39,6 +39,7 @@ type fastWS struct {
 	wass     wassJob
 	topk     topkWS
 	dist     distWS // boundary, hausdorff_dt, log_hausdorff_dt
+	cl       clWS   // cldice and dice_cldice (cldice.go)
 }
 
 // fastEval32 evaluates l on a float32 batch with its descriptor's fused
