@@ -16,11 +16,9 @@ var allocating = map[segloss.Name]bool{
 }
 
 // allocating64 lists the losses whose fused float32 path is pooled but
-// whose general (float64) path still allocates per call.
+// whose general (float64) path still allocates per call: the distance
+// losses (their maps and scratch per call, distance.go).
 var allocating64 = map[segloss.Name]bool{
-	"dice_focal": true, "generalized_dice_focal": true, "combo": true, "sensitivity_specificity": true,
-	"asymmetric_focal": true, "asymmetric_focal_tversky": true, "unified_focal": true,
-	"generalized_wasserstein_dice": true, "topk_ce": true,
 	"boundary": true, "hausdorff_dt": true, "log_hausdorff_dt": true,
 }
 

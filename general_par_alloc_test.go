@@ -32,6 +32,14 @@ func TestNoAllocsGeneralParallel(t *testing.T) {
 		{"cross_entropy", 4, false, false},
 		{"dice:mode=multiclass,from_logits=true", 4, false, false},
 		{"bce_logits:reduction=none", 1, false, false},
+		// The second family's general path (family2.go), float64 on several chunks.
+		{"dice_focal:from_logits=true", 1, false, false},
+		{"generalized_dice_focal:focal_form=softmax", 4, true, false},
+		{"topk_ce", 4, true, false},
+		{"generalized_wasserstein_dice", 4, true, false},
+		{"unified_focal:mode=multiclass,from_logits=true", 4, true, false},
+		{"combo:from_logits=true", 1, false, false},
+		{"sensitivity_specificity:from_logits=true", 1, false, false},
 	} {
 		l, err := segloss.Parse(tc.spec)
 		if err != nil {
