@@ -53,13 +53,7 @@ func TestNoAllocsSteadyState(t *testing.T) {
 					shape[1] = 4
 				}
 				b32 := benchBatch(shape, mc)
-				b64 := segloss.Batch[float64]{Shape: shape, Labels: b32.Labels}
-				for _, v := range b32.Input {
-					b64.Input = append(b64.Input, float64(v))
-				}
-				for _, v := range b32.Target {
-					b64.Target = append(b64.Target, float64(v))
-				}
+				b64 := batch64(b32)
 				for _, extra := range []string{"", "reduction=none", "per_image=true"} {
 					sp := spec
 					if extra != "" {

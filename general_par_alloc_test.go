@@ -52,13 +52,7 @@ func TestNoAllocsGeneralParallel(t *testing.T) {
 				b.Input[i] = float32(1 / (1 + math.Exp(-float64(v))))
 			}
 		}
-		b64 := segloss.Batch[float64]{Shape: shape, Labels: b.Labels}
-		for _, v := range b.Input {
-			b64.Input = append(b64.Input, float64(v))
-		}
-		for _, v := range b.Target {
-			b64.Target = append(b64.Target, float64(v))
-		}
+		b64 := batch64(b)
 		g32 := make([]float32, len(b.Input))
 		g64 := make([]float64, len(b.Input))
 		var err32, err64 error
