@@ -37,7 +37,7 @@ func (d *dense) asym(n, k, s int) (P, T float64, i int, sign float64) {
 // Special cases are:
 //
 //	every pixel ignored: 0, gradient 0
-func asymmetricFocal(o *Options, d *dense, dp []float64, w float64) float64 {
+func asymmetricFocal(o *Options, ws *workspace, d *dense, dp []float64, w float64) float64 {
 	g := d.g
 	K := d.asymChannels()
 	delta, gamma := o.Delta, o.Gamma
@@ -45,7 +45,7 @@ func asymmetricFocal(o *Options, d *dense, dp []float64, w float64) float64 {
 	count := 0
 	var acc []float64
 	if dp != nil {
-		acc = make([]float64, len(dp))
+		acc = zeroed(&ws.f2fdx, len(dp))
 	}
 	for n := 0; n < g.n; n++ {
 		for s := 0; s < g.s; s++ {
@@ -91,14 +91,15 @@ func asymmetricFocal(o *Options, d *dense, dp []float64, w float64) float64 {
 // Special cases are:
 //
 //	TI_c = 1 for c >= 1: that class's loss is 0 with gradient 0
-func asymmetricFocalTversky(o *Options, d *dense, dp []float64, w float64) float64 {
+func asymmetricFocalTversky(o *Options, ws *workspace, d *dense, dp []float64, w float64) float64 {
 	g := d.g
 	K := d.asymChannels()
 	G := d.groups()
 	delta, gamma, sm := o.Delta, o.Gamma, o.Smooth
-	tp := make([]float64, G*K)
-	st := make([]float64, G*K)
-	sp := make([]float64, G*K)
+	E := G * K
+	buf := zeroed(&ws.f2small, 5*E)
+	tp, st, sp := buf[:E], buf[E:2*E], buf[2*E:3*E]
+	dTP, dSP := buf[3*E:4*E], buf[4*E:] // d loss / d TP, d loss / d sum P
 	for n := 0; n < g.n; n++ {
 		for s := 0; s < g.s; s++ {
 			if !d.pixel[n*g.s+s] {
@@ -116,8 +117,6 @@ func asymmetricFocalTversky(o *Options, d *dense, dp []float64, w float64) float
 	}
 	inv := 1 / float64(G*K)
 	var loss float64
-	dTP := make([]float64, G*K) // d loss / d TP
-	dSP := make([]float64, G*K) // d loss / d sum P
 	for e := range tp {
 		// TP + delta (ST - TP) + (1-delta)(SP - TP) = delta ST + (1-delta) SP.
 		den := delta*st[e] + (1-delta)*sp[e] + sm

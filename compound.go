@@ -23,26 +23,19 @@ import (
 //
 //	every element (pixel) ignored: 0, gradient 0
 //	alpha null (negative): a = 1
-func focalTerm(o *Options, d *dense, dx []float64, w float64) float64 {
+func focalTerm(o *Options, ws *workspace, d *dense, dx []float64, w float64) float64 {
 	g := d.g
 	gamma, alpha := o.Gamma, o.Alpha
-	cw := func(c int) float64 {
-		if o.ClassWeights != nil {
-			return o.ClassWeights[c]
-		}
-		return 1
-	}
 	classes := d.classList()
 	var fdx []float64 // the term's own gradient, before the 1/count
 	if dx != nil {
-		fdx = make([]float64, len(dx))
+		fdx = zeroed(&ws.f2fdx, len(dx))
 	}
 	if o.FocalTerm == FocalSoftmaxTerm {
 		var sum float64
 		count := 0
-		p := make([]float64, g.c)
-		lp := make([]float64, g.c)
-		bc := make([]float64, g.c)
+		buf := grow(&ws.f2small, 3*g.c)
+		p, lp, bc := buf[:g.c], buf[g.c:2*g.c], buf[2*g.c:]
 		for n := 0; n < g.n; n++ {
 			for s := 0; s < g.s; s++ {
 				if !d.pixel[n*g.s+s] {
@@ -63,7 +56,7 @@ func focalTerm(o *Options, d *dense, dx []float64, w float64) float64 {
 							a = 1 - alpha
 						}
 					}
-					k := a * cw(c) * t
+					k := a * classWeight(o, c) * t
 					om := 1 - p[c]
 					m := powZero(om, gamma)
 					sum -= k * m * lp[c]
@@ -90,61 +83,91 @@ func focalTerm(o *Options, d *dense, dx []float64, w float64) float64 {
 	// Sigmoid form: one pass over the elements in parallel chunks, each
 	// with one exponential; channel c counts mult[c] times (its
 	// multiplicity in classes).
-	mult := make([]float64, g.c)
+	nch := kernel.Chunks(g.size(), kernel.Chunk)
+	buf := zeroed(&ws.f2small, g.c+2*nch)
+	mult, sums := buf[:g.c], buf[g.c:]
 	for _, c := range classes {
 		mult[c]++
 	}
-	nch := kernel.Chunks(g.size(), kernel.Chunk)
-	sums := make([]float64, 2*nch)
-	kernel.RunFunc(g.size(), kernel.Chunk, func(ch, lo, hi int) {
-		var sum, count float64
-		for i := lo; i < hi; i++ {
-			c := (i / g.s) % g.c
-			m := mult[c]
-			if m == 0 || !d.keep[i] {
-				continue
-			}
-			count += m
-			x, t := d.x[i], d.t[i]
-			e := math.Exp(-math.Abs(x))
-			lg := math.Log1p(e)
-			var sx, smx float64 // sigmoid(x), sigmoid(-x)
-			if x >= 0 {
-				sx, smx = 1/(1+e), e/(1+e)
-			} else {
-				sx, smx = e/(1+e), 1/(1+e)
-			}
-			ce := t*(lg+math.Max(-x, 0)) + (1-t)*(lg+math.Max(x, 0))
-			dce := sx - t
-			q := t*smx + (1-t)*sx
-			dq := (1 - 2*t) * sx * smx
-			var pw, l, dl float64
-			switch gamma {
-			case 0:
-				l, dl = ce, dce
-			case 2:
-				l, dl = q*q*ce, q*q*dce+2*q*dq*ce
-			default:
-				pw = powZero(q, gamma)
-				l, dl = pw*ce, pw*dce
-				if q > 0 {
-					dl += gamma * powZero(q, gamma-1) * dq * ce
-				}
-			}
-			a := m * cw(c)
-			if alpha >= 0 {
-				a *= alpha*t + (1-alpha)*(1-t)
-			}
-			sum += a * l
-			if fdx != nil {
-				fdx[i] = a * dl
-			}
-		}
-		sums[ch], sums[nch+ch] = sum, count
-	})
+	j := &ws.f2focal
+	*j = focalSigmoidJob{o: o, d: d, mult: mult, fdx: fdx, sums: sums, nch: nch}
+	kernel.Run(j, g.size(), kernel.Chunk)
+	*j = focalSigmoidJob{}
 	sum := kernel.SumOrdered(sums[:nch])
 	count := int(kernel.SumOrdered(sums[nch:]))
 	return addMean(sum, count, dx, fdx, w)
+}
+
+// focalSigmoidJob is the pass of focalTerm's sigmoid form: chunk ch adds
+// the terms of elements [lo, hi) into sums[ch] and their count (with
+// multiplicity) into sums[nch+ch], and writes their gradient into fdx
+// (when not nil).
+type focalSigmoidJob struct {
+	o         *Options
+	d         *dense
+	mult, fdx []float64
+	sums      []float64
+	nch       int
+}
+
+// Do runs chunk ch.
+func (j *focalSigmoidJob) Do(ch, lo, hi int) {
+	o, d, fdx := j.o, j.d, j.fdx
+	g := d.g
+	gamma, alpha := o.Gamma, o.Alpha
+	var sum, count float64
+	for i := lo; i < hi; i++ {
+		c := (i / g.s) % g.c
+		m := j.mult[c]
+		if m == 0 || !d.keep[i] {
+			continue
+		}
+		count += m
+		x, t := d.x[i], d.t[i]
+		e := math.Exp(-math.Abs(x))
+		lg := math.Log1p(e)
+		var sx, smx float64 // sigmoid(x), sigmoid(-x)
+		if x >= 0 {
+			sx, smx = 1/(1+e), e/(1+e)
+		} else {
+			sx, smx = e/(1+e), 1/(1+e)
+		}
+		ce := t*(lg+math.Max(-x, 0)) + (1-t)*(lg+math.Max(x, 0))
+		dce := sx - t
+		q := t*smx + (1-t)*sx
+		dq := (1 - 2*t) * sx * smx
+		var pw, l, dl float64
+		switch gamma {
+		case 0:
+			l, dl = ce, dce
+		case 2:
+			l, dl = q*q*ce, q*q*dce+2*q*dq*ce
+		default:
+			pw = powZero(q, gamma)
+			l, dl = pw*ce, pw*dce
+			if q > 0 {
+				dl += gamma * powZero(q, gamma-1) * dq * ce
+			}
+		}
+		a := m * classWeight(o, c)
+		if alpha >= 0 {
+			a *= alpha*t + (1-alpha)*(1-t)
+		}
+		sum += a * l
+		if fdx != nil {
+			fdx[i] = a * dl
+		}
+	}
+	j.sums[ch], j.sums[j.nch+ch] = sum, count
+}
+
+// classWeight returns the weight of class c: ClassWeights[c], or 1
+// without class weights.
+func classWeight(o *Options, c int) float64 {
+	if o.ClassWeights != nil {
+		return o.ClassWeights[c]
+	}
+	return 1
 }
 
 // addMean returns sum/count and adds w*src/count into dst (nothing when
@@ -184,7 +207,7 @@ func clampProb(p, eps float64) (float64, bool) {
 //
 //	every element ignored: CE 0, every coefficient smooth/smooth = 1
 //	the loss may be negative (down to -(1-ce_ratio))
-func comboLoss(o *Options, d *dense, dp []float64) float64 {
+func comboLoss(o *Options, ws *workspace, d *dense, dp []float64) float64 {
 	g := d.g
 	alpha := o.Alpha
 	var ce float64
@@ -192,7 +215,7 @@ func comboLoss(o *Options, d *dense, dp []float64) float64 {
 	// Cross-entropy, written into dp scaled by ce_ratio/count at the end.
 	var cedp []float64
 	if dp != nil {
-		cedp = make([]float64, len(dp))
+		cedp = zeroed(&ws.f2fdx, len(dp))
 	}
 	if o.Mode == Multiclass {
 		for n := 0; n < g.n; n++ {
@@ -249,9 +272,9 @@ func comboLoss(o *Options, d *dense, dp []float64) float64 {
 	}
 	// Mean Dice coefficient over (group, class).
 	G := d.groups()
-	tp := make([]float64, G*g.c)
-	sp := make([]float64, G*g.c)
-	sg := make([]float64, G*g.c)
+	K := G * g.c
+	buf := zeroed(&ws.f2small, 5*K)
+	tp, sp, sg, dTP, dSP := buf[:K], buf[K:2*K], buf[2*K:3*K], buf[3*K:4*K], buf[4*K:]
 	for n := 0; n < g.n; n++ {
 		for c := 0; c < g.c; c++ {
 			k := d.group(n)*g.c + c
@@ -267,8 +290,6 @@ func comboLoss(o *Options, d *dense, dp []float64) float64 {
 		}
 	}
 	a := (1 - o.CERatio) / float64(G*g.c)
-	dTP := make([]float64, G*g.c)
-	dSP := make([]float64, G*g.c)
 	for k := range tp {
 		den := sp[k] + sg[k] + o.Smooth
 		dc := (2*tp[k] + o.Smooth) / den

@@ -20,104 +20,39 @@ type dense struct {
 	keep    []bool    // per element (N, C, S)
 	pixel   []bool    // per pixel (N, S): every channel of the pixel kept
 	labels  []int32   // nil for float targets
+	cls     []int     // classList's buffer (C entries)
 }
 
-// newDense reads b for the second-family loss with options o.
+// newDense reads b for the second-family loss with options o. The view
+// and its buffers live in ws (one view per workspace: the next call
+// overwrites it).
 func newDense[T Float](ws *workspace, o *Options, g geom, b Batch[T]) *dense {
-	d := &dense{g: g, o: o, labels: b.Labels}
-	d.spatial = append([]int(nil), b.Shape[2:]...)
+	d := &ws.f2d
+	*d = dense{g: g, o: o, labels: b.Labels, spatial: append(d.spatial[:0], b.Shape[2:]...), cls: grow(&ws.f2cls, g.c)}
 	if len(d.spatial) == 0 {
-		d.spatial = []int{1}
+		d.spatial = append(d.spatial, 1)
 	}
 	n := g.size()
+	j := f2jobs[T](ws)
 	if x, ok := any(b.Input).([]float64); ok {
 		d.x = x // read-only
 	} else {
 		d.x = grow(&ws.f2x, n)
-		kernel.RunFunc(n, kernel.Chunk, func(_, lo, hi int) {
-			for i := lo; i < hi; i++ {
-				d.x[i] = float64(b.Input[i])
-			}
-		})
+		j.read = denseReadJob[T]{d: d, b: b}
+		kernel.Run(&j.read, n, kernel.Chunk)
 	}
 	d.p = grow(&ws.f2p, n)
-	d.activate()
+	probabilities(d.p, o, g, d.x, nil)
 	d.t = zeroed(&ws.f2t, n)
 	d.keep = grow(&ws.f2keep, n)
 	clear(d.keep)
 	d.pixel = grow(&ws.f2pixel, g.n*g.s)
-	ign := float64(o.IgnoreIndex)
 	// One task per chunk of pixels of one sample: a pixel's channels are
 	// written by one goroutine.
-	per := kernel.Chunks(g.s, kernel.Chunk)
-	kernel.RunFunc(g.n*per, 1, func(_, lo, hi int) {
-		for task := lo; task < hi; task++ {
-			nn, s0 := task/per, (task%per)*kernel.Chunk
-			s1 := min(s0+kernel.Chunk, g.s)
-			for s := s0; s < s1; s++ {
-				d.pixel[nn*g.s+s] = true
-			}
-			for c := 0; c < g.c; c++ {
-				off := (nn*g.c + c) * g.s
-				for s := s0; s < s1; s++ {
-					i := off + s
-					if b.Labels != nil {
-						y := int(b.Labels[nn*g.s+s])
-						if o.Ignore && y == o.IgnoreIndex {
-							d.pixel[nn*g.s+s] = false
-							continue
-						}
-						d.keep[i] = true
-						if y == c {
-							d.t[i] = 1
-						}
-						continue
-					}
-					tv := float64(b.Target[i])
-					if o.Ignore && tv == ign {
-						d.pixel[nn*g.s+s] = false
-						continue
-					}
-					d.keep[i] = true
-					d.t[i] = tv
-				}
-			}
-		}
-	})
+	j.read = denseReadJob[T]{d: d, b: b, target: true, per: kernel.Chunks(g.s, kernel.Chunk)}
+	kernel.Run(&j.read, g.n*j.read.per, 1)
+	j.read = denseReadJob[T]{}
 	return d
-}
-
-// activate writes the probabilities of the input into d.p, in parallel:
-// sigmoid per element, softmax over the channels, or a copy.
-func (d *dense) activate() {
-	g, o := d.g, d.o
-	if o.Mode != Multiclass || !o.FromLogits {
-		kernel.RunFunc(len(d.x), kernel.Chunk, func(_, lo, hi int) {
-			for i := lo; i < hi; i++ {
-				if o.FromLogits {
-					d.p[i] = sigmoid(d.x[i])
-				} else {
-					d.p[i] = d.x[i]
-				}
-			}
-		})
-		return
-	}
-	per := kernel.Chunks(g.s, kernel.Chunk/max(g.c, 1)+1)
-	step := kernel.Chunk/max(g.c, 1) + 1
-	kernel.RunFunc(g.n*per, 1, func(_, lo, hi int) {
-		p, lp := make([]float64, g.c), make([]float64, g.c)
-		for task := lo; task < hi; task++ {
-			n, s0 := task/per, (task%per)*step
-			base := n * g.c * g.s
-			for s := s0; s < min(s0+step, g.s); s++ {
-				softmaxPixel(p, lp, d.x, base+s, g.s)
-				for c, v := range p {
-					d.p[base+c*g.s+s] = v
-				}
-			}
-		}
-	})
 }
 
 // at returns the flat index of sample n, channel c, element s.
@@ -128,7 +63,7 @@ func (d *dense) classList() []int {
 	if d.o.Classes != nil {
 		return d.o.Classes
 	}
-	return allClasses(nil, d.g.c)
+	return allClasses(d.cls, d.g.c)
 }
 
 // groups returns the number of region groups: N for per_sample (and
@@ -163,7 +98,7 @@ func evalFamily2[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) 
 	var v float64
 	switch l.name {
 	case "dice_focal", "generalized_dice_focal":
-		v = o.DiceWeight*addSub(l.subLoss(0), ws, g, b, dx, o.DiceWeight) + o.FocalWeight*focalTerm(o, d, dx, o.FocalWeight)
+		v = o.DiceWeight*addSub(l.subLoss(0), ws, g, b, dx, o.DiceWeight) + o.FocalWeight*focalTerm(o, ws, d, dx, o.FocalWeight)
 	case "dice_cldice":
 		v = (1-o.Alpha)*addSub(l.subLoss(0), ws, g, b, dx, 1-o.Alpha) + o.Alpha*clDice(o, ws, d, dp, o.Alpha)
 	case "topk_ce":
@@ -175,46 +110,45 @@ func evalFamily2[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) 
 	case "cldice":
 		v = clDice(o, ws, d, dp, 1)
 	case "asymmetric_focal":
-		v = asymmetricFocal(o, d, dp, 1)
+		v = asymmetricFocal(o, ws, d, dp, 1)
 	case "asymmetric_focal_tversky":
-		v = asymmetricFocalTversky(o, d, dp, 1)
+		v = asymmetricFocalTversky(o, ws, d, dp, 1)
 	case "unified_focal":
-		v = o.Weight*asymmetricFocal(o, d, dp, o.Weight) + (1-o.Weight)*asymmetricFocalTversky(o, d, dp, 1-o.Weight)
+		v = o.Weight*asymmetricFocal(o, ws, d, dp, o.Weight) + (1-o.Weight)*asymmetricFocalTversky(o, ws, d, dp, 1-o.Weight)
 	case "combo":
-		v = comboLoss(o, d, dp)
+		v = comboLoss(o, ws, d, dp)
 	case "sensitivity_specificity":
-		v = sensSpec(o, d, dp)
+		v = sensSpec(o, ws, d, dp)
 	case "generalized_wasserstein_dice":
-		v = wassersteinDice(o, d, dp)
+		v = wassersteinDice(o, ws, d, dp)
 	}
 	if grad != nil {
 		chainActivation(grad, dp, d.p, o, g)
-		kernel.RunFunc(len(dx), kernel.Chunk, func(_, lo, hi int) {
-			for i := lo; i < hi; i++ {
-				grad[i] += T(dx[i])
-			}
-		})
+		j := f2jobs[T](ws)
+		j.add = addGradJob[T]{grad: grad, dx: dx}
+		kernel.Run(&j.add, len(dx), kernel.Chunk)
+		j.add = addGradJob[T]{}
 	}
+	d.x, d.labels = nil, nil // the pooled workspace keeps no reference to the batch
 	return v
 }
 
 // addSub evaluates the registered loss sub on b through Eval (so that
 // float32 batches take its fused kernels), adds w times its gradient into
 // dx (when dx is not nil) and returns its value.
-func addSub[T Float](sub *Loss, _ *workspace, _ geom, b Batch[T], dx []float64, w float64) float64 {
+func addSub[T Float](sub *Loss, ws *workspace, _ geom, b Batch[T], dx []float64, w float64) float64 {
 	var sg []T
 	if dx != nil {
-		sg = make([]T, len(dx))
+		sg = scratchT[T](ws, len(dx))
 	}
 	v, err := Eval(sub, sg, b)
 	if err != nil { // a non-finite part: the compound reports its NaN
 		return math.NaN()
 	}
-	kernel.RunFunc(len(sg), kernel.Chunk, func(_, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			dx[i] += w * float64(sg[i])
-		}
-	})
+	j := f2jobs[T](ws)
+	j.add = addGradJob[T]{grad: sg, dx: dx, w: w, intoDX: true}
+	kernel.Run(&j.add, len(sg), kernel.Chunk)
+	j.add = addGradJob[T]{}
 	return v
 }
 

@@ -32,6 +32,14 @@ func TestNoAllocsGeneralParallel(t *testing.T) {
 		{"cross_entropy", 4, false, false},
 		{"dice:mode=multiclass,from_logits=true", 4, false, false},
 		{"bce_logits:reduction=none", 1, false, false},
+		// The second family's general path (family2.go), float64 on several chunks.
+		{"dice_focal:from_logits=true", 1, false, false},
+		{"generalized_dice_focal:focal_form=softmax", 4, true, false},
+		{"topk_ce", 4, true, false},
+		{"generalized_wasserstein_dice", 4, true, false},
+		{"unified_focal:mode=multiclass,from_logits=true", 4, true, false},
+		{"combo:from_logits=true", 1, false, false},
+		{"sensitivity_specificity:from_logits=true", 1, false, false},
 	} {
 		l, err := segloss.Parse(tc.spec)
 		if err != nil {
@@ -44,13 +52,7 @@ func TestNoAllocsGeneralParallel(t *testing.T) {
 				b.Input[i] = float32(1 / (1 + math.Exp(-float64(v))))
 			}
 		}
-		b64 := segloss.Batch[float64]{Shape: shape, Labels: b.Labels}
-		for _, v := range b.Input {
-			b64.Input = append(b64.Input, float64(v))
-		}
-		for _, v := range b.Target {
-			b64.Target = append(b64.Target, float64(v))
-		}
+		b64 := batch64(b)
 		g32 := make([]float32, len(b.Input))
 		g64 := make([]float64, len(b.Input))
 		var err32, err64 error

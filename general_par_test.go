@@ -42,6 +42,15 @@ func TestGeneralParallelBitIdentical(t *testing.T) {
 		{"bce_logits:reduction=none", 1, false, false, 0},
 		{"dice:from_logits=true,reduction=none", 1, false, false, 0},
 		{"cross_entropy:reduction=none", 4, true, false, 0},
+		// The second family (family2.go: the dense view's jobs, focalTerm's pass).
+		{"dice_focal:from_logits=true", 1, false, false, 0},
+		{"dice_focal:mode=multiclass,from_logits=true,focal_form=softmax", 4, true, false, 0},
+		{"generalized_dice_focal:ignore_index=255", 4, true, false, 255},
+		{"topk_ce", 4, true, false, 0},
+		{"unified_focal:from_logits=true", 1, false, false, 0},
+		{"combo:mode=multiclass,from_logits=true", 4, true, false, 0},
+		{"sensitivity_specificity:from_logits=true", 1, false, false, 0},
+		{"generalized_wasserstein_dice", 4, true, false, 0},
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, tc := range cases {

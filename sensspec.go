@@ -8,13 +8,13 @@ package segloss
 // Special cases are:
 //
 //	every element ignored: 0 for that class
-func sensSpec(o *Options, d *dense, dp []float64) float64 {
+func sensSpec(o *Options, ws *workspace, d *dense, dp []float64) float64 {
 	g := d.g
 	classes := d.classList()
 	K := len(classes)
 	G := d.groups()
-	sg := make([]float64, G*K)
-	sb := make([]float64, G*K)
+	buf := zeroed(&ws.f2small, 2*G*K)
+	sg, sb := buf[:G*K], buf[G*K:]
 	for n := 0; n < g.n; n++ {
 		for ci, c := range classes {
 			e := d.group(n)*K + ci

@@ -18,12 +18,6 @@ func topKCE(o *Options, ws *workspace, d *dense, dx []float64) float64 {
 	g := d.g
 	C := g.c
 	ls := o.LabelSmoothing
-	cw := func(c int) float64 {
-		if o.ClassWeights != nil {
-			return o.ClassWeights[c]
-		}
-		return 1
-	}
 	u := grow(&ws.f2u, g.n*g.s*C) // the weight of -log p_c in l_i
 	l := zeroed(&ws.f2l, g.n*g.s)
 	buf := grow(&ws.small, 2*C)
@@ -55,7 +49,7 @@ func topKCE(o *Options, ws *workspace, d *dense, dx []float64) float64 {
 				} else {
 					t = (1-ls)*d.t[d.at(n, c, s)] + ls/float64(C)
 				}
-				uu[c] = t * cw(c)
+				uu[c] = t * classWeight(o, c)
 				if uu[c] != 0 {
 					l[px] -= uu[c] * lp[c]
 				}

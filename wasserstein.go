@@ -12,14 +12,17 @@ package segloss
 // Special cases are:
 //
 //	every pixel of a group ignored: that group's loss is 1 - s/s = 0
-func wassersteinDice(o *Options, d *dense, dp []float64) float64 {
+func wassersteinDice(o *Options, ws *workspace, d *dense, dp []float64) float64 {
 	g := d.g
 	C := g.c
-	M := o.WassersteinMatrix(C)
 	G := d.groups()
+	buf := zeroed(&ws.f2small, C*C+G*C+5*G)
+	M := o.wassersteinMatrix(buf[:C*C], C)
 	gdl := o.WeightingMode == "GDL"
-	// a[group*C + c]
-	a := make([]float64, G*C)
+	a := buf[C*C : C*C+G*C] // a[group*C + c]
+	buf = buf[C*C+G*C:]
+	TP, W, AW := buf[:G], buf[G:2*G], buf[2*G:3*G] // W: sum wass, AW: sum a_y (2 - wass)
+	dW, dA := buf[3*G:4*G], buf[4*G:]              // d loss / d wass_i = dW + dA * a_y
 	if gdl {
 		for n := 0; n < g.n; n++ {
 			for s := 0; s < g.s; s++ {
@@ -38,10 +41,6 @@ func wassersteinDice(o *Options, d *dense, dp []float64) float64 {
 			}
 		}
 	}
-	wass := make([]float64, g.n*g.s)
-	TP := make([]float64, G)
-	W := make([]float64, G)  // sum wass
-	AW := make([]float64, G) // sum a_y (2 - wass)
 	for n := 0; n < g.n; n++ {
 		grp := d.group(n)
 		for s := 0; s < g.s; s++ {
@@ -53,7 +52,6 @@ func wassersteinDice(o *Options, d *dense, dp []float64) float64 {
 			for c := 0; c < C; c++ {
 				v += M[y*C+c] * d.p[d.at(n, c, s)]
 			}
-			wass[n*g.s+s] = v
 			ay := a[grp*C+y]
 			TP[grp] += ay * (1 - v)
 			W[grp] += v
@@ -63,8 +61,6 @@ func wassersteinDice(o *Options, d *dense, dp []float64) float64 {
 	sm := o.Smooth
 	inv := 1 / float64(G)
 	var loss float64
-	dW := make([]float64, G) // d loss / d wass_i = dW + dA * a_y
-	dA := make([]float64, G)
 	for grp := 0; grp < G; grp++ {
 		num := 2*TP[grp] + sm
 		den := AW[grp] + sm

@@ -20,6 +20,13 @@ type workspace struct {
 	f2x, f2p, f2t, f2dp, f2dx []float64
 	f2keep, f2pixel           []bool
 	f2u, f2l                  []float64 // topk_ce: class weights and losses per pixel
+	f2d                       dense     // the dense view (newDense)
+	f2cls                     []int     // its class list
+	f2fdx                     []float64 // a term's own gradient, before its mean
+	f2small                   []float64 // per (group, class) sums and coefficients
+	f2j32                     f2TJobs[float32]
+	f2j64                     f2TJobs[float64]
+	f2focal                   focalSigmoidJob
 }
 
 // grow returns buf resized to n, reusing its memory when it is big enough.
