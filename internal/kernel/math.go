@@ -35,25 +35,37 @@ func Exp32(x float32) float32 {
 	return expPoly32(r) * math.Float32frombits(uint32(k)<<23)
 }
 
-// expArg32 is the range reduction of Exp32: x = n ln2 + r with
-// n = floor(x log2e + 1/2), x clamped to [-87.33654, 88], and k = n + 127,
-// the biased exponent of 2^n, or 0 (a zero result) below -87.33654 (and
-// for NaN, whose r is NaN). Without branches: the clamps are min/max,
-// the floor corrects the truncation by a comparison.
+// expLo32 is the smallest argument of Exp32 with a nonzero result;
+// expLoBits is the bit pattern of -expLo32.
+const (
+	expLo32   = -87.33654
+	expLoBits = 0x42aeac4f
+)
+
+// expArg32 is the range reduction of Exp32: x clamped to [expLo32, 88],
+// x = n ln2 + r (expReduce32), and k = n + 127, the biased exponent of
+// 2^n, or 0 (a zero result) below expLo32 and for NaN (whose r is NaN).
+// The clamps are min/max, so there is no branch.
 func expArg32(x float32) (k int32, r float32) {
-	xc := min(max(x, -87.33654), 88)
-	y := xc*log2e + 0.5
-	n := int32(y) // floor(y) by truncation (math.Floor is a call without SSE4.1, GOAMD64=v1)
+	n, r := expReduce32(min(max(x, expLo32), 88))
+	k = n + 127
+	if !(x >= expLo32) {
+		k = 0
+	}
+	return k, r
+}
+
+// expReduce32 returns n = floor(x log2e + 1/2) and r = x - n ln2 for x in
+// [expLo32, 88], without branches: the floor corrects the truncation by a
+// comparison (math.Floor is a call without SSE4.1, GOAMD64=v1).
+func expReduce32(x float32) (n int32, r float32) {
+	y := x*log2e + 0.5
+	n = int32(y)
 	if float32(n) > y {
 		n--
 	}
 	fn := float32(n)
-	r = xc - fn*ln2Hi32 - fn*ln2Lo32
-	k = n + 127
-	if !(x >= -87.33654) {
-		k = 0
-	}
-	return k, r
+	return n, x - fn*ln2Hi32 - fn*ln2Lo32
 }
 
 // expPoly32 is e^r for the reduced argument r of expArg32 (|r| ≤ ln2/2).
@@ -63,11 +75,18 @@ func expPoly32(r float32) float32 {
 
 // expNegAbs32 writes Exp32(-|x[i]|) into e[i] for the len(x) values of x:
 // the exponential of the sigmoid and softplus of a block of the plain-Go
-// kernels, in one loop without calls or branches.
+// kernels, in one loop without calls or branches. The argument is clamped
+// on its magnitude bits (an integer min; x <= 0 needs no upper clamp),
+// which gives Exp32's value for every x but NaN (0 here).
 func expNegAbs32(e, x []float32) {
 	e = e[:len(x)]
 	for i, v := range x {
-		k, r := expArg32(negAbs32(v))
+		m := math.Float32bits(v) &^ (1 << 31)
+		n, r := expReduce32(math.Float32frombits(min(m, expLoBits) | 1<<31))
+		k := n + 127
+		if m > expLoBits {
+			k = 0
+		}
 		e[i] = expPoly32(r) * math.Float32frombits(uint32(k)<<23)
 	}
 }
