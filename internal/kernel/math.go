@@ -104,6 +104,15 @@ func sel32(c bool, a, b float32) float32 {
 	return math.Float32frombits(bb)
 }
 
+// sel64 is sel32 for float64.
+func sel64(c bool, a, b float64) float64 {
+	ab, bb := math.Float64bits(a), math.Float64bits(b)
+	if c {
+		bb = ab
+	}
+	return math.Float64frombits(bb)
+}
+
 // sigmoidExp32 returns p = sigmoid(x), q = sigmoid(-x) and the derivative
 // dp = e^-|x|/(1+e^-|x|)^2 from e = Exp32(-|x|), without branches: with
 // s = 1/(1+e), p = s and q = e s for x >= 0, swapped for x < 0 (by the
@@ -139,8 +148,9 @@ func Log32(x float32) float32 {
 		e = int32(bits>>23) - 127 - 25
 	}
 	m := math.Float32frombits(bits&0x007fffff | 0x3f800000) // [1, 2)
-	if m > sqrt2 {
-		m *= 0.5
+	big := m > sqrt2                                        // halve m into [sqrt2/2, sqrt2), without a branch
+	m = sel32(big, m*0.5, m)
+	if big {
 		e++
 	}
 	f := m - 1
