@@ -78,13 +78,30 @@ func bceTerm32(o *BCEOpts, x, t float32) (loss, d float32) {
 }
 
 // bceLogits32 is bceTerm32 from logits with pos weight pw, given
-// e = Exp32(-|x|), without branches: softplus(x) = max(x, 0) + log1p(e),
-// softplus(-x) = log1p(e) - min(x, 0).
+// e = Exp32(-|x|) (bceLogitsBlock on one element).
 func bceLogits32(x, t, e, pw float32) (loss, d float32) {
-	p, q, _ := sigmoidExp32(x, e)
-	l1p := Log1pSmall32(e)
-	spx, spn := l1p+max(x, 0), l1p-min(x, 0)
-	return pw*t*spn + (1-t)*spx, (1-t)*p - pw*t*q
+	var l, g [1]float32
+	bceLogitsBlock(l[:], g[:], []float32{x}, []float32{t}, []float32{e}, pw, 0)
+	return l[0], g[0]
+}
+
+// bceLogitsBlock writes the BCE from logits (pos weight pw, label
+// smoothing ls) of each element of x against t into l and its derivative
+// in x into d, given e = Exp32(-|x|) (expNegAbs32), without calls or
+// branches: softplus(x) = max(x, 0) + log1p(e), softplus(-x) =
+// log1p(e) - min(x, 0).
+func bceLogitsBlock(l, d, x, t, e []float32, pw, ls float32) {
+	l, d, t, e = l[:len(x)], d[:len(x)], t[:len(x)], e[:len(x)]
+	for i, xv := range x {
+		tv := t[i]
+		if ls != 0 {
+			tv = tv*(1-ls) + (1-tv)*ls
+		}
+		p, q, _ := sigmoidExp32(xv, e[i])
+		l1p := Log1pSmall32(e[i])
+		spx, spn := l1p+max(xv, 0), l1p-min(xv, 0)
+		l[i], d[i] = pw*tv*spn+(1-tv)*spx, (1-tv)*p-pw*tv*q
+	}
 }
 
 // blk is the block length of the plain-Go loops: the exponentials of a
@@ -110,7 +127,7 @@ func BCE(grad, x, t []float32, o *BCEOpts) Sums {
 
 func bceGo(grad, x, t []float32, o *BCEOpts) Sums {
 	var s Sums
-	var eb [blk]float32
+	var eb, lb, db [blk]float32
 	ls := o.Smooth
 	t = t[:len(x)]
 	for i0 := 0; i0 < len(x); i0 += blk {
@@ -122,6 +139,7 @@ func bceGo(grad, x, t []float32, o *BCEOpts) Sums {
 		}
 		if o.Logits {
 			expNegAbs32(e, xb)
+			bceLogitsBlock(lb[:], db[:], xb, tb, e, o.PosWeight, ls)
 		}
 		for i, xv := range xb {
 			tv := tb[i]
@@ -138,13 +156,11 @@ func bceGo(grad, x, t []float32, o *BCEOpts) Sums {
 				s.Bad = true
 			}
 			s.Cnt++
-			if ls != 0 {
-				tv = tv*(1-ls) + (1-tv)*ls
-			}
-			var l, d float32
-			if o.Logits {
-				l, d = bceLogits32(xv, tv, e[i], o.PosWeight)
-			} else {
+			l, d := lb[i], db[i]
+			if !o.Logits {
+				if ls != 0 {
+					tv = tv*(1-ls) + (1-tv)*ls
+				}
 				l, d = bceTerm32(o, xv, tv)
 			}
 			s.Loss += float64(l)
@@ -165,8 +181,22 @@ type FocalOpts struct {
 	PtExp bool
 }
 
-// pow32 is base^e for base >= 0 with 0^e = 0 (e != 0), 0^0 = 1.
+// pow32 is base^e for base >= 0 with 0^e = 0 (e != 0), 0^0 = 1. The
+// exponents of gamma = 2 inline; the rest is powSlow32.
 func pow32(base, e float32) float32 {
+	if base > 0 {
+		switch e {
+		case 2:
+			return base * base
+		case 1:
+			return base
+		}
+	}
+	return powSlow32(base, e)
+}
+
+// powSlow32 is pow32 for every base and exponent.
+func powSlow32(base, e float32) float32 {
 	if base <= 0 {
 		if e == 0 {
 			return 1
@@ -192,7 +222,7 @@ func Focal(grad, x, t []float32, o *FocalOpts) Sums {
 
 func focalGo(grad, x, t []float32, o *FocalOpts) Sums {
 	var s Sums
-	var eb [blk]float32
+	var eb, lb, db [blk]float32
 	bo := &o.BCE
 	ls := bo.Smooth
 	gamma, alpha := o.Gamma, o.Alpha
@@ -206,6 +236,7 @@ func focalGo(grad, x, t []float32, o *FocalOpts) Sums {
 		}
 		if bo.Logits {
 			expNegAbs32(e, xb)
+			bceLogitsBlock(lb[:], db[:], xb, tb, e, bo.PosWeight, ls)
 		}
 		for i, xv := range xb {
 			tv := tb[i]
@@ -225,10 +256,8 @@ func focalGo(grad, x, t []float32, o *FocalOpts) Sums {
 			if ls != 0 {
 				tv = tv*(1-ls) + (1-tv)*ls
 			}
-			var ce, dce float32
-			if bo.Logits {
-				ce, dce = bceLogits32(xv, tv, e[i], bo.PosWeight)
-			} else {
+			ce, dce := lb[i], db[i]
+			if !bo.Logits {
 				ce, dce = bceTerm32(bo, xv, tv)
 			}
 			var dpt, om float32
@@ -299,7 +328,7 @@ func BinaryStats(x, t []float32, o *Binary) Sums {
 
 func binaryStatsGo(x, t []float32, o *Binary) Sums {
 	var s Sums
-	var eb [blk]float32
+	var eb, lb, db [blk]float32
 	bo := BCEOpts{Logits: o.Logits, PosWeight: 1, Eps: o.BCEEps}
 	t = t[:len(x)]
 	for i0 := 0; i0 < len(x); i0 += blk {
@@ -307,6 +336,9 @@ func binaryStatsGo(x, t []float32, o *Binary) Sums {
 		tb, e := t[i0:][:len(xb)], eb[:len(xb)]
 		if o.Logits {
 			expNegAbs32(e, xb)
+			if o.BCE {
+				bceLogitsBlock(lb[:], db[:], xb, tb, e, 1, 0)
+			}
 		}
 		for i, xv := range xb {
 			tv := tb[i]
@@ -332,10 +364,8 @@ func binaryStatsGo(x, t []float32, o *Binary) Sums {
 			s.SG2 += gf * gf
 			s.Abs += math.Abs(pf - gf)
 			if o.BCE {
-				var l float32
-				if o.Logits {
-					l, _ = bceLogits32(xv, tv, e[i], 1)
-				} else {
+				l := lb[i]
+				if !o.Logits {
 					l, _ = bceTerm32(&bo, xv, tv)
 				}
 				s.Loss += float64(l)
@@ -356,7 +386,7 @@ func BinaryGrad(grad, x, t []float32, o *Binary) {
 }
 
 func binaryGradGo(grad, x, t []float32, o *Binary) {
-	var eb [blk]float32
+	var eb, lb, db [blk]float32
 	bo := BCEOpts{Logits: o.Logits, PosWeight: 1, Eps: o.BCEEps}
 	dsp, dtp, d1, dsp2, dabs := o.DSP, o.DTP, o.D1, 2*o.DSP2, o.DAbs
 	t, grad = t[:len(x)], grad[:len(x)]
@@ -365,6 +395,9 @@ func binaryGradGo(grad, x, t []float32, o *Binary) {
 		tb, gb, e := t[i0:][:len(xb)], grad[i0:][:len(xb)], eb[:len(xb)]
 		if o.Logits {
 			expNegAbs32(e, xb)
+			if o.BCE {
+				bceLogitsBlock(lb[:], db[:], xb, tb, e, 1, 0)
+			}
 		}
 		for i, xv := range xb {
 			tv := tb[i]
@@ -381,13 +414,11 @@ func binaryGradGo(grad, x, t []float32, o *Binary) {
 			d = sel32(p > tv, d+dabs, sel32(p < tv, d-dabs, d))
 			d *= dp
 			if o.BCE {
-				var db float32
-				if o.Logits {
-					_, db = bceLogits32(xv, tv, e[i], 1)
-				} else {
-					_, db = bceTerm32(&bo, xv, tv)
+				dce := db[i]
+				if !o.Logits {
+					_, dce = bceTerm32(&bo, xv, tv)
 				}
-				d += o.BCEScale * db
+				d += o.BCEScale * dce
 			}
 			gb[i] = d
 		}
