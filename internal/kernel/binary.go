@@ -104,6 +104,42 @@ func bceLogitsBlock(l, d, x, t, e []float32, pw, ls float32) {
 	}
 }
 
+// bceBlock writes the BCE terms of a block of x against t (label
+// smoothing applied) into l and their derivatives into d; from logits it
+// first writes e^-|x| into e (expNegAbs32) and runs bceLogitsBlock.
+func bceBlock(l, d, e, x, t []float32, o *BCEOpts) {
+	if o.Logits {
+		expNegAbs32(e, x)
+		bceLogitsBlock(l, d, x, t, e, o.PosWeight, o.Smooth)
+		return
+	}
+	ls := o.Smooth
+	l, d, t = l[:len(x)], d[:len(x)], t[:len(x)]
+	for i, xv := range x {
+		tv := t[i]
+		if ls != 0 {
+			tv = tv*(1-ls) + (1-tv)*ls
+		}
+		l[i], d[i] = bceTerm32(o, xv, tv)
+	}
+}
+
+// keep flags a bad x or t in s.Bad and reports whether the element
+// counts (is not ignored), counting it in s.Cnt.
+func (o *BCEOpts) keep(s *Sums, x, t float32) bool {
+	if bad32(x) || (!o.Logits && (x < 0 || x > 1)) {
+		s.Bad = true
+	}
+	if o.Ignore && t == o.IgnoreValue {
+		return false
+	}
+	if badTarget(t) {
+		s.Bad = true
+	}
+	s.Cnt++
+	return true
+}
+
 // blk is the block length of the plain-Go loops: the exponentials of a
 // block are computed first, in one tight loop (expNegAbs32), into a
 // buffer on the stack.
@@ -128,44 +164,21 @@ func BCE(grad, x, t []float32, o *BCEOpts) Sums {
 func bceGo(grad, x, t []float32, o *BCEOpts) Sums {
 	var s Sums
 	var eb, lb, db [blk]float32
-	ls := o.Smooth
 	t = t[:len(x)]
 	for i0 := 0; i0 < len(x); i0 += blk {
 		xb := x[i0:min(i0+blk, len(x))]
-		tb, e := t[i0:][:len(xb)], eb[:len(xb)]
-		var gb []float32
-		if grad != nil {
-			gb = grad[i0:][:len(xb)]
-		}
-		if o.Logits {
-			expNegAbs32(e, xb)
-			bceLogitsBlock(lb[:], db[:], xb, tb, e, o.PosWeight, ls)
-		}
+		tb := t[i0:][:len(xb)]
+		bceBlock(lb[:], db[:], eb[:], xb, tb, o)
 		for i, xv := range xb {
-			tv := tb[i]
-			if bad32(xv) || (!o.Logits && (xv < 0 || xv > 1)) {
-				s.Bad = true
-			}
-			if o.Ignore && tv == o.IgnoreValue {
-				if gb != nil {
-					gb[i] = 0
+			if !o.keep(&s, xv, tb[i]) {
+				if grad != nil {
+					grad[i0+i] = 0
 				}
 				continue
 			}
-			if badTarget(tv) {
-				s.Bad = true
-			}
-			s.Cnt++
-			l, d := lb[i], db[i]
-			if !o.Logits {
-				if ls != 0 {
-					tv = tv*(1-ls) + (1-tv)*ls
-				}
-				l, d = bceTerm32(o, xv, tv)
-			}
-			s.Loss += float64(l)
-			if gb != nil {
-				gb[i] = d * o.Scale
+			s.Loss += float64(lb[i])
+			if grad != nil {
+				grad[i0+i] = db[i] * o.Scale
 			}
 		}
 	}
@@ -234,32 +247,19 @@ func focalGo(grad, x, t []float32, o *FocalOpts) Sums {
 		if grad != nil {
 			gb = grad[i0:][:len(xb)]
 		}
-		if bo.Logits {
-			expNegAbs32(e, xb)
-			bceLogitsBlock(lb[:], db[:], xb, tb, e, bo.PosWeight, ls)
-		}
+		bceBlock(lb[:], db[:], e, xb, tb, bo)
 		for i, xv := range xb {
 			tv := tb[i]
-			if bad32(xv) || (!bo.Logits && (xv < 0 || xv > 1)) {
-				s.Bad = true
-			}
-			if bo.Ignore && tv == bo.IgnoreValue {
+			if !bo.keep(&s, xv, tv) {
 				if gb != nil {
 					gb[i] = 0
 				}
 				continue
 			}
-			if badTarget(tv) {
-				s.Bad = true
-			}
-			s.Cnt++
 			if ls != 0 {
 				tv = tv*(1-ls) + (1-tv)*ls
 			}
 			ce, dce := lb[i], db[i]
-			if !bo.Logits {
-				ce, dce = bceTerm32(bo, xv, tv)
-			}
 			var dpt, om float32
 			if o.PtExp {
 				pt := Exp32(-ce)
