@@ -51,21 +51,7 @@ const TorchBCEEps = 9.999999960041972e-13
 // bceTerm32 returns the BCE of x against t and its derivative in x.
 func bceTerm32(o *BCEOpts, x, t float32) (loss, d float32) {
 	if o.Logits {
-		a := x
-		if a > 0 {
-			a = -a
-		}
-		e := Exp32(a)
-		l1p := Log1pSmall32(e)
-		s := 1 / (1 + e)
-		p, q := s, e*s // sigmoid(x), sigmoid(-x) for x >= 0
-		spx, spn := x+l1p, l1p
-		if x < 0 {
-			p, q = q, p
-			spx, spn = l1p, l1p-x
-		}
-		pw := o.PosWeight
-		return pw*t*spn + (1-t)*spx, (1-t)*p - pw*t*q
+		return bceLogits32(x, t, Exp32(negAbs32(x)), o.PosWeight)
 	}
 	if eps := o.Eps; eps > 0 {
 		pc, in := x, true
@@ -91,21 +77,73 @@ func bceTerm32(o *BCEOpts, x, t float32) (loss, d float32) {
 	return loss, d
 }
 
-// sigmoidDeriv32 returns sigmoid(x) and its derivative e^-|x|/(1+e^-|x|)^2,
-// accurate also where sigmoid(x) rounds to 1.
-func sigmoidDeriv32(x float32) (p, dp float32) {
-	a := x
-	if a > 0 {
-		a = -a
-	}
-	e := Exp32(a)
-	s := 1 / (1 + e)
-	p = s
-	if x < 0 {
-		p = e * s
-	}
-	return p, e * s * s
+// bceLogits32 is bceTerm32 from logits with pos weight pw, given
+// e = Exp32(-|x|) (bceLogitsBlock on one element).
+func bceLogits32(x, t, e, pw float32) (loss, d float32) {
+	var l, g [1]float32
+	bceLogitsBlock(l[:], g[:], []float32{x}, []float32{t}, []float32{e}, pw, 0)
+	return l[0], g[0]
 }
+
+// bceLogitsBlock writes the BCE from logits (pos weight pw, label
+// smoothing ls) of each element of x against t into l and its derivative
+// in x into d, given e = Exp32(-|x|) (expNegAbs32), without calls or
+// branches: softplus(x) = max(x, 0) + log1p(e), softplus(-x) =
+// log1p(e) - min(x, 0).
+func bceLogitsBlock(l, d, x, t, e []float32, pw, ls float32) {
+	l, d, t, e = l[:len(x)], d[:len(x)], t[:len(x)], e[:len(x)]
+	for i, xv := range x {
+		tv := t[i]
+		if ls != 0 {
+			tv = tv*(1-ls) + (1-tv)*ls
+		}
+		p, q, _ := sigmoidExp32(xv, e[i])
+		l1p := Log1pSmall32(e[i])
+		spx, spn := l1p+max(xv, 0), l1p-min(xv, 0)
+		l[i], d[i] = pw*tv*spn+(1-tv)*spx, (1-tv)*p-pw*tv*q
+	}
+}
+
+// bceBlock writes the BCE terms of a block of x against t (label
+// smoothing applied) into l and their derivatives into d; from logits it
+// first writes e^-|x| into e (expNegAbs32) and runs bceLogitsBlock.
+func bceBlock(l, d, e, x, t []float32, o *BCEOpts) {
+	if o.Logits {
+		expNegAbs32(e, x)
+		bceLogitsBlock(l, d, x, t, e, o.PosWeight, o.Smooth)
+		return
+	}
+	ls := o.Smooth
+	l, d, t = l[:len(x)], d[:len(x)], t[:len(x)]
+	for i, xv := range x {
+		tv := t[i]
+		if ls != 0 {
+			tv = tv*(1-ls) + (1-tv)*ls
+		}
+		l[i], d[i] = bceTerm32(o, xv, tv)
+	}
+}
+
+// keep flags a bad x or t in s.Bad and reports whether the element
+// counts (is not ignored), counting it in s.Cnt.
+func (o *BCEOpts) keep(s *Sums, x, t float32) bool {
+	if bad32(x) || (!o.Logits && (x < 0 || x > 1)) {
+		s.Bad = true
+	}
+	if o.Ignore && t == o.IgnoreValue {
+		return false
+	}
+	if badTarget(t) {
+		s.Bad = true
+	}
+	s.Cnt++
+	return true
+}
+
+// blk is the block length of the plain-Go loops: the exponentials of a
+// block are computed first, in one tight loop (expNegAbs32), into a
+// buffer on the stack.
+const blk = 256
 
 // bad32 reports a non-finite value.
 func bad32(v float32) bool { return v-v != 0 }
@@ -125,29 +163,23 @@ func BCE(grad, x, t []float32, o *BCEOpts) Sums {
 
 func bceGo(grad, x, t []float32, o *BCEOpts) Sums {
 	var s Sums
-	ls := o.Smooth
-	for i, xv := range x {
-		tv := t[i]
-		if bad32(xv) || (!o.Logits && (xv < 0 || xv > 1)) {
-			s.Bad = true
-		}
-		if o.Ignore && tv == o.IgnoreValue {
-			if grad != nil {
-				grad[i] = 0
+	var eb, lb, db [blk]float32
+	t = t[:len(x)]
+	for i0 := 0; i0 < len(x); i0 += blk {
+		xb := x[i0:min(i0+blk, len(x))]
+		tb := t[i0:][:len(xb)]
+		bceBlock(lb[:], db[:], eb[:], xb, tb, o)
+		for i, xv := range xb {
+			if !o.keep(&s, xv, tb[i]) {
+				if grad != nil {
+					grad[i0+i] = 0
+				}
+				continue
 			}
-			continue
-		}
-		if badTarget(tv) {
-			s.Bad = true
-		}
-		s.Cnt++
-		if ls != 0 {
-			tv = tv*(1-ls) + (1-tv)*ls
-		}
-		l, d := bceTerm32(o, xv, tv)
-		s.Loss += float64(l)
-		if grad != nil {
-			grad[i] = d * o.Scale
+			s.Loss += float64(lb[i])
+			if grad != nil {
+				grad[i0+i] = db[i] * o.Scale
+			}
 		}
 	}
 	return s
@@ -162,8 +194,22 @@ type FocalOpts struct {
 	PtExp bool
 }
 
-// pow32 is base^e for base >= 0 with 0^e = 0 (e != 0), 0^0 = 1.
+// pow32 is base^e for base >= 0 with 0^e = 0 (e != 0), 0^0 = 1. The
+// exponents of gamma = 2 inline; the rest is powSlow32.
 func pow32(base, e float32) float32 {
+	if base > 0 {
+		switch e {
+		case 2:
+			return base * base
+		case 1:
+			return base
+		}
+	}
+	return powSlow32(base, e)
+}
+
+// powSlow32 is pow32 for every base and exponent.
+func powSlow32(base, e float32) float32 {
 	if base <= 0 {
 		if e == 0 {
 			return 1
@@ -189,59 +235,62 @@ func Focal(grad, x, t []float32, o *FocalOpts) Sums {
 
 func focalGo(grad, x, t []float32, o *FocalOpts) Sums {
 	var s Sums
+	var eb, lb, db [blk]float32
 	bo := &o.BCE
 	ls := bo.Smooth
 	gamma, alpha := o.Gamma, o.Alpha
-	for i, xv := range x {
-		tv := t[i]
-		if bad32(xv) || (!bo.Logits && (xv < 0 || xv > 1)) {
-			s.Bad = true
-		}
-		if bo.Ignore && tv == bo.IgnoreValue {
-			if grad != nil {
-				grad[i] = 0
-			}
-			continue
-		}
-		if badTarget(tv) {
-			s.Bad = true
-		}
-		s.Cnt++
-		if ls != 0 {
-			tv = tv*(1-ls) + (1-tv)*ls
-		}
-		ce, dce := bceTerm32(bo, xv, tv)
-		var dpt, om float32
-		if o.PtExp {
-			pt := Exp32(-ce)
-			dpt = -pt * dce
-			om = 1 - pt
-			if ce < 0.25 {
-				om = float32(-math.Expm1(-float64(ce)))
-			}
-		} else {
-			p, q, dp := xv, 1-xv, float32(1)
-			if bo.Logits {
-				p, dp = sigmoidDeriv32(xv)
-				q = Sigmoid32(-xv)
-			}
-			dpt = (2*tv - 1) * dp
-			om = tv*q + (1-tv)*p // 1 - p_t
-		}
-		m := pow32(om, gamma)
-		l := ce * m
-		d := dce * m
-		if ce != 0 {
-			// dpt first: ce*gamma overflows for |x| near MaxFloat32, where dpt = 0.
-			d -= gamma * pow32(om, gamma-1) * dpt * ce
-		}
-		if alpha >= 0 {
-			at := alpha*tv + (1-alpha)*(1-tv)
-			l, d = at*l, at*d
-		}
-		s.Loss += float64(l)
+	t = t[:len(x)]
+	for i0 := 0; i0 < len(x); i0 += blk {
+		xb := x[i0:min(i0+blk, len(x))]
+		tb, e := t[i0:][:len(xb)], eb[:len(xb)]
+		var gb []float32
 		if grad != nil {
-			grad[i] = d * bo.Scale
+			gb = grad[i0:][:len(xb)]
+		}
+		bceBlock(lb[:], db[:], e, xb, tb, bo)
+		for i, xv := range xb {
+			tv := tb[i]
+			if !bo.keep(&s, xv, tv) {
+				if gb != nil {
+					gb[i] = 0
+				}
+				continue
+			}
+			if ls != 0 {
+				tv = tv*(1-ls) + (1-tv)*ls
+			}
+			ce, dce := lb[i], db[i]
+			var dpt, om float32
+			if o.PtExp {
+				pt := Exp32(-ce)
+				dpt = -pt * dce
+				om = 1 - pt
+				if ce < 0.25 {
+					om = float32(-math.Expm1(-float64(ce)))
+				}
+			} else {
+				p, q, dp := xv, 1-xv, float32(1)
+				if bo.Logits {
+					p, q, dp = sigmoidExp32(xv, e[i])
+				}
+				dpt = (2*tv - 1) * dp
+				om = tv*q + (1-tv)*p // 1 - p_t
+			}
+			m := pow32(om, gamma)
+			l := ce * m
+			d := dce * m
+			if ce != 0 {
+				// dpt first: ce*gamma overflows for |x| near MaxFloat32, where dpt = 0.
+				d -= gamma * pow32(om, gamma-1) * dpt * ce
+			}
+			if alpha >= 0 {
+				at := alpha*tv + (1-alpha)*(1-tv)
+				l, d = at*l, at*d
+			}
+			s.Loss += float64(l)
+			if gb != nil {
+				gb[i] = d * bo.Scale
+			}
 		}
 	}
 	return s
@@ -282,33 +331,48 @@ func BinaryStats(x, t []float32, o *Binary) Sums {
 
 func binaryStatsGo(x, t []float32, o *Binary) Sums {
 	var s Sums
+	var eb, lb, db [blk]float32
 	bo := BCEOpts{Logits: o.Logits, PosWeight: 1, Eps: o.BCEEps}
-	for i, xv := range x {
-		tv := t[i]
-		if bad32(xv) || (!o.Logits && (xv < 0 || xv > 1)) {
-			s.Bad = true
-		}
-		if o.Ignore && tv == o.IgnoreValue {
-			continue
-		}
-		if badTarget(tv) {
-			s.Bad = true
-		}
-		p := xv
+	t = t[:len(x)]
+	for i0 := 0; i0 < len(x); i0 += blk {
+		xb := x[i0:min(i0+blk, len(x))]
+		tb, e := t[i0:][:len(xb)], eb[:len(xb)]
 		if o.Logits {
-			p = Sigmoid32(xv)
+			expNegAbs32(e, xb)
+			if o.BCE {
+				bceLogitsBlock(lb[:], db[:], xb, tb, e, 1, 0)
+			}
 		}
-		pf, gf := float64(p), float64(tv)
-		s.Cnt++
-		s.TP += pf * gf
-		s.SP += pf
-		s.SG += gf
-		s.SP2 += pf * pf
-		s.SG2 += gf * gf
-		s.Abs += math.Abs(pf - gf)
-		if o.BCE {
-			l, _ := bceTerm32(&bo, xv, tv)
-			s.Loss += float64(l)
+		for i, xv := range xb {
+			tv := tb[i]
+			if bad32(xv) || (!o.Logits && (xv < 0 || xv > 1)) {
+				s.Bad = true
+			}
+			if o.Ignore && tv == o.IgnoreValue {
+				continue
+			}
+			if badTarget(tv) {
+				s.Bad = true
+			}
+			p := xv
+			if o.Logits {
+				p, _, _ = sigmoidExp32(xv, e[i])
+			}
+			pf, gf := float64(p), float64(tv)
+			s.Cnt++
+			s.TP += pf * gf
+			s.SP += pf
+			s.SG += gf
+			s.SP2 += pf * pf
+			s.SG2 += gf * gf
+			s.Abs += math.Abs(pf - gf)
+			if o.BCE {
+				l := lb[i]
+				if !o.Logits {
+					l, _ = bceTerm32(&bo, xv, tv)
+				}
+				s.Loss += float64(l)
+			}
 		}
 	}
 	return s
@@ -325,33 +389,42 @@ func BinaryGrad(grad, x, t []float32, o *Binary) {
 }
 
 func binaryGradGo(grad, x, t []float32, o *Binary) {
+	var eb, lb, db [blk]float32
 	bo := BCEOpts{Logits: o.Logits, PosWeight: 1, Eps: o.BCEEps}
-	for i, xv := range x {
-		tv := t[i]
-		if o.Ignore && tv == o.IgnoreValue {
-			grad[i] = 0
-			continue
-		}
-		p, dp := xv, float32(1)
+	dsp, dtp, d1, dsp2, dabs := o.DSP, o.DTP, o.D1, 2*o.DSP2, o.DAbs
+	t, grad = t[:len(x)], grad[:len(x)]
+	for i0 := 0; i0 < len(x); i0 += blk {
+		xb := x[i0:min(i0+blk, len(x))]
+		tb, gb, e := t[i0:][:len(xb)], grad[i0:][:len(xb)], eb[:len(xb)]
 		if o.Logits {
-			p, dp = sigmoidDeriv32(xv)
+			expNegAbs32(e, xb)
+			if o.BCE {
+				bceLogitsBlock(lb[:], db[:], xb, tb, e, 1, 0)
+			}
 		}
-		d := o.DSP + o.DTP*tv
-		if tv == 1 {
-			d = o.D1
+		for i, xv := range xb {
+			tv := tb[i]
+			if o.Ignore && tv == o.IgnoreValue {
+				gb[i] = 0
+				continue
+			}
+			p, dp := xv, float32(1)
+			if o.Logits {
+				p, _, dp = sigmoidExp32(xv, e[i])
+			}
+			d := sel32(tv == 1, d1, dsp+dtp*tv)
+			d += dsp2 * p
+			d = sel32(p > tv, d+dabs, sel32(p < tv, d-dabs, d))
+			d *= dp
+			if o.BCE {
+				dce := db[i]
+				if !o.Logits {
+					_, dce = bceTerm32(&bo, xv, tv)
+				}
+				d += o.BCEScale * dce
+			}
+			gb[i] = d
 		}
-		d += 2 * o.DSP2 * p
-		if p > tv {
-			d += o.DAbs
-		} else if p < tv {
-			d -= o.DAbs
-		}
-		d *= dp
-		if o.BCE {
-			_, db := bceTerm32(&bo, xv, tv)
-			d += o.BCEScale * db
-		}
-		grad[i] = d
 	}
 }
 
@@ -371,20 +444,26 @@ func BinaryStatsDP(dp, x, t []float32, o *Binary) Sums {
 // values and sums).
 func binaryStatsDPGo(dp, x, t []float32, o *Binary) Sums {
 	var s Sums
+	var eb [blk]float32
 	t, dp = t[:len(x)], dp[:len(x)]
-	for i, xv := range x {
-		tv := t[i]
-		if bad32(xv) || !o.TWeight && badTarget(tv) {
-			s.Bad = true
+	for i0 := 0; i0 < len(x); i0 += blk {
+		xb := x[i0:min(i0+blk, len(x))]
+		tb, db, e := t[i0:][:len(xb)], dp[i0:][:len(xb)], eb[:len(xb)]
+		expNegAbs32(e, xb)
+		for i, xv := range xb {
+			tv := tb[i]
+			if bad32(xv) || !o.TWeight && badTarget(tv) {
+				s.Bad = true
+			}
+			p, _, d := sigmoidExp32(xv, e[i])
+			db[i] = d
+			pf, gf := float64(p), float64(tv)
+			s.TP += pf * gf
+			s.SP += pf
+			s.SG += gf
 		}
-		p, d := sigmoidDeriv32(xv)
-		dp[i] = d
-		pf, gf := float64(p), float64(tv)
-		s.Cnt++
-		s.TP += pf * gf
-		s.SP += pf
-		s.SG += gf
 	}
+	s.Cnt = float64(len(x))
 	return s
 }
 
@@ -399,11 +478,9 @@ func BinaryGradDP(g, t []float32, o *Binary) {
 }
 
 func binaryGradDPGo(g, t []float32, o *Binary) {
+	dsp, dtp, d1 := o.DSP, o.DTP, o.D1
+	g = g[:len(t)]
 	for i, tv := range t {
-		d := o.DSP + o.DTP*tv
-		if tv == 1 {
-			d = o.D1
-		}
-		g[i] *= d
+		g[i] *= sel32(tv == 1, d1, dsp+dtp*tv)
 	}
 }

@@ -28,23 +28,101 @@ const (
 // Exp32 returns e^x in float32. Relative error ≤ 2^-22 (2.4e-7, about
 // 4 ulp) for x in [-87.3, 88]; it returns 0 below -87.3 (the true value is
 // below the smallest normal float32, 1.2e-38) and saturates at e^88
-// (1.65e38) above 88, so no input overflows.
+// (1.65e38) above 88, so no input overflows. It has no branches (the
+// block loops, expNegAbs32, inline the same two steps).
 func Exp32(x float32) float32 {
-	if x < -87.33654 {
-		return 0
+	k, r := expArg32(x)
+	return expPoly32(r) * math.Float32frombits(uint32(k)<<23)
+}
+
+// expLo32 is the smallest argument of Exp32 with a nonzero result;
+// expLoBits is the bit pattern of -expLo32.
+const (
+	expLo32   = -87.33654
+	expLoBits = 0x42aeac4f
+)
+
+// expArg32 is the range reduction of Exp32: x clamped to [expLo32, 88],
+// x = n ln2 + r (expReduce32), and k = n + 127, the biased exponent of
+// 2^n, or 0 (a zero result) below expLo32 and for NaN (whose r is NaN).
+// The clamps are min/max, so there is no branch.
+func expArg32(x float32) (k int32, r float32) {
+	n, r := expReduce32(min(max(x, expLo32), 88))
+	k = n + 127
+	if !(x >= expLo32) {
+		k = 0
 	}
-	if x > 88 {
-		x = 88
-	}
-	// n = floor(y) by truncation (math.Floor is a call without SSE4.1, GOAMD64=v1)
+	return k, r
+}
+
+// expReduce32 returns n = floor(x log2e + 1/2) and r = x - n ln2 for x in
+// [expLo32, 88], without branches: the floor corrects the truncation by a
+// comparison (math.Floor is a call without SSE4.1, GOAMD64=v1).
+func expReduce32(x float32) (n int32, r float32) {
 	y := x*log2e + 0.5
-	n := float32(int32(y))
-	if n > y {
+	n = int32(y)
+	if float32(n) > y {
 		n--
 	}
-	r := x - n*ln2Hi32 - n*ln2Lo32
-	p := 1 + r*(1+r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
-	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+	fn := float32(n)
+	return n, x - fn*ln2Hi32 - fn*ln2Lo32
+}
+
+// expPoly32 is e^r for the reduced argument r of expArg32 (|r| ≤ ln2/2).
+func expPoly32(r float32) float32 {
+	return 1 + r*(1+r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
+}
+
+// expNegAbs32 writes Exp32(-|x[i]|) into e[i] for the len(x) values of x:
+// the exponential of the sigmoid and softplus of a block of the plain-Go
+// kernels, in one loop without calls or branches. The argument is clamped
+// on its magnitude bits (an integer min; x <= 0 needs no upper clamp),
+// which gives Exp32's value for every x but NaN (0 here).
+func expNegAbs32(e, x []float32) {
+	e = e[:len(x)]
+	for i, v := range x {
+		m := math.Float32bits(v) &^ (1 << 31)
+		n, r := expReduce32(math.Float32frombits(min(m, expLoBits) | 1<<31))
+		k := n + 127
+		if m > expLoBits {
+			k = 0
+		}
+		e[i] = expPoly32(r) * math.Float32frombits(uint32(k)<<23)
+	}
+}
+
+// negAbs32 returns -|x| (the sign bit set).
+func negAbs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) | 1<<31) }
+
+// sel32 returns a if c and b otherwise, without a branch (a conditional
+// move of the bits).
+func sel32(c bool, a, b float32) float32 {
+	ab, bb := math.Float32bits(a), math.Float32bits(b)
+	if c {
+		bb = ab
+	}
+	return math.Float32frombits(bb)
+}
+
+// sel64 is sel32 for float64.
+func sel64(c bool, a, b float64) float64 {
+	ab, bb := math.Float64bits(a), math.Float64bits(b)
+	if c {
+		bb = ab
+	}
+	return math.Float64frombits(bb)
+}
+
+// sigmoidExp32 returns p = sigmoid(x), q = sigmoid(-x) and the derivative
+// dp = e^-|x|/(1+e^-|x|)^2 from e = Exp32(-|x|), without branches: with
+// s = 1/(1+e), p = s and q = e s for x >= 0, swapped for x < 0 (by the
+// sign bit: at x = -0 both are 1/2).
+func sigmoidExp32(x, e float32) (p, q, dp float32) {
+	s := 1 / (1 + e)
+	es := e * s
+	sb, eb := math.Float32bits(s), math.Float32bits(es)
+	d := (sb ^ eb) & uint32(int32(math.Float32bits(x))>>31)
+	return math.Float32frombits(sb ^ d), math.Float32frombits(eb ^ d), es * s
 }
 
 // Log1pSmall32 returns log(1+u) for u in [0, 1] in float32 with relative
@@ -70,8 +148,9 @@ func Log32(x float32) float32 {
 		e = int32(bits>>23) - 127 - 25
 	}
 	m := math.Float32frombits(bits&0x007fffff | 0x3f800000) // [1, 2)
-	if m > sqrt2 {
-		m *= 0.5
+	big := m > sqrt2                                        // halve m into [sqrt2/2, sqrt2), without a branch
+	m = sel32(big, m*0.5, m)
+	if big {
 		e++
 	}
 	f := m - 1
@@ -84,16 +163,8 @@ func Log32(x float32) float32 {
 // Sigmoid32 returns 1/(1+e^-x) in float32, relative error ≤ 2^-21 for
 // every finite x, without overflow.
 func Sigmoid32(x float32) float32 {
-	a := x
-	if a > 0 {
-		a = -a
-	}
-	e := Exp32(a)
-	s := 1 / (1 + e)
-	if x < 0 {
-		return e * s
-	}
-	return s
+	p, _, _ := sigmoidExp32(x, Exp32(negAbs32(x)))
+	return p
 }
 
 // Softplus32 returns log(1+e^x) in float32 with relative error ≤ 2^-20

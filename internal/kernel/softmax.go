@@ -35,21 +35,49 @@ type Softmax struct {
 // softmaxPixel32 fills p with the softmax of the channels of pixel s and
 // returns the log-sum-exp.
 func softmaxPixel32(p []float32, x []float32, s, S int) float32 {
-	m := x[s]
-	for c := 1; c < len(p); c++ {
-		m = max(m, x[c*S+s])
+	var l [1]float32
+	softmaxBlock32(p, 1, l[:], x, len(p), S, s, 1)
+	return l[0]
+}
+
+// sb is the pixel block length of the plain-Go softmax kernels.
+const sb = 64
+
+// softmaxBlock32 writes the softmax of the C channels of the n <= sb
+// pixels [s0, s0+n) of x (C rows of S) into p (channel c of pixel s0+i at
+// p[c*ps+i]) and their log-sum-exp into lse[:n]. Channel by channel over
+// the block: the running max, e^(x-max) by expNegAbs32 (x-max <= 0), the
+// sum z in channel order, p = e (1/z), lse = max + Log32(z).
+func softmaxBlock32(p []float32, ps int, lse, x []float32, C, S, s0, n int) {
+	var mb, zb [sb]float32
+	m, z := mb[:n], zb[:n]
+	copy(m, x[s0:s0+n])
+	for c := 1; c < C; c++ {
+		for i, v := range x[c*S+s0:][:n] {
+			m[i] = max(m[i], v)
+		}
 	}
-	var z float32
-	for c := range p {
-		e := Exp32(x[c*S+s] - m)
-		p[c] = e
-		z += e
+	for c := 0; c < C; c++ {
+		pc := p[c*ps:][:n]
+		for i, v := range x[c*S+s0:][:n] {
+			pc[i] = v - m[i]
+		}
+		expNegAbs32(pc, pc)
+		for i, e := range pc {
+			z[i] += e
+		}
 	}
-	inv := 1 / z
-	for c := range p {
-		p[c] *= inv
+	lse = lse[:n]
+	for i, zv := range z {
+		lse[i] = m[i] + Log32(zv)
+		z[i] = 1 / zv
 	}
-	return m + Log32(z)
+	for c := 0; c < C; c++ {
+		pc := p[c*ps:][:n]
+		for i, inv := range z {
+			pc[i] *= inv
+		}
+	}
 }
 
 // badLabel reports a label that is neither in [0, C) nor ignored.
@@ -85,50 +113,56 @@ func SoftmaxCE(grad, x []float32, lab []int32, o *Softmax) Sums {
 
 func softmaxCEGo(grad, x []float32, lab []int32, o *Softmax) Sums {
 	var s Sums
-	var pb, wb [MaxSoftmaxC * 4]float32
+	var pb [MaxSoftmaxC * sb]float32
+	var lb [sb]float32
+	var wb [MaxSoftmaxC * 4]float32
 	C, S := o.C, o.S
-	p, wt := pb[:C], wb[:C]
+	wt := wb[:C]
 	ls := o.Smooth
-	for px := o.S0; px < o.S1; px++ {
-		y := o.checkPixel(&s, x, px, lab[px])
-		if o.Ignore && y == o.IgnoreIndex {
-			if grad != nil {
-				for c := 0; c < C; c++ {
-					grad[c*S+px] = 0
+	t0 := ls / float32(C)
+	t1 := t0 + (1 - ls) // the labelled class
+	for b0 := o.S0; b0 < o.S1; b0 += sb {
+		n := min(sb, o.S1-b0)
+		softmaxBlock32(pb[:], sb, lb[:], x, C, S, b0, n)
+		for i := 0; i < n; i++ {
+			px := b0 + i
+			y := o.checkPixel(&s, x, px, lab[px])
+			if o.Ignore && y == o.IgnoreIndex {
+				if grad != nil {
+					for c := 0; c < C; c++ {
+						grad[c*S+px] = 0
+					}
 				}
+				if o.PixLoss != nil {
+					o.PixLoss[px] = -1
+				}
+				continue
 			}
+			lse := lb[i]
+			var sw float32
+			var loss float64
+			for c := 0; c < C; c++ {
+				t := sel32(int32(c) == y, t1, t0)
+				if o.Weights != nil {
+					t *= o.Weights[c]
+				}
+				wt[c] = t
+				sw += t
+				loss += float64(t) * float64(lse-x[c*S+px])
+			}
+			s.Loss += loss
 			if o.PixLoss != nil {
-				o.PixLoss[px] = -1
-			}
-			continue
-		}
-		lse := softmaxPixel32(p, x, px, S)
-		var sw float32
-		var loss float64
-		for c := 0; c < C; c++ {
-			t := ls / float32(C)
-			if int32(c) == y {
-				t += 1 - ls
+				o.PixLoss[px] = float32(max(loss, 0))
 			}
 			if o.Weights != nil {
-				t *= o.Weights[c]
+				s.Den += float64(o.Weights[y])
+			} else {
+				s.Den++
 			}
-			wt[c] = t
-			sw += t
-			loss += float64(t) * float64(lse-x[c*S+px])
-		}
-		s.Loss += loss
-		if o.PixLoss != nil {
-			o.PixLoss[px] = float32(max(loss, 0))
-		}
-		if o.Weights != nil {
-			s.Den += float64(o.Weights[y])
-		} else {
-			s.Den++
-		}
-		if grad != nil {
-			for c := 0; c < C; c++ {
-				grad[c*S+px] = o.Scale * (p[c]*sw - wt[c])
+			if grad != nil {
+				for c := 0; c < C; c++ {
+					grad[c*S+px] = o.Scale * (pb[c*sb+i]*sw - wt[c])
+				}
 			}
 		}
 	}
@@ -147,37 +181,51 @@ func SoftmaxStats(out []Sums, x []float32, lab []int32, o *Softmax) {
 }
 
 func softmaxStatsGo(out []Sums, x []float32, lab []int32, o *Softmax) {
-	var pb [MaxSoftmaxC * 4]float32
+	var pb [MaxSoftmaxC * sb]float32
+	var lb [sb]float32
+	var yb [sb]int32 // label of each pixel of the block, -1 if ignored
 	C, S := o.C, o.S
-	p := pb[:C]
-	for px := o.S0; px < o.S1; px++ {
-		y := o.checkPixel(&out[0], x, px, lab[px])
-		if o.Ignore && y == o.IgnoreIndex {
-			continue
+	for b0 := o.S0; b0 < o.S1; b0 += sb {
+		n := min(sb, o.S1-b0)
+		softmaxBlock32(pb[:], sb, lb[:], x, C, S, b0, n)
+		for i := 0; i < n; i++ {
+			px := b0 + i
+			y := o.checkPixel(&out[0], x, px, lab[px])
+			if o.Ignore && y == o.IgnoreIndex {
+				yb[i] = -1
+				continue
+			}
+			yb[i] = y
+			if o.CE {
+				w := float32(1)
+				if o.Weights != nil {
+					w = o.Weights[y]
+				}
+				out[0].Loss += float64(w) * float64(lb[i]-x[int(y)*S+px])
+				out[0].Den += float64(w)
+			}
 		}
-		lse := softmaxPixel32(p, x, px, S)
+		// Per class, in pixel order: the sums of each class are
+		// independent of the others and of Loss and Den.
 		for c := 0; c < C; c++ {
 			r := &out[c]
-			pv := float64(p[c])
-			r.Cnt++
-			r.SP += pv
-			r.SP2 += pv * pv
-			if int32(c) == y {
-				r.TP += pv
-				r.SG++
-				r.SG2++
-				r.Abs += 1 - pv
-			} else {
-				r.Abs += pv
+			cnt, sp, sp2, tp, sg, sg2, abs := r.Cnt, r.SP, r.SP2, r.TP, r.SG, r.SG2, r.Abs
+			for i, pv32 := range pb[c*sb:][:n] {
+				y := yb[i]
+				if y < 0 {
+					continue
+				}
+				pv := float64(pv32)
+				hit := y == int32(c)
+				cnt++
+				sp += pv
+				sp2 += pv * pv
+				tp += sel64(hit, pv, 0)
+				sg += sel64(hit, 1, 0)
+				sg2 += sel64(hit, 1, 0)
+				abs += sel64(hit, 1-pv, pv)
 			}
-		}
-		if o.CE {
-			w := float32(1)
-			if o.Weights != nil {
-				w = o.Weights[y]
-			}
-			out[0].Loss += float64(w) * float64(lse-x[int(y)*S+px])
-			out[0].Den += float64(w)
+			r.Cnt, r.SP, r.SP2, r.TP, r.SG, r.SG2, r.Abs = cnt, sp, sp2, tp, sg, sg2, abs
 		}
 	}
 	if !o.Extra {
@@ -199,47 +247,47 @@ func SoftmaxGrad(grad, x []float32, lab []int32, o *Softmax) {
 }
 
 func softmaxGradGo(grad, x []float32, lab []int32, o *Softmax) {
-	var pb, db [MaxSoftmaxC * 4]float32
+	var pb [MaxSoftmaxC * sb]float32
+	var lb [sb]float32
+	var db [MaxSoftmaxC * 4]float32
 	C, S := o.C, o.S
-	p, dp := pb[:C], db[:C]
-	for px := o.S0; px < o.S1; px++ {
-		y := lab[px]
-		if o.Ignore && y == o.IgnoreIndex {
+	dp := db[:C]
+	for b0 := o.S0; b0 < o.S1; b0 += sb {
+		n := min(sb, o.S1-b0)
+		softmaxBlock32(pb[:], sb, lb[:], x, C, S, b0, n)
+		for i := 0; i < n; i++ {
+			px := b0 + i
+			y := lab[px]
+			if o.Ignore && y == o.IgnoreIndex {
+				for c := 0; c < C; c++ {
+					grad[c*S+px] = 0
+				}
+				continue
+			}
+			var dot float32
 			for c := 0; c < C; c++ {
-				grad[c*S+px] = 0
+				pv := pb[c*sb+i]
+				q := 2 * o.DSP2[c] * pv
+				dn := o.DSP[c] + q // other classes: + DAbs where p > 0
+				dn = sel32(pv > 0, dn+o.DAbs[c], dn)
+				dy := o.D1[c] + q // the labelled class: - DAbs where p < 1
+				dy = sel32(pv < 1, dy-o.DAbs[c], dy)
+				d := sel32(int32(c) == y, dy, dn)
+				dp[c] = d
+				dot += pv * d
 			}
-			continue
-		}
-		softmaxPixel32(p, x, px, S)
-		var dot float32
-		for c := 0; c < C; c++ {
-			pv := p[c]
-			d := o.DSP[c] + 2*o.DSP2[c]*pv
-			if int32(c) == y {
-				d = o.D1[c] + 2*o.DSP2[c]*pv
-				if pv < 1 {
-					d -= o.DAbs[c]
+			w := float32(1)
+			if o.CE && o.Weights != nil {
+				w = o.Weights[y]
+			}
+			for c := 0; c < C; c++ {
+				pv := pb[c*sb+i]
+				g := pv * (dp[c] - dot)
+				if o.CE {
+					g += o.CEScale * w * (pv - sel32(int32(c) == y, 1, 0))
 				}
-			} else if pv > 0 {
-				d += o.DAbs[c]
+				grad[c*S+px] = g
 			}
-			dp[c] = d
-			dot += pv * d
-		}
-		w := float32(1)
-		if o.CE && o.Weights != nil {
-			w = o.Weights[y]
-		}
-		for c := 0; c < C; c++ {
-			g := p[c] * (dp[c] - dot)
-			if o.CE {
-				t := float32(0)
-				if int32(c) == y {
-					t = 1
-				}
-				g += o.CEScale * w * (p[c] - t)
-			}
-			grad[c*S+px] = g
 		}
 	}
 }
@@ -255,9 +303,8 @@ func SoftmaxProbs(dst, x []float32, lab []int32, o *Softmax) Sums {
 
 func softmaxProbsGo(dst, x []float32, lab []int32, o *Softmax) Sums {
 	var s Sums
-	var pb [MaxSoftmaxC * 4]float32
+	var lb [sb]float32
 	C, S := o.C, o.S
-	p := pb[:C]
 	for px := o.S0; px < o.S1; px++ {
 		for c := 0; c < C; c++ {
 			if bad32(x[c*S+px]) {
@@ -267,10 +314,9 @@ func softmaxProbsGo(dst, x []float32, lab []int32, o *Softmax) Sums {
 		if lab != nil && o.badLabel(lab[px]) {
 			s.Bad = true
 		}
-		softmaxPixel32(p, x, px, S)
-		for c := 0; c < C; c++ {
-			dst[c*S+px] = p[c]
-		}
+	}
+	for b0 := o.S0; b0 < o.S1; b0 += sb {
+		softmaxBlock32(dst[b0:], S, lb[:], x, C, S, b0, min(sb, o.S1-b0))
 	}
 	return s
 }
