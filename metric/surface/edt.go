@@ -133,21 +133,29 @@ func sqrtAll(d []float64) {
 const blockW = 16
 
 // lineBuf holds one worker's scratch space: a block of lines, line k at
-// lines[k*n:(k+1)*n], and the envelope's stack.
+// lines[k*ld:k*ld+n], and the envelope's stack.
 type lineBuf struct {
 	lines []float64
+	ld    int
 	v     []int
 	z, h  []float64
 	fv    []float64
 }
+
+// linePad is the gap between the lines of a block, in values: one cache
+// line, so that the lines of a block, when n is a multiple of a page,
+// do not all fall in the same cache set (the gather writes one value to
+// each line in turn).
+const linePad = 8
 
 // grow makes room for blocks of lines of length n.
 func (b *lineBuf) grow(n int) {
 	if len(b.v) >= n {
 		return
 	}
-	f := make([]float64, (blockW+3)*n+1)
-	b.lines, f = f[:blockW*n:blockW*n], f[blockW*n:]
+	b.ld = n + linePad
+	f := make([]float64, blockW*b.ld+3*n+1)
+	b.lines, f = f[:blockW*b.ld:blockW*b.ld], f[blockW*b.ld:]
 	b.z, f = f[:n+1:n+1], f[n+1:]
 	b.h, b.fv = f[:n:n], f[n:]
 	b.v = make([]int, n)
@@ -207,25 +215,26 @@ func (j *lineJob) block(b *lineBuf, d []float64, t int) {
 	o, in0 := t/j.blocks, (t%j.blocks)*blockW
 	w := min(blockW, stride-in0)
 	base := o*n*stride + in0
-	lines := b.lines[:w*n]
+	ld := b.ld
+	lines := b.lines
 	for i := 0; i < n; i++ {
 		row := d[base+i*stride : base+i*stride+w]
 		for k, v := range row {
-			lines[k*n+i] = v
+			lines[k*ld+i] = v
 		}
 	}
 	for k := 0; k < w; k++ {
-		envelopeLine(lines[k*n:(k+1)*n], j.s2, b)
+		envelopeLine(lines[k*ld:k*ld+n], j.s2, b)
 	}
 	for i := 0; i < n; i++ {
 		row := d[base+i*stride : base+i*stride+w]
 		if j.root {
 			for k := range row {
-				row[k] = math.Sqrt(lines[k*n+i])
+				row[k] = math.Sqrt(lines[k*ld+i])
 			}
 		} else {
 			for k := range row {
-				row[k] = lines[k*n+i]
+				row[k] = lines[k*ld+i]
 			}
 		}
 	}
