@@ -271,45 +271,45 @@ func binaryLine(dst []float64, feature []bool, s2 float64) {
 }
 
 // binaryLine2 is binaryLine of mask into toFG and of its complement into
-// toBG, in one pair of scans.
+// toBG, a run of equal mask values at a time: 0 on the run's own side,
+// the distance to the nearer end beyond the run on the other.
 func binaryLine2(toFG, toBG []float64, mask []bool, s2 float64) {
 	n := len(toFG)
 	mask, toBG = mask[:n], toBG[:n]
-	inf := math.Inf(1)
-	lastT, lastF := -1, -1
-	for i := 0; i < n; i++ {
-		if mask[i] {
-			lastT = i
-		} else {
-			lastF = i
+	for a := 0; a < n; {
+		m := mask[a]
+		b := a + 1
+		for b < n && mask[b] == m {
+			b++
 		}
-		toFG[i], toBG[i] = inf, inf
-		if lastT >= 0 {
-			toFG[i] = float64(i - lastT)
+		same, other := toFG[a:b], toBG[a:b]
+		if !m {
+			same, other = other, same
 		}
-		if lastF >= 0 {
-			toBG[i] = float64(i - lastF)
-		}
-	}
-	lastT, lastF = -1, -1
-	for i := n - 1; i >= 0; i-- {
-		if mask[i] {
-			lastT = i
-		} else {
-			lastF = i
-		}
-		if lastT >= 0 {
-			if d := float64(lastT - i); d < toFG[i] {
-				toFG[i] = d
+		clear(same)
+		// i-a+1 from the voxel before the run, b-i from the one after.
+		switch {
+		case a > 0 && b < n:
+			for i := range other {
+				d := float64(min(i+1, b-a-i))
+				other[i] = d * (d * s2)
+			}
+		case a > 0:
+			for i := range other {
+				d := float64(i + 1)
+				other[i] = d * (d * s2)
+			}
+		case b < n:
+			for i := range other {
+				d := float64(b - a - i)
+				other[i] = d * (d * s2)
+			}
+		default:
+			for i := range other {
+				other[i] = math.Inf(1)
 			}
 		}
-		if lastF >= 0 {
-			if d := float64(lastF - i); d < toBG[i] {
-				toBG[i] = d
-			}
-		}
-		toFG[i] *= toFG[i] * s2
-		toBG[i] *= toBG[i] * s2
+		a = b
 	}
 }
 
