@@ -190,11 +190,11 @@ func (j *lineJob) Do(w, _, _ int) {
 	n, dst := j.n, j.dst
 	if j.feature != nil {
 		for l := lo; l < hi; l++ {
+			var d2 []float64
 			if j.dst2 != nil {
-				binaryLine2(dst[l*n:(l+1)*n], j.dst2[l*n:(l+1)*n], j.feature[l*n:(l+1)*n], j.s2)
-			} else {
-				binaryLine(dst[l*n:(l+1)*n], j.feature[l*n:(l+1)*n], j.s2)
+				d2 = j.dst2[l*n : (l+1)*n]
 			}
+			binaryLine(dst[l*n:(l+1)*n], d2, j.feature[l*n:(l+1)*n], j.s2)
 		}
 		return
 	}
@@ -240,54 +240,35 @@ func (j *lineJob) block(b *lineBuf, d []float64, t int) {
 	}
 }
 
-// binaryLine writes the squared distance along one line to the nearest
-// feature of the line, scaled by s2 (the squared spacing), or +Inf.
-func binaryLine(dst []float64, feature []bool, s2 float64) {
-	n := len(dst)
-	feature = feature[:n]
-	last := -1
-	for i := 0; i < n; i++ {
-		if feature[i] {
-			last = i
-		}
-		if last < 0 {
-			dst[i] = math.Inf(1)
-		} else {
-			dst[i] = float64(i - last)
-		}
-	}
-	last = -1
-	for i := n - 1; i >= 0; i-- {
-		if feature[i] {
-			last = i
-		}
-		if last >= 0 {
-			if d := float64(last - i); d < dst[i] { // dst is never NaN: no math.Min
-				dst[i] = d
-			}
-		}
-		dst[i] *= dst[i] * s2
-	}
-}
-
-// binaryLine2 is binaryLine of mask into toFG and of its complement into
-// toBG, a run of equal mask values at a time: 0 on the run's own side,
-// the distance to the nearer end beyond the run on the other.
-func binaryLine2(toFG, toBG []float64, mask []bool, s2 float64) {
+// binaryLine writes into toFG the squared distance along one line to the
+// nearest voxel of mask in the line, scaled by s2 (the squared spacing),
+// or +Inf, and, when toBG is not nil, the same of the complement of mask
+// into toBG. It runs a run of equal mask values at a time: 0 on the run's
+// own side, the distance to the nearer end beyond the run on the other.
+func binaryLine(toFG, toBG []float64, mask []bool, s2 float64) {
 	n := len(toFG)
-	mask, toBG = mask[:n], toBG[:n]
+	mask = mask[:n]
 	for a := 0; a < n; {
 		m := mask[a]
 		b := a + 1
 		for b < n && mask[b] == m {
 			b++
 		}
-		same, other := toFG[a:b], toBG[a:b]
-		if !m {
-			same, other = other, same
+		var same, other []float64
+		if m {
+			same = toFG[a:b]
+			if toBG != nil {
+				other = toBG[a:b]
+			}
+		} else {
+			other = toFG[a:b]
+			if toBG != nil {
+				same = toBG[a:b]
+			}
 		}
 		clear(same)
-		// i-a+1 from the voxel before the run, b-i from the one after.
+		// With i counted from a: i+1 to the voxel before the run, b-a-i to
+		// the one after it.
 		switch {
 		case a > 0 && b < n:
 			for i := range other {
