@@ -23,10 +23,9 @@ func edtWorkers(voxels int) int {
 }
 
 // mapScratch is the memory of one plane's distance maps: the transform's
-// scratch, the inverted mask and the distances to the background.
+// scratch and the distances to the background.
 type mapScratch struct {
 	edt  surface.Scratch
-	inv  []bool
 	toBG []float64
 	bits []byte // a target mask packed, the MapCache's key
 	mask []bool // a target mask unpacked from bits
@@ -39,21 +38,11 @@ type mapFunc func(dst []float64, mask []bool, shape []int, spacing []float64, wo
 // voxel of mask, and returns the distance to the nearest voxel outside
 // it (in s), on up to workers goroutines. mask is neither empty nor full.
 func (s *mapScratch) twoSided(dst []float64, mask []bool, shape []int, spacing []float64, workers int) []float64 {
-	s.transform(dst, mask, shape, spacing, workers)
-	inv := grow(&s.inv, len(mask))
-	for i, m := range mask {
-		inv[i] = !m
-	}
 	toBG := grow(&s.toBG, len(mask))
-	s.transform(toBG, inv, shape, spacing, workers)
-	return toBG
-}
-
-// transform writes the distance to the nearest feature voxel into dst.
-func (s *mapScratch) transform(dst []float64, feature []bool, shape []int, spacing []float64, workers int) {
-	if err := s.edt.DistanceTransform(dst, feature, shape, spacing, workers); err != nil {
+	if err := s.edt.TwoSided(dst, toBG, mask, shape, spacing, workers); err != nil {
 		panic(err) // shapes are checked before; a failure here is a bug
 	}
+	return toBG
 }
 
 // signedMap writes into phi the signed distance map of mask (LIVIAETS
