@@ -29,24 +29,6 @@ type asymJob struct {
 	plane        softmaxPlane // multiclass: the softmax of the batch
 }
 
-// pow32 is base^e for base >= 0 with 0^e = 0 (e != 0), 0^0 = 1, in float32.
-func pow32(base, e float32) float32 {
-	switch {
-	case base <= 0:
-		if e == 0 {
-			return 1
-		}
-		return 0
-	case e == 2:
-		return base * base
-	case e == 1:
-		return base
-	case e == 0:
-		return 1
-	}
-	return kernel.Exp32(e * kernel.Log32(base))
-}
-
 // Do runs unit c.
 func (j *asymJob) Do(c, _, _ int) {
 	C, S, K := j.g.c, j.g.s, j.K
@@ -117,7 +99,7 @@ func (j *asymJob) Do(c, _, _ int) {
 					if !pass {
 						om = 1 - pc
 					}
-					out[0].Loss -= float64((1-j.delta)*pow32(om, j.gamma)) * float64(t) * lg
+					out[0].Loss -= float64((1-j.delta)*kernel.Pow32(om, j.gamma)) * float64(t) * lg
 				} else {
 					out[0].Loss -= float64(j.delta) * float64(t) * lg
 				}
@@ -136,7 +118,7 @@ func (j *asymJob) Do(c, _, _ int) {
 			if t != 0 && j.af != 0 {
 				if k == 0 {
 					om := om0
-					m := pow32(om, j.gamma)
+					m := kernel.Pow32(om, j.gamma)
 					dv := -float64(m) * t / float64(pc)
 					if j.gamma != 0 && om > 0 {
 						// om^(gamma-1) = m / om
@@ -305,7 +287,7 @@ func (j *asymJob) binaryStats(out []kernel.Sums, x, tg []float32, s0, s1 int) {
 			if !pass0 {
 				om = 1 - pc0
 			}
-			loss -= float64((1-delta)*pow32(om, gamma)) * float64(t0) * lg
+			loss -= float64((1-delta)*kernel.Pow32(om, gamma)) * float64(t0) * lg
 		}
 		pc1, _ := clamp32(p1, eps)
 		tp1 += float64(pc1) * float64(tv)
@@ -341,7 +323,7 @@ func (j *asymJob) binaryGrad(n, s0, s1, kb int) {
 			d0 = dTP0*t + dSP0
 			if t != 0 && focal {
 				om := p1
-				m := pow32(om, gamma)
+				m := kernel.Pow32(om, gamma)
 				dv := -float64(m) * t / float64(pc)
 				if gamma != 0 && om > 0 {
 					dv += float64(gamma) * float64(m) / float64(om) * t * float64(kernel.Log32(pc))

@@ -3,7 +3,6 @@ package segloss
 import (
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 )
 
@@ -110,22 +109,7 @@ func TestClDiceFusedMatchesGeneral(t *testing.T) {
 				// A fresh Loss's first call without a gradient sizes its own scratch.
 				fresh, _ := Parse(tc.spec)
 				v0, _, _ := fastEval32(fresh, g, nil, b)
-				var v1 float64
-				var g1 []float32
-				for _, procs := range []int{1, 2} {
-					old := runtime.GOMAXPROCS(procs)
-					gp := make([]float32, len(b.Input))
-					v, handled, bad := fastEval32(l, g, gp, b)
-					runtime.GOMAXPROCS(old)
-					if !handled || bad {
-						t.Fatalf("%s %v: handled %v, bad %v", name, shape, handled, bad)
-					}
-					if procs == 1 {
-						v1, g1 = v, gp
-					} else if math.Float64bits(v) != math.Float64bits(v1) || !equal32(gp, g1) {
-						t.Errorf("%s %v: GOMAXPROCS 1 vs 2 differ: %v vs %v", name, shape, v1, v)
-					}
-				}
+				v1, g1 := fusedBitIdentical(t, l, g, b, name)
 				want := make([]float32, len(b.Input))
 				w := eval(l, new(workspace), g, want, b)
 				if math.Float64bits(v1) != math.Float64bits(w) {

@@ -28,7 +28,6 @@ type distWS struct {
 	mult     []float64     // per channel: its multiplicity in classes
 	maps     [][]float32   // boundary, per plane: its signed map (cached, or in buf)
 	buf      []float32     // per plane, S values: boundary's maps without cache; hausdorff's weights
-	probs    []float32     // softmax: the probabilities
 	dp       []float32     // boundary on logits without gradient: the sigmoid derivatives
 	sums     []kernel.Sums // per unit of the softmax and main passes
 	bad      []bool        // per plane: a target outside [0, 1]
@@ -61,19 +60,16 @@ type distJob struct {
 	edtW      int // goroutines of one plane's distance transform
 	spatial   []int
 	cache     *MapCache
-	inv       float64 // 1/count
-	sm        kernel.Softmax
+	inv       float64      // 1/count
+	soft      softmaxPlane // softmax: the probabilities
 }
 
 // Do runs unit c of the current pass.
 func (j *distJob) Do(c, _, _ int) {
 	switch {
 	case j.phase == distProbs:
-		C, S := j.g.c, j.g.s
 		n, s0, s1 := j.chunkOf(c, j.cpr)
-		sm := j.sm
-		sm.S0, sm.S1 = s0, s1
-		j.ws.sums[c] = kernel.SoftmaxProbs(j.ws.probs[n*C*S:(n+1)*C*S], j.x[n*C*S:(n+1)*C*S], j.lab[n*S:(n+1)*S], &sm)
+		j.ws.sums[c] = kernel.Sums{Bad: j.soft.fill(&j.batch32, n, s0, s1)}
 	case j.phase == distPlanes:
 		for i := c; i < j.planes; i += j.workers {
 			j.plane(&j.ws.units[c], i)
@@ -187,7 +183,7 @@ func (j *distJob) predMask(pm []bool, n, ch int) {
 	if j.lab != nil {
 		var pb, lb [kernel.MaxSoftmaxC]float64
 		x := j.x[n*C*S : (n+1)*C*S]
-		for s, v := range j.ws.probs[off : off+S] {
+		for s, v := range j.soft.p[off : off+S] {
 			if v > 0.5+1e-4 || v < 0.5-1e-4 {
 				pm[s] = v > 0.5
 				continue
@@ -294,7 +290,7 @@ func (j *distJob) softUnit(c int) {
 	ws := j.ws
 	C, S := j.g.c, j.g.s
 	n, s0, s1 := j.chunkOf(c, j.cpr)
-	p := ws.probs[n*C*S : (n+1)*C*S]
+	p := j.soft.sample(&j.batch32, n)
 	lab := j.lab[n*S : (n+1)*S]
 	var g []float32
 	if j.gr != nil {
@@ -405,8 +401,7 @@ func fusedDistance(l *Loss, fw *fastWS, g geom, grad []float32, b Batch[float32]
 	ws.buf = grow(&ws.buf, planes*S)
 	ws.maps = grow(&ws.maps, planes)
 	if softmax {
-		ws.probs = grow(&ws.probs, g.size())
-		j.sm = kernel.Softmax{C: C, S: S}
+		j.soft = newSoftmaxPlane(fw, &j.batch32)
 		j.phase = distProbs
 		kernel.Run(j, units, 1)
 		for k := range ws.sums {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 )
 
@@ -13,7 +12,8 @@ import (
 // three vectors, so the pixels of one vector and label have bit-identical
 // losses in float32 and in float64): the pixels
 // taken, and so the gradient, must be those of the general path's stable
-// sort (lower flat index first), across chunk boundaries, at 1 and 2 threads.
+// sort (lower flat index first), across chunk boundaries, at 1 and 2
+// threads (bit-identical).
 func TestTopKFusedTies(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, tc := range []struct {
@@ -45,22 +45,14 @@ func TestTopKFusedTies(t *testing.T) {
 		}
 		want := make([]float32, len(b.Input))
 		w := eval(l, new(workspace), g, want, b)
-		for _, procs := range []int{1, 2} {
-			old := runtime.GOMAXPROCS(procs)
-			grad := make([]float32, len(b.Input))
-			v, handled, bad := fastEval32(l, g, grad, b)
-			runtime.GOMAXPROCS(old)
-			if !handled || bad {
-				t.Fatalf("%s: handled %v, bad %v", tc.spec, handled, bad)
-			}
-			if math.Abs(v-w) > 1e-6*w {
-				t.Errorf("%s procs %d: loss %v, general %v", tc.spec, procs, v, w)
-			}
-			for i := range want {
-				if (grad[i] == 0) != (want[i] == 0) || math.Abs(float64(grad[i]-want[i])) > 1e-5*math.Abs(float64(want[i])) {
-					t.Errorf("%s procs %d: grad[%d] = %v, general %v", tc.spec, procs, i, grad[i], want[i])
-					break
-				}
+		v, grad := fusedBitIdentical(t, l, g, b, tc.spec) // 1 and 2 threads
+		if math.Abs(v-w) > 1e-6*w {
+			t.Errorf("%s: loss %v, general %v", tc.spec, v, w)
+		}
+		for i := range want {
+			if (grad[i] == 0) != (want[i] == 0) || math.Abs(float64(grad[i]-want[i])) > 1e-5*math.Abs(float64(want[i])) {
+				t.Errorf("%s: grad[%d] = %v, general %v", tc.spec, i, grad[i], want[i])
+				break
 			}
 		}
 	}

@@ -194,8 +194,11 @@ type FocalOpts struct {
 	PtExp bool
 }
 
-// pow32 is base^e for base >= 0 with 0^e = 0 (e != 0), 0^0 = 1. The
-// exponents of gamma = 2 inline; the rest is powSlow32.
+// Pow32 is base^e for base >= 0 with 0^e = 0 (e != 0), 0^0 = 1, in
+// float32 (the focal factors of the focal and asymmetric focal losses).
+func Pow32(base, e float32) float32 { return pow32(base, e) }
+
+// pow32 is Pow32: the exponents 2 and 1 inline; the rest is powSlow32.
 func pow32(base, e float32) float32 {
 	if base > 0 {
 		switch e {
