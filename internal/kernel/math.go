@@ -80,16 +80,31 @@ func expPoly32(r float32) float32 {
 // which gives Exp32's value for every x but NaN (0 here).
 func expNegAbs32(e, x []float32) {
 	e = e[:len(x)]
-	for i, v := range x {
-		m := math.Float32bits(v) &^ (1 << 31)
-		n, r := expReduce32(math.Float32frombits(min(m, expLoBits) | 1<<31))
-		k := n + 127
-		if m > expLoBits {
-			k = 0
+	var scale [expStage]uint32
+	for i0 := 0; i0 < len(x); i0 += expStage {
+		xs, es := x[i0:min(i0+expStage, len(x))], e[i0:min(i0+expStage, len(x))]
+		sc := scale[:len(xs)]
+		for i, v := range xs { // the reduction: r into e, 2^n's bits into sc
+			m := math.Float32bits(v) &^ (1 << 31)
+			n, r := expReduce32(math.Float32frombits(min(m, expLoBits) | 1<<31))
+			k := n + 127
+			if m > expLoBits {
+				k = 0
+			}
+			es[i], sc[i] = r, uint32(k)<<23
 		}
-		e[i] = expPoly32(r) * math.Float32frombits(uint32(k)<<23)
+		for i, r := range es { // the polynomial, scaled
+			es[i] = expPoly32(r) * math.Float32frombits(sc[i])
+		}
 	}
 }
+
+// expStage is the length of expNegAbs32's stages: the reduction of every
+// element, then the polynomial of every element. Two short dependency
+// chains per element instead of one long one let the CPU overlap many
+// elements (the long chain filled its scheduler: 3x slower), with the
+// same operations, so the same bits.
+const expStage = 64
 
 // negAbs32 returns -|x| (the sign bit set).
 func negAbs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) | 1<<31) }
