@@ -91,3 +91,25 @@ func TestExpFloor(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkExpBlockGo times the plain-Go block exponential (expNegAbs32),
+// one per element, over the 2 Mi elements of the standard workloads
+// ([8,1,512,512], or [8,4,256,256] logits) in parallel chunks: the floor
+// of every plain-Go loss from logits, which needs at least one
+// exponential per element (compare its ms/op with PyTorch's whole loss).
+func BenchmarkExpBlockGo(b *testing.B) {
+	x := make([]float32, 8*512*512)
+	for i := range x {
+		x[i] = float32(i%200) * -0.1
+	}
+	j := &expJob{x: x, e: make([]float32, len(x))}
+	b.SetBytes(4 * int64(len(x)))
+	for i := 0; i < b.N; i++ {
+		Run(j, len(x), Chunk)
+	}
+}
+
+// expJob is BenchmarkExpBlockGo's parallel job.
+type expJob struct{ x, e []float32 }
+
+func (j *expJob) Do(_, lo, hi int) { expNegAbs32(j.e[lo:hi], j.x[lo:hi]) }
