@@ -8,13 +8,6 @@ import (
 	"github.com/segloss/segloss"
 )
 
-// allocating64 lists the losses whose fused float32 path is pooled but
-// whose general (float64) path still allocates per call: the distance
-// losses (their maps and scratch per call, distance.go).
-var allocating64 = map[segloss.Name]bool{
-	"boundary": true, "hausdorff_dt": true, "log_hausdorff_dt": true,
-}
-
 // distanceLoss reports the losses that read a MapCache: they are checked
 // with one too (after a first call, every lookup is a hit).
 func distanceLoss(name segloss.Name) bool {
@@ -82,7 +75,7 @@ func TestNoAllocsSteadyState(t *testing.T) {
 						}
 					}
 					l.SetMapCache(nil)
-					if big || allocating64[name] {
+					if big {
 						continue // the float64 general path is slow; its small shape suffices
 					}
 					g64 := make([]float64, len(b64.Input))

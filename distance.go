@@ -95,27 +95,93 @@ func threshold(mask []bool, v []float64) {
 	}
 }
 
-// planeTasks runs f for every (sample, class) plane of the class list,
-// in parallel when no class is listed twice (planes then write disjoint
-// parts of dp), and returns the sum of f's results in plane order.
-// workers is the number of goroutines each plane's distance transforms may use.
-func planeTasks(d *dense, classes []int, f func(n, c, workers int) float64) float64 {
-	k := len(classes)
-	planes := d.g.n * k
-	part := make([]float64, planes)
-	if hasDuplicates(classes) {
-		for i := range part {
-			part[i] = f(i/k, classes[i%k], edtWorkers(d.g.s))
-		}
-	} else {
-		workers := max(1, edtWorkers(d.g.s)/planes)
-		kernel.RunFunc(planes, 1, func(_, lo, hi int) {
-			for i := lo; i < hi; i++ {
-				part[i] = f(i/k, classes[i%k], workers)
-			}
-		})
+// dist64WS is the pooled scratch of the distance losses' general
+// (float64) path: after the first call of a shape, a call allocates
+// nothing (a MapCache miss allocates its new entry).
+type dist64WS struct {
+	job   dist64Job
+	units []distUnit // per plane worker
+	part  []float64  // per plane: its part of the sum
+	coef  []float64  // hausdorff: the gradient before log's scale
+}
+
+// dist64Job computes the planes of a distance loss on the dense view:
+// unit w is one worker, planes w, w+workers, ... in its scratch.
+type dist64Job struct {
+	o         *Options
+	d         *dense
+	dp        []float64 // boundary: the gradient (nil: none)
+	coef      []float64 // hausdorff: the gradient's coefficients (nil: none)
+	cache     *MapCache
+	classes   []int
+	count     float64 // (N, classes, spatial) elements
+	hausdorff bool
+	workers   int
+	edtW      int // goroutines of one plane's distance transform
+	ws        *dist64WS
+}
+
+// Do runs worker c's planes.
+func (j *dist64Job) Do(c, _, _ int) {
+	for i := c; i < len(j.ws.part); i += j.workers {
+		k := len(j.classes)
+		j.ws.part[i] = j.plane(&j.ws.units[c], i/k, j.classes[i%k])
 	}
-	return kernel.SumOrdered(part)
+}
+
+// plane returns the sum of plane (n, c) and adds its gradient.
+func (j *dist64Job) plane(u *distUnit, n, c int) float64 {
+	d, o, S := j.d, j.o, j.d.g.s
+	mask := grow(&u.mask, S)
+	off := d.at(n, c, 0)
+	if !j.hausdorff {
+		threshold(mask, d.t[off:off+S])
+		m := j.cache.get(mapSigned, packMask(&u.ms.bits, mask), mask, d.spatial, o.Spacing, grow(&u.m64, S), j.edtW, &u.ms, signedMap)
+		var sum float64
+		for s, f := range m {
+			sum += d.p[off+s] * f
+			if j.dp != nil {
+				j.dp[off+s] += f / j.count
+			}
+		}
+		return sum
+	}
+	dpm := grow(&u.m64, S)
+	threshold(mask, d.p[off:off+S])
+	unsignedMap(dpm, mask, d.spatial, o.Spacing, j.edtW, &u.ms)
+	threshold(mask, d.t[off:off+S])
+	mg := j.cache.get(mapUnsigned, packMask(&u.ms.bits, mask), mask, d.spatial, o.Spacing, grow(&u.g64, S), j.edtW, &u.ms, unsignedMap)
+	var sum float64
+	for s := range dpm {
+		e := d.p[off+s] - d.t[off+s]
+		w := powAlpha(dpm[s], o.Alpha) + powAlpha(mg[s], o.Alpha)
+		sum += e * e * w
+		if j.coef != nil {
+			j.coef[off+s] += 2 * e * w / j.count
+		}
+	}
+	return sum
+}
+
+// run computes every (sample, class) plane of the class list, in
+// parallel when no class is listed twice (planes then write disjoint
+// parts of the gradient), and returns the sum of the planes' parts in
+// plane order: the same whatever the number of threads.
+func (j *dist64Job) run() float64 {
+	ws, g := j.ws, j.d.g
+	planes := g.n * len(j.classes)
+	ws.part = grow(&ws.part, planes)
+	if hasDuplicates(j.classes) {
+		j.workers, j.edtW = 1, edtWorkers(g.s)
+		ws.units = grow(&ws.units, 1)
+		j.Do(0, 0, 0)
+	} else {
+		j.workers = min(runtime.GOMAXPROCS(0), planes)
+		j.edtW = max(1, edtWorkers(g.s)/planes)
+		ws.units = grow(&ws.units, j.workers)
+		kernel.Run(j, j.workers, 1)
+	}
+	return kernel.SumOrdered(ws.part)
 }
 
 // boundaryLoss is Kervadec's surface loss: the mean over (N, classes,
@@ -125,26 +191,13 @@ func planeTasks(d *dense, classes []int, f func(n, c, workers int) float64) floa
 // Special cases are:
 //
 //	empty or full target of a (sample, class): phi = 0, no contribution
-func boundaryLoss(o *Options, d *dense, dp []float64, cache *MapCache) float64 {
-	g := d.g
+func boundaryLoss(o *Options, ws *dist64WS, d *dense, dp []float64, cache *MapCache) float64 {
 	classes := d.classList()
-	count := float64(g.n * len(classes) * g.s)
-	sum := planeTasks(d, classes, func(n, c, workers int) float64 {
-		mask := make([]bool, g.s)
-		off := d.at(n, c, 0)
-		threshold(mask, d.t[off:off+g.s])
-		ms := new(mapScratch)
-		m := cache.get(mapSigned, packMask(&ms.bits, mask), mask, d.spatial, o.Spacing, make([]float64, g.s), workers, ms, signedMap)
-		var sum float64
-		for s, f := range m {
-			sum += d.p[off+s] * f
-			if dp != nil {
-				dp[off+s] += f / count
-			}
-		}
-		return sum
-	})
-	return sum / count
+	j := &ws.job
+	defer func() { *j = dist64Job{} }()
+	*j = dist64Job{o: o, d: d, dp: dp, cache: cache, classes: classes, ws: ws,
+		count: float64(d.g.n * len(classes) * d.g.s)}
+	return j.run() / j.count
 }
 
 // hausdorffDT is MONAI's HausdorffDTLoss: the mean over (N, classes,
@@ -156,41 +209,22 @@ func boundaryLoss(o *Options, d *dense, dp []float64, cache *MapCache) float64 {
 // Special cases are:
 //
 //	a mask empty or full: its map is 0
-func hausdorffDT(o *Options, d *dense, dp []float64, log bool, cache *MapCache) float64 {
-	g := d.g
+func hausdorffDT(o *Options, ws *dist64WS, d *dense, dp []float64, log bool, cache *MapCache) float64 {
 	classes := d.classList()
-	count := float64(g.n * len(classes) * g.s)
-	var coef []float64
+	j := &ws.job
+	defer func() { *j = dist64Job{} }()
+	*j = dist64Job{o: o, d: d, cache: cache, classes: classes, ws: ws, hausdorff: true,
+		count: float64(d.g.n * len(classes) * d.g.s)}
 	if dp != nil {
-		coef = make([]float64, len(dp))
+		j.coef = zeroed(&ws.coef, len(dp))
 	}
-	sum := planeTasks(d, classes, func(n, c, workers int) float64 {
-		mask := make([]bool, g.s)
-		dpm := make([]float64, g.s)
-		off := d.at(n, c, 0)
-		ms := new(mapScratch)
-		threshold(mask, d.p[off:off+g.s])
-		unsignedMap(dpm, mask, d.spatial, o.Spacing, workers, ms)
-		threshold(mask, d.t[off:off+g.s])
-		mg := cache.get(mapUnsigned, packMask(&ms.bits, mask), mask, d.spatial, o.Spacing, make([]float64, g.s), workers, ms, unsignedMap)
-		var sum float64
-		for s := range dpm {
-			e := d.p[off+s] - d.t[off+s]
-			w := powAlpha(dpm[s], o.Alpha) + powAlpha(mg[s], o.Alpha)
-			sum += e * e * w
-			if coef != nil {
-				coef[off+s] += 2 * e * w / count
-			}
-		}
-		return sum
-	})
-	v := sum / count
+	v := j.run() / j.count
 	scale := 1.0
 	if log {
 		scale = 1 / (1 + v)
 		v = math.Log1p(v)
 	}
-	for i, c := range coef {
+	for i, c := range j.coef {
 		dp[i] += scale * c
 	}
 	return v

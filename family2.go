@@ -104,9 +104,9 @@ func evalFamily2[T Float](l *Loss, ws *workspace, g geom, grad []T, b Batch[T]) 
 	case "topk_ce":
 		v = topKCE(o, ws, d, dx)
 	case "boundary":
-		v = boundaryLoss(o, d, dp, l.maps)
+		v = boundaryLoss(o, &ws.f2dist, d, dp, l.maps)
 	case "hausdorff_dt", "log_hausdorff_dt":
-		v = hausdorffDT(o, d, dp, l.name == "log_hausdorff_dt", l.maps)
+		v = hausdorffDT(o, &ws.f2dist, d, dp, l.name == "log_hausdorff_dt", l.maps)
 	case "cldice":
 		v = clDice(o, ws, d, dp, 1)
 	case "asymmetric_focal":

@@ -27,6 +27,7 @@ type workspace struct {
 	f2j32                     f2TJobs[float32]
 	f2j64                     f2TJobs[float64]
 	f2focal                   focalSigmoidJob
+	f2dist                    dist64WS // the distance losses
 }
 
 // grow returns buf resized to n, reusing its memory when it is big enough.
