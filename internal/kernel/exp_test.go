@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"math"
+	"os"
 	"testing"
 )
 
@@ -49,37 +50,39 @@ func benchExpVec(b *testing.B) {
 	}
 }
 
-// TestExpFloor checks that Exp32 and Exp64, which floor by truncation,
-// return exactly what the same formulas with math.Floor return.
-func TestExpFloor(t *testing.T) {
-	exp32 := func(x float32) float32 { // Exp32 with math.Floor
-		if x < -87.33654 {
-			return 0
+// TestExpReduce checks Exp32's reduction: m rounds x·32/ln2 (in float32)
+// to the nearest integer, ties to even, x - m·exp32L1 is exact, and the
+// table holds 2^(j/32) rounded to float32.
+func TestExpReduce(t *testing.T) {
+	for j, v := range exp2Tab32 {
+		if w := float32(math.Exp2(float64(j) / 32)); v != w {
+			t.Errorf("exp2Tab32[%d] = %v, want %v", j, v, w)
 		}
-		if x > 88 {
-			x = 88
-		}
-		n := float32(math.Floor(float64(x*log2e + 0.5)))
-		r := x - n*ln2Hi32 - n*ln2Lo32
-		p := 1 + r*(1+r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
-		return p * math.Float32frombits(uint32(int32(n)+127)<<23)
 	}
-	xs := dense(-90, 90, 1<<21, 0, float64(math.Copysign(0, -1)), 0.5/log2e, -0.5/log2e, 1.5/log2e, -1.5/log2e)
+	if float64(exp32L1)+exp32L2-math.Ln2/32 > 1e-15 || float32(exp32L1) != exp32L1 {
+		t.Errorf("exp32L1 + exp32L2 != ln2/32")
+	}
+	xs := dense(expLo32, 88, 1<<21, 0, float64(math.Copysign(0, -1)), 0.5*math.Ln2/32, -0.5*math.Ln2/32, 1.5*math.Ln2/32)
 	for _, x := range xs {
 		x32 := float32(x)
-		if got, want := Exp32(x32), exp32(x32); math.Float32bits(got) != math.Float32bits(want) {
-			t.Fatalf("Exp32(%v) = %v, want %v", x32, got, want)
-		}
 		for _, y := range []float32{x32, math.Nextafter32(x32, 100), math.Nextafter32(x32, -100)} {
-			if got, want := Exp32(y), exp32(y); math.Float32bits(got) != math.Float32bits(want) {
-				t.Fatalf("Exp32(%v) = %v, want %v", y, got, want)
+			y = min(max(y, expLo32), 88)
+			m, r := expReduce32(y)
+			if want := math.RoundToEven(float64(float32(y * exp32K))); float64(m) != want {
+				t.Fatalf("expReduce32(%v): m = %d, want %v", y, m, want)
+			}
+			if d := float64(y) - float64(m)*exp32L1; float64(float32(d)) != d {
+				t.Fatalf("expReduce32(%v): x - m L1 = %v is not exact in float32", y, d)
+			}
+			if math.Abs(float64(r)) > math.Ln2/64*1.001 {
+				t.Fatalf("expReduce32(%v): |r| = %v > ln2/64", y, r)
 			}
 		}
 	}
 	if v := Exp32(float32(math.NaN())); v == v {
 		t.Fatalf("Exp32(NaN) = %v", v)
 	}
-	for _, x := range dense(-746, 710, 1<<20) {
+	for _, x := range dense(-746, 710, 1<<20) { // Exp64 floors by truncation
 		n := math.Floor(x*log2e + 0.5)
 		y := x*log2e + 0.5
 		m := float64(int64(y))
@@ -89,6 +92,38 @@ func TestExpFloor(t *testing.T) {
 		if n != m {
 			t.Fatalf("floor(%v): %v, want %v", y, m, n)
 		}
+	}
+}
+
+// TestExp32Exhaustive checks Exp32's relative error against math.Exp on
+// every 127th float32 in [expLo32, 88] (1/127 of the 2.2e9 arguments), or on
+// all of them with SEGLOSS_EXHAUSTIVE=1 (a few minutes): the bound in
+// Exp32's doc comment.
+func TestExp32Exhaustive(t *testing.T) {
+	step := uint32(127)
+	if os.Getenv("SEGLOSS_EXHAUSTIVE") == "1" {
+		step = 1
+	} else if testing.Short() {
+		step = 997
+	}
+	worst, at := 0.0, float32(0)
+	check := func(lo, hi uint32) { // the bit patterns [lo, hi]
+		for b := uint64(lo); b <= uint64(hi); b += uint64(step) {
+			x := math.Float32frombits(uint32(b))
+			want := math.Exp(float64(x))
+			if want < 0x1p-126 { // a subnormal result: absolute error, checked below
+				continue
+			}
+			if e := math.Abs(float64(Exp32(x))-want) / want; e > worst {
+				worst, at = e, x
+			}
+		}
+	}
+	check(0, math.Float32bits(88)) // [0, 88]
+	check(1<<31, 1<<31|expLoBits)  // [expLo32, -0]
+	t.Logf("Exp32: worst relative error %.4g = %.3f × 2^-24 at %v (step %d)", worst, worst/0x1p-24, at, step)
+	if worst >= 0x1p-23 {
+		t.Errorf("Exp32: relative error %g at %v, bound 2^-23", worst, at)
 	}
 }
 

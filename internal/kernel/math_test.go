@@ -37,8 +37,8 @@ func TestExp32(t *testing.T) {
 		e := relErr(float64(Exp32(x32)), math.Exp(float64(x32)))
 		worst = math.Max(worst, e)
 	}
-	if worst > 0x1p-22 {
-		t.Errorf("Exp32 max rel err %g > 2^-22", worst)
+	if worst >= 0x1p-23 {
+		t.Errorf("Exp32 max rel err %g >= 2^-23", worst)
 	}
 	t.Logf("Exp32 max rel err %.3g", worst)
 	for _, x := range []float32{-1e30, -3.4e38, -88, -100, -1000} {
