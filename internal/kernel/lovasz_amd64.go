@@ -5,8 +5,8 @@ package kernel
 // the counts they leave.
 
 // weighVec runs the weigh kernel on the whole blocks of weighBlock
-// entries of pk and returns how many it weighed. The entries' indices
-// must lie in out (the listings make them so); the kernel does not check.
+// entries of pk and returns how many it weighed. An index outside out
+// panics, as in plain Go (the kernel stops before storing its block).
 func weighVec(pk []uint64, out []float32, st *weighState) int {
 	n := len(pk) &^ (weighBlock - 1)
 	if n == 0 {
@@ -18,10 +18,15 @@ func weighVec(pk []uint64, out []float32, st *weighState) int {
 	}
 	// st's fields are float64 in the kernels' order; the kernel reads and
 	// writes them all through the first.
+	nout := min(len(out), 1<<31) // the indices have 31 bits
+	var bad int
 	if cur == setAVX512 {
-		lovaszWeighAVX512(&pk[0], n, op, &st.npos)
+		bad = lovaszWeighAVX512(&pk[0], n, op, nout, &st.npos)
 	} else {
-		lovaszWeighAVX2(&pk[0], n, op, &st.npos)
+		bad = lovaszWeighAVX2(&pk[0], n, op, nout, &st.npos)
+	}
+	if bad != 0 {
+		panic("kernel: Lovász entry index out of range of the gradient")
 	}
 	return n
 }

@@ -2,13 +2,14 @@
 
 #include "textflag.h"
 
-// func lovaszWeighAVX2(pk *uint64, n int, out *float32, st *float64)
+// func lovaszWeighAVX2(pk *uint64, n int, out *float32, nout int, st *float64) int
 // Requires: AVX, AVX2, MMX+
-TEXT ·lovaszWeighAVX2(SB), NOSPLIT, $96-32
+TEXT ·lovaszWeighAVX2(SB), NOSPLIT, $96-48
 	MOVQ         pk+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVQ         out+16(FP), DX
-	MOVQ         st+24(FP), BX
+	MOVQ         st+32(FP), BX
+	MOVQ         nout+24(FP), SI
 	VBROADCASTSD (BX), Y0
 	VMOVUPD      Y0, (SP)
 	VBROADCASTSD 8(BX), Y0
@@ -20,16 +21,16 @@ TEXT ·lovaszWeighAVX2(SB), NOSPLIT, $96-32
 	VBROADCASTSD 40(BX), Y2
 	VMOVUPD      48(BX), Y3
 	VMOVUPD      80(BX), Y4
-	LEAQ         prefix4<>+0(SB), SI
+	LEAQ         prefix4<>+0(SB), DI
 	TESTQ        CX, CX
 	JE           lovaszWeighAVX2_end
 
 lovaszWeighAVX2_loop:
 	VMOVDQU      (AX), Y5
 	VPSLLQ       $0x20, Y5, Y6
-	VMOVMSKPD    Y6, DI
-	SHLQ         $0x05, DI
-	VADDPD       (SI)(DI*1), Y0, Y0
+	VMOVMSKPD    Y6, R8
+	SHLQ         $0x05, R8
+	VADDPD       (DI)(R8*1), Y0, Y0
 	VADDPD       iota1<>+0(SB), Y1, Y8
 	VSUBPD       Y0, Y8, Y8
 	VADDPD       (SP), Y8, Y8
@@ -59,25 +60,33 @@ lovaszWeighAVX2_loop:
 	VANDPD       q8000000000000000<>+0(SB), Y6, Y6
 	VXORPD       Y6, Y5, Y5
 	VCVTPD2PSY   Y5, X5
-	MOVL         (AX), DI
-	ANDL         $0x7fffffff, DI
-	VEXTRACTPS   $0x00, X5, (DX)(DI*4)
-	MOVL         8(AX), DI
-	ANDL         $0x7fffffff, DI
-	VEXTRACTPS   $0x01, X5, (DX)(DI*4)
-	MOVL         16(AX), DI
-	ANDL         $0x7fffffff, DI
-	VEXTRACTPS   $0x02, X5, (DX)(DI*4)
-	MOVL         24(AX), DI
-	ANDL         $0x7fffffff, DI
-	VEXTRACTPS   $0x03, X5, (DX)(DI*4)
+	MOVL         (AX), R8
+	ANDL         $0x7fffffff, R8
+	CMPQ         R8, SI
+	JAE          lovaszWeighAVX2_bad
+	VEXTRACTPS   $0x00, X5, (DX)(R8*4)
+	MOVL         8(AX), R8
+	ANDL         $0x7fffffff, R8
+	CMPQ         R8, SI
+	JAE          lovaszWeighAVX2_bad
+	VEXTRACTPS   $0x01, X5, (DX)(R8*4)
+	MOVL         16(AX), R8
+	ANDL         $0x7fffffff, R8
+	CMPQ         R8, SI
+	JAE          lovaszWeighAVX2_bad
+	VEXTRACTPS   $0x02, X5, (DX)(R8*4)
+	MOVL         24(AX), R8
+	ANDL         $0x7fffffff, R8
+	CMPQ         R8, SI
+	JAE          lovaszWeighAVX2_bad
+	VEXTRACTPS   $0x03, X5, (DX)(R8*4)
 
 lovaszWeighAVX2_next0:
 	VMOVDQU      32(AX), Y5
 	VPSLLQ       $0x20, Y5, Y6
-	VMOVMSKPD    Y6, DI
-	SHLQ         $0x05, DI
-	VADDPD       (SI)(DI*1), Y0, Y0
+	VMOVMSKPD    Y6, R8
+	SHLQ         $0x05, R8
+	VADDPD       (DI)(R8*1), Y0, Y0
 	VADDPD       iota1<>+0(SB), Y1, Y8
 	VSUBPD       Y0, Y8, Y8
 	VADDPD       (SP), Y8, Y8
@@ -107,48 +116,56 @@ lovaszWeighAVX2_next0:
 	VANDPD       q8000000000000000<>+0(SB), Y6, Y6
 	VXORPD       Y6, Y5, Y5
 	VCVTPD2PSY   Y5, X5
-	MOVL         32(AX), DI
-	ANDL         $0x7fffffff, DI
-	VEXTRACTPS   $0x00, X5, (DX)(DI*4)
-	MOVL         40(AX), DI
-	ANDL         $0x7fffffff, DI
-	VEXTRACTPS   $0x01, X5, (DX)(DI*4)
-	MOVL         48(AX), DI
-	ANDL         $0x7fffffff, DI
-	VEXTRACTPS   $0x02, X5, (DX)(DI*4)
-	MOVL         56(AX), DI
-	ANDL         $0x7fffffff, DI
-	VEXTRACTPS   $0x03, X5, (DX)(DI*4)
+	MOVL         32(AX), R8
+	ANDL         $0x7fffffff, R8
+	CMPQ         R8, SI
+	JAE          lovaszWeighAVX2_bad
+	VEXTRACTPS   $0x00, X5, (DX)(R8*4)
+	MOVL         40(AX), R8
+	ANDL         $0x7fffffff, R8
+	CMPQ         R8, SI
+	JAE          lovaszWeighAVX2_bad
+	VEXTRACTPS   $0x01, X5, (DX)(R8*4)
+	MOVL         48(AX), R8
+	ANDL         $0x7fffffff, R8
+	CMPQ         R8, SI
+	JAE          lovaszWeighAVX2_bad
+	VEXTRACTPS   $0x02, X5, (DX)(R8*4)
+	MOVL         56(AX), R8
+	ANDL         $0x7fffffff, R8
+	CMPQ         R8, SI
+	JAE          lovaszWeighAVX2_bad
+	VEXTRACTPS   $0x03, X5, (DX)(R8*4)
 
 lovaszWeighAVX2_next1:
 	TESTQ      DX, DX
 	JE         lovaszWeighAVX2_next
 	CMPQ       CX, $0x00000048
 	JL         lovaszWeighAVX2_next
-	MOVL       512(AX), DI
-	ANDL       $0x7fffffff, DI
-	PREFETCHT0 (DX)(DI*4)
-	MOVL       520(AX), DI
-	ANDL       $0x7fffffff, DI
-	PREFETCHT0 (DX)(DI*4)
-	MOVL       528(AX), DI
-	ANDL       $0x7fffffff, DI
-	PREFETCHT0 (DX)(DI*4)
-	MOVL       536(AX), DI
-	ANDL       $0x7fffffff, DI
-	PREFETCHT0 (DX)(DI*4)
-	MOVL       544(AX), DI
-	ANDL       $0x7fffffff, DI
-	PREFETCHT0 (DX)(DI*4)
-	MOVL       552(AX), DI
-	ANDL       $0x7fffffff, DI
-	PREFETCHT0 (DX)(DI*4)
-	MOVL       560(AX), DI
-	ANDL       $0x7fffffff, DI
-	PREFETCHT0 (DX)(DI*4)
-	MOVL       568(AX), DI
-	ANDL       $0x7fffffff, DI
-	PREFETCHT0 (DX)(DI*4)
+	MOVL       512(AX), R8
+	ANDL       $0x7fffffff, R8
+	PREFETCHT0 (DX)(R8*4)
+	MOVL       520(AX), R8
+	ANDL       $0x7fffffff, R8
+	PREFETCHT0 (DX)(R8*4)
+	MOVL       528(AX), R8
+	ANDL       $0x7fffffff, R8
+	PREFETCHT0 (DX)(R8*4)
+	MOVL       536(AX), R8
+	ANDL       $0x7fffffff, R8
+	PREFETCHT0 (DX)(R8*4)
+	MOVL       544(AX), R8
+	ANDL       $0x7fffffff, R8
+	PREFETCHT0 (DX)(R8*4)
+	MOVL       552(AX), R8
+	ANDL       $0x7fffffff, R8
+	PREFETCHT0 (DX)(R8*4)
+	MOVL       560(AX), R8
+	ANDL       $0x7fffffff, R8
+	PREFETCHT0 (DX)(R8*4)
+	MOVL       568(AX), R8
+	ANDL       $0x7fffffff, R8
+	PREFETCHT0 (DX)(R8*4)
 
 lovaszWeighAVX2_next:
 	ADDQ $0x00000040, AX
@@ -161,6 +178,14 @@ lovaszWeighAVX2_end:
 	VMOVSD  X2, 40(BX)
 	VMOVUPD Y3, 48(BX)
 	VMOVUPD Y4, 80(BX)
+	XORQ    AX, AX
+	MOVQ    AX, ret+40(FP)
+	VZEROUPPER
+	RET
+
+lovaszWeighAVX2_bad:
+	MOVQ $0x00000001, AX
+	MOVQ AX, ret+40(FP)
 	VZEROUPPER
 	RET
 
@@ -765,68 +790,73 @@ DATA k80000000<>+56(SB)/4, $0x80000000
 DATA k80000000<>+60(SB)/4, $0x80000000
 GLOBL k80000000<>(SB), RODATA|NOPTR, $64
 
-// func lovaszWeighAVX512(pk *uint64, n int, out *float32, st *float64)
+// func lovaszWeighAVX512(pk *uint64, n int, out *float32, nout int, st *float64) int
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL, MMX+
-TEXT ·lovaszWeighAVX512(SB), NOSPLIT, $0-32
+TEXT ·lovaszWeighAVX512(SB), NOSPLIT, $0-48
 	MOVQ         pk+0(FP), AX
 	MOVQ         n+8(FP), CX
 	MOVQ         out+16(FP), DX
-	MOVQ         st+24(FP), BX
-	VBROADCASTSD (BX), Z0
-	VBROADCASTSD 8(BX), Z1
-	VBROADCASTSD 16(BX), Z2
-	VBROADCASTSD 24(BX), Z3
-	VBROADCASTSD 32(BX), Z4
-	VBROADCASTSD 40(BX), Z5
-	VMOVUPD      48(BX), Z6
-	VPXORQ       Z7, Z7, Z7
-	VMOVUPD      q3ff0000000000000<>+0(SB), Z8
-	VMOVDQU64    q0000000000000007<>+0(SB), Z9
+	MOVQ         st+32(FP), BX
+	MOVQ         nout+24(FP), SI
+	VPBROADCASTD SI, Y0
+	VBROADCASTSD (BX), Z1
+	VBROADCASTSD 8(BX), Z2
+	VBROADCASTSD 16(BX), Z3
+	VBROADCASTSD 24(BX), Z4
+	VBROADCASTSD 32(BX), Z5
+	VBROADCASTSD 40(BX), Z6
+	VMOVUPD      48(BX), Z7
+	VPXORQ       Z8, Z8, Z8
+	VMOVUPD      q3ff0000000000000<>+0(SB), Z9
+	VMOVDQU64    q0000000000000007<>+0(SB), Z10
 	TESTQ        CX, CX
 	JE           lovaszWeighAVX512_end
 
 lovaszWeighAVX512_loop:
-	VMOVDQU64   (AX), Z10
-	VPSRLQ      $0x1f, Z10, Z11
-	VPANDQ      q0000000000000001<>+0(SB), Z11, Z11
-	VALIGNQ     $0x07, Z7, Z11, Z12
-	VPADDQ      Z12, Z11, Z11
-	VALIGNQ     $0x06, Z7, Z11, Z12
-	VPADDQ      Z12, Z11, Z11
-	VALIGNQ     $0x04, Z7, Z11, Z12
-	VPADDQ      Z12, Z11, Z11
-	VCVTQQ2PD   Z11, Z11
-	VADDPD      Z3, Z11, Z11
-	VADDPD      iota1<>+0(SB), Z4, Z3
-	VSUBPD      Z11, Z3, Z3
-	VADDPD      Z0, Z3, Z3
-	VSUBPD      Z11, Z0, Z12
-	VDIVPD      Z3, Z12, Z12
-	VSUBPD      Z12, Z8, Z3
-	VALIGNQ     $0x07, Z5, Z3, Z12
-	VSUBPD      Z12, Z3, Z12
-	VMOVAPD     Z3, Z5
-	VPERMQ      Z11, Z9, Z3
-	VADDPD      q4020000000000000<>+0(SB), Z4, Z4
-	VPSRLQ      $0x20, Z10, Z11
-	VPSRAD      $0x1f, Z11, Z13
-	VPANDND     k7fffffff<>+0(SB), Z13, Z13
-	VPXORQ      Z13, Z11, Z11
-	VPMOVQD     Z11, Y11
-	VCVTPS2PD   Y11, Z11
-	VADDPD      Z2, Z11, Z11
-	VMULPD      Z12, Z11, Z11
-	VADDPD      Z11, Z6, Z6
+	VMOVDQU64   (AX), Z11
+	VPSRLQ      $0x1f, Z11, Z12
+	VPANDQ      q0000000000000001<>+0(SB), Z12, Z12
+	VALIGNQ     $0x07, Z8, Z12, Z13
+	VPADDQ      Z13, Z12, Z12
+	VALIGNQ     $0x06, Z8, Z12, Z13
+	VPADDQ      Z13, Z12, Z12
+	VALIGNQ     $0x04, Z8, Z12, Z13
+	VPADDQ      Z13, Z12, Z12
+	VCVTQQ2PD   Z12, Z12
+	VADDPD      Z4, Z12, Z12
+	VADDPD      iota1<>+0(SB), Z5, Z4
+	VSUBPD      Z12, Z4, Z4
+	VADDPD      Z1, Z4, Z4
+	VSUBPD      Z12, Z1, Z13
+	VDIVPD      Z4, Z13, Z13
+	VSUBPD      Z13, Z9, Z4
+	VALIGNQ     $0x07, Z6, Z4, Z13
+	VSUBPD      Z13, Z4, Z13
+	VMOVAPD     Z4, Z6
+	VPERMQ      Z12, Z10, Z4
+	VADDPD      q4020000000000000<>+0(SB), Z5, Z5
+	VPSRLQ      $0x20, Z11, Z12
+	VPSRAD      $0x1f, Z12, Z14
+	VPANDND     k7fffffff<>+0(SB), Z14, Z14
+	VPXORQ      Z14, Z12, Z12
+	VPMOVQD     Z12, Y12
+	VCVTPS2PD   Y12, Z12
+	VADDPD      Z3, Z12, Z12
+	VMULPD      Z13, Z12, Z12
+	VADDPD      Z12, Z7, Z7
 	TESTQ       DX, DX
 	JE          lovaszWeighAVX512_next
-	VMULPD      Z1, Z12, Z11
-	VCVTPD2PS   Z11, Y11
-	VPMOVQD     Z10, Y10
-	VPANDD      k80000000<>+0(SB), Y10, Y12
-	VPXORD      Y12, Y11, Y11
-	VPANDD      k7fffffff<>+0(SB), Y10, Y10
-	KXNORB      K1, K1, K1
-	VSCATTERDPS Y11, K1, (DX)(Y10*4)
+	VMULPD      Z2, Z13, Z12
+	VCVTPD2PS   Z12, Y12
+	VPMOVQD     Z11, Y11
+	VPANDD      k80000000<>+0(SB), Y11, Y13
+	VPXORD      Y13, Y12, Y12
+	VPANDD      k7fffffff<>+0(SB), Y11, Y11
+	VPCMPUD     $0x01, Y0, Y11, K1
+	KMOVB       K1, SI
+	CMPL        SI, $0x000000ff
+	JNE         lovaszWeighAVX512_bad
+	VSCATTERDPS Y12, K1, (DX)(Y11*4)
 	CMPQ        CX, $0x00000048
 	JL          lovaszWeighAVX512_next
 	MOVL        512(AX), SI
@@ -860,11 +890,19 @@ lovaszWeighAVX512_next:
 	JNE  lovaszWeighAVX512_loop
 
 lovaszWeighAVX512_end:
-	VMOVSD  X3, 24(BX)
-	VMOVSD  X4, 32(BX)
-	VPERMQ  Z5, Z9, Z5
-	VMOVSD  X5, 40(BX)
-	VMOVUPD Z6, 48(BX)
+	VMOVSD  X4, 24(BX)
+	VMOVSD  X5, 32(BX)
+	VPERMQ  Z6, Z10, Z6
+	VMOVSD  X6, 40(BX)
+	VMOVUPD Z7, 48(BX)
+	XORQ    AX, AX
+	MOVQ    AX, ret+40(FP)
+	VZEROUPPER
+	RET
+
+lovaszWeighAVX512_bad:
+	MOVQ $0x00000001, AX
+	MOVQ AX, ret+40(FP)
 	VZEROUPPER
 	RET
 

@@ -5,7 +5,7 @@ package kernel
 // lovaszWeighAVX2 weighs n entries of a sorted bucket (see weighVec).
 //
 //go:noescape
-func lovaszWeighAVX2(pk *uint64, n int, out *float32, st *float64)
+func lovaszWeighAVX2(pk *uint64, n int, out *float32, nout int, st *float64) int
 
 // hingeListAVX2 lists the positive Lovász hinge errors of n elements (see hingeListVec).
 //
@@ -20,7 +20,7 @@ func softListAVX2(p *float32, lab *int32, n int, base int, buf *uint64, prm *int
 // lovaszWeighAVX512 weighs n entries of a sorted bucket (see weighVec).
 //
 //go:noescape
-func lovaszWeighAVX512(pk *uint64, n int, out *float32, st *float64)
+func lovaszWeighAVX512(pk *uint64, n int, out *float32, nout int, st *float64) int
 
 // hingeListAVX512 lists the positive Lovász hinge errors of n elements (see hingeListVec).
 //

@@ -209,3 +209,34 @@ func BenchmarkLovaszWeigh(b *testing.B) {
 		})
 	}
 }
+
+// TestWeighRange checks that an entry index outside the gradient panics
+// on every set (the vector kernels store nothing outside it).
+func TestWeighRange(t *testing.T) {
+	forEachSet(t, func(t *testing.T) {
+		for _, bad := range []int{0, 5, 13} {
+			pk := make([]uint64, 16)
+			for k := range pk {
+				id := int32(k)
+				if k == bad {
+					id = 16 | LovaszFG
+				}
+				pk[k] = PackDesc32(float32(16-k), id)
+			}
+			guard := make([]float32, 32)
+			out := guard[:16]
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("index 16 at %d of 16 entries: no panic", bad)
+					}
+				}()
+				lp := lovaszPacked{npos: 3, f: 1, out: out}
+				lp.weigh(pk, 0, 0)
+			}()
+			if guard[16] != 0 {
+				t.Errorf("index 16 at %d: stored %v past the gradient", bad, guard[16])
+			}
+		}
+	})
+}

@@ -77,7 +77,23 @@ const (
 	wsNpos, wsF, wsOff, wsCumPos, wsRank, wsPrev, wsAcc = 0, 8, 16, 24, 32, 40, 48
 )
 
-const weighSig = "func(pk *uint64, n int, out *float32, st *float64)"
+// The weigh kernels return 1, at once, when an index is not below nout
+// (no store lands outside the gradient), else 0.
+const weighSig = "func(pk *uint64, n int, out *float32, nout int, st *float64) int"
+
+// weighEnd emits the kernels' returns: 0 at _done, 1 at _bad.
+func weighEnd(name string) {
+	r := GP64()
+	XORQ(r, r)
+	Store(r, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+	Label(name + "_bad")
+	MOVQ(U32(1), r)
+	Store(r, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
 
 // genWeigh512 weighs 8 entries per step in float64 lanes: the foreground
 // bits' prefix sum (three lane shifts) plus the carried count gives
@@ -92,6 +108,8 @@ func genWeigh512() {
 	Doc(name + " weighs n entries of a sorted bucket (see weighVec).")
 	pk, n := Load(Param("pk"), GP64()), Load(Param("n"), GP64())
 	out, st := Load(Param("out"), GP64()), Load(Param("st"), GP64())
+	lim := YMM()
+	VPBROADCASTD(Load(Param("nout"), GP64()).(GPVirtual).As32(), lim)
 	bc := func(off int) VecVirtual {
 		r := ZMM()
 		VBROADCASTSD(Mem{Base: st, Disp: off}, r)
@@ -157,8 +175,11 @@ func genWeigh512() {
 	VPANDD(ku(0x80000000), lw, sg)
 	VPXORD(sg, gy, gy)
 	VPANDD(ku(0x7fffffff), lw, lw)
-	k := K()
-	KXNORB(k, k, k)
+	k, km := K(), GP32()
+	VPCMPUD(U8(1), lim, lw, k) // index < nout
+	KMOVB(k, km)
+	CMPL(km, U32(0xff))
+	JNE(LabelRef(name + "_bad"))
 	VSCATTERDPS(gy, k, Mem{Base: out, Index: lw, Scale: 4})
 	prefetchOut(name+"_next", pk, n, out)
 	Label(name + "_next")
@@ -171,8 +192,7 @@ func genWeigh512() {
 	VPERMQ(prevJ, sevens, prevJ)
 	VMOVSD(prevJ.AsX(), Mem{Base: st, Disp: wsPrev})
 	VMOVUPD(acc, Mem{Base: st, Disp: wsAcc})
-	VZEROUPPER()
-	RET()
+	weighEnd(name)
 }
 
 // weighAhead is the prefetch distance of the weigh kernels' gradient
@@ -217,6 +237,7 @@ func genWeigh2() {
 	Doc(name + " weighs n entries of a sorted bucket (see weighVec).")
 	pk, n := Load(Param("pk"), GP64()), Load(Param("n"), GP64())
 	out, st := Load(Param("out"), GP64()), Load(Param("st"), GP64())
+	nout := Load(Param("nout"), GP64())
 	local := func(off int) Mem { // a broadcast field on the stack
 		r := YMM()
 		VBROADCASTSD(Mem{Base: st, Disp: off}, r)
@@ -290,6 +311,8 @@ func genWeigh2() {
 			ix := GP64()
 			MOVL(Mem{Base: pk, Disp: 32*h + 8*i}, ix.As32())
 			ANDL(U32(0x7fffffff), ix.As32())
+			CMPQ(ix, nout)
+			JAE(LabelRef(name + "_bad"))
 			VEXTRACTPS(U8(i), gx, Mem{Base: out, Index: ix, Scale: 4})
 		}
 		Label(fmt.Sprintf("%s_next%d", name, h))
@@ -307,8 +330,7 @@ func genWeigh2() {
 	VMOVSD(prevJ.AsX(), Mem{Base: st, Disp: wsPrev})
 	VMOVUPD(acc[0], Mem{Base: st, Disp: wsAcc})
 	VMOVUPD(acc[1], Mem{Base: st, Disp: wsAcc + 32})
-	VZEROUPPER()
-	RET()
+	weighEnd(name)
 }
 
 // listOut field offsets (lovasz_amd64.go).
