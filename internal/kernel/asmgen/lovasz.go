@@ -417,10 +417,10 @@ func (l *lister) emit(key, sg VecVirtual, listed Op) {
 	b, mm := s.vec(), s.vec()
 	VADDPS(l.zero, key, b)
 	VPSRAD(U8(31), b, mm)
-	s.andn(ku(0x7fffffff), mm, mm)
-	s.xor(mm, b, b)
+	s.pandn(ku(0x7fffffff), mm, mm)
+	s.pxor(mm, b, b)
 	id := s.vec()
-	s.or(sg, l.idx, id)
+	s.por(sg, l.idx, id)
 	if s.avx512 {
 		mk := GP64()
 		KMOVW(listed, mk.As32())
@@ -474,40 +474,6 @@ func (l *lister) emit(key, sg VecVirtual, listed Op) {
 	VPADDD(ku(8), l.idx, l.idx)
 }
 
-// Integer vector operations d = a op b (b a register or memory; andn:
-// ^a & b), in the set's form.
-func (s isa) or(b Op, a, d VecVirtual) {
-	if s.avx512 {
-		VPORD(b, a, d)
-	} else {
-		VPOR(b, a, d)
-	}
-}
-
-func (s isa) xor(b Op, a, d VecVirtual) {
-	if s.avx512 {
-		VPXORD(b, a, d)
-	} else {
-		VPXOR(b, a, d)
-	}
-}
-
-func (s isa) and(b Op, a, d VecVirtual) {
-	if s.avx512 {
-		VPANDD(b, a, d)
-	} else {
-		VPAND(b, a, d)
-	}
-}
-
-func (s isa) andn(b Op, a, d VecVirtual) {
-	if s.avx512 {
-		VPANDND(b, a, d)
-	} else {
-		VPANDN(b, a, d)
-	}
-}
-
 // gtZero returns the lanes of v greater than zero as signed integers: a
 // mask.
 func (l *lister) gtZero(v VecVirtual) Op {
@@ -521,7 +487,7 @@ func (l *lister) gtZero(v VecVirtual) Op {
 	return d
 }
 
-// end stores m and npos at r and returns.
+// end stores m and npos at r.
 func (l *lister) end(r Register) {
 	MOVQ(l.m, Mem{Base: r, Disp: loM})
 	MOVQ(l.npos, Mem{Base: r, Disp: loNpos})
@@ -542,21 +508,29 @@ func genHingeList(s isa) {
 	l := s.newLister(base, buf)
 	chk := s.vec()
 	VPXOR(chk.AsY(), chk.AsY(), chk.AsY())
-	TESTQ(n, n)
-	JE(LabelRef(name + "_end"))
-	Label(name + "_loop")
+	s.nnLoop(name, n, []Register{x, t}, func() { s.hingeBlock(l, x, t, chk) }, func() {
+		l.end(r)
+		VMOVDQU(chk.AsY(), Mem{Base: r, Disp: loCk})
+		if s.avx512 {
+			VEXTRACTI64X4(U8(1), chk, Mem{Base: r, Disp: loCk + 32})
+		}
+	})
+}
+
+// hingeBlock lists one block of lane-count elements at x, t.
+func (s isa) hingeBlock(l *lister, x, t Register, chk VecVirtual) {
 	xv := s.load(Mem{Base: x})
 	d := s.sub(xv, xv) // +0, or NaN for a non-finite x
-	s.or(d, chk, chk)
+	s.por(d, chk, chk)
 	tv := s.vec()
 	VADDPS(Mem{Base: t}, l.zero, tv) // -0 -> +0
 	fg, nf := s.vec(), s.vec()
 	VPSRLD(U8(23), tv, fg)
-	s.and(ku(1), fg, fg) // 1 for t = 1, 0 for t = 0
+	s.pand(ku(1), fg, fg) // 1 for t = 1, 0 for t = 0
 	VPSUBD(fg, l.zero, nf)
-	s.and(ku(0x3f800000), nf, nf)
-	s.xor(tv, nf, nf) // 0 only for the bits of 0 and 1
-	s.or(nf, chk, chk)
+	s.pand(ku(0x3f800000), nf, nf)
+	s.pxor(tv, nf, nf) // 0 only for the bits of 0 and 1
+	s.por(nf, chk, chk)
 	sg := s.vec()
 	VPSLLD(U8(31), fg, sg)
 	if s.avx512 {
@@ -567,21 +541,9 @@ func genHingeList(s isa) {
 		s.countMask(sg, l.npos)
 	}
 	key, k1 := s.vec(), s.vec()
-	s.xor(sg, xv, key) // -x(2t-1)
+	s.pxor(sg, xv, key) // -x(2t-1)
 	VADDPS(kf(1), key, k1)
 	l.emit(key, sg, l.gtZero(k1)) // listed when key + 1 > 0
-	ADDQ(U32(4*s.lanes), x)
-	ADDQ(U32(4*s.lanes), t)
-	SUBQ(U32(s.lanes), n)
-	JNE(LabelRef(name + "_loop"))
-	Label(name + "_end")
-	l.end(r)
-	VMOVDQU(chk.AsY(), Mem{Base: r, Disp: loCk})
-	if s.avx512 {
-		VEXTRACTI64X4(U8(1), chk, Mem{Base: r, Disp: loCk + 32})
-	}
-	VZEROUPPER()
-	RET()
 }
 
 const softListSig = "func(p *float32, lab *int32, n int, base int, buf *uint64, prm *int32, r *int)"
@@ -613,9 +575,14 @@ func genSoftList(s isa) {
 		VPBROADCASTD(Mem{Base: prm, Disp: 8}, u)
 		use = u
 	}
-	TESTQ(n, n)
-	JE(LabelRef(name + "_end"))
-	Label(name + "_loop")
+	s.nnLoop(name, n, []Register{p, lab}, func() { s.softBlock(l, p, lab, cv, ignv, use, ignored) }, func() {
+		l.end(r)
+		MOVQ(ignored, Mem{Base: r, Disp: loIgnored})
+	})
+}
+
+// softBlock lists one block of lane-count pixels at p, lab.
+func (s isa) softBlock(l *lister, p, lab Register, cv, ignv VecVirtual, use Op, ignored GPVirtual) {
 	pv := s.load(Mem{Base: p})
 	fgf, sg, e := s.vec(), s.vec(), s.vec()
 	var fgm, igm, listed Op
@@ -639,7 +606,7 @@ func genSoftList(s isa) {
 		fgm, igm = fm, im
 	}
 	// error: p, or 1 - p (sign flip, then + 1)
-	s.xor(sg, pv, e)
+	s.pxor(sg, pv, e)
 	VADDPS(fgf, e, e)
 	s.countMask(fgm, l.npos)
 	s.countMask(igm, ignored)
@@ -654,13 +621,4 @@ func genSoftList(s isa) {
 		listed = m
 	}
 	l.emit(e, sg, listed)
-	ADDQ(U32(4*s.lanes), p)
-	ADDQ(U32(4*s.lanes), lab)
-	SUBQ(U32(s.lanes), n)
-	JNE(LabelRef(name + "_loop"))
-	Label(name + "_end")
-	l.end(r)
-	MOVQ(ignored, Mem{Base: r, Disp: loIgnored})
-	VZEROUPPER()
-	RET()
 }
