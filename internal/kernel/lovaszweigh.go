@@ -49,13 +49,16 @@ func (lp *lovaszPacked) weigh(pk []uint64, lo, fgBefore int) float64 {
 }
 
 // weighGo is the plain-Go weigh kernel on pk, which starts at a multiple
-// of weighBlock in its bucket (lane 0).
+// of weighBlock in its bucket (lane 0). The lanes stay in registers: a0
+// takes each entry's term, then they rotate, so after m entries a[j]
+// holds lane (j+m) mod 8.
 func weighGo(pk []uint64, out []float32, st *weighState) {
 	cumPos := st.cumPos
 	cumNeg := st.rank - cumPos
 	npos, f, off, prev := st.npos, st.f, st.off, st.prev
-	acc := st.acc
-	for k, v := range pk {
+	acc := &st.acc
+	a0, a1, a2, a3, a4, a5, a6, a7 := acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]
+	for _, v := range pk {
 		// branch-free: the labels of sorted errors are random
 		fgBit := uint32(v) >> 31
 		fg := float64(fgBit)
@@ -64,10 +67,15 @@ func weighGo(pk []uint64, out []float32, st *weighState) {
 		jk := lovaszJ(npos, cumPos, cumNeg)
 		w := jk - prev
 		prev = jk
-		acc[k&(weighBlock-1)] += (off + float64(descInv32(uint32(v>>32)))) * w
+		a0 += (off + float64(descInv32(uint32(v>>32)))) * w
+		a0, a1, a2, a3, a4, a5, a6, a7 = a1, a2, a3, a4, a5, a6, a7, a0
 		if out != nil { // -f w for foreground elements: a sign flip
 			out[uint32(v)&^(1<<31)] = math.Float32frombits(math.Float32bits(float32(w*f)) ^ fgBit<<31)
 		}
 	}
-	st.cumPos, st.rank, st.prev, st.acc = cumPos, cumPos+cumNeg, prev, acc
+	a := [weighBlock]float64{a0, a1, a2, a3, a4, a5, a6, a7}
+	for j, x := range a {
+		acc[(j+len(pk))%weighBlock] = x
+	}
+	st.cumPos, st.rank, st.prev = cumPos, cumPos+cumNeg, prev
 }
