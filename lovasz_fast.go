@@ -136,34 +136,14 @@ func fusedHinge(l *Loss, ws *fastWS, b batch32) (float64, bool) {
 }
 
 // hingeList checks elements [lo, hi) and lists those with a positive
-// error into buf (from its start) as packed sort entries; it returns the
-// listed and the foreground counts. The loop is branch-free (labels and
-// errors are random, branches would mispredict): every element is
-// written to the next free slot, which only a listed one keeps.
+// error into buf (from its start) as packed sort entries
+// (kernel.HingeList32); it returns the listed and the foreground counts.
 func (j *hingeJob) hingeList(lo, hi int, buf []uint64) (m, npos int, bad bool) {
 	ign, useIgn := ignoreValue32(j.o)
 	if useIgn {
 		return j.hingeListIgnore(lo, hi, buf, ign)
 	}
-	xs, ts := j.x[lo:hi], j.t[lo:hi]
-	buf = buf[:len(xs)]
-	var chk float32 // turns NaN on a non-finite input
-	var badT uint32 // non-zero once a target is neither 0 nor 1
-	for k, x := range xs {
-		chk += x - x
-		v := math.Float32bits(ts[k] + 0) // -0 -> +0
-		fg := v >> 23 & 1                // 1 for t = 1, 0 for t = 0
-		badT |= v ^ -fg&0x3f800000       // 0 only for the bits of 0 and 1
-		// The error is 1 - m with m = x(2t-1) = ±x, exact; the sort key is
-		// -m, exact too, so the order is that of the exact errors. It is
-		// listed when the error is positive: key + 1 > 0 (exact near -1).
-		key := math.Float32frombits(math.Float32bits(x) ^ fg<<31)
-		listed := int(uint32(-int32(math.Float32bits(key+1))) >> 31)
-		npos += int(fg)
-		buf[m] = kernel.PackDesc32(key, int32(lo+k)|int32(fg<<31))
-		m += listed // m <= k: the next write stays in range
-	}
-	return m, npos, chk != 0 || badT != 0
+	return kernel.HingeList32(j.x[lo:hi], j.t[lo:hi], lo, buf)
 }
 
 // hingeListIgnore is hingeList with an ignore value (with branches: rare).
@@ -293,8 +273,8 @@ func fusedLovaszSoftmax(l *Loss, ws *fastWS, b batch32) (float64, bool) {
 	return loss, false
 }
 
-// softLovasz lists, sorts and weighs the errors of class cls[u%len] in
-// run u/len, in packed sort entries (branch-free label test).
+// softLovasz lists (kernel.SoftList32), sorts and weighs the errors of
+// class cls[u%len] in run u/len, in packed sort entries.
 func (j *lovaszJob) softLovasz(u int) {
 	o := j.o
 	ws := j.ws
@@ -310,20 +290,8 @@ func (j *lovaszJob) softLovasz(u int) {
 	for n := nLo; n < nLo+j.runLen/S; n++ {
 		lab := j.lab[n*S : (n+1)*S]
 		row := ws.probs[(n*C+c)*S : (n*C+c+1)*S]
-		row = row[:len(lab)]
-		base := int32((n*C + c) * S)
-		for s, y := range lab {
-			if useIgn && y == ign {
-				ignored++
-				continue
-			}
-			fg := b2u(y == int32(c)) // branch-free: SETEQ
-			// error |1[y=c] - p|: p, or 1 - p (sign flip, then + 1)
-			e := math.Float32frombits(math.Float32bits(row[s])^fg<<31) + float32(fg)
-			npos += int(fg)
-			buf[m] = kernel.PackDesc32(e, (base+int32(s))|int32(fg<<31))
-			m += int(uint32(-int32(math.Float32bits(e))) >> 31) // listed when e > 0
-		}
+		k, p, ig := kernel.SoftList32(row, lab, int32(c), ign, useIgn, (n*C+c)*S, buf[m:])
+		m, npos, ignored = m+k, npos+p, ignored+ig
 	}
 	ws.npos[u], ws.losses[u] = 0, 0
 	if ignored == j.runLen || (o.PresentOnly && npos == 0) {
@@ -332,14 +300,6 @@ func (j *lovaszJob) softLovasz(u int) {
 	ws.npos[u] = 1
 	st.Count32(0, buf[:m])
 	ws.losses[u] = st.LovaszListed32(npos, j.gr, 1, 0)
-}
-
-// b2u is 1 for true, 0 for false.
-func b2u(b bool) uint32 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // softChain turns d loss / d p (in the gradient buffer) into the gradient

@@ -9,8 +9,8 @@ func detectSet() int {
 		return setGeneric
 	}
 	_, _, ecx1, _ := cpuid(1, 0)
-	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
-	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
+	const fma, popcnt, osxsave, avx = 1 << 12, 1 << 23, 1 << 27, 1 << 28 // POPCNT: the Lovász listings
+	if ecx1&(fma|popcnt|osxsave|avx) != fma|popcnt|osxsave|avx {
 		return setGeneric
 	}
 	xcr0, _ := xgetbv()

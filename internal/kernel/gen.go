@@ -9,3 +9,4 @@ package kernel
 //go:generate env GOWORK=off go run -C asmgen . -file binary -pkg kernel -out ../binary_amd64.s -stubs ../binary_stub_amd64.go
 //go:generate env GOWORK=off go run -C asmgen . -file softmax -pkg kernel -out ../softmax_amd64.s -stubs ../softmax_stub_amd64.go
 //go:generate env GOWORK=off go run -C asmgen . -file nn -pkg kernel -out ../nnkern_amd64.s -stubs ../nnkern_stub_amd64.go
+//go:generate env GOWORK=off go run -C asmgen . -file lovasz -pkg kernel -out ../lovasz_amd64.s -stubs ../lovasz_stub_amd64.go

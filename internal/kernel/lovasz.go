@@ -1,7 +1,5 @@
 package kernel
 
-import "math"
-
 // Lovász extension of the Jaccard loss over sorted errors (Berman et al.
 // 2018). The caller lists the elements with a positive error: keys[k] is
 // the error, idx[k] the element's index in the output array with
@@ -158,35 +156,6 @@ type lovaszPacked struct {
 	out          []float32
 	fgBefore     []int     // per bucket: foreground entries before it
 	partials     []float64 // per bucket: its part of the loss
-}
-
-// weigh writes the Lovász weights of the sorted entries pk, which start
-// at rank lo with fgBefore foreground entries before them, and returns
-// their part of the loss.
-func (lp *lovaszPacked) weigh(pk []uint64, lo, fgBefore int) float64 {
-	cumPos := float64(fgBefore)
-	cumNeg := float64(lo) - cumPos
-	npos := lp.npos
-	prev := 0.0
-	if lo > 0 {
-		prev = lovaszJ(npos, cumPos, cumNeg)
-	}
-	var loss float64
-	f, off, out := lp.f, lp.off, lp.out
-	for _, v := range pk {
-		fgBit := uint32(v) >> 31
-		fg := float64(fgBit)
-		cumPos += fg
-		cumNeg += 1 - fg
-		jk := lovaszJ(npos, cumPos, cumNeg)
-		w := jk - prev
-		prev = jk
-		loss += (off + float64(descInv32(uint32(v>>32)))) * w
-		if out != nil { // -f w for foreground elements: a sign flip
-			out[uint32(v)&^(1<<31)] = math.Float32frombits(math.Float32bits(float32(w*f)) ^ fgBit<<31)
-		}
-	}
-	return loss
 }
 
 // LovaszPacked32 is Lovasz32 on the first n entries of the buffer

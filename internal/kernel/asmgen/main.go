@@ -5,7 +5,7 @@
 //	go generate ./internal/kernel
 //
 // Each run writes one assembly file and its Go declarations, chosen by
-// -file (cpu, gemm, binary, softmax, nn).
+// -file (cpu, gemm, binary, softmax, nn, lovasz).
 package main
 
 import (
@@ -16,7 +16,7 @@ import (
 	. "github.com/mmcloughlin/avo/build"
 )
 
-var file = flag.String("file", "", "which functions to generate: cpu, gemm, binary, softmax, nn")
+var file = flag.String("file", "", "which functions to generate: cpu, gemm, binary, softmax, nn, lovasz")
 
 func main() {
 	flag.Parse()
@@ -29,6 +29,8 @@ func main() {
 		genBinary()
 	case "softmax":
 		genSoftmax()
+	case "lovasz":
+		genLovasz()
 	case "nn":
 		genNN()
 	default:

@@ -586,6 +586,23 @@ func (s isa) por(a Op, b, d VecVirtual) {
 	}
 }
 
+// pxor, pandn: d = a ^ b, ^b & a (a may be memory).
+func (s isa) pxor(a Op, b, d VecVirtual) {
+	if s.avx512 {
+		VPXORD(a, b, d)
+	} else {
+		VPXOR(a, b, d)
+	}
+}
+
+func (s isa) pandn(a Op, b, d VecVirtual) {
+	if s.avx512 {
+		VPANDND(a, b, d)
+	} else {
+		VPANDN(a, b, d)
+	}
+}
+
 // bpArg returns the float32 p[i] broadcast into a register.
 func (s isa) bpArg(i int) VecVirtual {
 	r := s.vec()
