@@ -10,6 +10,9 @@ import "sync/atomic"
 // (the bucket's own range of the listing buffer, which the first scatter
 // would write, is cold: a scatter into it was half of the in-bucket
 // time). A pass whose digit is the same for every entry is skipped.
+// (Measured no faster on the workloads' errors: three 7-bit digits for
+// every size, digits of 10 then 11 bits, and large buckets split 8 ways
+// by bits 18..20 first, then two 9-bit digits.)
 
 const (
 	msdInsertion = 32   // buckets up to this size go by insertion sort
