@@ -158,7 +158,7 @@ func (s *Sorter) msd32(lp *lovaszPacked) []uint64 {
 	}
 	bj := &s.bjob
 	*bj = bucketJob{a: a, b: b, bounds: bounds, lp: lp, span: span}
-	bj.run(lanesFor(n, span), par)
+	bj.run(s, lanesFor(n, span), par)
 	*bj = bucketJob{}
 	return b
 }

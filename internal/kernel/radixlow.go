@@ -1,6 +1,10 @@
 package kernel
 
-import "sync/atomic"
+import (
+	"cmp"
+	"slices"
+	"sync/atomic"
+)
 
 // The in-bucket sort of the packed float32 sort (radix32.go): after the
 // top-digit scatter, each bucket's entries share key bits 21..31 and are
@@ -17,7 +21,7 @@ import "sync/atomic"
 const (
 	msdInsertion = 32   // buckets up to this size go by insertion sort
 	lowNarrow    = 1024 // buckets up to this size go by three 7-bit digits, larger ones by 11 and 10 bits
-	bucketUnit   = 16   // buckets per unit of bucketJob
+	bucketUnit   = 4    // buckets per unit of bucketJob
 	maxLanes     = 16   // scratch regions of a parallel bucketJob
 )
 
@@ -29,26 +33,49 @@ type lowCounts struct {
 
 // bucketJob sorts the top-digit buckets of b by key bits 0..20 (the
 // result stays in b) and weighs them with lp when it is set. Its units
-// are runs of bucketUnit buckets, taken in turn by its lanes (the chunks
-// of a Run, or one lane on the calling goroutine), each lane with its own
-// span entries of a as scratch; which lane sorts a unit does not change
-// the result.
+// are runs of bucketUnit buckets. On one goroutine, one lane sorts them
+// in order; in parallel, its lanes (the chunks of a Run) take them in
+// turn, largest first (a unit of the hinge errors can hold a third of
+// them: taken in index order, the last large one left one thread idle
+// for about 8 % of the phase), each lane with its own span entries of a
+// as scratch. Which lane sorts a unit does not change the result.
 type bucketJob struct {
 	a, b   []uint64
 	bounds []int
 	lp     *lovaszPacked
 	span   int          // scratch entries per lane: the largest bucket
-	next   atomic.Int64 // the next unit to sort
+	order  []int32      // parallel: the non-empty units, largest first
+	next   atomic.Int64 // parallel: the next unit of order to sort
 }
 
-// run sorts (and weighs) the buckets of b on lanes lanes (in parallel
-// with par).
-func (j *bucketJob) run(lanes int, par bool) {
-	j.next.Store(0)
+// run sorts (and weighs) the buckets of b on lanes lanes in parallel
+// (with par; order is then s's scratch), else on the calling goroutine.
+func (j *bucketJob) run(s *Sorter, lanes int, par bool) {
 	if !par {
-		lanes = 1
+		var cnt lowCounts
+		for u := range Chunks(len(j.bounds)-1, bucketUnit) {
+			j.unit(u, j.a[:j.span], &cnt)
+		}
+		return
 	}
-	runSeq(j, lanes, 1, par)
+	order := growSlice(&s.order, Chunks(len(j.bounds)-1, bucketUnit))[:0]
+	for u := range cap(order) {
+		if j.size(u) > 0 {
+			order = append(order, int32(u))
+		}
+	}
+	slices.SortFunc(order, func(u, v int32) int {
+		return cmp.Or(cmp.Compare(j.size(int(v)), j.size(int(u))), cmp.Compare(u, v))
+	})
+	j.order = order
+	j.next.Store(0)
+	Run(j, lanes, 1)
+}
+
+// size returns the entries of unit u.
+func (j *bucketJob) size(u int) int {
+	nb := len(j.bounds) - 1
+	return j.bounds[min((u+1)*bucketUnit, nb)] - j.bounds[u*bucketUnit]
 }
 
 // lanesFor returns the lanes of a bucketJob over n entries whose largest
@@ -56,27 +83,31 @@ func (j *bucketJob) run(lanes int, par bool) {
 // maxLanes.
 func lanesFor(n, span int) int { return max(1, min(maxLanes, n/max(span, 1))) }
 
-// Do runs lane l: units until none is left.
+// Do runs lane l of a parallel run: units until none is left.
 func (j *bucketJob) Do(l, _, _ int) {
 	var cnt lowCounts
 	tmp := j.a[l*j.span : (l+1)*j.span]
-	units := Chunks(len(j.bounds)-1, bucketUnit)
 	for {
-		u := int(j.next.Add(1) - 1)
-		if u >= units {
+		k := int(j.next.Add(1) - 1)
+		if k >= len(j.order) {
 			return
 		}
-		for d := u * bucketUnit; d < min((u+1)*bucketUnit, len(j.bounds)-1); d++ {
-			x, y := j.bounds[d], j.bounds[d+1]
-			b := j.b[x:y]
-			if len(b) > 1 {
-				sortLow(b, tmp, &cnt)
-			}
-			if lp := j.lp; lp != nil {
-				lp.partials[d] = 0
-				if len(b) > 0 {
-					lp.partials[d] = lp.weigh(b, x, lp.fgBefore[d])
-				}
+		j.unit(int(j.order[k]), tmp, &cnt)
+	}
+}
+
+// unit sorts (and weighs) the buckets of unit u with tmp as scratch.
+func (j *bucketJob) unit(u int, tmp []uint64, cnt *lowCounts) {
+	for d := u * bucketUnit; d < min((u+1)*bucketUnit, len(j.bounds)-1); d++ {
+		x, y := j.bounds[d], j.bounds[d+1]
+		b := j.b[x:y]
+		if len(b) > 1 {
+			sortLow(b, tmp, cnt)
+		}
+		if lp := j.lp; lp != nil {
+			lp.partials[d] = 0
+			if len(b) > 0 {
+				lp.partials[d] = lp.weigh(b, x, lp.fgBefore[d])
 			}
 		}
 	}
