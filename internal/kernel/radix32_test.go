@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -82,6 +83,37 @@ func TestSortLow(t *testing.T) {
 			sortLow(b, tmp, &cnt)
 			if !slices.Equal(b, want) {
 				t.Fatalf("n=%d mask=%#x: order differs", n, mask)
+			}
+		}
+	}
+}
+
+// TestSortPackedBigBucket sorts, in parallel and sequentially, entries of
+// which most share one top-digit bucket (over half: no two lane scratch
+// regions fit), against a stable comparison sort.
+func TestSortPackedBigBucket(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	n := parallelSortMin + 777
+	src := make([]uint64, n)
+	for i := range src {
+		k := float32(0.5 + 0.1*r.Float64()) // one bucket: [0.5, 0.625)
+		if r.IntN(4) == 0 {
+			k = float32(r.NormFloat64())
+		}
+		src[i] = PackDesc32(k, int32(i))
+	}
+	want := slices.Clone(src)
+	slices.SortStableFunc(want, func(x, y uint64) int { return cmp.Compare(x>>32, y>>32) })
+	for _, procs := range []int{1, 2, 4} {
+		for _, seq := range []bool{false, true} {
+			old := runtime.GOMAXPROCS(procs)
+			var s Sorter
+			s.SetSequential(seq)
+			copy(s.Buffer32(n), src)
+			got := s.sortPacked(n, nil)
+			runtime.GOMAXPROCS(old)
+			if !slices.Equal(got, want) {
+				t.Fatalf("procs=%d seq=%v: order differs", procs, seq)
 			}
 		}
 	}
