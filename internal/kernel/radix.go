@@ -58,6 +58,7 @@ type Sorter struct {
 	fgb    []int   // per bucket: foreground entries before it
 	bounds []int
 	bjob   bucketJob
+	order  []int32 // units of bjob, largest first
 
 	fg       []int
 	partials []float64

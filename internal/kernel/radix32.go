@@ -6,22 +6,22 @@ package kernel
 // order), each with its counts per top digit (key bits 21..31) and of
 // foreground entries per digit (for the Lovász weights); one pass
 // scatters the parts to the buckets, in parallel for large sorts, and
-// each bucket is then sorted in cache by key bits 0..20 (two stable
-// least-significant-digit passes, or insertion when it is tiny), buckets
-// in parallel. The Lovász kernel weighs each bucket right after sorting
+// each bucket is then sorted in cache by key bits 0..20 (radixlow.go:
+// stable least-significant-digit passes into a scratch region that stays
+// in cache, or insertion when it is tiny), buckets in parallel. The
+// Lovász kernel weighs each bucket right after sorting
 // it, while it is still in cache. A caller that lists the entries itself
 // counts each part right after listing it (Count32), while it is in
 // cache, so the sort reads the entries from memory once.
 
-const (
-	msdInsertion = 32 // buckets up to this size go by insertion sort
-	bucketUnit   = 16 // buckets per unit of bucketJob
-)
-
 // topShift puts the top digit, key bits 21..31, of an entry in its low
 // bits. (Wider top digits, up to 14 bits, with the buckets of a binade
 // split 32 ways instead of 4, measured no faster on the 1.45 M hinge
-// errors of the binary workload.)
+// errors of the binary workload; measured again with the in-bucket sort
+// of radixlow.go, 12, 13 and 14 bits were 10-30 % slower on both
+// workloads: the in-bucket passes gain, the top scatter into 2-8 times
+// more streams loses more. The Lovász partials are per top-digit bucket,
+// so a different top digit would also change the loss's last bits.)
 const topShift = 53
 
 // msdJob counts (scatter false) or scatters part c, entries
@@ -152,9 +152,13 @@ func (s *Sorter) msd32(lp *lovaszPacked) []uint64 {
 	j.scatter = true
 	runSeq(j, parts, 1, par)
 	*j = msdJob{}
+	span := 0
+	for d := 0; d < nb; d++ {
+		span = max(span, bounds[d+1]-bounds[d])
+	}
 	bj := &s.bjob
-	*bj = bucketJob{a: a, b: b, bounds: bounds, lp: lp}
-	runSeq(bj, nb, bucketUnit, par)
+	*bj = bucketJob{a: a, b: b, bounds: bounds, lp: lp, span: span}
+	bj.run(s, lanesFor(n, span), par)
 	*bj = bucketJob{}
 	return b
 }
@@ -177,81 +181,4 @@ func (s *Sorter) sortPacked(n int, lp *lovaszPacked) []uint64 {
 		runSeq(j, parts, 1, n >= parallelSortMin && !s.seq)
 	}
 	return s.msd32(lp)
-}
-
-// insertionSort sorts a small slice of packed entries by key, stable.
-func insertionSort(b []uint64) {
-	for i := 1; i < len(b); i++ {
-		v := b[i]
-		k := v >> 32
-		p := i
-		for p > 0 && b[p-1]>>32 > k {
-			b[p] = b[p-1]
-			p--
-		}
-		b[p] = v
-	}
-}
-
-// bucketJob sorts top-digit buckets [lo, hi) of b by key bits 0..20,
-// with the same ranges of a as scratch (the result stays in b), and
-// weighs them with lp when it is set.
-type bucketJob struct {
-	a, b   []uint64
-	bounds []int
-	lp     *lovaszPacked
-}
-
-// Do sorts (and weighs) buckets [lo, hi), unit c.
-func (j *bucketJob) Do(c, lo, hi int) {
-	var cnt [2][radixSize]int32
-	for d := lo; d < hi; d++ {
-		x, y := j.bounds[d], j.bounds[d+1]
-		b := j.b[x:y]
-		if len(b) > 1 {
-			sortLow(b, j.a[x:y], &cnt)
-		}
-		if lp := j.lp; lp != nil {
-			lp.partials[d] = 0
-			if len(b) > 0 {
-				lp.partials[d] = lp.weigh(b, x, lp.fgBefore[d])
-			}
-		}
-	}
-}
-
-// sortLow sorts b, whose entries share their top digit, by key bits
-// 0..20, with a (same length) as scratch: both histograms in one pass,
-// then two stable scatters b -> a -> b, by bits 0..10 and 11..20.
-func sortLow(b, a []uint64, cnt *[2][radixSize]int32) {
-	if len(b) <= msdInsertion {
-		insertionSort(b)
-		return
-	}
-	c0, c1 := &cnt[0], &cnt[1]
-	clear(c0[:])
-	clear(c1[:1<<10])
-	for _, v := range b {
-		c0[v>>32&radixMask]++
-		c1[v>>43&(1<<10-1)]++
-	}
-	var t0, t1 int32
-	for i, n := range c0 {
-		c0[i] = t0
-		t0 += n
-	}
-	for i, n := range c1[:1<<10] {
-		c1[i] = t1
-		t1 += n
-	}
-	for _, v := range b {
-		d := v >> 32 & radixMask
-		a[c0[d]] = v
-		c0[d]++
-	}
-	for _, v := range a {
-		d := v >> 43 & (1<<10 - 1)
-		b[c1[d]] = v
-		c1[d]++
-	}
 }
