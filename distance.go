@@ -22,6 +22,13 @@ func edtWorkers(voxels int) int {
 	return runtime.GOMAXPROCS(0)
 }
 
+// planeWorkers returns the goroutines of a parallel pass over planes
+// planes of voxels voxels, one plane at a time each, and the goroutines
+// of each plane's distance transform.
+func planeWorkers(planes, voxels int) (workers, edtW int) {
+	return min(runtime.GOMAXPROCS(0), planes), max(1, edtWorkers(voxels)/planes)
+}
+
 // mapScratch is the memory of one plane's distance maps: the transform's
 // scratch and the distances to the background.
 type mapScratch struct {
@@ -176,8 +183,7 @@ func (j *dist64Job) run() float64 {
 		ws.units = grow(&ws.units, 1)
 		j.Do(0, 0, 0)
 	} else {
-		j.workers = min(runtime.GOMAXPROCS(0), planes)
-		j.edtW = max(1, edtWorkers(g.s)/planes)
+		j.workers, j.edtW = planeWorkers(planes, g.s)
 		ws.units = grow(&ws.units, j.workers)
 		kernel.Run(j, j.workers, 1)
 	}

@@ -2,7 +2,6 @@ package segloss
 
 import (
 	"math"
-	"runtime"
 
 	"github.com/segloss/segloss/internal/kernel"
 )
@@ -410,8 +409,7 @@ func fusedDistance(l *Loss, fw *fastWS, g geom, grad []float32, b Batch[float32]
 			}
 		}
 	}
-	j.workers = min(runtime.GOMAXPROCS(0), planes)
-	j.edtW = max(1, edtWorkers(S)/planes)
+	j.workers, j.edtW = planeWorkers(planes, S)
 	ws.units = grow(&ws.units, j.workers)
 	j.phase = distPlanes
 	kernel.Run(j, j.workers, 1)

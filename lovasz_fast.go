@@ -1,10 +1,6 @@
 package segloss
 
-import (
-	"math"
-
-	"github.com/segloss/segloss/internal/kernel"
-)
+import "github.com/segloss/segloss/internal/kernel"
 
 // hingeJob is the fused path of lovasz_hinge: per chunk, the elements with
 // a positive error listed as packed sort entries (the whole batch), or one
@@ -140,38 +136,7 @@ func fusedHinge(l *Loss, ws *fastWS, b batch32) (float64, bool) {
 // (kernel.HingeList32); it returns the listed and the foreground counts.
 func (j *hingeJob) hingeList(lo, hi int, buf []uint64) (m, npos int, bad bool) {
 	ign, useIgn := ignoreValue32(j.o)
-	if useIgn {
-		return j.hingeListIgnore(lo, hi, buf, ign)
-	}
-	return kernel.HingeList32(j.x[lo:hi], j.t[lo:hi], lo, buf)
-}
-
-// hingeListIgnore is hingeList with an ignore value (with branches: rare).
-func (j *hingeJob) hingeListIgnore(lo, hi int, buf []uint64, ign float32) (m, npos int, bad bool) {
-	for i := lo; i < hi; i++ {
-		x, t := j.x[i], j.t[i]
-		if x-x != 0 {
-			bad = true
-		}
-		if t == ign {
-			continue
-		}
-		if t != 0 && t != 1 {
-			bad = true
-			continue
-		}
-		fg := uint32(0)
-		if t == 1 {
-			fg = 1
-		}
-		key := math.Float32frombits(math.Float32bits(x) ^ fg<<31)
-		npos += int(fg)
-		if key > -1 {
-			buf[m] = kernel.PackDesc32(key, int32(i)|int32(fg<<31))
-			m++
-		}
-	}
-	return m, npos, bad
+	return kernel.HingeList32(j.x[lo:hi], j.t[lo:hi], ign, useIgn, lo, buf)
 }
 
 func (j *hingeJob) hinge(c, lo, hi int) {

@@ -3,7 +3,6 @@ package segloss
 import (
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 
 	"github.com/segloss/segloss/internal/kernel"
@@ -59,23 +58,7 @@ func TestLovaszFusedLarge(t *testing.T) {
 			if err := kernel.Set(set); err != nil {
 				t.Fatal(err)
 			}
-			var v1 float64
-			grad := make([]float32, len(b.Input))
-			for _, procs := range []int{1, 2} {
-				old := runtime.GOMAXPROCS(procs)
-				gp := make([]float32, len(b.Input))
-				v, handled, bad := fastEval32(l, g, gp, b)
-				runtime.GOMAXPROCS(old)
-				if !handled || bad {
-					t.Fatalf("%s %s: handled %v, bad %v", set, tc.spec, handled, bad)
-				}
-				if procs == 1 {
-					v1 = v
-					copy(grad, gp)
-				} else if v != v1 || !equal32(gp, grad) {
-					t.Errorf("%s %s: GOMAXPROCS 1 vs 2 differ: %v vs %v", set, tc.spec, v1, v)
-				}
-			}
+			v1, grad := fusedBitIdentical(t, l, g, b, string(set)+" "+tc.spec)
 			if math.Abs(v1-w) > 1e-4*math.Abs(w)+1e-5 {
 				t.Errorf("%s %s: loss %v, general %v", set, tc.spec, v1, w)
 			}

@@ -17,13 +17,47 @@ import "math"
 // (of the same length) whose Lovász hinge error 1 - x(2t-1) is positive,
 // as the entries of key -x(2t-1) (exact, with the order of the exact
 // errors) and index base+k, into buf (from its start, at least len(x)
-// long). It returns the listed and the foreground counts, and bad when an
-// x is not finite or a target is neither 0 nor 1 (-0 counts as 0).
-func HingeList32(x, t []float32, base int, buf []uint64) (m, npos int, bad bool) {
-	if cur != setGeneric {
+// long); with useIgn, elements whose target is ign are skipped. It
+// returns the listed and the foreground counts, and bad when an x is not
+// finite or a target (not skipped) is neither 0 nor 1 (-0 counts as 0).
+func HingeList32(x, t []float32, ign float32, useIgn bool, base int, buf []uint64) (m, npos int, bad bool) {
+	switch {
+	case useIgn:
+		return hingeListIgnoreGo(x, t, ign, base, buf)
+	case cur != setGeneric:
 		return hingeListVec(x, t, base, buf)
 	}
 	return hingeListGo(x, t, base, buf)
+}
+
+// hingeListIgnoreGo is hingeListGo with an ignore value, on every set
+// (with branches: rare).
+func hingeListIgnoreGo(x, t []float32, ign float32, base int, buf []uint64) (m, npos int, bad bool) {
+	t = t[:len(x)]
+	for k, xv := range x {
+		tv := t[k]
+		if xv-xv != 0 {
+			bad = true
+		}
+		if tv == ign {
+			continue
+		}
+		if tv != 0 && tv != 1 {
+			bad = true
+			continue
+		}
+		fg := uint32(0)
+		if tv == 1 {
+			fg = 1
+		}
+		key := math.Float32frombits(math.Float32bits(xv) ^ fg<<31)
+		npos += int(fg)
+		if key > -1 {
+			buf[m] = PackDesc32(key, int32(base+k)|int32(fg<<31))
+			m++
+		}
+	}
+	return m, npos, bad
 }
 
 func hingeListGo(x, t []float32, base int, buf []uint64) (m, npos int, bad bool) {

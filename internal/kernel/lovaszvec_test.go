@@ -132,7 +132,7 @@ func TestHingeListKernels(t *testing.T) {
 				}
 				base := r.IntN(1 << 20)
 				checkList(t, set, n, func(buf []uint64) (int, int, int, bool) {
-					m, np, bad := HingeList32(x, tg, base, buf)
+					m, np, bad := HingeList32(x, tg, 0, false, base, buf)
 					return m, np, 0, bad
 				})
 			}
