@@ -53,6 +53,9 @@ func (j *regionJob) soft(c int) {
 	sm.S0, sm.S1 = s0, s1
 	x := j.x[n*C*S : (n+1)*C*S]
 	lab := j.lab[n*S : (n+1)*S]
+	if j.gr != nil {
+		sm.Keep = j.gr[n*C*S : (n+1)*C*S] // plain Go: no second softmax
+	}
 	if !j.grad {
 		out := j.sums[c*C : (c+1)*C]
 		clear(out)

@@ -30,6 +30,13 @@ type Softmax struct {
 	// DSP + 2 DSP2 p + DTP 1[y=c] + DAbs sign(p - 1[y=c]).
 	DSP, DSP2, DTP, DAbs []float32
 	D1                   []float32 // DSP + DTP rounded once, for the labelled class
+	// Keep (laid out like x, in practice the gradient buffer), when not
+	// nil, lets the plain-Go kernels skip the second softmax: SoftmaxStats
+	// stores the probabilities of [S0, S1) in it, and SoftmaxGrad, given
+	// Keep == grad, reads them back instead of recomputing them (the same
+	// bits). The vector kernels recompute (cheaper than the memory traffic)
+	// and leave Keep alone; both passes must run on the same kernel set.
+	Keep []float32
 }
 
 // softmaxPixel32 fills p with the softmax of the channels of pixel s and
@@ -188,6 +195,11 @@ func softmaxStatsGo(out []Sums, x []float32, lab []int32, o *Softmax) {
 	for b0 := o.S0; b0 < o.S1; b0 += sb {
 		n := min(sb, o.S1-b0)
 		softmaxBlock32(pb[:], sb, lb[:], x, C, S, b0, n)
+		if o.Keep != nil {
+			for c := 0; c < C; c++ {
+				copy(o.Keep[c*S+b0:][:n], pb[c*sb:][:n])
+			}
+		}
 		for i := 0; i < n; i++ {
 			px := b0 + i
 			y := o.checkPixel(&out[0], x, px, lab[px])
@@ -254,7 +266,13 @@ func softmaxGradGo(grad, x []float32, lab []int32, o *Softmax) {
 	dp := db[:C]
 	for b0 := o.S0; b0 < o.S1; b0 += sb {
 		n := min(sb, o.S1-b0)
-		softmaxBlock32(pb[:], sb, lb[:], x, C, S, b0, n)
+		if o.Keep != nil { // the stats pass's probabilities, in grad
+			for c := 0; c < C; c++ {
+				copy(pb[c*sb:][:n], grad[c*S+b0:][:n])
+			}
+		} else {
+			softmaxBlock32(pb[:], sb, lb[:], x, C, S, b0, n)
+		}
 		for i := 0; i < n; i++ {
 			px := b0 + i
 			y := lab[px]

@@ -211,6 +211,24 @@ func TestSoftmaxKernels(t *testing.T) {
 					}
 				}
 				gradClose(t, "region grad", grad[3:], wg[3:], 1e-5)
+				// the same with the probabilities kept in the gradient
+				// buffer between the passes: the same sums and bits
+				kept := make([]float32, C*S)
+				o.Keep = kept
+				outK := make([]Sums, C)
+				SoftmaxStats(outK, x, lab, &o)
+				SoftmaxGrad(kept, x, lab, &o)
+				o.Keep = nil
+				for c := range outK {
+					if outK[c] != out[c] {
+						t.Errorf("C=%d: stats with Keep %+v, without %+v", C, outK[c], out[c])
+					}
+				}
+				for i := 0; i < C*S; i++ {
+					if px := i % S; px >= o.S0 && math.Float32bits(kept[i]) != math.Float32bits(grad[i]) {
+						t.Fatalf("C=%d: grad[%d] with Keep %g, without %g", C, i, kept[i], grad[i])
+					}
+				}
 				// probabilities
 				probs := make([]float32, C*S)
 				if s := SoftmaxProbs(probs, x, lab, &o); s.Bad {
