@@ -22,7 +22,7 @@ type fastWS struct {
 	cnt     []int
 	npos    []int
 	losses  []float64
-	sorters []kernel.Sorter
+	sorters kernel.SorterPool // the Lovász sorts
 	stats   RegionStats
 	small   []float64
 	// The jobs, kept here so that running one allocates nothing.

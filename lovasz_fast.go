@@ -94,10 +94,8 @@ func fusedHinge(l *Loss, ws *fastWS, b batch32) (float64, bool) {
 	g := j.g
 	n := len(j.x)
 	if !o.PerImage {
-		if len(ws.sorters) < 1 {
-			ws.sorters = make([]kernel.Sorter, 1)
-		}
-		st := &ws.sorters[0]
+		st := ws.sorters.Get()
+		defer ws.sorters.Put(st)
 		st.SetSequential(false)
 		j.st = st
 		j.buf = st.Listing32(n, hingeChunk)
@@ -114,9 +112,7 @@ func fusedHinge(l *Loss, ws *fastWS, b batch32) (float64, bool) {
 		}
 		return st.LovaszListed32(npos, j.gr, 1, 1), false
 	}
-	if len(ws.sorters) < g.n {
-		ws.sorters = make([]kernel.Sorter, g.n)
-	}
+	ws.sorters.Reserve()
 	ws.losses = grow(&ws.losses, g.n)
 	j.sums = growSums(&ws.sums, g.n)
 	j.runs = true
@@ -156,7 +152,8 @@ func (j *hingeJob) hingeRun(n int) {
 	if j.gr != nil {
 		clear(j.gr[lo:hi])
 	}
-	st := &j.ws.sorters[n]
+	st := j.ws.sorters.Get()
+	defer j.ws.sorters.Put(st)
 	st.SetSequential(true)
 	buf := st.Listing32(per, per)
 	m, npos, bad := j.hingeList(lo, hi, buf)
@@ -205,9 +202,7 @@ func fusedLovaszSoftmax(l *Loss, ws *fastWS, b batch32) (float64, bool) {
 	nu := runs * len(cls)
 	ws.losses = grow(&ws.losses, nu)
 	ws.npos = grow(&ws.npos, nu) // 1 when the (run, class) enters the mean
-	if len(ws.sorters) < nu {
-		ws.sorters = make([]kernel.Sorter, nu)
-	}
+	ws.sorters.Reserve()
 	if j.gr != nil {
 		ws.zeroGrad32(j.gr)
 	}
@@ -245,7 +240,8 @@ func (j *lovaszJob) softLovasz(u int) {
 	ws := j.ws
 	C, S := j.g.c, j.g.s
 	r, c := u/len(j.cls), j.cls[u%len(j.cls)]
-	st := &ws.sorters[u]
+	st := ws.sorters.Get()
+	defer ws.sorters.Put(st)
 	st.SetSequential(true)
 	buf := st.Listing32(j.runLen, j.runLen)
 	m, npos, ignored := 0, 0, 0
