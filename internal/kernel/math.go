@@ -148,6 +148,14 @@ func sel32(c bool, a, b float32) float32 {
 	return math.Float32frombits(bb)
 }
 
+// b2i is 1 for true and 0 for false.
+func b2i(c bool) int {
+	if c {
+		return 1
+	}
+	return 0
+}
+
 // sel64 is sel32 for float64.
 func sel64(c bool, a, b float64) float64 {
 	ab, bb := math.Float64bits(a), math.Float64bits(b)

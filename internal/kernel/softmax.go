@@ -52,9 +52,10 @@ const sb = 64
 
 // softmaxBlock32 writes the softmax of the C channels of the n <= sb
 // pixels [s0, s0+n) of x (C rows of S) into p (channel c of pixel s0+i at
-// p[c*ps+i]) and their log-sum-exp into lse[:n]. Channel by channel over
-// the block: the running max, e^(x-max) by expNegAbs32 (x-max <= 0), the
-// sum z in channel order, p = e (1/z), lse = max + Log32(z).
+// p[c*ps+i]) and their log-sum-exp into lse[:n] (nil: not needed). Channel
+// by channel over the block: the running max, e^(x-max) by expNegAbs32
+// (x-max <= 0), the sum z in channel order, p = e (1/z), lse = max +
+// Log32(z).
 func softmaxBlock32(p []float32, ps int, lse, x []float32, C, S, s0, n int) {
 	var mb, zb [sb]float32
 	m, z := mb[:n], zb[:n]
@@ -74,9 +75,13 @@ func softmaxBlock32(p []float32, ps int, lse, x []float32, C, S, s0, n int) {
 			z[i] += e
 		}
 	}
-	lse = lse[:n]
+	if lse != nil {
+		lse = lse[:n]
+		for i, zv := range z {
+			lse[i] = m[i] + Log32(zv)
+		}
+	}
 	for i, zv := range z {
-		lse[i] = m[i] + Log32(zv)
 		z[i] = 1 / zv
 	}
 	for c := 0; c < C; c++ {
@@ -192,17 +197,32 @@ func softmaxStatsGo(out []Sums, x []float32, lab []int32, o *Softmax) {
 	var lb [sb]float32
 	var yb [sb]int32 // label of each pixel of the block, -1 if ignored
 	C, S := o.C, o.S
+	var lse []float32 // the log-sum-exp, for the cross-entropy only
+	if o.CE {
+		lse = lb[:]
+	}
 	for b0 := o.S0; b0 < o.S1; b0 += sb {
 		n := min(sb, o.S1-b0)
-		softmaxBlock32(pb[:], sb, lb[:], x, C, S, b0, n)
+		softmaxBlock32(pb[:], sb, lse, x, C, S, b0, n)
 		if o.Keep != nil {
 			for c := 0; c < C; c++ {
 				copy(o.Keep[c*S+b0:][:n], pb[c*sb:][:n])
 			}
 		}
+		for c := 0; c < C; c++ {
+			for _, v := range x[c*S+b0:][:n] {
+				if bad32(v) {
+					out[0].Bad = true
+				}
+			}
+		}
 		for i := 0; i < n; i++ {
 			px := b0 + i
-			y := o.checkPixel(&out[0], x, px, lab[px])
+			y := lab[px]
+			if o.badLabel(y) {
+				out[0].Bad = true
+				y = 0
+			}
 			if o.Ignore && y == o.IgnoreIndex {
 				yb[i] = -1
 				continue
@@ -218,26 +238,48 @@ func softmaxStatsGo(out []Sums, x []float32, lab []int32, o *Softmax) {
 			}
 		}
 		// Per class, in pixel order: the sums of each class are
-		// independent of the others and of Loss and Den.
+		// independent of the others and of Loss and Den. The counts
+		// (Cnt, SG = SG2 for hard labels) are integers, added once per
+		// block: the same values as one at a time.
 		for c := 0; c < C; c++ {
 			r := &out[c]
-			cnt, sp, sp2, tp, sg, sg2, abs := r.Cnt, r.SP, r.SP2, r.TP, r.SG, r.SG2, r.Abs
-			for i, pv32 := range pb[c*sb:][:n] {
-				y := yb[i]
-				if y < 0 {
-					continue
+			var cnt, hits int
+			sp, tp := r.SP, r.TP
+			if o.Extra {
+				sp2, abs := r.SP2, r.Abs
+				for i, pv32 := range pb[c*sb:][:n] {
+					y := yb[i]
+					if y < 0 {
+						continue
+					}
+					pv := float64(pv32)
+					hit := y == int32(c)
+					cnt++
+					sp += pv
+					sp2 += pv * pv
+					tp += sel64(hit, pv, 0)
+					hits += b2i(hit)
+					abs += sel64(hit, 1-pv, pv)
 				}
-				pv := float64(pv32)
-				hit := y == int32(c)
-				cnt++
-				sp += pv
-				sp2 += pv * pv
-				tp += sel64(hit, pv, 0)
-				sg += sel64(hit, 1, 0)
-				sg2 += sel64(hit, 1, 0)
-				abs += sel64(hit, 1-pv, pv)
+				r.SP2, r.Abs = sp2, abs
+			} else {
+				for i, pv32 := range pb[c*sb:][:n] {
+					y := yb[i]
+					if y < 0 {
+						continue
+					}
+					pv := float64(pv32)
+					hit := y == int32(c)
+					cnt++
+					sp += pv
+					tp += sel64(hit, pv, 0)
+					hits += b2i(hit)
+				}
 			}
-			r.Cnt, r.SP, r.SP2, r.TP, r.SG, r.SG2, r.Abs = cnt, sp, sp2, tp, sg, sg2, abs
+			r.SP, r.TP = sp, tp
+			r.Cnt += float64(cnt)
+			r.SG += float64(hits)
+			r.SG2 += float64(hits)
 		}
 	}
 	if !o.Extra {
@@ -259,11 +301,9 @@ func SoftmaxGrad(grad, x []float32, lab []int32, o *Softmax) {
 }
 
 func softmaxGradGo(grad, x []float32, lab []int32, o *Softmax) {
-	var pb [MaxSoftmaxC * sb]float32
-	var lb [sb]float32
-	var db [MaxSoftmaxC * 4]float32
+	var pb, db [MaxSoftmaxC * sb]float32 // probabilities, d loss / d p
+	var dot, wb [sb]float32
 	C, S := o.C, o.S
-	dp := db[:C]
 	for b0 := o.S0; b0 < o.S1; b0 += sb {
 		n := min(sb, o.S1-b0)
 		if o.Keep != nil { // the stats pass's probabilities, in grad
@@ -271,40 +311,54 @@ func softmaxGradGo(grad, x []float32, lab []int32, o *Softmax) {
 				copy(pb[c*sb:][:n], grad[c*S+b0:][:n])
 			}
 		} else {
-			softmaxBlock32(pb[:], sb, lb[:], x, C, S, b0, n)
+			softmaxBlock32(pb[:], sb, nil, x, C, S, b0, n)
 		}
-		for i := 0; i < n; i++ {
-			px := b0 + i
-			y := lab[px]
-			if o.Ignore && y == o.IgnoreIndex {
-				for c := 0; c < C; c++ {
-					grad[c*S+px] = 0
+		ys := lab[b0:][:n]
+		// Class by class over the block, each pixel's terms in class
+		// order: the same operations as one pixel at a time.
+		dt := dot[:n]
+		clear(dt)
+		for c := 0; c < C; c++ {
+			k2, dsp, dabs, d1 := 2*o.DSP2[c], o.DSP[c], o.DAbs[c], o.D1[c]
+			dc := db[c*sb:][:n]
+			for i, pv := range pb[c*sb:][:n] {
+				q := k2 * pv
+				dn := dsp + q // other classes: + DAbs where p > 0
+				dn = sel32(pv > 0, dn+dabs, dn)
+				dy := d1 + q // the labelled class: - DAbs where p < 1
+				dy = sel32(pv < 1, dy-dabs, dy)
+				d := sel32(ys[i] == int32(c), dy, dn)
+				dc[i] = d
+				dt[i] += pv * d
+			}
+		}
+		if o.CE {
+			w := wb[:n]
+			for i, y := range ys {
+				w[i] = 1
+				if o.Weights != nil && !(o.Ignore && y == o.IgnoreIndex) {
+					w[i] = o.Weights[y]
 				}
-				continue
 			}
-			var dot float32
-			for c := 0; c < C; c++ {
-				pv := pb[c*sb+i]
-				q := 2 * o.DSP2[c] * pv
-				dn := o.DSP[c] + q // other classes: + DAbs where p > 0
-				dn = sel32(pv > 0, dn+o.DAbs[c], dn)
-				dy := o.D1[c] + q // the labelled class: - DAbs where p < 1
-				dy = sel32(pv < 1, dy-o.DAbs[c], dy)
-				d := sel32(int32(c) == y, dy, dn)
-				dp[c] = d
-				dot += pv * d
-			}
-			w := float32(1)
-			if o.CE && o.Weights != nil {
-				w = o.Weights[y]
-			}
-			for c := 0; c < C; c++ {
-				pv := pb[c*sb+i]
-				g := pv * (dp[c] - dot)
+		}
+		for c := 0; c < C; c++ {
+			dc := db[c*sb:][:n]
+			gc := grad[c*S+b0:][:n]
+			for i, pv := range pb[c*sb:][:n] {
+				g := pv * (dc[i] - dt[i])
 				if o.CE {
-					g += o.CEScale * w * (pv - sel32(int32(c) == y, 1, 0))
+					g += o.CEScale * wb[i] * (pv - sel32(ys[i] == int32(c), 1, 0))
 				}
-				grad[c*S+px] = g
+				gc[i] = g
+			}
+		}
+		if o.Ignore {
+			for i, y := range ys {
+				if y == o.IgnoreIndex {
+					for c := 0; c < C; c++ {
+						grad[c*S+b0+i] = 0
+					}
+				}
 			}
 		}
 	}
