@@ -320,8 +320,9 @@ func softmaxGradGo(grad, x []float32, lab []int32, o *Softmax) {
 		clear(dt)
 		for c := 0; c < C; c++ {
 			k2, dsp, dabs, d1 := 2*o.DSP2[c], o.DSP[c], o.DAbs[c], o.D1[c]
-			dc := db[c*sb:][:n]
-			for i, pv := range pb[c*sb:][:n] {
+			pc := pb[c*sb:][:n]
+			dc, ys, dt := db[c*sb:][:len(pc)], ys[:len(pc)], dt[:len(pc)]
+			for i, pv := range pc {
 				q := k2 * pv
 				dn := dsp + q // other classes: + DAbs where p > 0
 				dn = sel32(pv > 0, dn+dabs, dn)
@@ -342,14 +343,18 @@ func softmaxGradGo(grad, x []float32, lab []int32, o *Softmax) {
 			}
 		}
 		for c := 0; c < C; c++ {
-			dc := db[c*sb:][:n]
-			gc := grad[c*S+b0:][:n]
-			for i, pv := range pb[c*sb:][:n] {
-				g := pv * (dc[i] - dt[i])
-				if o.CE {
-					g += o.CEScale * wb[i] * (pv - sel32(ys[i] == int32(c), 1, 0))
+			pc := pb[c*sb:][:n]
+			dc, dt, gc := db[c*sb:][:len(pc)], dt[:len(pc)], grad[c*S+b0:][:len(pc)]
+			if !o.CE {
+				for i, pv := range pc {
+					gc[i] = pv * (dc[i] - dt[i])
 				}
-				gc[i] = g
+				continue
+			}
+			ys, w, ce := ys[:len(pc)], wb[:len(pc)], o.CEScale
+			for i, pv := range pc {
+				g := pv * (dc[i] - dt[i])
+				gc[i] = g + ce*w[i]*(pv-sel32(ys[i] == int32(c), 1, 0))
 			}
 		}
 		if o.Ignore {
