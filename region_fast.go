@@ -27,15 +27,18 @@ func (j *regionJob) Do(c, _, _ int) {
 	row, s0, s1 := j.chunkOf(c, j.cpr)
 	off := row * j.g.s
 	x, t := j.x[off+s0:off+s1], j.t[off+s0:off+s1]
+	b := j.bin
+	if j.gr != nil && !j.dp {
+		b.Keep = j.gr[off+s0 : off+s1] // plain Go: e^-|x| from the stats pass
+	}
 	if !j.grad {
 		if j.dp {
 			j.sums[c] = kernel.BinaryStatsDP(j.gr[off+s0:off+s1], x, t, &j.bin)
 		} else {
-			j.sums[c] = kernel.BinaryStats(x, t, &j.bin)
+			j.sums[c] = kernel.BinaryStats(x, t, &b)
 		}
 		return
 	}
-	b := j.bin
 	k := j.stats.entry(row/j.g.c, row%j.g.c)
 	b.DSP, b.DSP2, b.DTP, b.DAbs, b.D1 = j.cw[0][k], j.cw[1][k], j.cw[2][k], j.cw[3][k], j.cw[4][k]
 	if j.dp {

@@ -321,6 +321,13 @@ type Binary struct {
 	// TWeight says that t is a weight, not a target (boundary's distance
 	// map): BinaryStatsDP does not range-check it.
 	TWeight bool
+	// Keep (laid out like x, in practice the gradient buffer), when not
+	// nil, lets the plain-Go kernels from logits skip the second
+	// exponential: BinaryStats stores e^-|x| of each element in it, and
+	// BinaryGrad, given Keep == grad, reads them back instead of
+	// recomputing them (the same bits). The vector kernels recompute and
+	// leave Keep alone; both passes must run on the same kernel set.
+	Keep []float32
 }
 
 // BinaryStats returns the region sums of p against t over one chunk, and
@@ -342,6 +349,9 @@ func binaryStatsGo(x, t []float32, o *Binary) Sums {
 		tb, e := t[i0:][:len(xb)], eb[:len(xb)]
 		if o.Logits {
 			expNegAbs32(e, xb)
+			if o.Keep != nil {
+				copy(o.Keep[i0:][:len(e)], e)
+			}
 			if o.BCE {
 				bceLogitsBlock(lb[:], db[:], xb, tb, e, 1, 0)
 			}
@@ -392,7 +402,7 @@ func BinaryGrad(grad, x, t []float32, o *Binary) {
 }
 
 func binaryGradGo(grad, x, t []float32, o *Binary) {
-	var eb, lb, db [blk]float32
+	var eb [blk]float32
 	bo := BCEOpts{Logits: o.Logits, PosWeight: 1, Eps: o.BCEEps}
 	dsp, dtp, d1, dsp2, dabs := o.DSP, o.DTP, o.D1, 2*o.DSP2, o.DAbs
 	t, grad = t[:len(x)], grad[:len(x)]
@@ -400,9 +410,10 @@ func binaryGradGo(grad, x, t []float32, o *Binary) {
 		xb := x[i0:min(i0+blk, len(x))]
 		tb, gb, e := t[i0:][:len(xb)], grad[i0:][:len(xb)], eb[:len(xb)]
 		if o.Logits {
-			expNegAbs32(e, xb)
-			if o.BCE {
-				bceLogitsBlock(lb[:], db[:], xb, tb, e, 1, 0)
+			if o.Keep != nil { // the stats pass's e^-|x|, in grad
+				copy(e, gb)
+			} else {
+				expNegAbs32(e, xb)
 			}
 		}
 		for i, xv := range xb {
@@ -411,17 +422,19 @@ func binaryGradGo(grad, x, t []float32, o *Binary) {
 				gb[i] = 0
 				continue
 			}
-			p, dp := xv, float32(1)
+			p, q, dp := xv, float32(0), float32(1)
 			if o.Logits {
-				p, _, dp = sigmoidExp32(xv, e[i])
+				p, q, dp = sigmoidExp32(xv, e[i])
 			}
 			d := sel32(tv == 1, d1, dsp+dtp*tv)
 			d += dsp2 * p
 			d = sel32(p > tv, d+dabs, sel32(p < tv, d-dabs, d))
 			d *= dp
 			if o.BCE {
-				dce := db[i]
-				if !o.Logits {
+				var dce float32
+				if o.Logits { // bceLogitsBlock's derivative, pos weight 1
+					dce = (1-tv)*p - tv*q
+				} else {
 					_, dce = bceTerm32(&bo, xv, tv)
 				}
 				d += o.BCEScale * dce
