@@ -201,7 +201,9 @@ func binaryStatsVec(x, t []float32, o *Binary) Sums {
 		}
 	}
 	if n < len(x) {
-		r := binaryStatsGo(x[n:], t[n:], o)
+		tail := *o
+		tail.Keep = nil // the vector sets recompute (Binary.Keep)
+		r := binaryStatsGo(x[n:], t[n:], &tail)
 		if !o.Extra {
 			r.SP2, r.SG2, r.Abs = 0, 0, 0
 		}
@@ -238,7 +240,9 @@ func binaryGradVec(grad, x, t []float32, o *Binary) {
 		}
 	}
 	if n < len(x) {
-		binaryGradGo(grad[n:], x[n:], t[n:], o)
+		tail := *o
+		tail.Keep = nil
+		binaryGradGo(grad[n:], x[n:], t[n:], &tail)
 	}
 }
 

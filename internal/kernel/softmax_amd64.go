@@ -188,7 +188,7 @@ func softmaxStatsVec(out []Sums, x []float32, lab []int32, o *Softmax) {
 	}
 	if end := o.S0 + n; end < o.S1 {
 		r := *o
-		r.S0 = end
+		r.S0, r.Keep = end, nil // the vector sets recompute (Softmax.Keep)
 		softmaxStatsGo(out, x, lab, &r)
 	}
 }
@@ -227,7 +227,7 @@ func softmaxGradVec(grad, x []float32, lab []int32, o *Softmax) {
 	}
 	if end := o.S0 + n; end < o.S1 {
 		r := *o
-		r.S0 = end
+		r.S0, r.Keep = end, nil
 		softmaxGradGo(grad, x, lab, &r)
 	}
 }
