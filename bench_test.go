@@ -126,6 +126,16 @@ func BenchmarkMulticlass(b *testing.B) {
 	}
 }
 
+// BenchmarkPerImage is the per_image Lovász rows of the performance
+// table: lovasz_hinge on the binary workload (8 sorts of 262144 errors)
+// and lovasz_softmax on the multiclass workload (32 sorts of 65536).
+func BenchmarkPerImage(b *testing.B) {
+	bin := benchBatch([]int{8, 1, 512, 512}, false)
+	mc := benchBatch([]int{8, 4, 256, 256}, true)
+	b.Run("lovasz_hinge", func(b *testing.B) { benchEval(b, "lovasz_hinge:per_image=true", bin) })
+	b.Run("lovasz_softmax", func(b *testing.B) { benchEval(b, "lovasz_softmax:per_image=true", mc) })
+}
+
 // BenchmarkLadder times a few losses over sizes from 64×64 to 256³ (512³
 // with SEGLOSS_BENCH_LARGE=1): the cost per element should stay flat.
 func BenchmarkLadder(b *testing.B) {
