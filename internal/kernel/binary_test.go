@@ -172,6 +172,29 @@ func TestBinaryRegionKernels(t *testing.T) {
 				wg[i] = d
 			}
 			gradClose(t, "region grad", grad, wg, 1e-5)
+			// the same with e^-|x| kept in the gradient buffer between
+			// the passes (n is no multiple of the lanes: the vector
+			// kernels' plain-Go tail too): the same sums and bits
+			for _, ignore := range []bool{false, true} {
+				o.Ignore, o.IgnoreValue = ignore, 1
+				want := make([]float32, n)
+				ws := BinaryStats(x, tg, &o)
+				BinaryGrad(want, x, tg, &o)
+				kept := make([]float32, n)
+				o.Keep = kept
+				ks := BinaryStats(x, tg, &o)
+				BinaryGrad(kept, x, tg, &o)
+				o.Keep = nil
+				if ks != ws {
+					t.Errorf("logits=%v ignore=%v: stats with Keep %+v, without %+v", logits, ignore, ks, ws)
+				}
+				for i := range kept {
+					if math.Float32bits(kept[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("logits=%v ignore=%v: grad[%d] with Keep %g, without %g", logits, ignore, i, kept[i], want[i])
+					}
+				}
+			}
+			o.Ignore = false
 		}
 	})
 }
