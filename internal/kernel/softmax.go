@@ -245,36 +245,31 @@ func softmaxStatsGo(out []Sums, x []float32, lab []int32, o *Softmax) {
 			r := &out[c]
 			var cnt, hits int
 			sp, tp := r.SP, r.TP
-			if o.Extra {
+			pc := pb[c*sb:][:n]
+			for i, pv32 := range pc {
+				y := yb[i]
+				if y < 0 {
+					continue
+				}
+				pv := float64(pv32)
+				hit := y == int32(c)
+				cnt++
+				sp += pv
+				tp += sel64(hit, pv, 0)
+				hits += b2i(hit)
+			}
+			if o.Extra { // squared Dice, l1 TP form
 				sp2, abs := r.SP2, r.Abs
-				for i, pv32 := range pb[c*sb:][:n] {
+				for i, pv32 := range pc {
 					y := yb[i]
 					if y < 0 {
 						continue
 					}
 					pv := float64(pv32)
-					hit := y == int32(c)
-					cnt++
-					sp += pv
 					sp2 += pv * pv
-					tp += sel64(hit, pv, 0)
-					hits += b2i(hit)
-					abs += sel64(hit, 1-pv, pv)
+					abs += sel64(y == int32(c), 1-pv, pv)
 				}
 				r.SP2, r.Abs = sp2, abs
-			} else {
-				for i, pv32 := range pb[c*sb:][:n] {
-					y := yb[i]
-					if y < 0 {
-						continue
-					}
-					pv := float64(pv32)
-					hit := y == int32(c)
-					cnt++
-					sp += pv
-					tp += sel64(hit, pv, 0)
-					hits += b2i(hit)
-				}
 			}
 			r.SP, r.TP = sp, tp
 			r.Cnt += float64(cnt)
