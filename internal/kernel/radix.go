@@ -53,9 +53,9 @@ type Sorter struct {
 	// float32 sorts (radix32.go)
 	mjob   msdJob
 	lens   []int
-	h32    []int32 // parts × buckets counts
-	fg32   []int32 // parts × buckets foreground counts
-	fgb    []int   // per bucket: foreground entries before it
+	cf64   []uint64 // parts × buckets counts and foreground counts
+	h32    []int32  // parts × buckets offsets
+	fgb    []int    // per bucket: foreground entries before it
 	bounds []int
 	bjob   bucketJob
 	order  []int32 // units of bjob, largest first

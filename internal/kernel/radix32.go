@@ -30,11 +30,11 @@ type msdJob struct {
 	scatter bool
 	a, b    []uint64
 	part    int
-	nb      int     // buckets: 1 << top bits
-	shift   uint    // 64 - top bits
-	lens    []int   // per part: its entries
-	hist    []int32 // per part: nb counts, then offsets
-	fg      []int32 // per part: nb foreground counts
+	nb      int      // buckets: 1 << top bits
+	shift   uint     // 64 - top bits
+	lens    []int    // per part: its entries
+	cf      []uint64 // per part: nb counts (low 32 bits) and foreground counts (high 32)
+	hist    []int32  // per part: nb offsets
 }
 
 // Do runs part c.
@@ -53,17 +53,14 @@ func (j *msdJob) Do(c, _, _ int) {
 	}
 }
 
-// count records part c, entries a.
+// count records part c, entries a: one add per entry counts it and,
+// in the high half, its foreground bit.
 func (j *msdJob) count(c int, a []uint64) {
 	j.lens[c] = len(a)
-	cnt := j.hist[c*radixSize : (c+1)*radixSize]
-	fg := j.fg[c*radixSize : (c+1)*radixSize]
-	clear(cnt)
-	clear(fg)
+	cf := (*[radixSize]uint64)(j.cf[c*radixSize : (c+1)*radixSize])
+	clear(cf[:])
 	for _, v := range a {
-		d := v >> topShift
-		cnt[d]++
-		fg[d] += int32(uint32(v) >> 31)
+		cf[v>>topShift] += 1 | uint64(uint32(v)>>31)<<32
 	}
 }
 
@@ -96,7 +93,7 @@ func (s *Sorter) Count32(c int, e []uint64) { s.mjob.count(c, e) }
 // initMSD sets up s.mjob for a sort in parts of part entries.
 func (s *Sorter) initMSD(part, parts int) {
 	s.mjob = msdJob{part: part, lens: growSlice(&s.lens, parts),
-		hist: growSlice(&s.h32, parts*radixSize), fg: growSlice(&s.fg32, parts*radixSize)}
+		cf: growSlice(&s.cf64, parts*radixSize), hist: growSlice(&s.h32, parts*radixSize)}
 }
 
 // msd32 sorts the parts of s.mjob (counted) in s.a with s.b as scratch
@@ -140,11 +137,10 @@ func (s *Sorter) msd32(lp *lovaszPacked) []uint64 {
 			lp.fgBefore[d] = int(fgSum)
 		}
 		for c := 0; c < parts; c++ {
-			h := &j.hist[c*nb+d]
-			v := *h
-			*h = sum
-			sum += v
-			fgSum += j.fg[c*nb+d]
+			v := j.cf[c*nb+d]
+			j.hist[c*nb+d] = sum
+			sum += int32(uint32(v))
+			fgSum += int32(v >> 32)
 		}
 	}
 	bounds[nb] = int(sum)
