@@ -25,16 +25,22 @@ package kernel
 const topShift = 53
 
 // msdJob counts (scatter false) or scatters part c, entries
-// a[c*part:][:lens[c]], to the buckets in b.
+// a[c*part:][:lens[c]], to the buckets in b. With halves, each part goes
+// as two halves with counts and offsets of their own, walked together:
+// two independent chains of counter updates, which the CPU overlaps (one
+// chain waits on each store to a counter before the next load of one: a
+// scatter in cache of the softmax errors' concentrated top digits ran
+// 1.55× faster). The halves are in order, so the scatter stays stable.
+// Without halves, the first half is empty. (Sorts out of cache ran
+// slower in halves: twice the write streams.)
 type msdJob struct {
 	scatter bool
+	halves  bool
 	a, b    []uint64
 	part    int
-	nb      int      // buckets: 1 << top bits
-	shift   uint     // 64 - top bits
 	lens    []int    // per part: its entries
-	cf      []uint64 // per part: nb counts (low 32 bits) and foreground counts (high 32)
-	hist    []int32  // per part: nb offsets
+	cf      []uint64 // per half part: nb counts (low 32 bits) and foreground counts (high 32)
+	hist    []int32  // per half part: nb offsets
 }
 
 // Do runs part c.
@@ -44,25 +50,58 @@ func (j *msdJob) Do(c, _, _ int) {
 		j.count(c, a)
 		return
 	}
-	cnt := j.hist[c*radixSize : (c+1)*radixSize]
+	lo, hi, last := j.split(a)
+	o0 := (*[radixSize]int32)(j.hist[2*c*radixSize:][:radixSize])
+	o1 := (*[radixSize]int32)(j.hist[(2*c+1)*radixSize:][:radixSize])
 	b := j.b
-	for _, v := range a {
-		d := v >> topShift
-		b[cnt[d]] = v
-		cnt[d]++
+	for i, v := range lo {
+		w := hi[i]
+		d, e := v>>topShift, w>>topShift
+		b[o0[d]] = v
+		o0[d]++
+		b[o1[e]] = w
+		o1[e]++
+	}
+	for _, w := range last {
+		e := w >> topShift
+		b[o1[e]] = w
+		o1[e]++
 	}
 }
 
 // count records part c, entries a: one add per entry counts it and,
-// in the high half, its foreground bit.
+// in the high half, its foreground bit, the two halves together.
 func (j *msdJob) count(c int, a []uint64) {
 	j.lens[c] = len(a)
-	cf := (*[radixSize]uint64)(j.cf[c*radixSize : (c+1)*radixSize])
-	clear(cf[:])
-	for _, v := range a {
-		cf[v>>topShift] += 1 | uint64(uint32(v)>>31)<<32
+	c0 := (*[radixSize]uint64)(j.cf[2*c*radixSize:][:radixSize])
+	c1 := (*[radixSize]uint64)(j.cf[(2*c+1)*radixSize:][:radixSize])
+	clear(c0[:])
+	clear(c1[:])
+	lo, hi, last := j.split(a)
+	for i, v := range lo {
+		w := hi[i]
+		c0[v>>topShift] += 1 | uint64(uint32(v)>>31)<<32
+		c1[w>>topShift] += 1 | uint64(uint32(w)>>31)<<32
+	}
+	for _, w := range last {
+		c1[w>>topShift] += 1 | uint64(uint32(w)>>31)<<32
 	}
 }
+
+// split returns the halves of part a walked together (lo, and hi of
+// the same length) and the rest of the second half, last: the odd entry
+// with halves, all of a without.
+func (j *msdJob) split(a []uint64) (lo, hi, last []uint64) {
+	h := 0
+	if j.halves {
+		h = len(a) / 2
+	}
+	return a[:h], a[h : 2*h], a[2*h:]
+}
+
+// halvesMax is the largest sequential sort whose parts go in halves: its
+// buffers stay in a core's level-2 cache.
+const halvesMax = 1 << 17
 
 // runSeq runs job over n elements in chunks of chunk: in parallel with
 // par, else on the calling goroutine (the same chunks either way).
@@ -93,7 +132,8 @@ func (s *Sorter) Count32(c int, e []uint64) { s.mjob.count(c, e) }
 // initMSD sets up s.mjob for a sort in parts of part entries.
 func (s *Sorter) initMSD(part, parts int) {
 	s.mjob = msdJob{part: part, lens: growSlice(&s.lens, parts),
-		cf: growSlice(&s.cf64, parts*radixSize), hist: growSlice(&s.h32, parts*radixSize)}
+		cf: growSlice(&s.cf64, 2*parts*radixSize), hist: growSlice(&s.h32, 2*parts*radixSize),
+		halves: s.seq && part*parts <= halvesMax}
 }
 
 // msd32 sorts the parts of s.mjob (counted) in s.a with s.b as scratch
@@ -136,7 +176,7 @@ func (s *Sorter) msd32(lp *lovaszPacked) []uint64 {
 		if lp != nil {
 			lp.fgBefore[d] = int(fgSum)
 		}
-		for c := 0; c < parts; c++ {
+		for c := 0; c < 2*parts; c++ { // half parts, in order
 			v := j.cf[c*nb+d]
 			j.hist[c*nb+d] = sum
 			sum += int32(uint32(v))
