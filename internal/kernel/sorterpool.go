@@ -14,8 +14,8 @@ import (
 // first use.
 type SorterPool struct {
 	mu   sync.Mutex
-	all  []*Sorter
-	free []*Sorter
+	n    int       // Sorters made
+	free []*Sorter // those not lent
 }
 
 // Reserve makes sure the pool holds at least as many Sorters as a
@@ -24,10 +24,8 @@ type SorterPool struct {
 func (p *SorterPool) Reserve() {
 	k := runtime.GOMAXPROCS(0)
 	p.mu.Lock()
-	for len(p.all) < k {
-		s := new(Sorter)
-		p.all = append(p.all, s)
-		p.free = append(p.free, s)
+	for ; p.n < k; p.n++ {
+		p.free = append(p.free, new(Sorter))
 	}
 	p.mu.Unlock()
 }
@@ -41,9 +39,8 @@ func (p *SorterPool) Get() *Sorter {
 		p.free = p.free[:k-1]
 		return s
 	}
-	s := new(Sorter)
-	p.all = append(p.all, s)
-	return s
+	p.n++
+	return new(Sorter)
 }
 
 // Put gives back a Sorter taken with Get.

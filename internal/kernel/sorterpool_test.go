@@ -22,8 +22,8 @@ func TestSorterPool(t *testing.T) {
 	p.Put(a)
 	p.Put(b)
 	p.Reserve()
-	if k := runtime.GOMAXPROCS(0); len(p.all) < k || len(p.free) != len(p.all) {
-		t.Errorf("after Reserve: %d Sorters, %d free; want at least GOMAXPROCS = %d, all free", len(p.all), len(p.free), k)
+	if k := runtime.GOMAXPROCS(0); p.n < k || len(p.free) != p.n {
+		t.Errorf("after Reserve: %d Sorters, %d free; want at least GOMAXPROCS = %d, all free", p.n, len(p.free), k)
 	}
 	if n := testing.AllocsPerRun(20, func() { p.Put(p.Get()) }); n != 0 {
 		t.Errorf("Get and Put allocate %v times, want 0", n)
