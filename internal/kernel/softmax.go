@@ -97,20 +97,34 @@ func (o *Softmax) badLabel(y int32) bool {
 	return (y < 0 || int(y) >= o.C) && !(o.Ignore && y == o.IgnoreIndex)
 }
 
-// checkPixel flags in s.Bad the non-finite logits of pixel px and a label y
-// outside [0, C) other than the ignore index; it returns the label to use
-// (0 in place of a bad one).
-func (o *Softmax) checkPixel(s *Sums, x []float32, px int, y int32) int32 {
+// checkBlock flags in s.Bad the non-finite logits of the n <= sb pixels
+// [b0, b0+n) and their labels (lab nil: none) that are neither in [0, C)
+// nor the ignore index; with yb, it writes each pixel's label into yb[:n]:
+// 0 in place of a bad one, -1 for an ignored pixel. It is the one input
+// check of the plain-Go softmax kernels.
+func (o *Softmax) checkBlock(s *Sums, yb []int32, x []float32, lab []int32, b0, n int) {
+	bad := false
 	for c := 0; c < o.C; c++ {
-		if bad32(x[c*o.S+px]) {
-			s.Bad = true
+		for _, v := range x[c*o.S+b0:][:n] {
+			bad = bad || bad32(v)
 		}
 	}
-	if o.badLabel(y) {
-		s.Bad = true
-		return 0
+	if lab != nil {
+		for i, y := range lab[b0:][:n] {
+			if o.badLabel(y) {
+				bad, y = true, 0
+			}
+			if o.Ignore && y == o.IgnoreIndex {
+				y = -1
+			}
+			if yb != nil {
+				yb[i] = y
+			}
+		}
 	}
-	return y
+	if bad {
+		s.Bad = true
+	}
 }
 
 // SoftmaxCE writes the cross-entropy gradient times o.Scale into grad (nil:
@@ -133,13 +147,15 @@ func softmaxCEGo(grad, x []float32, lab []int32, o *Softmax) Sums {
 	ls := o.Smooth
 	t0 := ls / float32(C)
 	t1 := t0 + (1 - ls) // the labelled class
+	var yb [sb]int32
 	for b0 := o.S0; b0 < o.S1; b0 += sb {
 		n := min(sb, o.S1-b0)
 		softmaxBlock32(pb[:], sb, lb[:], x, C, S, b0, n)
+		o.checkBlock(&s, yb[:], x, lab, b0, n)
 		for i := 0; i < n; i++ {
 			px := b0 + i
-			y := o.checkPixel(&s, x, px, lab[px])
-			if o.Ignore && y == o.IgnoreIndex {
+			y := yb[i]
+			if y < 0 { // ignored
 				if grad != nil {
 					for c := 0; c < C; c++ {
 						grad[c*S+px] = 0
@@ -209,33 +225,18 @@ func softmaxStatsGo(out []Sums, x []float32, lab []int32, o *Softmax) {
 				copy(o.Keep[c*S+b0:][:n], pb[c*sb:][:n])
 			}
 		}
-		for c := 0; c < C; c++ {
-			for _, v := range x[c*S+b0:][:n] {
-				if bad32(v) {
-					out[0].Bad = true
-				}
-			}
-		}
-		for i := 0; i < n; i++ {
-			px := b0 + i
-			y := lab[px]
-			if o.badLabel(y) {
-				out[0].Bad = true
-				y = 0
-			}
-			if o.Ignore && y == o.IgnoreIndex {
-				yb[i] = -1
+		o.checkBlock(&out[0], yb[:], x, lab, b0, n)
+		for i := 0; o.CE && i < n; i++ { // the cross-entropy, in pixel order
+			y := yb[i]
+			if y < 0 {
 				continue
 			}
-			yb[i] = y
-			if o.CE {
-				w := float32(1)
-				if o.Weights != nil {
-					w = o.Weights[y]
-				}
-				out[0].Loss += float64(w) * float64(lb[i]-x[int(y)*S+px])
-				out[0].Den += float64(w)
+			w := float32(1)
+			if o.Weights != nil {
+				w = o.Weights[y]
 			}
+			out[0].Loss += float64(w) * float64(lb[i]-x[int(y)*S+b0+i])
+			out[0].Den += float64(w)
 		}
 		// Per class, in pixel order: the sums of each class are
 		// independent of the others and of Loss and Den. The counts
@@ -377,18 +378,10 @@ func softmaxProbsGo(dst, x []float32, lab []int32, o *Softmax) Sums {
 	var s Sums
 	var lb [sb]float32
 	C, S := o.C, o.S
-	for px := o.S0; px < o.S1; px++ {
-		for c := 0; c < C; c++ {
-			if bad32(x[c*S+px]) {
-				s.Bad = true
-			}
-		}
-		if lab != nil && o.badLabel(lab[px]) {
-			s.Bad = true
-		}
-	}
 	for b0 := o.S0; b0 < o.S1; b0 += sb {
-		softmaxBlock32(dst[b0:], S, lb[:], x, C, S, b0, min(sb, o.S1-b0))
+		n := min(sb, o.S1-b0)
+		o.checkBlock(&s, nil, x, lab, b0, n)
+		softmaxBlock32(dst[b0:], S, lb[:], x, C, S, b0, n)
 	}
 	return s
 }

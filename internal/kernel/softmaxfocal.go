@@ -11,44 +11,55 @@ package kernel
 func SoftmaxFocal(grad, x []float32, lab []int32, o *Softmax, gamma float32) Sums {
 	var s Sums
 	var pb [MaxSoftmaxC * 4]float32
-	C, S := o.C, o.S
+	var yb [sb]int32
+	C := o.C
 	p := pb[:C]
-	for px := o.S0; px < o.S1; px++ {
-		y := o.checkPixel(&s, x, px, lab[px])
-		ignored := o.Ignore && y == o.IgnoreIndex
-		if !ignored {
-			s.Cnt++
+	for b0 := o.S0; b0 < o.S1; b0 += sb {
+		n := min(sb, o.S1-b0)
+		o.checkBlock(&s, yb[:], x, lab, b0, n)
+		for i, y := range yb[:n] {
+			s.focalPixel(grad, x, p, o, gamma, b0+i, y)
 		}
-		if ignored || o.Weights[y] == 0 {
-			if grad != nil {
-				for c := 0; c < C; c++ {
-					grad[c*S+px] = 0
-				}
-			}
-			continue
-		}
-		k := o.Weights[y]
-		lse := softmaxPixel32(p, x, px, S)
-		py := p[y]
-		lp := x[int(y)*S+px] - lse // log p_y
-		om := 1 - py
-		m := pow32(om, gamma)
-		s.Loss -= float64(k) * float64(m) * float64(lp)
-		if grad == nil {
-			continue
-		}
-		// p_y d/dp_y [-(1-p)^g log p] = -(1-p)^g + g (1-p)^(g-1) p log p
-		pd := -m
-		if om > 0 && gamma != 0 {
-			pd += gamma * pow32(om, gamma-1) * py * lp
-		}
-		b := o.Scale * k * pd
-		for c := 0; c < C; c++ {
-			grad[c*S+px] = -p[c] * b
-		}
-		grad[int(y)*S+px] += b
 	}
 	return s
+}
+
+// focalPixel adds the focal term of pixel px, label y (-1: ignored), to s
+// and writes its gradient (SoftmaxFocal).
+func (s *Sums) focalPixel(grad, x, p []float32, o *Softmax, gamma float32, px int, y int32) {
+	C, S := o.C, o.S
+	ignored := y < 0
+	if !ignored {
+		s.Cnt++
+	}
+	if ignored || o.Weights[y] == 0 {
+		if grad != nil {
+			for c := 0; c < C; c++ {
+				grad[c*S+px] = 0
+			}
+		}
+		return
+	}
+	k := o.Weights[y]
+	lse := softmaxPixel32(p, x, px, S)
+	py := p[y]
+	lp := x[int(y)*S+px] - lse // log p_y
+	om := 1 - py
+	m := pow32(om, gamma)
+	s.Loss -= float64(k) * float64(m) * float64(lp)
+	if grad == nil {
+		return
+	}
+	// p_y d/dp_y [-(1-p)^g log p] = -(1-p)^g + g (1-p)^(g-1) p log p
+	pd := -m
+	if om > 0 && gamma != 0 {
+		pd += gamma * pow32(om, gamma-1) * py * lp
+	}
+	b := o.Scale * k * pd
+	for c := 0; c < C; c++ {
+		grad[c*S+px] = -p[c] * b
+	}
+	grad[int(y)*S+px] += b
 }
 
 // SoftmaxPixel fills p (length C) with the softmax of the channels of
