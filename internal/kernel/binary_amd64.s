@@ -28,8 +28,333 @@ TEXT ·bce0AVX2(SB), NOSPLIT, $256-56
 	VMOVUPS      Y0, 192(SP)
 	VMOVUPS      k3f800000<>+0(SB), Y0
 	VMOVUPS      Y0, 224(SP)
-	TESTQ        DX, DX
-	JE           bce0AVX2_end
+	CMPQ         DX, $0x00000020
+	JB           bce0AVX2_rest
+	PCALIGN      $0x40
+
+bce0AVX2_block:
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y1
+	VMULPS       k00000000<>+0(SB), Y0, Y2
+	VADDPS       160(SP), Y2, Y2
+	VMOVUPS      Y2, 160(SP)
+	VMULPS       k00000000<>+0(SB), Y1, Y2
+	VADDPS       160(SP), Y2, Y2
+	VMOVUPS      Y2, 160(SP)
+	VMINPS       192(SP), Y1, Y2
+	VMOVUPS      Y2, 192(SP)
+	VMAXPS       224(SP), Y1, Y2
+	VMOVUPS      Y2, 224(SP)
+	VMULPS       96(SP), Y1, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VSUBPS       Y1, Y3, Y3
+	VMULPS       32(SP), Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VORPS        k80000000<>+0(SB), Y0, Y1
+	VMAXPS       kc2d00000<>+0(SB), Y1, Y1
+	VMULPS       k3fb8aa3b<>+0(SB), Y1, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VMOVUPS      Y1, Y1
+	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
+	VMOVUPS      k39500d01<>+0(SB), Y4
+	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
+	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VCVTPS2DQ    Y3, Y1
+	VPSRAD       $0x01, Y1, Y3
+	VPSUBD       Y3, Y1, Y1
+	VPADDD       k0000007f<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       k0000007f<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y4, Y4
+	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VDIVPS       Y1, Y3, Y3
+	VMULPS       Y3, Y4, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
+	VBLENDVPS    Y5, Y3, Y1, Y6
+	VBLENDVPS    Y5, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y4, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VDIVPS       Y1, Y3, Y3
+	VMULPS       Y3, Y4, Y1
+	VMULPS       Y1, Y1, Y3
+	VMOVUPS      k3d9d89d9<>+0(SB), Y4
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y3, Y4
+	VFMADD213PS  k3de38e39<>+0(SB), Y3, Y4
+	VFMADD213PS  k3e124925<>+0(SB), Y3, Y4
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y3, Y4
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y3, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y3, Y4
+	VADDPS       Y1, Y1, Y1
+	VMULPS       Y4, Y1, Y1
+	VMAXPS       k00000000<>+0(SB), Y0, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      k00000000<>+0(SB), Y4
+	VSUBPS       Y0, Y4, Y4
+	VMAXPS       k00000000<>+0(SB), Y4, Y0
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      k3f800000<>+0(SB), Y1
+	VSUBPS       Y2, Y1, Y1
+	VMULPS       (SP), Y2, Y2
+	VMULPS       Y0, Y2, Y0
+	VMULPS       Y3, Y1, Y3
+	VADDPS       Y3, Y0, Y0
+	VMOVUPS      Y0, Y0
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       160(SP), Y3, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       160(SP), Y3, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMINPS       192(SP), Y2, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMAXPS       224(SP), Y2, Y3
+	VMOVUPS      Y3, 224(SP)
+	VMULPS       96(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       32(SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VMULPS       Y2, Y2, Y4
+	VMOVUPS      k3d9d89d9<>+0(SB), Y5
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y4, Y5
+	VFMADD213PS  k3de38e39<>+0(SB), Y4, Y5
+	VFMADD213PS  k3e124925<>+0(SB), Y4, Y5
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y4, Y5
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y4, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y4, Y5
+	VADDPS       Y2, Y2, Y2
+	VMULPS       Y5, Y2, Y2
+	VMAXPS       k00000000<>+0(SB), Y1, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      k00000000<>+0(SB), Y5
+	VSUBPS       Y1, Y5, Y5
+	VMAXPS       k00000000<>+0(SB), Y5, Y1
+	VADDPS       Y2, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y2
+	VSUBPS       Y3, Y2, Y2
+	VMULPS       (SP), Y3, Y3
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y4, Y2, Y4
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       160(SP), Y3, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       160(SP), Y3, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMINPS       192(SP), Y2, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMAXPS       224(SP), Y2, Y3
+	VMOVUPS      Y3, 224(SP)
+	VMULPS       96(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       32(SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VMULPS       Y2, Y2, Y4
+	VMOVUPS      k3d9d89d9<>+0(SB), Y5
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y4, Y5
+	VFMADD213PS  k3de38e39<>+0(SB), Y4, Y5
+	VFMADD213PS  k3e124925<>+0(SB), Y4, Y5
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y4, Y5
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y4, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y4, Y5
+	VADDPS       Y2, Y2, Y2
+	VMULPS       Y5, Y2, Y2
+	VMAXPS       k00000000<>+0(SB), Y1, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      k00000000<>+0(SB), Y5
+	VSUBPS       Y1, Y5, Y5
+	VMAXPS       k00000000<>+0(SB), Y5, Y1
+	VADDPS       Y2, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y2
+	VSUBPS       Y3, Y2, Y2
+	VMULPS       (SP), Y3, Y3
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y4, Y2, Y4
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       160(SP), Y3, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       160(SP), Y3, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMINPS       192(SP), Y2, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMAXPS       224(SP), Y2, Y3
+	VMOVUPS      Y3, 224(SP)
+	VMULPS       96(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       32(SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VMULPS       Y2, Y2, Y4
+	VMOVUPS      k3d9d89d9<>+0(SB), Y5
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y4, Y5
+	VFMADD213PS  k3de38e39<>+0(SB), Y4, Y5
+	VFMADD213PS  k3e124925<>+0(SB), Y4, Y5
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y4, Y5
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y4, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y4, Y5
+	VADDPS       Y2, Y2, Y2
+	VMULPS       Y5, Y2, Y2
+	VMAXPS       k00000000<>+0(SB), Y1, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      k00000000<>+0(SB), Y5
+	VSUBPS       Y1, Y5, Y5
+	VMAXPS       k00000000<>+0(SB), Y5, Y1
+	VADDPS       Y2, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y2
+	VSUBPS       Y3, Y2, Y2
+	VMULPS       (SP), Y3, Y3
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y4, Y2, Y4
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VCVTPS2PD    X0, Y1
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       128(SP), Y1, Y1
+	VADDPD       Y0, Y1, Y1
+	VMOVUPS      Y1, 128(SP)
+	SUBQ         $0x00000020, DX
+	CMPQ         DX, $0x00000020
+	JAE          bce0AVX2_block
+
+bce0AVX2_rest:
+	TESTQ   DX, DX
+	JE      bce0AVX2_end
+	PCALIGN $0x40
 
 bce0AVX2_loop:
 	VMOVUPS      (AX), Y0
@@ -531,8 +856,393 @@ TEXT ·focal00AVX2(SB), NOSPLIT, $224-56
 	VMOVUPS      Y0, 160(SP)
 	VMOVUPS      k3f800000<>+0(SB), Y0
 	VMOVUPS      Y0, 192(SP)
-	TESTQ        DX, DX
-	JE           focal00AVX2_end
+	CMPQ         DX, $0x00000020
+	JB           focal00AVX2_rest
+	PCALIGN      $0x40
+
+focal00AVX2_block:
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y1
+	VMULPS       k00000000<>+0(SB), Y0, Y2
+	VADDPS       128(SP), Y2, Y2
+	VMOVUPS      Y2, 128(SP)
+	VMULPS       k00000000<>+0(SB), Y1, Y2
+	VADDPS       128(SP), Y2, Y2
+	VMOVUPS      Y2, 128(SP)
+	VMINPS       160(SP), Y1, Y2
+	VMOVUPS      Y2, 160(SP)
+	VMAXPS       192(SP), Y1, Y2
+	VMOVUPS      Y2, 192(SP)
+	VMULPS       64(SP), Y1, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VSUBPS       Y1, Y3, Y3
+	VMULPS       (SP), Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VORPS        k80000000<>+0(SB), Y0, Y1
+	VMAXPS       kc2d00000<>+0(SB), Y1, Y1
+	VMULPS       k3fb8aa3b<>+0(SB), Y1, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VMOVUPS      Y1, Y1
+	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
+	VMOVUPS      k39500d01<>+0(SB), Y4
+	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
+	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VCVTPS2DQ    Y3, Y1
+	VPSRAD       $0x01, Y1, Y3
+	VPSUBD       Y3, Y1, Y1
+	VPADDD       k0000007f<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       k0000007f<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y4, Y4
+	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VDIVPS       Y1, Y3, Y3
+	VMULPS       Y3, Y4, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
+	VBLENDVPS    Y5, Y3, Y1, Y6
+	VBLENDVPS    Y5, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y4, Y5
+	VMOVUPS      k3f800000<>+0(SB), Y7
+	VDIVPS       Y5, Y7, Y7
+	VMULPS       Y7, Y4, Y5
+	VMULPS       Y5, Y5, Y7
+	VMOVUPS      k3d9d89d9<>+0(SB), Y8
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y7, Y8
+	VFMADD213PS  k3de38e39<>+0(SB), Y7, Y8
+	VFMADD213PS  k3e124925<>+0(SB), Y7, Y8
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y7, Y8
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y7, Y8
+	VFMADD213PS  k3f800000<>+0(SB), Y7, Y8
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y8, Y5, Y5
+	VMAXPS       k00000000<>+0(SB), Y0, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      k00000000<>+0(SB), Y8
+	VSUBPS       Y0, Y8, Y8
+	VMAXPS       k00000000<>+0(SB), Y8, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y2, Y5, Y5
+	VMULPS       Y0, Y2, Y0
+	VMULPS       Y7, Y5, Y7
+	VADDPS       Y7, Y0, Y0
+	VMULPS       Y1, Y2, Y1
+	VMULPS       Y6, Y5, Y5
+	VADDPS       Y5, Y1, Y6
+	VSUBPS       Y1, Y5, Y1
+	VMULPS       Y6, Y6, Y5
+	VMULPS       Y5, Y0, Y7
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VMULPS       k40000000<>+0(SB), Y2, Y2
+	VSUBPS       k3f800000<>+0(SB), Y2, Y2
+	VMULPS       Y4, Y2, Y2
+	VMULPS       Y5, Y1, Y1
+	VMULPS       k40000000<>+0(SB), Y6, Y3
+	VMULPS       Y2, Y3, Y3
+	VMULPS       Y0, Y3, Y3
+	VSUBPS       Y3, Y1, Y1
+	VMOVUPS      Y7, Y0
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       128(SP), Y3, Y3
+	VMOVUPS      Y3, 128(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       128(SP), Y3, Y3
+	VMOVUPS      Y3, 128(SP)
+	VMINPS       160(SP), Y2, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMAXPS       192(SP), Y2, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMULPS       64(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       (SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y8
+	VDIVPS       Y6, Y8, Y8
+	VMULPS       Y8, Y5, Y6
+	VMULPS       Y6, Y6, Y8
+	VMOVUPS      k3d9d89d9<>+0(SB), Y9
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
+	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e124925<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
+	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y9, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y1, Y8
+	VADDPS       Y6, Y8, Y8
+	VMOVUPS      k00000000<>+0(SB), Y9
+	VSUBPS       Y1, Y9, Y9
+	VMAXPS       k00000000<>+0(SB), Y9, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VSUBPS       Y3, Y6, Y6
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y8, Y6, Y8
+	VADDPS       Y8, Y1, Y1
+	VMULPS       Y2, Y3, Y2
+	VMULPS       Y7, Y6, Y6
+	VADDPS       Y6, Y2, Y7
+	VSUBPS       Y2, Y6, Y2
+	VMULPS       Y7, Y7, Y6
+	VMULPS       Y6, Y1, Y8
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       k40000000<>+0(SB), Y3, Y3
+	VSUBPS       k3f800000<>+0(SB), Y3, Y3
+	VMULPS       Y5, Y3, Y3
+	VMULPS       Y6, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y7, Y4
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VSUBPS       Y4, Y2, Y2
+	VADDPS       Y8, Y0, Y0
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       128(SP), Y3, Y3
+	VMOVUPS      Y3, 128(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       128(SP), Y3, Y3
+	VMOVUPS      Y3, 128(SP)
+	VMINPS       160(SP), Y2, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMAXPS       192(SP), Y2, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMULPS       64(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       (SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y8
+	VDIVPS       Y6, Y8, Y8
+	VMULPS       Y8, Y5, Y6
+	VMULPS       Y6, Y6, Y8
+	VMOVUPS      k3d9d89d9<>+0(SB), Y9
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
+	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e124925<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
+	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y9, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y1, Y8
+	VADDPS       Y6, Y8, Y8
+	VMOVUPS      k00000000<>+0(SB), Y9
+	VSUBPS       Y1, Y9, Y9
+	VMAXPS       k00000000<>+0(SB), Y9, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VSUBPS       Y3, Y6, Y6
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y8, Y6, Y8
+	VADDPS       Y8, Y1, Y1
+	VMULPS       Y2, Y3, Y2
+	VMULPS       Y7, Y6, Y6
+	VADDPS       Y6, Y2, Y7
+	VSUBPS       Y2, Y6, Y2
+	VMULPS       Y7, Y7, Y6
+	VMULPS       Y6, Y1, Y8
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       k40000000<>+0(SB), Y3, Y3
+	VSUBPS       k3f800000<>+0(SB), Y3, Y3
+	VMULPS       Y5, Y3, Y3
+	VMULPS       Y6, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y7, Y4
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VSUBPS       Y4, Y2, Y2
+	VADDPS       Y8, Y0, Y0
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       128(SP), Y3, Y3
+	VMOVUPS      Y3, 128(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       128(SP), Y3, Y3
+	VMOVUPS      Y3, 128(SP)
+	VMINPS       160(SP), Y2, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMAXPS       192(SP), Y2, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMULPS       64(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       (SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y8
+	VDIVPS       Y6, Y8, Y8
+	VMULPS       Y8, Y5, Y6
+	VMULPS       Y6, Y6, Y8
+	VMOVUPS      k3d9d89d9<>+0(SB), Y9
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
+	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e124925<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
+	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y9, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y1, Y8
+	VADDPS       Y6, Y8, Y8
+	VMOVUPS      k00000000<>+0(SB), Y9
+	VSUBPS       Y1, Y9, Y9
+	VMAXPS       k00000000<>+0(SB), Y9, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VSUBPS       Y3, Y6, Y6
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y8, Y6, Y8
+	VADDPS       Y8, Y1, Y1
+	VMULPS       Y2, Y3, Y2
+	VMULPS       Y7, Y6, Y6
+	VADDPS       Y6, Y2, Y7
+	VSUBPS       Y2, Y6, Y2
+	VMULPS       Y7, Y7, Y6
+	VMULPS       Y6, Y1, Y8
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       k40000000<>+0(SB), Y3, Y3
+	VSUBPS       k3f800000<>+0(SB), Y3, Y3
+	VMULPS       Y5, Y3, Y3
+	VMULPS       Y6, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y7, Y4
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VSUBPS       Y4, Y2, Y2
+	VADDPS       Y8, Y0, Y0
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VCVTPS2PD    X0, Y1
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       96(SP), Y1, Y1
+	VADDPD       Y0, Y1, Y1
+	VMOVUPS      Y1, 96(SP)
+	SUBQ         $0x00000020, DX
+	CMPQ         DX, $0x00000020
+	JAE          focal00AVX2_block
+
+focal00AVX2_rest:
+	TESTQ   DX, DX
+	JE      focal00AVX2_end
+	PCALIGN $0x40
 
 focal00AVX2_loop:
 	VMOVUPS      (AX), Y0
@@ -675,8 +1385,413 @@ TEXT ·focal01AVX2(SB), NOSPLIT, $288-56
 	VMOVUPS      Y0, 224(SP)
 	VMOVUPS      k3f800000<>+0(SB), Y0
 	VMOVUPS      Y0, 256(SP)
-	TESTQ        DX, DX
-	JE           focal01AVX2_end
+	CMPQ         DX, $0x00000020
+	JB           focal01AVX2_rest
+	PCALIGN      $0x40
+
+focal01AVX2_block:
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y1
+	VMULPS       k00000000<>+0(SB), Y0, Y2
+	VADDPS       192(SP), Y2, Y2
+	VMOVUPS      Y2, 192(SP)
+	VMULPS       k00000000<>+0(SB), Y1, Y2
+	VADDPS       192(SP), Y2, Y2
+	VMOVUPS      Y2, 192(SP)
+	VMINPS       224(SP), Y1, Y2
+	VMOVUPS      Y2, 224(SP)
+	VMAXPS       256(SP), Y1, Y2
+	VMOVUPS      Y2, 256(SP)
+	VMULPS       64(SP), Y1, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VSUBPS       Y1, Y3, Y3
+	VMULPS       (SP), Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VORPS        k80000000<>+0(SB), Y0, Y1
+	VMAXPS       kc2d00000<>+0(SB), Y1, Y1
+	VMULPS       k3fb8aa3b<>+0(SB), Y1, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VMOVUPS      Y1, Y1
+	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
+	VMOVUPS      k39500d01<>+0(SB), Y4
+	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
+	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VCVTPS2DQ    Y3, Y1
+	VPSRAD       $0x01, Y1, Y3
+	VPSUBD       Y3, Y1, Y1
+	VPADDD       k0000007f<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       k0000007f<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y4, Y4
+	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VDIVPS       Y1, Y3, Y3
+	VMULPS       Y3, Y4, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
+	VBLENDVPS    Y5, Y3, Y1, Y6
+	VBLENDVPS    Y5, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y4, Y5
+	VMOVUPS      k3f800000<>+0(SB), Y7
+	VDIVPS       Y5, Y7, Y7
+	VMULPS       Y7, Y4, Y5
+	VMULPS       Y5, Y5, Y7
+	VMOVUPS      k3d9d89d9<>+0(SB), Y8
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y7, Y8
+	VFMADD213PS  k3de38e39<>+0(SB), Y7, Y8
+	VFMADD213PS  k3e124925<>+0(SB), Y7, Y8
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y7, Y8
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y7, Y8
+	VFMADD213PS  k3f800000<>+0(SB), Y7, Y8
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y8, Y5, Y5
+	VMAXPS       k00000000<>+0(SB), Y0, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      k00000000<>+0(SB), Y8
+	VSUBPS       Y0, Y8, Y8
+	VMAXPS       k00000000<>+0(SB), Y8, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y2, Y5, Y5
+	VMULPS       Y0, Y2, Y0
+	VMULPS       Y7, Y5, Y7
+	VADDPS       Y7, Y0, Y0
+	VMULPS       Y1, Y2, Y1
+	VMULPS       Y6, Y5, Y6
+	VADDPS       Y6, Y1, Y7
+	VSUBPS       Y1, Y6, Y1
+	VMULPS       Y7, Y7, Y6
+	VMULPS       Y6, Y0, Y8
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VMULPS       k40000000<>+0(SB), Y2, Y3
+	VSUBPS       k3f800000<>+0(SB), Y3, Y3
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y6, Y1, Y1
+	VMULPS       k40000000<>+0(SB), Y7, Y4
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y0, Y4, Y4
+	VSUBPS       Y4, Y1, Y1
+	VMULPS       96(SP), Y2, Y0
+	VMULPS       128(SP), Y5, Y2
+	VADDPS       Y2, Y0, Y0
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y8, Y0
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       192(SP), Y3, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       192(SP), Y3, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMINPS       224(SP), Y2, Y3
+	VMOVUPS      Y3, 224(SP)
+	VMAXPS       256(SP), Y2, Y3
+	VMOVUPS      Y3, 256(SP)
+	VMULPS       64(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       (SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y8
+	VDIVPS       Y6, Y8, Y8
+	VMULPS       Y8, Y5, Y6
+	VMULPS       Y6, Y6, Y8
+	VMOVUPS      k3d9d89d9<>+0(SB), Y9
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
+	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e124925<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
+	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y9, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y1, Y8
+	VADDPS       Y6, Y8, Y8
+	VMOVUPS      k00000000<>+0(SB), Y9
+	VSUBPS       Y1, Y9, Y9
+	VMAXPS       k00000000<>+0(SB), Y9, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VSUBPS       Y3, Y6, Y6
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y8, Y6, Y8
+	VADDPS       Y8, Y1, Y1
+	VMULPS       Y2, Y3, Y2
+	VMULPS       Y7, Y6, Y7
+	VADDPS       Y7, Y2, Y8
+	VSUBPS       Y2, Y7, Y2
+	VMULPS       Y8, Y8, Y7
+	VMULPS       Y7, Y1, Y9
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       k40000000<>+0(SB), Y3, Y4
+	VSUBPS       k3f800000<>+0(SB), Y4, Y4
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y7, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y8, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y1, Y5, Y5
+	VSUBPS       Y5, Y2, Y2
+	VMULPS       96(SP), Y3, Y1
+	VMULPS       128(SP), Y6, Y3
+	VADDPS       Y3, Y1, Y1
+	VMULPS       Y1, Y9, Y9
+	VMULPS       Y1, Y2, Y2
+	VADDPS       Y9, Y0, Y0
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       192(SP), Y3, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       192(SP), Y3, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMINPS       224(SP), Y2, Y3
+	VMOVUPS      Y3, 224(SP)
+	VMAXPS       256(SP), Y2, Y3
+	VMOVUPS      Y3, 256(SP)
+	VMULPS       64(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       (SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y8
+	VDIVPS       Y6, Y8, Y8
+	VMULPS       Y8, Y5, Y6
+	VMULPS       Y6, Y6, Y8
+	VMOVUPS      k3d9d89d9<>+0(SB), Y9
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
+	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e124925<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
+	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y9, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y1, Y8
+	VADDPS       Y6, Y8, Y8
+	VMOVUPS      k00000000<>+0(SB), Y9
+	VSUBPS       Y1, Y9, Y9
+	VMAXPS       k00000000<>+0(SB), Y9, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VSUBPS       Y3, Y6, Y6
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y8, Y6, Y8
+	VADDPS       Y8, Y1, Y1
+	VMULPS       Y2, Y3, Y2
+	VMULPS       Y7, Y6, Y7
+	VADDPS       Y7, Y2, Y8
+	VSUBPS       Y2, Y7, Y2
+	VMULPS       Y8, Y8, Y7
+	VMULPS       Y7, Y1, Y9
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       k40000000<>+0(SB), Y3, Y4
+	VSUBPS       k3f800000<>+0(SB), Y4, Y4
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y7, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y8, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y1, Y5, Y5
+	VSUBPS       Y5, Y2, Y2
+	VMULPS       96(SP), Y3, Y1
+	VMULPS       128(SP), Y6, Y3
+	VADDPS       Y3, Y1, Y1
+	VMULPS       Y1, Y9, Y9
+	VMULPS       Y1, Y2, Y2
+	VADDPS       Y9, Y0, Y0
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       192(SP), Y3, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       192(SP), Y3, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMINPS       224(SP), Y2, Y3
+	VMOVUPS      Y3, 224(SP)
+	VMAXPS       256(SP), Y2, Y3
+	VMOVUPS      Y3, 256(SP)
+	VMULPS       64(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       (SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y8
+	VDIVPS       Y6, Y8, Y8
+	VMULPS       Y8, Y5, Y6
+	VMULPS       Y6, Y6, Y8
+	VMOVUPS      k3d9d89d9<>+0(SB), Y9
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
+	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e124925<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
+	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y9, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y1, Y8
+	VADDPS       Y6, Y8, Y8
+	VMOVUPS      k00000000<>+0(SB), Y9
+	VSUBPS       Y1, Y9, Y9
+	VMAXPS       k00000000<>+0(SB), Y9, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VSUBPS       Y3, Y6, Y6
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y8, Y6, Y8
+	VADDPS       Y8, Y1, Y1
+	VMULPS       Y2, Y3, Y2
+	VMULPS       Y7, Y6, Y7
+	VADDPS       Y7, Y2, Y8
+	VSUBPS       Y2, Y7, Y2
+	VMULPS       Y8, Y8, Y7
+	VMULPS       Y7, Y1, Y9
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       k40000000<>+0(SB), Y3, Y4
+	VSUBPS       k3f800000<>+0(SB), Y4, Y4
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y7, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y8, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y1, Y5, Y5
+	VSUBPS       Y5, Y2, Y2
+	VMULPS       96(SP), Y3, Y1
+	VMULPS       128(SP), Y6, Y3
+	VADDPS       Y3, Y1, Y1
+	VMULPS       Y1, Y9, Y9
+	VMULPS       Y1, Y2, Y2
+	VADDPS       Y9, Y0, Y0
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VCVTPS2PD    X0, Y1
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       160(SP), Y1, Y1
+	VADDPD       Y0, Y1, Y1
+	VMOVUPS      Y1, 160(SP)
+	SUBQ         $0x00000020, DX
+	CMPQ         DX, $0x00000020
+	JAE          focal01AVX2_block
+
+focal01AVX2_rest:
+	TESTQ   DX, DX
+	JE      focal01AVX2_end
+	PCALIGN $0x40
 
 focal01AVX2_loop:
 	VMOVUPS      (AX), Y0
@@ -822,8 +1937,357 @@ TEXT ·bce1AVX2(SB), NOSPLIT, $256-56
 	VMOVUPS      Y0, 192(SP)
 	VMOVUPS      k3f800000<>+0(SB), Y0
 	VMOVUPS      Y0, 224(SP)
-	TESTQ        BX, BX
-	JE           bce1AVX2_end
+	CMPQ         BX, $0x00000020
+	JB           bce1AVX2_rest
+	PCALIGN      $0x40
+
+bce1AVX2_block:
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y1
+	VMULPS       k00000000<>+0(SB), Y0, Y2
+	VADDPS       160(SP), Y2, Y2
+	VMOVUPS      Y2, 160(SP)
+	VMULPS       k00000000<>+0(SB), Y1, Y2
+	VADDPS       160(SP), Y2, Y2
+	VMOVUPS      Y2, 160(SP)
+	VMINPS       192(SP), Y1, Y2
+	VMOVUPS      Y2, 192(SP)
+	VMAXPS       224(SP), Y1, Y2
+	VMOVUPS      Y2, 224(SP)
+	VMULPS       96(SP), Y1, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VSUBPS       Y1, Y3, Y3
+	VMULPS       32(SP), Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VORPS        k80000000<>+0(SB), Y0, Y1
+	VMAXPS       kc2d00000<>+0(SB), Y1, Y1
+	VMULPS       k3fb8aa3b<>+0(SB), Y1, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VMOVUPS      Y1, Y1
+	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
+	VMOVUPS      k39500d01<>+0(SB), Y4
+	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
+	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VCVTPS2DQ    Y3, Y1
+	VPSRAD       $0x01, Y1, Y3
+	VPSUBD       Y3, Y1, Y1
+	VPADDD       k0000007f<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       k0000007f<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y4, Y4
+	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VDIVPS       Y1, Y3, Y3
+	VMULPS       Y3, Y4, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
+	VBLENDVPS    Y5, Y3, Y1, Y6
+	VBLENDVPS    Y5, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y4, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VDIVPS       Y3, Y5, Y5
+	VMULPS       Y5, Y4, Y3
+	VMULPS       Y3, Y3, Y4
+	VMOVUPS      k3d9d89d9<>+0(SB), Y5
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y4, Y5
+	VFMADD213PS  k3de38e39<>+0(SB), Y4, Y5
+	VFMADD213PS  k3e124925<>+0(SB), Y4, Y5
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y4, Y5
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y4, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y4, Y5
+	VADDPS       Y3, Y3, Y3
+	VMULPS       Y5, Y3, Y3
+	VMAXPS       k00000000<>+0(SB), Y0, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      k00000000<>+0(SB), Y5
+	VSUBPS       Y0, Y5, Y5
+	VMAXPS       k00000000<>+0(SB), Y5, Y0
+	VADDPS       Y3, Y0, Y0
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VSUBPS       Y2, Y3, Y3
+	VMULPS       (SP), Y2, Y2
+	VMULPS       Y0, Y2, Y0
+	VMULPS       Y4, Y3, Y4
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, Y0
+	VMULPS       Y6, Y3, Y3
+	VMULPS       Y1, Y2, Y2
+	VSUBPS       Y2, Y3, Y3
+	VMULPS       64(SP), Y3, Y3
+	VMOVUPS      Y3, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       160(SP), Y3, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       160(SP), Y3, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMINPS       192(SP), Y2, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMAXPS       224(SP), Y2, Y3
+	VMOVUPS      Y3, 224(SP)
+	VMULPS       96(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       32(SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y4
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VDIVPS       Y4, Y6, Y6
+	VMULPS       Y6, Y5, Y4
+	VMULPS       Y4, Y4, Y5
+	VMOVUPS      k3d9d89d9<>+0(SB), Y6
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y5, Y6
+	VFMADD213PS  k3de38e39<>+0(SB), Y5, Y6
+	VFMADD213PS  k3e124925<>+0(SB), Y5, Y6
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y5, Y6
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y5, Y6
+	VFMADD213PS  k3f800000<>+0(SB), Y5, Y6
+	VADDPS       Y4, Y4, Y4
+	VMULPS       Y6, Y4, Y4
+	VMAXPS       k00000000<>+0(SB), Y1, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVUPS      k00000000<>+0(SB), Y6
+	VSUBPS       Y1, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y6, Y1
+	VADDPS       Y4, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y3, Y4, Y4
+	VMULPS       (SP), Y3, Y3
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y5, Y4, Y5
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	VMULPS       Y7, Y4, Y1
+	VMULPS       Y2, Y3, Y3
+	VSUBPS       Y3, Y1, Y1
+	VMULPS       64(SP), Y1, Y1
+	VMOVUPS      Y1, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       160(SP), Y3, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       160(SP), Y3, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMINPS       192(SP), Y2, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMAXPS       224(SP), Y2, Y3
+	VMOVUPS      Y3, 224(SP)
+	VMULPS       96(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       32(SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y4
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VDIVPS       Y4, Y6, Y6
+	VMULPS       Y6, Y5, Y4
+	VMULPS       Y4, Y4, Y5
+	VMOVUPS      k3d9d89d9<>+0(SB), Y6
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y5, Y6
+	VFMADD213PS  k3de38e39<>+0(SB), Y5, Y6
+	VFMADD213PS  k3e124925<>+0(SB), Y5, Y6
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y5, Y6
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y5, Y6
+	VFMADD213PS  k3f800000<>+0(SB), Y5, Y6
+	VADDPS       Y4, Y4, Y4
+	VMULPS       Y6, Y4, Y4
+	VMAXPS       k00000000<>+0(SB), Y1, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVUPS      k00000000<>+0(SB), Y6
+	VSUBPS       Y1, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y6, Y1
+	VADDPS       Y4, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y3, Y4, Y4
+	VMULPS       (SP), Y3, Y3
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y5, Y4, Y5
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	VMULPS       Y7, Y4, Y1
+	VMULPS       Y2, Y3, Y3
+	VSUBPS       Y3, Y1, Y1
+	VMULPS       64(SP), Y1, Y1
+	VMOVUPS      Y1, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       160(SP), Y3, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       160(SP), Y3, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMINPS       192(SP), Y2, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMAXPS       224(SP), Y2, Y3
+	VMOVUPS      Y3, 224(SP)
+	VMULPS       96(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       32(SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y4
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VDIVPS       Y4, Y6, Y6
+	VMULPS       Y6, Y5, Y4
+	VMULPS       Y4, Y4, Y5
+	VMOVUPS      k3d9d89d9<>+0(SB), Y6
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y5, Y6
+	VFMADD213PS  k3de38e39<>+0(SB), Y5, Y6
+	VFMADD213PS  k3e124925<>+0(SB), Y5, Y6
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y5, Y6
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y5, Y6
+	VFMADD213PS  k3f800000<>+0(SB), Y5, Y6
+	VADDPS       Y4, Y4, Y4
+	VMULPS       Y6, Y4, Y4
+	VMAXPS       k00000000<>+0(SB), Y1, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVUPS      k00000000<>+0(SB), Y6
+	VSUBPS       Y1, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y6, Y1
+	VADDPS       Y4, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y3, Y4, Y4
+	VMULPS       (SP), Y3, Y3
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y5, Y4, Y5
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	VMULPS       Y7, Y4, Y1
+	VMULPS       Y2, Y3, Y3
+	VSUBPS       Y3, Y1, Y1
+	VMULPS       64(SP), Y1, Y1
+	VMOVUPS      Y1, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VCVTPS2PD    X0, Y1
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       128(SP), Y1, Y1
+	VADDPD       Y0, Y1, Y1
+	VMOVUPS      Y1, 128(SP)
+	SUBQ         $0x00000020, BX
+	CMPQ         BX, $0x00000020
+	JAE          bce1AVX2_block
+
+bce1AVX2_rest:
+	TESTQ   BX, BX
+	JE      bce1AVX2_end
+	PCALIGN $0x40
 
 bce1AVX2_loop:
 	VMOVUPS      (AX), Y0
@@ -953,8 +2417,405 @@ TEXT ·focal10AVX2(SB), NOSPLIT, $224-56
 	VMOVUPS      Y0, 160(SP)
 	VMOVUPS      k3f800000<>+0(SB), Y0
 	VMOVUPS      Y0, 192(SP)
-	TESTQ        BX, BX
-	JE           focal10AVX2_end
+	CMPQ         BX, $0x00000020
+	JB           focal10AVX2_rest
+	PCALIGN      $0x40
+
+focal10AVX2_block:
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y1
+	VMULPS       k00000000<>+0(SB), Y0, Y2
+	VADDPS       128(SP), Y2, Y2
+	VMOVUPS      Y2, 128(SP)
+	VMULPS       k00000000<>+0(SB), Y1, Y2
+	VADDPS       128(SP), Y2, Y2
+	VMOVUPS      Y2, 128(SP)
+	VMINPS       160(SP), Y1, Y2
+	VMOVUPS      Y2, 160(SP)
+	VMAXPS       192(SP), Y1, Y2
+	VMOVUPS      Y2, 192(SP)
+	VMULPS       64(SP), Y1, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VSUBPS       Y1, Y3, Y3
+	VMULPS       (SP), Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VORPS        k80000000<>+0(SB), Y0, Y1
+	VMAXPS       kc2d00000<>+0(SB), Y1, Y1
+	VMULPS       k3fb8aa3b<>+0(SB), Y1, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VMOVUPS      Y1, Y1
+	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
+	VMOVUPS      k39500d01<>+0(SB), Y4
+	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
+	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VCVTPS2DQ    Y3, Y1
+	VPSRAD       $0x01, Y1, Y3
+	VPSUBD       Y3, Y1, Y1
+	VPADDD       k0000007f<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       k0000007f<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y4, Y4
+	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VDIVPS       Y1, Y3, Y3
+	VMULPS       Y3, Y4, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
+	VBLENDVPS    Y5, Y3, Y1, Y6
+	VBLENDVPS    Y5, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y4, Y5
+	VMOVUPS      k3f800000<>+0(SB), Y7
+	VDIVPS       Y5, Y7, Y7
+	VMULPS       Y7, Y4, Y5
+	VMULPS       Y5, Y5, Y7
+	VMOVUPS      k3d9d89d9<>+0(SB), Y8
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y7, Y8
+	VFMADD213PS  k3de38e39<>+0(SB), Y7, Y8
+	VFMADD213PS  k3e124925<>+0(SB), Y7, Y8
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y7, Y8
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y7, Y8
+	VFMADD213PS  k3f800000<>+0(SB), Y7, Y8
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y8, Y5, Y5
+	VMAXPS       k00000000<>+0(SB), Y0, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      k00000000<>+0(SB), Y8
+	VSUBPS       Y0, Y8, Y8
+	VMAXPS       k00000000<>+0(SB), Y8, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y2, Y5, Y5
+	VMULPS       Y0, Y2, Y0
+	VMULPS       Y7, Y5, Y7
+	VADDPS       Y7, Y0, Y0
+	VMULPS       Y1, Y2, Y1
+	VMULPS       Y6, Y5, Y5
+	VADDPS       Y5, Y1, Y6
+	VSUBPS       Y1, Y5, Y1
+	VMULPS       Y6, Y6, Y5
+	VMULPS       Y5, Y0, Y7
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VMULPS       k40000000<>+0(SB), Y2, Y2
+	VSUBPS       k3f800000<>+0(SB), Y2, Y2
+	VMULPS       Y4, Y2, Y2
+	VMULPS       Y5, Y1, Y1
+	VMULPS       k40000000<>+0(SB), Y6, Y3
+	VMULPS       Y2, Y3, Y3
+	VMULPS       Y0, Y3, Y3
+	VSUBPS       Y3, Y1, Y1
+	VMOVUPS      Y7, Y0
+	VMULPS       32(SP), Y1, Y1
+	VMOVUPS      Y1, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       128(SP), Y3, Y3
+	VMOVUPS      Y3, 128(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       128(SP), Y3, Y3
+	VMOVUPS      Y3, 128(SP)
+	VMINPS       160(SP), Y2, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMAXPS       192(SP), Y2, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMULPS       64(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       (SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y8
+	VDIVPS       Y6, Y8, Y8
+	VMULPS       Y8, Y5, Y6
+	VMULPS       Y6, Y6, Y8
+	VMOVUPS      k3d9d89d9<>+0(SB), Y9
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
+	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e124925<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
+	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y9, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y1, Y8
+	VADDPS       Y6, Y8, Y8
+	VMOVUPS      k00000000<>+0(SB), Y9
+	VSUBPS       Y1, Y9, Y9
+	VMAXPS       k00000000<>+0(SB), Y9, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VSUBPS       Y3, Y6, Y6
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y8, Y6, Y8
+	VADDPS       Y8, Y1, Y1
+	VMULPS       Y2, Y3, Y2
+	VMULPS       Y7, Y6, Y6
+	VADDPS       Y6, Y2, Y7
+	VSUBPS       Y2, Y6, Y2
+	VMULPS       Y7, Y7, Y6
+	VMULPS       Y6, Y1, Y8
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       k40000000<>+0(SB), Y3, Y3
+	VSUBPS       k3f800000<>+0(SB), Y3, Y3
+	VMULPS       Y5, Y3, Y3
+	VMULPS       Y6, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y7, Y4
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VSUBPS       Y4, Y2, Y2
+	VADDPS       Y8, Y0, Y0
+	VMULPS       32(SP), Y2, Y2
+	VMOVUPS      Y2, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       128(SP), Y3, Y3
+	VMOVUPS      Y3, 128(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       128(SP), Y3, Y3
+	VMOVUPS      Y3, 128(SP)
+	VMINPS       160(SP), Y2, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMAXPS       192(SP), Y2, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMULPS       64(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       (SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y8
+	VDIVPS       Y6, Y8, Y8
+	VMULPS       Y8, Y5, Y6
+	VMULPS       Y6, Y6, Y8
+	VMOVUPS      k3d9d89d9<>+0(SB), Y9
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
+	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e124925<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
+	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y9, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y1, Y8
+	VADDPS       Y6, Y8, Y8
+	VMOVUPS      k00000000<>+0(SB), Y9
+	VSUBPS       Y1, Y9, Y9
+	VMAXPS       k00000000<>+0(SB), Y9, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VSUBPS       Y3, Y6, Y6
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y8, Y6, Y8
+	VADDPS       Y8, Y1, Y1
+	VMULPS       Y2, Y3, Y2
+	VMULPS       Y7, Y6, Y6
+	VADDPS       Y6, Y2, Y7
+	VSUBPS       Y2, Y6, Y2
+	VMULPS       Y7, Y7, Y6
+	VMULPS       Y6, Y1, Y8
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       k40000000<>+0(SB), Y3, Y3
+	VSUBPS       k3f800000<>+0(SB), Y3, Y3
+	VMULPS       Y5, Y3, Y3
+	VMULPS       Y6, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y7, Y4
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VSUBPS       Y4, Y2, Y2
+	VADDPS       Y8, Y0, Y0
+	VMULPS       32(SP), Y2, Y2
+	VMOVUPS      Y2, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       128(SP), Y3, Y3
+	VMOVUPS      Y3, 128(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       128(SP), Y3, Y3
+	VMOVUPS      Y3, 128(SP)
+	VMINPS       160(SP), Y2, Y3
+	VMOVUPS      Y3, 160(SP)
+	VMAXPS       192(SP), Y2, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMULPS       64(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       (SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y8
+	VDIVPS       Y6, Y8, Y8
+	VMULPS       Y8, Y5, Y6
+	VMULPS       Y6, Y6, Y8
+	VMOVUPS      k3d9d89d9<>+0(SB), Y9
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
+	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e124925<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
+	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y9, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y1, Y8
+	VADDPS       Y6, Y8, Y8
+	VMOVUPS      k00000000<>+0(SB), Y9
+	VSUBPS       Y1, Y9, Y9
+	VMAXPS       k00000000<>+0(SB), Y9, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VSUBPS       Y3, Y6, Y6
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y8, Y6, Y8
+	VADDPS       Y8, Y1, Y1
+	VMULPS       Y2, Y3, Y2
+	VMULPS       Y7, Y6, Y6
+	VADDPS       Y6, Y2, Y7
+	VSUBPS       Y2, Y6, Y2
+	VMULPS       Y7, Y7, Y6
+	VMULPS       Y6, Y1, Y8
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       k40000000<>+0(SB), Y3, Y3
+	VSUBPS       k3f800000<>+0(SB), Y3, Y3
+	VMULPS       Y5, Y3, Y3
+	VMULPS       Y6, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y7, Y4
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VSUBPS       Y4, Y2, Y2
+	VADDPS       Y8, Y0, Y0
+	VMULPS       32(SP), Y2, Y2
+	VMOVUPS      Y2, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VCVTPS2PD    X0, Y1
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       96(SP), Y1, Y1
+	VADDPD       Y0, Y1, Y1
+	VMOVUPS      Y1, 96(SP)
+	SUBQ         $0x00000020, BX
+	CMPQ         BX, $0x00000020
+	JAE          focal10AVX2_block
+
+focal10AVX2_rest:
+	TESTQ   BX, BX
+	JE      focal10AVX2_end
+	PCALIGN $0x40
 
 focal10AVX2_loop:
 	VMOVUPS      (AX), Y0
@@ -1100,8 +2961,425 @@ TEXT ·focal11AVX2(SB), NOSPLIT, $288-56
 	VMOVUPS      Y0, 224(SP)
 	VMOVUPS      k3f800000<>+0(SB), Y0
 	VMOVUPS      Y0, 256(SP)
-	TESTQ        BX, BX
-	JE           focal11AVX2_end
+	CMPQ         BX, $0x00000020
+	JB           focal11AVX2_rest
+	PCALIGN      $0x40
+
+focal11AVX2_block:
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y1
+	VMULPS       k00000000<>+0(SB), Y0, Y2
+	VADDPS       192(SP), Y2, Y2
+	VMOVUPS      Y2, 192(SP)
+	VMULPS       k00000000<>+0(SB), Y1, Y2
+	VADDPS       192(SP), Y2, Y2
+	VMOVUPS      Y2, 192(SP)
+	VMINPS       224(SP), Y1, Y2
+	VMOVUPS      Y2, 224(SP)
+	VMAXPS       256(SP), Y1, Y2
+	VMOVUPS      Y2, 256(SP)
+	VMULPS       64(SP), Y1, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VSUBPS       Y1, Y3, Y3
+	VMULPS       (SP), Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VORPS        k80000000<>+0(SB), Y0, Y1
+	VMAXPS       kc2d00000<>+0(SB), Y1, Y1
+	VMULPS       k3fb8aa3b<>+0(SB), Y1, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VMOVUPS      Y1, Y1
+	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
+	VMOVUPS      k39500d01<>+0(SB), Y4
+	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
+	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VCVTPS2DQ    Y3, Y1
+	VPSRAD       $0x01, Y1, Y3
+	VPSUBD       Y3, Y1, Y1
+	VPADDD       k0000007f<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       k0000007f<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y4, Y4
+	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VDIVPS       Y1, Y3, Y3
+	VMULPS       Y3, Y4, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
+	VBLENDVPS    Y5, Y3, Y1, Y6
+	VBLENDVPS    Y5, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y4, Y5
+	VMOVUPS      k3f800000<>+0(SB), Y7
+	VDIVPS       Y5, Y7, Y7
+	VMULPS       Y7, Y4, Y5
+	VMULPS       Y5, Y5, Y7
+	VMOVUPS      k3d9d89d9<>+0(SB), Y8
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y7, Y8
+	VFMADD213PS  k3de38e39<>+0(SB), Y7, Y8
+	VFMADD213PS  k3e124925<>+0(SB), Y7, Y8
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y7, Y8
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y7, Y8
+	VFMADD213PS  k3f800000<>+0(SB), Y7, Y8
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y8, Y5, Y5
+	VMAXPS       k00000000<>+0(SB), Y0, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      k00000000<>+0(SB), Y8
+	VSUBPS       Y0, Y8, Y8
+	VMAXPS       k00000000<>+0(SB), Y8, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y2, Y5, Y5
+	VMULPS       Y0, Y2, Y0
+	VMULPS       Y7, Y5, Y7
+	VADDPS       Y7, Y0, Y0
+	VMULPS       Y1, Y2, Y1
+	VMULPS       Y6, Y5, Y6
+	VADDPS       Y6, Y1, Y7
+	VSUBPS       Y1, Y6, Y1
+	VMULPS       Y7, Y7, Y6
+	VMULPS       Y6, Y0, Y8
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y4, Y4
+	VMULPS       k40000000<>+0(SB), Y2, Y3
+	VSUBPS       k3f800000<>+0(SB), Y3, Y3
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y6, Y1, Y1
+	VMULPS       k40000000<>+0(SB), Y7, Y4
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y0, Y4, Y4
+	VSUBPS       Y4, Y1, Y1
+	VMULPS       96(SP), Y2, Y0
+	VMULPS       128(SP), Y5, Y2
+	VADDPS       Y2, Y0, Y0
+	VMULPS       Y0, Y8, Y8
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y8, Y0
+	VMULPS       32(SP), Y1, Y1
+	VMOVUPS      Y1, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       192(SP), Y3, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       192(SP), Y3, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMINPS       224(SP), Y2, Y3
+	VMOVUPS      Y3, 224(SP)
+	VMAXPS       256(SP), Y2, Y3
+	VMOVUPS      Y3, 256(SP)
+	VMULPS       64(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       (SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y8
+	VDIVPS       Y6, Y8, Y8
+	VMULPS       Y8, Y5, Y6
+	VMULPS       Y6, Y6, Y8
+	VMOVUPS      k3d9d89d9<>+0(SB), Y9
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
+	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e124925<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
+	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y9, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y1, Y8
+	VADDPS       Y6, Y8, Y8
+	VMOVUPS      k00000000<>+0(SB), Y9
+	VSUBPS       Y1, Y9, Y9
+	VMAXPS       k00000000<>+0(SB), Y9, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VSUBPS       Y3, Y6, Y6
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y8, Y6, Y8
+	VADDPS       Y8, Y1, Y1
+	VMULPS       Y2, Y3, Y2
+	VMULPS       Y7, Y6, Y7
+	VADDPS       Y7, Y2, Y8
+	VSUBPS       Y2, Y7, Y2
+	VMULPS       Y8, Y8, Y7
+	VMULPS       Y7, Y1, Y9
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       k40000000<>+0(SB), Y3, Y4
+	VSUBPS       k3f800000<>+0(SB), Y4, Y4
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y7, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y8, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y1, Y5, Y5
+	VSUBPS       Y5, Y2, Y2
+	VMULPS       96(SP), Y3, Y1
+	VMULPS       128(SP), Y6, Y3
+	VADDPS       Y3, Y1, Y1
+	VMULPS       Y1, Y9, Y9
+	VMULPS       Y1, Y2, Y2
+	VADDPS       Y9, Y0, Y0
+	VMULPS       32(SP), Y2, Y2
+	VMOVUPS      Y2, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       192(SP), Y3, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       192(SP), Y3, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMINPS       224(SP), Y2, Y3
+	VMOVUPS      Y3, 224(SP)
+	VMAXPS       256(SP), Y2, Y3
+	VMOVUPS      Y3, 256(SP)
+	VMULPS       64(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       (SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y8
+	VDIVPS       Y6, Y8, Y8
+	VMULPS       Y8, Y5, Y6
+	VMULPS       Y6, Y6, Y8
+	VMOVUPS      k3d9d89d9<>+0(SB), Y9
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
+	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e124925<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
+	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y9, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y1, Y8
+	VADDPS       Y6, Y8, Y8
+	VMOVUPS      k00000000<>+0(SB), Y9
+	VSUBPS       Y1, Y9, Y9
+	VMAXPS       k00000000<>+0(SB), Y9, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VSUBPS       Y3, Y6, Y6
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y8, Y6, Y8
+	VADDPS       Y8, Y1, Y1
+	VMULPS       Y2, Y3, Y2
+	VMULPS       Y7, Y6, Y7
+	VADDPS       Y7, Y2, Y8
+	VSUBPS       Y2, Y7, Y2
+	VMULPS       Y8, Y8, Y7
+	VMULPS       Y7, Y1, Y9
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       k40000000<>+0(SB), Y3, Y4
+	VSUBPS       k3f800000<>+0(SB), Y4, Y4
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y7, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y8, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y1, Y5, Y5
+	VSUBPS       Y5, Y2, Y2
+	VMULPS       96(SP), Y3, Y1
+	VMULPS       128(SP), Y6, Y3
+	VADDPS       Y3, Y1, Y1
+	VMULPS       Y1, Y9, Y9
+	VMULPS       Y1, Y2, Y2
+	VADDPS       Y9, Y0, Y0
+	VMULPS       32(SP), Y2, Y2
+	VMOVUPS      Y2, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VMOVUPS      (AX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       k00000000<>+0(SB), Y1, Y3
+	VADDPS       192(SP), Y3, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMULPS       k00000000<>+0(SB), Y2, Y3
+	VADDPS       192(SP), Y3, Y3
+	VMOVUPS      Y3, 192(SP)
+	VMINPS       224(SP), Y2, Y3
+	VMOVUPS      Y3, 224(SP)
+	VMAXPS       256(SP), Y2, Y3
+	VMOVUPS      Y3, 256(SP)
+	VMULPS       64(SP), Y2, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
+	VMULPS       (SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VORPS        k80000000<>+0(SB), Y1, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y5
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VCVTPS2DQ    Y4, Y2
+	VPSRAD       $0x01, Y2, Y4
+	VPSUBD       Y4, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y4
+	VMULPS       Y4, Y5, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y7
+	VBLENDVPS    Y6, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y8
+	VDIVPS       Y6, Y8, Y8
+	VMULPS       Y8, Y5, Y6
+	VMULPS       Y6, Y6, Y8
+	VMOVUPS      k3d9d89d9<>+0(SB), Y9
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
+	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e124925<>+0(SB), Y8, Y9
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
+	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y9, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y1, Y8
+	VADDPS       Y6, Y8, Y8
+	VMOVUPS      k00000000<>+0(SB), Y9
+	VSUBPS       Y1, Y9, Y9
+	VMAXPS       k00000000<>+0(SB), Y9, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VSUBPS       Y3, Y6, Y6
+	VMULPS       Y1, Y3, Y1
+	VMULPS       Y8, Y6, Y8
+	VADDPS       Y8, Y1, Y1
+	VMULPS       Y2, Y3, Y2
+	VMULPS       Y7, Y6, Y7
+	VADDPS       Y7, Y2, Y8
+	VSUBPS       Y2, Y7, Y2
+	VMULPS       Y8, Y8, Y7
+	VMULPS       Y7, Y1, Y9
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       k40000000<>+0(SB), Y3, Y4
+	VSUBPS       k3f800000<>+0(SB), Y4, Y4
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y7, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y8, Y5
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y1, Y5, Y5
+	VSUBPS       Y5, Y2, Y2
+	VMULPS       96(SP), Y3, Y1
+	VMULPS       128(SP), Y6, Y3
+	VADDPS       Y3, Y1, Y1
+	VMULPS       Y1, Y9, Y9
+	VMULPS       Y1, Y2, Y2
+	VADDPS       Y9, Y0, Y0
+	VMULPS       32(SP), Y2, Y2
+	VMOVUPS      Y2, (DX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VCVTPS2PD    X0, Y1
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       160(SP), Y1, Y1
+	VADDPD       Y0, Y1, Y1
+	VMOVUPS      Y1, 160(SP)
+	SUBQ         $0x00000020, BX
+	CMPQ         BX, $0x00000020
+	JAE          focal11AVX2_block
+
+focal11AVX2_rest:
+	TESTQ   BX, BX
+	JE      focal11AVX2_end
+	PCALIGN $0x40
 
 focal11AVX2_loop:
 	VMOVUPS      (AX), Y0
@@ -1252,8 +3530,125 @@ TEXT ·binaryStats000AVX2(SB), NOSPLIT, $288-56
 	VMOVUPS Y0, 224(SP)
 	VMOVUPS k3f800000<>+0(SB), Y0
 	VMOVUPS Y0, 256(SP)
+	CMPQ    DX, $0x00000020
+	JB      binaryStats000AVX2_rest
+	PCALIGN $0x40
+
+binaryStats000AVX2_block:
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y1
+	VMULPS       k00000000<>+0(SB), Y1, Y2
+	VADDPS       192(SP), Y2, Y2
+	VMOVUPS      Y2, 192(SP)
+	VMINPS       224(SP), Y1, Y2
+	VMOVUPS      Y2, 224(SP)
+	VMAXPS       256(SP), Y1, Y2
+	VMOVUPS      Y2, 256(SP)
+	VMULPS       k00000000<>+0(SB), Y0, Y2
+	VADDPS       96(SP), Y2, Y2
+	VMOVUPS      Y2, 96(SP)
+	VMINPS       128(SP), Y0, Y2
+	VMOVUPS      Y2, 128(SP)
+	VMAXPS       160(SP), Y0, Y2
+	VMOVUPS      Y2, 160(SP)
+	VMULPS       Y1, Y0, Y2
+	VMOVUPS      Y2, Y2
+	VMOVUPS      Y0, Y0
+	VMOVUPS      Y1, Y1
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMULPS       k00000000<>+0(SB), Y4, Y5
+	VADDPS       192(SP), Y5, Y5
+	VMOVUPS      Y5, 192(SP)
+	VMINPS       224(SP), Y4, Y5
+	VMOVUPS      Y5, 224(SP)
+	VMAXPS       256(SP), Y4, Y5
+	VMOVUPS      Y5, 256(SP)
+	VMULPS       k00000000<>+0(SB), Y3, Y5
+	VADDPS       96(SP), Y5, Y5
+	VMOVUPS      Y5, 96(SP)
+	VMINPS       128(SP), Y3, Y5
+	VMOVUPS      Y5, 128(SP)
+	VMAXPS       160(SP), Y3, Y5
+	VMOVUPS      Y5, 160(SP)
+	VMULPS       Y4, Y3, Y5
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y1, Y1
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMULPS       k00000000<>+0(SB), Y4, Y5
+	VADDPS       192(SP), Y5, Y5
+	VMOVUPS      Y5, 192(SP)
+	VMINPS       224(SP), Y4, Y5
+	VMOVUPS      Y5, 224(SP)
+	VMAXPS       256(SP), Y4, Y5
+	VMOVUPS      Y5, 256(SP)
+	VMULPS       k00000000<>+0(SB), Y3, Y5
+	VADDPS       96(SP), Y5, Y5
+	VMOVUPS      Y5, 96(SP)
+	VMINPS       128(SP), Y3, Y5
+	VMOVUPS      Y5, 128(SP)
+	VMAXPS       160(SP), Y3, Y5
+	VMOVUPS      Y5, 160(SP)
+	VMULPS       Y4, Y3, Y5
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y1, Y1
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMULPS       k00000000<>+0(SB), Y4, Y5
+	VADDPS       192(SP), Y5, Y5
+	VMOVUPS      Y5, 192(SP)
+	VMINPS       224(SP), Y4, Y5
+	VMOVUPS      Y5, 224(SP)
+	VMAXPS       256(SP), Y4, Y5
+	VMOVUPS      Y5, 256(SP)
+	VMULPS       k00000000<>+0(SB), Y3, Y5
+	VADDPS       96(SP), Y5, Y5
+	VMOVUPS      Y5, 96(SP)
+	VMINPS       128(SP), Y3, Y5
+	VMOVUPS      Y5, 128(SP)
+	VMAXPS       160(SP), Y3, Y5
+	VMOVUPS      Y5, 160(SP)
+	VMULPS       Y4, Y3, Y5
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y1, Y1
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VCVTPS2PD    X2, Y3
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       (SP), Y3, Y3
+	VADDPD       Y2, Y3, Y3
+	VMOVUPS      Y3, (SP)
+	VCVTPS2PD    X0, Y2
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       32(SP), Y2, Y2
+	VADDPD       Y0, Y2, Y2
+	VMOVUPS      Y2, 32(SP)
+	VCVTPS2PD    X1, Y0
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       64(SP), Y0, Y0
+	VADDPD       Y1, Y0, Y0
+	VMOVUPS      Y0, 64(SP)
+	SUBQ         $0x00000020, DX
+	CMPQ         DX, $0x00000020
+	JAE          binaryStats000AVX2_block
+
+binaryStats000AVX2_rest:
 	TESTQ   DX, DX
 	JE      binaryStats000AVX2_end
+	PCALIGN $0x40
 
 binaryStats000AVX2_loop:
 	VMOVUPS      (AX), Y0
@@ -1354,6 +3749,7 @@ TEXT ·binaryStats001AVX2(SB), NOSPLIT, $384-56
 	VMOVUPS Y0, 352(SP)
 	TESTQ   DX, DX
 	JE      binaryStats001AVX2_end
+	PCALIGN $0x40
 
 binaryStats001AVX2_loop:
 	VMOVUPS      (AX), Y0
@@ -1472,6 +3868,7 @@ TEXT ·binaryGrad00AVX2(SB), NOSPLIT, $160-56
 	MOVL         28(SI), SI
 	TESTQ        BX, BX
 	JE           binaryGrad00AVX2_end
+	PCALIGN      $0x40
 
 binaryGrad00AVX2_loop:
 	VMOVUPS     (AX), Y0
@@ -1534,8 +3931,233 @@ TEXT ·binaryStats100AVX2(SB), NOSPLIT, $288-56
 	VMOVUPS Y0, 224(SP)
 	VMOVUPS k3f800000<>+0(SB), Y0
 	VMOVUPS Y0, 256(SP)
+	CMPQ    DX, $0x00000020
+	JB      binaryStats100AVX2_rest
+	PCALIGN $0x40
+
+binaryStats100AVX2_block:
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y1
+	VMULPS       k00000000<>+0(SB), Y1, Y2
+	VADDPS       192(SP), Y2, Y2
+	VMOVUPS      Y2, 192(SP)
+	VMINPS       224(SP), Y1, Y2
+	VMOVUPS      Y2, 224(SP)
+	VMAXPS       256(SP), Y1, Y2
+	VMOVUPS      Y2, 256(SP)
+	VMULPS       k00000000<>+0(SB), Y0, Y2
+	VADDPS       96(SP), Y2, Y2
+	VMOVUPS      Y2, 96(SP)
+	VORPS        k80000000<>+0(SB), Y0, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y3, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y4
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y4
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y4
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y4
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y4
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
+	VCVTPS2DQ    Y3, Y2
+	VPSRAD       $0x01, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VADDPS       k3f800000<>+0(SB), Y4, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VDIVPS       Y2, Y3, Y3
+	VMULPS       Y3, Y4, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y0
+	VBLENDVPS    Y0, Y3, Y2, Y4
+	VBLENDVPS    Y0, Y2, Y3, Y0
+	VMULPS       Y1, Y4, Y0
+	VMOVUPS      Y0, Y0
+	VMOVUPS      Y4, Y2
+	VMOVUPS      Y1, Y1
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMULPS       k00000000<>+0(SB), Y4, Y5
+	VADDPS       192(SP), Y5, Y5
+	VMOVUPS      Y5, 192(SP)
+	VMINPS       224(SP), Y4, Y5
+	VMOVUPS      Y5, 224(SP)
+	VMAXPS       256(SP), Y4, Y5
+	VMOVUPS      Y5, 256(SP)
+	VMULPS       k00000000<>+0(SB), Y3, Y5
+	VADDPS       96(SP), Y5, Y5
+	VMOVUPS      Y5, 96(SP)
+	VORPS        k80000000<>+0(SB), Y3, Y5
+	VMAXPS       kc2d00000<>+0(SB), Y5, Y5
+	VMULPS       k3fb8aa3b<>+0(SB), Y5, Y6
+	VROUNDPS     $0x00, Y6, Y6
+	VMOVUPS      Y5, Y5
+	VFMADD231PS  kbf317200<>+0(SB), Y6, Y5
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y6, Y5
+	VMOVUPS      k39500d01<>+0(SB), Y7
+	VFMADD213PS  k3ab60b61<>+0(SB), Y5, Y7
+	VFMADD213PS  k3c088889<>+0(SB), Y5, Y7
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y5, Y7
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y5, Y7
+	VFMADD213PS  k3f000000<>+0(SB), Y5, Y7
+	VFMADD213PS  k3f800000<>+0(SB), Y5, Y7
+	VFMADD213PS  k3f800000<>+0(SB), Y5, Y7
+	VCVTPS2DQ    Y6, Y5
+	VPSRAD       $0x01, Y5, Y6
+	VPSUBD       Y6, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y7, Y7
+	VPADDD       k0000007f<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y7, Y7
+	VADDPS       k3f800000<>+0(SB), Y7, Y5
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VDIVPS       Y5, Y6, Y6
+	VMULPS       Y6, Y7, Y5
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y3, Y3
+	VBLENDVPS    Y3, Y6, Y5, Y7
+	VBLENDVPS    Y3, Y5, Y6, Y3
+	VMULPS       Y4, Y7, Y3
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y4, Y1, Y1
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMULPS       k00000000<>+0(SB), Y4, Y5
+	VADDPS       192(SP), Y5, Y5
+	VMOVUPS      Y5, 192(SP)
+	VMINPS       224(SP), Y4, Y5
+	VMOVUPS      Y5, 224(SP)
+	VMAXPS       256(SP), Y4, Y5
+	VMOVUPS      Y5, 256(SP)
+	VMULPS       k00000000<>+0(SB), Y3, Y5
+	VADDPS       96(SP), Y5, Y5
+	VMOVUPS      Y5, 96(SP)
+	VORPS        k80000000<>+0(SB), Y3, Y5
+	VMAXPS       kc2d00000<>+0(SB), Y5, Y5
+	VMULPS       k3fb8aa3b<>+0(SB), Y5, Y6
+	VROUNDPS     $0x00, Y6, Y6
+	VMOVUPS      Y5, Y5
+	VFMADD231PS  kbf317200<>+0(SB), Y6, Y5
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y6, Y5
+	VMOVUPS      k39500d01<>+0(SB), Y7
+	VFMADD213PS  k3ab60b61<>+0(SB), Y5, Y7
+	VFMADD213PS  k3c088889<>+0(SB), Y5, Y7
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y5, Y7
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y5, Y7
+	VFMADD213PS  k3f000000<>+0(SB), Y5, Y7
+	VFMADD213PS  k3f800000<>+0(SB), Y5, Y7
+	VFMADD213PS  k3f800000<>+0(SB), Y5, Y7
+	VCVTPS2DQ    Y6, Y5
+	VPSRAD       $0x01, Y5, Y6
+	VPSUBD       Y6, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y7, Y7
+	VPADDD       k0000007f<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y7, Y7
+	VADDPS       k3f800000<>+0(SB), Y7, Y5
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VDIVPS       Y5, Y6, Y6
+	VMULPS       Y6, Y7, Y5
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y3, Y3
+	VBLENDVPS    Y3, Y6, Y5, Y7
+	VBLENDVPS    Y3, Y5, Y6, Y3
+	VMULPS       Y4, Y7, Y3
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y4, Y1, Y1
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMULPS       k00000000<>+0(SB), Y4, Y5
+	VADDPS       192(SP), Y5, Y5
+	VMOVUPS      Y5, 192(SP)
+	VMINPS       224(SP), Y4, Y5
+	VMOVUPS      Y5, 224(SP)
+	VMAXPS       256(SP), Y4, Y5
+	VMOVUPS      Y5, 256(SP)
+	VMULPS       k00000000<>+0(SB), Y3, Y5
+	VADDPS       96(SP), Y5, Y5
+	VMOVUPS      Y5, 96(SP)
+	VORPS        k80000000<>+0(SB), Y3, Y5
+	VMAXPS       kc2d00000<>+0(SB), Y5, Y5
+	VMULPS       k3fb8aa3b<>+0(SB), Y5, Y6
+	VROUNDPS     $0x00, Y6, Y6
+	VMOVUPS      Y5, Y5
+	VFMADD231PS  kbf317200<>+0(SB), Y6, Y5
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y6, Y5
+	VMOVUPS      k39500d01<>+0(SB), Y7
+	VFMADD213PS  k3ab60b61<>+0(SB), Y5, Y7
+	VFMADD213PS  k3c088889<>+0(SB), Y5, Y7
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y5, Y7
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y5, Y7
+	VFMADD213PS  k3f000000<>+0(SB), Y5, Y7
+	VFMADD213PS  k3f800000<>+0(SB), Y5, Y7
+	VFMADD213PS  k3f800000<>+0(SB), Y5, Y7
+	VCVTPS2DQ    Y6, Y5
+	VPSRAD       $0x01, Y5, Y6
+	VPSUBD       Y6, Y5, Y5
+	VPADDD       k0000007f<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y7, Y7
+	VPADDD       k0000007f<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y7, Y7
+	VADDPS       k3f800000<>+0(SB), Y7, Y5
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VDIVPS       Y5, Y6, Y6
+	VMULPS       Y6, Y7, Y5
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y3, Y3
+	VBLENDVPS    Y3, Y6, Y5, Y7
+	VBLENDVPS    Y3, Y5, Y6, Y3
+	VMULPS       Y4, Y7, Y3
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y4, Y1, Y1
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VCVTPS2PD    X0, Y3
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       (SP), Y3, Y3
+	VADDPD       Y0, Y3, Y3
+	VMOVUPS      Y3, (SP)
+	VCVTPS2PD    X2, Y0
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       32(SP), Y0, Y0
+	VADDPD       Y2, Y0, Y0
+	VMOVUPS      Y0, 32(SP)
+	VCVTPS2PD    X1, Y0
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       64(SP), Y0, Y0
+	VADDPD       Y1, Y0, Y0
+	VMOVUPS      Y0, 64(SP)
+	SUBQ         $0x00000020, DX
+	CMPQ         DX, $0x00000020
+	JAE          binaryStats100AVX2_block
+
+binaryStats100AVX2_rest:
 	TESTQ   DX, DX
 	JE      binaryStats100AVX2_end
+	PCALIGN $0x40
 
 binaryStats100AVX2_loop:
 	VMOVUPS      (AX), Y0
@@ -1663,6 +4285,7 @@ TEXT ·binaryStats101AVX2(SB), NOSPLIT, $384-56
 	VMOVUPS Y0, 352(SP)
 	TESTQ   DX, DX
 	JE      binaryStats101AVX2_end
+	PCALIGN $0x40
 
 binaryStats101AVX2_loop:
 	VMOVUPS      (AX), Y0
@@ -1808,6 +4431,7 @@ TEXT ·binaryGrad10AVX2(SB), NOSPLIT, $160-56
 	MOVL         28(SI), SI
 	TESTQ        BX, BX
 	JE           binaryGrad10AVX2_end
+	PCALIGN      $0x40
 
 binaryGrad10AVX2_loop:
 	VMOVUPS     (AX), Y0
@@ -1906,8 +4530,343 @@ TEXT ·binaryStats110AVX2(SB), NOSPLIT, $320-56
 	VMOVUPS Y0, 256(SP)
 	VMOVUPS k3f800000<>+0(SB), Y0
 	VMOVUPS Y0, 288(SP)
+	CMPQ    DX, $0x00000020
+	JB      binaryStats110AVX2_rest
+	PCALIGN $0x40
+
+binaryStats110AVX2_block:
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y1
+	VMULPS       k00000000<>+0(SB), Y1, Y2
+	VADDPS       224(SP), Y2, Y2
+	VMOVUPS      Y2, 224(SP)
+	VMINPS       256(SP), Y1, Y2
+	VMOVUPS      Y2, 256(SP)
+	VMAXPS       288(SP), Y1, Y2
+	VMOVUPS      Y2, 288(SP)
+	VMULPS       k00000000<>+0(SB), Y0, Y2
+	VADDPS       128(SP), Y2, Y2
+	VMOVUPS      Y2, 128(SP)
+	VORPS        k80000000<>+0(SB), Y0, Y2
+	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
+	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VMOVUPS      Y2, Y2
+	VFMADD231PS  kbf317200<>+0(SB), Y3, Y2
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y2
+	VMOVUPS      k39500d01<>+0(SB), Y4
+	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y4
+	VFMADD213PS  k3c088889<>+0(SB), Y2, Y4
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y4
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y4
+	VFMADD213PS  k3f000000<>+0(SB), Y2, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
+	VCVTPS2DQ    Y3, Y2
+	VPSRAD       $0x01, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       k0000007f<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       k0000007f<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VADDPS       k3f800000<>+0(SB), Y4, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VDIVPS       Y2, Y3, Y3
+	VMULPS       Y3, Y4, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
+	VBLENDVPS    Y5, Y3, Y2, Y6
+	VBLENDVPS    Y5, Y2, Y3, Y2
+	VADDPS       k40000000<>+0(SB), Y4, Y2
+	VMOVUPS      k3f800000<>+0(SB), Y3
+	VDIVPS       Y2, Y3, Y3
+	VMULPS       Y3, Y4, Y2
+	VMULPS       Y2, Y2, Y3
+	VMOVUPS      k3d9d89d9<>+0(SB), Y4
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y3, Y4
+	VFMADD213PS  k3de38e39<>+0(SB), Y3, Y4
+	VFMADD213PS  k3e124925<>+0(SB), Y3, Y4
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y3, Y4
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y3, Y4
+	VFMADD213PS  k3f800000<>+0(SB), Y3, Y4
+	VADDPS       Y2, Y2, Y2
+	VMULPS       Y4, Y2, Y2
+	VMAXPS       k00000000<>+0(SB), Y0, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      k00000000<>+0(SB), Y4
+	VSUBPS       Y0, Y4, Y4
+	VMAXPS       k00000000<>+0(SB), Y4, Y0
+	VADDPS       Y2, Y0, Y0
+	VMULPS       Y0, Y1, Y0
+	VMOVUPS      k3f800000<>+0(SB), Y2
+	VSUBPS       Y1, Y2, Y2
+	VMULPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      Y0, Y0
+	VMULPS       Y1, Y6, Y2
+	VMOVUPS      Y2, Y2
+	VMOVUPS      Y6, Y3
+	VMOVUPS      Y1, Y1
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y4
+	VMOVUPS      (CX), Y5
+	VMULPS       k00000000<>+0(SB), Y5, Y6
+	VADDPS       224(SP), Y6, Y6
+	VMOVUPS      Y6, 224(SP)
+	VMINPS       256(SP), Y5, Y6
+	VMOVUPS      Y6, 256(SP)
+	VMAXPS       288(SP), Y5, Y6
+	VMOVUPS      Y6, 288(SP)
+	VMULPS       k00000000<>+0(SB), Y4, Y6
+	VADDPS       128(SP), Y6, Y6
+	VMOVUPS      Y6, 128(SP)
+	VORPS        k80000000<>+0(SB), Y4, Y6
+	VMAXPS       kc2d00000<>+0(SB), Y6, Y6
+	VMULPS       k3fb8aa3b<>+0(SB), Y6, Y7
+	VROUNDPS     $0x00, Y7, Y7
+	VMOVUPS      Y6, Y6
+	VFMADD231PS  kbf317200<>+0(SB), Y7, Y6
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y7, Y6
+	VMOVUPS      k39500d01<>+0(SB), Y8
+	VFMADD213PS  k3ab60b61<>+0(SB), Y6, Y8
+	VFMADD213PS  k3c088889<>+0(SB), Y6, Y8
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y6, Y8
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y6, Y8
+	VFMADD213PS  k3f000000<>+0(SB), Y6, Y8
+	VFMADD213PS  k3f800000<>+0(SB), Y6, Y8
+	VFMADD213PS  k3f800000<>+0(SB), Y6, Y8
+	VCVTPS2DQ    Y7, Y6
+	VPSRAD       $0x01, Y6, Y7
+	VPSUBD       Y7, Y6, Y6
+	VPADDD       k0000007f<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y8, Y8
+	VPADDD       k0000007f<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y8, Y8
+	VADDPS       k3f800000<>+0(SB), Y8, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y7
+	VDIVPS       Y6, Y7, Y7
+	VMULPS       Y7, Y8, Y6
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y4, Y9
+	VBLENDVPS    Y9, Y7, Y6, Y10
+	VBLENDVPS    Y9, Y6, Y7, Y6
+	VADDPS       k40000000<>+0(SB), Y8, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y7
+	VDIVPS       Y6, Y7, Y7
+	VMULPS       Y7, Y8, Y6
+	VMULPS       Y6, Y6, Y7
+	VMOVUPS      k3d9d89d9<>+0(SB), Y8
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y7, Y8
+	VFMADD213PS  k3de38e39<>+0(SB), Y7, Y8
+	VFMADD213PS  k3e124925<>+0(SB), Y7, Y8
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y7, Y8
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y7, Y8
+	VFMADD213PS  k3f800000<>+0(SB), Y7, Y8
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y8, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y4, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      k00000000<>+0(SB), Y8
+	VSUBPS       Y4, Y8, Y8
+	VMAXPS       k00000000<>+0(SB), Y8, Y4
+	VADDPS       Y6, Y4, Y4
+	VMULPS       Y4, Y5, Y4
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VSUBPS       Y5, Y6, Y6
+	VMULPS       Y7, Y6, Y6
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y4, Y0, Y0
+	VMULPS       Y5, Y10, Y4
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y10, Y3, Y3
+	VADDPS       Y5, Y1, Y1
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y4
+	VMOVUPS      (CX), Y5
+	VMULPS       k00000000<>+0(SB), Y5, Y6
+	VADDPS       224(SP), Y6, Y6
+	VMOVUPS      Y6, 224(SP)
+	VMINPS       256(SP), Y5, Y6
+	VMOVUPS      Y6, 256(SP)
+	VMAXPS       288(SP), Y5, Y6
+	VMOVUPS      Y6, 288(SP)
+	VMULPS       k00000000<>+0(SB), Y4, Y6
+	VADDPS       128(SP), Y6, Y6
+	VMOVUPS      Y6, 128(SP)
+	VORPS        k80000000<>+0(SB), Y4, Y6
+	VMAXPS       kc2d00000<>+0(SB), Y6, Y6
+	VMULPS       k3fb8aa3b<>+0(SB), Y6, Y7
+	VROUNDPS     $0x00, Y7, Y7
+	VMOVUPS      Y6, Y6
+	VFMADD231PS  kbf317200<>+0(SB), Y7, Y6
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y7, Y6
+	VMOVUPS      k39500d01<>+0(SB), Y8
+	VFMADD213PS  k3ab60b61<>+0(SB), Y6, Y8
+	VFMADD213PS  k3c088889<>+0(SB), Y6, Y8
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y6, Y8
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y6, Y8
+	VFMADD213PS  k3f000000<>+0(SB), Y6, Y8
+	VFMADD213PS  k3f800000<>+0(SB), Y6, Y8
+	VFMADD213PS  k3f800000<>+0(SB), Y6, Y8
+	VCVTPS2DQ    Y7, Y6
+	VPSRAD       $0x01, Y6, Y7
+	VPSUBD       Y7, Y6, Y6
+	VPADDD       k0000007f<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y8, Y8
+	VPADDD       k0000007f<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y8, Y8
+	VADDPS       k3f800000<>+0(SB), Y8, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y7
+	VDIVPS       Y6, Y7, Y7
+	VMULPS       Y7, Y8, Y6
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y4, Y9
+	VBLENDVPS    Y9, Y7, Y6, Y10
+	VBLENDVPS    Y9, Y6, Y7, Y6
+	VADDPS       k40000000<>+0(SB), Y8, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y7
+	VDIVPS       Y6, Y7, Y7
+	VMULPS       Y7, Y8, Y6
+	VMULPS       Y6, Y6, Y7
+	VMOVUPS      k3d9d89d9<>+0(SB), Y8
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y7, Y8
+	VFMADD213PS  k3de38e39<>+0(SB), Y7, Y8
+	VFMADD213PS  k3e124925<>+0(SB), Y7, Y8
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y7, Y8
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y7, Y8
+	VFMADD213PS  k3f800000<>+0(SB), Y7, Y8
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y8, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y4, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      k00000000<>+0(SB), Y8
+	VSUBPS       Y4, Y8, Y8
+	VMAXPS       k00000000<>+0(SB), Y8, Y4
+	VADDPS       Y6, Y4, Y4
+	VMULPS       Y4, Y5, Y4
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VSUBPS       Y5, Y6, Y6
+	VMULPS       Y7, Y6, Y6
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y4, Y0, Y0
+	VMULPS       Y5, Y10, Y4
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y10, Y3, Y3
+	VADDPS       Y5, Y1, Y1
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VMOVUPS      (AX), Y4
+	VMOVUPS      (CX), Y5
+	VMULPS       k00000000<>+0(SB), Y5, Y6
+	VADDPS       224(SP), Y6, Y6
+	VMOVUPS      Y6, 224(SP)
+	VMINPS       256(SP), Y5, Y6
+	VMOVUPS      Y6, 256(SP)
+	VMAXPS       288(SP), Y5, Y6
+	VMOVUPS      Y6, 288(SP)
+	VMULPS       k00000000<>+0(SB), Y4, Y6
+	VADDPS       128(SP), Y6, Y6
+	VMOVUPS      Y6, 128(SP)
+	VORPS        k80000000<>+0(SB), Y4, Y6
+	VMAXPS       kc2d00000<>+0(SB), Y6, Y6
+	VMULPS       k3fb8aa3b<>+0(SB), Y6, Y7
+	VROUNDPS     $0x00, Y7, Y7
+	VMOVUPS      Y6, Y6
+	VFMADD231PS  kbf317200<>+0(SB), Y7, Y6
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y7, Y6
+	VMOVUPS      k39500d01<>+0(SB), Y8
+	VFMADD213PS  k3ab60b61<>+0(SB), Y6, Y8
+	VFMADD213PS  k3c088889<>+0(SB), Y6, Y8
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y6, Y8
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y6, Y8
+	VFMADD213PS  k3f000000<>+0(SB), Y6, Y8
+	VFMADD213PS  k3f800000<>+0(SB), Y6, Y8
+	VFMADD213PS  k3f800000<>+0(SB), Y6, Y8
+	VCVTPS2DQ    Y7, Y6
+	VPSRAD       $0x01, Y6, Y7
+	VPSUBD       Y7, Y6, Y6
+	VPADDD       k0000007f<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y8, Y8
+	VPADDD       k0000007f<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y8, Y8
+	VADDPS       k3f800000<>+0(SB), Y8, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y7
+	VDIVPS       Y6, Y7, Y7
+	VMULPS       Y7, Y8, Y6
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y4, Y9
+	VBLENDVPS    Y9, Y7, Y6, Y10
+	VBLENDVPS    Y9, Y6, Y7, Y6
+	VADDPS       k40000000<>+0(SB), Y8, Y6
+	VMOVUPS      k3f800000<>+0(SB), Y7
+	VDIVPS       Y6, Y7, Y7
+	VMULPS       Y7, Y8, Y6
+	VMULPS       Y6, Y6, Y7
+	VMOVUPS      k3d9d89d9<>+0(SB), Y8
+	VFMADD213PS  k3dba2e8c<>+0(SB), Y7, Y8
+	VFMADD213PS  k3de38e39<>+0(SB), Y7, Y8
+	VFMADD213PS  k3e124925<>+0(SB), Y7, Y8
+	VFMADD213PS  k3e4ccccd<>+0(SB), Y7, Y8
+	VFMADD213PS  k3eaaaaab<>+0(SB), Y7, Y8
+	VFMADD213PS  k3f800000<>+0(SB), Y7, Y8
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y8, Y6, Y6
+	VMAXPS       k00000000<>+0(SB), Y4, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      k00000000<>+0(SB), Y8
+	VSUBPS       Y4, Y8, Y8
+	VMAXPS       k00000000<>+0(SB), Y8, Y4
+	VADDPS       Y6, Y4, Y4
+	VMULPS       Y4, Y5, Y4
+	VMOVUPS      k3f800000<>+0(SB), Y6
+	VSUBPS       Y5, Y6, Y6
+	VMULPS       Y7, Y6, Y6
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y4, Y0, Y0
+	VMULPS       Y5, Y10, Y4
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y10, Y3, Y3
+	VADDPS       Y5, Y1, Y1
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	VCVTPS2PD    X0, Y4
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       96(SP), Y4, Y4
+	VADDPD       Y0, Y4, Y4
+	VMOVUPS      Y4, 96(SP)
+	VCVTPS2PD    X2, Y0
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       (SP), Y0, Y0
+	VADDPD       Y2, Y0, Y0
+	VMOVUPS      Y0, (SP)
+	VCVTPS2PD    X3, Y0
+	VEXTRACTF128 $0x01, Y3, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       32(SP), Y0, Y0
+	VADDPD       Y2, Y0, Y0
+	VMOVUPS      Y0, 32(SP)
+	VCVTPS2PD    X1, Y0
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y1
+	VADDPD       64(SP), Y0, Y0
+	VADDPD       Y1, Y0, Y0
+	VMOVUPS      Y0, 64(SP)
+	SUBQ         $0x00000020, DX
+	CMPQ         DX, $0x00000020
+	JAE          binaryStats110AVX2_block
+
+binaryStats110AVX2_rest:
 	TESTQ   DX, DX
 	JE      binaryStats110AVX2_end
+	PCALIGN $0x40
 
 binaryStats110AVX2_loop:
 	VMOVUPS      (AX), Y0
@@ -2070,6 +5029,7 @@ TEXT ·binaryStats111AVX2(SB), NOSPLIT, $416-56
 	VMOVUPS Y0, 384(SP)
 	TESTQ   DX, DX
 	JE      binaryStats111AVX2_end
+	PCALIGN $0x40
 
 binaryStats111AVX2_loop:
 	VMOVUPS      (AX), Y0
@@ -2250,6 +5210,7 @@ TEXT ·binaryGrad11AVX2(SB), NOSPLIT, $192-56
 	MOVL         28(SI), SI
 	TESTQ        BX, BX
 	JE           binaryGrad11AVX2_end
+	PCALIGN      $0x40
 
 binaryGrad11AVX2_loop:
 	VMOVUPS     (AX), Y0
@@ -2326,7 +5287,7 @@ binaryGrad11AVX2_end:
 
 // func binaryStatsDPAVX2(x *float32, t *float32, y *float32, n int, p *float32, acc *float64, ck *float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·binaryStatsDPAVX2(SB), NOSPLIT, $288-56
+TEXT ·binaryStatsDPAVX2(SB), NOSPLIT, $0-56
 	MOVQ    x+0(FP), AX
 	MOVQ    t+8(FP), CX
 	MOVQ    y+16(FP), DX
@@ -2335,92 +5296,296 @@ TEXT ·binaryStatsDPAVX2(SB), NOSPLIT, $288-56
 	MOVQ    acc+40(FP), SI
 	MOVQ    ck+48(FP), DI
 	VMOVUPS k00000000<>+0(SB), Y0
-	VMOVUPS Y0, (SP)
-	VMOVUPS k00000000<>+0(SB), Y0
-	VMOVUPS Y0, 32(SP)
-	VMOVUPS k00000000<>+0(SB), Y0
-	VMOVUPS Y0, 64(SP)
-	VMOVUPS k00000000<>+0(SB), Y0
-	VMOVUPS Y0, 96(SP)
-	VMOVUPS k00000000<>+0(SB), Y0
-	VMOVUPS Y0, 128(SP)
-	VMOVUPS k3f800000<>+0(SB), Y0
-	VMOVUPS Y0, 160(SP)
-	VMOVUPS k00000000<>+0(SB), Y0
-	VMOVUPS Y0, 192(SP)
-	VMOVUPS k00000000<>+0(SB), Y0
-	VMOVUPS Y0, 224(SP)
-	VMOVUPS k3f800000<>+0(SB), Y0
-	VMOVUPS Y0, 256(SP)
+	VMOVUPS k00000000<>+0(SB), Y1
+	VMOVUPS k00000000<>+0(SB), Y2
+	VMOVUPS k00000000<>+0(SB), Y3
+	VMOVUPS k00000000<>+0(SB), Y4
+	VMOVUPS k00000000<>+0(SB), Y5
+	VMOVUPS k3f800000<>+0(SB), Y6
+	CMPQ    BX, $0x00000020
+	JB      binaryStatsDPAVX2_rest
+	PCALIGN $0x40
+
+binaryStatsDPAVX2_block:
+	VMOVUPS      (AX), Y7
+	VMOVUPS      (CX), Y8
+	VMULPS       k00000000<>+0(SB), Y8, Y9
+	VADDPS       Y4, Y9, Y4
+	VMINPS       Y5, Y8, Y5
+	VMAXPS       Y6, Y8, Y6
+	VMULPS       k00000000<>+0(SB), Y7, Y9
+	VADDPS       Y3, Y9, Y3
+	VORPS        k80000000<>+0(SB), Y7, Y9
+	VMAXPS       kc2d00000<>+0(SB), Y9, Y9
+	VMULPS       k3fb8aa3b<>+0(SB), Y9, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VMOVUPS      Y9, Y9
+	VFMADD231PS  kbf317200<>+0(SB), Y10, Y9
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y10, Y9
+	VMOVUPS      k39500d01<>+0(SB), Y11
+	VFMADD213PS  k3ab60b61<>+0(SB), Y9, Y11
+	VFMADD213PS  k3c088889<>+0(SB), Y9, Y11
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y9, Y11
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y9, Y11
+	VFMADD213PS  k3f000000<>+0(SB), Y9, Y11
+	VFMADD213PS  k3f800000<>+0(SB), Y9, Y11
+	VFMADD213PS  k3f800000<>+0(SB), Y9, Y11
+	VCVTPS2DQ    Y10, Y9
+	VPSRAD       $0x01, Y9, Y10
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       k0000007f<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y11, Y11
+	VPADDD       k0000007f<>+0(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y11, Y11
+	VADDPS       k3f800000<>+0(SB), Y11, Y9
+	VMOVUPS      k3f800000<>+0(SB), Y10
+	VDIVPS       Y9, Y10, Y10
+	VMULPS       Y10, Y11, Y9
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y7, Y7
+	VBLENDVPS    Y7, Y10, Y9, Y12
+	VBLENDVPS    Y7, Y9, Y10, Y7
+	VMULPS       Y10, Y11, Y7
+	VMULPS       Y10, Y7, Y7
+	VMOVUPS      Y7, (DX)
+	VMULPS       Y8, Y12, Y7
+	VMOVUPS      Y7, Y7
+	VMOVUPS      Y12, Y9
+	VMOVUPS      Y8, Y8
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VMOVUPS      (AX), Y10
+	VMOVUPS      (CX), Y11
+	VMULPS       k00000000<>+0(SB), Y11, Y12
+	VADDPS       Y4, Y12, Y4
+	VMINPS       Y5, Y11, Y5
+	VMAXPS       Y6, Y11, Y6
+	VMULPS       k00000000<>+0(SB), Y10, Y12
+	VADDPS       Y3, Y12, Y3
+	VORPS        k80000000<>+0(SB), Y10, Y12
+	VMAXPS       kc2d00000<>+0(SB), Y12, Y12
+	VMULPS       k3fb8aa3b<>+0(SB), Y12, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VMOVUPS      Y12, Y12
+	VFMADD231PS  kbf317200<>+0(SB), Y13, Y12
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k39500d01<>+0(SB), Y14
+	VFMADD213PS  k3ab60b61<>+0(SB), Y12, Y14
+	VFMADD213PS  k3c088889<>+0(SB), Y12, Y14
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y12, Y14
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y12, Y14
+	VFMADD213PS  k3f000000<>+0(SB), Y12, Y14
+	VFMADD213PS  k3f800000<>+0(SB), Y12, Y14
+	VFMADD213PS  k3f800000<>+0(SB), Y12, Y14
+	VCVTPS2DQ    Y13, Y12
+	VPSRAD       $0x01, Y12, Y13
+	VPSUBD       Y13, Y12, Y12
+	VPADDD       k0000007f<>+0(SB), Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VMULPS       Y13, Y14, Y14
+	VPADDD       k0000007f<>+0(SB), Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VMULPS       Y12, Y14, Y14
+	VADDPS       k3f800000<>+0(SB), Y14, Y12
+	VMOVUPS      k3f800000<>+0(SB), Y13
+	VDIVPS       Y12, Y13, Y13
+	VMULPS       Y13, Y14, Y12
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y10, Y10
+	VBLENDVPS    Y10, Y13, Y12, Y15
+	VBLENDVPS    Y10, Y12, Y13, Y10
+	VMULPS       Y13, Y14, Y10
+	VMULPS       Y13, Y10, Y10
+	VMOVUPS      Y10, (DX)
+	VMULPS       Y11, Y15, Y10
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y15, Y9, Y9
+	VADDPS       Y11, Y8, Y8
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VMOVUPS      (AX), Y10
+	VMOVUPS      (CX), Y11
+	VMULPS       k00000000<>+0(SB), Y11, Y12
+	VADDPS       Y4, Y12, Y4
+	VMINPS       Y5, Y11, Y5
+	VMAXPS       Y6, Y11, Y6
+	VMULPS       k00000000<>+0(SB), Y10, Y12
+	VADDPS       Y3, Y12, Y3
+	VORPS        k80000000<>+0(SB), Y10, Y12
+	VMAXPS       kc2d00000<>+0(SB), Y12, Y12
+	VMULPS       k3fb8aa3b<>+0(SB), Y12, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VMOVUPS      Y12, Y12
+	VFMADD231PS  kbf317200<>+0(SB), Y13, Y12
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k39500d01<>+0(SB), Y14
+	VFMADD213PS  k3ab60b61<>+0(SB), Y12, Y14
+	VFMADD213PS  k3c088889<>+0(SB), Y12, Y14
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y12, Y14
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y12, Y14
+	VFMADD213PS  k3f000000<>+0(SB), Y12, Y14
+	VFMADD213PS  k3f800000<>+0(SB), Y12, Y14
+	VFMADD213PS  k3f800000<>+0(SB), Y12, Y14
+	VCVTPS2DQ    Y13, Y12
+	VPSRAD       $0x01, Y12, Y13
+	VPSUBD       Y13, Y12, Y12
+	VPADDD       k0000007f<>+0(SB), Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VMULPS       Y13, Y14, Y14
+	VPADDD       k0000007f<>+0(SB), Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VMULPS       Y12, Y14, Y14
+	VADDPS       k3f800000<>+0(SB), Y14, Y12
+	VMOVUPS      k3f800000<>+0(SB), Y13
+	VDIVPS       Y12, Y13, Y13
+	VMULPS       Y13, Y14, Y12
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y10, Y10
+	VBLENDVPS    Y10, Y13, Y12, Y15
+	VBLENDVPS    Y10, Y12, Y13, Y10
+	VMULPS       Y13, Y14, Y10
+	VMULPS       Y13, Y10, Y10
+	VMOVUPS      Y10, (DX)
+	VMULPS       Y11, Y15, Y10
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y15, Y9, Y9
+	VADDPS       Y11, Y8, Y8
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VMOVUPS      (AX), Y10
+	VMOVUPS      (CX), Y11
+	VMULPS       k00000000<>+0(SB), Y11, Y12
+	VADDPS       Y4, Y12, Y4
+	VMINPS       Y5, Y11, Y5
+	VMAXPS       Y6, Y11, Y6
+	VMULPS       k00000000<>+0(SB), Y10, Y12
+	VADDPS       Y3, Y12, Y3
+	VORPS        k80000000<>+0(SB), Y10, Y12
+	VMAXPS       kc2d00000<>+0(SB), Y12, Y12
+	VMULPS       k3fb8aa3b<>+0(SB), Y12, Y13
+	VROUNDPS     $0x00, Y13, Y13
+	VMOVUPS      Y12, Y12
+	VFMADD231PS  kbf317200<>+0(SB), Y13, Y12
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y13, Y12
+	VMOVUPS      k39500d01<>+0(SB), Y14
+	VFMADD213PS  k3ab60b61<>+0(SB), Y12, Y14
+	VFMADD213PS  k3c088889<>+0(SB), Y12, Y14
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y12, Y14
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y12, Y14
+	VFMADD213PS  k3f000000<>+0(SB), Y12, Y14
+	VFMADD213PS  k3f800000<>+0(SB), Y12, Y14
+	VFMADD213PS  k3f800000<>+0(SB), Y12, Y14
+	VCVTPS2DQ    Y13, Y12
+	VPSRAD       $0x01, Y12, Y13
+	VPSUBD       Y13, Y12, Y12
+	VPADDD       k0000007f<>+0(SB), Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VMULPS       Y13, Y14, Y14
+	VPADDD       k0000007f<>+0(SB), Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VMULPS       Y12, Y14, Y14
+	VADDPS       k3f800000<>+0(SB), Y14, Y12
+	VMOVUPS      k3f800000<>+0(SB), Y13
+	VDIVPS       Y12, Y13, Y13
+	VMULPS       Y13, Y14, Y12
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y10, Y10
+	VBLENDVPS    Y10, Y13, Y12, Y15
+	VBLENDVPS    Y10, Y12, Y13, Y10
+	VMULPS       Y13, Y14, Y10
+	VMULPS       Y13, Y10, Y10
+	VMOVUPS      Y10, (DX)
+	VMULPS       Y11, Y15, Y10
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y15, Y9, Y9
+	VADDPS       Y11, Y8, Y8
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, DX
+	VCVTPS2PD    X7, Y10
+	VEXTRACTF128 $0x01, Y7, X7
+	VCVTPS2PD    X7, Y7
+	VADDPD       Y0, Y10, Y0
+	VADDPD       Y7, Y0, Y0
+	VCVTPS2PD    X9, Y7
+	VEXTRACTF128 $0x01, Y9, X9
+	VCVTPS2PD    X9, Y9
+	VADDPD       Y1, Y7, Y1
+	VADDPD       Y9, Y1, Y1
+	VCVTPS2PD    X8, Y7
+	VEXTRACTF128 $0x01, Y8, X8
+	VCVTPS2PD    X8, Y8
+	VADDPD       Y2, Y7, Y2
+	VADDPD       Y8, Y2, Y2
+	SUBQ         $0x00000020, BX
+	CMPQ         BX, $0x00000020
+	JAE          binaryStatsDPAVX2_block
+
+binaryStatsDPAVX2_rest:
 	TESTQ   BX, BX
 	JE      binaryStatsDPAVX2_end
+	PCALIGN $0x40
 
 binaryStatsDPAVX2_loop:
-	VMOVUPS      (AX), Y0
-	VMOVUPS      (CX), Y1
-	VMULPS       k00000000<>+0(SB), Y1, Y2
-	VADDPS       192(SP), Y2, Y2
-	VMOVUPS      Y2, 192(SP)
-	VMINPS       224(SP), Y1, Y2
-	VMOVUPS      Y2, 224(SP)
-	VMAXPS       256(SP), Y1, Y2
-	VMOVUPS      Y2, 256(SP)
-	VMULPS       k00000000<>+0(SB), Y0, Y2
-	VADDPS       96(SP), Y2, Y2
-	VMOVUPS      Y2, 96(SP)
-	VORPS        k80000000<>+0(SB), Y0, Y2
-	VMAXPS       kc2d00000<>+0(SB), Y2, Y2
-	VMULPS       k3fb8aa3b<>+0(SB), Y2, Y3
-	VROUNDPS     $0x00, Y3, Y3
-	VMOVUPS      Y2, Y2
-	VFMADD231PS  kbf317200<>+0(SB), Y3, Y2
-	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
-	VCVTPS2DQ    Y3, Y2
-	VPSRAD       $0x01, Y2, Y3
-	VPSUBD       Y3, Y2, Y2
-	VPADDD       k0000007f<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
-	VPADDD       k0000007f<>+0(SB), Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y4, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y2
-	VMOVUPS      k3f800000<>+0(SB), Y3
-	VDIVPS       Y2, Y3, Y3
-	VMULPS       Y3, Y4, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y0
-	VBLENDVPS    Y0, Y3, Y2, Y5
-	VBLENDVPS    Y0, Y2, Y3, Y0
-	VMULPS       Y3, Y4, Y0
-	VMULPS       Y3, Y0, Y0
-	VMOVUPS      Y0, (DX)
-	VMULPS       Y1, Y5, Y0
-	VCVTPS2PD    X0, Y2
-	VEXTRACTF128 $0x01, Y0, X0
-	VCVTPS2PD    X0, Y0
-	VADDPD       (SP), Y2, Y2
-	VADDPD       Y0, Y2, Y2
-	VMOVUPS      Y2, (SP)
-	VCVTPS2PD    X5, Y0
-	VEXTRACTF128 $0x01, Y5, X2
-	VCVTPS2PD    X2, Y2
-	VADDPD       32(SP), Y0, Y0
-	VADDPD       Y2, Y0, Y0
-	VMOVUPS      Y0, 32(SP)
-	VCVTPS2PD    X1, Y0
-	VEXTRACTF128 $0x01, Y1, X1
-	VCVTPS2PD    X1, Y1
-	VADDPD       64(SP), Y0, Y0
-	VADDPD       Y1, Y0, Y0
-	VMOVUPS      Y0, 64(SP)
+	VMOVUPS      (AX), Y7
+	VMOVUPS      (CX), Y8
+	VMULPS       k00000000<>+0(SB), Y8, Y9
+	VADDPS       Y4, Y9, Y4
+	VMINPS       Y5, Y8, Y5
+	VMAXPS       Y6, Y8, Y6
+	VMULPS       k00000000<>+0(SB), Y7, Y9
+	VADDPS       Y3, Y9, Y3
+	VORPS        k80000000<>+0(SB), Y7, Y9
+	VMAXPS       kc2d00000<>+0(SB), Y9, Y9
+	VMULPS       k3fb8aa3b<>+0(SB), Y9, Y10
+	VROUNDPS     $0x00, Y10, Y10
+	VMOVUPS      Y9, Y9
+	VFMADD231PS  kbf317200<>+0(SB), Y10, Y9
+	VFMADD231PS  kb5bfbe8e<>+0(SB), Y10, Y9
+	VMOVUPS      k39500d01<>+0(SB), Y11
+	VFMADD213PS  k3ab60b61<>+0(SB), Y9, Y11
+	VFMADD213PS  k3c088889<>+0(SB), Y9, Y11
+	VFMADD213PS  k3d2aaaab<>+0(SB), Y9, Y11
+	VFMADD213PS  k3e2aaaab<>+0(SB), Y9, Y11
+	VFMADD213PS  k3f000000<>+0(SB), Y9, Y11
+	VFMADD213PS  k3f800000<>+0(SB), Y9, Y11
+	VFMADD213PS  k3f800000<>+0(SB), Y9, Y11
+	VCVTPS2DQ    Y10, Y9
+	VPSRAD       $0x01, Y9, Y10
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       k0000007f<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y11, Y11
+	VPADDD       k0000007f<>+0(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y11, Y11
+	VADDPS       k3f800000<>+0(SB), Y11, Y9
+	VMOVUPS      k3f800000<>+0(SB), Y10
+	VDIVPS       Y9, Y10, Y10
+	VMULPS       Y10, Y11, Y9
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y7, Y7
+	VBLENDVPS    Y7, Y10, Y9, Y12
+	VBLENDVPS    Y7, Y9, Y10, Y7
+	VMULPS       Y10, Y11, Y7
+	VMULPS       Y10, Y7, Y7
+	VMOVUPS      Y7, (DX)
+	VMULPS       Y8, Y12, Y7
+	VCVTPS2PD    X7, Y9
+	VEXTRACTF128 $0x01, Y7, X7
+	VCVTPS2PD    X7, Y7
+	VADDPD       Y0, Y9, Y0
+	VADDPD       Y7, Y0, Y0
+	VCVTPS2PD    X12, Y7
+	VEXTRACTF128 $0x01, Y12, X9
+	VCVTPS2PD    X9, Y9
+	VADDPD       Y1, Y7, Y1
+	VADDPD       Y9, Y1, Y1
+	VCVTPS2PD    X8, Y7
+	VEXTRACTF128 $0x01, Y8, X8
+	VCVTPS2PD    X8, Y8
+	VADDPD       Y2, Y7, Y2
+	VADDPD       Y8, Y2, Y2
 	ADDQ         $0x00000020, AX
 	ADDQ         $0x00000020, CX
 	ADDQ         $0x00000020, DX
@@ -2428,24 +5593,17 @@ binaryStatsDPAVX2_loop:
 	JNE          binaryStatsDPAVX2_loop
 
 binaryStatsDPAVX2_end:
-	VMOVUPS (SP), Y0
 	VMOVUPS Y0, (SI)
-	VMOVUPS 32(SP), Y0
-	VMOVUPS Y0, 64(SI)
-	VMOVUPS 64(SP), Y0
-	VMOVUPS Y0, 128(SI)
-	VMOVUPS 96(SP), Y0
-	VMOVUPS Y0, (DI)
-	VMOVUPS 128(SP), Y0
+	VMOVUPS Y1, 64(SI)
+	VMOVUPS Y2, 128(SI)
+	VMOVUPS Y3, (DI)
+	VMOVUPS k00000000<>+0(SB), Y0
 	VMOVUPS Y0, 64(DI)
-	VMOVUPS 160(SP), Y0
+	VMOVUPS k3f800000<>+0(SB), Y0
 	VMOVUPS Y0, 128(DI)
-	VMOVUPS 192(SP), Y0
-	VMOVUPS Y0, 192(DI)
-	VMOVUPS 224(SP), Y0
-	VMOVUPS Y0, 256(DI)
-	VMOVUPS 256(SP), Y0
-	VMOVUPS Y0, 320(DI)
+	VMOVUPS Y4, 192(DI)
+	VMOVUPS Y5, 256(DI)
+	VMOVUPS Y6, 320(DI)
 	VZEROUPPER
 	RET
 
@@ -2467,6 +5625,7 @@ TEXT ·binaryGradDPAVX2(SB), NOSPLIT, $96-56
 	VMOVUPS      Y0, 64(SP)
 	TESTQ        DX, DX
 	JE           binaryGradDPAVX2_end
+	PCALIGN      $0x40
 
 binaryGradDPAVX2_loop:
 	VMOVUPS     (AX), Y0
@@ -2488,15 +5647,16 @@ binaryGradDPAVX2_end:
 // func expNegAVX2(x *float32, t *float32, y *float32, n int, p *float32, acc *float64, ck *float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·expNegAVX2(SB), NOSPLIT, $0-56
-	MOVQ  x+0(FP), AX
-	MOVQ  t+8(FP), CX
-	MOVQ  y+16(FP), CX
-	MOVQ  n+24(FP), DX
-	MOVQ  p+32(FP), BX
-	MOVQ  acc+40(FP), BX
-	MOVQ  ck+48(FP), BX
-	TESTQ DX, DX
-	JE    expNegAVX2_end
+	MOVQ    x+0(FP), AX
+	MOVQ    t+8(FP), CX
+	MOVQ    y+16(FP), CX
+	MOVQ    n+24(FP), DX
+	MOVQ    p+32(FP), BX
+	MOVQ    acc+40(FP), BX
+	MOVQ    ck+48(FP), BX
+	TESTQ   DX, DX
+	JE      expNegAVX2_end
+	PCALIGN $0x40
 
 expNegAVX2_loop:
 	VMOVUPS     (AX), Y0
@@ -2547,95 +5707,387 @@ TEXT ·bce0AVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS 4(BX), Z1
 	VBROADCASTSS 8(BX), Z2
 	VBROADCASTSS 12(BX), Z2
-	VMOVUPS      k00000000<>+0(SB), Z5
-	VMOVUPS      k00000000<>+0(SB), Z6
-	VMOVUPS      k00000000<>+0(SB), Z7
-	VMOVUPS      k3f800000<>+0(SB), Z8
-	TESTQ        DX, DX
-	JE           bce0AVX512_end
+	VBROADCASTSS k00000000<>+0(SB), Z13
+	VBROADCASTSS k00000000<>+0(SB), Z14
+	VBROADCASTSS k00000000<>+0(SB), Z15
+	VBROADCASTSS k3f800000<>+0(SB), Z16
+	CMPQ         DX, $0x00000040
+	JB           bce0AVX512_rest
+	PCALIGN      $0x40
+
+bce0AVX512_block:
+	VMOVUPS       (AX), Z17
+	VMOVUPS       (CX), Z18
+	VFMADD231PS.BCST k00000000<>+0(SB), Z17, Z14
+	VFMADD231PS.BCST k00000000<>+0(SB), Z18, Z14
+	VMINPS        Z15, Z18, Z15
+	VMAXPS        Z16, Z18, Z16
+	VMULPS        Z2, Z18, Z19
+	VBROADCASTSS k3f800000<>+0(SB), Z20
+	VSUBPS        Z18, Z20, Z20
+	VMULPS        Z1, Z20, Z20
+	VADDPS        Z20, Z19, Z19
+	VORPS.BCST k80000000<>+0(SB), Z17, Z18
+	VMAXPS.BCST kc2d00000<>+0(SB), Z18, Z18
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z18, Z20
+	VRNDSCALEPS   $0x00, Z20, Z20
+	VMOVUPS       Z18, Z18
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z20, Z18
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z20, Z18
+	VBROADCASTSS k39500d01<>+0(SB), Z21
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
+	VSCALEFPS     Z20, Z21, Z21
+	VADDPS.BCST k3f800000<>+0(SB), Z21, Z18
+	VRCP14PS      Z18, Z20
+	VMULPS        Z20, Z18, Z18
+	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
+	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
+	VMULPS        Z18, Z20, Z20
+	VMULPS        Z20, Z21, Z18
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z17, K1
+	VBLENDMPS     Z20, Z18, K1, Z3
+	VBLENDMPS     Z18, Z20, K1, Z4
+	VADDPS.BCST k40000000<>+0(SB), Z21, Z18
+	VRCP14PS      Z18, Z20
+	VMULPS        Z20, Z18, Z18
+	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
+	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
+	VMULPS        Z18, Z20, Z20
+	VMULPS        Z20, Z21, Z18
+	VMULPS        Z18, Z18, Z20
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z21
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z20, Z21
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z20, Z21
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z20, Z21
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z20, Z21
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z20, Z21
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z20, Z21
+	VADDPS        Z18, Z18, Z18
+	VMULPS        Z21, Z18, Z18
+	VMAXPS.BCST k00000000<>+0(SB), Z17, Z20
+	VADDPS        Z18, Z20, Z20
+	VBROADCASTSS k00000000<>+0(SB), Z21
+	VSUBPS        Z17, Z21, Z21
+	VMAXPS.BCST k00000000<>+0(SB), Z21, Z17
+	VADDPS        Z18, Z17, Z17
+	VBROADCASTSS k3f800000<>+0(SB), Z18
+	VSUBPS        Z19, Z18, Z18
+	VMULPS        Z0, Z19, Z19
+	VMULPS        Z17, Z19, Z17
+	VMULPS        Z20, Z18, Z20
+	VADDPS        Z20, Z17, Z17
+	VMOVUPS       Z17, Z17
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z18
+	VMOVUPS       (CX), Z19
+	VFMADD231PS.BCST k00000000<>+0(SB), Z18, Z14
+	VFMADD231PS.BCST k00000000<>+0(SB), Z19, Z14
+	VMINPS        Z15, Z19, Z15
+	VMAXPS        Z16, Z19, Z16
+	VMULPS        Z2, Z19, Z20
+	VBROADCASTSS k3f800000<>+0(SB), Z21
+	VSUBPS        Z19, Z21, Z21
+	VMULPS        Z1, Z21, Z21
+	VADDPS        Z21, Z20, Z20
+	VORPS.BCST k80000000<>+0(SB), Z18, Z19
+	VMAXPS.BCST kc2d00000<>+0(SB), Z19, Z19
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z19, Z21
+	VRNDSCALEPS   $0x00, Z21, Z21
+	VMOVUPS       Z19, Z19
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z21, Z19
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z21, Z19
+	VBROADCASTSS k39500d01<>+0(SB), Z22
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
+	VSCALEFPS     Z21, Z22, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z19
+	VRCP14PS      Z19, Z21
+	VMULPS        Z21, Z19, Z19
+	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
+	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
+	VMULPS        Z19, Z21, Z21
+	VMULPS        Z21, Z22, Z19
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z18, K1
+	VBLENDMPS     Z21, Z19, K1, Z5
+	VBLENDMPS     Z19, Z21, K1, Z6
+	VADDPS.BCST k40000000<>+0(SB), Z22, Z19
+	VRCP14PS      Z19, Z21
+	VMULPS        Z21, Z19, Z19
+	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
+	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
+	VMULPS        Z19, Z21, Z21
+	VMULPS        Z21, Z22, Z19
+	VMULPS        Z19, Z19, Z21
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z22
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z21, Z22
+	VADDPS        Z19, Z19, Z19
+	VMULPS        Z22, Z19, Z19
+	VMAXPS.BCST k00000000<>+0(SB), Z18, Z21
+	VADDPS        Z19, Z21, Z21
+	VBROADCASTSS k00000000<>+0(SB), Z22
+	VSUBPS        Z18, Z22, Z22
+	VMAXPS.BCST k00000000<>+0(SB), Z22, Z18
+	VADDPS        Z19, Z18, Z18
+	VBROADCASTSS k3f800000<>+0(SB), Z19
+	VSUBPS        Z20, Z19, Z19
+	VMULPS        Z0, Z20, Z20
+	VMULPS        Z18, Z20, Z18
+	VMULPS        Z21, Z19, Z21
+	VADDPS        Z21, Z18, Z18
+	VADDPS        Z18, Z17, Z17
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z18
+	VMOVUPS       (CX), Z19
+	VFMADD231PS.BCST k00000000<>+0(SB), Z18, Z14
+	VFMADD231PS.BCST k00000000<>+0(SB), Z19, Z14
+	VMINPS        Z15, Z19, Z15
+	VMAXPS        Z16, Z19, Z16
+	VMULPS        Z2, Z19, Z20
+	VBROADCASTSS k3f800000<>+0(SB), Z21
+	VSUBPS        Z19, Z21, Z21
+	VMULPS        Z1, Z21, Z21
+	VADDPS        Z21, Z20, Z20
+	VORPS.BCST k80000000<>+0(SB), Z18, Z19
+	VMAXPS.BCST kc2d00000<>+0(SB), Z19, Z19
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z19, Z21
+	VRNDSCALEPS   $0x00, Z21, Z21
+	VMOVUPS       Z19, Z19
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z21, Z19
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z21, Z19
+	VBROADCASTSS k39500d01<>+0(SB), Z22
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
+	VSCALEFPS     Z21, Z22, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z19
+	VRCP14PS      Z19, Z21
+	VMULPS        Z21, Z19, Z19
+	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
+	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
+	VMULPS        Z19, Z21, Z21
+	VMULPS        Z21, Z22, Z19
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z18, K1
+	VBLENDMPS     Z21, Z19, K1, Z7
+	VBLENDMPS     Z19, Z21, K1, Z8
+	VADDPS.BCST k40000000<>+0(SB), Z22, Z19
+	VRCP14PS      Z19, Z21
+	VMULPS        Z21, Z19, Z19
+	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
+	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
+	VMULPS        Z19, Z21, Z21
+	VMULPS        Z21, Z22, Z19
+	VMULPS        Z19, Z19, Z21
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z22
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z21, Z22
+	VADDPS        Z19, Z19, Z19
+	VMULPS        Z22, Z19, Z19
+	VMAXPS.BCST k00000000<>+0(SB), Z18, Z21
+	VADDPS        Z19, Z21, Z21
+	VBROADCASTSS k00000000<>+0(SB), Z22
+	VSUBPS        Z18, Z22, Z22
+	VMAXPS.BCST k00000000<>+0(SB), Z22, Z18
+	VADDPS        Z19, Z18, Z18
+	VBROADCASTSS k3f800000<>+0(SB), Z19
+	VSUBPS        Z20, Z19, Z19
+	VMULPS        Z0, Z20, Z20
+	VMULPS        Z18, Z20, Z18
+	VMULPS        Z21, Z19, Z21
+	VADDPS        Z21, Z18, Z18
+	VADDPS        Z18, Z17, Z17
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z18
+	VMOVUPS       (CX), Z19
+	VFMADD231PS.BCST k00000000<>+0(SB), Z18, Z14
+	VFMADD231PS.BCST k00000000<>+0(SB), Z19, Z14
+	VMINPS        Z15, Z19, Z15
+	VMAXPS        Z16, Z19, Z16
+	VMULPS        Z2, Z19, Z20
+	VBROADCASTSS k3f800000<>+0(SB), Z21
+	VSUBPS        Z19, Z21, Z21
+	VMULPS        Z1, Z21, Z21
+	VADDPS        Z21, Z20, Z20
+	VORPS.BCST k80000000<>+0(SB), Z18, Z19
+	VMAXPS.BCST kc2d00000<>+0(SB), Z19, Z19
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z19, Z21
+	VRNDSCALEPS   $0x00, Z21, Z21
+	VMOVUPS       Z19, Z19
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z21, Z19
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z21, Z19
+	VBROADCASTSS k39500d01<>+0(SB), Z22
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
+	VSCALEFPS     Z21, Z22, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z19
+	VRCP14PS      Z19, Z21
+	VMULPS        Z21, Z19, Z19
+	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
+	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
+	VMULPS        Z19, Z21, Z21
+	VMULPS        Z21, Z22, Z19
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z18, K1
+	VBLENDMPS     Z21, Z19, K1, Z9
+	VBLENDMPS     Z19, Z21, K1, Z10
+	VADDPS.BCST k40000000<>+0(SB), Z22, Z19
+	VRCP14PS      Z19, Z21
+	VMULPS        Z21, Z19, Z19
+	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
+	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
+	VMULPS        Z19, Z21, Z21
+	VMULPS        Z21, Z22, Z19
+	VMULPS        Z19, Z19, Z21
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z22
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z21, Z22
+	VADDPS        Z19, Z19, Z19
+	VMULPS        Z22, Z19, Z19
+	VMAXPS.BCST k00000000<>+0(SB), Z18, Z21
+	VADDPS        Z19, Z21, Z21
+	VBROADCASTSS k00000000<>+0(SB), Z22
+	VSUBPS        Z18, Z22, Z22
+	VMAXPS.BCST k00000000<>+0(SB), Z22, Z18
+	VADDPS        Z19, Z18, Z18
+	VBROADCASTSS k3f800000<>+0(SB), Z19
+	VSUBPS        Z20, Z19, Z19
+	VMULPS        Z0, Z20, Z20
+	VMULPS        Z18, Z20, Z18
+	VMULPS        Z21, Z19, Z21
+	VADDPS        Z21, Z18, Z18
+	VADDPS        Z18, Z17, Z17
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VCVTPS2PD     Y17, Z18
+	VEXTRACTF32X8 $0x01, Z17, Y17
+	VCVTPS2PD     Y17, Z17
+	VADDPD        Z13, Z18, Z13
+	VADDPD        Z17, Z13, Z13
+	SUBQ          $0x00000040, DX
+	CMPQ          DX, $0x00000040
+	JAE           bce0AVX512_block
+
+bce0AVX512_rest:
+	TESTQ   DX, DX
+	JE      bce0AVX512_end
+	PCALIGN $0x40
 
 bce0AVX512_loop:
-	VMOVUPS       (AX), Z9
-	VMOVUPS       (CX), Z10
-	VFMADD231PS   k00000000<>+0(SB), Z9, Z6
-	VFMADD231PS   k00000000<>+0(SB), Z10, Z6
-	VMINPS        Z7, Z10, Z7
-	VMAXPS        Z8, Z10, Z8
-	VMULPS        Z2, Z10, Z11
-	VMOVUPS       k3f800000<>+0(SB), Z12
-	VSUBPS        Z10, Z12, Z12
-	VMULPS        Z1, Z12, Z12
-	VADDPS        Z12, Z11, Z11
-	VORPS         k80000000<>+0(SB), Z9, Z10
-	VMAXPS        kc2d00000<>+0(SB), Z10, Z10
-	VMULPS        k3fb8aa3b<>+0(SB), Z10, Z12
-	VRNDSCALEPS   $0x00, Z12, Z12
-	VMOVUPS       Z10, Z10
-	VFMADD231PS   kbf317200<>+0(SB), Z12, Z10
-	VFMADD231PS   kb5bfbe8e<>+0(SB), Z12, Z10
-	VMOVUPS       k39500d01<>+0(SB), Z13
-	VFMADD213PS   k3ab60b61<>+0(SB), Z10, Z13
-	VFMADD213PS   k3c088889<>+0(SB), Z10, Z13
-	VFMADD213PS   k3d2aaaab<>+0(SB), Z10, Z13
-	VFMADD213PS   k3e2aaaab<>+0(SB), Z10, Z13
-	VFMADD213PS   k3f000000<>+0(SB), Z10, Z13
-	VFMADD213PS   k3f800000<>+0(SB), Z10, Z13
-	VFMADD213PS   k3f800000<>+0(SB), Z10, Z13
-	VSCALEFPS     Z12, Z13, Z13
-	VADDPS        k3f800000<>+0(SB), Z13, Z10
-	VRCP14PS      Z10, Z12
-	VMULPS        Z12, Z10, Z10
-	VSUBPS        k40000000<>+0(SB), Z10, Z10
-	VMULPS        kbf800000<>+0(SB), Z10, Z10
-	VMULPS        Z10, Z12, Z12
-	VMULPS        Z12, Z13, Z10
-	VCMPPS        $0x0d, k00000000<>+0(SB), Z9, K1
-	VBLENDMPS     Z12, Z10, K1, Z3
-	VBLENDMPS     Z10, Z12, K1, Z4
-	VADDPS        k40000000<>+0(SB), Z13, Z10
-	VRCP14PS      Z10, Z12
-	VMULPS        Z12, Z10, Z10
-	VSUBPS        k40000000<>+0(SB), Z10, Z10
-	VMULPS        kbf800000<>+0(SB), Z10, Z10
-	VMULPS        Z10, Z12, Z12
-	VMULPS        Z12, Z13, Z10
-	VMULPS        Z10, Z10, Z12
-	VMOVUPS       k3d9d89d9<>+0(SB), Z13
-	VFMADD213PS   k3dba2e8c<>+0(SB), Z12, Z13
-	VFMADD213PS   k3de38e39<>+0(SB), Z12, Z13
-	VFMADD213PS   k3e124925<>+0(SB), Z12, Z13
-	VFMADD213PS   k3e4ccccd<>+0(SB), Z12, Z13
-	VFMADD213PS   k3eaaaaab<>+0(SB), Z12, Z13
-	VFMADD213PS   k3f800000<>+0(SB), Z12, Z13
-	VADDPS        Z10, Z10, Z10
-	VMULPS        Z13, Z10, Z10
-	VMAXPS        k00000000<>+0(SB), Z9, Z12
-	VADDPS        Z10, Z12, Z12
-	VMOVUPS       k00000000<>+0(SB), Z13
-	VSUBPS        Z9, Z13, Z13
-	VMAXPS        k00000000<>+0(SB), Z13, Z9
-	VADDPS        Z10, Z9, Z9
-	VMOVUPS       k3f800000<>+0(SB), Z10
-	VSUBPS        Z11, Z10, Z10
-	VMULPS        Z0, Z11, Z11
-	VMULPS        Z9, Z11, Z9
-	VMULPS        Z12, Z10, Z12
-	VADDPS        Z12, Z9, Z9
-	VCVTPS2PD     Y9, Z10
-	VEXTRACTF32X8 $0x01, Z9, Y9
-	VCVTPS2PD     Y9, Z9
-	VADDPD        Z5, Z10, Z5
-	VADDPD        Z9, Z5, Z5
+	VMOVUPS       (AX), Z3
+	VMOVUPS       (CX), Z4
+	VFMADD231PS.BCST k00000000<>+0(SB), Z3, Z14
+	VFMADD231PS.BCST k00000000<>+0(SB), Z4, Z14
+	VMINPS        Z15, Z4, Z15
+	VMAXPS        Z16, Z4, Z16
+	VMULPS        Z2, Z4, Z5
+	VBROADCASTSS k3f800000<>+0(SB), Z6
+	VSUBPS        Z4, Z6, Z6
+	VMULPS        Z1, Z6, Z6
+	VADDPS        Z6, Z5, Z5
+	VORPS.BCST k80000000<>+0(SB), Z3, Z4
+	VMAXPS.BCST kc2d00000<>+0(SB), Z4, Z4
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z4, Z6
+	VRNDSCALEPS   $0x00, Z6, Z6
+	VMOVUPS       Z4, Z4
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z6, Z4
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z6, Z4
+	VBROADCASTSS k39500d01<>+0(SB), Z7
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z4, Z7
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z4, Z7
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z4, Z7
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z4, Z7
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z4, Z7
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z4, Z7
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z4, Z7
+	VSCALEFPS     Z6, Z7, Z7
+	VADDPS.BCST k3f800000<>+0(SB), Z7, Z4
+	VRCP14PS      Z4, Z6
+	VMULPS        Z6, Z4, Z4
+	VSUBPS.BCST k40000000<>+0(SB), Z4, Z4
+	VMULPS.BCST kbf800000<>+0(SB), Z4, Z4
+	VMULPS        Z4, Z6, Z6
+	VMULPS        Z6, Z7, Z4
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z3, K1
+	VBLENDMPS     Z6, Z4, K1, Z11
+	VBLENDMPS     Z4, Z6, K1, Z12
+	VADDPS.BCST k40000000<>+0(SB), Z7, Z4
+	VRCP14PS      Z4, Z6
+	VMULPS        Z6, Z4, Z4
+	VSUBPS.BCST k40000000<>+0(SB), Z4, Z4
+	VMULPS.BCST kbf800000<>+0(SB), Z4, Z4
+	VMULPS        Z4, Z6, Z6
+	VMULPS        Z6, Z7, Z4
+	VMULPS        Z4, Z4, Z6
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z7
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z6, Z7
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z6, Z7
+	VADDPS        Z4, Z4, Z4
+	VMULPS        Z7, Z4, Z4
+	VMAXPS.BCST k00000000<>+0(SB), Z3, Z6
+	VADDPS        Z4, Z6, Z6
+	VBROADCASTSS k00000000<>+0(SB), Z7
+	VSUBPS        Z3, Z7, Z7
+	VMAXPS.BCST k00000000<>+0(SB), Z7, Z3
+	VADDPS        Z4, Z3, Z3
+	VBROADCASTSS k3f800000<>+0(SB), Z4
+	VSUBPS        Z5, Z4, Z4
+	VMULPS        Z0, Z5, Z5
+	VMULPS        Z3, Z5, Z3
+	VMULPS        Z6, Z4, Z6
+	VADDPS        Z6, Z3, Z3
+	VCVTPS2PD     Y3, Z4
+	VEXTRACTF32X8 $0x01, Z3, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        Z13, Z4, Z13
+	VADDPD        Z3, Z13, Z13
 	ADDQ          $0x00000040, AX
 	ADDQ          $0x00000040, CX
 	SUBQ          $0x00000010, DX
 	JNE           bce0AVX512_loop
 
 bce0AVX512_end:
-	VMOVUPS Z5, (SI)
-	VMOVUPS Z6, (DI)
-	VMOVUPS Z7, 64(DI)
-	VMOVUPS Z8, 128(DI)
+	VMOVUPS Z13, (SI)
+	VMOVUPS Z14, (DI)
+	VMOVUPS Z15, 64(DI)
+	VMOVUPS Z16, 128(DI)
 	VZEROUPPER
 	RET
 
@@ -2670,110 +6122,462 @@ TEXT ·focal00AVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS (BX), Z0
 	VBROADCASTSS 4(BX), Z1
 	VBROADCASTSS 12(BX), Z1
-	VMOVUPS      k00000000<>+0(SB), Z4
-	VMOVUPS      k00000000<>+0(SB), Z5
-	VMOVUPS      k00000000<>+0(SB), Z6
-	VMOVUPS      k3f800000<>+0(SB), Z7
-	TESTQ        DX, DX
-	JE           focal00AVX512_end
+	VBROADCASTSS k00000000<>+0(SB), Z12
+	VBROADCASTSS k00000000<>+0(SB), Z13
+	VBROADCASTSS k00000000<>+0(SB), Z14
+	VBROADCASTSS k3f800000<>+0(SB), Z15
+	CMPQ         DX, $0x00000040
+	JB           focal00AVX512_rest
+	PCALIGN      $0x40
+
+focal00AVX512_block:
+	VMOVUPS       (AX), Z16
+	VMOVUPS       (CX), Z17
+	VFMADD231PS.BCST k00000000<>+0(SB), Z16, Z13
+	VFMADD231PS.BCST k00000000<>+0(SB), Z17, Z13
+	VMINPS        Z14, Z17, Z14
+	VMAXPS        Z15, Z17, Z15
+	VMULPS        Z1, Z17, Z18
+	VBROADCASTSS k3f800000<>+0(SB), Z19
+	VSUBPS        Z17, Z19, Z19
+	VMULPS        Z0, Z19, Z19
+	VADDPS        Z19, Z18, Z18
+	VORPS.BCST k80000000<>+0(SB), Z16, Z17
+	VMAXPS.BCST kc2d00000<>+0(SB), Z17, Z17
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z17, Z19
+	VRNDSCALEPS   $0x00, Z19, Z19
+	VMOVUPS       Z17, Z17
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z19, Z17
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z19, Z17
+	VBROADCASTSS k39500d01<>+0(SB), Z20
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z17, Z20
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z17, Z20
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z17, Z20
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z17, Z20
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z17, Z20
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z17, Z20
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z17, Z20
+	VSCALEFPS     Z19, Z20, Z20
+	VADDPS.BCST k3f800000<>+0(SB), Z20, Z17
+	VRCP14PS      Z17, Z19
+	VMULPS        Z19, Z17, Z17
+	VSUBPS.BCST k40000000<>+0(SB), Z17, Z17
+	VMULPS.BCST kbf800000<>+0(SB), Z17, Z17
+	VMULPS        Z17, Z19, Z19
+	VMULPS        Z19, Z20, Z17
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z16, K1
+	VBLENDMPS     Z19, Z17, K1, Z2
+	VBLENDMPS     Z17, Z19, K1, Z3
+	VADDPS.BCST k40000000<>+0(SB), Z20, Z17
+	VRCP14PS      Z17, Z21
+	VMULPS        Z21, Z17, Z17
+	VSUBPS.BCST k40000000<>+0(SB), Z17, Z17
+	VMULPS.BCST kbf800000<>+0(SB), Z17, Z17
+	VMULPS        Z17, Z21, Z21
+	VMULPS        Z21, Z20, Z17
+	VMULPS        Z17, Z17, Z21
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z22
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z21, Z22
+	VADDPS        Z17, Z17, Z17
+	VMULPS        Z22, Z17, Z17
+	VMAXPS.BCST k00000000<>+0(SB), Z16, Z21
+	VADDPS        Z17, Z21, Z21
+	VBROADCASTSS k00000000<>+0(SB), Z22
+	VSUBPS        Z16, Z22, Z22
+	VMAXPS.BCST k00000000<>+0(SB), Z22, Z16
+	VADDPS        Z17, Z16, Z16
+	VBROADCASTSS k3f800000<>+0(SB), Z17
+	VSUBPS        Z18, Z17, Z17
+	VMULPS        Z16, Z18, Z16
+	VMULPS        Z21, Z17, Z21
+	VADDPS        Z21, Z16, Z16
+	VMULPS        Z3, Z18, Z21
+	VMULPS        Z2, Z17, Z17
+	VADDPS        Z17, Z21, Z22
+	VSUBPS        Z21, Z17, Z17
+	VMULPS        Z22, Z22, Z21
+	VMULPS        Z21, Z16, Z23
+	VMULPS        Z19, Z20, Z20
+	VMULPS        Z19, Z20, Z20
+	VMULPS.BCST k40000000<>+0(SB), Z18, Z18
+	VSUBPS.BCST k3f800000<>+0(SB), Z18, Z18
+	VMULPS        Z20, Z18, Z18
+	VMULPS        Z21, Z17, Z17
+	VMULPS.BCST k40000000<>+0(SB), Z22, Z19
+	VMULPS        Z18, Z19, Z19
+	VMULPS        Z16, Z19, Z19
+	VSUBPS        Z19, Z17, Z17
+	VMOVUPS       Z23, Z16
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z17
+	VMOVUPS       (CX), Z18
+	VFMADD231PS.BCST k00000000<>+0(SB), Z17, Z13
+	VFMADD231PS.BCST k00000000<>+0(SB), Z18, Z13
+	VMINPS        Z14, Z18, Z14
+	VMAXPS        Z15, Z18, Z15
+	VMULPS        Z1, Z18, Z19
+	VBROADCASTSS k3f800000<>+0(SB), Z20
+	VSUBPS        Z18, Z20, Z20
+	VMULPS        Z0, Z20, Z20
+	VADDPS        Z20, Z19, Z19
+	VORPS.BCST k80000000<>+0(SB), Z17, Z18
+	VMAXPS.BCST kc2d00000<>+0(SB), Z18, Z18
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z18, Z20
+	VRNDSCALEPS   $0x00, Z20, Z20
+	VMOVUPS       Z18, Z18
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z20, Z18
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z20, Z18
+	VBROADCASTSS k39500d01<>+0(SB), Z21
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
+	VSCALEFPS     Z20, Z21, Z21
+	VADDPS.BCST k3f800000<>+0(SB), Z21, Z18
+	VRCP14PS      Z18, Z20
+	VMULPS        Z20, Z18, Z18
+	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
+	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
+	VMULPS        Z18, Z20, Z20
+	VMULPS        Z20, Z21, Z18
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z17, K1
+	VBLENDMPS     Z20, Z18, K1, Z4
+	VBLENDMPS     Z18, Z20, K1, Z5
+	VADDPS.BCST k40000000<>+0(SB), Z21, Z18
+	VRCP14PS      Z18, Z22
+	VMULPS        Z22, Z18, Z18
+	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
+	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
+	VMULPS        Z18, Z22, Z22
+	VMULPS        Z22, Z21, Z18
+	VMULPS        Z18, Z18, Z22
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z23
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z23
+	VADDPS        Z18, Z18, Z18
+	VMULPS        Z23, Z18, Z18
+	VMAXPS.BCST k00000000<>+0(SB), Z17, Z22
+	VADDPS        Z18, Z22, Z22
+	VBROADCASTSS k00000000<>+0(SB), Z23
+	VSUBPS        Z17, Z23, Z23
+	VMAXPS.BCST k00000000<>+0(SB), Z23, Z17
+	VADDPS        Z18, Z17, Z17
+	VBROADCASTSS k3f800000<>+0(SB), Z18
+	VSUBPS        Z19, Z18, Z18
+	VMULPS        Z17, Z19, Z17
+	VMULPS        Z22, Z18, Z22
+	VADDPS        Z22, Z17, Z17
+	VMULPS        Z5, Z19, Z22
+	VMULPS        Z4, Z18, Z18
+	VADDPS        Z18, Z22, Z23
+	VSUBPS        Z22, Z18, Z18
+	VMULPS        Z23, Z23, Z22
+	VMULPS        Z22, Z17, Z24
+	VMULPS        Z20, Z21, Z21
+	VMULPS        Z20, Z21, Z21
+	VMULPS.BCST k40000000<>+0(SB), Z19, Z19
+	VSUBPS.BCST k3f800000<>+0(SB), Z19, Z19
+	VMULPS        Z21, Z19, Z19
+	VMULPS        Z22, Z18, Z18
+	VMULPS.BCST k40000000<>+0(SB), Z23, Z20
+	VMULPS        Z19, Z20, Z20
+	VMULPS        Z17, Z20, Z20
+	VSUBPS        Z20, Z18, Z18
+	VADDPS        Z24, Z16, Z16
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z17
+	VMOVUPS       (CX), Z18
+	VFMADD231PS.BCST k00000000<>+0(SB), Z17, Z13
+	VFMADD231PS.BCST k00000000<>+0(SB), Z18, Z13
+	VMINPS        Z14, Z18, Z14
+	VMAXPS        Z15, Z18, Z15
+	VMULPS        Z1, Z18, Z19
+	VBROADCASTSS k3f800000<>+0(SB), Z20
+	VSUBPS        Z18, Z20, Z20
+	VMULPS        Z0, Z20, Z20
+	VADDPS        Z20, Z19, Z19
+	VORPS.BCST k80000000<>+0(SB), Z17, Z18
+	VMAXPS.BCST kc2d00000<>+0(SB), Z18, Z18
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z18, Z20
+	VRNDSCALEPS   $0x00, Z20, Z20
+	VMOVUPS       Z18, Z18
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z20, Z18
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z20, Z18
+	VBROADCASTSS k39500d01<>+0(SB), Z21
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
+	VSCALEFPS     Z20, Z21, Z21
+	VADDPS.BCST k3f800000<>+0(SB), Z21, Z18
+	VRCP14PS      Z18, Z20
+	VMULPS        Z20, Z18, Z18
+	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
+	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
+	VMULPS        Z18, Z20, Z20
+	VMULPS        Z20, Z21, Z18
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z17, K1
+	VBLENDMPS     Z20, Z18, K1, Z6
+	VBLENDMPS     Z18, Z20, K1, Z7
+	VADDPS.BCST k40000000<>+0(SB), Z21, Z18
+	VRCP14PS      Z18, Z22
+	VMULPS        Z22, Z18, Z18
+	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
+	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
+	VMULPS        Z18, Z22, Z22
+	VMULPS        Z22, Z21, Z18
+	VMULPS        Z18, Z18, Z22
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z23
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z23
+	VADDPS        Z18, Z18, Z18
+	VMULPS        Z23, Z18, Z18
+	VMAXPS.BCST k00000000<>+0(SB), Z17, Z22
+	VADDPS        Z18, Z22, Z22
+	VBROADCASTSS k00000000<>+0(SB), Z23
+	VSUBPS        Z17, Z23, Z23
+	VMAXPS.BCST k00000000<>+0(SB), Z23, Z17
+	VADDPS        Z18, Z17, Z17
+	VBROADCASTSS k3f800000<>+0(SB), Z18
+	VSUBPS        Z19, Z18, Z18
+	VMULPS        Z17, Z19, Z17
+	VMULPS        Z22, Z18, Z22
+	VADDPS        Z22, Z17, Z17
+	VMULPS        Z7, Z19, Z22
+	VMULPS        Z6, Z18, Z18
+	VADDPS        Z18, Z22, Z23
+	VSUBPS        Z22, Z18, Z18
+	VMULPS        Z23, Z23, Z22
+	VMULPS        Z22, Z17, Z24
+	VMULPS        Z20, Z21, Z21
+	VMULPS        Z20, Z21, Z21
+	VMULPS.BCST k40000000<>+0(SB), Z19, Z19
+	VSUBPS.BCST k3f800000<>+0(SB), Z19, Z19
+	VMULPS        Z21, Z19, Z19
+	VMULPS        Z22, Z18, Z18
+	VMULPS.BCST k40000000<>+0(SB), Z23, Z20
+	VMULPS        Z19, Z20, Z20
+	VMULPS        Z17, Z20, Z20
+	VSUBPS        Z20, Z18, Z18
+	VADDPS        Z24, Z16, Z16
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z17
+	VMOVUPS       (CX), Z18
+	VFMADD231PS.BCST k00000000<>+0(SB), Z17, Z13
+	VFMADD231PS.BCST k00000000<>+0(SB), Z18, Z13
+	VMINPS        Z14, Z18, Z14
+	VMAXPS        Z15, Z18, Z15
+	VMULPS        Z1, Z18, Z19
+	VBROADCASTSS k3f800000<>+0(SB), Z20
+	VSUBPS        Z18, Z20, Z20
+	VMULPS        Z0, Z20, Z20
+	VADDPS        Z20, Z19, Z19
+	VORPS.BCST k80000000<>+0(SB), Z17, Z18
+	VMAXPS.BCST kc2d00000<>+0(SB), Z18, Z18
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z18, Z20
+	VRNDSCALEPS   $0x00, Z20, Z20
+	VMOVUPS       Z18, Z18
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z20, Z18
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z20, Z18
+	VBROADCASTSS k39500d01<>+0(SB), Z21
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
+	VSCALEFPS     Z20, Z21, Z21
+	VADDPS.BCST k3f800000<>+0(SB), Z21, Z18
+	VRCP14PS      Z18, Z20
+	VMULPS        Z20, Z18, Z18
+	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
+	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
+	VMULPS        Z18, Z20, Z20
+	VMULPS        Z20, Z21, Z18
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z17, K1
+	VBLENDMPS     Z20, Z18, K1, Z8
+	VBLENDMPS     Z18, Z20, K1, Z9
+	VADDPS.BCST k40000000<>+0(SB), Z21, Z18
+	VRCP14PS      Z18, Z22
+	VMULPS        Z22, Z18, Z18
+	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
+	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
+	VMULPS        Z18, Z22, Z22
+	VMULPS        Z22, Z21, Z18
+	VMULPS        Z18, Z18, Z22
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z23
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z23
+	VADDPS        Z18, Z18, Z18
+	VMULPS        Z23, Z18, Z18
+	VMAXPS.BCST k00000000<>+0(SB), Z17, Z22
+	VADDPS        Z18, Z22, Z22
+	VBROADCASTSS k00000000<>+0(SB), Z23
+	VSUBPS        Z17, Z23, Z23
+	VMAXPS.BCST k00000000<>+0(SB), Z23, Z17
+	VADDPS        Z18, Z17, Z17
+	VBROADCASTSS k3f800000<>+0(SB), Z18
+	VSUBPS        Z19, Z18, Z18
+	VMULPS        Z17, Z19, Z17
+	VMULPS        Z22, Z18, Z22
+	VADDPS        Z22, Z17, Z17
+	VMULPS        Z9, Z19, Z22
+	VMULPS        Z8, Z18, Z18
+	VADDPS        Z18, Z22, Z23
+	VSUBPS        Z22, Z18, Z18
+	VMULPS        Z23, Z23, Z22
+	VMULPS        Z22, Z17, Z24
+	VMULPS        Z20, Z21, Z21
+	VMULPS        Z20, Z21, Z21
+	VMULPS.BCST k40000000<>+0(SB), Z19, Z19
+	VSUBPS.BCST k3f800000<>+0(SB), Z19, Z19
+	VMULPS        Z21, Z19, Z19
+	VMULPS        Z22, Z18, Z18
+	VMULPS.BCST k40000000<>+0(SB), Z23, Z20
+	VMULPS        Z19, Z20, Z20
+	VMULPS        Z17, Z20, Z20
+	VSUBPS        Z20, Z18, Z18
+	VADDPS        Z24, Z16, Z16
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VCVTPS2PD     Y16, Z17
+	VEXTRACTF32X8 $0x01, Z16, Y16
+	VCVTPS2PD     Y16, Z16
+	VADDPD        Z12, Z17, Z12
+	VADDPD        Z16, Z12, Z12
+	SUBQ          $0x00000040, DX
+	CMPQ          DX, $0x00000040
+	JAE           focal00AVX512_block
+
+focal00AVX512_rest:
+	TESTQ   DX, DX
+	JE      focal00AVX512_end
+	PCALIGN $0x40
 
 focal00AVX512_loop:
-	VMOVUPS       (AX), Z8
-	VMOVUPS       (CX), Z9
-	VFMADD231PS   k00000000<>+0(SB), Z8, Z5
-	VFMADD231PS   k00000000<>+0(SB), Z9, Z5
-	VMINPS        Z6, Z9, Z6
-	VMAXPS        Z7, Z9, Z7
-	VMULPS        Z1, Z9, Z10
-	VMOVUPS       k3f800000<>+0(SB), Z11
-	VSUBPS        Z9, Z11, Z11
-	VMULPS        Z0, Z11, Z11
-	VADDPS        Z11, Z10, Z10
-	VORPS         k80000000<>+0(SB), Z8, Z9
-	VMAXPS        kc2d00000<>+0(SB), Z9, Z9
-	VMULPS        k3fb8aa3b<>+0(SB), Z9, Z11
-	VRNDSCALEPS   $0x00, Z11, Z11
-	VMOVUPS       Z9, Z9
-	VFMADD231PS   kbf317200<>+0(SB), Z11, Z9
-	VFMADD231PS   kb5bfbe8e<>+0(SB), Z11, Z9
-	VMOVUPS       k39500d01<>+0(SB), Z12
-	VFMADD213PS   k3ab60b61<>+0(SB), Z9, Z12
-	VFMADD213PS   k3c088889<>+0(SB), Z9, Z12
-	VFMADD213PS   k3d2aaaab<>+0(SB), Z9, Z12
-	VFMADD213PS   k3e2aaaab<>+0(SB), Z9, Z12
-	VFMADD213PS   k3f000000<>+0(SB), Z9, Z12
-	VFMADD213PS   k3f800000<>+0(SB), Z9, Z12
-	VFMADD213PS   k3f800000<>+0(SB), Z9, Z12
-	VSCALEFPS     Z11, Z12, Z12
-	VADDPS        k3f800000<>+0(SB), Z12, Z9
-	VRCP14PS      Z9, Z11
-	VMULPS        Z11, Z9, Z9
-	VSUBPS        k40000000<>+0(SB), Z9, Z9
-	VMULPS        kbf800000<>+0(SB), Z9, Z9
-	VMULPS        Z9, Z11, Z11
-	VMULPS        Z11, Z12, Z9
-	VCMPPS        $0x0d, k00000000<>+0(SB), Z8, K1
-	VBLENDMPS     Z11, Z9, K1, Z2
-	VBLENDMPS     Z9, Z11, K1, Z3
-	VADDPS        k40000000<>+0(SB), Z12, Z9
-	VRCP14PS      Z9, Z13
-	VMULPS        Z13, Z9, Z9
-	VSUBPS        k40000000<>+0(SB), Z9, Z9
-	VMULPS        kbf800000<>+0(SB), Z9, Z9
-	VMULPS        Z9, Z13, Z13
-	VMULPS        Z13, Z12, Z9
-	VMULPS        Z9, Z9, Z13
-	VMOVUPS       k3d9d89d9<>+0(SB), Z14
-	VFMADD213PS   k3dba2e8c<>+0(SB), Z13, Z14
-	VFMADD213PS   k3de38e39<>+0(SB), Z13, Z14
-	VFMADD213PS   k3e124925<>+0(SB), Z13, Z14
-	VFMADD213PS   k3e4ccccd<>+0(SB), Z13, Z14
-	VFMADD213PS   k3eaaaaab<>+0(SB), Z13, Z14
-	VFMADD213PS   k3f800000<>+0(SB), Z13, Z14
-	VADDPS        Z9, Z9, Z9
-	VMULPS        Z14, Z9, Z9
-	VMAXPS        k00000000<>+0(SB), Z8, Z13
-	VADDPS        Z9, Z13, Z13
-	VMOVUPS       k00000000<>+0(SB), Z14
-	VSUBPS        Z8, Z14, Z14
-	VMAXPS        k00000000<>+0(SB), Z14, Z8
-	VADDPS        Z9, Z8, Z8
-	VMOVUPS       k3f800000<>+0(SB), Z9
-	VSUBPS        Z10, Z9, Z9
-	VMULPS        Z8, Z10, Z8
-	VMULPS        Z13, Z9, Z13
-	VADDPS        Z13, Z8, Z8
-	VMULPS        Z3, Z10, Z13
-	VMULPS        Z2, Z9, Z9
-	VADDPS        Z9, Z13, Z14
-	VSUBPS        Z13, Z9, Z9
-	VMULPS        Z14, Z14, Z13
-	VMULPS        Z13, Z8, Z15
-	VMULPS        Z11, Z12, Z12
-	VMULPS        Z11, Z12, Z12
-	VMULPS        k40000000<>+0(SB), Z10, Z10
-	VSUBPS        k3f800000<>+0(SB), Z10, Z10
-	VMULPS        Z12, Z10, Z10
-	VMULPS        Z13, Z9, Z9
-	VMULPS        k40000000<>+0(SB), Z14, Z11
-	VMULPS        Z10, Z11, Z11
-	VMULPS        Z8, Z11, Z11
-	VSUBPS        Z11, Z9, Z9
-	VCVTPS2PD     Y15, Z8
-	VEXTRACTF32X8 $0x01, Z15, Y9
-	VCVTPS2PD     Y9, Z9
-	VADDPD        Z4, Z8, Z4
-	VADDPD        Z9, Z4, Z4
+	VMOVUPS       (AX), Z2
+	VMOVUPS       (CX), Z3
+	VFMADD231PS.BCST k00000000<>+0(SB), Z2, Z13
+	VFMADD231PS.BCST k00000000<>+0(SB), Z3, Z13
+	VMINPS        Z14, Z3, Z14
+	VMAXPS        Z15, Z3, Z15
+	VMULPS        Z1, Z3, Z4
+	VBROADCASTSS k3f800000<>+0(SB), Z5
+	VSUBPS        Z3, Z5, Z5
+	VMULPS        Z0, Z5, Z5
+	VADDPS        Z5, Z4, Z4
+	VORPS.BCST k80000000<>+0(SB), Z2, Z3
+	VMAXPS.BCST kc2d00000<>+0(SB), Z3, Z3
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z3, Z5
+	VRNDSCALEPS   $0x00, Z5, Z5
+	VMOVUPS       Z3, Z3
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z5, Z3
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z5, Z3
+	VBROADCASTSS k39500d01<>+0(SB), Z6
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z3, Z6
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z3, Z6
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z3, Z6
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z3, Z6
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z3, Z6
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z3, Z6
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z3, Z6
+	VSCALEFPS     Z5, Z6, Z6
+	VADDPS.BCST k3f800000<>+0(SB), Z6, Z3
+	VRCP14PS      Z3, Z5
+	VMULPS        Z5, Z3, Z3
+	VSUBPS.BCST k40000000<>+0(SB), Z3, Z3
+	VMULPS.BCST kbf800000<>+0(SB), Z3, Z3
+	VMULPS        Z3, Z5, Z5
+	VMULPS        Z5, Z6, Z3
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z2, K1
+	VBLENDMPS     Z5, Z3, K1, Z10
+	VBLENDMPS     Z3, Z5, K1, Z11
+	VADDPS.BCST k40000000<>+0(SB), Z6, Z3
+	VRCP14PS      Z3, Z7
+	VMULPS        Z7, Z3, Z3
+	VSUBPS.BCST k40000000<>+0(SB), Z3, Z3
+	VMULPS.BCST kbf800000<>+0(SB), Z3, Z3
+	VMULPS        Z3, Z7, Z7
+	VMULPS        Z7, Z6, Z3
+	VMULPS        Z3, Z3, Z7
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z8
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z7, Z8
+	VADDPS        Z3, Z3, Z3
+	VMULPS        Z8, Z3, Z3
+	VMAXPS.BCST k00000000<>+0(SB), Z2, Z7
+	VADDPS        Z3, Z7, Z7
+	VBROADCASTSS k00000000<>+0(SB), Z8
+	VSUBPS        Z2, Z8, Z8
+	VMAXPS.BCST k00000000<>+0(SB), Z8, Z2
+	VADDPS        Z3, Z2, Z2
+	VBROADCASTSS k3f800000<>+0(SB), Z3
+	VSUBPS        Z4, Z3, Z3
+	VMULPS        Z2, Z4, Z2
+	VMULPS        Z7, Z3, Z7
+	VADDPS        Z7, Z2, Z2
+	VMULPS        Z11, Z4, Z7
+	VMULPS        Z10, Z3, Z3
+	VADDPS        Z3, Z7, Z8
+	VSUBPS        Z7, Z3, Z3
+	VMULPS        Z8, Z8, Z7
+	VMULPS        Z7, Z2, Z9
+	VMULPS        Z5, Z6, Z6
+	VMULPS        Z5, Z6, Z6
+	VMULPS.BCST k40000000<>+0(SB), Z4, Z4
+	VSUBPS.BCST k3f800000<>+0(SB), Z4, Z4
+	VMULPS        Z6, Z4, Z4
+	VMULPS        Z7, Z3, Z3
+	VMULPS.BCST k40000000<>+0(SB), Z8, Z5
+	VMULPS        Z4, Z5, Z5
+	VMULPS        Z2, Z5, Z5
+	VSUBPS        Z5, Z3, Z3
+	VCVTPS2PD     Y9, Z2
+	VEXTRACTF32X8 $0x01, Z9, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        Z12, Z2, Z12
+	VADDPD        Z3, Z12, Z12
 	ADDQ          $0x00000040, AX
 	ADDQ          $0x00000040, CX
 	SUBQ          $0x00000010, DX
 	JNE           focal00AVX512_loop
 
 focal00AVX512_end:
-	VMOVUPS Z4, (SI)
-	VMOVUPS Z5, (DI)
-	VMOVUPS Z6, 64(DI)
-	VMOVUPS Z7, 128(DI)
+	VMOVUPS Z12, (SI)
+	VMOVUPS Z13, (DI)
+	VMOVUPS Z14, 64(DI)
+	VMOVUPS Z15, 128(DI)
 	VZEROUPPER
 	RET
 
@@ -2790,117 +6594,489 @@ TEXT ·focal01AVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS (BX), Z0
 	VBROADCASTSS 4(BX), Z1
 	VBROADCASTSS 12(BX), Z1
-	VBROADCASTSS 8(BX), Z4
-	VBROADCASTSS 16(BX), Z5
-	VMOVUPS      k00000000<>+0(SB), Z6
-	VMOVUPS      k00000000<>+0(SB), Z7
-	VMOVUPS      k00000000<>+0(SB), Z8
-	VMOVUPS      k3f800000<>+0(SB), Z9
-	TESTQ        DX, DX
-	JE           focal01AVX512_end
+	VBROADCASTSS 8(BX), Z12
+	VBROADCASTSS 16(BX), Z13
+	VBROADCASTSS k00000000<>+0(SB), Z14
+	VBROADCASTSS k00000000<>+0(SB), Z15
+	VBROADCASTSS k00000000<>+0(SB), Z16
+	VBROADCASTSS k3f800000<>+0(SB), Z17
+	CMPQ         DX, $0x00000040
+	JB           focal01AVX512_rest
+	PCALIGN      $0x40
+
+focal01AVX512_block:
+	VMOVUPS       (AX), Z18
+	VMOVUPS       (CX), Z19
+	VFMADD231PS.BCST k00000000<>+0(SB), Z18, Z15
+	VFMADD231PS.BCST k00000000<>+0(SB), Z19, Z15
+	VMINPS        Z16, Z19, Z16
+	VMAXPS        Z17, Z19, Z17
+	VMULPS        Z1, Z19, Z20
+	VBROADCASTSS k3f800000<>+0(SB), Z21
+	VSUBPS        Z19, Z21, Z21
+	VMULPS        Z0, Z21, Z21
+	VADDPS        Z21, Z20, Z20
+	VORPS.BCST k80000000<>+0(SB), Z18, Z19
+	VMAXPS.BCST kc2d00000<>+0(SB), Z19, Z19
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z19, Z21
+	VRNDSCALEPS   $0x00, Z21, Z21
+	VMOVUPS       Z19, Z19
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z21, Z19
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z21, Z19
+	VBROADCASTSS k39500d01<>+0(SB), Z22
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
+	VSCALEFPS     Z21, Z22, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z19
+	VRCP14PS      Z19, Z21
+	VMULPS        Z21, Z19, Z19
+	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
+	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
+	VMULPS        Z19, Z21, Z21
+	VMULPS        Z21, Z22, Z19
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z18, K1
+	VBLENDMPS     Z21, Z19, K1, Z2
+	VBLENDMPS     Z19, Z21, K1, Z3
+	VADDPS.BCST k40000000<>+0(SB), Z22, Z19
+	VRCP14PS      Z19, Z23
+	VMULPS        Z23, Z19, Z19
+	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
+	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
+	VMULPS        Z19, Z23, Z23
+	VMULPS        Z23, Z22, Z19
+	VMULPS        Z19, Z19, Z23
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z24
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z23, Z24
+	VADDPS        Z19, Z19, Z19
+	VMULPS        Z24, Z19, Z19
+	VMAXPS.BCST k00000000<>+0(SB), Z18, Z23
+	VADDPS        Z19, Z23, Z23
+	VBROADCASTSS k00000000<>+0(SB), Z24
+	VSUBPS        Z18, Z24, Z24
+	VMAXPS.BCST k00000000<>+0(SB), Z24, Z18
+	VADDPS        Z19, Z18, Z18
+	VBROADCASTSS k3f800000<>+0(SB), Z19
+	VSUBPS        Z20, Z19, Z19
+	VMULPS        Z18, Z20, Z18
+	VMULPS        Z23, Z19, Z23
+	VADDPS        Z23, Z18, Z18
+	VMULPS        Z3, Z20, Z23
+	VMULPS        Z2, Z19, Z24
+	VADDPS        Z24, Z23, Z25
+	VSUBPS        Z23, Z24, Z23
+	VMULPS        Z25, Z25, Z24
+	VMULPS        Z24, Z18, Z26
+	VMULPS        Z21, Z22, Z22
+	VMULPS        Z21, Z22, Z22
+	VMULPS.BCST k40000000<>+0(SB), Z20, Z21
+	VSUBPS.BCST k3f800000<>+0(SB), Z21, Z21
+	VMULPS        Z22, Z21, Z21
+	VMULPS        Z24, Z23, Z22
+	VMULPS.BCST k40000000<>+0(SB), Z25, Z23
+	VMULPS        Z21, Z23, Z23
+	VMULPS        Z18, Z23, Z23
+	VSUBPS        Z23, Z22, Z22
+	VMULPS        Z12, Z20, Z18
+	VMULPS        Z13, Z19, Z19
+	VADDPS        Z19, Z18, Z18
+	VMULPS        Z18, Z26, Z26
+	VMULPS        Z18, Z22, Z22
+	VMOVUPS       Z26, Z18
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z19
+	VMOVUPS       (CX), Z20
+	VFMADD231PS.BCST k00000000<>+0(SB), Z19, Z15
+	VFMADD231PS.BCST k00000000<>+0(SB), Z20, Z15
+	VMINPS        Z16, Z20, Z16
+	VMAXPS        Z17, Z20, Z17
+	VMULPS        Z1, Z20, Z21
+	VBROADCASTSS k3f800000<>+0(SB), Z22
+	VSUBPS        Z20, Z22, Z22
+	VMULPS        Z0, Z22, Z22
+	VADDPS        Z22, Z21, Z21
+	VORPS.BCST k80000000<>+0(SB), Z19, Z20
+	VMAXPS.BCST kc2d00000<>+0(SB), Z20, Z20
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z20, Z22
+	VRNDSCALEPS   $0x00, Z22, Z22
+	VMOVUPS       Z20, Z20
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z22, Z20
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z22, Z20
+	VBROADCASTSS k39500d01<>+0(SB), Z23
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z20, Z23
+	VSCALEFPS     Z22, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z20
+	VRCP14PS      Z20, Z22
+	VMULPS        Z22, Z20, Z20
+	VSUBPS.BCST k40000000<>+0(SB), Z20, Z20
+	VMULPS.BCST kbf800000<>+0(SB), Z20, Z20
+	VMULPS        Z20, Z22, Z22
+	VMULPS        Z22, Z23, Z20
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z19, K1
+	VBLENDMPS     Z22, Z20, K1, Z4
+	VBLENDMPS     Z20, Z22, K1, Z5
+	VADDPS.BCST k40000000<>+0(SB), Z23, Z20
+	VRCP14PS      Z20, Z24
+	VMULPS        Z24, Z20, Z20
+	VSUBPS.BCST k40000000<>+0(SB), Z20, Z20
+	VMULPS.BCST kbf800000<>+0(SB), Z20, Z20
+	VMULPS        Z20, Z24, Z24
+	VMULPS        Z24, Z23, Z20
+	VMULPS        Z20, Z20, Z24
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z25
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z25
+	VADDPS        Z20, Z20, Z20
+	VMULPS        Z25, Z20, Z20
+	VMAXPS.BCST k00000000<>+0(SB), Z19, Z24
+	VADDPS        Z20, Z24, Z24
+	VBROADCASTSS k00000000<>+0(SB), Z25
+	VSUBPS        Z19, Z25, Z25
+	VMAXPS.BCST k00000000<>+0(SB), Z25, Z19
+	VADDPS        Z20, Z19, Z19
+	VBROADCASTSS k3f800000<>+0(SB), Z20
+	VSUBPS        Z21, Z20, Z20
+	VMULPS        Z19, Z21, Z19
+	VMULPS        Z24, Z20, Z24
+	VADDPS        Z24, Z19, Z19
+	VMULPS        Z5, Z21, Z24
+	VMULPS        Z4, Z20, Z25
+	VADDPS        Z25, Z24, Z26
+	VSUBPS        Z24, Z25, Z24
+	VMULPS        Z26, Z26, Z25
+	VMULPS        Z25, Z19, Z27
+	VMULPS        Z22, Z23, Z23
+	VMULPS        Z22, Z23, Z23
+	VMULPS.BCST k40000000<>+0(SB), Z21, Z22
+	VSUBPS.BCST k3f800000<>+0(SB), Z22, Z22
+	VMULPS        Z23, Z22, Z22
+	VMULPS        Z25, Z24, Z23
+	VMULPS.BCST k40000000<>+0(SB), Z26, Z24
+	VMULPS        Z22, Z24, Z24
+	VMULPS        Z19, Z24, Z24
+	VSUBPS        Z24, Z23, Z23
+	VMULPS        Z12, Z21, Z19
+	VMULPS        Z13, Z20, Z20
+	VADDPS        Z20, Z19, Z19
+	VMULPS        Z19, Z27, Z27
+	VMULPS        Z19, Z23, Z23
+	VADDPS        Z27, Z18, Z18
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z19
+	VMOVUPS       (CX), Z20
+	VFMADD231PS.BCST k00000000<>+0(SB), Z19, Z15
+	VFMADD231PS.BCST k00000000<>+0(SB), Z20, Z15
+	VMINPS        Z16, Z20, Z16
+	VMAXPS        Z17, Z20, Z17
+	VMULPS        Z1, Z20, Z21
+	VBROADCASTSS k3f800000<>+0(SB), Z22
+	VSUBPS        Z20, Z22, Z22
+	VMULPS        Z0, Z22, Z22
+	VADDPS        Z22, Z21, Z21
+	VORPS.BCST k80000000<>+0(SB), Z19, Z20
+	VMAXPS.BCST kc2d00000<>+0(SB), Z20, Z20
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z20, Z22
+	VRNDSCALEPS   $0x00, Z22, Z22
+	VMOVUPS       Z20, Z20
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z22, Z20
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z22, Z20
+	VBROADCASTSS k39500d01<>+0(SB), Z23
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z20, Z23
+	VSCALEFPS     Z22, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z20
+	VRCP14PS      Z20, Z22
+	VMULPS        Z22, Z20, Z20
+	VSUBPS.BCST k40000000<>+0(SB), Z20, Z20
+	VMULPS.BCST kbf800000<>+0(SB), Z20, Z20
+	VMULPS        Z20, Z22, Z22
+	VMULPS        Z22, Z23, Z20
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z19, K1
+	VBLENDMPS     Z22, Z20, K1, Z6
+	VBLENDMPS     Z20, Z22, K1, Z7
+	VADDPS.BCST k40000000<>+0(SB), Z23, Z20
+	VRCP14PS      Z20, Z24
+	VMULPS        Z24, Z20, Z20
+	VSUBPS.BCST k40000000<>+0(SB), Z20, Z20
+	VMULPS.BCST kbf800000<>+0(SB), Z20, Z20
+	VMULPS        Z20, Z24, Z24
+	VMULPS        Z24, Z23, Z20
+	VMULPS        Z20, Z20, Z24
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z25
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z25
+	VADDPS        Z20, Z20, Z20
+	VMULPS        Z25, Z20, Z20
+	VMAXPS.BCST k00000000<>+0(SB), Z19, Z24
+	VADDPS        Z20, Z24, Z24
+	VBROADCASTSS k00000000<>+0(SB), Z25
+	VSUBPS        Z19, Z25, Z25
+	VMAXPS.BCST k00000000<>+0(SB), Z25, Z19
+	VADDPS        Z20, Z19, Z19
+	VBROADCASTSS k3f800000<>+0(SB), Z20
+	VSUBPS        Z21, Z20, Z20
+	VMULPS        Z19, Z21, Z19
+	VMULPS        Z24, Z20, Z24
+	VADDPS        Z24, Z19, Z19
+	VMULPS        Z7, Z21, Z24
+	VMULPS        Z6, Z20, Z25
+	VADDPS        Z25, Z24, Z26
+	VSUBPS        Z24, Z25, Z24
+	VMULPS        Z26, Z26, Z25
+	VMULPS        Z25, Z19, Z27
+	VMULPS        Z22, Z23, Z23
+	VMULPS        Z22, Z23, Z23
+	VMULPS.BCST k40000000<>+0(SB), Z21, Z22
+	VSUBPS.BCST k3f800000<>+0(SB), Z22, Z22
+	VMULPS        Z23, Z22, Z22
+	VMULPS        Z25, Z24, Z23
+	VMULPS.BCST k40000000<>+0(SB), Z26, Z24
+	VMULPS        Z22, Z24, Z24
+	VMULPS        Z19, Z24, Z24
+	VSUBPS        Z24, Z23, Z23
+	VMULPS        Z12, Z21, Z19
+	VMULPS        Z13, Z20, Z20
+	VADDPS        Z20, Z19, Z19
+	VMULPS        Z19, Z27, Z27
+	VMULPS        Z19, Z23, Z23
+	VADDPS        Z27, Z18, Z18
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z19
+	VMOVUPS       (CX), Z20
+	VFMADD231PS.BCST k00000000<>+0(SB), Z19, Z15
+	VFMADD231PS.BCST k00000000<>+0(SB), Z20, Z15
+	VMINPS        Z16, Z20, Z16
+	VMAXPS        Z17, Z20, Z17
+	VMULPS        Z1, Z20, Z21
+	VBROADCASTSS k3f800000<>+0(SB), Z22
+	VSUBPS        Z20, Z22, Z22
+	VMULPS        Z0, Z22, Z22
+	VADDPS        Z22, Z21, Z21
+	VORPS.BCST k80000000<>+0(SB), Z19, Z20
+	VMAXPS.BCST kc2d00000<>+0(SB), Z20, Z20
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z20, Z22
+	VRNDSCALEPS   $0x00, Z22, Z22
+	VMOVUPS       Z20, Z20
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z22, Z20
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z22, Z20
+	VBROADCASTSS k39500d01<>+0(SB), Z23
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z20, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z20, Z23
+	VSCALEFPS     Z22, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z20
+	VRCP14PS      Z20, Z22
+	VMULPS        Z22, Z20, Z20
+	VSUBPS.BCST k40000000<>+0(SB), Z20, Z20
+	VMULPS.BCST kbf800000<>+0(SB), Z20, Z20
+	VMULPS        Z20, Z22, Z22
+	VMULPS        Z22, Z23, Z20
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z19, K1
+	VBLENDMPS     Z22, Z20, K1, Z8
+	VBLENDMPS     Z20, Z22, K1, Z9
+	VADDPS.BCST k40000000<>+0(SB), Z23, Z20
+	VRCP14PS      Z20, Z24
+	VMULPS        Z24, Z20, Z20
+	VSUBPS.BCST k40000000<>+0(SB), Z20, Z20
+	VMULPS.BCST kbf800000<>+0(SB), Z20, Z20
+	VMULPS        Z20, Z24, Z24
+	VMULPS        Z24, Z23, Z20
+	VMULPS        Z20, Z20, Z24
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z25
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z25
+	VADDPS        Z20, Z20, Z20
+	VMULPS        Z25, Z20, Z20
+	VMAXPS.BCST k00000000<>+0(SB), Z19, Z24
+	VADDPS        Z20, Z24, Z24
+	VBROADCASTSS k00000000<>+0(SB), Z25
+	VSUBPS        Z19, Z25, Z25
+	VMAXPS.BCST k00000000<>+0(SB), Z25, Z19
+	VADDPS        Z20, Z19, Z19
+	VBROADCASTSS k3f800000<>+0(SB), Z20
+	VSUBPS        Z21, Z20, Z20
+	VMULPS        Z19, Z21, Z19
+	VMULPS        Z24, Z20, Z24
+	VADDPS        Z24, Z19, Z19
+	VMULPS        Z9, Z21, Z24
+	VMULPS        Z8, Z20, Z25
+	VADDPS        Z25, Z24, Z26
+	VSUBPS        Z24, Z25, Z24
+	VMULPS        Z26, Z26, Z25
+	VMULPS        Z25, Z19, Z27
+	VMULPS        Z22, Z23, Z23
+	VMULPS        Z22, Z23, Z23
+	VMULPS.BCST k40000000<>+0(SB), Z21, Z22
+	VSUBPS.BCST k3f800000<>+0(SB), Z22, Z22
+	VMULPS        Z23, Z22, Z22
+	VMULPS        Z25, Z24, Z23
+	VMULPS.BCST k40000000<>+0(SB), Z26, Z24
+	VMULPS        Z22, Z24, Z24
+	VMULPS        Z19, Z24, Z24
+	VSUBPS        Z24, Z23, Z23
+	VMULPS        Z12, Z21, Z19
+	VMULPS        Z13, Z20, Z20
+	VADDPS        Z20, Z19, Z19
+	VMULPS        Z19, Z27, Z27
+	VMULPS        Z19, Z23, Z23
+	VADDPS        Z27, Z18, Z18
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VCVTPS2PD     Y18, Z19
+	VEXTRACTF32X8 $0x01, Z18, Y18
+	VCVTPS2PD     Y18, Z18
+	VADDPD        Z14, Z19, Z14
+	VADDPD        Z18, Z14, Z14
+	SUBQ          $0x00000040, DX
+	CMPQ          DX, $0x00000040
+	JAE           focal01AVX512_block
+
+focal01AVX512_rest:
+	TESTQ   DX, DX
+	JE      focal01AVX512_end
+	PCALIGN $0x40
 
 focal01AVX512_loop:
-	VMOVUPS       (AX), Z10
-	VMOVUPS       (CX), Z11
-	VFMADD231PS   k00000000<>+0(SB), Z10, Z7
-	VFMADD231PS   k00000000<>+0(SB), Z11, Z7
-	VMINPS        Z8, Z11, Z8
-	VMAXPS        Z9, Z11, Z9
-	VMULPS        Z1, Z11, Z12
-	VMOVUPS       k3f800000<>+0(SB), Z13
-	VSUBPS        Z11, Z13, Z13
-	VMULPS        Z0, Z13, Z13
-	VADDPS        Z13, Z12, Z12
-	VORPS         k80000000<>+0(SB), Z10, Z11
-	VMAXPS        kc2d00000<>+0(SB), Z11, Z11
-	VMULPS        k3fb8aa3b<>+0(SB), Z11, Z13
-	VRNDSCALEPS   $0x00, Z13, Z13
-	VMOVUPS       Z11, Z11
-	VFMADD231PS   kbf317200<>+0(SB), Z13, Z11
-	VFMADD231PS   kb5bfbe8e<>+0(SB), Z13, Z11
-	VMOVUPS       k39500d01<>+0(SB), Z14
-	VFMADD213PS   k3ab60b61<>+0(SB), Z11, Z14
-	VFMADD213PS   k3c088889<>+0(SB), Z11, Z14
-	VFMADD213PS   k3d2aaaab<>+0(SB), Z11, Z14
-	VFMADD213PS   k3e2aaaab<>+0(SB), Z11, Z14
-	VFMADD213PS   k3f000000<>+0(SB), Z11, Z14
-	VFMADD213PS   k3f800000<>+0(SB), Z11, Z14
-	VFMADD213PS   k3f800000<>+0(SB), Z11, Z14
-	VSCALEFPS     Z13, Z14, Z14
-	VADDPS        k3f800000<>+0(SB), Z14, Z11
-	VRCP14PS      Z11, Z13
-	VMULPS        Z13, Z11, Z11
-	VSUBPS        k40000000<>+0(SB), Z11, Z11
-	VMULPS        kbf800000<>+0(SB), Z11, Z11
-	VMULPS        Z11, Z13, Z13
-	VMULPS        Z13, Z14, Z11
-	VCMPPS        $0x0d, k00000000<>+0(SB), Z10, K1
-	VBLENDMPS     Z13, Z11, K1, Z2
-	VBLENDMPS     Z11, Z13, K1, Z3
-	VADDPS        k40000000<>+0(SB), Z14, Z11
-	VRCP14PS      Z11, Z15
-	VMULPS        Z15, Z11, Z11
-	VSUBPS        k40000000<>+0(SB), Z11, Z11
-	VMULPS        kbf800000<>+0(SB), Z11, Z11
-	VMULPS        Z11, Z15, Z15
-	VMULPS        Z15, Z14, Z11
-	VMULPS        Z11, Z11, Z15
-	VMOVUPS       k3d9d89d9<>+0(SB), Z16
-	VFMADD213PS   k3dba2e8c<>+0(SB), Z15, Z16
-	VFMADD213PS   k3de38e39<>+0(SB), Z15, Z16
-	VFMADD213PS   k3e124925<>+0(SB), Z15, Z16
-	VFMADD213PS   k3e4ccccd<>+0(SB), Z15, Z16
-	VFMADD213PS   k3eaaaaab<>+0(SB), Z15, Z16
-	VFMADD213PS   k3f800000<>+0(SB), Z15, Z16
-	VADDPS        Z11, Z11, Z11
-	VMULPS        Z16, Z11, Z11
-	VMAXPS        k00000000<>+0(SB), Z10, Z15
-	VADDPS        Z11, Z15, Z15
-	VMOVUPS       k00000000<>+0(SB), Z16
-	VSUBPS        Z10, Z16, Z16
-	VMAXPS        k00000000<>+0(SB), Z16, Z10
-	VADDPS        Z11, Z10, Z10
-	VMOVUPS       k3f800000<>+0(SB), Z11
-	VSUBPS        Z12, Z11, Z11
-	VMULPS        Z10, Z12, Z10
-	VMULPS        Z15, Z11, Z15
-	VADDPS        Z15, Z10, Z10
-	VMULPS        Z3, Z12, Z15
-	VMULPS        Z2, Z11, Z16
-	VADDPS        Z16, Z15, Z17
-	VSUBPS        Z15, Z16, Z15
-	VMULPS        Z17, Z17, Z16
-	VMULPS        Z16, Z10, Z18
-	VMULPS        Z13, Z14, Z14
-	VMULPS        Z13, Z14, Z14
-	VMULPS        k40000000<>+0(SB), Z12, Z13
-	VSUBPS        k3f800000<>+0(SB), Z13, Z13
-	VMULPS        Z14, Z13, Z13
-	VMULPS        Z16, Z15, Z14
-	VMULPS        k40000000<>+0(SB), Z17, Z15
-	VMULPS        Z13, Z15, Z15
-	VMULPS        Z10, Z15, Z15
-	VSUBPS        Z15, Z14, Z14
-	VMULPS        Z4, Z12, Z10
-	VMULPS        Z5, Z11, Z11
-	VADDPS        Z11, Z10, Z10
-	VMULPS        Z10, Z18, Z18
-	VMULPS        Z10, Z14, Z14
-	VCVTPS2PD     Y18, Z10
-	VEXTRACTF32X8 $0x01, Z18, Y11
-	VCVTPS2PD     Y11, Z11
-	VADDPD        Z6, Z10, Z6
-	VADDPD        Z11, Z6, Z6
+	VMOVUPS       (AX), Z2
+	VMOVUPS       (CX), Z3
+	VFMADD231PS.BCST k00000000<>+0(SB), Z2, Z15
+	VFMADD231PS.BCST k00000000<>+0(SB), Z3, Z15
+	VMINPS        Z16, Z3, Z16
+	VMAXPS        Z17, Z3, Z17
+	VMULPS        Z1, Z3, Z4
+	VBROADCASTSS k3f800000<>+0(SB), Z5
+	VSUBPS        Z3, Z5, Z5
+	VMULPS        Z0, Z5, Z5
+	VADDPS        Z5, Z4, Z4
+	VORPS.BCST k80000000<>+0(SB), Z2, Z3
+	VMAXPS.BCST kc2d00000<>+0(SB), Z3, Z3
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z3, Z5
+	VRNDSCALEPS   $0x00, Z5, Z5
+	VMOVUPS       Z3, Z3
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z5, Z3
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z5, Z3
+	VBROADCASTSS k39500d01<>+0(SB), Z6
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z3, Z6
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z3, Z6
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z3, Z6
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z3, Z6
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z3, Z6
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z3, Z6
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z3, Z6
+	VSCALEFPS     Z5, Z6, Z6
+	VADDPS.BCST k3f800000<>+0(SB), Z6, Z3
+	VRCP14PS      Z3, Z5
+	VMULPS        Z5, Z3, Z3
+	VSUBPS.BCST k40000000<>+0(SB), Z3, Z3
+	VMULPS.BCST kbf800000<>+0(SB), Z3, Z3
+	VMULPS        Z3, Z5, Z5
+	VMULPS        Z5, Z6, Z3
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z2, K1
+	VBLENDMPS     Z5, Z3, K1, Z10
+	VBLENDMPS     Z3, Z5, K1, Z11
+	VADDPS.BCST k40000000<>+0(SB), Z6, Z3
+	VRCP14PS      Z3, Z7
+	VMULPS        Z7, Z3, Z3
+	VSUBPS.BCST k40000000<>+0(SB), Z3, Z3
+	VMULPS.BCST kbf800000<>+0(SB), Z3, Z3
+	VMULPS        Z3, Z7, Z7
+	VMULPS        Z7, Z6, Z3
+	VMULPS        Z3, Z3, Z7
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z8
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z7, Z8
+	VADDPS        Z3, Z3, Z3
+	VMULPS        Z8, Z3, Z3
+	VMAXPS.BCST k00000000<>+0(SB), Z2, Z7
+	VADDPS        Z3, Z7, Z7
+	VBROADCASTSS k00000000<>+0(SB), Z8
+	VSUBPS        Z2, Z8, Z8
+	VMAXPS.BCST k00000000<>+0(SB), Z8, Z2
+	VADDPS        Z3, Z2, Z2
+	VBROADCASTSS k3f800000<>+0(SB), Z3
+	VSUBPS        Z4, Z3, Z3
+	VMULPS        Z2, Z4, Z2
+	VMULPS        Z7, Z3, Z7
+	VADDPS        Z7, Z2, Z2
+	VMULPS        Z11, Z4, Z7
+	VMULPS        Z10, Z3, Z8
+	VADDPS        Z8, Z7, Z9
+	VSUBPS        Z7, Z8, Z7
+	VMULPS        Z9, Z9, Z8
+	VMULPS        Z8, Z2, Z18
+	VMULPS        Z5, Z6, Z6
+	VMULPS        Z5, Z6, Z6
+	VMULPS.BCST k40000000<>+0(SB), Z4, Z5
+	VSUBPS.BCST k3f800000<>+0(SB), Z5, Z5
+	VMULPS        Z6, Z5, Z5
+	VMULPS        Z8, Z7, Z6
+	VMULPS.BCST k40000000<>+0(SB), Z9, Z7
+	VMULPS        Z5, Z7, Z7
+	VMULPS        Z2, Z7, Z7
+	VSUBPS        Z7, Z6, Z6
+	VMULPS        Z12, Z4, Z2
+	VMULPS        Z13, Z3, Z3
+	VADDPS        Z3, Z2, Z2
+	VMULPS        Z2, Z18, Z18
+	VMULPS        Z2, Z6, Z6
+	VCVTPS2PD     Y18, Z2
+	VEXTRACTF32X8 $0x01, Z18, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        Z14, Z2, Z14
+	VADDPD        Z3, Z14, Z14
 	ADDQ          $0x00000040, AX
 	ADDQ          $0x00000040, CX
 	SUBQ          $0x00000010, DX
 	JNE           focal01AVX512_loop
 
 focal01AVX512_end:
-	VMOVUPS Z6, (SI)
-	VMOVUPS Z7, (DI)
-	VMOVUPS Z8, 64(DI)
-	VMOVUPS Z9, 128(DI)
+	VMOVUPS Z14, (SI)
+	VMOVUPS Z15, (DI)
+	VMOVUPS Z16, 64(DI)
+	VMOVUPS Z17, 128(DI)
 	VZEROUPPER
 	RET
 
@@ -2918,75 +7094,391 @@ TEXT ·bce1AVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS 4(SI), Z1
 	VBROADCASTSS 8(SI), Z2
 	VBROADCASTSS 12(SI), Z3
-	VMOVUPS      k00000000<>+0(SB), Z4
-	VMOVUPS      k00000000<>+0(SB), Z5
-	VMOVUPS      k00000000<>+0(SB), Z6
-	VMOVUPS      k3f800000<>+0(SB), Z7
-	TESTQ        BX, BX
-	JE           bce1AVX512_end
+	VBROADCASTSS k00000000<>+0(SB), Z4
+	VBROADCASTSS k00000000<>+0(SB), Z5
+	VBROADCASTSS k00000000<>+0(SB), Z6
+	VBROADCASTSS k3f800000<>+0(SB), Z7
+	CMPQ         BX, $0x00000040
+	JB           bce1AVX512_rest
+	PCALIGN      $0x40
+
+bce1AVX512_block:
+	VMOVUPS       (AX), Z8
+	VMOVUPS       (CX), Z9
+	VFMADD231PS.BCST k00000000<>+0(SB), Z8, Z5
+	VFMADD231PS.BCST k00000000<>+0(SB), Z9, Z5
+	VMINPS        Z6, Z9, Z6
+	VMAXPS        Z7, Z9, Z7
+	VMULPS        Z3, Z9, Z10
+	VBROADCASTSS k3f800000<>+0(SB), Z11
+	VSUBPS        Z9, Z11, Z11
+	VMULPS        Z1, Z11, Z11
+	VADDPS        Z11, Z10, Z10
+	VORPS.BCST k80000000<>+0(SB), Z8, Z9
+	VMAXPS.BCST kc2d00000<>+0(SB), Z9, Z9
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z9, Z11
+	VRNDSCALEPS   $0x00, Z11, Z11
+	VMOVUPS       Z9, Z9
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z11, Z9
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z11, Z9
+	VBROADCASTSS k39500d01<>+0(SB), Z22
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
+	VSCALEFPS     Z11, Z22, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z9
+	VRCP14PS      Z9, Z11
+	VMULPS        Z11, Z9, Z9
+	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
+	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
+	VMULPS        Z9, Z11, Z11
+	VMULPS        Z11, Z22, Z9
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z8, K1
+	VBLENDMPS     Z11, Z9, K1, Z12
+	VBLENDMPS     Z9, Z11, K1, Z13
+	VADDPS.BCST k40000000<>+0(SB), Z22, Z9
+	VRCP14PS      Z9, Z11
+	VMULPS        Z11, Z9, Z9
+	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
+	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
+	VMULPS        Z9, Z11, Z11
+	VMULPS        Z11, Z22, Z9
+	VMULPS        Z9, Z9, Z11
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z22
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z11, Z22
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z11, Z22
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z11, Z22
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z11, Z22
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z11, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z22
+	VADDPS        Z9, Z9, Z9
+	VMULPS        Z22, Z9, Z9
+	VMAXPS.BCST k00000000<>+0(SB), Z8, Z11
+	VADDPS        Z9, Z11, Z11
+	VBROADCASTSS k00000000<>+0(SB), Z22
+	VSUBPS        Z8, Z22, Z22
+	VMAXPS.BCST k00000000<>+0(SB), Z22, Z8
+	VADDPS        Z9, Z8, Z8
+	VBROADCASTSS k3f800000<>+0(SB), Z9
+	VSUBPS        Z10, Z9, Z9
+	VMULPS        Z0, Z10, Z10
+	VMULPS        Z8, Z10, Z8
+	VMULPS        Z11, Z9, Z11
+	VADDPS        Z11, Z8, Z8
+	VMOVUPS       Z8, Z8
+	VMULPS        Z12, Z9, Z9
+	VMULPS        Z13, Z10, Z10
+	VSUBPS        Z10, Z9, Z9
+	VMULPS        Z2, Z9, Z9
+	VMOVUPS       Z9, (DX)
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VMOVUPS       (AX), Z9
+	VMOVUPS       (CX), Z10
+	VFMADD231PS.BCST k00000000<>+0(SB), Z9, Z5
+	VFMADD231PS.BCST k00000000<>+0(SB), Z10, Z5
+	VMINPS        Z6, Z10, Z6
+	VMAXPS        Z7, Z10, Z7
+	VMULPS        Z3, Z10, Z11
+	VBROADCASTSS k3f800000<>+0(SB), Z22
+	VSUBPS        Z10, Z22, Z22
+	VMULPS        Z1, Z22, Z22
+	VADDPS        Z22, Z11, Z11
+	VORPS.BCST k80000000<>+0(SB), Z9, Z10
+	VMAXPS.BCST kc2d00000<>+0(SB), Z10, Z10
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z10, Z22
+	VRNDSCALEPS   $0x00, Z22, Z22
+	VMOVUPS       Z10, Z10
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z22, Z10
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z22, Z10
+	VBROADCASTSS k39500d01<>+0(SB), Z23
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
+	VSCALEFPS     Z22, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z10
+	VRCP14PS      Z10, Z22
+	VMULPS        Z22, Z10, Z10
+	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
+	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
+	VMULPS        Z10, Z22, Z22
+	VMULPS        Z22, Z23, Z10
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z9, K1
+	VBLENDMPS     Z22, Z10, K1, Z14
+	VBLENDMPS     Z10, Z22, K1, Z15
+	VADDPS.BCST k40000000<>+0(SB), Z23, Z10
+	VRCP14PS      Z10, Z22
+	VMULPS        Z22, Z10, Z10
+	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
+	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
+	VMULPS        Z10, Z22, Z22
+	VMULPS        Z22, Z23, Z10
+	VMULPS        Z10, Z10, Z22
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z23
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z23
+	VADDPS        Z10, Z10, Z10
+	VMULPS        Z23, Z10, Z10
+	VMAXPS.BCST k00000000<>+0(SB), Z9, Z22
+	VADDPS        Z10, Z22, Z22
+	VBROADCASTSS k00000000<>+0(SB), Z23
+	VSUBPS        Z9, Z23, Z23
+	VMAXPS.BCST k00000000<>+0(SB), Z23, Z9
+	VADDPS        Z10, Z9, Z9
+	VBROADCASTSS k3f800000<>+0(SB), Z10
+	VSUBPS        Z11, Z10, Z10
+	VMULPS        Z0, Z11, Z11
+	VMULPS        Z9, Z11, Z9
+	VMULPS        Z22, Z10, Z22
+	VADDPS        Z22, Z9, Z9
+	VADDPS        Z9, Z8, Z8
+	VMULPS        Z14, Z10, Z9
+	VMULPS        Z15, Z11, Z11
+	VSUBPS        Z11, Z9, Z9
+	VMULPS        Z2, Z9, Z9
+	VMOVUPS       Z9, (DX)
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VMOVUPS       (AX), Z9
+	VMOVUPS       (CX), Z10
+	VFMADD231PS.BCST k00000000<>+0(SB), Z9, Z5
+	VFMADD231PS.BCST k00000000<>+0(SB), Z10, Z5
+	VMINPS        Z6, Z10, Z6
+	VMAXPS        Z7, Z10, Z7
+	VMULPS        Z3, Z10, Z11
+	VBROADCASTSS k3f800000<>+0(SB), Z22
+	VSUBPS        Z10, Z22, Z22
+	VMULPS        Z1, Z22, Z22
+	VADDPS        Z22, Z11, Z11
+	VORPS.BCST k80000000<>+0(SB), Z9, Z10
+	VMAXPS.BCST kc2d00000<>+0(SB), Z10, Z10
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z10, Z22
+	VRNDSCALEPS   $0x00, Z22, Z22
+	VMOVUPS       Z10, Z10
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z22, Z10
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z22, Z10
+	VBROADCASTSS k39500d01<>+0(SB), Z23
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
+	VSCALEFPS     Z22, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z10
+	VRCP14PS      Z10, Z22
+	VMULPS        Z22, Z10, Z10
+	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
+	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
+	VMULPS        Z10, Z22, Z22
+	VMULPS        Z22, Z23, Z10
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z9, K1
+	VBLENDMPS     Z22, Z10, K1, Z16
+	VBLENDMPS     Z10, Z22, K1, Z17
+	VADDPS.BCST k40000000<>+0(SB), Z23, Z10
+	VRCP14PS      Z10, Z22
+	VMULPS        Z22, Z10, Z10
+	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
+	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
+	VMULPS        Z10, Z22, Z22
+	VMULPS        Z22, Z23, Z10
+	VMULPS        Z10, Z10, Z22
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z23
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z23
+	VADDPS        Z10, Z10, Z10
+	VMULPS        Z23, Z10, Z10
+	VMAXPS.BCST k00000000<>+0(SB), Z9, Z22
+	VADDPS        Z10, Z22, Z22
+	VBROADCASTSS k00000000<>+0(SB), Z23
+	VSUBPS        Z9, Z23, Z23
+	VMAXPS.BCST k00000000<>+0(SB), Z23, Z9
+	VADDPS        Z10, Z9, Z9
+	VBROADCASTSS k3f800000<>+0(SB), Z10
+	VSUBPS        Z11, Z10, Z10
+	VMULPS        Z0, Z11, Z11
+	VMULPS        Z9, Z11, Z9
+	VMULPS        Z22, Z10, Z22
+	VADDPS        Z22, Z9, Z9
+	VADDPS        Z9, Z8, Z8
+	VMULPS        Z16, Z10, Z9
+	VMULPS        Z17, Z11, Z11
+	VSUBPS        Z11, Z9, Z9
+	VMULPS        Z2, Z9, Z9
+	VMOVUPS       Z9, (DX)
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VMOVUPS       (AX), Z9
+	VMOVUPS       (CX), Z10
+	VFMADD231PS.BCST k00000000<>+0(SB), Z9, Z5
+	VFMADD231PS.BCST k00000000<>+0(SB), Z10, Z5
+	VMINPS        Z6, Z10, Z6
+	VMAXPS        Z7, Z10, Z7
+	VMULPS        Z3, Z10, Z11
+	VBROADCASTSS k3f800000<>+0(SB), Z22
+	VSUBPS        Z10, Z22, Z22
+	VMULPS        Z1, Z22, Z22
+	VADDPS        Z22, Z11, Z11
+	VORPS.BCST k80000000<>+0(SB), Z9, Z10
+	VMAXPS.BCST kc2d00000<>+0(SB), Z10, Z10
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z10, Z22
+	VRNDSCALEPS   $0x00, Z22, Z22
+	VMOVUPS       Z10, Z10
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z22, Z10
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z22, Z10
+	VBROADCASTSS k39500d01<>+0(SB), Z23
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
+	VSCALEFPS     Z22, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z10
+	VRCP14PS      Z10, Z22
+	VMULPS        Z22, Z10, Z10
+	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
+	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
+	VMULPS        Z10, Z22, Z22
+	VMULPS        Z22, Z23, Z10
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z9, K1
+	VBLENDMPS     Z22, Z10, K1, Z18
+	VBLENDMPS     Z10, Z22, K1, Z19
+	VADDPS.BCST k40000000<>+0(SB), Z23, Z10
+	VRCP14PS      Z10, Z22
+	VMULPS        Z22, Z10, Z10
+	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
+	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
+	VMULPS        Z10, Z22, Z22
+	VMULPS        Z22, Z23, Z10
+	VMULPS        Z10, Z10, Z22
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z23
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z23
+	VADDPS        Z10, Z10, Z10
+	VMULPS        Z23, Z10, Z10
+	VMAXPS.BCST k00000000<>+0(SB), Z9, Z22
+	VADDPS        Z10, Z22, Z22
+	VBROADCASTSS k00000000<>+0(SB), Z23
+	VSUBPS        Z9, Z23, Z23
+	VMAXPS.BCST k00000000<>+0(SB), Z23, Z9
+	VADDPS        Z10, Z9, Z9
+	VBROADCASTSS k3f800000<>+0(SB), Z10
+	VSUBPS        Z11, Z10, Z10
+	VMULPS        Z0, Z11, Z11
+	VMULPS        Z9, Z11, Z9
+	VMULPS        Z22, Z10, Z22
+	VADDPS        Z22, Z9, Z9
+	VADDPS        Z9, Z8, Z8
+	VMULPS        Z18, Z10, Z9
+	VMULPS        Z19, Z11, Z11
+	VSUBPS        Z11, Z9, Z9
+	VMULPS        Z2, Z9, Z9
+	VMOVUPS       Z9, (DX)
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VCVTPS2PD     Y8, Z9
+	VEXTRACTF32X8 $0x01, Z8, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        Z4, Z9, Z4
+	VADDPD        Z8, Z4, Z4
+	SUBQ          $0x00000040, BX
+	CMPQ          BX, $0x00000040
+	JAE           bce1AVX512_block
+
+bce1AVX512_rest:
+	TESTQ   BX, BX
+	JE      bce1AVX512_end
+	PCALIGN $0x40
 
 bce1AVX512_loop:
 	VMOVUPS       (AX), Z8
 	VMOVUPS       (CX), Z9
-	VFMADD231PS   k00000000<>+0(SB), Z8, Z5
-	VFMADD231PS   k00000000<>+0(SB), Z9, Z5
+	VFMADD231PS.BCST k00000000<>+0(SB), Z8, Z5
+	VFMADD231PS.BCST k00000000<>+0(SB), Z9, Z5
 	VMINPS        Z6, Z9, Z6
 	VMAXPS        Z7, Z9, Z7
 	VMULPS        Z3, Z9, Z10
-	VMOVUPS       k3f800000<>+0(SB), Z11
+	VBROADCASTSS k3f800000<>+0(SB), Z11
 	VSUBPS        Z9, Z11, Z11
 	VMULPS        Z1, Z11, Z11
 	VADDPS        Z11, Z10, Z10
-	VORPS         k80000000<>+0(SB), Z8, Z9
-	VMAXPS        kc2d00000<>+0(SB), Z9, Z9
-	VMULPS        k3fb8aa3b<>+0(SB), Z9, Z11
+	VORPS.BCST k80000000<>+0(SB), Z8, Z9
+	VMAXPS.BCST kc2d00000<>+0(SB), Z9, Z9
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z9, Z11
 	VRNDSCALEPS   $0x00, Z11, Z11
 	VMOVUPS       Z9, Z9
-	VFMADD231PS   kbf317200<>+0(SB), Z11, Z9
-	VFMADD231PS   kb5bfbe8e<>+0(SB), Z11, Z9
-	VMOVUPS       k39500d01<>+0(SB), Z14
-	VFMADD213PS   k3ab60b61<>+0(SB), Z9, Z14
-	VFMADD213PS   k3c088889<>+0(SB), Z9, Z14
-	VFMADD213PS   k3d2aaaab<>+0(SB), Z9, Z14
-	VFMADD213PS   k3e2aaaab<>+0(SB), Z9, Z14
-	VFMADD213PS   k3f000000<>+0(SB), Z9, Z14
-	VFMADD213PS   k3f800000<>+0(SB), Z9, Z14
-	VFMADD213PS   k3f800000<>+0(SB), Z9, Z14
-	VSCALEFPS     Z11, Z14, Z14
-	VADDPS        k3f800000<>+0(SB), Z14, Z9
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z11, Z9
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z11, Z9
+	VBROADCASTSS k39500d01<>+0(SB), Z12
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z9, Z12
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z9, Z12
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z9, Z12
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z9, Z12
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z9, Z12
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z12
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z12
+	VSCALEFPS     Z11, Z12, Z12
+	VADDPS.BCST k3f800000<>+0(SB), Z12, Z9
 	VRCP14PS      Z9, Z11
 	VMULPS        Z11, Z9, Z9
-	VSUBPS        k40000000<>+0(SB), Z9, Z9
-	VMULPS        kbf800000<>+0(SB), Z9, Z9
+	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
+	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
 	VMULPS        Z9, Z11, Z11
-	VMULPS        Z11, Z14, Z9
-	VCMPPS        $0x0d, k00000000<>+0(SB), Z8, K1
-	VBLENDMPS     Z11, Z9, K1, Z12
-	VBLENDMPS     Z9, Z11, K1, Z13
-	VADDPS        k40000000<>+0(SB), Z14, Z9
+	VMULPS        Z11, Z12, Z9
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z8, K1
+	VBLENDMPS     Z11, Z9, K1, Z20
+	VBLENDMPS     Z9, Z11, K1, Z21
+	VADDPS.BCST k40000000<>+0(SB), Z12, Z9
 	VRCP14PS      Z9, Z11
 	VMULPS        Z11, Z9, Z9
-	VSUBPS        k40000000<>+0(SB), Z9, Z9
-	VMULPS        kbf800000<>+0(SB), Z9, Z9
+	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
+	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
 	VMULPS        Z9, Z11, Z11
-	VMULPS        Z11, Z14, Z9
+	VMULPS        Z11, Z12, Z9
 	VMULPS        Z9, Z9, Z11
-	VMOVUPS       k3d9d89d9<>+0(SB), Z14
-	VFMADD213PS   k3dba2e8c<>+0(SB), Z11, Z14
-	VFMADD213PS   k3de38e39<>+0(SB), Z11, Z14
-	VFMADD213PS   k3e124925<>+0(SB), Z11, Z14
-	VFMADD213PS   k3e4ccccd<>+0(SB), Z11, Z14
-	VFMADD213PS   k3eaaaaab<>+0(SB), Z11, Z14
-	VFMADD213PS   k3f800000<>+0(SB), Z11, Z14
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z12
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z11, Z12
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z11, Z12
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z11, Z12
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z11, Z12
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z11, Z12
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z12
 	VADDPS        Z9, Z9, Z9
-	VMULPS        Z14, Z9, Z9
-	VMAXPS        k00000000<>+0(SB), Z8, Z11
+	VMULPS        Z12, Z9, Z9
+	VMAXPS.BCST k00000000<>+0(SB), Z8, Z11
 	VADDPS        Z9, Z11, Z11
-	VMOVUPS       k00000000<>+0(SB), Z14
-	VSUBPS        Z8, Z14, Z14
-	VMAXPS        k00000000<>+0(SB), Z14, Z8
+	VBROADCASTSS k00000000<>+0(SB), Z12
+	VSUBPS        Z8, Z12, Z12
+	VMAXPS.BCST k00000000<>+0(SB), Z12, Z8
 	VADDPS        Z9, Z8, Z8
-	VMOVUPS       k3f800000<>+0(SB), Z9
+	VBROADCASTSS k3f800000<>+0(SB), Z9
 	VSUBPS        Z10, Z9, Z9
 	VMULPS        Z0, Z10, Z10
 	VMULPS        Z8, Z10, Z8
@@ -2997,8 +7489,8 @@ bce1AVX512_loop:
 	VCVTPS2PD     Y8, Z8
 	VADDPD        Z4, Z11, Z4
 	VADDPD        Z8, Z4, Z4
-	VMULPS        Z12, Z9, Z8
-	VMULPS        Z13, Z10, Z10
+	VMULPS        Z20, Z9, Z8
+	VMULPS        Z21, Z10, Z10
 	VSUBPS        Z10, Z8, Z8
 	VMULPS        Z2, Z8, Z8
 	VMOVUPS       Z8, (DX)
@@ -3029,97 +7521,461 @@ TEXT ·focal10AVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS (SI), Z0
 	VBROADCASTSS 4(SI), Z1
 	VBROADCASTSS 12(SI), Z2
-	VMOVUPS      k00000000<>+0(SB), Z3
-	VMOVUPS      k00000000<>+0(SB), Z4
-	VMOVUPS      k00000000<>+0(SB), Z5
-	VMOVUPS      k3f800000<>+0(SB), Z6
-	TESTQ        BX, BX
-	JE           focal10AVX512_end
+	VBROADCASTSS k00000000<>+0(SB), Z3
+	VBROADCASTSS k00000000<>+0(SB), Z4
+	VBROADCASTSS k00000000<>+0(SB), Z5
+	VBROADCASTSS k3f800000<>+0(SB), Z6
+	CMPQ         BX, $0x00000040
+	JB           focal10AVX512_rest
+	PCALIGN      $0x40
+
+focal10AVX512_block:
+	VMOVUPS       (AX), Z7
+	VMOVUPS       (CX), Z8
+	VFMADD231PS.BCST k00000000<>+0(SB), Z7, Z4
+	VFMADD231PS.BCST k00000000<>+0(SB), Z8, Z4
+	VMINPS        Z5, Z8, Z5
+	VMAXPS        Z6, Z8, Z6
+	VMULPS        Z2, Z8, Z9
+	VBROADCASTSS k3f800000<>+0(SB), Z10
+	VSUBPS        Z8, Z10, Z10
+	VMULPS        Z0, Z10, Z10
+	VADDPS        Z10, Z9, Z9
+	VORPS.BCST k80000000<>+0(SB), Z7, Z8
+	VMAXPS.BCST kc2d00000<>+0(SB), Z8, Z8
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z8, Z10
+	VRNDSCALEPS   $0x00, Z10, Z10
+	VMOVUPS       Z8, Z8
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z10, Z8
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z10, Z8
+	VBROADCASTSS k39500d01<>+0(SB), Z21
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z8, Z21
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z8, Z21
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z8, Z21
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z8, Z21
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z8, Z21
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z8, Z21
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z8, Z21
+	VSCALEFPS     Z10, Z21, Z21
+	VADDPS.BCST k3f800000<>+0(SB), Z21, Z8
+	VRCP14PS      Z8, Z10
+	VMULPS        Z10, Z8, Z8
+	VSUBPS.BCST k40000000<>+0(SB), Z8, Z8
+	VMULPS.BCST kbf800000<>+0(SB), Z8, Z8
+	VMULPS        Z8, Z10, Z10
+	VMULPS        Z10, Z21, Z8
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z7, K1
+	VBLENDMPS     Z10, Z8, K1, Z11
+	VBLENDMPS     Z8, Z10, K1, Z12
+	VADDPS.BCST k40000000<>+0(SB), Z21, Z8
+	VRCP14PS      Z8, Z22
+	VMULPS        Z22, Z8, Z8
+	VSUBPS.BCST k40000000<>+0(SB), Z8, Z8
+	VMULPS.BCST kbf800000<>+0(SB), Z8, Z8
+	VMULPS        Z8, Z22, Z22
+	VMULPS        Z22, Z21, Z8
+	VMULPS        Z8, Z8, Z22
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z23
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z23
+	VADDPS        Z8, Z8, Z8
+	VMULPS        Z23, Z8, Z8
+	VMAXPS.BCST k00000000<>+0(SB), Z7, Z22
+	VADDPS        Z8, Z22, Z22
+	VBROADCASTSS k00000000<>+0(SB), Z23
+	VSUBPS        Z7, Z23, Z23
+	VMAXPS.BCST k00000000<>+0(SB), Z23, Z7
+	VADDPS        Z8, Z7, Z7
+	VBROADCASTSS k3f800000<>+0(SB), Z8
+	VSUBPS        Z9, Z8, Z8
+	VMULPS        Z7, Z9, Z7
+	VMULPS        Z22, Z8, Z22
+	VADDPS        Z22, Z7, Z7
+	VMULPS        Z12, Z9, Z22
+	VMULPS        Z11, Z8, Z8
+	VADDPS        Z8, Z22, Z23
+	VSUBPS        Z22, Z8, Z8
+	VMULPS        Z23, Z23, Z22
+	VMULPS        Z22, Z7, Z24
+	VMULPS        Z10, Z21, Z21
+	VMULPS        Z10, Z21, Z21
+	VMULPS.BCST k40000000<>+0(SB), Z9, Z9
+	VSUBPS.BCST k3f800000<>+0(SB), Z9, Z9
+	VMULPS        Z21, Z9, Z9
+	VMULPS        Z22, Z8, Z8
+	VMULPS.BCST k40000000<>+0(SB), Z23, Z10
+	VMULPS        Z9, Z10, Z10
+	VMULPS        Z7, Z10, Z10
+	VSUBPS        Z10, Z8, Z8
+	VMOVUPS       Z24, Z7
+	VMULPS        Z1, Z8, Z8
+	VMOVUPS       Z8, (DX)
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VMOVUPS       (AX), Z8
+	VMOVUPS       (CX), Z9
+	VFMADD231PS.BCST k00000000<>+0(SB), Z8, Z4
+	VFMADD231PS.BCST k00000000<>+0(SB), Z9, Z4
+	VMINPS        Z5, Z9, Z5
+	VMAXPS        Z6, Z9, Z6
+	VMULPS        Z2, Z9, Z10
+	VBROADCASTSS k3f800000<>+0(SB), Z21
+	VSUBPS        Z9, Z21, Z21
+	VMULPS        Z0, Z21, Z21
+	VADDPS        Z21, Z10, Z10
+	VORPS.BCST k80000000<>+0(SB), Z8, Z9
+	VMAXPS.BCST kc2d00000<>+0(SB), Z9, Z9
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z9, Z21
+	VRNDSCALEPS   $0x00, Z21, Z21
+	VMOVUPS       Z9, Z9
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z21, Z9
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z21, Z9
+	VBROADCASTSS k39500d01<>+0(SB), Z22
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
+	VSCALEFPS     Z21, Z22, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z9
+	VRCP14PS      Z9, Z21
+	VMULPS        Z21, Z9, Z9
+	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
+	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
+	VMULPS        Z9, Z21, Z21
+	VMULPS        Z21, Z22, Z9
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z8, K1
+	VBLENDMPS     Z21, Z9, K1, Z13
+	VBLENDMPS     Z9, Z21, K1, Z14
+	VADDPS.BCST k40000000<>+0(SB), Z22, Z9
+	VRCP14PS      Z9, Z23
+	VMULPS        Z23, Z9, Z9
+	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
+	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
+	VMULPS        Z9, Z23, Z23
+	VMULPS        Z23, Z22, Z9
+	VMULPS        Z9, Z9, Z23
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z24
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z23, Z24
+	VADDPS        Z9, Z9, Z9
+	VMULPS        Z24, Z9, Z9
+	VMAXPS.BCST k00000000<>+0(SB), Z8, Z23
+	VADDPS        Z9, Z23, Z23
+	VBROADCASTSS k00000000<>+0(SB), Z24
+	VSUBPS        Z8, Z24, Z24
+	VMAXPS.BCST k00000000<>+0(SB), Z24, Z8
+	VADDPS        Z9, Z8, Z8
+	VBROADCASTSS k3f800000<>+0(SB), Z9
+	VSUBPS        Z10, Z9, Z9
+	VMULPS        Z8, Z10, Z8
+	VMULPS        Z23, Z9, Z23
+	VADDPS        Z23, Z8, Z8
+	VMULPS        Z14, Z10, Z23
+	VMULPS        Z13, Z9, Z9
+	VADDPS        Z9, Z23, Z24
+	VSUBPS        Z23, Z9, Z9
+	VMULPS        Z24, Z24, Z23
+	VMULPS        Z23, Z8, Z25
+	VMULPS        Z21, Z22, Z22
+	VMULPS        Z21, Z22, Z22
+	VMULPS.BCST k40000000<>+0(SB), Z10, Z10
+	VSUBPS.BCST k3f800000<>+0(SB), Z10, Z10
+	VMULPS        Z22, Z10, Z10
+	VMULPS        Z23, Z9, Z9
+	VMULPS.BCST k40000000<>+0(SB), Z24, Z21
+	VMULPS        Z10, Z21, Z21
+	VMULPS        Z8, Z21, Z21
+	VSUBPS        Z21, Z9, Z9
+	VADDPS        Z25, Z7, Z7
+	VMULPS        Z1, Z9, Z9
+	VMOVUPS       Z9, (DX)
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VMOVUPS       (AX), Z8
+	VMOVUPS       (CX), Z9
+	VFMADD231PS.BCST k00000000<>+0(SB), Z8, Z4
+	VFMADD231PS.BCST k00000000<>+0(SB), Z9, Z4
+	VMINPS        Z5, Z9, Z5
+	VMAXPS        Z6, Z9, Z6
+	VMULPS        Z2, Z9, Z10
+	VBROADCASTSS k3f800000<>+0(SB), Z21
+	VSUBPS        Z9, Z21, Z21
+	VMULPS        Z0, Z21, Z21
+	VADDPS        Z21, Z10, Z10
+	VORPS.BCST k80000000<>+0(SB), Z8, Z9
+	VMAXPS.BCST kc2d00000<>+0(SB), Z9, Z9
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z9, Z21
+	VRNDSCALEPS   $0x00, Z21, Z21
+	VMOVUPS       Z9, Z9
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z21, Z9
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z21, Z9
+	VBROADCASTSS k39500d01<>+0(SB), Z22
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
+	VSCALEFPS     Z21, Z22, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z9
+	VRCP14PS      Z9, Z21
+	VMULPS        Z21, Z9, Z9
+	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
+	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
+	VMULPS        Z9, Z21, Z21
+	VMULPS        Z21, Z22, Z9
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z8, K1
+	VBLENDMPS     Z21, Z9, K1, Z15
+	VBLENDMPS     Z9, Z21, K1, Z16
+	VADDPS.BCST k40000000<>+0(SB), Z22, Z9
+	VRCP14PS      Z9, Z23
+	VMULPS        Z23, Z9, Z9
+	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
+	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
+	VMULPS        Z9, Z23, Z23
+	VMULPS        Z23, Z22, Z9
+	VMULPS        Z9, Z9, Z23
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z24
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z23, Z24
+	VADDPS        Z9, Z9, Z9
+	VMULPS        Z24, Z9, Z9
+	VMAXPS.BCST k00000000<>+0(SB), Z8, Z23
+	VADDPS        Z9, Z23, Z23
+	VBROADCASTSS k00000000<>+0(SB), Z24
+	VSUBPS        Z8, Z24, Z24
+	VMAXPS.BCST k00000000<>+0(SB), Z24, Z8
+	VADDPS        Z9, Z8, Z8
+	VBROADCASTSS k3f800000<>+0(SB), Z9
+	VSUBPS        Z10, Z9, Z9
+	VMULPS        Z8, Z10, Z8
+	VMULPS        Z23, Z9, Z23
+	VADDPS        Z23, Z8, Z8
+	VMULPS        Z16, Z10, Z23
+	VMULPS        Z15, Z9, Z9
+	VADDPS        Z9, Z23, Z24
+	VSUBPS        Z23, Z9, Z9
+	VMULPS        Z24, Z24, Z23
+	VMULPS        Z23, Z8, Z25
+	VMULPS        Z21, Z22, Z22
+	VMULPS        Z21, Z22, Z22
+	VMULPS.BCST k40000000<>+0(SB), Z10, Z10
+	VSUBPS.BCST k3f800000<>+0(SB), Z10, Z10
+	VMULPS        Z22, Z10, Z10
+	VMULPS        Z23, Z9, Z9
+	VMULPS.BCST k40000000<>+0(SB), Z24, Z21
+	VMULPS        Z10, Z21, Z21
+	VMULPS        Z8, Z21, Z21
+	VSUBPS        Z21, Z9, Z9
+	VADDPS        Z25, Z7, Z7
+	VMULPS        Z1, Z9, Z9
+	VMOVUPS       Z9, (DX)
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VMOVUPS       (AX), Z8
+	VMOVUPS       (CX), Z9
+	VFMADD231PS.BCST k00000000<>+0(SB), Z8, Z4
+	VFMADD231PS.BCST k00000000<>+0(SB), Z9, Z4
+	VMINPS        Z5, Z9, Z5
+	VMAXPS        Z6, Z9, Z6
+	VMULPS        Z2, Z9, Z10
+	VBROADCASTSS k3f800000<>+0(SB), Z21
+	VSUBPS        Z9, Z21, Z21
+	VMULPS        Z0, Z21, Z21
+	VADDPS        Z21, Z10, Z10
+	VORPS.BCST k80000000<>+0(SB), Z8, Z9
+	VMAXPS.BCST kc2d00000<>+0(SB), Z9, Z9
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z9, Z21
+	VRNDSCALEPS   $0x00, Z21, Z21
+	VMOVUPS       Z9, Z9
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z21, Z9
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z21, Z9
+	VBROADCASTSS k39500d01<>+0(SB), Z22
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
+	VSCALEFPS     Z21, Z22, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z9
+	VRCP14PS      Z9, Z21
+	VMULPS        Z21, Z9, Z9
+	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
+	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
+	VMULPS        Z9, Z21, Z21
+	VMULPS        Z21, Z22, Z9
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z8, K1
+	VBLENDMPS     Z21, Z9, K1, Z17
+	VBLENDMPS     Z9, Z21, K1, Z18
+	VADDPS.BCST k40000000<>+0(SB), Z22, Z9
+	VRCP14PS      Z9, Z23
+	VMULPS        Z23, Z9, Z9
+	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
+	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
+	VMULPS        Z9, Z23, Z23
+	VMULPS        Z23, Z22, Z9
+	VMULPS        Z9, Z9, Z23
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z24
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z23, Z24
+	VADDPS        Z9, Z9, Z9
+	VMULPS        Z24, Z9, Z9
+	VMAXPS.BCST k00000000<>+0(SB), Z8, Z23
+	VADDPS        Z9, Z23, Z23
+	VBROADCASTSS k00000000<>+0(SB), Z24
+	VSUBPS        Z8, Z24, Z24
+	VMAXPS.BCST k00000000<>+0(SB), Z24, Z8
+	VADDPS        Z9, Z8, Z8
+	VBROADCASTSS k3f800000<>+0(SB), Z9
+	VSUBPS        Z10, Z9, Z9
+	VMULPS        Z8, Z10, Z8
+	VMULPS        Z23, Z9, Z23
+	VADDPS        Z23, Z8, Z8
+	VMULPS        Z18, Z10, Z23
+	VMULPS        Z17, Z9, Z9
+	VADDPS        Z9, Z23, Z24
+	VSUBPS        Z23, Z9, Z9
+	VMULPS        Z24, Z24, Z23
+	VMULPS        Z23, Z8, Z25
+	VMULPS        Z21, Z22, Z22
+	VMULPS        Z21, Z22, Z22
+	VMULPS.BCST k40000000<>+0(SB), Z10, Z10
+	VSUBPS.BCST k3f800000<>+0(SB), Z10, Z10
+	VMULPS        Z22, Z10, Z10
+	VMULPS        Z23, Z9, Z9
+	VMULPS.BCST k40000000<>+0(SB), Z24, Z21
+	VMULPS        Z10, Z21, Z21
+	VMULPS        Z8, Z21, Z21
+	VSUBPS        Z21, Z9, Z9
+	VADDPS        Z25, Z7, Z7
+	VMULPS        Z1, Z9, Z9
+	VMOVUPS       Z9, (DX)
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VCVTPS2PD     Y7, Z8
+	VEXTRACTF32X8 $0x01, Z7, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        Z3, Z8, Z3
+	VADDPD        Z7, Z3, Z3
+	SUBQ          $0x00000040, BX
+	CMPQ          BX, $0x00000040
+	JAE           focal10AVX512_block
+
+focal10AVX512_rest:
+	TESTQ   BX, BX
+	JE      focal10AVX512_end
+	PCALIGN $0x40
 
 focal10AVX512_loop:
 	VMOVUPS       (AX), Z7
 	VMOVUPS       (CX), Z8
-	VFMADD231PS   k00000000<>+0(SB), Z7, Z4
-	VFMADD231PS   k00000000<>+0(SB), Z8, Z4
+	VFMADD231PS.BCST k00000000<>+0(SB), Z7, Z4
+	VFMADD231PS.BCST k00000000<>+0(SB), Z8, Z4
 	VMINPS        Z5, Z8, Z5
 	VMAXPS        Z6, Z8, Z6
 	VMULPS        Z2, Z8, Z9
-	VMOVUPS       k3f800000<>+0(SB), Z10
+	VBROADCASTSS k3f800000<>+0(SB), Z10
 	VSUBPS        Z8, Z10, Z10
 	VMULPS        Z0, Z10, Z10
 	VADDPS        Z10, Z9, Z9
-	VORPS         k80000000<>+0(SB), Z7, Z8
-	VMAXPS        kc2d00000<>+0(SB), Z8, Z8
-	VMULPS        k3fb8aa3b<>+0(SB), Z8, Z10
+	VORPS.BCST k80000000<>+0(SB), Z7, Z8
+	VMAXPS.BCST kc2d00000<>+0(SB), Z8, Z8
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z8, Z10
 	VRNDSCALEPS   $0x00, Z10, Z10
 	VMOVUPS       Z8, Z8
-	VFMADD231PS   kbf317200<>+0(SB), Z10, Z8
-	VFMADD231PS   kb5bfbe8e<>+0(SB), Z10, Z8
-	VMOVUPS       k39500d01<>+0(SB), Z13
-	VFMADD213PS   k3ab60b61<>+0(SB), Z8, Z13
-	VFMADD213PS   k3c088889<>+0(SB), Z8, Z13
-	VFMADD213PS   k3d2aaaab<>+0(SB), Z8, Z13
-	VFMADD213PS   k3e2aaaab<>+0(SB), Z8, Z13
-	VFMADD213PS   k3f000000<>+0(SB), Z8, Z13
-	VFMADD213PS   k3f800000<>+0(SB), Z8, Z13
-	VFMADD213PS   k3f800000<>+0(SB), Z8, Z13
-	VSCALEFPS     Z10, Z13, Z13
-	VADDPS        k3f800000<>+0(SB), Z13, Z8
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z10, Z8
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z10, Z8
+	VBROADCASTSS k39500d01<>+0(SB), Z11
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z8, Z11
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z8, Z11
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z8, Z11
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z8, Z11
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z8, Z11
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z8, Z11
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z8, Z11
+	VSCALEFPS     Z10, Z11, Z11
+	VADDPS.BCST k3f800000<>+0(SB), Z11, Z8
 	VRCP14PS      Z8, Z10
 	VMULPS        Z10, Z8, Z8
-	VSUBPS        k40000000<>+0(SB), Z8, Z8
-	VMULPS        kbf800000<>+0(SB), Z8, Z8
+	VSUBPS.BCST k40000000<>+0(SB), Z8, Z8
+	VMULPS.BCST kbf800000<>+0(SB), Z8, Z8
 	VMULPS        Z8, Z10, Z10
-	VMULPS        Z10, Z13, Z8
-	VCMPPS        $0x0d, k00000000<>+0(SB), Z7, K1
-	VBLENDMPS     Z10, Z8, K1, Z11
-	VBLENDMPS     Z8, Z10, K1, Z12
-	VADDPS        k40000000<>+0(SB), Z13, Z8
-	VRCP14PS      Z8, Z14
-	VMULPS        Z14, Z8, Z8
-	VSUBPS        k40000000<>+0(SB), Z8, Z8
-	VMULPS        kbf800000<>+0(SB), Z8, Z8
-	VMULPS        Z8, Z14, Z14
-	VMULPS        Z14, Z13, Z8
-	VMULPS        Z8, Z8, Z14
-	VMOVUPS       k3d9d89d9<>+0(SB), Z15
-	VFMADD213PS   k3dba2e8c<>+0(SB), Z14, Z15
-	VFMADD213PS   k3de38e39<>+0(SB), Z14, Z15
-	VFMADD213PS   k3e124925<>+0(SB), Z14, Z15
-	VFMADD213PS   k3e4ccccd<>+0(SB), Z14, Z15
-	VFMADD213PS   k3eaaaaab<>+0(SB), Z14, Z15
-	VFMADD213PS   k3f800000<>+0(SB), Z14, Z15
+	VMULPS        Z10, Z11, Z8
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z7, K1
+	VBLENDMPS     Z10, Z8, K1, Z19
+	VBLENDMPS     Z8, Z10, K1, Z20
+	VADDPS.BCST k40000000<>+0(SB), Z11, Z8
+	VRCP14PS      Z8, Z12
+	VMULPS        Z12, Z8, Z8
+	VSUBPS.BCST k40000000<>+0(SB), Z8, Z8
+	VMULPS.BCST kbf800000<>+0(SB), Z8, Z8
+	VMULPS        Z8, Z12, Z12
+	VMULPS        Z12, Z11, Z8
+	VMULPS        Z8, Z8, Z12
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z13
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z12, Z13
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z12, Z13
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z12, Z13
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z12, Z13
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z12, Z13
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z12, Z13
 	VADDPS        Z8, Z8, Z8
-	VMULPS        Z15, Z8, Z8
-	VMAXPS        k00000000<>+0(SB), Z7, Z14
-	VADDPS        Z8, Z14, Z14
-	VMOVUPS       k00000000<>+0(SB), Z15
-	VSUBPS        Z7, Z15, Z15
-	VMAXPS        k00000000<>+0(SB), Z15, Z7
+	VMULPS        Z13, Z8, Z8
+	VMAXPS.BCST k00000000<>+0(SB), Z7, Z12
+	VADDPS        Z8, Z12, Z12
+	VBROADCASTSS k00000000<>+0(SB), Z13
+	VSUBPS        Z7, Z13, Z13
+	VMAXPS.BCST k00000000<>+0(SB), Z13, Z7
 	VADDPS        Z8, Z7, Z7
-	VMOVUPS       k3f800000<>+0(SB), Z8
+	VBROADCASTSS k3f800000<>+0(SB), Z8
 	VSUBPS        Z9, Z8, Z8
 	VMULPS        Z7, Z9, Z7
-	VMULPS        Z14, Z8, Z14
-	VADDPS        Z14, Z7, Z7
-	VMULPS        Z12, Z9, Z14
-	VMULPS        Z11, Z8, Z8
-	VADDPS        Z8, Z14, Z15
-	VSUBPS        Z14, Z8, Z8
-	VMULPS        Z15, Z15, Z14
-	VMULPS        Z14, Z7, Z16
-	VMULPS        Z10, Z13, Z13
-	VMULPS        Z10, Z13, Z13
-	VMULPS        k40000000<>+0(SB), Z9, Z9
-	VSUBPS        k3f800000<>+0(SB), Z9, Z9
-	VMULPS        Z13, Z9, Z9
-	VMULPS        Z14, Z8, Z8
-	VMULPS        k40000000<>+0(SB), Z15, Z10
+	VMULPS        Z12, Z8, Z12
+	VADDPS        Z12, Z7, Z7
+	VMULPS        Z20, Z9, Z12
+	VMULPS        Z19, Z8, Z8
+	VADDPS        Z8, Z12, Z13
+	VSUBPS        Z12, Z8, Z8
+	VMULPS        Z13, Z13, Z12
+	VMULPS        Z12, Z7, Z14
+	VMULPS        Z10, Z11, Z11
+	VMULPS        Z10, Z11, Z11
+	VMULPS.BCST k40000000<>+0(SB), Z9, Z9
+	VSUBPS.BCST k3f800000<>+0(SB), Z9, Z9
+	VMULPS        Z11, Z9, Z9
+	VMULPS        Z12, Z8, Z8
+	VMULPS.BCST k40000000<>+0(SB), Z13, Z10
 	VMULPS        Z9, Z10, Z10
 	VMULPS        Z7, Z10, Z10
 	VSUBPS        Z10, Z8, Z8
-	VCVTPS2PD     Y16, Z7
-	VEXTRACTF32X8 $0x01, Z16, Y9
+	VCVTPS2PD     Y14, Z7
+	VEXTRACTF32X8 $0x01, Z14, Y9
 	VCVTPS2PD     Y9, Z9
 	VADDPD        Z3, Z7, Z3
 	VADDPD        Z9, Z3, Z3
@@ -3154,107 +8010,491 @@ TEXT ·focal11AVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS 12(SI), Z2
 	VBROADCASTSS 8(SI), Z3
 	VBROADCASTSS 16(SI), Z4
-	VMOVUPS      k00000000<>+0(SB), Z5
-	VMOVUPS      k00000000<>+0(SB), Z6
-	VMOVUPS      k00000000<>+0(SB), Z7
-	VMOVUPS      k3f800000<>+0(SB), Z8
-	TESTQ        BX, BX
-	JE           focal11AVX512_end
+	VBROADCASTSS k00000000<>+0(SB), Z5
+	VBROADCASTSS k00000000<>+0(SB), Z6
+	VBROADCASTSS k00000000<>+0(SB), Z7
+	VBROADCASTSS k3f800000<>+0(SB), Z8
+	CMPQ         BX, $0x00000040
+	JB           focal11AVX512_rest
+	PCALIGN      $0x40
+
+focal11AVX512_block:
+	VMOVUPS       (AX), Z9
+	VMOVUPS       (CX), Z10
+	VFMADD231PS.BCST k00000000<>+0(SB), Z9, Z6
+	VFMADD231PS.BCST k00000000<>+0(SB), Z10, Z6
+	VMINPS        Z7, Z10, Z7
+	VMAXPS        Z8, Z10, Z8
+	VMULPS        Z2, Z10, Z11
+	VBROADCASTSS k3f800000<>+0(SB), Z12
+	VSUBPS        Z10, Z12, Z12
+	VMULPS        Z0, Z12, Z12
+	VADDPS        Z12, Z11, Z11
+	VORPS.BCST k80000000<>+0(SB), Z9, Z10
+	VMAXPS.BCST kc2d00000<>+0(SB), Z10, Z10
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z10, Z12
+	VRNDSCALEPS   $0x00, Z12, Z12
+	VMOVUPS       Z10, Z10
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z12, Z10
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z12, Z10
+	VBROADCASTSS k39500d01<>+0(SB), Z23
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
+	VSCALEFPS     Z12, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z10
+	VRCP14PS      Z10, Z12
+	VMULPS        Z12, Z10, Z10
+	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
+	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
+	VMULPS        Z10, Z12, Z12
+	VMULPS        Z12, Z23, Z10
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z9, K1
+	VBLENDMPS     Z12, Z10, K1, Z13
+	VBLENDMPS     Z10, Z12, K1, Z14
+	VADDPS.BCST k40000000<>+0(SB), Z23, Z10
+	VRCP14PS      Z10, Z24
+	VMULPS        Z24, Z10, Z10
+	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
+	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
+	VMULPS        Z10, Z24, Z24
+	VMULPS        Z24, Z23, Z10
+	VMULPS        Z10, Z10, Z24
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z25
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z25
+	VADDPS        Z10, Z10, Z10
+	VMULPS        Z25, Z10, Z10
+	VMAXPS.BCST k00000000<>+0(SB), Z9, Z24
+	VADDPS        Z10, Z24, Z24
+	VBROADCASTSS k00000000<>+0(SB), Z25
+	VSUBPS        Z9, Z25, Z25
+	VMAXPS.BCST k00000000<>+0(SB), Z25, Z9
+	VADDPS        Z10, Z9, Z9
+	VBROADCASTSS k3f800000<>+0(SB), Z10
+	VSUBPS        Z11, Z10, Z10
+	VMULPS        Z9, Z11, Z9
+	VMULPS        Z24, Z10, Z24
+	VADDPS        Z24, Z9, Z9
+	VMULPS        Z14, Z11, Z24
+	VMULPS        Z13, Z10, Z25
+	VADDPS        Z25, Z24, Z26
+	VSUBPS        Z24, Z25, Z24
+	VMULPS        Z26, Z26, Z25
+	VMULPS        Z25, Z9, Z27
+	VMULPS        Z12, Z23, Z23
+	VMULPS        Z12, Z23, Z23
+	VMULPS.BCST k40000000<>+0(SB), Z11, Z12
+	VSUBPS.BCST k3f800000<>+0(SB), Z12, Z12
+	VMULPS        Z23, Z12, Z12
+	VMULPS        Z25, Z24, Z23
+	VMULPS.BCST k40000000<>+0(SB), Z26, Z24
+	VMULPS        Z12, Z24, Z24
+	VMULPS        Z9, Z24, Z24
+	VSUBPS        Z24, Z23, Z23
+	VMULPS        Z3, Z11, Z9
+	VMULPS        Z4, Z10, Z10
+	VADDPS        Z10, Z9, Z9
+	VMULPS        Z9, Z27, Z27
+	VMULPS        Z9, Z23, Z23
+	VMOVUPS       Z27, Z9
+	VMULPS        Z1, Z23, Z23
+	VMOVUPS       Z23, (DX)
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VMOVUPS       (AX), Z10
+	VMOVUPS       (CX), Z11
+	VFMADD231PS.BCST k00000000<>+0(SB), Z10, Z6
+	VFMADD231PS.BCST k00000000<>+0(SB), Z11, Z6
+	VMINPS        Z7, Z11, Z7
+	VMAXPS        Z8, Z11, Z8
+	VMULPS        Z2, Z11, Z12
+	VBROADCASTSS k3f800000<>+0(SB), Z23
+	VSUBPS        Z11, Z23, Z23
+	VMULPS        Z0, Z23, Z23
+	VADDPS        Z23, Z12, Z12
+	VORPS.BCST k80000000<>+0(SB), Z10, Z11
+	VMAXPS.BCST kc2d00000<>+0(SB), Z11, Z11
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z11, Z23
+	VRNDSCALEPS   $0x00, Z23, Z23
+	VMOVUPS       Z11, Z11
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z23, Z11
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z23, Z11
+	VBROADCASTSS k39500d01<>+0(SB), Z24
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z24
+	VSCALEFPS     Z23, Z24, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z11
+	VRCP14PS      Z11, Z23
+	VMULPS        Z23, Z11, Z11
+	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
+	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
+	VMULPS        Z11, Z23, Z23
+	VMULPS        Z23, Z24, Z11
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z10, K1
+	VBLENDMPS     Z23, Z11, K1, Z15
+	VBLENDMPS     Z11, Z23, K1, Z16
+	VADDPS.BCST k40000000<>+0(SB), Z24, Z11
+	VRCP14PS      Z11, Z25
+	VMULPS        Z25, Z11, Z11
+	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
+	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
+	VMULPS        Z11, Z25, Z25
+	VMULPS        Z25, Z24, Z11
+	VMULPS        Z11, Z11, Z25
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z26
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z25, Z26
+	VADDPS        Z11, Z11, Z11
+	VMULPS        Z26, Z11, Z11
+	VMAXPS.BCST k00000000<>+0(SB), Z10, Z25
+	VADDPS        Z11, Z25, Z25
+	VBROADCASTSS k00000000<>+0(SB), Z26
+	VSUBPS        Z10, Z26, Z26
+	VMAXPS.BCST k00000000<>+0(SB), Z26, Z10
+	VADDPS        Z11, Z10, Z10
+	VBROADCASTSS k3f800000<>+0(SB), Z11
+	VSUBPS        Z12, Z11, Z11
+	VMULPS        Z10, Z12, Z10
+	VMULPS        Z25, Z11, Z25
+	VADDPS        Z25, Z10, Z10
+	VMULPS        Z16, Z12, Z25
+	VMULPS        Z15, Z11, Z26
+	VADDPS        Z26, Z25, Z27
+	VSUBPS        Z25, Z26, Z25
+	VMULPS        Z27, Z27, Z26
+	VMULPS        Z26, Z10, Z28
+	VMULPS        Z23, Z24, Z24
+	VMULPS        Z23, Z24, Z24
+	VMULPS.BCST k40000000<>+0(SB), Z12, Z23
+	VSUBPS.BCST k3f800000<>+0(SB), Z23, Z23
+	VMULPS        Z24, Z23, Z23
+	VMULPS        Z26, Z25, Z24
+	VMULPS.BCST k40000000<>+0(SB), Z27, Z25
+	VMULPS        Z23, Z25, Z25
+	VMULPS        Z10, Z25, Z25
+	VSUBPS        Z25, Z24, Z24
+	VMULPS        Z3, Z12, Z10
+	VMULPS        Z4, Z11, Z11
+	VADDPS        Z11, Z10, Z10
+	VMULPS        Z10, Z28, Z28
+	VMULPS        Z10, Z24, Z24
+	VADDPS        Z28, Z9, Z9
+	VMULPS        Z1, Z24, Z24
+	VMOVUPS       Z24, (DX)
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VMOVUPS       (AX), Z10
+	VMOVUPS       (CX), Z11
+	VFMADD231PS.BCST k00000000<>+0(SB), Z10, Z6
+	VFMADD231PS.BCST k00000000<>+0(SB), Z11, Z6
+	VMINPS        Z7, Z11, Z7
+	VMAXPS        Z8, Z11, Z8
+	VMULPS        Z2, Z11, Z12
+	VBROADCASTSS k3f800000<>+0(SB), Z23
+	VSUBPS        Z11, Z23, Z23
+	VMULPS        Z0, Z23, Z23
+	VADDPS        Z23, Z12, Z12
+	VORPS.BCST k80000000<>+0(SB), Z10, Z11
+	VMAXPS.BCST kc2d00000<>+0(SB), Z11, Z11
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z11, Z23
+	VRNDSCALEPS   $0x00, Z23, Z23
+	VMOVUPS       Z11, Z11
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z23, Z11
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z23, Z11
+	VBROADCASTSS k39500d01<>+0(SB), Z24
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z24
+	VSCALEFPS     Z23, Z24, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z11
+	VRCP14PS      Z11, Z23
+	VMULPS        Z23, Z11, Z11
+	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
+	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
+	VMULPS        Z11, Z23, Z23
+	VMULPS        Z23, Z24, Z11
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z10, K1
+	VBLENDMPS     Z23, Z11, K1, Z17
+	VBLENDMPS     Z11, Z23, K1, Z18
+	VADDPS.BCST k40000000<>+0(SB), Z24, Z11
+	VRCP14PS      Z11, Z25
+	VMULPS        Z25, Z11, Z11
+	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
+	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
+	VMULPS        Z11, Z25, Z25
+	VMULPS        Z25, Z24, Z11
+	VMULPS        Z11, Z11, Z25
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z26
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z25, Z26
+	VADDPS        Z11, Z11, Z11
+	VMULPS        Z26, Z11, Z11
+	VMAXPS.BCST k00000000<>+0(SB), Z10, Z25
+	VADDPS        Z11, Z25, Z25
+	VBROADCASTSS k00000000<>+0(SB), Z26
+	VSUBPS        Z10, Z26, Z26
+	VMAXPS.BCST k00000000<>+0(SB), Z26, Z10
+	VADDPS        Z11, Z10, Z10
+	VBROADCASTSS k3f800000<>+0(SB), Z11
+	VSUBPS        Z12, Z11, Z11
+	VMULPS        Z10, Z12, Z10
+	VMULPS        Z25, Z11, Z25
+	VADDPS        Z25, Z10, Z10
+	VMULPS        Z18, Z12, Z25
+	VMULPS        Z17, Z11, Z26
+	VADDPS        Z26, Z25, Z27
+	VSUBPS        Z25, Z26, Z25
+	VMULPS        Z27, Z27, Z26
+	VMULPS        Z26, Z10, Z28
+	VMULPS        Z23, Z24, Z24
+	VMULPS        Z23, Z24, Z24
+	VMULPS.BCST k40000000<>+0(SB), Z12, Z23
+	VSUBPS.BCST k3f800000<>+0(SB), Z23, Z23
+	VMULPS        Z24, Z23, Z23
+	VMULPS        Z26, Z25, Z24
+	VMULPS.BCST k40000000<>+0(SB), Z27, Z25
+	VMULPS        Z23, Z25, Z25
+	VMULPS        Z10, Z25, Z25
+	VSUBPS        Z25, Z24, Z24
+	VMULPS        Z3, Z12, Z10
+	VMULPS        Z4, Z11, Z11
+	VADDPS        Z11, Z10, Z10
+	VMULPS        Z10, Z28, Z28
+	VMULPS        Z10, Z24, Z24
+	VADDPS        Z28, Z9, Z9
+	VMULPS        Z1, Z24, Z24
+	VMOVUPS       Z24, (DX)
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VMOVUPS       (AX), Z10
+	VMOVUPS       (CX), Z11
+	VFMADD231PS.BCST k00000000<>+0(SB), Z10, Z6
+	VFMADD231PS.BCST k00000000<>+0(SB), Z11, Z6
+	VMINPS        Z7, Z11, Z7
+	VMAXPS        Z8, Z11, Z8
+	VMULPS        Z2, Z11, Z12
+	VBROADCASTSS k3f800000<>+0(SB), Z23
+	VSUBPS        Z11, Z23, Z23
+	VMULPS        Z0, Z23, Z23
+	VADDPS        Z23, Z12, Z12
+	VORPS.BCST k80000000<>+0(SB), Z10, Z11
+	VMAXPS.BCST kc2d00000<>+0(SB), Z11, Z11
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z11, Z23
+	VRNDSCALEPS   $0x00, Z23, Z23
+	VMOVUPS       Z11, Z11
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z23, Z11
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z23, Z11
+	VBROADCASTSS k39500d01<>+0(SB), Z24
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z24
+	VSCALEFPS     Z23, Z24, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z11
+	VRCP14PS      Z11, Z23
+	VMULPS        Z23, Z11, Z11
+	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
+	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
+	VMULPS        Z11, Z23, Z23
+	VMULPS        Z23, Z24, Z11
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z10, K1
+	VBLENDMPS     Z23, Z11, K1, Z19
+	VBLENDMPS     Z11, Z23, K1, Z20
+	VADDPS.BCST k40000000<>+0(SB), Z24, Z11
+	VRCP14PS      Z11, Z25
+	VMULPS        Z25, Z11, Z11
+	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
+	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
+	VMULPS        Z11, Z25, Z25
+	VMULPS        Z25, Z24, Z11
+	VMULPS        Z11, Z11, Z25
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z26
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z25, Z26
+	VADDPS        Z11, Z11, Z11
+	VMULPS        Z26, Z11, Z11
+	VMAXPS.BCST k00000000<>+0(SB), Z10, Z25
+	VADDPS        Z11, Z25, Z25
+	VBROADCASTSS k00000000<>+0(SB), Z26
+	VSUBPS        Z10, Z26, Z26
+	VMAXPS.BCST k00000000<>+0(SB), Z26, Z10
+	VADDPS        Z11, Z10, Z10
+	VBROADCASTSS k3f800000<>+0(SB), Z11
+	VSUBPS        Z12, Z11, Z11
+	VMULPS        Z10, Z12, Z10
+	VMULPS        Z25, Z11, Z25
+	VADDPS        Z25, Z10, Z10
+	VMULPS        Z20, Z12, Z25
+	VMULPS        Z19, Z11, Z26
+	VADDPS        Z26, Z25, Z27
+	VSUBPS        Z25, Z26, Z25
+	VMULPS        Z27, Z27, Z26
+	VMULPS        Z26, Z10, Z28
+	VMULPS        Z23, Z24, Z24
+	VMULPS        Z23, Z24, Z24
+	VMULPS.BCST k40000000<>+0(SB), Z12, Z23
+	VSUBPS.BCST k3f800000<>+0(SB), Z23, Z23
+	VMULPS        Z24, Z23, Z23
+	VMULPS        Z26, Z25, Z24
+	VMULPS.BCST k40000000<>+0(SB), Z27, Z25
+	VMULPS        Z23, Z25, Z25
+	VMULPS        Z10, Z25, Z25
+	VSUBPS        Z25, Z24, Z24
+	VMULPS        Z3, Z12, Z10
+	VMULPS        Z4, Z11, Z11
+	VADDPS        Z11, Z10, Z10
+	VMULPS        Z10, Z28, Z28
+	VMULPS        Z10, Z24, Z24
+	VADDPS        Z28, Z9, Z9
+	VMULPS        Z1, Z24, Z24
+	VMOVUPS       Z24, (DX)
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VCVTPS2PD     Y9, Z10
+	VEXTRACTF32X8 $0x01, Z9, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        Z5, Z10, Z5
+	VADDPD        Z9, Z5, Z5
+	SUBQ          $0x00000040, BX
+	CMPQ          BX, $0x00000040
+	JAE           focal11AVX512_block
+
+focal11AVX512_rest:
+	TESTQ   BX, BX
+	JE      focal11AVX512_end
+	PCALIGN $0x40
 
 focal11AVX512_loop:
 	VMOVUPS       (AX), Z9
 	VMOVUPS       (CX), Z10
-	VFMADD231PS   k00000000<>+0(SB), Z9, Z6
-	VFMADD231PS   k00000000<>+0(SB), Z10, Z6
+	VFMADD231PS.BCST k00000000<>+0(SB), Z9, Z6
+	VFMADD231PS.BCST k00000000<>+0(SB), Z10, Z6
 	VMINPS        Z7, Z10, Z7
 	VMAXPS        Z8, Z10, Z8
 	VMULPS        Z2, Z10, Z11
-	VMOVUPS       k3f800000<>+0(SB), Z12
+	VBROADCASTSS k3f800000<>+0(SB), Z12
 	VSUBPS        Z10, Z12, Z12
 	VMULPS        Z0, Z12, Z12
 	VADDPS        Z12, Z11, Z11
-	VORPS         k80000000<>+0(SB), Z9, Z10
-	VMAXPS        kc2d00000<>+0(SB), Z10, Z10
-	VMULPS        k3fb8aa3b<>+0(SB), Z10, Z12
+	VORPS.BCST k80000000<>+0(SB), Z9, Z10
+	VMAXPS.BCST kc2d00000<>+0(SB), Z10, Z10
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z10, Z12
 	VRNDSCALEPS   $0x00, Z12, Z12
 	VMOVUPS       Z10, Z10
-	VFMADD231PS   kbf317200<>+0(SB), Z12, Z10
-	VFMADD231PS   kb5bfbe8e<>+0(SB), Z12, Z10
-	VMOVUPS       k39500d01<>+0(SB), Z15
-	VFMADD213PS   k3ab60b61<>+0(SB), Z10, Z15
-	VFMADD213PS   k3c088889<>+0(SB), Z10, Z15
-	VFMADD213PS   k3d2aaaab<>+0(SB), Z10, Z15
-	VFMADD213PS   k3e2aaaab<>+0(SB), Z10, Z15
-	VFMADD213PS   k3f000000<>+0(SB), Z10, Z15
-	VFMADD213PS   k3f800000<>+0(SB), Z10, Z15
-	VFMADD213PS   k3f800000<>+0(SB), Z10, Z15
-	VSCALEFPS     Z12, Z15, Z15
-	VADDPS        k3f800000<>+0(SB), Z15, Z10
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z12, Z10
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z12, Z10
+	VBROADCASTSS k39500d01<>+0(SB), Z13
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z10, Z13
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z10, Z13
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z10, Z13
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z10, Z13
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z10, Z13
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z13
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z13
+	VSCALEFPS     Z12, Z13, Z13
+	VADDPS.BCST k3f800000<>+0(SB), Z13, Z10
 	VRCP14PS      Z10, Z12
 	VMULPS        Z12, Z10, Z10
-	VSUBPS        k40000000<>+0(SB), Z10, Z10
-	VMULPS        kbf800000<>+0(SB), Z10, Z10
+	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
+	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
 	VMULPS        Z10, Z12, Z12
-	VMULPS        Z12, Z15, Z10
-	VCMPPS        $0x0d, k00000000<>+0(SB), Z9, K1
-	VBLENDMPS     Z12, Z10, K1, Z13
-	VBLENDMPS     Z10, Z12, K1, Z14
-	VADDPS        k40000000<>+0(SB), Z15, Z10
-	VRCP14PS      Z10, Z16
-	VMULPS        Z16, Z10, Z10
-	VSUBPS        k40000000<>+0(SB), Z10, Z10
-	VMULPS        kbf800000<>+0(SB), Z10, Z10
-	VMULPS        Z10, Z16, Z16
-	VMULPS        Z16, Z15, Z10
-	VMULPS        Z10, Z10, Z16
-	VMOVUPS       k3d9d89d9<>+0(SB), Z17
-	VFMADD213PS   k3dba2e8c<>+0(SB), Z16, Z17
-	VFMADD213PS   k3de38e39<>+0(SB), Z16, Z17
-	VFMADD213PS   k3e124925<>+0(SB), Z16, Z17
-	VFMADD213PS   k3e4ccccd<>+0(SB), Z16, Z17
-	VFMADD213PS   k3eaaaaab<>+0(SB), Z16, Z17
-	VFMADD213PS   k3f800000<>+0(SB), Z16, Z17
+	VMULPS        Z12, Z13, Z10
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z9, K1
+	VBLENDMPS     Z12, Z10, K1, Z21
+	VBLENDMPS     Z10, Z12, K1, Z22
+	VADDPS.BCST k40000000<>+0(SB), Z13, Z10
+	VRCP14PS      Z10, Z14
+	VMULPS        Z14, Z10, Z10
+	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
+	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
+	VMULPS        Z10, Z14, Z14
+	VMULPS        Z14, Z13, Z10
+	VMULPS        Z10, Z10, Z14
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z15
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z14, Z15
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z14, Z15
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z14, Z15
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z14, Z15
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z14, Z15
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z14, Z15
 	VADDPS        Z10, Z10, Z10
-	VMULPS        Z17, Z10, Z10
-	VMAXPS        k00000000<>+0(SB), Z9, Z16
-	VADDPS        Z10, Z16, Z16
-	VMOVUPS       k00000000<>+0(SB), Z17
-	VSUBPS        Z9, Z17, Z17
-	VMAXPS        k00000000<>+0(SB), Z17, Z9
+	VMULPS        Z15, Z10, Z10
+	VMAXPS.BCST k00000000<>+0(SB), Z9, Z14
+	VADDPS        Z10, Z14, Z14
+	VBROADCASTSS k00000000<>+0(SB), Z15
+	VSUBPS        Z9, Z15, Z15
+	VMAXPS.BCST k00000000<>+0(SB), Z15, Z9
 	VADDPS        Z10, Z9, Z9
-	VMOVUPS       k3f800000<>+0(SB), Z10
+	VBROADCASTSS k3f800000<>+0(SB), Z10
 	VSUBPS        Z11, Z10, Z10
 	VMULPS        Z9, Z11, Z9
-	VMULPS        Z16, Z10, Z16
-	VADDPS        Z16, Z9, Z9
-	VMULPS        Z14, Z11, Z16
-	VMULPS        Z13, Z10, Z17
-	VADDPS        Z17, Z16, Z18
-	VSUBPS        Z16, Z17, Z16
-	VMULPS        Z18, Z18, Z17
-	VMULPS        Z17, Z9, Z19
-	VMULPS        Z12, Z15, Z15
-	VMULPS        Z12, Z15, Z15
-	VMULPS        k40000000<>+0(SB), Z11, Z12
-	VSUBPS        k3f800000<>+0(SB), Z12, Z12
-	VMULPS        Z15, Z12, Z12
-	VMULPS        Z17, Z16, Z15
-	VMULPS        k40000000<>+0(SB), Z18, Z16
-	VMULPS        Z12, Z16, Z16
-	VMULPS        Z9, Z16, Z16
-	VSUBPS        Z16, Z15, Z15
+	VMULPS        Z14, Z10, Z14
+	VADDPS        Z14, Z9, Z9
+	VMULPS        Z22, Z11, Z14
+	VMULPS        Z21, Z10, Z15
+	VADDPS        Z15, Z14, Z16
+	VSUBPS        Z14, Z15, Z14
+	VMULPS        Z16, Z16, Z15
+	VMULPS        Z15, Z9, Z17
+	VMULPS        Z12, Z13, Z13
+	VMULPS        Z12, Z13, Z13
+	VMULPS.BCST k40000000<>+0(SB), Z11, Z12
+	VSUBPS.BCST k3f800000<>+0(SB), Z12, Z12
+	VMULPS        Z13, Z12, Z12
+	VMULPS        Z15, Z14, Z13
+	VMULPS.BCST k40000000<>+0(SB), Z16, Z14
+	VMULPS        Z12, Z14, Z14
+	VMULPS        Z9, Z14, Z14
+	VSUBPS        Z14, Z13, Z13
 	VMULPS        Z3, Z11, Z9
 	VMULPS        Z4, Z10, Z10
 	VADDPS        Z10, Z9, Z9
-	VMULPS        Z9, Z19, Z19
-	VMULPS        Z9, Z15, Z15
-	VCVTPS2PD     Y19, Z9
-	VEXTRACTF32X8 $0x01, Z19, Y10
+	VMULPS        Z9, Z17, Z17
+	VMULPS        Z9, Z13, Z13
+	VCVTPS2PD     Y17, Z9
+	VEXTRACTF32X8 $0x01, Z17, Y10
 	VCVTPS2PD     Y10, Z10
 	VADDPD        Z5, Z9, Z5
 	VADDPD        Z10, Z5, Z5
-	VMULPS        Z1, Z15, Z15
-	VMOVUPS       Z15, (DX)
+	VMULPS        Z1, Z13, Z13
+	VMOVUPS       Z13, (DX)
 	ADDQ          $0x00000040, AX
 	ADDQ          $0x00000040, CX
 	ADDQ          $0x00000040, DX
@@ -3279,25 +8519,107 @@ TEXT ·binaryStats000AVX512(SB), NOSPLIT, $0-56
 	MOVQ    p+32(FP), BX
 	MOVQ    acc+40(FP), BX
 	MOVQ    ck+48(FP), SI
-	VMOVUPS k00000000<>+0(SB), Z0
-	VMOVUPS k00000000<>+0(SB), Z1
-	VMOVUPS k00000000<>+0(SB), Z2
-	VMOVUPS k00000000<>+0(SB), Z3
-	VMOVUPS k00000000<>+0(SB), Z4
-	VMOVUPS k3f800000<>+0(SB), Z5
-	VMOVUPS k00000000<>+0(SB), Z6
-	VMOVUPS k00000000<>+0(SB), Z7
-	VMOVUPS k3f800000<>+0(SB), Z8
+	VBROADCASTSS k00000000<>+0(SB), Z0
+	VBROADCASTSS k00000000<>+0(SB), Z1
+	VBROADCASTSS k00000000<>+0(SB), Z2
+	VBROADCASTSS k00000000<>+0(SB), Z3
+	VBROADCASTSS k00000000<>+0(SB), Z4
+	VBROADCASTSS k3f800000<>+0(SB), Z5
+	VBROADCASTSS k00000000<>+0(SB), Z6
+	VBROADCASTSS k00000000<>+0(SB), Z7
+	VBROADCASTSS k3f800000<>+0(SB), Z8
+	CMPQ    DX, $0x00000040
+	JB      binaryStats000AVX512_rest
+	PCALIGN $0x40
+
+binaryStats000AVX512_block:
+	VMOVUPS       (AX), Z9
+	VMOVUPS       (CX), Z10
+	VFMADD231PS.BCST k00000000<>+0(SB), Z10, Z6
+	VMINPS        Z7, Z10, Z7
+	VMAXPS        Z8, Z10, Z8
+	VFMADD231PS.BCST k00000000<>+0(SB), Z9, Z3
+	VMINPS        Z4, Z9, Z4
+	VMAXPS        Z5, Z9, Z5
+	VMULPS        Z10, Z9, Z11
+	VMOVUPS       Z11, Z11
+	VMOVUPS       Z9, Z9
+	VMOVUPS       Z10, Z10
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z12
+	VMOVUPS       (CX), Z13
+	VFMADD231PS.BCST k00000000<>+0(SB), Z13, Z6
+	VMINPS        Z7, Z13, Z7
+	VMAXPS        Z8, Z13, Z8
+	VFMADD231PS.BCST k00000000<>+0(SB), Z12, Z3
+	VMINPS        Z4, Z12, Z4
+	VMAXPS        Z5, Z12, Z5
+	VMULPS        Z13, Z12, Z14
+	VADDPS        Z14, Z11, Z11
+	VADDPS        Z12, Z9, Z9
+	VADDPS        Z13, Z10, Z10
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z12
+	VMOVUPS       (CX), Z13
+	VFMADD231PS.BCST k00000000<>+0(SB), Z13, Z6
+	VMINPS        Z7, Z13, Z7
+	VMAXPS        Z8, Z13, Z8
+	VFMADD231PS.BCST k00000000<>+0(SB), Z12, Z3
+	VMINPS        Z4, Z12, Z4
+	VMAXPS        Z5, Z12, Z5
+	VMULPS        Z13, Z12, Z14
+	VADDPS        Z14, Z11, Z11
+	VADDPS        Z12, Z9, Z9
+	VADDPS        Z13, Z10, Z10
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z12
+	VMOVUPS       (CX), Z13
+	VFMADD231PS.BCST k00000000<>+0(SB), Z13, Z6
+	VMINPS        Z7, Z13, Z7
+	VMAXPS        Z8, Z13, Z8
+	VFMADD231PS.BCST k00000000<>+0(SB), Z12, Z3
+	VMINPS        Z4, Z12, Z4
+	VMAXPS        Z5, Z12, Z5
+	VMULPS        Z13, Z12, Z14
+	VADDPS        Z14, Z11, Z11
+	VADDPS        Z12, Z9, Z9
+	VADDPS        Z13, Z10, Z10
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VCVTPS2PD     Y11, Z12
+	VEXTRACTF32X8 $0x01, Z11, Y11
+	VCVTPS2PD     Y11, Z11
+	VADDPD        Z0, Z12, Z0
+	VADDPD        Z11, Z0, Z0
+	VCVTPS2PD     Y9, Z11
+	VEXTRACTF32X8 $0x01, Z9, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        Z1, Z11, Z1
+	VADDPD        Z9, Z1, Z1
+	VCVTPS2PD     Y10, Z9
+	VEXTRACTF32X8 $0x01, Z10, Y10
+	VCVTPS2PD     Y10, Z10
+	VADDPD        Z2, Z9, Z2
+	VADDPD        Z10, Z2, Z2
+	SUBQ          $0x00000040, DX
+	CMPQ          DX, $0x00000040
+	JAE           binaryStats000AVX512_block
+
+binaryStats000AVX512_rest:
 	TESTQ   DX, DX
 	JE      binaryStats000AVX512_end
+	PCALIGN $0x40
 
 binaryStats000AVX512_loop:
 	VMOVUPS       (AX), Z9
 	VMOVUPS       (CX), Z10
-	VFMADD231PS   k00000000<>+0(SB), Z10, Z6
+	VFMADD231PS.BCST k00000000<>+0(SB), Z10, Z6
 	VMINPS        Z7, Z10, Z7
 	VMAXPS        Z8, Z10, Z8
-	VFMADD231PS   k00000000<>+0(SB), Z9, Z3
+	VFMADD231PS.BCST k00000000<>+0(SB), Z9, Z3
 	VMINPS        Z4, Z9, Z4
 	VMAXPS        Z5, Z9, Z5
 	VMULPS        Z10, Z9, Z11
@@ -3344,28 +8666,29 @@ TEXT ·binaryStats001AVX512(SB), NOSPLIT, $0-56
 	MOVQ    p+32(FP), BX
 	MOVQ    acc+40(FP), BX
 	MOVQ    ck+48(FP), SI
-	VMOVUPS k00000000<>+0(SB), Z0
-	VMOVUPS k00000000<>+0(SB), Z1
-	VMOVUPS k00000000<>+0(SB), Z2
-	VMOVUPS k00000000<>+0(SB), Z3
-	VMOVUPS k00000000<>+0(SB), Z4
-	VMOVUPS k00000000<>+0(SB), Z5
-	VMOVUPS k00000000<>+0(SB), Z6
-	VMOVUPS k00000000<>+0(SB), Z7
-	VMOVUPS k3f800000<>+0(SB), Z8
-	VMOVUPS k00000000<>+0(SB), Z9
-	VMOVUPS k00000000<>+0(SB), Z10
-	VMOVUPS k3f800000<>+0(SB), Z11
+	VBROADCASTSS k00000000<>+0(SB), Z0
+	VBROADCASTSS k00000000<>+0(SB), Z1
+	VBROADCASTSS k00000000<>+0(SB), Z2
+	VBROADCASTSS k00000000<>+0(SB), Z3
+	VBROADCASTSS k00000000<>+0(SB), Z4
+	VBROADCASTSS k00000000<>+0(SB), Z5
+	VBROADCASTSS k00000000<>+0(SB), Z6
+	VBROADCASTSS k00000000<>+0(SB), Z7
+	VBROADCASTSS k3f800000<>+0(SB), Z8
+	VBROADCASTSS k00000000<>+0(SB), Z9
+	VBROADCASTSS k00000000<>+0(SB), Z10
+	VBROADCASTSS k3f800000<>+0(SB), Z11
 	TESTQ   DX, DX
 	JE      binaryStats001AVX512_end
+	PCALIGN $0x40
 
 binaryStats001AVX512_loop:
 	VMOVUPS       (AX), Z12
 	VMOVUPS       (CX), Z13
-	VFMADD231PS   k00000000<>+0(SB), Z13, Z9
+	VFMADD231PS.BCST k00000000<>+0(SB), Z13, Z9
 	VMINPS        Z10, Z13, Z10
 	VMAXPS        Z11, Z13, Z11
-	VFMADD231PS   k00000000<>+0(SB), Z12, Z6
+	VFMADD231PS.BCST k00000000<>+0(SB), Z12, Z6
 	VMINPS        Z7, Z12, Z7
 	VMAXPS        Z8, Z12, Z8
 	VMULPS        Z13, Z12, Z14
@@ -3397,7 +8720,7 @@ binaryStats001AVX512_loop:
 	VADDPD        Z4, Z15, Z4
 	VADDPD        Z14, Z4, Z4
 	VSUBPS        Z13, Z12, Z12
-	VMOVUPS       k00000000<>+0(SB), Z13
+	VBROADCASTSS k00000000<>+0(SB), Z13
 	VSUBPS        Z12, Z13, Z13
 	VMAXPS        Z13, Z12, Z12
 	VCVTPS2PD     Y12, Z13
@@ -3445,11 +8768,12 @@ TEXT ·binaryGrad00AVX512(SB), NOSPLIT, $0-56
 	MOVL         28(SI), SI
 	TESTQ        BX, BX
 	JE           binaryGrad00AVX512_end
+	PCALIGN      $0x40
 
 binaryGrad00AVX512_loop:
 	VMOVUPS     (AX), Z5
 	VMOVUPS     (CX), Z6
-	VCMPPS      $0x00, k3f800000<>+0(SB), Z6, K1
+	VCMPPS.BCST $0x00, k3f800000<>+0(SB), Z6, K1
 	VMOVUPS     Z0, Z7
 	VFMADD231PS Z2, Z6, Z7
 	VBLENDMPS   Z4, Z7, K1, Z8
@@ -3491,59 +8815,237 @@ TEXT ·binaryStats100AVX512(SB), NOSPLIT, $0-56
 	MOVQ    p+32(FP), BX
 	MOVQ    acc+40(FP), BX
 	MOVQ    ck+48(FP), SI
-	VMOVUPS k00000000<>+0(SB), Z0
-	VMOVUPS k00000000<>+0(SB), Z1
-	VMOVUPS k00000000<>+0(SB), Z2
-	VMOVUPS k00000000<>+0(SB), Z3
-	VMOVUPS k00000000<>+0(SB), Z4
-	VMOVUPS k3f800000<>+0(SB), Z5
-	VMOVUPS k00000000<>+0(SB), Z6
-	VMOVUPS k00000000<>+0(SB), Z7
-	VMOVUPS k3f800000<>+0(SB), Z8
+	VBROADCASTSS k00000000<>+0(SB), Z0
+	VBROADCASTSS k00000000<>+0(SB), Z1
+	VBROADCASTSS k00000000<>+0(SB), Z2
+	VBROADCASTSS k00000000<>+0(SB), Z3
+	VBROADCASTSS k00000000<>+0(SB), Z4
+	VBROADCASTSS k3f800000<>+0(SB), Z5
+	VBROADCASTSS k00000000<>+0(SB), Z6
+	VBROADCASTSS k00000000<>+0(SB), Z7
+	VBROADCASTSS k3f800000<>+0(SB), Z8
+	CMPQ    DX, $0x00000040
+	JB      binaryStats100AVX512_rest
+	PCALIGN $0x40
+
+binaryStats100AVX512_block:
+	VMOVUPS       (AX), Z9
+	VMOVUPS       (CX), Z10
+	VFMADD231PS.BCST k00000000<>+0(SB), Z10, Z6
+	VMINPS        Z7, Z10, Z7
+	VMAXPS        Z8, Z10, Z8
+	VFMADD231PS.BCST k00000000<>+0(SB), Z9, Z3
+	VORPS.BCST k80000000<>+0(SB), Z9, Z11
+	VMAXPS.BCST kc2d00000<>+0(SB), Z11, Z11
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z11, Z22
+	VRNDSCALEPS   $0x00, Z22, Z22
+	VMOVUPS       Z11, Z11
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z22, Z11
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z22, Z11
+	VBROADCASTSS k39500d01<>+0(SB), Z23
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z11, Z23
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z11, Z23
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z11, Z23
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z11, Z23
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z11, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z23
+	VSCALEFPS     Z22, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z11
+	VRCP14PS      Z11, Z22
+	VMULPS        Z22, Z11, Z11
+	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
+	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
+	VMULPS        Z11, Z22, Z22
+	VMULPS        Z22, Z23, Z11
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z9, K1
+	VBLENDMPS     Z22, Z11, K1, Z12
+	VBLENDMPS     Z11, Z22, K1, Z13
+	VMULPS        Z10, Z12, Z9
+	VMOVUPS       Z9, Z9
+	VMOVUPS       Z12, Z11
+	VMOVUPS       Z10, Z10
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z22
+	VMOVUPS       (CX), Z23
+	VFMADD231PS.BCST k00000000<>+0(SB), Z23, Z6
+	VMINPS        Z7, Z23, Z7
+	VMAXPS        Z8, Z23, Z8
+	VFMADD231PS.BCST k00000000<>+0(SB), Z22, Z3
+	VORPS.BCST k80000000<>+0(SB), Z22, Z24
+	VMAXPS.BCST kc2d00000<>+0(SB), Z24, Z24
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z24, Z25
+	VRNDSCALEPS   $0x00, Z25, Z25
+	VMOVUPS       Z24, Z24
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z25, Z24
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z25, Z24
+	VBROADCASTSS k39500d01<>+0(SB), Z26
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z26
+	VSCALEFPS     Z25, Z26, Z26
+	VADDPS.BCST k3f800000<>+0(SB), Z26, Z24
+	VRCP14PS      Z24, Z25
+	VMULPS        Z25, Z24, Z24
+	VSUBPS.BCST k40000000<>+0(SB), Z24, Z24
+	VMULPS.BCST kbf800000<>+0(SB), Z24, Z24
+	VMULPS        Z24, Z25, Z25
+	VMULPS        Z25, Z26, Z24
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z22, K1
+	VBLENDMPS     Z25, Z24, K1, Z14
+	VBLENDMPS     Z24, Z25, K1, Z15
+	VMULPS        Z23, Z14, Z22
+	VADDPS        Z22, Z9, Z9
+	VADDPS        Z14, Z11, Z11
+	VADDPS        Z23, Z10, Z10
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z22
+	VMOVUPS       (CX), Z23
+	VFMADD231PS.BCST k00000000<>+0(SB), Z23, Z6
+	VMINPS        Z7, Z23, Z7
+	VMAXPS        Z8, Z23, Z8
+	VFMADD231PS.BCST k00000000<>+0(SB), Z22, Z3
+	VORPS.BCST k80000000<>+0(SB), Z22, Z24
+	VMAXPS.BCST kc2d00000<>+0(SB), Z24, Z24
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z24, Z25
+	VRNDSCALEPS   $0x00, Z25, Z25
+	VMOVUPS       Z24, Z24
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z25, Z24
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z25, Z24
+	VBROADCASTSS k39500d01<>+0(SB), Z26
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z26
+	VSCALEFPS     Z25, Z26, Z26
+	VADDPS.BCST k3f800000<>+0(SB), Z26, Z24
+	VRCP14PS      Z24, Z25
+	VMULPS        Z25, Z24, Z24
+	VSUBPS.BCST k40000000<>+0(SB), Z24, Z24
+	VMULPS.BCST kbf800000<>+0(SB), Z24, Z24
+	VMULPS        Z24, Z25, Z25
+	VMULPS        Z25, Z26, Z24
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z22, K1
+	VBLENDMPS     Z25, Z24, K1, Z16
+	VBLENDMPS     Z24, Z25, K1, Z17
+	VMULPS        Z23, Z16, Z22
+	VADDPS        Z22, Z9, Z9
+	VADDPS        Z16, Z11, Z11
+	VADDPS        Z23, Z10, Z10
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z22
+	VMOVUPS       (CX), Z23
+	VFMADD231PS.BCST k00000000<>+0(SB), Z23, Z6
+	VMINPS        Z7, Z23, Z7
+	VMAXPS        Z8, Z23, Z8
+	VFMADD231PS.BCST k00000000<>+0(SB), Z22, Z3
+	VORPS.BCST k80000000<>+0(SB), Z22, Z24
+	VMAXPS.BCST kc2d00000<>+0(SB), Z24, Z24
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z24, Z25
+	VRNDSCALEPS   $0x00, Z25, Z25
+	VMOVUPS       Z24, Z24
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z25, Z24
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z25, Z24
+	VBROADCASTSS k39500d01<>+0(SB), Z26
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z26
+	VSCALEFPS     Z25, Z26, Z26
+	VADDPS.BCST k3f800000<>+0(SB), Z26, Z24
+	VRCP14PS      Z24, Z25
+	VMULPS        Z25, Z24, Z24
+	VSUBPS.BCST k40000000<>+0(SB), Z24, Z24
+	VMULPS.BCST kbf800000<>+0(SB), Z24, Z24
+	VMULPS        Z24, Z25, Z25
+	VMULPS        Z25, Z26, Z24
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z22, K1
+	VBLENDMPS     Z25, Z24, K1, Z18
+	VBLENDMPS     Z24, Z25, K1, Z19
+	VMULPS        Z23, Z18, Z22
+	VADDPS        Z22, Z9, Z9
+	VADDPS        Z18, Z11, Z11
+	VADDPS        Z23, Z10, Z10
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VCVTPS2PD     Y9, Z22
+	VEXTRACTF32X8 $0x01, Z9, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        Z0, Z22, Z0
+	VADDPD        Z9, Z0, Z0
+	VCVTPS2PD     Y11, Z9
+	VEXTRACTF32X8 $0x01, Z11, Y11
+	VCVTPS2PD     Y11, Z11
+	VADDPD        Z1, Z9, Z1
+	VADDPD        Z11, Z1, Z1
+	VCVTPS2PD     Y10, Z9
+	VEXTRACTF32X8 $0x01, Z10, Y10
+	VCVTPS2PD     Y10, Z10
+	VADDPD        Z2, Z9, Z2
+	VADDPD        Z10, Z2, Z2
+	SUBQ          $0x00000040, DX
+	CMPQ          DX, $0x00000040
+	JAE           binaryStats100AVX512_block
+
+binaryStats100AVX512_rest:
 	TESTQ   DX, DX
 	JE      binaryStats100AVX512_end
+	PCALIGN $0x40
 
 binaryStats100AVX512_loop:
 	VMOVUPS       (AX), Z9
 	VMOVUPS       (CX), Z10
-	VFMADD231PS   k00000000<>+0(SB), Z10, Z6
+	VFMADD231PS.BCST k00000000<>+0(SB), Z10, Z6
 	VMINPS        Z7, Z10, Z7
 	VMAXPS        Z8, Z10, Z8
-	VFMADD231PS   k00000000<>+0(SB), Z9, Z3
-	VORPS         k80000000<>+0(SB), Z9, Z11
-	VMAXPS        kc2d00000<>+0(SB), Z11, Z11
-	VMULPS        k3fb8aa3b<>+0(SB), Z11, Z14
-	VRNDSCALEPS   $0x00, Z14, Z14
+	VFMADD231PS.BCST k00000000<>+0(SB), Z9, Z3
+	VORPS.BCST k80000000<>+0(SB), Z9, Z11
+	VMAXPS.BCST kc2d00000<>+0(SB), Z11, Z11
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z11, Z12
+	VRNDSCALEPS   $0x00, Z12, Z12
 	VMOVUPS       Z11, Z11
-	VFMADD231PS   kbf317200<>+0(SB), Z14, Z11
-	VFMADD231PS   kb5bfbe8e<>+0(SB), Z14, Z11
-	VMOVUPS       k39500d01<>+0(SB), Z15
-	VFMADD213PS   k3ab60b61<>+0(SB), Z11, Z15
-	VFMADD213PS   k3c088889<>+0(SB), Z11, Z15
-	VFMADD213PS   k3d2aaaab<>+0(SB), Z11, Z15
-	VFMADD213PS   k3e2aaaab<>+0(SB), Z11, Z15
-	VFMADD213PS   k3f000000<>+0(SB), Z11, Z15
-	VFMADD213PS   k3f800000<>+0(SB), Z11, Z15
-	VFMADD213PS   k3f800000<>+0(SB), Z11, Z15
-	VSCALEFPS     Z14, Z15, Z15
-	VADDPS        k3f800000<>+0(SB), Z15, Z11
-	VRCP14PS      Z11, Z14
-	VMULPS        Z14, Z11, Z11
-	VSUBPS        k40000000<>+0(SB), Z11, Z11
-	VMULPS        kbf800000<>+0(SB), Z11, Z11
-	VMULPS        Z11, Z14, Z14
-	VMULPS        Z14, Z15, Z11
-	VCMPPS        $0x0d, k00000000<>+0(SB), Z9, K1
-	VBLENDMPS     Z14, Z11, K1, Z12
-	VBLENDMPS     Z11, Z14, K1, Z13
-	VMULPS        Z10, Z12, Z9
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z12, Z11
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z12, Z11
+	VBROADCASTSS k39500d01<>+0(SB), Z13
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z13
+	VSCALEFPS     Z12, Z13, Z13
+	VADDPS.BCST k3f800000<>+0(SB), Z13, Z11
+	VRCP14PS      Z11, Z12
+	VMULPS        Z12, Z11, Z11
+	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
+	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
+	VMULPS        Z11, Z12, Z12
+	VMULPS        Z12, Z13, Z11
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z9, K1
+	VBLENDMPS     Z12, Z11, K1, Z20
+	VBLENDMPS     Z11, Z12, K1, Z21
+	VMULPS        Z10, Z20, Z9
 	VCVTPS2PD     Y9, Z11
 	VEXTRACTF32X8 $0x01, Z9, Y9
 	VCVTPS2PD     Y9, Z9
 	VADDPD        Z0, Z11, Z0
 	VADDPD        Z9, Z0, Z0
-	VCVTPS2PD     Y12, Z9
-	VEXTRACTF32X8 $0x01, Z12, Y11
+	VCVTPS2PD     Y20, Z9
+	VEXTRACTF32X8 $0x01, Z20, Y11
 	VCVTPS2PD     Y11, Z11
 	VADDPD        Z1, Z9, Z1
 	VADDPD        Z11, Z1, Z1
@@ -3580,52 +9082,53 @@ TEXT ·binaryStats101AVX512(SB), NOSPLIT, $0-56
 	MOVQ    p+32(FP), BX
 	MOVQ    acc+40(FP), BX
 	MOVQ    ck+48(FP), SI
-	VMOVUPS k00000000<>+0(SB), Z0
-	VMOVUPS k00000000<>+0(SB), Z1
-	VMOVUPS k00000000<>+0(SB), Z2
-	VMOVUPS k00000000<>+0(SB), Z3
-	VMOVUPS k00000000<>+0(SB), Z4
-	VMOVUPS k00000000<>+0(SB), Z5
-	VMOVUPS k00000000<>+0(SB), Z6
-	VMOVUPS k00000000<>+0(SB), Z7
-	VMOVUPS k3f800000<>+0(SB), Z8
-	VMOVUPS k00000000<>+0(SB), Z9
-	VMOVUPS k00000000<>+0(SB), Z10
-	VMOVUPS k3f800000<>+0(SB), Z11
+	VBROADCASTSS k00000000<>+0(SB), Z0
+	VBROADCASTSS k00000000<>+0(SB), Z1
+	VBROADCASTSS k00000000<>+0(SB), Z2
+	VBROADCASTSS k00000000<>+0(SB), Z3
+	VBROADCASTSS k00000000<>+0(SB), Z4
+	VBROADCASTSS k00000000<>+0(SB), Z5
+	VBROADCASTSS k00000000<>+0(SB), Z6
+	VBROADCASTSS k00000000<>+0(SB), Z7
+	VBROADCASTSS k3f800000<>+0(SB), Z8
+	VBROADCASTSS k00000000<>+0(SB), Z9
+	VBROADCASTSS k00000000<>+0(SB), Z10
+	VBROADCASTSS k3f800000<>+0(SB), Z11
 	TESTQ   DX, DX
 	JE      binaryStats101AVX512_end
+	PCALIGN $0x40
 
 binaryStats101AVX512_loop:
 	VMOVUPS       (AX), Z12
 	VMOVUPS       (CX), Z13
-	VFMADD231PS   k00000000<>+0(SB), Z13, Z9
+	VFMADD231PS.BCST k00000000<>+0(SB), Z13, Z9
 	VMINPS        Z10, Z13, Z10
 	VMAXPS        Z11, Z13, Z11
-	VFMADD231PS   k00000000<>+0(SB), Z12, Z6
-	VORPS         k80000000<>+0(SB), Z12, Z14
-	VMAXPS        kc2d00000<>+0(SB), Z14, Z14
-	VMULPS        k3fb8aa3b<>+0(SB), Z14, Z17
+	VFMADD231PS.BCST k00000000<>+0(SB), Z12, Z6
+	VORPS.BCST k80000000<>+0(SB), Z12, Z14
+	VMAXPS.BCST kc2d00000<>+0(SB), Z14, Z14
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z14, Z17
 	VRNDSCALEPS   $0x00, Z17, Z17
 	VMOVUPS       Z14, Z14
-	VFMADD231PS   kbf317200<>+0(SB), Z17, Z14
-	VFMADD231PS   kb5bfbe8e<>+0(SB), Z17, Z14
-	VMOVUPS       k39500d01<>+0(SB), Z18
-	VFMADD213PS   k3ab60b61<>+0(SB), Z14, Z18
-	VFMADD213PS   k3c088889<>+0(SB), Z14, Z18
-	VFMADD213PS   k3d2aaaab<>+0(SB), Z14, Z18
-	VFMADD213PS   k3e2aaaab<>+0(SB), Z14, Z18
-	VFMADD213PS   k3f000000<>+0(SB), Z14, Z18
-	VFMADD213PS   k3f800000<>+0(SB), Z14, Z18
-	VFMADD213PS   k3f800000<>+0(SB), Z14, Z18
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z17, Z14
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z17, Z14
+	VBROADCASTSS k39500d01<>+0(SB), Z18
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z14, Z18
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z14, Z18
 	VSCALEFPS     Z17, Z18, Z18
-	VADDPS        k3f800000<>+0(SB), Z18, Z14
+	VADDPS.BCST k3f800000<>+0(SB), Z18, Z14
 	VRCP14PS      Z14, Z17
 	VMULPS        Z17, Z14, Z14
-	VSUBPS        k40000000<>+0(SB), Z14, Z14
-	VMULPS        kbf800000<>+0(SB), Z14, Z14
+	VSUBPS.BCST k40000000<>+0(SB), Z14, Z14
+	VMULPS.BCST kbf800000<>+0(SB), Z14, Z14
 	VMULPS        Z14, Z17, Z17
 	VMULPS        Z17, Z18, Z14
-	VCMPPS        $0x0d, k00000000<>+0(SB), Z12, K1
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z12, K1
 	VBLENDMPS     Z17, Z14, K1, Z15
 	VBLENDMPS     Z14, Z17, K1, Z16
 	VMULPS        Z13, Z15, Z12
@@ -3657,7 +9160,7 @@ binaryStats101AVX512_loop:
 	VADDPD        Z4, Z14, Z4
 	VADDPD        Z12, Z4, Z4
 	VSUBPS        Z13, Z15, Z12
-	VMOVUPS       k00000000<>+0(SB), Z13
+	VBROADCASTSS k00000000<>+0(SB), Z13
 	VSUBPS        Z12, Z13, Z13
 	VMAXPS        Z13, Z12, Z12
 	VCVTPS2PD     Y12, Z13
@@ -3705,39 +9208,40 @@ TEXT ·binaryGrad10AVX512(SB), NOSPLIT, $0-56
 	MOVL         28(SI), SI
 	TESTQ        BX, BX
 	JE           binaryGrad10AVX512_end
+	PCALIGN      $0x40
 
 binaryGrad10AVX512_loop:
 	VMOVUPS     (AX), Z5
 	VMOVUPS     (CX), Z6
-	VORPS       k80000000<>+0(SB), Z5, Z7
-	VMAXPS      kc2d00000<>+0(SB), Z7, Z7
-	VMULPS      k3fb8aa3b<>+0(SB), Z7, Z11
+	VORPS.BCST k80000000<>+0(SB), Z5, Z7
+	VMAXPS.BCST kc2d00000<>+0(SB), Z7, Z7
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z7, Z11
 	VRNDSCALEPS $0x00, Z11, Z11
 	VMOVUPS     Z7, Z7
-	VFMADD231PS kbf317200<>+0(SB), Z11, Z7
-	VFMADD231PS kb5bfbe8e<>+0(SB), Z11, Z7
-	VMOVUPS     k39500d01<>+0(SB), Z12
-	VFMADD213PS k3ab60b61<>+0(SB), Z7, Z12
-	VFMADD213PS k3c088889<>+0(SB), Z7, Z12
-	VFMADD213PS k3d2aaaab<>+0(SB), Z7, Z12
-	VFMADD213PS k3e2aaaab<>+0(SB), Z7, Z12
-	VFMADD213PS k3f000000<>+0(SB), Z7, Z12
-	VFMADD213PS k3f800000<>+0(SB), Z7, Z12
-	VFMADD213PS k3f800000<>+0(SB), Z7, Z12
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z11, Z7
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z11, Z7
+	VBROADCASTSS k39500d01<>+0(SB), Z12
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z7, Z12
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z7, Z12
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z7, Z12
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z7, Z12
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z7, Z12
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z7, Z12
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z7, Z12
 	VSCALEFPS   Z11, Z12, Z12
-	VADDPS      k3f800000<>+0(SB), Z12, Z7
+	VADDPS.BCST k3f800000<>+0(SB), Z12, Z7
 	VRCP14PS    Z7, Z11
 	VMULPS      Z11, Z7, Z7
-	VSUBPS      k40000000<>+0(SB), Z7, Z7
-	VMULPS      kbf800000<>+0(SB), Z7, Z7
+	VSUBPS.BCST k40000000<>+0(SB), Z7, Z7
+	VMULPS.BCST kbf800000<>+0(SB), Z7, Z7
 	VMULPS      Z7, Z11, Z11
 	VMULPS      Z11, Z12, Z7
-	VCMPPS      $0x0d, k00000000<>+0(SB), Z5, K1
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z5, K1
 	VBLENDMPS   Z11, Z7, K1, Z8
 	VBLENDMPS   Z7, Z11, K1, Z9
 	VMULPS      Z11, Z12, Z5
 	VMULPS      Z11, Z5, Z5
-	VCMPPS      $0x00, k3f800000<>+0(SB), Z6, K1
+	VCMPPS.BCST $0x00, k3f800000<>+0(SB), Z6, K1
 	VMOVUPS     Z0, Z7
 	VFMADD231PS Z2, Z6, Z7
 	VBLENDMPS   Z4, Z7, K1, Z10
@@ -3780,93 +9284,392 @@ TEXT ·binaryStats110AVX512(SB), NOSPLIT, $0-56
 	MOVQ    p+32(FP), BX
 	MOVQ    acc+40(FP), BX
 	MOVQ    ck+48(FP), SI
-	VMOVUPS k00000000<>+0(SB), Z0
-	VMOVUPS k00000000<>+0(SB), Z1
-	VMOVUPS k00000000<>+0(SB), Z2
-	VMOVUPS k00000000<>+0(SB), Z3
-	VMOVUPS k00000000<>+0(SB), Z4
-	VMOVUPS k00000000<>+0(SB), Z5
-	VMOVUPS k3f800000<>+0(SB), Z6
-	VMOVUPS k00000000<>+0(SB), Z7
-	VMOVUPS k00000000<>+0(SB), Z8
-	VMOVUPS k3f800000<>+0(SB), Z9
+	VBROADCASTSS k00000000<>+0(SB), Z0
+	VBROADCASTSS k00000000<>+0(SB), Z1
+	VBROADCASTSS k00000000<>+0(SB), Z2
+	VBROADCASTSS k00000000<>+0(SB), Z3
+	VBROADCASTSS k00000000<>+0(SB), Z4
+	VBROADCASTSS k00000000<>+0(SB), Z5
+	VBROADCASTSS k3f800000<>+0(SB), Z6
+	VBROADCASTSS k00000000<>+0(SB), Z7
+	VBROADCASTSS k00000000<>+0(SB), Z8
+	VBROADCASTSS k3f800000<>+0(SB), Z9
+	CMPQ    DX, $0x00000040
+	JB      binaryStats110AVX512_rest
+	PCALIGN $0x40
+
+binaryStats110AVX512_block:
+	VMOVUPS       (AX), Z10
+	VMOVUPS       (CX), Z11
+	VFMADD231PS.BCST k00000000<>+0(SB), Z11, Z7
+	VMINPS        Z8, Z11, Z8
+	VMAXPS        Z9, Z11, Z9
+	VFMADD231PS.BCST k00000000<>+0(SB), Z10, Z4
+	VORPS.BCST k80000000<>+0(SB), Z10, Z12
+	VMAXPS.BCST kc2d00000<>+0(SB), Z12, Z12
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z12, Z23
+	VRNDSCALEPS   $0x00, Z23, Z23
+	VMOVUPS       Z12, Z12
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z23, Z12
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z23, Z12
+	VBROADCASTSS k39500d01<>+0(SB), Z24
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z12, Z24
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z12, Z24
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z12, Z24
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z12, Z24
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z12, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z12, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z12, Z24
+	VSCALEFPS     Z23, Z24, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z12
+	VRCP14PS      Z12, Z23
+	VMULPS        Z23, Z12, Z12
+	VSUBPS.BCST k40000000<>+0(SB), Z12, Z12
+	VMULPS.BCST kbf800000<>+0(SB), Z12, Z12
+	VMULPS        Z12, Z23, Z23
+	VMULPS        Z23, Z24, Z12
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z10, K1
+	VBLENDMPS     Z23, Z12, K1, Z13
+	VBLENDMPS     Z12, Z23, K1, Z14
+	VADDPS.BCST k40000000<>+0(SB), Z24, Z12
+	VRCP14PS      Z12, Z23
+	VMULPS        Z23, Z12, Z12
+	VSUBPS.BCST k40000000<>+0(SB), Z12, Z12
+	VMULPS.BCST kbf800000<>+0(SB), Z12, Z12
+	VMULPS        Z12, Z23, Z23
+	VMULPS        Z23, Z24, Z12
+	VMULPS        Z12, Z12, Z23
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z24
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z23, Z24
+	VADDPS        Z12, Z12, Z12
+	VMULPS        Z24, Z12, Z12
+	VMAXPS.BCST k00000000<>+0(SB), Z10, Z23
+	VADDPS        Z12, Z23, Z23
+	VBROADCASTSS k00000000<>+0(SB), Z24
+	VSUBPS        Z10, Z24, Z24
+	VMAXPS.BCST k00000000<>+0(SB), Z24, Z10
+	VADDPS        Z12, Z10, Z10
+	VMULPS        Z10, Z11, Z10
+	VBROADCASTSS k3f800000<>+0(SB), Z12
+	VSUBPS        Z11, Z12, Z12
+	VMULPS        Z23, Z12, Z12
+	VADDPS        Z12, Z10, Z10
+	VMOVUPS       Z10, Z10
+	VMULPS        Z11, Z13, Z12
+	VMOVUPS       Z12, Z12
+	VMOVUPS       Z13, Z23
+	VMOVUPS       Z11, Z11
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z24
+	VMOVUPS       (CX), Z25
+	VFMADD231PS.BCST k00000000<>+0(SB), Z25, Z7
+	VMINPS        Z8, Z25, Z8
+	VMAXPS        Z9, Z25, Z9
+	VFMADD231PS.BCST k00000000<>+0(SB), Z24, Z4
+	VORPS.BCST k80000000<>+0(SB), Z24, Z26
+	VMAXPS.BCST kc2d00000<>+0(SB), Z26, Z26
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z26, Z27
+	VRNDSCALEPS   $0x00, Z27, Z27
+	VMOVUPS       Z26, Z26
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z27, Z26
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z27, Z26
+	VBROADCASTSS k39500d01<>+0(SB), Z28
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z26, Z28
+	VSCALEFPS     Z27, Z28, Z28
+	VADDPS.BCST k3f800000<>+0(SB), Z28, Z26
+	VRCP14PS      Z26, Z27
+	VMULPS        Z27, Z26, Z26
+	VSUBPS.BCST k40000000<>+0(SB), Z26, Z26
+	VMULPS.BCST kbf800000<>+0(SB), Z26, Z26
+	VMULPS        Z26, Z27, Z27
+	VMULPS        Z27, Z28, Z26
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z24, K1
+	VBLENDMPS     Z27, Z26, K1, Z15
+	VBLENDMPS     Z26, Z27, K1, Z16
+	VADDPS.BCST k40000000<>+0(SB), Z28, Z26
+	VRCP14PS      Z26, Z27
+	VMULPS        Z27, Z26, Z26
+	VSUBPS.BCST k40000000<>+0(SB), Z26, Z26
+	VMULPS.BCST kbf800000<>+0(SB), Z26, Z26
+	VMULPS        Z26, Z27, Z27
+	VMULPS        Z27, Z28, Z26
+	VMULPS        Z26, Z26, Z27
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z28
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z27, Z28
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z27, Z28
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z27, Z28
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z27, Z28
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z27, Z28
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z27, Z28
+	VADDPS        Z26, Z26, Z26
+	VMULPS        Z28, Z26, Z26
+	VMAXPS.BCST k00000000<>+0(SB), Z24, Z27
+	VADDPS        Z26, Z27, Z27
+	VBROADCASTSS k00000000<>+0(SB), Z28
+	VSUBPS        Z24, Z28, Z28
+	VMAXPS.BCST k00000000<>+0(SB), Z28, Z24
+	VADDPS        Z26, Z24, Z24
+	VMULPS        Z24, Z25, Z24
+	VBROADCASTSS k3f800000<>+0(SB), Z26
+	VSUBPS        Z25, Z26, Z26
+	VMULPS        Z27, Z26, Z26
+	VADDPS        Z26, Z24, Z24
+	VADDPS        Z24, Z10, Z10
+	VMULPS        Z25, Z15, Z24
+	VADDPS        Z24, Z12, Z12
+	VADDPS        Z15, Z23, Z23
+	VADDPS        Z25, Z11, Z11
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z24
+	VMOVUPS       (CX), Z25
+	VFMADD231PS.BCST k00000000<>+0(SB), Z25, Z7
+	VMINPS        Z8, Z25, Z8
+	VMAXPS        Z9, Z25, Z9
+	VFMADD231PS.BCST k00000000<>+0(SB), Z24, Z4
+	VORPS.BCST k80000000<>+0(SB), Z24, Z26
+	VMAXPS.BCST kc2d00000<>+0(SB), Z26, Z26
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z26, Z27
+	VRNDSCALEPS   $0x00, Z27, Z27
+	VMOVUPS       Z26, Z26
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z27, Z26
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z27, Z26
+	VBROADCASTSS k39500d01<>+0(SB), Z28
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z26, Z28
+	VSCALEFPS     Z27, Z28, Z28
+	VADDPS.BCST k3f800000<>+0(SB), Z28, Z26
+	VRCP14PS      Z26, Z27
+	VMULPS        Z27, Z26, Z26
+	VSUBPS.BCST k40000000<>+0(SB), Z26, Z26
+	VMULPS.BCST kbf800000<>+0(SB), Z26, Z26
+	VMULPS        Z26, Z27, Z27
+	VMULPS        Z27, Z28, Z26
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z24, K1
+	VBLENDMPS     Z27, Z26, K1, Z17
+	VBLENDMPS     Z26, Z27, K1, Z18
+	VADDPS.BCST k40000000<>+0(SB), Z28, Z26
+	VRCP14PS      Z26, Z27
+	VMULPS        Z27, Z26, Z26
+	VSUBPS.BCST k40000000<>+0(SB), Z26, Z26
+	VMULPS.BCST kbf800000<>+0(SB), Z26, Z26
+	VMULPS        Z26, Z27, Z27
+	VMULPS        Z27, Z28, Z26
+	VMULPS        Z26, Z26, Z27
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z28
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z27, Z28
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z27, Z28
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z27, Z28
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z27, Z28
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z27, Z28
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z27, Z28
+	VADDPS        Z26, Z26, Z26
+	VMULPS        Z28, Z26, Z26
+	VMAXPS.BCST k00000000<>+0(SB), Z24, Z27
+	VADDPS        Z26, Z27, Z27
+	VBROADCASTSS k00000000<>+0(SB), Z28
+	VSUBPS        Z24, Z28, Z28
+	VMAXPS.BCST k00000000<>+0(SB), Z28, Z24
+	VADDPS        Z26, Z24, Z24
+	VMULPS        Z24, Z25, Z24
+	VBROADCASTSS k3f800000<>+0(SB), Z26
+	VSUBPS        Z25, Z26, Z26
+	VMULPS        Z27, Z26, Z26
+	VADDPS        Z26, Z24, Z24
+	VADDPS        Z24, Z10, Z10
+	VMULPS        Z25, Z17, Z24
+	VADDPS        Z24, Z12, Z12
+	VADDPS        Z17, Z23, Z23
+	VADDPS        Z25, Z11, Z11
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VMOVUPS       (AX), Z24
+	VMOVUPS       (CX), Z25
+	VFMADD231PS.BCST k00000000<>+0(SB), Z25, Z7
+	VMINPS        Z8, Z25, Z8
+	VMAXPS        Z9, Z25, Z9
+	VFMADD231PS.BCST k00000000<>+0(SB), Z24, Z4
+	VORPS.BCST k80000000<>+0(SB), Z24, Z26
+	VMAXPS.BCST kc2d00000<>+0(SB), Z26, Z26
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z26, Z27
+	VRNDSCALEPS   $0x00, Z27, Z27
+	VMOVUPS       Z26, Z26
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z27, Z26
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z27, Z26
+	VBROADCASTSS k39500d01<>+0(SB), Z28
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z26, Z28
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z26, Z28
+	VSCALEFPS     Z27, Z28, Z28
+	VADDPS.BCST k3f800000<>+0(SB), Z28, Z26
+	VRCP14PS      Z26, Z27
+	VMULPS        Z27, Z26, Z26
+	VSUBPS.BCST k40000000<>+0(SB), Z26, Z26
+	VMULPS.BCST kbf800000<>+0(SB), Z26, Z26
+	VMULPS        Z26, Z27, Z27
+	VMULPS        Z27, Z28, Z26
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z24, K1
+	VBLENDMPS     Z27, Z26, K1, Z19
+	VBLENDMPS     Z26, Z27, K1, Z20
+	VADDPS.BCST k40000000<>+0(SB), Z28, Z26
+	VRCP14PS      Z26, Z27
+	VMULPS        Z27, Z26, Z26
+	VSUBPS.BCST k40000000<>+0(SB), Z26, Z26
+	VMULPS.BCST kbf800000<>+0(SB), Z26, Z26
+	VMULPS        Z26, Z27, Z27
+	VMULPS        Z27, Z28, Z26
+	VMULPS        Z26, Z26, Z27
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z28
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z27, Z28
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z27, Z28
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z27, Z28
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z27, Z28
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z27, Z28
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z27, Z28
+	VADDPS        Z26, Z26, Z26
+	VMULPS        Z28, Z26, Z26
+	VMAXPS.BCST k00000000<>+0(SB), Z24, Z27
+	VADDPS        Z26, Z27, Z27
+	VBROADCASTSS k00000000<>+0(SB), Z28
+	VSUBPS        Z24, Z28, Z28
+	VMAXPS.BCST k00000000<>+0(SB), Z28, Z24
+	VADDPS        Z26, Z24, Z24
+	VMULPS        Z24, Z25, Z24
+	VBROADCASTSS k3f800000<>+0(SB), Z26
+	VSUBPS        Z25, Z26, Z26
+	VMULPS        Z27, Z26, Z26
+	VADDPS        Z26, Z24, Z24
+	VADDPS        Z24, Z10, Z10
+	VMULPS        Z25, Z19, Z24
+	VADDPS        Z24, Z12, Z12
+	VADDPS        Z19, Z23, Z23
+	VADDPS        Z25, Z11, Z11
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	VCVTPS2PD     Y10, Z24
+	VEXTRACTF32X8 $0x01, Z10, Y10
+	VCVTPS2PD     Y10, Z10
+	VADDPD        Z3, Z24, Z3
+	VADDPD        Z10, Z3, Z3
+	VCVTPS2PD     Y12, Z10
+	VEXTRACTF32X8 $0x01, Z12, Y12
+	VCVTPS2PD     Y12, Z12
+	VADDPD        Z0, Z10, Z0
+	VADDPD        Z12, Z0, Z0
+	VCVTPS2PD     Y23, Z10
+	VEXTRACTF32X8 $0x01, Z23, Y12
+	VCVTPS2PD     Y12, Z12
+	VADDPD        Z1, Z10, Z1
+	VADDPD        Z12, Z1, Z1
+	VCVTPS2PD     Y11, Z10
+	VEXTRACTF32X8 $0x01, Z11, Y11
+	VCVTPS2PD     Y11, Z11
+	VADDPD        Z2, Z10, Z2
+	VADDPD        Z11, Z2, Z2
+	SUBQ          $0x00000040, DX
+	CMPQ          DX, $0x00000040
+	JAE           binaryStats110AVX512_block
+
+binaryStats110AVX512_rest:
 	TESTQ   DX, DX
 	JE      binaryStats110AVX512_end
+	PCALIGN $0x40
 
 binaryStats110AVX512_loop:
 	VMOVUPS       (AX), Z10
 	VMOVUPS       (CX), Z11
-	VFMADD231PS   k00000000<>+0(SB), Z11, Z7
+	VFMADD231PS.BCST k00000000<>+0(SB), Z11, Z7
 	VMINPS        Z8, Z11, Z8
 	VMAXPS        Z9, Z11, Z9
-	VFMADD231PS   k00000000<>+0(SB), Z10, Z4
-	VORPS         k80000000<>+0(SB), Z10, Z12
-	VMAXPS        kc2d00000<>+0(SB), Z12, Z12
-	VMULPS        k3fb8aa3b<>+0(SB), Z12, Z15
-	VRNDSCALEPS   $0x00, Z15, Z15
+	VFMADD231PS.BCST k00000000<>+0(SB), Z10, Z4
+	VORPS.BCST k80000000<>+0(SB), Z10, Z12
+	VMAXPS.BCST kc2d00000<>+0(SB), Z12, Z12
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z12, Z13
+	VRNDSCALEPS   $0x00, Z13, Z13
 	VMOVUPS       Z12, Z12
-	VFMADD231PS   kbf317200<>+0(SB), Z15, Z12
-	VFMADD231PS   kb5bfbe8e<>+0(SB), Z15, Z12
-	VMOVUPS       k39500d01<>+0(SB), Z16
-	VFMADD213PS   k3ab60b61<>+0(SB), Z12, Z16
-	VFMADD213PS   k3c088889<>+0(SB), Z12, Z16
-	VFMADD213PS   k3d2aaaab<>+0(SB), Z12, Z16
-	VFMADD213PS   k3e2aaaab<>+0(SB), Z12, Z16
-	VFMADD213PS   k3f000000<>+0(SB), Z12, Z16
-	VFMADD213PS   k3f800000<>+0(SB), Z12, Z16
-	VFMADD213PS   k3f800000<>+0(SB), Z12, Z16
-	VSCALEFPS     Z15, Z16, Z16
-	VADDPS        k3f800000<>+0(SB), Z16, Z12
-	VRCP14PS      Z12, Z15
-	VMULPS        Z15, Z12, Z12
-	VSUBPS        k40000000<>+0(SB), Z12, Z12
-	VMULPS        kbf800000<>+0(SB), Z12, Z12
-	VMULPS        Z12, Z15, Z15
-	VMULPS        Z15, Z16, Z12
-	VCMPPS        $0x0d, k00000000<>+0(SB), Z10, K1
-	VBLENDMPS     Z15, Z12, K1, Z13
-	VBLENDMPS     Z12, Z15, K1, Z14
-	VADDPS        k40000000<>+0(SB), Z16, Z12
-	VRCP14PS      Z12, Z15
-	VMULPS        Z15, Z12, Z12
-	VSUBPS        k40000000<>+0(SB), Z12, Z12
-	VMULPS        kbf800000<>+0(SB), Z12, Z12
-	VMULPS        Z12, Z15, Z15
-	VMULPS        Z15, Z16, Z12
-	VMULPS        Z12, Z12, Z15
-	VMOVUPS       k3d9d89d9<>+0(SB), Z16
-	VFMADD213PS   k3dba2e8c<>+0(SB), Z15, Z16
-	VFMADD213PS   k3de38e39<>+0(SB), Z15, Z16
-	VFMADD213PS   k3e124925<>+0(SB), Z15, Z16
-	VFMADD213PS   k3e4ccccd<>+0(SB), Z15, Z16
-	VFMADD213PS   k3eaaaaab<>+0(SB), Z15, Z16
-	VFMADD213PS   k3f800000<>+0(SB), Z15, Z16
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z13, Z12
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z13, Z12
+	VBROADCASTSS k39500d01<>+0(SB), Z14
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z12, Z14
+	VSCALEFPS     Z13, Z14, Z14
+	VADDPS.BCST k3f800000<>+0(SB), Z14, Z12
+	VRCP14PS      Z12, Z13
+	VMULPS        Z13, Z12, Z12
+	VSUBPS.BCST k40000000<>+0(SB), Z12, Z12
+	VMULPS.BCST kbf800000<>+0(SB), Z12, Z12
+	VMULPS        Z12, Z13, Z13
+	VMULPS        Z13, Z14, Z12
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z10, K1
+	VBLENDMPS     Z13, Z12, K1, Z21
+	VBLENDMPS     Z12, Z13, K1, Z22
+	VADDPS.BCST k40000000<>+0(SB), Z14, Z12
+	VRCP14PS      Z12, Z13
+	VMULPS        Z13, Z12, Z12
+	VSUBPS.BCST k40000000<>+0(SB), Z12, Z12
+	VMULPS.BCST kbf800000<>+0(SB), Z12, Z12
+	VMULPS        Z12, Z13, Z13
+	VMULPS        Z13, Z14, Z12
+	VMULPS        Z12, Z12, Z13
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z14
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z13, Z14
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z13, Z14
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z13, Z14
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z13, Z14
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z13, Z14
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z13, Z14
 	VADDPS        Z12, Z12, Z12
-	VMULPS        Z16, Z12, Z12
-	VMAXPS        k00000000<>+0(SB), Z10, Z15
-	VADDPS        Z12, Z15, Z15
-	VMOVUPS       k00000000<>+0(SB), Z16
-	VSUBPS        Z10, Z16, Z16
-	VMAXPS        k00000000<>+0(SB), Z16, Z10
+	VMULPS        Z14, Z12, Z12
+	VMAXPS.BCST k00000000<>+0(SB), Z10, Z13
+	VADDPS        Z12, Z13, Z13
+	VBROADCASTSS k00000000<>+0(SB), Z14
+	VSUBPS        Z10, Z14, Z14
+	VMAXPS.BCST k00000000<>+0(SB), Z14, Z10
 	VADDPS        Z12, Z10, Z10
 	VMULPS        Z10, Z11, Z10
-	VMOVUPS       k3f800000<>+0(SB), Z12
+	VBROADCASTSS k3f800000<>+0(SB), Z12
 	VSUBPS        Z11, Z12, Z12
-	VMULPS        Z15, Z12, Z12
+	VMULPS        Z13, Z12, Z12
 	VADDPS        Z12, Z10, Z10
 	VCVTPS2PD     Y10, Z12
 	VEXTRACTF32X8 $0x01, Z10, Y10
 	VCVTPS2PD     Y10, Z10
 	VADDPD        Z3, Z12, Z3
 	VADDPD        Z10, Z3, Z3
-	VMULPS        Z11, Z13, Z10
+	VMULPS        Z11, Z21, Z10
 	VCVTPS2PD     Y10, Z12
 	VEXTRACTF32X8 $0x01, Z10, Y10
 	VCVTPS2PD     Y10, Z10
 	VADDPD        Z0, Z12, Z0
 	VADDPD        Z10, Z0, Z0
-	VCVTPS2PD     Y13, Z10
-	VEXTRACTF32X8 $0x01, Z13, Y12
+	VCVTPS2PD     Y21, Z10
+	VEXTRACTF32X8 $0x01, Z21, Y12
 	VCVTPS2PD     Y12, Z12
 	VADDPD        Z1, Z10, Z1
 	VADDPD        Z12, Z1, Z1
@@ -3904,80 +9707,81 @@ TEXT ·binaryStats111AVX512(SB), NOSPLIT, $0-56
 	MOVQ    p+32(FP), BX
 	MOVQ    acc+40(FP), BX
 	MOVQ    ck+48(FP), SI
-	VMOVUPS k00000000<>+0(SB), Z0
-	VMOVUPS k00000000<>+0(SB), Z1
-	VMOVUPS k00000000<>+0(SB), Z2
-	VMOVUPS k00000000<>+0(SB), Z3
-	VMOVUPS k00000000<>+0(SB), Z4
-	VMOVUPS k00000000<>+0(SB), Z5
-	VMOVUPS k00000000<>+0(SB), Z6
-	VMOVUPS k00000000<>+0(SB), Z7
-	VMOVUPS k00000000<>+0(SB), Z8
-	VMOVUPS k3f800000<>+0(SB), Z9
-	VMOVUPS k00000000<>+0(SB), Z10
-	VMOVUPS k00000000<>+0(SB), Z11
-	VMOVUPS k3f800000<>+0(SB), Z12
+	VBROADCASTSS k00000000<>+0(SB), Z0
+	VBROADCASTSS k00000000<>+0(SB), Z1
+	VBROADCASTSS k00000000<>+0(SB), Z2
+	VBROADCASTSS k00000000<>+0(SB), Z3
+	VBROADCASTSS k00000000<>+0(SB), Z4
+	VBROADCASTSS k00000000<>+0(SB), Z5
+	VBROADCASTSS k00000000<>+0(SB), Z6
+	VBROADCASTSS k00000000<>+0(SB), Z7
+	VBROADCASTSS k00000000<>+0(SB), Z8
+	VBROADCASTSS k3f800000<>+0(SB), Z9
+	VBROADCASTSS k00000000<>+0(SB), Z10
+	VBROADCASTSS k00000000<>+0(SB), Z11
+	VBROADCASTSS k3f800000<>+0(SB), Z12
 	TESTQ   DX, DX
 	JE      binaryStats111AVX512_end
+	PCALIGN $0x40
 
 binaryStats111AVX512_loop:
 	VMOVUPS       (AX), Z13
 	VMOVUPS       (CX), Z14
-	VFMADD231PS   k00000000<>+0(SB), Z14, Z10
+	VFMADD231PS.BCST k00000000<>+0(SB), Z14, Z10
 	VMINPS        Z11, Z14, Z11
 	VMAXPS        Z12, Z14, Z12
-	VFMADD231PS   k00000000<>+0(SB), Z13, Z7
-	VORPS         k80000000<>+0(SB), Z13, Z15
-	VMAXPS        kc2d00000<>+0(SB), Z15, Z15
-	VMULPS        k3fb8aa3b<>+0(SB), Z15, Z18
+	VFMADD231PS.BCST k00000000<>+0(SB), Z13, Z7
+	VORPS.BCST k80000000<>+0(SB), Z13, Z15
+	VMAXPS.BCST kc2d00000<>+0(SB), Z15, Z15
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z15, Z18
 	VRNDSCALEPS   $0x00, Z18, Z18
 	VMOVUPS       Z15, Z15
-	VFMADD231PS   kbf317200<>+0(SB), Z18, Z15
-	VFMADD231PS   kb5bfbe8e<>+0(SB), Z18, Z15
-	VMOVUPS       k39500d01<>+0(SB), Z19
-	VFMADD213PS   k3ab60b61<>+0(SB), Z15, Z19
-	VFMADD213PS   k3c088889<>+0(SB), Z15, Z19
-	VFMADD213PS   k3d2aaaab<>+0(SB), Z15, Z19
-	VFMADD213PS   k3e2aaaab<>+0(SB), Z15, Z19
-	VFMADD213PS   k3f000000<>+0(SB), Z15, Z19
-	VFMADD213PS   k3f800000<>+0(SB), Z15, Z19
-	VFMADD213PS   k3f800000<>+0(SB), Z15, Z19
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z18, Z15
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z18, Z15
+	VBROADCASTSS k39500d01<>+0(SB), Z19
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z15, Z19
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z15, Z19
 	VSCALEFPS     Z18, Z19, Z19
-	VADDPS        k3f800000<>+0(SB), Z19, Z15
+	VADDPS.BCST k3f800000<>+0(SB), Z19, Z15
 	VRCP14PS      Z15, Z18
 	VMULPS        Z18, Z15, Z15
-	VSUBPS        k40000000<>+0(SB), Z15, Z15
-	VMULPS        kbf800000<>+0(SB), Z15, Z15
+	VSUBPS.BCST k40000000<>+0(SB), Z15, Z15
+	VMULPS.BCST kbf800000<>+0(SB), Z15, Z15
 	VMULPS        Z15, Z18, Z18
 	VMULPS        Z18, Z19, Z15
-	VCMPPS        $0x0d, k00000000<>+0(SB), Z13, K1
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z13, K1
 	VBLENDMPS     Z18, Z15, K1, Z16
 	VBLENDMPS     Z15, Z18, K1, Z17
-	VADDPS        k40000000<>+0(SB), Z19, Z15
+	VADDPS.BCST k40000000<>+0(SB), Z19, Z15
 	VRCP14PS      Z15, Z18
 	VMULPS        Z18, Z15, Z15
-	VSUBPS        k40000000<>+0(SB), Z15, Z15
-	VMULPS        kbf800000<>+0(SB), Z15, Z15
+	VSUBPS.BCST k40000000<>+0(SB), Z15, Z15
+	VMULPS.BCST kbf800000<>+0(SB), Z15, Z15
 	VMULPS        Z15, Z18, Z18
 	VMULPS        Z18, Z19, Z15
 	VMULPS        Z15, Z15, Z18
-	VMOVUPS       k3d9d89d9<>+0(SB), Z19
-	VFMADD213PS   k3dba2e8c<>+0(SB), Z18, Z19
-	VFMADD213PS   k3de38e39<>+0(SB), Z18, Z19
-	VFMADD213PS   k3e124925<>+0(SB), Z18, Z19
-	VFMADD213PS   k3e4ccccd<>+0(SB), Z18, Z19
-	VFMADD213PS   k3eaaaaab<>+0(SB), Z18, Z19
-	VFMADD213PS   k3f800000<>+0(SB), Z18, Z19
+	VBROADCASTSS k3d9d89d9<>+0(SB), Z19
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z18, Z19
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z18, Z19
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z18, Z19
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z18, Z19
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z18, Z19
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z19
 	VADDPS        Z15, Z15, Z15
 	VMULPS        Z19, Z15, Z15
-	VMAXPS        k00000000<>+0(SB), Z13, Z18
+	VMAXPS.BCST k00000000<>+0(SB), Z13, Z18
 	VADDPS        Z15, Z18, Z18
-	VMOVUPS       k00000000<>+0(SB), Z19
+	VBROADCASTSS k00000000<>+0(SB), Z19
 	VSUBPS        Z13, Z19, Z19
-	VMAXPS        k00000000<>+0(SB), Z19, Z13
+	VMAXPS.BCST k00000000<>+0(SB), Z19, Z13
 	VADDPS        Z15, Z13, Z13
 	VMULPS        Z13, Z14, Z13
-	VMOVUPS       k3f800000<>+0(SB), Z15
+	VBROADCASTSS k3f800000<>+0(SB), Z15
 	VSUBPS        Z14, Z15, Z15
 	VMULPS        Z18, Z15, Z15
 	VADDPS        Z15, Z13, Z13
@@ -4015,7 +9819,7 @@ binaryStats111AVX512_loop:
 	VADDPD        Z4, Z15, Z4
 	VADDPD        Z13, Z4, Z4
 	VSUBPS        Z14, Z16, Z13
-	VMOVUPS       k00000000<>+0(SB), Z14
+	VBROADCASTSS k00000000<>+0(SB), Z14
 	VSUBPS        Z13, Z14, Z14
 	VMAXPS        Z14, Z13, Z13
 	VCVTPS2PD     Y13, Z14
@@ -4065,39 +9869,40 @@ TEXT ·binaryGrad11AVX512(SB), NOSPLIT, $0-56
 	MOVL         28(SI), SI
 	TESTQ        BX, BX
 	JE           binaryGrad11AVX512_end
+	PCALIGN      $0x40
 
 binaryGrad11AVX512_loop:
 	VMOVUPS     (AX), Z6
 	VMOVUPS     (CX), Z7
-	VORPS       k80000000<>+0(SB), Z6, Z8
-	VMAXPS      kc2d00000<>+0(SB), Z8, Z8
-	VMULPS      k3fb8aa3b<>+0(SB), Z8, Z12
+	VORPS.BCST k80000000<>+0(SB), Z6, Z8
+	VMAXPS.BCST kc2d00000<>+0(SB), Z8, Z8
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z8, Z12
 	VRNDSCALEPS $0x00, Z12, Z12
 	VMOVUPS     Z8, Z8
-	VFMADD231PS kbf317200<>+0(SB), Z12, Z8
-	VFMADD231PS kb5bfbe8e<>+0(SB), Z12, Z8
-	VMOVUPS     k39500d01<>+0(SB), Z13
-	VFMADD213PS k3ab60b61<>+0(SB), Z8, Z13
-	VFMADD213PS k3c088889<>+0(SB), Z8, Z13
-	VFMADD213PS k3d2aaaab<>+0(SB), Z8, Z13
-	VFMADD213PS k3e2aaaab<>+0(SB), Z8, Z13
-	VFMADD213PS k3f000000<>+0(SB), Z8, Z13
-	VFMADD213PS k3f800000<>+0(SB), Z8, Z13
-	VFMADD213PS k3f800000<>+0(SB), Z8, Z13
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z12, Z8
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z12, Z8
+	VBROADCASTSS k39500d01<>+0(SB), Z13
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z8, Z13
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z8, Z13
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z8, Z13
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z8, Z13
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z8, Z13
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z8, Z13
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z8, Z13
 	VSCALEFPS   Z12, Z13, Z13
-	VADDPS      k3f800000<>+0(SB), Z13, Z8
+	VADDPS.BCST k3f800000<>+0(SB), Z13, Z8
 	VRCP14PS    Z8, Z12
 	VMULPS      Z12, Z8, Z8
-	VSUBPS      k40000000<>+0(SB), Z8, Z8
-	VMULPS      kbf800000<>+0(SB), Z8, Z8
+	VSUBPS.BCST k40000000<>+0(SB), Z8, Z8
+	VMULPS.BCST kbf800000<>+0(SB), Z8, Z8
 	VMULPS      Z8, Z12, Z12
 	VMULPS      Z12, Z13, Z8
-	VCMPPS      $0x0d, k00000000<>+0(SB), Z6, K1
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z6, K1
 	VBLENDMPS   Z12, Z8, K1, Z9
 	VBLENDMPS   Z8, Z12, K1, Z10
 	VMULPS      Z12, Z13, Z6
 	VMULPS      Z12, Z6, Z6
-	VCMPPS      $0x00, k3f800000<>+0(SB), Z7, K1
+	VCMPPS.BCST $0x00, k3f800000<>+0(SB), Z7, K1
 	VMOVUPS     Z0, Z8
 	VFMADD231PS Z2, Z7, Z8
 	VBLENDMPS   Z5, Z8, K1, Z11
@@ -4119,7 +9924,7 @@ binaryGrad11AVX512_nop2:
 
 binaryGrad11AVX512_noabs:
 	VMULPS      Z6, Z11, Z11
-	VMOVUPS     k3f800000<>+0(SB), Z6
+	VBROADCASTSS k3f800000<>+0(SB), Z6
 	VSUBPS      Z7, Z6, Z6
 	VMULPS      Z9, Z6, Z6
 	VMULPS      Z10, Z7, Z7
@@ -4146,70 +9951,262 @@ TEXT ·binaryStatsDPAVX512(SB), NOSPLIT, $0-56
 	MOVQ    p+32(FP), SI
 	MOVQ    acc+40(FP), SI
 	MOVQ    ck+48(FP), DI
-	VMOVUPS k00000000<>+0(SB), Z0
-	VMOVUPS k00000000<>+0(SB), Z1
-	VMOVUPS k00000000<>+0(SB), Z2
-	VMOVUPS k00000000<>+0(SB), Z3
-	VMOVUPS k00000000<>+0(SB), Z4
-	VMOVUPS k3f800000<>+0(SB), Z5
-	VMOVUPS k00000000<>+0(SB), Z6
-	VMOVUPS k00000000<>+0(SB), Z7
-	VMOVUPS k3f800000<>+0(SB), Z8
-	TESTQ   BX, BX
-	JE      binaryStatsDPAVX512_end
+	VBROADCASTSS k00000000<>+0(SB), Z0
+	VBROADCASTSS k00000000<>+0(SB), Z1
+	VBROADCASTSS k00000000<>+0(SB), Z2
+	VBROADCASTSS k00000000<>+0(SB), Z3
+	VBROADCASTSS k00000000<>+0(SB), Z4
+	VBROADCASTSS k00000000<>+0(SB), Z5
+	VBROADCASTSS k3f800000<>+0(SB), Z6
+	CMPQ    BX, $0x00000040
+	JB      binaryStatsDPAVX512_rest
+	PCALIGN $0x40
 
-binaryStatsDPAVX512_loop:
-	VMOVUPS       (AX), Z9
-	VMOVUPS       (CX), Z10
-	VFMADD231PS   k00000000<>+0(SB), Z10, Z6
-	VMINPS        Z7, Z10, Z7
-	VMAXPS        Z8, Z10, Z8
-	VFMADD231PS   k00000000<>+0(SB), Z9, Z3
-	VORPS         k80000000<>+0(SB), Z9, Z11
-	VMAXPS        kc2d00000<>+0(SB), Z11, Z11
-	VMULPS        k3fb8aa3b<>+0(SB), Z11, Z14
-	VRNDSCALEPS   $0x00, Z14, Z14
-	VMOVUPS       Z11, Z11
-	VFMADD231PS   kbf317200<>+0(SB), Z14, Z11
-	VFMADD231PS   kb5bfbe8e<>+0(SB), Z14, Z11
-	VMOVUPS       k39500d01<>+0(SB), Z15
-	VFMADD213PS   k3ab60b61<>+0(SB), Z11, Z15
-	VFMADD213PS   k3c088889<>+0(SB), Z11, Z15
-	VFMADD213PS   k3d2aaaab<>+0(SB), Z11, Z15
-	VFMADD213PS   k3e2aaaab<>+0(SB), Z11, Z15
-	VFMADD213PS   k3f000000<>+0(SB), Z11, Z15
-	VFMADD213PS   k3f800000<>+0(SB), Z11, Z15
-	VFMADD213PS   k3f800000<>+0(SB), Z11, Z15
-	VSCALEFPS     Z14, Z15, Z15
-	VADDPS        k3f800000<>+0(SB), Z15, Z11
-	VRCP14PS      Z11, Z14
-	VMULPS        Z14, Z11, Z11
-	VSUBPS        k40000000<>+0(SB), Z11, Z11
-	VMULPS        kbf800000<>+0(SB), Z11, Z11
-	VMULPS        Z11, Z14, Z14
-	VMULPS        Z14, Z15, Z11
-	VCMPPS        $0x0d, k00000000<>+0(SB), Z9, K1
-	VBLENDMPS     Z14, Z11, K1, Z12
-	VBLENDMPS     Z11, Z14, K1, Z13
-	VMULPS        Z14, Z15, Z9
-	VMULPS        Z14, Z9, Z9
-	VMOVUPS       Z9, (DX)
-	VMULPS        Z10, Z12, Z9
-	VCVTPS2PD     Y9, Z11
+binaryStatsDPAVX512_block:
+	VMOVUPS       (AX), Z7
+	VMOVUPS       (CX), Z8
+	VFMADD231PS.BCST k00000000<>+0(SB), Z8, Z4
+	VMINPS        Z5, Z8, Z5
+	VMAXPS        Z6, Z8, Z6
+	VFMADD231PS.BCST k00000000<>+0(SB), Z7, Z3
+	VORPS.BCST k80000000<>+0(SB), Z7, Z9
+	VMAXPS.BCST kc2d00000<>+0(SB), Z9, Z9
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z9, Z20
+	VRNDSCALEPS   $0x00, Z20, Z20
+	VMOVUPS       Z9, Z9
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z20, Z9
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z20, Z9
+	VBROADCASTSS k39500d01<>+0(SB), Z21
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z9, Z21
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z9, Z21
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z9, Z21
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z9, Z21
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z9, Z21
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z21
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z21
+	VSCALEFPS     Z20, Z21, Z21
+	VADDPS.BCST k3f800000<>+0(SB), Z21, Z9
+	VRCP14PS      Z9, Z20
+	VMULPS        Z20, Z9, Z9
+	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
+	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
+	VMULPS        Z9, Z20, Z20
+	VMULPS        Z20, Z21, Z9
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z7, K1
+	VBLENDMPS     Z20, Z9, K1, Z10
+	VBLENDMPS     Z9, Z20, K1, Z11
+	VMULPS        Z20, Z21, Z7
+	VMULPS        Z20, Z7, Z7
+	VMOVUPS       Z7, (DX)
+	VMULPS        Z8, Z10, Z7
+	VMOVUPS       Z7, Z7
+	VMOVUPS       Z10, Z9
+	VMOVUPS       Z8, Z8
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VMOVUPS       (AX), Z20
+	VMOVUPS       (CX), Z21
+	VFMADD231PS.BCST k00000000<>+0(SB), Z21, Z4
+	VMINPS        Z5, Z21, Z5
+	VMAXPS        Z6, Z21, Z6
+	VFMADD231PS.BCST k00000000<>+0(SB), Z20, Z3
+	VORPS.BCST k80000000<>+0(SB), Z20, Z22
+	VMAXPS.BCST kc2d00000<>+0(SB), Z22, Z22
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z22, Z23
+	VRNDSCALEPS   $0x00, Z23, Z23
+	VMOVUPS       Z22, Z22
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z23, Z22
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z23, Z22
+	VBROADCASTSS k39500d01<>+0(SB), Z24
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
+	VSCALEFPS     Z23, Z24, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z22
+	VRCP14PS      Z22, Z23
+	VMULPS        Z23, Z22, Z22
+	VSUBPS.BCST k40000000<>+0(SB), Z22, Z22
+	VMULPS.BCST kbf800000<>+0(SB), Z22, Z22
+	VMULPS        Z22, Z23, Z23
+	VMULPS        Z23, Z24, Z22
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z20, K1
+	VBLENDMPS     Z23, Z22, K1, Z12
+	VBLENDMPS     Z22, Z23, K1, Z13
+	VMULPS        Z23, Z24, Z20
+	VMULPS        Z23, Z20, Z20
+	VMOVUPS       Z20, (DX)
+	VMULPS        Z21, Z12, Z20
+	VADDPS        Z20, Z7, Z7
+	VADDPS        Z12, Z9, Z9
+	VADDPS        Z21, Z8, Z8
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VMOVUPS       (AX), Z20
+	VMOVUPS       (CX), Z21
+	VFMADD231PS.BCST k00000000<>+0(SB), Z21, Z4
+	VMINPS        Z5, Z21, Z5
+	VMAXPS        Z6, Z21, Z6
+	VFMADD231PS.BCST k00000000<>+0(SB), Z20, Z3
+	VORPS.BCST k80000000<>+0(SB), Z20, Z22
+	VMAXPS.BCST kc2d00000<>+0(SB), Z22, Z22
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z22, Z23
+	VRNDSCALEPS   $0x00, Z23, Z23
+	VMOVUPS       Z22, Z22
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z23, Z22
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z23, Z22
+	VBROADCASTSS k39500d01<>+0(SB), Z24
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
+	VSCALEFPS     Z23, Z24, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z22
+	VRCP14PS      Z22, Z23
+	VMULPS        Z23, Z22, Z22
+	VSUBPS.BCST k40000000<>+0(SB), Z22, Z22
+	VMULPS.BCST kbf800000<>+0(SB), Z22, Z22
+	VMULPS        Z22, Z23, Z23
+	VMULPS        Z23, Z24, Z22
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z20, K1
+	VBLENDMPS     Z23, Z22, K1, Z14
+	VBLENDMPS     Z22, Z23, K1, Z15
+	VMULPS        Z23, Z24, Z20
+	VMULPS        Z23, Z20, Z20
+	VMOVUPS       Z20, (DX)
+	VMULPS        Z21, Z14, Z20
+	VADDPS        Z20, Z7, Z7
+	VADDPS        Z14, Z9, Z9
+	VADDPS        Z21, Z8, Z8
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VMOVUPS       (AX), Z20
+	VMOVUPS       (CX), Z21
+	VFMADD231PS.BCST k00000000<>+0(SB), Z21, Z4
+	VMINPS        Z5, Z21, Z5
+	VMAXPS        Z6, Z21, Z6
+	VFMADD231PS.BCST k00000000<>+0(SB), Z20, Z3
+	VORPS.BCST k80000000<>+0(SB), Z20, Z22
+	VMAXPS.BCST kc2d00000<>+0(SB), Z22, Z22
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z22, Z23
+	VRNDSCALEPS   $0x00, Z23, Z23
+	VMOVUPS       Z22, Z22
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z23, Z22
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z23, Z22
+	VBROADCASTSS k39500d01<>+0(SB), Z24
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
+	VSCALEFPS     Z23, Z24, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z22
+	VRCP14PS      Z22, Z23
+	VMULPS        Z23, Z22, Z22
+	VSUBPS.BCST k40000000<>+0(SB), Z22, Z22
+	VMULPS.BCST kbf800000<>+0(SB), Z22, Z22
+	VMULPS        Z22, Z23, Z23
+	VMULPS        Z23, Z24, Z22
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z20, K1
+	VBLENDMPS     Z23, Z22, K1, Z16
+	VBLENDMPS     Z22, Z23, K1, Z17
+	VMULPS        Z23, Z24, Z20
+	VMULPS        Z23, Z20, Z20
+	VMOVUPS       Z20, (DX)
+	VMULPS        Z21, Z16, Z20
+	VADDPS        Z20, Z7, Z7
+	VADDPS        Z16, Z9, Z9
+	VADDPS        Z21, Z8, Z8
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	ADDQ          $0x00000040, DX
+	VCVTPS2PD     Y7, Z20
+	VEXTRACTF32X8 $0x01, Z7, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        Z0, Z20, Z0
+	VADDPD        Z7, Z0, Z0
+	VCVTPS2PD     Y9, Z7
 	VEXTRACTF32X8 $0x01, Z9, Y9
 	VCVTPS2PD     Y9, Z9
-	VADDPD        Z0, Z11, Z0
-	VADDPD        Z9, Z0, Z0
-	VCVTPS2PD     Y12, Z9
-	VEXTRACTF32X8 $0x01, Z12, Y11
-	VCVTPS2PD     Y11, Z11
-	VADDPD        Z1, Z9, Z1
-	VADDPD        Z11, Z1, Z1
-	VCVTPS2PD     Y10, Z9
-	VEXTRACTF32X8 $0x01, Z10, Y10
-	VCVTPS2PD     Y10, Z10
-	VADDPD        Z2, Z9, Z2
-	VADDPD        Z10, Z2, Z2
+	VADDPD        Z1, Z7, Z1
+	VADDPD        Z9, Z1, Z1
+	VCVTPS2PD     Y8, Z7
+	VEXTRACTF32X8 $0x01, Z8, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        Z2, Z7, Z2
+	VADDPD        Z8, Z2, Z2
+	SUBQ          $0x00000040, BX
+	CMPQ          BX, $0x00000040
+	JAE           binaryStatsDPAVX512_block
+
+binaryStatsDPAVX512_rest:
+	TESTQ   BX, BX
+	JE      binaryStatsDPAVX512_end
+	PCALIGN $0x40
+
+binaryStatsDPAVX512_loop:
+	VMOVUPS       (AX), Z7
+	VMOVUPS       (CX), Z8
+	VFMADD231PS.BCST k00000000<>+0(SB), Z8, Z4
+	VMINPS        Z5, Z8, Z5
+	VMAXPS        Z6, Z8, Z6
+	VFMADD231PS.BCST k00000000<>+0(SB), Z7, Z3
+	VORPS.BCST k80000000<>+0(SB), Z7, Z9
+	VMAXPS.BCST kc2d00000<>+0(SB), Z9, Z9
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z9, Z10
+	VRNDSCALEPS   $0x00, Z10, Z10
+	VMOVUPS       Z9, Z9
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z10, Z9
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z10, Z9
+	VBROADCASTSS k39500d01<>+0(SB), Z11
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z11
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z11
+	VSCALEFPS     Z10, Z11, Z11
+	VADDPS.BCST k3f800000<>+0(SB), Z11, Z9
+	VRCP14PS      Z9, Z10
+	VMULPS        Z10, Z9, Z9
+	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
+	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
+	VMULPS        Z9, Z10, Z10
+	VMULPS        Z10, Z11, Z9
+	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z7, K1
+	VBLENDMPS     Z10, Z9, K1, Z18
+	VBLENDMPS     Z9, Z10, K1, Z19
+	VMULPS        Z10, Z11, Z7
+	VMULPS        Z10, Z7, Z7
+	VMOVUPS       Z7, (DX)
+	VMULPS        Z8, Z18, Z7
+	VCVTPS2PD     Y7, Z9
+	VEXTRACTF32X8 $0x01, Z7, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        Z0, Z9, Z0
+	VADDPD        Z7, Z0, Z0
+	VCVTPS2PD     Y18, Z7
+	VEXTRACTF32X8 $0x01, Z18, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        Z1, Z7, Z1
+	VADDPD        Z9, Z1, Z1
+	VCVTPS2PD     Y8, Z7
+	VEXTRACTF32X8 $0x01, Z8, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        Z2, Z7, Z2
+	VADDPD        Z8, Z2, Z2
 	ADDQ          $0x00000040, AX
 	ADDQ          $0x00000040, CX
 	ADDQ          $0x00000040, DX
@@ -4221,11 +10218,13 @@ binaryStatsDPAVX512_end:
 	VMOVUPS Z1, 64(SI)
 	VMOVUPS Z2, 128(SI)
 	VMOVUPS Z3, (DI)
-	VMOVUPS Z4, 64(DI)
-	VMOVUPS Z5, 128(DI)
-	VMOVUPS Z6, 192(DI)
-	VMOVUPS Z7, 256(DI)
-	VMOVUPS Z8, 320(DI)
+	VBROADCASTSS k00000000<>+0(SB), Z0
+	VMOVUPS Z0, 64(DI)
+	VBROADCASTSS k3f800000<>+0(SB), Z0
+	VMOVUPS Z0, 128(DI)
+	VMOVUPS Z4, 192(DI)
+	VMOVUPS Z5, 256(DI)
+	VMOVUPS Z6, 320(DI)
 	VZEROUPPER
 	RET
 
@@ -4244,10 +10243,11 @@ TEXT ·binaryGradDPAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS 8(BX), Z2
 	TESTQ        DX, DX
 	JE           binaryGradDPAVX512_end
+	PCALIGN      $0x40
 
 binaryGradDPAVX512_loop:
 	VMOVUPS     (AX), Z3
-	VCMPPS      $0x00, k3f800000<>+0(SB), Z3, K1
+	VCMPPS.BCST $0x00, k3f800000<>+0(SB), Z3, K1
 	VMOVUPS     Z0, Z4
 	VFMADD231PS Z1, Z3, Z4
 	VBLENDMPS   Z2, Z4, K1, Z5
@@ -4265,32 +10265,33 @@ binaryGradDPAVX512_end:
 // func expNegAVX512(x *float32, t *float32, y *float32, n int, p *float32, acc *float64, ck *float32)
 // Requires: AVX, AVX512F
 TEXT ·expNegAVX512(SB), NOSPLIT, $0-56
-	MOVQ  x+0(FP), AX
-	MOVQ  t+8(FP), CX
-	MOVQ  y+16(FP), CX
-	MOVQ  n+24(FP), DX
-	MOVQ  p+32(FP), BX
-	MOVQ  acc+40(FP), BX
-	MOVQ  ck+48(FP), BX
-	TESTQ DX, DX
-	JE    expNegAVX512_end
+	MOVQ    x+0(FP), AX
+	MOVQ    t+8(FP), CX
+	MOVQ    y+16(FP), CX
+	MOVQ    n+24(FP), DX
+	MOVQ    p+32(FP), BX
+	MOVQ    acc+40(FP), BX
+	MOVQ    ck+48(FP), BX
+	TESTQ   DX, DX
+	JE      expNegAVX512_end
+	PCALIGN $0x40
 
 expNegAVX512_loop:
 	VMOVUPS     (AX), Z0
-	VMAXPS      kc2d00000<>+0(SB), Z0, Z0
-	VMULPS      k3fb8aa3b<>+0(SB), Z0, Z1
+	VMAXPS.BCST kc2d00000<>+0(SB), Z0, Z0
+	VMULPS.BCST k3fb8aa3b<>+0(SB), Z0, Z1
 	VRNDSCALEPS $0x00, Z1, Z1
 	VMOVUPS     Z0, Z0
-	VFMADD231PS kbf317200<>+0(SB), Z1, Z0
-	VFMADD231PS kb5bfbe8e<>+0(SB), Z1, Z0
-	VMOVUPS     k39500d01<>+0(SB), Z2
-	VFMADD213PS k3ab60b61<>+0(SB), Z0, Z2
-	VFMADD213PS k3c088889<>+0(SB), Z0, Z2
-	VFMADD213PS k3d2aaaab<>+0(SB), Z0, Z2
-	VFMADD213PS k3e2aaaab<>+0(SB), Z0, Z2
-	VFMADD213PS k3f000000<>+0(SB), Z0, Z2
-	VFMADD213PS k3f800000<>+0(SB), Z0, Z2
-	VFMADD213PS k3f800000<>+0(SB), Z0, Z2
+	VFMADD231PS.BCST kbf317200<>+0(SB), Z1, Z0
+	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z1, Z0
+	VBROADCASTSS k39500d01<>+0(SB), Z2
+	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST k3c088889<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST k3f000000<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z0, Z2
 	VSCALEFPS   Z1, Z2, Z2
 	VMOVUPS     Z2, (CX)
 	ADDQ        $0x00000040, AX

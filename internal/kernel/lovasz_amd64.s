@@ -837,7 +837,7 @@ lovaszWeighAVX512_loop:
 	VADDPD      q4020000000000000<>+0(SB), Z5, Z5
 	VPSRLQ      $0x20, Z11, Z12
 	VPSRAD      $0x1f, Z12, Z14
-	VPANDND     k7fffffff<>+0(SB), Z14, Z14
+	VPANDND.BCST k7fffffff<>+0(SB), Z14, Z14
 	VPXORQ      Z14, Z12, Z12
 	VPMOVQD     Z12, Y12
 	VCVTPS2PD   Y12, Z12
@@ -986,9 +986,9 @@ hingeListAVX512_loop:
 	VPORD       Z6, Z4, Z4
 	VADDPS      (CX), Z0, Z6
 	VPSRLD      $0x17, Z6, Z7
-	VPANDD      k00000001<>+0(SB), Z7, Z7
+	VPANDD.BCST k00000001<>+0(SB), Z7, Z7
 	VPSUBD      Z7, Z0, Z8
-	VPANDD      k3f800000<>+0(SB), Z8, Z8
+	VPANDD.BCST k3f800000<>+0(SB), Z8, Z8
 	VPXORD      Z6, Z8, Z8
 	VPORD       Z8, Z4, Z4
 	VPSLLD      $0x1f, Z7, Z6
@@ -997,11 +997,11 @@ hingeListAVX512_loop:
 	POPCNTL     BX, BX
 	ADDQ        BX, R9
 	VPXORD      Z6, Z5, Z5
-	VADDPS      k3f800000<>+0(SB), Z5, Z7
+	VADDPS.BCST k3f800000<>+0(SB), Z5, Z7
 	VPCMPGTD    Z0, Z7, K1
 	VADDPS      Z0, Z5, Z5
 	VPSRAD      $0x1f, Z5, Z7
-	VPANDND     k7fffffff<>+0(SB), Z7, Z7
+	VPANDND.BCST k7fffffff<>+0(SB), Z7, Z7
 	VPXORD      Z7, Z5, Z5
 	VPORD       Z6, Z1, Z6
 	KMOVW       K1, BX
@@ -1022,7 +1022,7 @@ hingeListAVX512_loop:
 	VMOVDQU64   Z7, (SI)(R8*8)
 	POPCNTL     BX, BX
 	ADDQ        BX, R8
-	VPADDD      k00000010<>+0(SB), Z1, Z1
+	VPADDD.BCST k00000010<>+0(SB), Z1, Z1
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX
@@ -1135,7 +1135,7 @@ softListAVX512_loop:
 	KANDNW      K2, K3, K2
 	VADDPS      Z0, Z6, Z6
 	VPSRAD      $0x1f, Z6, Z7
-	VPANDND     k7fffffff<>+0(SB), Z7, Z7
+	VPANDND.BCST k7fffffff<>+0(SB), Z7, Z7
 	VPXORD      Z7, Z6, Z6
 	VPORD       Z8, Z1, Z7
 	KMOVW       K2, DI
@@ -1156,7 +1156,7 @@ softListAVX512_loop:
 	VMOVDQU64   Z8, (SI)(R9*8)
 	POPCNTL     DI, DI
 	ADDQ        DI, R9
-	VPADDD      k00000010<>+0(SB), Z1, Z1
+	VPADDD.BCST k00000010<>+0(SB), Z1, Z1
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX

@@ -36,8 +36,32 @@ func (s isa) begin(name, doc string) kernelArgs {
 // loop emits the element loop: body runs on every lane-sized block and
 // the pointers advance; end runs once after it.
 func (s isa) loop(name string, a kernelArgs, ptrs []Register, body func(), end func()) {
+	if b := s.blk; b != nil { // blocks of blockK vectors, then the rest one at a time
+		step := U32(blockK * s.lanes)
+		CMPQ(a.n, step)
+		JB(LabelRef(name + "_rest"))
+		alignLoop()
+		Label(name + "_block")
+		b.active, b.parts, b.order = true, map[*state]VecVirtual{}, nil
+		for k := 0; k < blockK; k++ {
+			b.first = k == 0
+			body()
+			for _, r := range ptrs {
+				ADDQ(U32(4*s.lanes), r)
+			}
+		}
+		for _, st := range b.order {
+			s.widen64(st, b.parts[st])
+		}
+		b.active = false
+		SUBQ(step, a.n)
+		CMPQ(a.n, step)
+		JAE(LabelRef(name + "_block"))
+		Label(name + "_rest")
+	}
 	TESTQ(a.n, a.n)
 	JE(LabelRef(name + "_end"))
+	alignLoop()
 	Label(name + "_loop")
 	body()
 	for _, r := range ptrs {
@@ -84,18 +108,22 @@ func (s isa) oneMinus(v VecVirtual) VecVirtual {
 func genBinary() {
 	for _, s := range isas {
 		for _, grad := range []bool{false, true} {
-			genBCE(s, grad)
+			genBCE(s.blocked(), grad)
 			for _, alpha := range []bool{false, true} {
-				genFocal(s, grad, alpha)
+				genFocal(s.blocked(), grad, alpha)
 			}
 		}
 		for _, v := range []struct{ logits, bce bool }{{false, false}, {true, false}, {true, true}} {
 			for _, extra := range []bool{false, true} {
-				genBinaryStats(s, v.logits, v.bce, extra)
+				bs := s.blocked()
+				if extra { // six or seven accumulators: too few registers left for their partials
+					bs = s
+				}
+				genBinaryStats(bs, v.logits, v.bce, extra)
 			}
 			genBinaryGrad(s, v.logits, v.bce)
 		}
-		genStatsDP(s)
+		genStatsDP(s.blocked().withRegs())
 		genGradDP(s)
 		genExp(s)
 	}
@@ -341,7 +369,7 @@ func genStatsDP(s isa) {
 	name := "binaryStatsDP"
 	a := s.begin(name, "is the binary region-sums kernel that also writes the sigmoid derivative (see binaryStatsDPVec).")
 	accs := []*state{s.newState(kf(0)), s.newState(kf(0)), s.newState(kf(0))}
-	ckx, ckt := s.newCheck(), s.newCheck()
+	ckx, ckt := s.newFiniteCheck(), s.newCheck()
 	s.loop(name+s.suffix, a, []Register{a.x, a.t, a.g}, func() {
 		xv := s.load(Mem{Base: a.x})
 		tv := s.load(Mem{Base: a.t})

@@ -38,4 +38,10 @@ func main() {
 		os.Exit(2)
 	}
 	Generate()
+	if out := flag.Lookup("out").Value.String(); out != "" {
+		if err := broadcastConsts(out); err != nil {
+			fmt.Fprintln(os.Stderr, "asmgen:", err)
+			os.Exit(1)
+		}
+	}
 }
