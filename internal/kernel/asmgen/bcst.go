@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -24,9 +25,11 @@ import (
 var (
 	constOperand = regexp.MustCompile(`k[0-9a-f]{8}<>\+0\(SB\)`)
 	zmmOperand   = regexp.MustCompile(`\bZ[0-9]+\b`)
+	highVector   = regexp.MustCompile(`\b[XY](1[6-9]|2[0-9]|3[01])\b`)
 )
 
-// broadcastConsts rewrites the file at path in place (see above).
+// broadcastConsts rewrites the file at path in place (see above); it fails
+// on an AVX2 function that uses a vector register above 15.
 func broadcastConsts(path string) error {
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -38,6 +41,11 @@ func broadcastConsts(path string) error {
 		if strings.HasPrefix(l, "TEXT ") {
 			avx512 = strings.Contains(l, "AVX512")
 			continue
+		}
+		if !avx512 && highVector.MatchString(l) {
+			// avo allocates from 32 vector registers; AVX2 has 16
+			// (isa.withRegs on a kernel whose state does not fit).
+			return fmt.Errorf("%s:%d: a register above 15 outside AVX-512: %s", path, i+1, strings.TrimSpace(l))
 		}
 		if !avx512 || !strings.HasPrefix(l, "\t") || !constOperand.MatchString(l) || !zmmOperand.MatchString(l) {
 			continue
