@@ -103,12 +103,13 @@ func (o *Softmax) badLabel(y int32) bool {
 // 0 in place of a bad one, -1 for an ignored pixel. It is the one input
 // check of the plain-Go softmax kernels.
 func (o *Softmax) checkBlock(s *Sums, yb []int32, x []float32, lab []int32, b0, n int) {
-	bad := false
+	var chk float32 // v - v is 0 for a finite v, NaN otherwise: branch-free
 	for c := 0; c < o.C; c++ {
 		for _, v := range x[c*o.S+b0:][:n] {
-			bad = bad || bad32(v)
+			chk += v - v
 		}
 	}
+	bad := chk != 0
 	if lab != nil {
 		for i, y := range lab[b0:][:n] {
 			if o.badLabel(y) {
