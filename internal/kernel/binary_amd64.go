@@ -289,16 +289,21 @@ func binaryGradDPVec(g, t []float32, o *Binary) {
 }
 
 // expNegVec writes e^x of src (x <= 0) into dst with the vector
-// exponential of the kernels (a test helper).
-func expNegVec(dst, src []float32) {
+// exponential of the kernels (a test helper); with horner, the AVX2
+// variant that evaluates its polynomial by Horner's scheme (the softmax
+// kernels' and those with their state in registers; AVX-512 has none).
+func expNegVec(dst, src []float32, horner bool) {
 	n := len(src) &^ (lanes() - 1)
 	if n > 0 {
 		var v vecOut
 		var p [1]float32
 		_ = dst[n-1]
-		if cur == setAVX512 {
+		switch {
+		case cur == setAVX512:
 			expNegAVX512(&src[0], nil, &dst[0], n, &p[0], v.a(), v.c())
-		} else {
+		case horner:
+			expNegHornerAVX2(&src[0], nil, &dst[0], n, &p[0], v.a(), v.c())
+		default:
 			expNegAVX2(&src[0], nil, &dst[0], n, &p[0], v.a(), v.c())
 		}
 	}

@@ -57,34 +57,36 @@ bce0AVX2_block:
 	VMOVUPS      Y1, Y1
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y4
+	VMOVUPS      k3c091cea<>+0(SB), Y5
+	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y5
+	VFMADD231PS  k3ab51226<>+0(SB), Y4, Y5
+	VMOVUPS      k3e2aaa49<>+0(SB), Y6
+	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y6
+	VFMADD213PS  Y1, Y4, Y6
+	VMULPS       Y4, Y4, Y4
+	VFMADD213PS  Y6, Y4, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y5
 	VCVTPS2DQ    Y3, Y1
 	VPSRAD       $0x01, Y1, Y3
 	VPSUBD       Y3, Y1, Y1
 	VPADDD       k0000007f<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
 	VPADDD       k0000007f<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y1, Y4, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMULPS       Y1, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y1
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VDIVPS       Y1, Y3, Y3
-	VMULPS       Y3, Y4, Y1
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
-	VBLENDVPS    Y5, Y3, Y1, Y6
-	VBLENDVPS    Y5, Y1, Y3, Y1
-	VADDPS       k40000000<>+0(SB), Y4, Y1
+	VMULPS       Y3, Y5, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y4
+	VBLENDVPS    Y4, Y3, Y1, Y6
+	VBLENDVPS    Y4, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y5, Y1
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VDIVPS       Y1, Y3, Y3
-	VMULPS       Y3, Y4, Y1
+	VMULPS       Y3, Y5, Y1
 	VMULPS       Y1, Y1, Y3
 	VMOVUPS      k3d9d89d9<>+0(SB), Y4
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y3, Y4
@@ -134,34 +136,36 @@ bce0AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y2
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
+	VMULPS       Y4, Y6, Y2
 	VMULPS       Y2, Y2, Y4
 	VMOVUPS      k3d9d89d9<>+0(SB), Y5
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y4, Y5
@@ -211,34 +215,36 @@ bce0AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y2
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
+	VMULPS       Y4, Y6, Y2
 	VMULPS       Y2, Y2, Y4
 	VMOVUPS      k3d9d89d9<>+0(SB), Y5
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y4, Y5
@@ -288,34 +294,36 @@ bce0AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y2
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
+	VMULPS       Y4, Y6, Y2
 	VMULPS       Y2, Y2, Y4
 	VMOVUPS      k3d9d89d9<>+0(SB), Y5
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y4, Y5
@@ -381,34 +389,36 @@ bce0AVX2_loop:
 	VMOVUPS      Y1, Y1
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y4
+	VMOVUPS      k3c091cea<>+0(SB), Y5
+	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y5
+	VFMADD231PS  k3ab51226<>+0(SB), Y4, Y5
+	VMOVUPS      k3e2aaa49<>+0(SB), Y6
+	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y6
+	VFMADD213PS  Y1, Y4, Y6
+	VMULPS       Y4, Y4, Y4
+	VFMADD213PS  Y6, Y4, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y5
 	VCVTPS2DQ    Y3, Y1
 	VPSRAD       $0x01, Y1, Y3
 	VPSUBD       Y3, Y1, Y1
 	VPADDD       k0000007f<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
 	VPADDD       k0000007f<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y1, Y4, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMULPS       Y1, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y1
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VDIVPS       Y1, Y3, Y3
-	VMULPS       Y3, Y4, Y1
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
-	VBLENDVPS    Y5, Y3, Y1, Y6
-	VBLENDVPS    Y5, Y1, Y3, Y1
-	VADDPS       k40000000<>+0(SB), Y4, Y1
+	VMULPS       Y3, Y5, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y4
+	VBLENDVPS    Y4, Y3, Y1, Y6
+	VBLENDVPS    Y4, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y5, Y1
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VDIVPS       Y1, Y3, Y3
-	VMULPS       Y3, Y4, Y1
+	VMULPS       Y3, Y5, Y1
 	VMULPS       Y1, Y1, Y3
 	VMOVUPS      k3d9d89d9<>+0(SB), Y4
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y3, Y4
@@ -580,113 +590,95 @@ DATA kb5bfbe8e<>+56(SB)/4, $0xb5bfbe8e
 DATA kb5bfbe8e<>+60(SB)/4, $0xb5bfbe8e
 GLOBL kb5bfbe8e<>(SB), RODATA|NOPTR, $64
 
-DATA k39500d01<>+0(SB)/4, $0x39500d01
-DATA k39500d01<>+4(SB)/4, $0x39500d01
-DATA k39500d01<>+8(SB)/4, $0x39500d01
-DATA k39500d01<>+12(SB)/4, $0x39500d01
-DATA k39500d01<>+16(SB)/4, $0x39500d01
-DATA k39500d01<>+20(SB)/4, $0x39500d01
-DATA k39500d01<>+24(SB)/4, $0x39500d01
-DATA k39500d01<>+28(SB)/4, $0x39500d01
-DATA k39500d01<>+32(SB)/4, $0x39500d01
-DATA k39500d01<>+36(SB)/4, $0x39500d01
-DATA k39500d01<>+40(SB)/4, $0x39500d01
-DATA k39500d01<>+44(SB)/4, $0x39500d01
-DATA k39500d01<>+48(SB)/4, $0x39500d01
-DATA k39500d01<>+52(SB)/4, $0x39500d01
-DATA k39500d01<>+56(SB)/4, $0x39500d01
-DATA k39500d01<>+60(SB)/4, $0x39500d01
-GLOBL k39500d01<>(SB), RODATA|NOPTR, $64
+DATA k3c091cea<>+0(SB)/4, $0x3c091cea
+DATA k3c091cea<>+4(SB)/4, $0x3c091cea
+DATA k3c091cea<>+8(SB)/4, $0x3c091cea
+DATA k3c091cea<>+12(SB)/4, $0x3c091cea
+DATA k3c091cea<>+16(SB)/4, $0x3c091cea
+DATA k3c091cea<>+20(SB)/4, $0x3c091cea
+DATA k3c091cea<>+24(SB)/4, $0x3c091cea
+DATA k3c091cea<>+28(SB)/4, $0x3c091cea
+DATA k3c091cea<>+32(SB)/4, $0x3c091cea
+DATA k3c091cea<>+36(SB)/4, $0x3c091cea
+DATA k3c091cea<>+40(SB)/4, $0x3c091cea
+DATA k3c091cea<>+44(SB)/4, $0x3c091cea
+DATA k3c091cea<>+48(SB)/4, $0x3c091cea
+DATA k3c091cea<>+52(SB)/4, $0x3c091cea
+DATA k3c091cea<>+56(SB)/4, $0x3c091cea
+DATA k3c091cea<>+60(SB)/4, $0x3c091cea
+GLOBL k3c091cea<>(SB), RODATA|NOPTR, $64
 
-DATA k3ab60b61<>+0(SB)/4, $0x3ab60b61
-DATA k3ab60b61<>+4(SB)/4, $0x3ab60b61
-DATA k3ab60b61<>+8(SB)/4, $0x3ab60b61
-DATA k3ab60b61<>+12(SB)/4, $0x3ab60b61
-DATA k3ab60b61<>+16(SB)/4, $0x3ab60b61
-DATA k3ab60b61<>+20(SB)/4, $0x3ab60b61
-DATA k3ab60b61<>+24(SB)/4, $0x3ab60b61
-DATA k3ab60b61<>+28(SB)/4, $0x3ab60b61
-DATA k3ab60b61<>+32(SB)/4, $0x3ab60b61
-DATA k3ab60b61<>+36(SB)/4, $0x3ab60b61
-DATA k3ab60b61<>+40(SB)/4, $0x3ab60b61
-DATA k3ab60b61<>+44(SB)/4, $0x3ab60b61
-DATA k3ab60b61<>+48(SB)/4, $0x3ab60b61
-DATA k3ab60b61<>+52(SB)/4, $0x3ab60b61
-DATA k3ab60b61<>+56(SB)/4, $0x3ab60b61
-DATA k3ab60b61<>+60(SB)/4, $0x3ab60b61
-GLOBL k3ab60b61<>(SB), RODATA|NOPTR, $64
+DATA k3d2aac79<>+0(SB)/4, $0x3d2aac79
+DATA k3d2aac79<>+4(SB)/4, $0x3d2aac79
+DATA k3d2aac79<>+8(SB)/4, $0x3d2aac79
+DATA k3d2aac79<>+12(SB)/4, $0x3d2aac79
+DATA k3d2aac79<>+16(SB)/4, $0x3d2aac79
+DATA k3d2aac79<>+20(SB)/4, $0x3d2aac79
+DATA k3d2aac79<>+24(SB)/4, $0x3d2aac79
+DATA k3d2aac79<>+28(SB)/4, $0x3d2aac79
+DATA k3d2aac79<>+32(SB)/4, $0x3d2aac79
+DATA k3d2aac79<>+36(SB)/4, $0x3d2aac79
+DATA k3d2aac79<>+40(SB)/4, $0x3d2aac79
+DATA k3d2aac79<>+44(SB)/4, $0x3d2aac79
+DATA k3d2aac79<>+48(SB)/4, $0x3d2aac79
+DATA k3d2aac79<>+52(SB)/4, $0x3d2aac79
+DATA k3d2aac79<>+56(SB)/4, $0x3d2aac79
+DATA k3d2aac79<>+60(SB)/4, $0x3d2aac79
+GLOBL k3d2aac79<>(SB), RODATA|NOPTR, $64
 
-DATA k3c088889<>+0(SB)/4, $0x3c088889
-DATA k3c088889<>+4(SB)/4, $0x3c088889
-DATA k3c088889<>+8(SB)/4, $0x3c088889
-DATA k3c088889<>+12(SB)/4, $0x3c088889
-DATA k3c088889<>+16(SB)/4, $0x3c088889
-DATA k3c088889<>+20(SB)/4, $0x3c088889
-DATA k3c088889<>+24(SB)/4, $0x3c088889
-DATA k3c088889<>+28(SB)/4, $0x3c088889
-DATA k3c088889<>+32(SB)/4, $0x3c088889
-DATA k3c088889<>+36(SB)/4, $0x3c088889
-DATA k3c088889<>+40(SB)/4, $0x3c088889
-DATA k3c088889<>+44(SB)/4, $0x3c088889
-DATA k3c088889<>+48(SB)/4, $0x3c088889
-DATA k3c088889<>+52(SB)/4, $0x3c088889
-DATA k3c088889<>+56(SB)/4, $0x3c088889
-DATA k3c088889<>+60(SB)/4, $0x3c088889
-GLOBL k3c088889<>(SB), RODATA|NOPTR, $64
+DATA k3ab51226<>+0(SB)/4, $0x3ab51226
+DATA k3ab51226<>+4(SB)/4, $0x3ab51226
+DATA k3ab51226<>+8(SB)/4, $0x3ab51226
+DATA k3ab51226<>+12(SB)/4, $0x3ab51226
+DATA k3ab51226<>+16(SB)/4, $0x3ab51226
+DATA k3ab51226<>+20(SB)/4, $0x3ab51226
+DATA k3ab51226<>+24(SB)/4, $0x3ab51226
+DATA k3ab51226<>+28(SB)/4, $0x3ab51226
+DATA k3ab51226<>+32(SB)/4, $0x3ab51226
+DATA k3ab51226<>+36(SB)/4, $0x3ab51226
+DATA k3ab51226<>+40(SB)/4, $0x3ab51226
+DATA k3ab51226<>+44(SB)/4, $0x3ab51226
+DATA k3ab51226<>+48(SB)/4, $0x3ab51226
+DATA k3ab51226<>+52(SB)/4, $0x3ab51226
+DATA k3ab51226<>+56(SB)/4, $0x3ab51226
+DATA k3ab51226<>+60(SB)/4, $0x3ab51226
+GLOBL k3ab51226<>(SB), RODATA|NOPTR, $64
 
-DATA k3d2aaaab<>+0(SB)/4, $0x3d2aaaab
-DATA k3d2aaaab<>+4(SB)/4, $0x3d2aaaab
-DATA k3d2aaaab<>+8(SB)/4, $0x3d2aaaab
-DATA k3d2aaaab<>+12(SB)/4, $0x3d2aaaab
-DATA k3d2aaaab<>+16(SB)/4, $0x3d2aaaab
-DATA k3d2aaaab<>+20(SB)/4, $0x3d2aaaab
-DATA k3d2aaaab<>+24(SB)/4, $0x3d2aaaab
-DATA k3d2aaaab<>+28(SB)/4, $0x3d2aaaab
-DATA k3d2aaaab<>+32(SB)/4, $0x3d2aaaab
-DATA k3d2aaaab<>+36(SB)/4, $0x3d2aaaab
-DATA k3d2aaaab<>+40(SB)/4, $0x3d2aaaab
-DATA k3d2aaaab<>+44(SB)/4, $0x3d2aaaab
-DATA k3d2aaaab<>+48(SB)/4, $0x3d2aaaab
-DATA k3d2aaaab<>+52(SB)/4, $0x3d2aaaab
-DATA k3d2aaaab<>+56(SB)/4, $0x3d2aaaab
-DATA k3d2aaaab<>+60(SB)/4, $0x3d2aaaab
-GLOBL k3d2aaaab<>(SB), RODATA|NOPTR, $64
+DATA k3e2aaa49<>+0(SB)/4, $0x3e2aaa49
+DATA k3e2aaa49<>+4(SB)/4, $0x3e2aaa49
+DATA k3e2aaa49<>+8(SB)/4, $0x3e2aaa49
+DATA k3e2aaa49<>+12(SB)/4, $0x3e2aaa49
+DATA k3e2aaa49<>+16(SB)/4, $0x3e2aaa49
+DATA k3e2aaa49<>+20(SB)/4, $0x3e2aaa49
+DATA k3e2aaa49<>+24(SB)/4, $0x3e2aaa49
+DATA k3e2aaa49<>+28(SB)/4, $0x3e2aaa49
+DATA k3e2aaa49<>+32(SB)/4, $0x3e2aaa49
+DATA k3e2aaa49<>+36(SB)/4, $0x3e2aaa49
+DATA k3e2aaa49<>+40(SB)/4, $0x3e2aaa49
+DATA k3e2aaa49<>+44(SB)/4, $0x3e2aaa49
+DATA k3e2aaa49<>+48(SB)/4, $0x3e2aaa49
+DATA k3e2aaa49<>+52(SB)/4, $0x3e2aaa49
+DATA k3e2aaa49<>+56(SB)/4, $0x3e2aaa49
+DATA k3e2aaa49<>+60(SB)/4, $0x3e2aaa49
+GLOBL k3e2aaa49<>(SB), RODATA|NOPTR, $64
 
-DATA k3e2aaaab<>+0(SB)/4, $0x3e2aaaab
-DATA k3e2aaaab<>+4(SB)/4, $0x3e2aaaab
-DATA k3e2aaaab<>+8(SB)/4, $0x3e2aaaab
-DATA k3e2aaaab<>+12(SB)/4, $0x3e2aaaab
-DATA k3e2aaaab<>+16(SB)/4, $0x3e2aaaab
-DATA k3e2aaaab<>+20(SB)/4, $0x3e2aaaab
-DATA k3e2aaaab<>+24(SB)/4, $0x3e2aaaab
-DATA k3e2aaaab<>+28(SB)/4, $0x3e2aaaab
-DATA k3e2aaaab<>+32(SB)/4, $0x3e2aaaab
-DATA k3e2aaaab<>+36(SB)/4, $0x3e2aaaab
-DATA k3e2aaaab<>+40(SB)/4, $0x3e2aaaab
-DATA k3e2aaaab<>+44(SB)/4, $0x3e2aaaab
-DATA k3e2aaaab<>+48(SB)/4, $0x3e2aaaab
-DATA k3e2aaaab<>+52(SB)/4, $0x3e2aaaab
-DATA k3e2aaaab<>+56(SB)/4, $0x3e2aaaab
-DATA k3e2aaaab<>+60(SB)/4, $0x3e2aaaab
-GLOBL k3e2aaaab<>(SB), RODATA|NOPTR, $64
-
-DATA k3f000000<>+0(SB)/4, $0x3f000000
-DATA k3f000000<>+4(SB)/4, $0x3f000000
-DATA k3f000000<>+8(SB)/4, $0x3f000000
-DATA k3f000000<>+12(SB)/4, $0x3f000000
-DATA k3f000000<>+16(SB)/4, $0x3f000000
-DATA k3f000000<>+20(SB)/4, $0x3f000000
-DATA k3f000000<>+24(SB)/4, $0x3f000000
-DATA k3f000000<>+28(SB)/4, $0x3f000000
-DATA k3f000000<>+32(SB)/4, $0x3f000000
-DATA k3f000000<>+36(SB)/4, $0x3f000000
-DATA k3f000000<>+40(SB)/4, $0x3f000000
-DATA k3f000000<>+44(SB)/4, $0x3f000000
-DATA k3f000000<>+48(SB)/4, $0x3f000000
-DATA k3f000000<>+52(SB)/4, $0x3f000000
-DATA k3f000000<>+56(SB)/4, $0x3f000000
-DATA k3f000000<>+60(SB)/4, $0x3f000000
-GLOBL k3f000000<>(SB), RODATA|NOPTR, $64
+DATA k3efffffe<>+0(SB)/4, $0x3efffffe
+DATA k3efffffe<>+4(SB)/4, $0x3efffffe
+DATA k3efffffe<>+8(SB)/4, $0x3efffffe
+DATA k3efffffe<>+12(SB)/4, $0x3efffffe
+DATA k3efffffe<>+16(SB)/4, $0x3efffffe
+DATA k3efffffe<>+20(SB)/4, $0x3efffffe
+DATA k3efffffe<>+24(SB)/4, $0x3efffffe
+DATA k3efffffe<>+28(SB)/4, $0x3efffffe
+DATA k3efffffe<>+32(SB)/4, $0x3efffffe
+DATA k3efffffe<>+36(SB)/4, $0x3efffffe
+DATA k3efffffe<>+40(SB)/4, $0x3efffffe
+DATA k3efffffe<>+44(SB)/4, $0x3efffffe
+DATA k3efffffe<>+48(SB)/4, $0x3efffffe
+DATA k3efffffe<>+52(SB)/4, $0x3efffffe
+DATA k3efffffe<>+56(SB)/4, $0x3efffffe
+DATA k3efffffe<>+60(SB)/4, $0x3efffffe
+GLOBL k3efffffe<>(SB), RODATA|NOPTR, $64
 
 DATA k0000007f<>+0(SB)/4, $0x0000007f
 DATA k0000007f<>+4(SB)/4, $0x0000007f
@@ -885,35 +877,37 @@ focal00AVX2_block:
 	VMOVUPS      Y1, Y1
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y4
+	VMOVUPS      k3c091cea<>+0(SB), Y5
+	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y5
+	VFMADD231PS  k3ab51226<>+0(SB), Y4, Y5
+	VMOVUPS      k3e2aaa49<>+0(SB), Y6
+	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y6
+	VFMADD213PS  Y1, Y4, Y6
+	VMULPS       Y4, Y4, Y4
+	VFMADD213PS  Y6, Y4, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y5
 	VCVTPS2DQ    Y3, Y1
 	VPSRAD       $0x01, Y1, Y3
 	VPSUBD       Y3, Y1, Y1
 	VPADDD       k0000007f<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
 	VPADDD       k0000007f<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y1, Y4, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMULPS       Y1, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y1
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VDIVPS       Y1, Y3, Y3
-	VMULPS       Y3, Y4, Y1
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
-	VBLENDVPS    Y5, Y3, Y1, Y6
-	VBLENDVPS    Y5, Y1, Y3, Y1
-	VADDPS       k40000000<>+0(SB), Y4, Y5
+	VMULPS       Y3, Y5, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y4
+	VBLENDVPS    Y4, Y3, Y1, Y6
+	VBLENDVPS    Y4, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y5, Y4
 	VMOVUPS      k3f800000<>+0(SB), Y7
-	VDIVPS       Y5, Y7, Y7
-	VMULPS       Y7, Y4, Y5
-	VMULPS       Y5, Y5, Y7
+	VDIVPS       Y4, Y7, Y7
+	VMULPS       Y7, Y5, Y4
+	VMULPS       Y4, Y4, Y7
 	VMOVUPS      k3d9d89d9<>+0(SB), Y8
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y7, Y8
 	VFMADD213PS  k3de38e39<>+0(SB), Y7, Y8
@@ -921,31 +915,31 @@ focal00AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y7, Y8
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y7, Y8
 	VFMADD213PS  k3f800000<>+0(SB), Y7, Y8
-	VADDPS       Y5, Y5, Y5
-	VMULPS       Y8, Y5, Y5
+	VADDPS       Y4, Y4, Y4
+	VMULPS       Y8, Y4, Y4
 	VMAXPS       k00000000<>+0(SB), Y0, Y7
-	VADDPS       Y5, Y7, Y7
+	VADDPS       Y4, Y7, Y7
 	VMOVUPS      k00000000<>+0(SB), Y8
 	VSUBPS       Y0, Y8, Y8
 	VMAXPS       k00000000<>+0(SB), Y8, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      k3f800000<>+0(SB), Y5
-	VSUBPS       Y2, Y5, Y5
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
 	VMULPS       Y0, Y2, Y0
-	VMULPS       Y7, Y5, Y7
+	VMULPS       Y7, Y4, Y7
 	VADDPS       Y7, Y0, Y0
 	VMULPS       Y1, Y2, Y1
-	VMULPS       Y6, Y5, Y5
-	VADDPS       Y5, Y1, Y6
-	VSUBPS       Y1, Y5, Y1
-	VMULPS       Y6, Y6, Y5
-	VMULPS       Y5, Y0, Y7
-	VMULPS       Y3, Y4, Y4
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y6, Y4, Y4
+	VADDPS       Y4, Y1, Y6
+	VSUBPS       Y1, Y4, Y1
+	VMULPS       Y6, Y6, Y4
+	VMULPS       Y4, Y0, Y7
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y3, Y5, Y5
 	VMULPS       k40000000<>+0(SB), Y2, Y2
 	VSUBPS       k3f800000<>+0(SB), Y2, Y2
-	VMULPS       Y4, Y2, Y2
-	VMULPS       Y5, Y1, Y1
+	VMULPS       Y5, Y2, Y2
+	VMULPS       Y4, Y1, Y1
 	VMULPS       k40000000<>+0(SB), Y6, Y3
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y0, Y3, Y3
@@ -977,35 +971,37 @@ focal00AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y5
 	VMOVUPS      k3f800000<>+0(SB), Y8
-	VDIVPS       Y6, Y8, Y8
-	VMULPS       Y8, Y5, Y6
-	VMULPS       Y6, Y6, Y8
+	VDIVPS       Y5, Y8, Y8
+	VMULPS       Y8, Y6, Y5
+	VMULPS       Y5, Y5, Y8
 	VMOVUPS      k3d9d89d9<>+0(SB), Y9
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
 	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
@@ -1013,31 +1009,31 @@ focal00AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
 	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
-	VADDPS       Y6, Y6, Y6
-	VMULPS       Y9, Y6, Y6
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y9, Y5, Y5
 	VMAXPS       k00000000<>+0(SB), Y1, Y8
-	VADDPS       Y6, Y8, Y8
+	VADDPS       Y5, Y8, Y8
 	VMOVUPS      k00000000<>+0(SB), Y9
 	VSUBPS       Y1, Y9, Y9
 	VMAXPS       k00000000<>+0(SB), Y9, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VSUBPS       Y3, Y6, Y6
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y3, Y5, Y5
 	VMULPS       Y1, Y3, Y1
-	VMULPS       Y8, Y6, Y8
+	VMULPS       Y8, Y5, Y8
 	VADDPS       Y8, Y1, Y1
 	VMULPS       Y2, Y3, Y2
-	VMULPS       Y7, Y6, Y6
-	VADDPS       Y6, Y2, Y7
-	VSUBPS       Y2, Y6, Y2
-	VMULPS       Y7, Y7, Y6
-	VMULPS       Y6, Y1, Y8
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y7, Y5, Y5
+	VADDPS       Y5, Y2, Y7
+	VSUBPS       Y2, Y5, Y2
+	VMULPS       Y7, Y7, Y5
+	VMULPS       Y5, Y1, Y8
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y4, Y6, Y6
 	VMULPS       k40000000<>+0(SB), Y3, Y3
 	VSUBPS       k3f800000<>+0(SB), Y3, Y3
-	VMULPS       Y5, Y3, Y3
-	VMULPS       Y6, Y2, Y2
+	VMULPS       Y6, Y3, Y3
+	VMULPS       Y5, Y2, Y2
 	VMULPS       k40000000<>+0(SB), Y7, Y4
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y1, Y4, Y4
@@ -1069,35 +1065,37 @@ focal00AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y5
 	VMOVUPS      k3f800000<>+0(SB), Y8
-	VDIVPS       Y6, Y8, Y8
-	VMULPS       Y8, Y5, Y6
-	VMULPS       Y6, Y6, Y8
+	VDIVPS       Y5, Y8, Y8
+	VMULPS       Y8, Y6, Y5
+	VMULPS       Y5, Y5, Y8
 	VMOVUPS      k3d9d89d9<>+0(SB), Y9
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
 	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
@@ -1105,31 +1103,31 @@ focal00AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
 	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
-	VADDPS       Y6, Y6, Y6
-	VMULPS       Y9, Y6, Y6
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y9, Y5, Y5
 	VMAXPS       k00000000<>+0(SB), Y1, Y8
-	VADDPS       Y6, Y8, Y8
+	VADDPS       Y5, Y8, Y8
 	VMOVUPS      k00000000<>+0(SB), Y9
 	VSUBPS       Y1, Y9, Y9
 	VMAXPS       k00000000<>+0(SB), Y9, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VSUBPS       Y3, Y6, Y6
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y3, Y5, Y5
 	VMULPS       Y1, Y3, Y1
-	VMULPS       Y8, Y6, Y8
+	VMULPS       Y8, Y5, Y8
 	VADDPS       Y8, Y1, Y1
 	VMULPS       Y2, Y3, Y2
-	VMULPS       Y7, Y6, Y6
-	VADDPS       Y6, Y2, Y7
-	VSUBPS       Y2, Y6, Y2
-	VMULPS       Y7, Y7, Y6
-	VMULPS       Y6, Y1, Y8
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y7, Y5, Y5
+	VADDPS       Y5, Y2, Y7
+	VSUBPS       Y2, Y5, Y2
+	VMULPS       Y7, Y7, Y5
+	VMULPS       Y5, Y1, Y8
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y4, Y6, Y6
 	VMULPS       k40000000<>+0(SB), Y3, Y3
 	VSUBPS       k3f800000<>+0(SB), Y3, Y3
-	VMULPS       Y5, Y3, Y3
-	VMULPS       Y6, Y2, Y2
+	VMULPS       Y6, Y3, Y3
+	VMULPS       Y5, Y2, Y2
 	VMULPS       k40000000<>+0(SB), Y7, Y4
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y1, Y4, Y4
@@ -1161,35 +1159,37 @@ focal00AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y5
 	VMOVUPS      k3f800000<>+0(SB), Y8
-	VDIVPS       Y6, Y8, Y8
-	VMULPS       Y8, Y5, Y6
-	VMULPS       Y6, Y6, Y8
+	VDIVPS       Y5, Y8, Y8
+	VMULPS       Y8, Y6, Y5
+	VMULPS       Y5, Y5, Y8
 	VMOVUPS      k3d9d89d9<>+0(SB), Y9
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
 	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
@@ -1197,31 +1197,31 @@ focal00AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
 	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
-	VADDPS       Y6, Y6, Y6
-	VMULPS       Y9, Y6, Y6
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y9, Y5, Y5
 	VMAXPS       k00000000<>+0(SB), Y1, Y8
-	VADDPS       Y6, Y8, Y8
+	VADDPS       Y5, Y8, Y8
 	VMOVUPS      k00000000<>+0(SB), Y9
 	VSUBPS       Y1, Y9, Y9
 	VMAXPS       k00000000<>+0(SB), Y9, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VSUBPS       Y3, Y6, Y6
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y3, Y5, Y5
 	VMULPS       Y1, Y3, Y1
-	VMULPS       Y8, Y6, Y8
+	VMULPS       Y8, Y5, Y8
 	VADDPS       Y8, Y1, Y1
 	VMULPS       Y2, Y3, Y2
-	VMULPS       Y7, Y6, Y6
-	VADDPS       Y6, Y2, Y7
-	VSUBPS       Y2, Y6, Y2
-	VMULPS       Y7, Y7, Y6
-	VMULPS       Y6, Y1, Y8
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y7, Y5, Y5
+	VADDPS       Y5, Y2, Y7
+	VSUBPS       Y2, Y5, Y2
+	VMULPS       Y7, Y7, Y5
+	VMULPS       Y5, Y1, Y8
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y4, Y6, Y6
 	VMULPS       k40000000<>+0(SB), Y3, Y3
 	VSUBPS       k3f800000<>+0(SB), Y3, Y3
-	VMULPS       Y5, Y3, Y3
-	VMULPS       Y6, Y2, Y2
+	VMULPS       Y6, Y3, Y3
+	VMULPS       Y5, Y2, Y2
 	VMULPS       k40000000<>+0(SB), Y7, Y4
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y1, Y4, Y4
@@ -1269,35 +1269,37 @@ focal00AVX2_loop:
 	VMOVUPS      Y1, Y1
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y4
+	VMOVUPS      k3c091cea<>+0(SB), Y5
+	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y5
+	VFMADD231PS  k3ab51226<>+0(SB), Y4, Y5
+	VMOVUPS      k3e2aaa49<>+0(SB), Y6
+	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y6
+	VFMADD213PS  Y1, Y4, Y6
+	VMULPS       Y4, Y4, Y4
+	VFMADD213PS  Y6, Y4, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y5
 	VCVTPS2DQ    Y3, Y1
 	VPSRAD       $0x01, Y1, Y3
 	VPSUBD       Y3, Y1, Y1
 	VPADDD       k0000007f<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
 	VPADDD       k0000007f<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y1, Y4, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMULPS       Y1, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y1
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VDIVPS       Y1, Y3, Y3
-	VMULPS       Y3, Y4, Y1
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
-	VBLENDVPS    Y5, Y3, Y1, Y6
-	VBLENDVPS    Y5, Y1, Y3, Y1
-	VADDPS       k40000000<>+0(SB), Y4, Y5
+	VMULPS       Y3, Y5, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y4
+	VBLENDVPS    Y4, Y3, Y1, Y6
+	VBLENDVPS    Y4, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y5, Y4
 	VMOVUPS      k3f800000<>+0(SB), Y7
-	VDIVPS       Y5, Y7, Y7
-	VMULPS       Y7, Y4, Y5
-	VMULPS       Y5, Y5, Y7
+	VDIVPS       Y4, Y7, Y7
+	VMULPS       Y7, Y5, Y4
+	VMULPS       Y4, Y4, Y7
 	VMOVUPS      k3d9d89d9<>+0(SB), Y8
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y7, Y8
 	VFMADD213PS  k3de38e39<>+0(SB), Y7, Y8
@@ -1305,31 +1307,31 @@ focal00AVX2_loop:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y7, Y8
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y7, Y8
 	VFMADD213PS  k3f800000<>+0(SB), Y7, Y8
-	VADDPS       Y5, Y5, Y5
-	VMULPS       Y8, Y5, Y5
+	VADDPS       Y4, Y4, Y4
+	VMULPS       Y8, Y4, Y4
 	VMAXPS       k00000000<>+0(SB), Y0, Y7
-	VADDPS       Y5, Y7, Y7
+	VADDPS       Y4, Y7, Y7
 	VMOVUPS      k00000000<>+0(SB), Y8
 	VSUBPS       Y0, Y8, Y8
 	VMAXPS       k00000000<>+0(SB), Y8, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      k3f800000<>+0(SB), Y5
-	VSUBPS       Y2, Y5, Y5
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
 	VMULPS       Y0, Y2, Y0
-	VMULPS       Y7, Y5, Y7
+	VMULPS       Y7, Y4, Y7
 	VADDPS       Y7, Y0, Y0
 	VMULPS       Y1, Y2, Y1
-	VMULPS       Y6, Y5, Y5
-	VADDPS       Y5, Y1, Y6
-	VSUBPS       Y1, Y5, Y1
-	VMULPS       Y6, Y6, Y5
-	VMULPS       Y5, Y0, Y7
-	VMULPS       Y3, Y4, Y4
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y6, Y4, Y4
+	VADDPS       Y4, Y1, Y6
+	VSUBPS       Y1, Y4, Y1
+	VMULPS       Y6, Y6, Y4
+	VMULPS       Y4, Y0, Y7
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y3, Y5, Y5
 	VMULPS       k40000000<>+0(SB), Y2, Y2
 	VSUBPS       k3f800000<>+0(SB), Y2, Y2
-	VMULPS       Y4, Y2, Y2
-	VMULPS       Y5, Y1, Y1
+	VMULPS       Y5, Y2, Y2
+	VMULPS       Y4, Y1, Y1
 	VMULPS       k40000000<>+0(SB), Y6, Y3
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y0, Y3, Y3
@@ -1414,35 +1416,37 @@ focal01AVX2_block:
 	VMOVUPS      Y1, Y1
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y4
+	VMOVUPS      k3c091cea<>+0(SB), Y5
+	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y5
+	VFMADD231PS  k3ab51226<>+0(SB), Y4, Y5
+	VMOVUPS      k3e2aaa49<>+0(SB), Y6
+	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y6
+	VFMADD213PS  Y1, Y4, Y6
+	VMULPS       Y4, Y4, Y4
+	VFMADD213PS  Y6, Y4, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y5
 	VCVTPS2DQ    Y3, Y1
 	VPSRAD       $0x01, Y1, Y3
 	VPSUBD       Y3, Y1, Y1
 	VPADDD       k0000007f<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
 	VPADDD       k0000007f<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y1, Y4, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMULPS       Y1, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y1
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VDIVPS       Y1, Y3, Y3
-	VMULPS       Y3, Y4, Y1
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
-	VBLENDVPS    Y5, Y3, Y1, Y6
-	VBLENDVPS    Y5, Y1, Y3, Y1
-	VADDPS       k40000000<>+0(SB), Y4, Y5
+	VMULPS       Y3, Y5, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y4
+	VBLENDVPS    Y4, Y3, Y1, Y6
+	VBLENDVPS    Y4, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y5, Y4
 	VMOVUPS      k3f800000<>+0(SB), Y7
-	VDIVPS       Y5, Y7, Y7
-	VMULPS       Y7, Y4, Y5
-	VMULPS       Y5, Y5, Y7
+	VDIVPS       Y4, Y7, Y7
+	VMULPS       Y7, Y5, Y4
+	VMULPS       Y4, Y4, Y7
 	VMOVUPS      k3d9d89d9<>+0(SB), Y8
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y7, Y8
 	VFMADD213PS  k3de38e39<>+0(SB), Y7, Y8
@@ -1450,37 +1454,37 @@ focal01AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y7, Y8
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y7, Y8
 	VFMADD213PS  k3f800000<>+0(SB), Y7, Y8
-	VADDPS       Y5, Y5, Y5
-	VMULPS       Y8, Y5, Y5
+	VADDPS       Y4, Y4, Y4
+	VMULPS       Y8, Y4, Y4
 	VMAXPS       k00000000<>+0(SB), Y0, Y7
-	VADDPS       Y5, Y7, Y7
+	VADDPS       Y4, Y7, Y7
 	VMOVUPS      k00000000<>+0(SB), Y8
 	VSUBPS       Y0, Y8, Y8
 	VMAXPS       k00000000<>+0(SB), Y8, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      k3f800000<>+0(SB), Y5
-	VSUBPS       Y2, Y5, Y5
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
 	VMULPS       Y0, Y2, Y0
-	VMULPS       Y7, Y5, Y7
+	VMULPS       Y7, Y4, Y7
 	VADDPS       Y7, Y0, Y0
 	VMULPS       Y1, Y2, Y1
-	VMULPS       Y6, Y5, Y6
+	VMULPS       Y6, Y4, Y6
 	VADDPS       Y6, Y1, Y7
 	VSUBPS       Y1, Y6, Y1
 	VMULPS       Y7, Y7, Y6
 	VMULPS       Y6, Y0, Y8
-	VMULPS       Y3, Y4, Y4
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y3, Y5, Y5
 	VMULPS       k40000000<>+0(SB), Y2, Y3
 	VSUBPS       k3f800000<>+0(SB), Y3, Y3
-	VMULPS       Y4, Y3, Y3
+	VMULPS       Y5, Y3, Y3
 	VMULPS       Y6, Y1, Y1
-	VMULPS       k40000000<>+0(SB), Y7, Y4
-	VMULPS       Y3, Y4, Y4
-	VMULPS       Y0, Y4, Y4
-	VSUBPS       Y4, Y1, Y1
+	VMULPS       k40000000<>+0(SB), Y7, Y5
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y0, Y5, Y5
+	VSUBPS       Y5, Y1, Y1
 	VMULPS       96(SP), Y2, Y0
-	VMULPS       128(SP), Y5, Y2
+	VMULPS       128(SP), Y4, Y2
 	VADDPS       Y2, Y0, Y0
 	VMULPS       Y0, Y8, Y8
 	VMULPS       Y0, Y1, Y1
@@ -1511,35 +1515,37 @@ focal01AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y5
 	VMOVUPS      k3f800000<>+0(SB), Y8
-	VDIVPS       Y6, Y8, Y8
-	VMULPS       Y8, Y5, Y6
-	VMULPS       Y6, Y6, Y8
+	VDIVPS       Y5, Y8, Y8
+	VMULPS       Y8, Y6, Y5
+	VMULPS       Y5, Y5, Y8
 	VMOVUPS      k3d9d89d9<>+0(SB), Y9
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
 	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
@@ -1547,37 +1553,37 @@ focal01AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
 	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
-	VADDPS       Y6, Y6, Y6
-	VMULPS       Y9, Y6, Y6
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y9, Y5, Y5
 	VMAXPS       k00000000<>+0(SB), Y1, Y8
-	VADDPS       Y6, Y8, Y8
+	VADDPS       Y5, Y8, Y8
 	VMOVUPS      k00000000<>+0(SB), Y9
 	VSUBPS       Y1, Y9, Y9
 	VMAXPS       k00000000<>+0(SB), Y9, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VSUBPS       Y3, Y6, Y6
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y3, Y5, Y5
 	VMULPS       Y1, Y3, Y1
-	VMULPS       Y8, Y6, Y8
+	VMULPS       Y8, Y5, Y8
 	VADDPS       Y8, Y1, Y1
 	VMULPS       Y2, Y3, Y2
-	VMULPS       Y7, Y6, Y7
+	VMULPS       Y7, Y5, Y7
 	VADDPS       Y7, Y2, Y8
 	VSUBPS       Y2, Y7, Y2
 	VMULPS       Y8, Y8, Y7
 	VMULPS       Y7, Y1, Y9
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y4, Y6, Y6
 	VMULPS       k40000000<>+0(SB), Y3, Y4
 	VSUBPS       k3f800000<>+0(SB), Y4, Y4
-	VMULPS       Y5, Y4, Y4
+	VMULPS       Y6, Y4, Y4
 	VMULPS       Y7, Y2, Y2
-	VMULPS       k40000000<>+0(SB), Y8, Y5
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y1, Y5, Y5
-	VSUBPS       Y5, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y8, Y6
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y1, Y6, Y6
+	VSUBPS       Y6, Y2, Y2
 	VMULPS       96(SP), Y3, Y1
-	VMULPS       128(SP), Y6, Y3
+	VMULPS       128(SP), Y5, Y3
 	VADDPS       Y3, Y1, Y1
 	VMULPS       Y1, Y9, Y9
 	VMULPS       Y1, Y2, Y2
@@ -1608,35 +1614,37 @@ focal01AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y5
 	VMOVUPS      k3f800000<>+0(SB), Y8
-	VDIVPS       Y6, Y8, Y8
-	VMULPS       Y8, Y5, Y6
-	VMULPS       Y6, Y6, Y8
+	VDIVPS       Y5, Y8, Y8
+	VMULPS       Y8, Y6, Y5
+	VMULPS       Y5, Y5, Y8
 	VMOVUPS      k3d9d89d9<>+0(SB), Y9
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
 	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
@@ -1644,37 +1652,37 @@ focal01AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
 	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
-	VADDPS       Y6, Y6, Y6
-	VMULPS       Y9, Y6, Y6
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y9, Y5, Y5
 	VMAXPS       k00000000<>+0(SB), Y1, Y8
-	VADDPS       Y6, Y8, Y8
+	VADDPS       Y5, Y8, Y8
 	VMOVUPS      k00000000<>+0(SB), Y9
 	VSUBPS       Y1, Y9, Y9
 	VMAXPS       k00000000<>+0(SB), Y9, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VSUBPS       Y3, Y6, Y6
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y3, Y5, Y5
 	VMULPS       Y1, Y3, Y1
-	VMULPS       Y8, Y6, Y8
+	VMULPS       Y8, Y5, Y8
 	VADDPS       Y8, Y1, Y1
 	VMULPS       Y2, Y3, Y2
-	VMULPS       Y7, Y6, Y7
+	VMULPS       Y7, Y5, Y7
 	VADDPS       Y7, Y2, Y8
 	VSUBPS       Y2, Y7, Y2
 	VMULPS       Y8, Y8, Y7
 	VMULPS       Y7, Y1, Y9
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y4, Y6, Y6
 	VMULPS       k40000000<>+0(SB), Y3, Y4
 	VSUBPS       k3f800000<>+0(SB), Y4, Y4
-	VMULPS       Y5, Y4, Y4
+	VMULPS       Y6, Y4, Y4
 	VMULPS       Y7, Y2, Y2
-	VMULPS       k40000000<>+0(SB), Y8, Y5
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y1, Y5, Y5
-	VSUBPS       Y5, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y8, Y6
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y1, Y6, Y6
+	VSUBPS       Y6, Y2, Y2
 	VMULPS       96(SP), Y3, Y1
-	VMULPS       128(SP), Y6, Y3
+	VMULPS       128(SP), Y5, Y3
 	VADDPS       Y3, Y1, Y1
 	VMULPS       Y1, Y9, Y9
 	VMULPS       Y1, Y2, Y2
@@ -1705,35 +1713,37 @@ focal01AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y5
 	VMOVUPS      k3f800000<>+0(SB), Y8
-	VDIVPS       Y6, Y8, Y8
-	VMULPS       Y8, Y5, Y6
-	VMULPS       Y6, Y6, Y8
+	VDIVPS       Y5, Y8, Y8
+	VMULPS       Y8, Y6, Y5
+	VMULPS       Y5, Y5, Y8
 	VMOVUPS      k3d9d89d9<>+0(SB), Y9
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
 	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
@@ -1741,37 +1751,37 @@ focal01AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
 	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
-	VADDPS       Y6, Y6, Y6
-	VMULPS       Y9, Y6, Y6
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y9, Y5, Y5
 	VMAXPS       k00000000<>+0(SB), Y1, Y8
-	VADDPS       Y6, Y8, Y8
+	VADDPS       Y5, Y8, Y8
 	VMOVUPS      k00000000<>+0(SB), Y9
 	VSUBPS       Y1, Y9, Y9
 	VMAXPS       k00000000<>+0(SB), Y9, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VSUBPS       Y3, Y6, Y6
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y3, Y5, Y5
 	VMULPS       Y1, Y3, Y1
-	VMULPS       Y8, Y6, Y8
+	VMULPS       Y8, Y5, Y8
 	VADDPS       Y8, Y1, Y1
 	VMULPS       Y2, Y3, Y2
-	VMULPS       Y7, Y6, Y7
+	VMULPS       Y7, Y5, Y7
 	VADDPS       Y7, Y2, Y8
 	VSUBPS       Y2, Y7, Y2
 	VMULPS       Y8, Y8, Y7
 	VMULPS       Y7, Y1, Y9
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y4, Y6, Y6
 	VMULPS       k40000000<>+0(SB), Y3, Y4
 	VSUBPS       k3f800000<>+0(SB), Y4, Y4
-	VMULPS       Y5, Y4, Y4
+	VMULPS       Y6, Y4, Y4
 	VMULPS       Y7, Y2, Y2
-	VMULPS       k40000000<>+0(SB), Y8, Y5
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y1, Y5, Y5
-	VSUBPS       Y5, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y8, Y6
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y1, Y6, Y6
+	VSUBPS       Y6, Y2, Y2
 	VMULPS       96(SP), Y3, Y1
-	VMULPS       128(SP), Y6, Y3
+	VMULPS       128(SP), Y5, Y3
 	VADDPS       Y3, Y1, Y1
 	VMULPS       Y1, Y9, Y9
 	VMULPS       Y1, Y2, Y2
@@ -1818,35 +1828,37 @@ focal01AVX2_loop:
 	VMOVUPS      Y1, Y1
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y4
+	VMOVUPS      k3c091cea<>+0(SB), Y5
+	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y5
+	VFMADD231PS  k3ab51226<>+0(SB), Y4, Y5
+	VMOVUPS      k3e2aaa49<>+0(SB), Y6
+	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y6
+	VFMADD213PS  Y1, Y4, Y6
+	VMULPS       Y4, Y4, Y4
+	VFMADD213PS  Y6, Y4, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y5
 	VCVTPS2DQ    Y3, Y1
 	VPSRAD       $0x01, Y1, Y3
 	VPSUBD       Y3, Y1, Y1
 	VPADDD       k0000007f<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
 	VPADDD       k0000007f<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y1, Y4, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMULPS       Y1, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y1
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VDIVPS       Y1, Y3, Y3
-	VMULPS       Y3, Y4, Y1
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
-	VBLENDVPS    Y5, Y3, Y1, Y6
-	VBLENDVPS    Y5, Y1, Y3, Y1
-	VADDPS       k40000000<>+0(SB), Y4, Y5
+	VMULPS       Y3, Y5, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y4
+	VBLENDVPS    Y4, Y3, Y1, Y6
+	VBLENDVPS    Y4, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y5, Y4
 	VMOVUPS      k3f800000<>+0(SB), Y7
-	VDIVPS       Y5, Y7, Y7
-	VMULPS       Y7, Y4, Y5
-	VMULPS       Y5, Y5, Y7
+	VDIVPS       Y4, Y7, Y7
+	VMULPS       Y7, Y5, Y4
+	VMULPS       Y4, Y4, Y7
 	VMOVUPS      k3d9d89d9<>+0(SB), Y8
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y7, Y8
 	VFMADD213PS  k3de38e39<>+0(SB), Y7, Y8
@@ -1854,37 +1866,37 @@ focal01AVX2_loop:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y7, Y8
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y7, Y8
 	VFMADD213PS  k3f800000<>+0(SB), Y7, Y8
-	VADDPS       Y5, Y5, Y5
-	VMULPS       Y8, Y5, Y5
+	VADDPS       Y4, Y4, Y4
+	VMULPS       Y8, Y4, Y4
 	VMAXPS       k00000000<>+0(SB), Y0, Y7
-	VADDPS       Y5, Y7, Y7
+	VADDPS       Y4, Y7, Y7
 	VMOVUPS      k00000000<>+0(SB), Y8
 	VSUBPS       Y0, Y8, Y8
 	VMAXPS       k00000000<>+0(SB), Y8, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      k3f800000<>+0(SB), Y5
-	VSUBPS       Y2, Y5, Y5
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
 	VMULPS       Y0, Y2, Y0
-	VMULPS       Y7, Y5, Y7
+	VMULPS       Y7, Y4, Y7
 	VADDPS       Y7, Y0, Y0
 	VMULPS       Y1, Y2, Y1
-	VMULPS       Y6, Y5, Y6
+	VMULPS       Y6, Y4, Y6
 	VADDPS       Y6, Y1, Y7
 	VSUBPS       Y1, Y6, Y1
 	VMULPS       Y7, Y7, Y6
 	VMULPS       Y6, Y0, Y8
-	VMULPS       Y3, Y4, Y4
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y3, Y5, Y5
 	VMULPS       k40000000<>+0(SB), Y2, Y3
 	VSUBPS       k3f800000<>+0(SB), Y3, Y3
-	VMULPS       Y4, Y3, Y3
+	VMULPS       Y5, Y3, Y3
 	VMULPS       Y6, Y1, Y1
-	VMULPS       k40000000<>+0(SB), Y7, Y4
-	VMULPS       Y3, Y4, Y4
-	VMULPS       Y0, Y4, Y4
-	VSUBPS       Y4, Y1, Y1
+	VMULPS       k40000000<>+0(SB), Y7, Y5
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y0, Y5, Y5
+	VSUBPS       Y5, Y1, Y1
 	VMULPS       96(SP), Y2, Y0
-	VMULPS       128(SP), Y5, Y2
+	VMULPS       128(SP), Y4, Y2
 	VADDPS       Y2, Y0, Y0
 	VMULPS       Y0, Y8, Y8
 	VMULPS       Y0, Y1, Y1
@@ -1966,34 +1978,36 @@ bce1AVX2_block:
 	VMOVUPS      Y1, Y1
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y4
+	VMOVUPS      k3c091cea<>+0(SB), Y5
+	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y5
+	VFMADD231PS  k3ab51226<>+0(SB), Y4, Y5
+	VMOVUPS      k3e2aaa49<>+0(SB), Y6
+	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y6
+	VFMADD213PS  Y1, Y4, Y6
+	VMULPS       Y4, Y4, Y4
+	VFMADD213PS  Y6, Y4, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y5
 	VCVTPS2DQ    Y3, Y1
 	VPSRAD       $0x01, Y1, Y3
 	VPSUBD       Y3, Y1, Y1
 	VPADDD       k0000007f<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
 	VPADDD       k0000007f<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y1, Y4, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMULPS       Y1, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y1
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VDIVPS       Y1, Y3, Y3
-	VMULPS       Y3, Y4, Y1
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
-	VBLENDVPS    Y5, Y3, Y1, Y6
-	VBLENDVPS    Y5, Y1, Y3, Y1
-	VADDPS       k40000000<>+0(SB), Y4, Y3
-	VMOVUPS      k3f800000<>+0(SB), Y5
-	VDIVPS       Y3, Y5, Y5
-	VMULPS       Y5, Y4, Y3
+	VMULPS       Y3, Y5, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y4
+	VBLENDVPS    Y4, Y3, Y1, Y6
+	VBLENDVPS    Y4, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y5, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y3, Y4, Y4
+	VMULPS       Y4, Y5, Y3
 	VMULPS       Y3, Y3, Y4
 	VMOVUPS      k3d9d89d9<>+0(SB), Y5
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y4, Y5
@@ -2049,34 +2063,36 @@ bce1AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y4
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VDIVPS       Y4, Y6, Y6
-	VMULPS       Y6, Y5, Y4
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y4
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VDIVPS       Y4, Y5, Y5
+	VMULPS       Y5, Y6, Y4
 	VMULPS       Y4, Y4, Y5
 	VMOVUPS      k3d9d89d9<>+0(SB), Y6
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y5, Y6
@@ -2132,34 +2148,36 @@ bce1AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y4
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VDIVPS       Y4, Y6, Y6
-	VMULPS       Y6, Y5, Y4
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y4
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VDIVPS       Y4, Y5, Y5
+	VMULPS       Y5, Y6, Y4
 	VMULPS       Y4, Y4, Y5
 	VMOVUPS      k3d9d89d9<>+0(SB), Y6
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y5, Y6
@@ -2215,34 +2233,36 @@ bce1AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y4
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VDIVPS       Y4, Y6, Y6
-	VMULPS       Y6, Y5, Y4
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y4
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VDIVPS       Y4, Y5, Y5
+	VMULPS       Y5, Y6, Y4
 	VMULPS       Y4, Y4, Y5
 	VMOVUPS      k3d9d89d9<>+0(SB), Y6
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y5, Y6
@@ -2314,34 +2334,36 @@ bce1AVX2_loop:
 	VMOVUPS      Y1, Y1
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y4
+	VMOVUPS      k3c091cea<>+0(SB), Y5
+	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y5
+	VFMADD231PS  k3ab51226<>+0(SB), Y4, Y5
+	VMOVUPS      k3e2aaa49<>+0(SB), Y6
+	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y6
+	VFMADD213PS  Y1, Y4, Y6
+	VMULPS       Y4, Y4, Y4
+	VFMADD213PS  Y6, Y4, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y5
 	VCVTPS2DQ    Y3, Y1
 	VPSRAD       $0x01, Y1, Y3
 	VPSUBD       Y3, Y1, Y1
 	VPADDD       k0000007f<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
 	VPADDD       k0000007f<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y1, Y4, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMULPS       Y1, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y1
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VDIVPS       Y1, Y3, Y3
-	VMULPS       Y3, Y4, Y1
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
-	VBLENDVPS    Y5, Y3, Y1, Y6
-	VBLENDVPS    Y5, Y1, Y3, Y1
-	VADDPS       k40000000<>+0(SB), Y4, Y3
-	VMOVUPS      k3f800000<>+0(SB), Y5
-	VDIVPS       Y3, Y5, Y5
-	VMULPS       Y5, Y4, Y3
+	VMULPS       Y3, Y5, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y4
+	VBLENDVPS    Y4, Y3, Y1, Y6
+	VBLENDVPS    Y4, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y5, Y3
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VDIVPS       Y3, Y4, Y4
+	VMULPS       Y4, Y5, Y3
 	VMULPS       Y3, Y3, Y4
 	VMOVUPS      k3d9d89d9<>+0(SB), Y5
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y4, Y5
@@ -2446,35 +2468,37 @@ focal10AVX2_block:
 	VMOVUPS      Y1, Y1
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y4
+	VMOVUPS      k3c091cea<>+0(SB), Y5
+	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y5
+	VFMADD231PS  k3ab51226<>+0(SB), Y4, Y5
+	VMOVUPS      k3e2aaa49<>+0(SB), Y6
+	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y6
+	VFMADD213PS  Y1, Y4, Y6
+	VMULPS       Y4, Y4, Y4
+	VFMADD213PS  Y6, Y4, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y5
 	VCVTPS2DQ    Y3, Y1
 	VPSRAD       $0x01, Y1, Y3
 	VPSUBD       Y3, Y1, Y1
 	VPADDD       k0000007f<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
 	VPADDD       k0000007f<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y1, Y4, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMULPS       Y1, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y1
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VDIVPS       Y1, Y3, Y3
-	VMULPS       Y3, Y4, Y1
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
-	VBLENDVPS    Y5, Y3, Y1, Y6
-	VBLENDVPS    Y5, Y1, Y3, Y1
-	VADDPS       k40000000<>+0(SB), Y4, Y5
+	VMULPS       Y3, Y5, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y4
+	VBLENDVPS    Y4, Y3, Y1, Y6
+	VBLENDVPS    Y4, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y5, Y4
 	VMOVUPS      k3f800000<>+0(SB), Y7
-	VDIVPS       Y5, Y7, Y7
-	VMULPS       Y7, Y4, Y5
-	VMULPS       Y5, Y5, Y7
+	VDIVPS       Y4, Y7, Y7
+	VMULPS       Y7, Y5, Y4
+	VMULPS       Y4, Y4, Y7
 	VMOVUPS      k3d9d89d9<>+0(SB), Y8
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y7, Y8
 	VFMADD213PS  k3de38e39<>+0(SB), Y7, Y8
@@ -2482,31 +2506,31 @@ focal10AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y7, Y8
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y7, Y8
 	VFMADD213PS  k3f800000<>+0(SB), Y7, Y8
-	VADDPS       Y5, Y5, Y5
-	VMULPS       Y8, Y5, Y5
+	VADDPS       Y4, Y4, Y4
+	VMULPS       Y8, Y4, Y4
 	VMAXPS       k00000000<>+0(SB), Y0, Y7
-	VADDPS       Y5, Y7, Y7
+	VADDPS       Y4, Y7, Y7
 	VMOVUPS      k00000000<>+0(SB), Y8
 	VSUBPS       Y0, Y8, Y8
 	VMAXPS       k00000000<>+0(SB), Y8, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      k3f800000<>+0(SB), Y5
-	VSUBPS       Y2, Y5, Y5
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
 	VMULPS       Y0, Y2, Y0
-	VMULPS       Y7, Y5, Y7
+	VMULPS       Y7, Y4, Y7
 	VADDPS       Y7, Y0, Y0
 	VMULPS       Y1, Y2, Y1
-	VMULPS       Y6, Y5, Y5
-	VADDPS       Y5, Y1, Y6
-	VSUBPS       Y1, Y5, Y1
-	VMULPS       Y6, Y6, Y5
-	VMULPS       Y5, Y0, Y7
-	VMULPS       Y3, Y4, Y4
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y6, Y4, Y4
+	VADDPS       Y4, Y1, Y6
+	VSUBPS       Y1, Y4, Y1
+	VMULPS       Y6, Y6, Y4
+	VMULPS       Y4, Y0, Y7
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y3, Y5, Y5
 	VMULPS       k40000000<>+0(SB), Y2, Y2
 	VSUBPS       k3f800000<>+0(SB), Y2, Y2
-	VMULPS       Y4, Y2, Y2
-	VMULPS       Y5, Y1, Y1
+	VMULPS       Y5, Y2, Y2
+	VMULPS       Y4, Y1, Y1
 	VMULPS       k40000000<>+0(SB), Y6, Y3
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y0, Y3, Y3
@@ -2541,35 +2565,37 @@ focal10AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y5
 	VMOVUPS      k3f800000<>+0(SB), Y8
-	VDIVPS       Y6, Y8, Y8
-	VMULPS       Y8, Y5, Y6
-	VMULPS       Y6, Y6, Y8
+	VDIVPS       Y5, Y8, Y8
+	VMULPS       Y8, Y6, Y5
+	VMULPS       Y5, Y5, Y8
 	VMOVUPS      k3d9d89d9<>+0(SB), Y9
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
 	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
@@ -2577,31 +2603,31 @@ focal10AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
 	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
-	VADDPS       Y6, Y6, Y6
-	VMULPS       Y9, Y6, Y6
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y9, Y5, Y5
 	VMAXPS       k00000000<>+0(SB), Y1, Y8
-	VADDPS       Y6, Y8, Y8
+	VADDPS       Y5, Y8, Y8
 	VMOVUPS      k00000000<>+0(SB), Y9
 	VSUBPS       Y1, Y9, Y9
 	VMAXPS       k00000000<>+0(SB), Y9, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VSUBPS       Y3, Y6, Y6
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y3, Y5, Y5
 	VMULPS       Y1, Y3, Y1
-	VMULPS       Y8, Y6, Y8
+	VMULPS       Y8, Y5, Y8
 	VADDPS       Y8, Y1, Y1
 	VMULPS       Y2, Y3, Y2
-	VMULPS       Y7, Y6, Y6
-	VADDPS       Y6, Y2, Y7
-	VSUBPS       Y2, Y6, Y2
-	VMULPS       Y7, Y7, Y6
-	VMULPS       Y6, Y1, Y8
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y7, Y5, Y5
+	VADDPS       Y5, Y2, Y7
+	VSUBPS       Y2, Y5, Y2
+	VMULPS       Y7, Y7, Y5
+	VMULPS       Y5, Y1, Y8
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y4, Y6, Y6
 	VMULPS       k40000000<>+0(SB), Y3, Y3
 	VSUBPS       k3f800000<>+0(SB), Y3, Y3
-	VMULPS       Y5, Y3, Y3
-	VMULPS       Y6, Y2, Y2
+	VMULPS       Y6, Y3, Y3
+	VMULPS       Y5, Y2, Y2
 	VMULPS       k40000000<>+0(SB), Y7, Y4
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y1, Y4, Y4
@@ -2636,35 +2662,37 @@ focal10AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y5
 	VMOVUPS      k3f800000<>+0(SB), Y8
-	VDIVPS       Y6, Y8, Y8
-	VMULPS       Y8, Y5, Y6
-	VMULPS       Y6, Y6, Y8
+	VDIVPS       Y5, Y8, Y8
+	VMULPS       Y8, Y6, Y5
+	VMULPS       Y5, Y5, Y8
 	VMOVUPS      k3d9d89d9<>+0(SB), Y9
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
 	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
@@ -2672,31 +2700,31 @@ focal10AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
 	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
-	VADDPS       Y6, Y6, Y6
-	VMULPS       Y9, Y6, Y6
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y9, Y5, Y5
 	VMAXPS       k00000000<>+0(SB), Y1, Y8
-	VADDPS       Y6, Y8, Y8
+	VADDPS       Y5, Y8, Y8
 	VMOVUPS      k00000000<>+0(SB), Y9
 	VSUBPS       Y1, Y9, Y9
 	VMAXPS       k00000000<>+0(SB), Y9, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VSUBPS       Y3, Y6, Y6
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y3, Y5, Y5
 	VMULPS       Y1, Y3, Y1
-	VMULPS       Y8, Y6, Y8
+	VMULPS       Y8, Y5, Y8
 	VADDPS       Y8, Y1, Y1
 	VMULPS       Y2, Y3, Y2
-	VMULPS       Y7, Y6, Y6
-	VADDPS       Y6, Y2, Y7
-	VSUBPS       Y2, Y6, Y2
-	VMULPS       Y7, Y7, Y6
-	VMULPS       Y6, Y1, Y8
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y7, Y5, Y5
+	VADDPS       Y5, Y2, Y7
+	VSUBPS       Y2, Y5, Y2
+	VMULPS       Y7, Y7, Y5
+	VMULPS       Y5, Y1, Y8
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y4, Y6, Y6
 	VMULPS       k40000000<>+0(SB), Y3, Y3
 	VSUBPS       k3f800000<>+0(SB), Y3, Y3
-	VMULPS       Y5, Y3, Y3
-	VMULPS       Y6, Y2, Y2
+	VMULPS       Y6, Y3, Y3
+	VMULPS       Y5, Y2, Y2
 	VMULPS       k40000000<>+0(SB), Y7, Y4
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y1, Y4, Y4
@@ -2731,35 +2759,37 @@ focal10AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y5
 	VMOVUPS      k3f800000<>+0(SB), Y8
-	VDIVPS       Y6, Y8, Y8
-	VMULPS       Y8, Y5, Y6
-	VMULPS       Y6, Y6, Y8
+	VDIVPS       Y5, Y8, Y8
+	VMULPS       Y8, Y6, Y5
+	VMULPS       Y5, Y5, Y8
 	VMOVUPS      k3d9d89d9<>+0(SB), Y9
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
 	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
@@ -2767,31 +2797,31 @@ focal10AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
 	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
-	VADDPS       Y6, Y6, Y6
-	VMULPS       Y9, Y6, Y6
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y9, Y5, Y5
 	VMAXPS       k00000000<>+0(SB), Y1, Y8
-	VADDPS       Y6, Y8, Y8
+	VADDPS       Y5, Y8, Y8
 	VMOVUPS      k00000000<>+0(SB), Y9
 	VSUBPS       Y1, Y9, Y9
 	VMAXPS       k00000000<>+0(SB), Y9, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VSUBPS       Y3, Y6, Y6
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y3, Y5, Y5
 	VMULPS       Y1, Y3, Y1
-	VMULPS       Y8, Y6, Y8
+	VMULPS       Y8, Y5, Y8
 	VADDPS       Y8, Y1, Y1
 	VMULPS       Y2, Y3, Y2
-	VMULPS       Y7, Y6, Y6
-	VADDPS       Y6, Y2, Y7
-	VSUBPS       Y2, Y6, Y2
-	VMULPS       Y7, Y7, Y6
-	VMULPS       Y6, Y1, Y8
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y7, Y5, Y5
+	VADDPS       Y5, Y2, Y7
+	VSUBPS       Y2, Y5, Y2
+	VMULPS       Y7, Y7, Y5
+	VMULPS       Y5, Y1, Y8
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y4, Y6, Y6
 	VMULPS       k40000000<>+0(SB), Y3, Y3
 	VSUBPS       k3f800000<>+0(SB), Y3, Y3
-	VMULPS       Y5, Y3, Y3
-	VMULPS       Y6, Y2, Y2
+	VMULPS       Y6, Y3, Y3
+	VMULPS       Y5, Y2, Y2
 	VMULPS       k40000000<>+0(SB), Y7, Y4
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y1, Y4, Y4
@@ -2842,35 +2872,37 @@ focal10AVX2_loop:
 	VMOVUPS      Y1, Y1
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y4
+	VMOVUPS      k3c091cea<>+0(SB), Y5
+	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y5
+	VFMADD231PS  k3ab51226<>+0(SB), Y4, Y5
+	VMOVUPS      k3e2aaa49<>+0(SB), Y6
+	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y6
+	VFMADD213PS  Y1, Y4, Y6
+	VMULPS       Y4, Y4, Y4
+	VFMADD213PS  Y6, Y4, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y5
 	VCVTPS2DQ    Y3, Y1
 	VPSRAD       $0x01, Y1, Y3
 	VPSUBD       Y3, Y1, Y1
 	VPADDD       k0000007f<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
 	VPADDD       k0000007f<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y1, Y4, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMULPS       Y1, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y1
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VDIVPS       Y1, Y3, Y3
-	VMULPS       Y3, Y4, Y1
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
-	VBLENDVPS    Y5, Y3, Y1, Y6
-	VBLENDVPS    Y5, Y1, Y3, Y1
-	VADDPS       k40000000<>+0(SB), Y4, Y5
+	VMULPS       Y3, Y5, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y4
+	VBLENDVPS    Y4, Y3, Y1, Y6
+	VBLENDVPS    Y4, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y5, Y4
 	VMOVUPS      k3f800000<>+0(SB), Y7
-	VDIVPS       Y5, Y7, Y7
-	VMULPS       Y7, Y4, Y5
-	VMULPS       Y5, Y5, Y7
+	VDIVPS       Y4, Y7, Y7
+	VMULPS       Y7, Y5, Y4
+	VMULPS       Y4, Y4, Y7
 	VMOVUPS      k3d9d89d9<>+0(SB), Y8
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y7, Y8
 	VFMADD213PS  k3de38e39<>+0(SB), Y7, Y8
@@ -2878,31 +2910,31 @@ focal10AVX2_loop:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y7, Y8
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y7, Y8
 	VFMADD213PS  k3f800000<>+0(SB), Y7, Y8
-	VADDPS       Y5, Y5, Y5
-	VMULPS       Y8, Y5, Y5
+	VADDPS       Y4, Y4, Y4
+	VMULPS       Y8, Y4, Y4
 	VMAXPS       k00000000<>+0(SB), Y0, Y7
-	VADDPS       Y5, Y7, Y7
+	VADDPS       Y4, Y7, Y7
 	VMOVUPS      k00000000<>+0(SB), Y8
 	VSUBPS       Y0, Y8, Y8
 	VMAXPS       k00000000<>+0(SB), Y8, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      k3f800000<>+0(SB), Y5
-	VSUBPS       Y2, Y5, Y5
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
 	VMULPS       Y0, Y2, Y0
-	VMULPS       Y7, Y5, Y7
+	VMULPS       Y7, Y4, Y7
 	VADDPS       Y7, Y0, Y0
 	VMULPS       Y1, Y2, Y1
-	VMULPS       Y6, Y5, Y5
-	VADDPS       Y5, Y1, Y6
-	VSUBPS       Y1, Y5, Y1
-	VMULPS       Y6, Y6, Y5
-	VMULPS       Y5, Y0, Y7
-	VMULPS       Y3, Y4, Y4
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y6, Y4, Y4
+	VADDPS       Y4, Y1, Y6
+	VSUBPS       Y1, Y4, Y1
+	VMULPS       Y6, Y6, Y4
+	VMULPS       Y4, Y0, Y7
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y3, Y5, Y5
 	VMULPS       k40000000<>+0(SB), Y2, Y2
 	VSUBPS       k3f800000<>+0(SB), Y2, Y2
-	VMULPS       Y4, Y2, Y2
-	VMULPS       Y5, Y1, Y1
+	VMULPS       Y5, Y2, Y2
+	VMULPS       Y4, Y1, Y1
 	VMULPS       k40000000<>+0(SB), Y6, Y3
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y0, Y3, Y3
@@ -2990,35 +3022,37 @@ focal11AVX2_block:
 	VMOVUPS      Y1, Y1
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y4
+	VMOVUPS      k3c091cea<>+0(SB), Y5
+	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y5
+	VFMADD231PS  k3ab51226<>+0(SB), Y4, Y5
+	VMOVUPS      k3e2aaa49<>+0(SB), Y6
+	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y6
+	VFMADD213PS  Y1, Y4, Y6
+	VMULPS       Y4, Y4, Y4
+	VFMADD213PS  Y6, Y4, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y5
 	VCVTPS2DQ    Y3, Y1
 	VPSRAD       $0x01, Y1, Y3
 	VPSUBD       Y3, Y1, Y1
 	VPADDD       k0000007f<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
 	VPADDD       k0000007f<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y1, Y4, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMULPS       Y1, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y1
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VDIVPS       Y1, Y3, Y3
-	VMULPS       Y3, Y4, Y1
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
-	VBLENDVPS    Y5, Y3, Y1, Y6
-	VBLENDVPS    Y5, Y1, Y3, Y1
-	VADDPS       k40000000<>+0(SB), Y4, Y5
+	VMULPS       Y3, Y5, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y4
+	VBLENDVPS    Y4, Y3, Y1, Y6
+	VBLENDVPS    Y4, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y5, Y4
 	VMOVUPS      k3f800000<>+0(SB), Y7
-	VDIVPS       Y5, Y7, Y7
-	VMULPS       Y7, Y4, Y5
-	VMULPS       Y5, Y5, Y7
+	VDIVPS       Y4, Y7, Y7
+	VMULPS       Y7, Y5, Y4
+	VMULPS       Y4, Y4, Y7
 	VMOVUPS      k3d9d89d9<>+0(SB), Y8
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y7, Y8
 	VFMADD213PS  k3de38e39<>+0(SB), Y7, Y8
@@ -3026,37 +3060,37 @@ focal11AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y7, Y8
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y7, Y8
 	VFMADD213PS  k3f800000<>+0(SB), Y7, Y8
-	VADDPS       Y5, Y5, Y5
-	VMULPS       Y8, Y5, Y5
+	VADDPS       Y4, Y4, Y4
+	VMULPS       Y8, Y4, Y4
 	VMAXPS       k00000000<>+0(SB), Y0, Y7
-	VADDPS       Y5, Y7, Y7
+	VADDPS       Y4, Y7, Y7
 	VMOVUPS      k00000000<>+0(SB), Y8
 	VSUBPS       Y0, Y8, Y8
 	VMAXPS       k00000000<>+0(SB), Y8, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      k3f800000<>+0(SB), Y5
-	VSUBPS       Y2, Y5, Y5
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
 	VMULPS       Y0, Y2, Y0
-	VMULPS       Y7, Y5, Y7
+	VMULPS       Y7, Y4, Y7
 	VADDPS       Y7, Y0, Y0
 	VMULPS       Y1, Y2, Y1
-	VMULPS       Y6, Y5, Y6
+	VMULPS       Y6, Y4, Y6
 	VADDPS       Y6, Y1, Y7
 	VSUBPS       Y1, Y6, Y1
 	VMULPS       Y7, Y7, Y6
 	VMULPS       Y6, Y0, Y8
-	VMULPS       Y3, Y4, Y4
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y3, Y5, Y5
 	VMULPS       k40000000<>+0(SB), Y2, Y3
 	VSUBPS       k3f800000<>+0(SB), Y3, Y3
-	VMULPS       Y4, Y3, Y3
+	VMULPS       Y5, Y3, Y3
 	VMULPS       Y6, Y1, Y1
-	VMULPS       k40000000<>+0(SB), Y7, Y4
-	VMULPS       Y3, Y4, Y4
-	VMULPS       Y0, Y4, Y4
-	VSUBPS       Y4, Y1, Y1
+	VMULPS       k40000000<>+0(SB), Y7, Y5
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y0, Y5, Y5
+	VSUBPS       Y5, Y1, Y1
 	VMULPS       96(SP), Y2, Y0
-	VMULPS       128(SP), Y5, Y2
+	VMULPS       128(SP), Y4, Y2
 	VADDPS       Y2, Y0, Y0
 	VMULPS       Y0, Y8, Y8
 	VMULPS       Y0, Y1, Y1
@@ -3090,35 +3124,37 @@ focal11AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y5
 	VMOVUPS      k3f800000<>+0(SB), Y8
-	VDIVPS       Y6, Y8, Y8
-	VMULPS       Y8, Y5, Y6
-	VMULPS       Y6, Y6, Y8
+	VDIVPS       Y5, Y8, Y8
+	VMULPS       Y8, Y6, Y5
+	VMULPS       Y5, Y5, Y8
 	VMOVUPS      k3d9d89d9<>+0(SB), Y9
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
 	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
@@ -3126,37 +3162,37 @@ focal11AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
 	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
-	VADDPS       Y6, Y6, Y6
-	VMULPS       Y9, Y6, Y6
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y9, Y5, Y5
 	VMAXPS       k00000000<>+0(SB), Y1, Y8
-	VADDPS       Y6, Y8, Y8
+	VADDPS       Y5, Y8, Y8
 	VMOVUPS      k00000000<>+0(SB), Y9
 	VSUBPS       Y1, Y9, Y9
 	VMAXPS       k00000000<>+0(SB), Y9, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VSUBPS       Y3, Y6, Y6
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y3, Y5, Y5
 	VMULPS       Y1, Y3, Y1
-	VMULPS       Y8, Y6, Y8
+	VMULPS       Y8, Y5, Y8
 	VADDPS       Y8, Y1, Y1
 	VMULPS       Y2, Y3, Y2
-	VMULPS       Y7, Y6, Y7
+	VMULPS       Y7, Y5, Y7
 	VADDPS       Y7, Y2, Y8
 	VSUBPS       Y2, Y7, Y2
 	VMULPS       Y8, Y8, Y7
 	VMULPS       Y7, Y1, Y9
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y4, Y6, Y6
 	VMULPS       k40000000<>+0(SB), Y3, Y4
 	VSUBPS       k3f800000<>+0(SB), Y4, Y4
-	VMULPS       Y5, Y4, Y4
+	VMULPS       Y6, Y4, Y4
 	VMULPS       Y7, Y2, Y2
-	VMULPS       k40000000<>+0(SB), Y8, Y5
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y1, Y5, Y5
-	VSUBPS       Y5, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y8, Y6
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y1, Y6, Y6
+	VSUBPS       Y6, Y2, Y2
 	VMULPS       96(SP), Y3, Y1
-	VMULPS       128(SP), Y6, Y3
+	VMULPS       128(SP), Y5, Y3
 	VADDPS       Y3, Y1, Y1
 	VMULPS       Y1, Y9, Y9
 	VMULPS       Y1, Y2, Y2
@@ -3190,35 +3226,37 @@ focal11AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y5
 	VMOVUPS      k3f800000<>+0(SB), Y8
-	VDIVPS       Y6, Y8, Y8
-	VMULPS       Y8, Y5, Y6
-	VMULPS       Y6, Y6, Y8
+	VDIVPS       Y5, Y8, Y8
+	VMULPS       Y8, Y6, Y5
+	VMULPS       Y5, Y5, Y8
 	VMOVUPS      k3d9d89d9<>+0(SB), Y9
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
 	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
@@ -3226,37 +3264,37 @@ focal11AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
 	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
-	VADDPS       Y6, Y6, Y6
-	VMULPS       Y9, Y6, Y6
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y9, Y5, Y5
 	VMAXPS       k00000000<>+0(SB), Y1, Y8
-	VADDPS       Y6, Y8, Y8
+	VADDPS       Y5, Y8, Y8
 	VMOVUPS      k00000000<>+0(SB), Y9
 	VSUBPS       Y1, Y9, Y9
 	VMAXPS       k00000000<>+0(SB), Y9, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VSUBPS       Y3, Y6, Y6
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y3, Y5, Y5
 	VMULPS       Y1, Y3, Y1
-	VMULPS       Y8, Y6, Y8
+	VMULPS       Y8, Y5, Y8
 	VADDPS       Y8, Y1, Y1
 	VMULPS       Y2, Y3, Y2
-	VMULPS       Y7, Y6, Y7
+	VMULPS       Y7, Y5, Y7
 	VADDPS       Y7, Y2, Y8
 	VSUBPS       Y2, Y7, Y2
 	VMULPS       Y8, Y8, Y7
 	VMULPS       Y7, Y1, Y9
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y4, Y6, Y6
 	VMULPS       k40000000<>+0(SB), Y3, Y4
 	VSUBPS       k3f800000<>+0(SB), Y4, Y4
-	VMULPS       Y5, Y4, Y4
+	VMULPS       Y6, Y4, Y4
 	VMULPS       Y7, Y2, Y2
-	VMULPS       k40000000<>+0(SB), Y8, Y5
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y1, Y5, Y5
-	VSUBPS       Y5, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y8, Y6
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y1, Y6, Y6
+	VSUBPS       Y6, Y2, Y2
 	VMULPS       96(SP), Y3, Y1
-	VMULPS       128(SP), Y6, Y3
+	VMULPS       128(SP), Y5, Y3
 	VADDPS       Y3, Y1, Y1
 	VMULPS       Y1, Y9, Y9
 	VMULPS       Y1, Y2, Y2
@@ -3290,35 +3328,37 @@ focal11AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y4, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y4, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y5
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y5
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y5
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
-	VFMADD213PS  k3f800000<>+0(SB), Y2, Y5
+	VMULPS       Y2, Y2, Y5
+	VMOVUPS      k3c091cea<>+0(SB), Y6
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y6
+	VFMADD231PS  k3ab51226<>+0(SB), Y5, Y6
+	VMOVUPS      k3e2aaa49<>+0(SB), Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y7
+	VFMADD213PS  Y2, Y5, Y7
+	VMULPS       Y5, Y5, Y5
+	VFMADD213PS  Y7, Y5, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y6
 	VCVTPS2DQ    Y4, Y2
 	VPSRAD       $0x01, Y2, Y4
 	VPSUBD       Y4, Y2, Y2
 	VPADDD       k0000007f<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
 	VPADDD       k0000007f<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y5, Y5
-	VADDPS       k3f800000<>+0(SB), Y5, Y2
+	VMULPS       Y2, Y6, Y6
+	VADDPS       k3f800000<>+0(SB), Y6, Y2
 	VMOVUPS      k3f800000<>+0(SB), Y4
 	VDIVPS       Y2, Y4, Y4
-	VMULPS       Y4, Y5, Y2
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y6
-	VBLENDVPS    Y6, Y4, Y2, Y7
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VADDPS       k40000000<>+0(SB), Y5, Y6
+	VMULPS       Y4, Y6, Y2
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y1, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y7
+	VBLENDVPS    Y5, Y2, Y4, Y2
+	VADDPS       k40000000<>+0(SB), Y6, Y5
 	VMOVUPS      k3f800000<>+0(SB), Y8
-	VDIVPS       Y6, Y8, Y8
-	VMULPS       Y8, Y5, Y6
-	VMULPS       Y6, Y6, Y8
+	VDIVPS       Y5, Y8, Y8
+	VMULPS       Y8, Y6, Y5
+	VMULPS       Y5, Y5, Y8
 	VMOVUPS      k3d9d89d9<>+0(SB), Y9
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y8, Y9
 	VFMADD213PS  k3de38e39<>+0(SB), Y8, Y9
@@ -3326,37 +3366,37 @@ focal11AVX2_block:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y8, Y9
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y8, Y9
 	VFMADD213PS  k3f800000<>+0(SB), Y8, Y9
-	VADDPS       Y6, Y6, Y6
-	VMULPS       Y9, Y6, Y6
+	VADDPS       Y5, Y5, Y5
+	VMULPS       Y9, Y5, Y5
 	VMAXPS       k00000000<>+0(SB), Y1, Y8
-	VADDPS       Y6, Y8, Y8
+	VADDPS       Y5, Y8, Y8
 	VMOVUPS      k00000000<>+0(SB), Y9
 	VSUBPS       Y1, Y9, Y9
 	VMAXPS       k00000000<>+0(SB), Y9, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      k3f800000<>+0(SB), Y6
-	VSUBPS       Y3, Y6, Y6
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      k3f800000<>+0(SB), Y5
+	VSUBPS       Y3, Y5, Y5
 	VMULPS       Y1, Y3, Y1
-	VMULPS       Y8, Y6, Y8
+	VMULPS       Y8, Y5, Y8
 	VADDPS       Y8, Y1, Y1
 	VMULPS       Y2, Y3, Y2
-	VMULPS       Y7, Y6, Y7
+	VMULPS       Y7, Y5, Y7
 	VADDPS       Y7, Y2, Y8
 	VSUBPS       Y2, Y7, Y2
 	VMULPS       Y8, Y8, Y7
 	VMULPS       Y7, Y1, Y9
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y4, Y6, Y6
 	VMULPS       k40000000<>+0(SB), Y3, Y4
 	VSUBPS       k3f800000<>+0(SB), Y4, Y4
-	VMULPS       Y5, Y4, Y4
+	VMULPS       Y6, Y4, Y4
 	VMULPS       Y7, Y2, Y2
-	VMULPS       k40000000<>+0(SB), Y8, Y5
-	VMULPS       Y4, Y5, Y5
-	VMULPS       Y1, Y5, Y5
-	VSUBPS       Y5, Y2, Y2
+	VMULPS       k40000000<>+0(SB), Y8, Y6
+	VMULPS       Y4, Y6, Y6
+	VMULPS       Y1, Y6, Y6
+	VSUBPS       Y6, Y2, Y2
 	VMULPS       96(SP), Y3, Y1
-	VMULPS       128(SP), Y6, Y3
+	VMULPS       128(SP), Y5, Y3
 	VADDPS       Y3, Y1, Y1
 	VMULPS       Y1, Y9, Y9
 	VMULPS       Y1, Y2, Y2
@@ -3406,35 +3446,37 @@ focal11AVX2_loop:
 	VMOVUPS      Y1, Y1
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y1
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y1
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y1, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y1, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
-	VFMADD213PS  k3f800000<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y4
+	VMOVUPS      k3c091cea<>+0(SB), Y5
+	VFMADD213PS  k3d2aac79<>+0(SB), Y1, Y5
+	VFMADD231PS  k3ab51226<>+0(SB), Y4, Y5
+	VMOVUPS      k3e2aaa49<>+0(SB), Y6
+	VFMADD213PS  k3efffffe<>+0(SB), Y1, Y6
+	VFMADD213PS  Y1, Y4, Y6
+	VMULPS       Y4, Y4, Y4
+	VFMADD213PS  Y6, Y4, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y5
 	VCVTPS2DQ    Y3, Y1
 	VPSRAD       $0x01, Y1, Y3
 	VPSUBD       Y3, Y1, Y1
 	VPADDD       k0000007f<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
 	VPADDD       k0000007f<>+0(SB), Y1, Y1
 	VPSLLD       $0x17, Y1, Y1
-	VMULPS       Y1, Y4, Y4
-	VADDPS       k3f800000<>+0(SB), Y4, Y1
+	VMULPS       Y1, Y5, Y5
+	VADDPS       k3f800000<>+0(SB), Y5, Y1
 	VMOVUPS      k3f800000<>+0(SB), Y3
 	VDIVPS       Y1, Y3, Y3
-	VMULPS       Y3, Y4, Y1
-	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y5
-	VBLENDVPS    Y5, Y3, Y1, Y6
-	VBLENDVPS    Y5, Y1, Y3, Y1
-	VADDPS       k40000000<>+0(SB), Y4, Y5
+	VMULPS       Y3, Y5, Y1
+	VCMPPS       $0x0d, k00000000<>+0(SB), Y0, Y4
+	VBLENDVPS    Y4, Y3, Y1, Y6
+	VBLENDVPS    Y4, Y1, Y3, Y1
+	VADDPS       k40000000<>+0(SB), Y5, Y4
 	VMOVUPS      k3f800000<>+0(SB), Y7
-	VDIVPS       Y5, Y7, Y7
-	VMULPS       Y7, Y4, Y5
-	VMULPS       Y5, Y5, Y7
+	VDIVPS       Y4, Y7, Y7
+	VMULPS       Y7, Y5, Y4
+	VMULPS       Y4, Y4, Y7
 	VMOVUPS      k3d9d89d9<>+0(SB), Y8
 	VFMADD213PS  k3dba2e8c<>+0(SB), Y7, Y8
 	VFMADD213PS  k3de38e39<>+0(SB), Y7, Y8
@@ -3442,37 +3484,37 @@ focal11AVX2_loop:
 	VFMADD213PS  k3e4ccccd<>+0(SB), Y7, Y8
 	VFMADD213PS  k3eaaaaab<>+0(SB), Y7, Y8
 	VFMADD213PS  k3f800000<>+0(SB), Y7, Y8
-	VADDPS       Y5, Y5, Y5
-	VMULPS       Y8, Y5, Y5
+	VADDPS       Y4, Y4, Y4
+	VMULPS       Y8, Y4, Y4
 	VMAXPS       k00000000<>+0(SB), Y0, Y7
-	VADDPS       Y5, Y7, Y7
+	VADDPS       Y4, Y7, Y7
 	VMOVUPS      k00000000<>+0(SB), Y8
 	VSUBPS       Y0, Y8, Y8
 	VMAXPS       k00000000<>+0(SB), Y8, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      k3f800000<>+0(SB), Y5
-	VSUBPS       Y2, Y5, Y5
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      k3f800000<>+0(SB), Y4
+	VSUBPS       Y2, Y4, Y4
 	VMULPS       Y0, Y2, Y0
-	VMULPS       Y7, Y5, Y7
+	VMULPS       Y7, Y4, Y7
 	VADDPS       Y7, Y0, Y0
 	VMULPS       Y1, Y2, Y1
-	VMULPS       Y6, Y5, Y6
+	VMULPS       Y6, Y4, Y6
 	VADDPS       Y6, Y1, Y7
 	VSUBPS       Y1, Y6, Y1
 	VMULPS       Y7, Y7, Y6
 	VMULPS       Y6, Y0, Y8
-	VMULPS       Y3, Y4, Y4
-	VMULPS       Y3, Y4, Y4
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y3, Y5, Y5
 	VMULPS       k40000000<>+0(SB), Y2, Y3
 	VSUBPS       k3f800000<>+0(SB), Y3, Y3
-	VMULPS       Y4, Y3, Y3
+	VMULPS       Y5, Y3, Y3
 	VMULPS       Y6, Y1, Y1
-	VMULPS       k40000000<>+0(SB), Y7, Y4
-	VMULPS       Y3, Y4, Y4
-	VMULPS       Y0, Y4, Y4
-	VSUBPS       Y4, Y1, Y1
+	VMULPS       k40000000<>+0(SB), Y7, Y5
+	VMULPS       Y3, Y5, Y5
+	VMULPS       Y0, Y5, Y5
+	VSUBPS       Y5, Y1, Y1
 	VMULPS       96(SP), Y2, Y0
-	VMULPS       128(SP), Y5, Y2
+	VMULPS       128(SP), Y4, Y2
 	VADDPS       Y2, Y0, Y0
 	VMULPS       Y0, Y8, Y8
 	VMULPS       Y0, Y1, Y1
@@ -3955,12 +3997,11 @@ binaryStats100AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y4
+	VMOVUPS      k3ab51226<>+0(SB), Y4
+	VFMADD213PS  k3c091cea<>+0(SB), Y2, Y4
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y4
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y2, Y4
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y4
 	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
 	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
 	VCVTPS2DQ    Y3, Y2
@@ -4004,12 +4045,11 @@ binaryStats100AVX2_block:
 	VMOVUPS      Y5, Y5
 	VFMADD231PS  kbf317200<>+0(SB), Y6, Y5
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y6, Y5
-	VMOVUPS      k39500d01<>+0(SB), Y7
-	VFMADD213PS  k3ab60b61<>+0(SB), Y5, Y7
-	VFMADD213PS  k3c088889<>+0(SB), Y5, Y7
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y5, Y7
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y5, Y7
-	VFMADD213PS  k3f000000<>+0(SB), Y5, Y7
+	VMOVUPS      k3ab51226<>+0(SB), Y7
+	VFMADD213PS  k3c091cea<>+0(SB), Y5, Y7
+	VFMADD213PS  k3d2aac79<>+0(SB), Y5, Y7
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y5, Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y5, Y7
 	VFMADD213PS  k3f800000<>+0(SB), Y5, Y7
 	VFMADD213PS  k3f800000<>+0(SB), Y5, Y7
 	VCVTPS2DQ    Y6, Y5
@@ -4053,12 +4093,11 @@ binaryStats100AVX2_block:
 	VMOVUPS      Y5, Y5
 	VFMADD231PS  kbf317200<>+0(SB), Y6, Y5
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y6, Y5
-	VMOVUPS      k39500d01<>+0(SB), Y7
-	VFMADD213PS  k3ab60b61<>+0(SB), Y5, Y7
-	VFMADD213PS  k3c088889<>+0(SB), Y5, Y7
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y5, Y7
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y5, Y7
-	VFMADD213PS  k3f000000<>+0(SB), Y5, Y7
+	VMOVUPS      k3ab51226<>+0(SB), Y7
+	VFMADD213PS  k3c091cea<>+0(SB), Y5, Y7
+	VFMADD213PS  k3d2aac79<>+0(SB), Y5, Y7
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y5, Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y5, Y7
 	VFMADD213PS  k3f800000<>+0(SB), Y5, Y7
 	VFMADD213PS  k3f800000<>+0(SB), Y5, Y7
 	VCVTPS2DQ    Y6, Y5
@@ -4102,12 +4141,11 @@ binaryStats100AVX2_block:
 	VMOVUPS      Y5, Y5
 	VFMADD231PS  kbf317200<>+0(SB), Y6, Y5
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y6, Y5
-	VMOVUPS      k39500d01<>+0(SB), Y7
-	VFMADD213PS  k3ab60b61<>+0(SB), Y5, Y7
-	VFMADD213PS  k3c088889<>+0(SB), Y5, Y7
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y5, Y7
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y5, Y7
-	VFMADD213PS  k3f000000<>+0(SB), Y5, Y7
+	VMOVUPS      k3ab51226<>+0(SB), Y7
+	VFMADD213PS  k3c091cea<>+0(SB), Y5, Y7
+	VFMADD213PS  k3d2aac79<>+0(SB), Y5, Y7
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y5, Y7
+	VFMADD213PS  k3efffffe<>+0(SB), Y5, Y7
 	VFMADD213PS  k3f800000<>+0(SB), Y5, Y7
 	VFMADD213PS  k3f800000<>+0(SB), Y5, Y7
 	VCVTPS2DQ    Y6, Y5
@@ -4179,12 +4217,11 @@ binaryStats100AVX2_loop:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y4
+	VMOVUPS      k3ab51226<>+0(SB), Y4
+	VFMADD213PS  k3c091cea<>+0(SB), Y2, Y4
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y4
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y2, Y4
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y4
 	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
 	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
 	VCVTPS2DQ    Y3, Y2
@@ -4307,12 +4344,11 @@ binaryStats101AVX2_loop:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y4
+	VMOVUPS      k3ab51226<>+0(SB), Y4
+	VFMADD213PS  k3c091cea<>+0(SB), Y2, Y4
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y4
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y2, Y4
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y4
 	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
 	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
 	VCVTPS2DQ    Y3, Y2
@@ -4443,31 +4479,33 @@ binaryGrad10AVX2_loop:
 	VMOVUPS     Y2, Y2
 	VFMADD231PS kbf317200<>+0(SB), Y3, Y2
 	VFMADD231PS kb5bfbe8e<>+0(SB), Y3, Y2
-	VMOVUPS     k39500d01<>+0(SB), Y4
-	VFMADD213PS k3ab60b61<>+0(SB), Y2, Y4
-	VFMADD213PS k3c088889<>+0(SB), Y2, Y4
-	VFMADD213PS k3d2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS k3e2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS k3f000000<>+0(SB), Y2, Y4
-	VFMADD213PS k3f800000<>+0(SB), Y2, Y4
-	VFMADD213PS k3f800000<>+0(SB), Y2, Y4
+	VMULPS      Y2, Y2, Y4
+	VMOVUPS     k3c091cea<>+0(SB), Y5
+	VFMADD213PS k3d2aac79<>+0(SB), Y2, Y5
+	VFMADD231PS k3ab51226<>+0(SB), Y4, Y5
+	VMOVUPS     k3e2aaa49<>+0(SB), Y6
+	VFMADD213PS k3efffffe<>+0(SB), Y2, Y6
+	VFMADD213PS Y2, Y4, Y6
+	VMULPS      Y4, Y4, Y4
+	VFMADD213PS Y6, Y4, Y5
+	VADDPS      k3f800000<>+0(SB), Y5, Y5
 	VCVTPS2DQ   Y3, Y2
 	VPSRAD      $0x01, Y2, Y3
 	VPSUBD      Y3, Y2, Y2
 	VPADDD      k0000007f<>+0(SB), Y3, Y3
 	VPSLLD      $0x17, Y3, Y3
-	VMULPS      Y3, Y4, Y4
+	VMULPS      Y3, Y5, Y5
 	VPADDD      k0000007f<>+0(SB), Y2, Y2
 	VPSLLD      $0x17, Y2, Y2
-	VMULPS      Y2, Y4, Y4
-	VADDPS      k3f800000<>+0(SB), Y4, Y2
+	VMULPS      Y2, Y5, Y5
+	VADDPS      k3f800000<>+0(SB), Y5, Y2
 	VMOVUPS     k3f800000<>+0(SB), Y3
 	VDIVPS      Y2, Y3, Y3
-	VMULPS      Y3, Y4, Y2
+	VMULPS      Y3, Y5, Y2
 	VCMPPS      $0x0d, k00000000<>+0(SB), Y0, Y0
-	VBLENDVPS   Y0, Y3, Y2, Y5
+	VBLENDVPS   Y0, Y3, Y2, Y4
 	VBLENDVPS   Y0, Y2, Y3, Y0
-	VMULPS      Y3, Y4, Y0
+	VMULPS      Y3, Y5, Y0
 	VMULPS      Y3, Y0, Y0
 	VCMPPS      $0x00, k3f800000<>+0(SB), Y1, Y2
 	VMOVUPS     (SP), Y3
@@ -4475,15 +4513,15 @@ binaryGrad10AVX2_loop:
 	VBLENDVPS   Y2, 128(SP), Y3, Y1
 	TESTL       DI, DI
 	JE          binaryGrad10AVX2_nop2
-	VFMADD231PS 32(SP), Y5, Y1
+	VFMADD231PS 32(SP), Y4, Y1
 
 binaryGrad10AVX2_nop2:
 	TESTL  SI, SI
 	JE     binaryGrad10AVX2_noabs
-	VCMPPS $0x0e, (CX), Y5, Y2
+	VCMPPS $0x0e, (CX), Y4, Y2
 	VANDPS 96(SP), Y2, Y2
 	VADDPS Y2, Y1, Y1
-	VCMPPS $0x01, (CX), Y5, Y2
+	VCMPPS $0x01, (CX), Y4, Y2
 	VANDPS 96(SP), Y2, Y2
 	VSUBPS Y2, Y1, Y1
 
@@ -4554,12 +4592,11 @@ binaryStats110AVX2_block:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y4
+	VMOVUPS      k3ab51226<>+0(SB), Y4
+	VFMADD213PS  k3c091cea<>+0(SB), Y2, Y4
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y4
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y2, Y4
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y4
 	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
 	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
 	VCVTPS2DQ    Y3, Y2
@@ -4629,12 +4666,11 @@ binaryStats110AVX2_block:
 	VMOVUPS      Y6, Y6
 	VFMADD231PS  kbf317200<>+0(SB), Y7, Y6
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y7, Y6
-	VMOVUPS      k39500d01<>+0(SB), Y8
-	VFMADD213PS  k3ab60b61<>+0(SB), Y6, Y8
-	VFMADD213PS  k3c088889<>+0(SB), Y6, Y8
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y6, Y8
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y6, Y8
-	VFMADD213PS  k3f000000<>+0(SB), Y6, Y8
+	VMOVUPS      k3ab51226<>+0(SB), Y8
+	VFMADD213PS  k3c091cea<>+0(SB), Y6, Y8
+	VFMADD213PS  k3d2aac79<>+0(SB), Y6, Y8
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y6, Y8
+	VFMADD213PS  k3efffffe<>+0(SB), Y6, Y8
 	VFMADD213PS  k3f800000<>+0(SB), Y6, Y8
 	VFMADD213PS  k3f800000<>+0(SB), Y6, Y8
 	VCVTPS2DQ    Y7, Y6
@@ -4704,12 +4740,11 @@ binaryStats110AVX2_block:
 	VMOVUPS      Y6, Y6
 	VFMADD231PS  kbf317200<>+0(SB), Y7, Y6
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y7, Y6
-	VMOVUPS      k39500d01<>+0(SB), Y8
-	VFMADD213PS  k3ab60b61<>+0(SB), Y6, Y8
-	VFMADD213PS  k3c088889<>+0(SB), Y6, Y8
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y6, Y8
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y6, Y8
-	VFMADD213PS  k3f000000<>+0(SB), Y6, Y8
+	VMOVUPS      k3ab51226<>+0(SB), Y8
+	VFMADD213PS  k3c091cea<>+0(SB), Y6, Y8
+	VFMADD213PS  k3d2aac79<>+0(SB), Y6, Y8
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y6, Y8
+	VFMADD213PS  k3efffffe<>+0(SB), Y6, Y8
 	VFMADD213PS  k3f800000<>+0(SB), Y6, Y8
 	VFMADD213PS  k3f800000<>+0(SB), Y6, Y8
 	VCVTPS2DQ    Y7, Y6
@@ -4779,12 +4814,11 @@ binaryStats110AVX2_block:
 	VMOVUPS      Y6, Y6
 	VFMADD231PS  kbf317200<>+0(SB), Y7, Y6
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y7, Y6
-	VMOVUPS      k39500d01<>+0(SB), Y8
-	VFMADD213PS  k3ab60b61<>+0(SB), Y6, Y8
-	VFMADD213PS  k3c088889<>+0(SB), Y6, Y8
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y6, Y8
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y6, Y8
-	VFMADD213PS  k3f000000<>+0(SB), Y6, Y8
+	VMOVUPS      k3ab51226<>+0(SB), Y8
+	VFMADD213PS  k3c091cea<>+0(SB), Y6, Y8
+	VFMADD213PS  k3d2aac79<>+0(SB), Y6, Y8
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y6, Y8
+	VFMADD213PS  k3efffffe<>+0(SB), Y6, Y8
 	VFMADD213PS  k3f800000<>+0(SB), Y6, Y8
 	VFMADD213PS  k3f800000<>+0(SB), Y6, Y8
 	VCVTPS2DQ    Y7, Y6
@@ -4888,12 +4922,11 @@ binaryStats110AVX2_loop:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y4
+	VMOVUPS      k3ab51226<>+0(SB), Y4
+	VFMADD213PS  k3c091cea<>+0(SB), Y2, Y4
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y4
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y2, Y4
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y4
 	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
 	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
 	VCVTPS2DQ    Y3, Y2
@@ -5051,12 +5084,11 @@ binaryStats111AVX2_loop:
 	VMOVUPS      Y2, Y2
 	VFMADD231PS  kbf317200<>+0(SB), Y3, Y2
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y3, Y2
-	VMOVUPS      k39500d01<>+0(SB), Y4
-	VFMADD213PS  k3ab60b61<>+0(SB), Y2, Y4
-	VFMADD213PS  k3c088889<>+0(SB), Y2, Y4
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS  k3f000000<>+0(SB), Y2, Y4
+	VMOVUPS      k3ab51226<>+0(SB), Y4
+	VFMADD213PS  k3c091cea<>+0(SB), Y2, Y4
+	VFMADD213PS  k3d2aac79<>+0(SB), Y2, Y4
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y2, Y4
+	VFMADD213PS  k3efffffe<>+0(SB), Y2, Y4
 	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
 	VFMADD213PS  k3f800000<>+0(SB), Y2, Y4
 	VCVTPS2DQ    Y3, Y2
@@ -5222,55 +5254,57 @@ binaryGrad11AVX2_loop:
 	VMOVUPS     Y2, Y2
 	VFMADD231PS kbf317200<>+0(SB), Y3, Y2
 	VFMADD231PS kb5bfbe8e<>+0(SB), Y3, Y2
-	VMOVUPS     k39500d01<>+0(SB), Y4
-	VFMADD213PS k3ab60b61<>+0(SB), Y2, Y4
-	VFMADD213PS k3c088889<>+0(SB), Y2, Y4
-	VFMADD213PS k3d2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS k3e2aaaab<>+0(SB), Y2, Y4
-	VFMADD213PS k3f000000<>+0(SB), Y2, Y4
-	VFMADD213PS k3f800000<>+0(SB), Y2, Y4
-	VFMADD213PS k3f800000<>+0(SB), Y2, Y4
+	VMULPS      Y2, Y2, Y4
+	VMOVUPS     k3c091cea<>+0(SB), Y5
+	VFMADD213PS k3d2aac79<>+0(SB), Y2, Y5
+	VFMADD231PS k3ab51226<>+0(SB), Y4, Y5
+	VMOVUPS     k3e2aaa49<>+0(SB), Y6
+	VFMADD213PS k3efffffe<>+0(SB), Y2, Y6
+	VFMADD213PS Y2, Y4, Y6
+	VMULPS      Y4, Y4, Y4
+	VFMADD213PS Y6, Y4, Y5
+	VADDPS      k3f800000<>+0(SB), Y5, Y5
 	VCVTPS2DQ   Y3, Y2
 	VPSRAD      $0x01, Y2, Y3
 	VPSUBD      Y3, Y2, Y2
 	VPADDD      k0000007f<>+0(SB), Y3, Y3
 	VPSLLD      $0x17, Y3, Y3
-	VMULPS      Y3, Y4, Y4
+	VMULPS      Y3, Y5, Y5
 	VPADDD      k0000007f<>+0(SB), Y2, Y2
 	VPSLLD      $0x17, Y2, Y2
-	VMULPS      Y2, Y4, Y4
-	VADDPS      k3f800000<>+0(SB), Y4, Y2
+	VMULPS      Y2, Y5, Y5
+	VADDPS      k3f800000<>+0(SB), Y5, Y2
 	VMOVUPS     k3f800000<>+0(SB), Y3
 	VDIVPS      Y2, Y3, Y3
-	VMULPS      Y3, Y4, Y2
+	VMULPS      Y3, Y5, Y2
 	VCMPPS      $0x0d, k00000000<>+0(SB), Y0, Y0
-	VBLENDVPS   Y0, Y3, Y2, Y5
+	VBLENDVPS   Y0, Y3, Y2, Y4
 	VBLENDVPS   Y0, Y2, Y3, Y0
-	VMULPS      Y3, Y4, Y2
+	VMULPS      Y3, Y5, Y2
 	VMULPS      Y3, Y2, Y2
 	VCMPPS      $0x00, k3f800000<>+0(SB), Y1, Y3
-	VMOVUPS     (SP), Y4
-	VFMADD231PS 64(SP), Y1, Y4
-	VBLENDVPS   Y3, 160(SP), Y4, Y3
+	VMOVUPS     (SP), Y5
+	VFMADD231PS 64(SP), Y1, Y5
+	VBLENDVPS   Y3, 160(SP), Y5, Y3
 	TESTL       DI, DI
 	JE          binaryGrad11AVX2_nop2
-	VFMADD231PS 32(SP), Y5, Y3
+	VFMADD231PS 32(SP), Y4, Y3
 
 binaryGrad11AVX2_nop2:
 	TESTL  SI, SI
 	JE     binaryGrad11AVX2_noabs
-	VCMPPS $0x0e, (CX), Y5, Y4
-	VANDPS 96(SP), Y4, Y4
-	VADDPS Y4, Y3, Y3
-	VCMPPS $0x01, (CX), Y5, Y4
-	VANDPS 96(SP), Y4, Y4
-	VSUBPS Y4, Y3, Y3
+	VCMPPS $0x0e, (CX), Y4, Y5
+	VANDPS 96(SP), Y5, Y5
+	VADDPS Y5, Y3, Y3
+	VCMPPS $0x01, (CX), Y4, Y5
+	VANDPS 96(SP), Y5, Y5
+	VSUBPS Y5, Y3, Y3
 
 binaryGrad11AVX2_noabs:
 	VMULPS      Y2, Y3, Y3
 	VMOVUPS     k3f800000<>+0(SB), Y2
 	VSUBPS      Y1, Y2, Y2
-	VMULPS      Y5, Y2, Y2
+	VMULPS      Y4, Y2, Y2
 	VMULPS      Y0, Y1, Y1
 	VSUBPS      Y1, Y2, Y2
 	VFMADD231PS 128(SP), Y2, Y3
@@ -5322,12 +5356,11 @@ binaryStatsDPAVX2_block:
 	VMOVUPS      Y9, Y9
 	VFMADD231PS  kbf317200<>+0(SB), Y10, Y9
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y10, Y9
-	VMOVUPS      k39500d01<>+0(SB), Y11
-	VFMADD213PS  k3ab60b61<>+0(SB), Y9, Y11
-	VFMADD213PS  k3c088889<>+0(SB), Y9, Y11
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y9, Y11
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y9, Y11
-	VFMADD213PS  k3f000000<>+0(SB), Y9, Y11
+	VMOVUPS      k3ab51226<>+0(SB), Y11
+	VFMADD213PS  k3c091cea<>+0(SB), Y9, Y11
+	VFMADD213PS  k3d2aac79<>+0(SB), Y9, Y11
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y9, Y11
+	VFMADD213PS  k3efffffe<>+0(SB), Y9, Y11
 	VFMADD213PS  k3f800000<>+0(SB), Y9, Y11
 	VFMADD213PS  k3f800000<>+0(SB), Y9, Y11
 	VCVTPS2DQ    Y10, Y9
@@ -5371,12 +5404,11 @@ binaryStatsDPAVX2_block:
 	VMOVUPS      Y12, Y12
 	VFMADD231PS  kbf317200<>+0(SB), Y13, Y12
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y13, Y12
-	VMOVUPS      k39500d01<>+0(SB), Y14
-	VFMADD213PS  k3ab60b61<>+0(SB), Y12, Y14
-	VFMADD213PS  k3c088889<>+0(SB), Y12, Y14
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y12, Y14
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y12, Y14
-	VFMADD213PS  k3f000000<>+0(SB), Y12, Y14
+	VMOVUPS      k3ab51226<>+0(SB), Y14
+	VFMADD213PS  k3c091cea<>+0(SB), Y12, Y14
+	VFMADD213PS  k3d2aac79<>+0(SB), Y12, Y14
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y12, Y14
+	VFMADD213PS  k3efffffe<>+0(SB), Y12, Y14
 	VFMADD213PS  k3f800000<>+0(SB), Y12, Y14
 	VFMADD213PS  k3f800000<>+0(SB), Y12, Y14
 	VCVTPS2DQ    Y13, Y12
@@ -5420,12 +5452,11 @@ binaryStatsDPAVX2_block:
 	VMOVUPS      Y12, Y12
 	VFMADD231PS  kbf317200<>+0(SB), Y13, Y12
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y13, Y12
-	VMOVUPS      k39500d01<>+0(SB), Y14
-	VFMADD213PS  k3ab60b61<>+0(SB), Y12, Y14
-	VFMADD213PS  k3c088889<>+0(SB), Y12, Y14
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y12, Y14
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y12, Y14
-	VFMADD213PS  k3f000000<>+0(SB), Y12, Y14
+	VMOVUPS      k3ab51226<>+0(SB), Y14
+	VFMADD213PS  k3c091cea<>+0(SB), Y12, Y14
+	VFMADD213PS  k3d2aac79<>+0(SB), Y12, Y14
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y12, Y14
+	VFMADD213PS  k3efffffe<>+0(SB), Y12, Y14
 	VFMADD213PS  k3f800000<>+0(SB), Y12, Y14
 	VFMADD213PS  k3f800000<>+0(SB), Y12, Y14
 	VCVTPS2DQ    Y13, Y12
@@ -5469,12 +5500,11 @@ binaryStatsDPAVX2_block:
 	VMOVUPS      Y12, Y12
 	VFMADD231PS  kbf317200<>+0(SB), Y13, Y12
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y13, Y12
-	VMOVUPS      k39500d01<>+0(SB), Y14
-	VFMADD213PS  k3ab60b61<>+0(SB), Y12, Y14
-	VFMADD213PS  k3c088889<>+0(SB), Y12, Y14
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y12, Y14
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y12, Y14
-	VFMADD213PS  k3f000000<>+0(SB), Y12, Y14
+	VMOVUPS      k3ab51226<>+0(SB), Y14
+	VFMADD213PS  k3c091cea<>+0(SB), Y12, Y14
+	VFMADD213PS  k3d2aac79<>+0(SB), Y12, Y14
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y12, Y14
+	VFMADD213PS  k3efffffe<>+0(SB), Y12, Y14
 	VFMADD213PS  k3f800000<>+0(SB), Y12, Y14
 	VFMADD213PS  k3f800000<>+0(SB), Y12, Y14
 	VCVTPS2DQ    Y13, Y12
@@ -5543,12 +5573,11 @@ binaryStatsDPAVX2_loop:
 	VMOVUPS      Y9, Y9
 	VFMADD231PS  kbf317200<>+0(SB), Y10, Y9
 	VFMADD231PS  kb5bfbe8e<>+0(SB), Y10, Y9
-	VMOVUPS      k39500d01<>+0(SB), Y11
-	VFMADD213PS  k3ab60b61<>+0(SB), Y9, Y11
-	VFMADD213PS  k3c088889<>+0(SB), Y9, Y11
-	VFMADD213PS  k3d2aaaab<>+0(SB), Y9, Y11
-	VFMADD213PS  k3e2aaaab<>+0(SB), Y9, Y11
-	VFMADD213PS  k3f000000<>+0(SB), Y9, Y11
+	VMOVUPS      k3ab51226<>+0(SB), Y11
+	VFMADD213PS  k3c091cea<>+0(SB), Y9, Y11
+	VFMADD213PS  k3d2aac79<>+0(SB), Y9, Y11
+	VFMADD213PS  k3e2aaa49<>+0(SB), Y9, Y11
+	VFMADD213PS  k3efffffe<>+0(SB), Y9, Y11
 	VFMADD213PS  k3f800000<>+0(SB), Y9, Y11
 	VFMADD213PS  k3f800000<>+0(SB), Y9, Y11
 	VCVTPS2DQ    Y10, Y9
@@ -5666,12 +5695,62 @@ expNegAVX2_loop:
 	VMOVUPS     Y0, Y0
 	VFMADD231PS kbf317200<>+0(SB), Y1, Y0
 	VFMADD231PS kb5bfbe8e<>+0(SB), Y1, Y0
-	VMOVUPS     k39500d01<>+0(SB), Y2
-	VFMADD213PS k3ab60b61<>+0(SB), Y0, Y2
-	VFMADD213PS k3c088889<>+0(SB), Y0, Y2
-	VFMADD213PS k3d2aaaab<>+0(SB), Y0, Y2
-	VFMADD213PS k3e2aaaab<>+0(SB), Y0, Y2
-	VFMADD213PS k3f000000<>+0(SB), Y0, Y2
+	VMULPS      Y0, Y0, Y2
+	VMOVUPS     k3c091cea<>+0(SB), Y3
+	VFMADD213PS k3d2aac79<>+0(SB), Y0, Y3
+	VFMADD231PS k3ab51226<>+0(SB), Y2, Y3
+	VMOVUPS     k3e2aaa49<>+0(SB), Y4
+	VFMADD213PS k3efffffe<>+0(SB), Y0, Y4
+	VFMADD213PS Y0, Y2, Y4
+	VMULPS      Y2, Y2, Y2
+	VFMADD213PS Y4, Y2, Y3
+	VADDPS      k3f800000<>+0(SB), Y3, Y3
+	VCVTPS2DQ   Y1, Y0
+	VPSRAD      $0x01, Y0, Y1
+	VPSUBD      Y1, Y0, Y0
+	VPADDD      k0000007f<>+0(SB), Y1, Y1
+	VPSLLD      $0x17, Y1, Y1
+	VMULPS      Y1, Y3, Y3
+	VPADDD      k0000007f<>+0(SB), Y0, Y0
+	VPSLLD      $0x17, Y0, Y0
+	VMULPS      Y0, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JNE         expNegAVX2_loop
+
+expNegAVX2_end:
+	VZEROUPPER
+	RET
+
+// func expNegHornerAVX2(x *float32, t *float32, y *float32, n int, p *float32, acc *float64, ck *float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·expNegHornerAVX2(SB), NOSPLIT, $0-56
+	MOVQ    x+0(FP), AX
+	MOVQ    t+8(FP), CX
+	MOVQ    y+16(FP), CX
+	MOVQ    n+24(FP), DX
+	MOVQ    p+32(FP), BX
+	MOVQ    acc+40(FP), BX
+	MOVQ    ck+48(FP), BX
+	TESTQ   DX, DX
+	JE      expNegHornerAVX2_end
+	PCALIGN $0x40
+
+expNegHornerAVX2_loop:
+	VMOVUPS     (AX), Y0
+	VMAXPS      kc2d00000<>+0(SB), Y0, Y0
+	VMULPS      k3fb8aa3b<>+0(SB), Y0, Y1
+	VROUNDPS    $0x00, Y1, Y1
+	VMOVUPS     Y0, Y0
+	VFMADD231PS kbf317200<>+0(SB), Y1, Y0
+	VFMADD231PS kb5bfbe8e<>+0(SB), Y1, Y0
+	VMOVUPS     k3ab51226<>+0(SB), Y2
+	VFMADD213PS k3c091cea<>+0(SB), Y0, Y2
+	VFMADD213PS k3d2aac79<>+0(SB), Y0, Y2
+	VFMADD213PS k3e2aaa49<>+0(SB), Y0, Y2
+	VFMADD213PS k3efffffe<>+0(SB), Y0, Y2
 	VFMADD213PS k3f800000<>+0(SB), Y0, Y2
 	VFMADD213PS k3f800000<>+0(SB), Y0, Y2
 	VCVTPS2DQ   Y1, Y0
@@ -5687,9 +5766,9 @@ expNegAVX2_loop:
 	ADDQ        $0x00000020, AX
 	ADDQ        $0x00000020, CX
 	SUBQ        $0x00000008, DX
-	JNE         expNegAVX2_loop
+	JNE         expNegHornerAVX2_loop
 
-expNegAVX2_end:
+expNegHornerAVX2_end:
 	VZEROUPPER
 	RET
 
@@ -5734,32 +5813,32 @@ bce0AVX512_block:
 	VMOVUPS       Z18, Z18
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z20, Z18
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z20, Z18
-	VBROADCASTSS k39500d01<>+0(SB), Z21
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
-	VSCALEFPS     Z20, Z21, Z21
-	VADDPS.BCST k3f800000<>+0(SB), Z21, Z18
+	VMULPS        Z18, Z18, Z21
+	VBROADCASTSS k3c091cea<>+0(SB), Z22
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z18, Z22
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z21, Z22
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z23
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z18, Z23
+	VFMADD213PS   Z18, Z21, Z23
+	VMULPS        Z21, Z21, Z21
+	VFMADD213PS   Z23, Z21, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z22
+	VSCALEFPS     Z20, Z22, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z18
 	VRCP14PS      Z18, Z20
-	VMULPS        Z20, Z18, Z18
-	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
-	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
-	VMULPS        Z18, Z20, Z20
-	VMULPS        Z20, Z21, Z18
+	VMOVUPS       Z20, Z21
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z18, Z21
+	VMULPS        Z21, Z20, Z20
+	VMULPS        Z20, Z22, Z18
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z17, K1
 	VBLENDMPS     Z20, Z18, K1, Z3
 	VBLENDMPS     Z18, Z20, K1, Z4
-	VADDPS.BCST k40000000<>+0(SB), Z21, Z18
+	VADDPS.BCST k40000000<>+0(SB), Z22, Z18
 	VRCP14PS      Z18, Z20
-	VMULPS        Z20, Z18, Z18
-	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
-	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
-	VMULPS        Z18, Z20, Z20
-	VMULPS        Z20, Z21, Z18
+	VMOVUPS       Z20, Z21
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z18, Z21
+	VMULPS        Z21, Z20, Z20
+	VMULPS        Z20, Z22, Z18
 	VMULPS        Z18, Z18, Z20
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z21
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z20, Z21
@@ -5803,32 +5882,32 @@ bce0AVX512_block:
 	VMOVUPS       Z19, Z19
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z21, Z19
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z21, Z19
-	VBROADCASTSS k39500d01<>+0(SB), Z22
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
-	VSCALEFPS     Z21, Z22, Z22
-	VADDPS.BCST k3f800000<>+0(SB), Z22, Z19
+	VMULPS        Z19, Z19, Z22
+	VBROADCASTSS k3c091cea<>+0(SB), Z23
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z19, Z23
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z22, Z23
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z24
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z19, Z24
+	VFMADD213PS   Z19, Z22, Z24
+	VMULPS        Z22, Z22, Z22
+	VFMADD213PS   Z24, Z22, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z23
+	VSCALEFPS     Z21, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z19
 	VRCP14PS      Z19, Z21
-	VMULPS        Z21, Z19, Z19
-	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
-	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
-	VMULPS        Z19, Z21, Z21
-	VMULPS        Z21, Z22, Z19
+	VMOVUPS       Z21, Z22
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z19, Z22
+	VMULPS        Z22, Z21, Z21
+	VMULPS        Z21, Z23, Z19
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z18, K1
 	VBLENDMPS     Z21, Z19, K1, Z5
 	VBLENDMPS     Z19, Z21, K1, Z6
-	VADDPS.BCST k40000000<>+0(SB), Z22, Z19
+	VADDPS.BCST k40000000<>+0(SB), Z23, Z19
 	VRCP14PS      Z19, Z21
-	VMULPS        Z21, Z19, Z19
-	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
-	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
-	VMULPS        Z19, Z21, Z21
-	VMULPS        Z21, Z22, Z19
+	VMOVUPS       Z21, Z22
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z19, Z22
+	VMULPS        Z22, Z21, Z21
+	VMULPS        Z21, Z23, Z19
 	VMULPS        Z19, Z19, Z21
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z22
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z21, Z22
@@ -5872,32 +5951,32 @@ bce0AVX512_block:
 	VMOVUPS       Z19, Z19
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z21, Z19
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z21, Z19
-	VBROADCASTSS k39500d01<>+0(SB), Z22
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
-	VSCALEFPS     Z21, Z22, Z22
-	VADDPS.BCST k3f800000<>+0(SB), Z22, Z19
+	VMULPS        Z19, Z19, Z22
+	VBROADCASTSS k3c091cea<>+0(SB), Z23
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z19, Z23
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z22, Z23
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z24
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z19, Z24
+	VFMADD213PS   Z19, Z22, Z24
+	VMULPS        Z22, Z22, Z22
+	VFMADD213PS   Z24, Z22, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z23
+	VSCALEFPS     Z21, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z19
 	VRCP14PS      Z19, Z21
-	VMULPS        Z21, Z19, Z19
-	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
-	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
-	VMULPS        Z19, Z21, Z21
-	VMULPS        Z21, Z22, Z19
+	VMOVUPS       Z21, Z22
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z19, Z22
+	VMULPS        Z22, Z21, Z21
+	VMULPS        Z21, Z23, Z19
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z18, K1
 	VBLENDMPS     Z21, Z19, K1, Z7
 	VBLENDMPS     Z19, Z21, K1, Z8
-	VADDPS.BCST k40000000<>+0(SB), Z22, Z19
+	VADDPS.BCST k40000000<>+0(SB), Z23, Z19
 	VRCP14PS      Z19, Z21
-	VMULPS        Z21, Z19, Z19
-	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
-	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
-	VMULPS        Z19, Z21, Z21
-	VMULPS        Z21, Z22, Z19
+	VMOVUPS       Z21, Z22
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z19, Z22
+	VMULPS        Z22, Z21, Z21
+	VMULPS        Z21, Z23, Z19
 	VMULPS        Z19, Z19, Z21
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z22
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z21, Z22
@@ -5941,32 +6020,32 @@ bce0AVX512_block:
 	VMOVUPS       Z19, Z19
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z21, Z19
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z21, Z19
-	VBROADCASTSS k39500d01<>+0(SB), Z22
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
-	VSCALEFPS     Z21, Z22, Z22
-	VADDPS.BCST k3f800000<>+0(SB), Z22, Z19
+	VMULPS        Z19, Z19, Z22
+	VBROADCASTSS k3c091cea<>+0(SB), Z23
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z19, Z23
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z22, Z23
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z24
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z19, Z24
+	VFMADD213PS   Z19, Z22, Z24
+	VMULPS        Z22, Z22, Z22
+	VFMADD213PS   Z24, Z22, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z23
+	VSCALEFPS     Z21, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z19
 	VRCP14PS      Z19, Z21
-	VMULPS        Z21, Z19, Z19
-	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
-	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
-	VMULPS        Z19, Z21, Z21
-	VMULPS        Z21, Z22, Z19
+	VMOVUPS       Z21, Z22
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z19, Z22
+	VMULPS        Z22, Z21, Z21
+	VMULPS        Z21, Z23, Z19
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z18, K1
 	VBLENDMPS     Z21, Z19, K1, Z9
 	VBLENDMPS     Z19, Z21, K1, Z10
-	VADDPS.BCST k40000000<>+0(SB), Z22, Z19
+	VADDPS.BCST k40000000<>+0(SB), Z23, Z19
 	VRCP14PS      Z19, Z21
-	VMULPS        Z21, Z19, Z19
-	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
-	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
-	VMULPS        Z19, Z21, Z21
-	VMULPS        Z21, Z22, Z19
+	VMOVUPS       Z21, Z22
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z19, Z22
+	VMULPS        Z22, Z21, Z21
+	VMULPS        Z21, Z23, Z19
 	VMULPS        Z19, Z19, Z21
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z22
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z21, Z22
@@ -6025,32 +6104,32 @@ bce0AVX512_loop:
 	VMOVUPS       Z4, Z4
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z6, Z4
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z6, Z4
-	VBROADCASTSS k39500d01<>+0(SB), Z7
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z4, Z7
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z4, Z7
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z4, Z7
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z4, Z7
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z4, Z7
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z4, Z7
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z4, Z7
-	VSCALEFPS     Z6, Z7, Z7
-	VADDPS.BCST k3f800000<>+0(SB), Z7, Z4
+	VMULPS        Z4, Z4, Z7
+	VBROADCASTSS k3c091cea<>+0(SB), Z8
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z4, Z8
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z7, Z8
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z9
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z4, Z9
+	VFMADD213PS   Z4, Z7, Z9
+	VMULPS        Z7, Z7, Z7
+	VFMADD213PS   Z9, Z7, Z8
+	VADDPS.BCST k3f800000<>+0(SB), Z8, Z8
+	VSCALEFPS     Z6, Z8, Z8
+	VADDPS.BCST k3f800000<>+0(SB), Z8, Z4
 	VRCP14PS      Z4, Z6
-	VMULPS        Z6, Z4, Z4
-	VSUBPS.BCST k40000000<>+0(SB), Z4, Z4
-	VMULPS.BCST kbf800000<>+0(SB), Z4, Z4
-	VMULPS        Z4, Z6, Z6
-	VMULPS        Z6, Z7, Z4
+	VMOVUPS       Z6, Z7
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z4, Z7
+	VMULPS        Z7, Z6, Z6
+	VMULPS        Z6, Z8, Z4
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z3, K1
 	VBLENDMPS     Z6, Z4, K1, Z11
 	VBLENDMPS     Z4, Z6, K1, Z12
-	VADDPS.BCST k40000000<>+0(SB), Z7, Z4
+	VADDPS.BCST k40000000<>+0(SB), Z8, Z4
 	VRCP14PS      Z4, Z6
-	VMULPS        Z6, Z4, Z4
-	VSUBPS.BCST k40000000<>+0(SB), Z4, Z4
-	VMULPS.BCST kbf800000<>+0(SB), Z4, Z4
-	VMULPS        Z4, Z6, Z6
-	VMULPS        Z6, Z7, Z4
+	VMOVUPS       Z6, Z7
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z4, Z7
+	VMULPS        Z7, Z6, Z6
+	VMULPS        Z6, Z8, Z4
 	VMULPS        Z4, Z4, Z6
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z7
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z6, Z7
@@ -6090,24 +6169,6 @@ bce0AVX512_end:
 	VMOVUPS Z16, 128(DI)
 	VZEROUPPER
 	RET
-
-DATA kbf800000<>+0(SB)/4, $0xbf800000
-DATA kbf800000<>+4(SB)/4, $0xbf800000
-DATA kbf800000<>+8(SB)/4, $0xbf800000
-DATA kbf800000<>+12(SB)/4, $0xbf800000
-DATA kbf800000<>+16(SB)/4, $0xbf800000
-DATA kbf800000<>+20(SB)/4, $0xbf800000
-DATA kbf800000<>+24(SB)/4, $0xbf800000
-DATA kbf800000<>+28(SB)/4, $0xbf800000
-DATA kbf800000<>+32(SB)/4, $0xbf800000
-DATA kbf800000<>+36(SB)/4, $0xbf800000
-DATA kbf800000<>+40(SB)/4, $0xbf800000
-DATA kbf800000<>+44(SB)/4, $0xbf800000
-DATA kbf800000<>+48(SB)/4, $0xbf800000
-DATA kbf800000<>+52(SB)/4, $0xbf800000
-DATA kbf800000<>+56(SB)/4, $0xbf800000
-DATA kbf800000<>+60(SB)/4, $0xbf800000
-GLOBL kbf800000<>(SB), RODATA|NOPTR, $64
 
 // func focal00AVX512(x *float32, t *float32, y *float32, n int, p *float32, acc *float64, ck *float32)
 // Requires: AVX, AVX512DQ, AVX512F
@@ -6149,44 +6210,44 @@ focal00AVX512_block:
 	VMOVUPS       Z17, Z17
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z19, Z17
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z19, Z17
-	VBROADCASTSS k39500d01<>+0(SB), Z20
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z17, Z20
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z17, Z20
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z17, Z20
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z17, Z20
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z17, Z20
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z17, Z20
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z17, Z20
-	VSCALEFPS     Z19, Z20, Z20
-	VADDPS.BCST k3f800000<>+0(SB), Z20, Z17
+	VMULPS        Z17, Z17, Z20
+	VBROADCASTSS k3c091cea<>+0(SB), Z21
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z17, Z21
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z20, Z21
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z22
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z17, Z22
+	VFMADD213PS   Z17, Z20, Z22
+	VMULPS        Z20, Z20, Z20
+	VFMADD213PS   Z22, Z20, Z21
+	VADDPS.BCST k3f800000<>+0(SB), Z21, Z21
+	VSCALEFPS     Z19, Z21, Z21
+	VADDPS.BCST k3f800000<>+0(SB), Z21, Z17
 	VRCP14PS      Z17, Z19
-	VMULPS        Z19, Z17, Z17
-	VSUBPS.BCST k40000000<>+0(SB), Z17, Z17
-	VMULPS.BCST kbf800000<>+0(SB), Z17, Z17
-	VMULPS        Z17, Z19, Z19
-	VMULPS        Z19, Z20, Z17
+	VMOVUPS       Z19, Z20
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z17, Z20
+	VMULPS        Z20, Z19, Z19
+	VMULPS        Z19, Z21, Z17
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z16, K1
 	VBLENDMPS     Z19, Z17, K1, Z2
 	VBLENDMPS     Z17, Z19, K1, Z3
-	VADDPS.BCST k40000000<>+0(SB), Z20, Z17
-	VRCP14PS      Z17, Z21
-	VMULPS        Z21, Z17, Z17
-	VSUBPS.BCST k40000000<>+0(SB), Z17, Z17
-	VMULPS.BCST kbf800000<>+0(SB), Z17, Z17
-	VMULPS        Z17, Z21, Z21
-	VMULPS        Z21, Z20, Z17
-	VMULPS        Z17, Z17, Z21
+	VADDPS.BCST k40000000<>+0(SB), Z21, Z17
+	VRCP14PS      Z17, Z20
+	VMOVUPS       Z20, Z22
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z17, Z22
+	VMULPS        Z22, Z20, Z20
+	VMULPS        Z20, Z21, Z17
+	VMULPS        Z17, Z17, Z20
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z22
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z21, Z22
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z21, Z22
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z21, Z22
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z21, Z22
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z21, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z21, Z22
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z20, Z22
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z20, Z22
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z20, Z22
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z20, Z22
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z20, Z22
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z20, Z22
 	VADDPS        Z17, Z17, Z17
 	VMULPS        Z22, Z17, Z17
-	VMAXPS.BCST k00000000<>+0(SB), Z16, Z21
-	VADDPS        Z17, Z21, Z21
+	VMAXPS.BCST k00000000<>+0(SB), Z16, Z20
+	VADDPS        Z17, Z20, Z20
 	VBROADCASTSS k00000000<>+0(SB), Z22
 	VSUBPS        Z16, Z22, Z22
 	VMAXPS.BCST k00000000<>+0(SB), Z22, Z16
@@ -6194,20 +6255,20 @@ focal00AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z17
 	VSUBPS        Z18, Z17, Z17
 	VMULPS        Z16, Z18, Z16
-	VMULPS        Z21, Z17, Z21
-	VADDPS        Z21, Z16, Z16
-	VMULPS        Z3, Z18, Z21
+	VMULPS        Z20, Z17, Z20
+	VADDPS        Z20, Z16, Z16
+	VMULPS        Z3, Z18, Z20
 	VMULPS        Z2, Z17, Z17
-	VADDPS        Z17, Z21, Z22
-	VSUBPS        Z21, Z17, Z17
-	VMULPS        Z22, Z22, Z21
-	VMULPS        Z21, Z16, Z23
-	VMULPS        Z19, Z20, Z20
-	VMULPS        Z19, Z20, Z20
+	VADDPS        Z17, Z20, Z22
+	VSUBPS        Z20, Z17, Z17
+	VMULPS        Z22, Z22, Z20
+	VMULPS        Z20, Z16, Z23
+	VMULPS        Z19, Z21, Z21
+	VMULPS        Z19, Z21, Z21
 	VMULPS.BCST k40000000<>+0(SB), Z18, Z18
 	VSUBPS.BCST k3f800000<>+0(SB), Z18, Z18
-	VMULPS        Z20, Z18, Z18
-	VMULPS        Z21, Z17, Z17
+	VMULPS        Z21, Z18, Z18
+	VMULPS        Z20, Z17, Z17
 	VMULPS.BCST k40000000<>+0(SB), Z22, Z19
 	VMULPS        Z18, Z19, Z19
 	VMULPS        Z16, Z19, Z19
@@ -6233,44 +6294,44 @@ focal00AVX512_block:
 	VMOVUPS       Z18, Z18
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z20, Z18
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z20, Z18
-	VBROADCASTSS k39500d01<>+0(SB), Z21
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
-	VSCALEFPS     Z20, Z21, Z21
-	VADDPS.BCST k3f800000<>+0(SB), Z21, Z18
+	VMULPS        Z18, Z18, Z21
+	VBROADCASTSS k3c091cea<>+0(SB), Z22
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z18, Z22
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z21, Z22
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z23
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z18, Z23
+	VFMADD213PS   Z18, Z21, Z23
+	VMULPS        Z21, Z21, Z21
+	VFMADD213PS   Z23, Z21, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z22
+	VSCALEFPS     Z20, Z22, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z18
 	VRCP14PS      Z18, Z20
-	VMULPS        Z20, Z18, Z18
-	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
-	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
-	VMULPS        Z18, Z20, Z20
-	VMULPS        Z20, Z21, Z18
+	VMOVUPS       Z20, Z21
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z18, Z21
+	VMULPS        Z21, Z20, Z20
+	VMULPS        Z20, Z22, Z18
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z17, K1
 	VBLENDMPS     Z20, Z18, K1, Z4
 	VBLENDMPS     Z18, Z20, K1, Z5
-	VADDPS.BCST k40000000<>+0(SB), Z21, Z18
-	VRCP14PS      Z18, Z22
-	VMULPS        Z22, Z18, Z18
-	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
-	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
-	VMULPS        Z18, Z22, Z22
-	VMULPS        Z22, Z21, Z18
-	VMULPS        Z18, Z18, Z22
+	VADDPS.BCST k40000000<>+0(SB), Z22, Z18
+	VRCP14PS      Z18, Z21
+	VMOVUPS       Z21, Z23
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z18, Z23
+	VMULPS        Z23, Z21, Z21
+	VMULPS        Z21, Z22, Z18
+	VMULPS        Z18, Z18, Z21
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z23
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z21, Z23
 	VADDPS        Z18, Z18, Z18
 	VMULPS        Z23, Z18, Z18
-	VMAXPS.BCST k00000000<>+0(SB), Z17, Z22
-	VADDPS        Z18, Z22, Z22
+	VMAXPS.BCST k00000000<>+0(SB), Z17, Z21
+	VADDPS        Z18, Z21, Z21
 	VBROADCASTSS k00000000<>+0(SB), Z23
 	VSUBPS        Z17, Z23, Z23
 	VMAXPS.BCST k00000000<>+0(SB), Z23, Z17
@@ -6278,20 +6339,20 @@ focal00AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z18
 	VSUBPS        Z19, Z18, Z18
 	VMULPS        Z17, Z19, Z17
-	VMULPS        Z22, Z18, Z22
-	VADDPS        Z22, Z17, Z17
-	VMULPS        Z5, Z19, Z22
+	VMULPS        Z21, Z18, Z21
+	VADDPS        Z21, Z17, Z17
+	VMULPS        Z5, Z19, Z21
 	VMULPS        Z4, Z18, Z18
-	VADDPS        Z18, Z22, Z23
-	VSUBPS        Z22, Z18, Z18
-	VMULPS        Z23, Z23, Z22
-	VMULPS        Z22, Z17, Z24
-	VMULPS        Z20, Z21, Z21
-	VMULPS        Z20, Z21, Z21
+	VADDPS        Z18, Z21, Z23
+	VSUBPS        Z21, Z18, Z18
+	VMULPS        Z23, Z23, Z21
+	VMULPS        Z21, Z17, Z24
+	VMULPS        Z20, Z22, Z22
+	VMULPS        Z20, Z22, Z22
 	VMULPS.BCST k40000000<>+0(SB), Z19, Z19
 	VSUBPS.BCST k3f800000<>+0(SB), Z19, Z19
-	VMULPS        Z21, Z19, Z19
-	VMULPS        Z22, Z18, Z18
+	VMULPS        Z22, Z19, Z19
+	VMULPS        Z21, Z18, Z18
 	VMULPS.BCST k40000000<>+0(SB), Z23, Z20
 	VMULPS        Z19, Z20, Z20
 	VMULPS        Z17, Z20, Z20
@@ -6317,44 +6378,44 @@ focal00AVX512_block:
 	VMOVUPS       Z18, Z18
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z20, Z18
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z20, Z18
-	VBROADCASTSS k39500d01<>+0(SB), Z21
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
-	VSCALEFPS     Z20, Z21, Z21
-	VADDPS.BCST k3f800000<>+0(SB), Z21, Z18
+	VMULPS        Z18, Z18, Z21
+	VBROADCASTSS k3c091cea<>+0(SB), Z22
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z18, Z22
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z21, Z22
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z23
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z18, Z23
+	VFMADD213PS   Z18, Z21, Z23
+	VMULPS        Z21, Z21, Z21
+	VFMADD213PS   Z23, Z21, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z22
+	VSCALEFPS     Z20, Z22, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z18
 	VRCP14PS      Z18, Z20
-	VMULPS        Z20, Z18, Z18
-	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
-	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
-	VMULPS        Z18, Z20, Z20
-	VMULPS        Z20, Z21, Z18
+	VMOVUPS       Z20, Z21
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z18, Z21
+	VMULPS        Z21, Z20, Z20
+	VMULPS        Z20, Z22, Z18
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z17, K1
 	VBLENDMPS     Z20, Z18, K1, Z6
 	VBLENDMPS     Z18, Z20, K1, Z7
-	VADDPS.BCST k40000000<>+0(SB), Z21, Z18
-	VRCP14PS      Z18, Z22
-	VMULPS        Z22, Z18, Z18
-	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
-	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
-	VMULPS        Z18, Z22, Z22
-	VMULPS        Z22, Z21, Z18
-	VMULPS        Z18, Z18, Z22
+	VADDPS.BCST k40000000<>+0(SB), Z22, Z18
+	VRCP14PS      Z18, Z21
+	VMOVUPS       Z21, Z23
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z18, Z23
+	VMULPS        Z23, Z21, Z21
+	VMULPS        Z21, Z22, Z18
+	VMULPS        Z18, Z18, Z21
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z23
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z21, Z23
 	VADDPS        Z18, Z18, Z18
 	VMULPS        Z23, Z18, Z18
-	VMAXPS.BCST k00000000<>+0(SB), Z17, Z22
-	VADDPS        Z18, Z22, Z22
+	VMAXPS.BCST k00000000<>+0(SB), Z17, Z21
+	VADDPS        Z18, Z21, Z21
 	VBROADCASTSS k00000000<>+0(SB), Z23
 	VSUBPS        Z17, Z23, Z23
 	VMAXPS.BCST k00000000<>+0(SB), Z23, Z17
@@ -6362,20 +6423,20 @@ focal00AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z18
 	VSUBPS        Z19, Z18, Z18
 	VMULPS        Z17, Z19, Z17
-	VMULPS        Z22, Z18, Z22
-	VADDPS        Z22, Z17, Z17
-	VMULPS        Z7, Z19, Z22
+	VMULPS        Z21, Z18, Z21
+	VADDPS        Z21, Z17, Z17
+	VMULPS        Z7, Z19, Z21
 	VMULPS        Z6, Z18, Z18
-	VADDPS        Z18, Z22, Z23
-	VSUBPS        Z22, Z18, Z18
-	VMULPS        Z23, Z23, Z22
-	VMULPS        Z22, Z17, Z24
-	VMULPS        Z20, Z21, Z21
-	VMULPS        Z20, Z21, Z21
+	VADDPS        Z18, Z21, Z23
+	VSUBPS        Z21, Z18, Z18
+	VMULPS        Z23, Z23, Z21
+	VMULPS        Z21, Z17, Z24
+	VMULPS        Z20, Z22, Z22
+	VMULPS        Z20, Z22, Z22
 	VMULPS.BCST k40000000<>+0(SB), Z19, Z19
 	VSUBPS.BCST k3f800000<>+0(SB), Z19, Z19
-	VMULPS        Z21, Z19, Z19
-	VMULPS        Z22, Z18, Z18
+	VMULPS        Z22, Z19, Z19
+	VMULPS        Z21, Z18, Z18
 	VMULPS.BCST k40000000<>+0(SB), Z23, Z20
 	VMULPS        Z19, Z20, Z20
 	VMULPS        Z17, Z20, Z20
@@ -6401,44 +6462,44 @@ focal00AVX512_block:
 	VMOVUPS       Z18, Z18
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z20, Z18
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z20, Z18
-	VBROADCASTSS k39500d01<>+0(SB), Z21
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z18, Z21
-	VSCALEFPS     Z20, Z21, Z21
-	VADDPS.BCST k3f800000<>+0(SB), Z21, Z18
+	VMULPS        Z18, Z18, Z21
+	VBROADCASTSS k3c091cea<>+0(SB), Z22
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z18, Z22
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z21, Z22
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z23
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z18, Z23
+	VFMADD213PS   Z18, Z21, Z23
+	VMULPS        Z21, Z21, Z21
+	VFMADD213PS   Z23, Z21, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z22
+	VSCALEFPS     Z20, Z22, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z18
 	VRCP14PS      Z18, Z20
-	VMULPS        Z20, Z18, Z18
-	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
-	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
-	VMULPS        Z18, Z20, Z20
-	VMULPS        Z20, Z21, Z18
+	VMOVUPS       Z20, Z21
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z18, Z21
+	VMULPS        Z21, Z20, Z20
+	VMULPS        Z20, Z22, Z18
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z17, K1
 	VBLENDMPS     Z20, Z18, K1, Z8
 	VBLENDMPS     Z18, Z20, K1, Z9
-	VADDPS.BCST k40000000<>+0(SB), Z21, Z18
-	VRCP14PS      Z18, Z22
-	VMULPS        Z22, Z18, Z18
-	VSUBPS.BCST k40000000<>+0(SB), Z18, Z18
-	VMULPS.BCST kbf800000<>+0(SB), Z18, Z18
-	VMULPS        Z18, Z22, Z22
-	VMULPS        Z22, Z21, Z18
-	VMULPS        Z18, Z18, Z22
+	VADDPS.BCST k40000000<>+0(SB), Z22, Z18
+	VRCP14PS      Z18, Z21
+	VMOVUPS       Z21, Z23
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z18, Z23
+	VMULPS        Z23, Z21, Z21
+	VMULPS        Z21, Z22, Z18
+	VMULPS        Z18, Z18, Z21
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z23
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z21, Z23
 	VADDPS        Z18, Z18, Z18
 	VMULPS        Z23, Z18, Z18
-	VMAXPS.BCST k00000000<>+0(SB), Z17, Z22
-	VADDPS        Z18, Z22, Z22
+	VMAXPS.BCST k00000000<>+0(SB), Z17, Z21
+	VADDPS        Z18, Z21, Z21
 	VBROADCASTSS k00000000<>+0(SB), Z23
 	VSUBPS        Z17, Z23, Z23
 	VMAXPS.BCST k00000000<>+0(SB), Z23, Z17
@@ -6446,20 +6507,20 @@ focal00AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z18
 	VSUBPS        Z19, Z18, Z18
 	VMULPS        Z17, Z19, Z17
-	VMULPS        Z22, Z18, Z22
-	VADDPS        Z22, Z17, Z17
-	VMULPS        Z9, Z19, Z22
+	VMULPS        Z21, Z18, Z21
+	VADDPS        Z21, Z17, Z17
+	VMULPS        Z9, Z19, Z21
 	VMULPS        Z8, Z18, Z18
-	VADDPS        Z18, Z22, Z23
-	VSUBPS        Z22, Z18, Z18
-	VMULPS        Z23, Z23, Z22
-	VMULPS        Z22, Z17, Z24
-	VMULPS        Z20, Z21, Z21
-	VMULPS        Z20, Z21, Z21
+	VADDPS        Z18, Z21, Z23
+	VSUBPS        Z21, Z18, Z18
+	VMULPS        Z23, Z23, Z21
+	VMULPS        Z21, Z17, Z24
+	VMULPS        Z20, Z22, Z22
+	VMULPS        Z20, Z22, Z22
 	VMULPS.BCST k40000000<>+0(SB), Z19, Z19
 	VSUBPS.BCST k3f800000<>+0(SB), Z19, Z19
-	VMULPS        Z21, Z19, Z19
-	VMULPS        Z22, Z18, Z18
+	VMULPS        Z22, Z19, Z19
+	VMULPS        Z21, Z18, Z18
 	VMULPS.BCST k40000000<>+0(SB), Z23, Z20
 	VMULPS        Z19, Z20, Z20
 	VMULPS        Z17, Z20, Z20
@@ -6500,44 +6561,44 @@ focal00AVX512_loop:
 	VMOVUPS       Z3, Z3
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z5, Z3
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z5, Z3
-	VBROADCASTSS k39500d01<>+0(SB), Z6
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z3, Z6
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z3, Z6
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z3, Z6
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z3, Z6
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z3, Z6
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z3, Z6
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z3, Z6
-	VSCALEFPS     Z5, Z6, Z6
-	VADDPS.BCST k3f800000<>+0(SB), Z6, Z3
+	VMULPS        Z3, Z3, Z6
+	VBROADCASTSS k3c091cea<>+0(SB), Z7
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z3, Z7
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z6, Z7
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z8
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z3, Z8
+	VFMADD213PS   Z3, Z6, Z8
+	VMULPS        Z6, Z6, Z6
+	VFMADD213PS   Z8, Z6, Z7
+	VADDPS.BCST k3f800000<>+0(SB), Z7, Z7
+	VSCALEFPS     Z5, Z7, Z7
+	VADDPS.BCST k3f800000<>+0(SB), Z7, Z3
 	VRCP14PS      Z3, Z5
-	VMULPS        Z5, Z3, Z3
-	VSUBPS.BCST k40000000<>+0(SB), Z3, Z3
-	VMULPS.BCST kbf800000<>+0(SB), Z3, Z3
-	VMULPS        Z3, Z5, Z5
-	VMULPS        Z5, Z6, Z3
+	VMOVUPS       Z5, Z6
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z3, Z6
+	VMULPS        Z6, Z5, Z5
+	VMULPS        Z5, Z7, Z3
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z2, K1
 	VBLENDMPS     Z5, Z3, K1, Z10
 	VBLENDMPS     Z3, Z5, K1, Z11
-	VADDPS.BCST k40000000<>+0(SB), Z6, Z3
-	VRCP14PS      Z3, Z7
-	VMULPS        Z7, Z3, Z3
-	VSUBPS.BCST k40000000<>+0(SB), Z3, Z3
-	VMULPS.BCST kbf800000<>+0(SB), Z3, Z3
-	VMULPS        Z3, Z7, Z7
-	VMULPS        Z7, Z6, Z3
-	VMULPS        Z3, Z3, Z7
+	VADDPS.BCST k40000000<>+0(SB), Z7, Z3
+	VRCP14PS      Z3, Z6
+	VMOVUPS       Z6, Z8
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z3, Z8
+	VMULPS        Z8, Z6, Z6
+	VMULPS        Z6, Z7, Z3
+	VMULPS        Z3, Z3, Z6
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z8
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z6, Z8
 	VADDPS        Z3, Z3, Z3
 	VMULPS        Z8, Z3, Z3
-	VMAXPS.BCST k00000000<>+0(SB), Z2, Z7
-	VADDPS        Z3, Z7, Z7
+	VMAXPS.BCST k00000000<>+0(SB), Z2, Z6
+	VADDPS        Z3, Z6, Z6
 	VBROADCASTSS k00000000<>+0(SB), Z8
 	VSUBPS        Z2, Z8, Z8
 	VMAXPS.BCST k00000000<>+0(SB), Z8, Z2
@@ -6545,20 +6606,20 @@ focal00AVX512_loop:
 	VBROADCASTSS k3f800000<>+0(SB), Z3
 	VSUBPS        Z4, Z3, Z3
 	VMULPS        Z2, Z4, Z2
-	VMULPS        Z7, Z3, Z7
-	VADDPS        Z7, Z2, Z2
-	VMULPS        Z11, Z4, Z7
+	VMULPS        Z6, Z3, Z6
+	VADDPS        Z6, Z2, Z2
+	VMULPS        Z11, Z4, Z6
 	VMULPS        Z10, Z3, Z3
-	VADDPS        Z3, Z7, Z8
-	VSUBPS        Z7, Z3, Z3
-	VMULPS        Z8, Z8, Z7
-	VMULPS        Z7, Z2, Z9
-	VMULPS        Z5, Z6, Z6
-	VMULPS        Z5, Z6, Z6
+	VADDPS        Z3, Z6, Z8
+	VSUBPS        Z6, Z3, Z3
+	VMULPS        Z8, Z8, Z6
+	VMULPS        Z6, Z2, Z9
+	VMULPS        Z5, Z7, Z7
+	VMULPS        Z5, Z7, Z7
 	VMULPS.BCST k40000000<>+0(SB), Z4, Z4
 	VSUBPS.BCST k3f800000<>+0(SB), Z4, Z4
-	VMULPS        Z6, Z4, Z4
-	VMULPS        Z7, Z3, Z3
+	VMULPS        Z7, Z4, Z4
+	VMULPS        Z6, Z3, Z3
 	VMULPS.BCST k40000000<>+0(SB), Z8, Z5
 	VMULPS        Z4, Z5, Z5
 	VMULPS        Z2, Z5, Z5
@@ -6623,44 +6684,44 @@ focal01AVX512_block:
 	VMOVUPS       Z19, Z19
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z21, Z19
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z21, Z19
-	VBROADCASTSS k39500d01<>+0(SB), Z22
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z19, Z22
-	VSCALEFPS     Z21, Z22, Z22
-	VADDPS.BCST k3f800000<>+0(SB), Z22, Z19
+	VMULPS        Z19, Z19, Z22
+	VBROADCASTSS k3c091cea<>+0(SB), Z23
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z19, Z23
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z22, Z23
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z24
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z19, Z24
+	VFMADD213PS   Z19, Z22, Z24
+	VMULPS        Z22, Z22, Z22
+	VFMADD213PS   Z24, Z22, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z23
+	VSCALEFPS     Z21, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z19
 	VRCP14PS      Z19, Z21
-	VMULPS        Z21, Z19, Z19
-	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
-	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
-	VMULPS        Z19, Z21, Z21
-	VMULPS        Z21, Z22, Z19
+	VMOVUPS       Z21, Z22
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z19, Z22
+	VMULPS        Z22, Z21, Z21
+	VMULPS        Z21, Z23, Z19
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z18, K1
 	VBLENDMPS     Z21, Z19, K1, Z2
 	VBLENDMPS     Z19, Z21, K1, Z3
-	VADDPS.BCST k40000000<>+0(SB), Z22, Z19
-	VRCP14PS      Z19, Z23
-	VMULPS        Z23, Z19, Z19
-	VSUBPS.BCST k40000000<>+0(SB), Z19, Z19
-	VMULPS.BCST kbf800000<>+0(SB), Z19, Z19
-	VMULPS        Z19, Z23, Z23
-	VMULPS        Z23, Z22, Z19
-	VMULPS        Z19, Z19, Z23
+	VADDPS.BCST k40000000<>+0(SB), Z23, Z19
+	VRCP14PS      Z19, Z22
+	VMOVUPS       Z22, Z24
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z19, Z24
+	VMULPS        Z24, Z22, Z22
+	VMULPS        Z22, Z23, Z19
+	VMULPS        Z19, Z19, Z22
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z24
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
 	VADDPS        Z19, Z19, Z19
 	VMULPS        Z24, Z19, Z19
-	VMAXPS.BCST k00000000<>+0(SB), Z18, Z23
-	VADDPS        Z19, Z23, Z23
+	VMAXPS.BCST k00000000<>+0(SB), Z18, Z22
+	VADDPS        Z19, Z22, Z22
 	VBROADCASTSS k00000000<>+0(SB), Z24
 	VSUBPS        Z18, Z24, Z24
 	VMAXPS.BCST k00000000<>+0(SB), Z24, Z18
@@ -6668,20 +6729,20 @@ focal01AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z19
 	VSUBPS        Z20, Z19, Z19
 	VMULPS        Z18, Z20, Z18
-	VMULPS        Z23, Z19, Z23
-	VADDPS        Z23, Z18, Z18
-	VMULPS        Z3, Z20, Z23
+	VMULPS        Z22, Z19, Z22
+	VADDPS        Z22, Z18, Z18
+	VMULPS        Z3, Z20, Z22
 	VMULPS        Z2, Z19, Z24
-	VADDPS        Z24, Z23, Z25
-	VSUBPS        Z23, Z24, Z23
+	VADDPS        Z24, Z22, Z25
+	VSUBPS        Z22, Z24, Z22
 	VMULPS        Z25, Z25, Z24
 	VMULPS        Z24, Z18, Z26
-	VMULPS        Z21, Z22, Z22
-	VMULPS        Z21, Z22, Z22
+	VMULPS        Z21, Z23, Z23
+	VMULPS        Z21, Z23, Z23
 	VMULPS.BCST k40000000<>+0(SB), Z20, Z21
 	VSUBPS.BCST k3f800000<>+0(SB), Z21, Z21
-	VMULPS        Z22, Z21, Z21
-	VMULPS        Z24, Z23, Z22
+	VMULPS        Z23, Z21, Z21
+	VMULPS        Z24, Z22, Z22
 	VMULPS.BCST k40000000<>+0(SB), Z25, Z23
 	VMULPS        Z21, Z23, Z23
 	VMULPS        Z18, Z23, Z23
@@ -6712,44 +6773,44 @@ focal01AVX512_block:
 	VMOVUPS       Z20, Z20
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z22, Z20
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z22, Z20
-	VBROADCASTSS k39500d01<>+0(SB), Z23
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z20, Z23
-	VSCALEFPS     Z22, Z23, Z23
-	VADDPS.BCST k3f800000<>+0(SB), Z23, Z20
+	VMULPS        Z20, Z20, Z23
+	VBROADCASTSS k3c091cea<>+0(SB), Z24
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z20, Z24
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z23, Z24
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z25
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z20, Z25
+	VFMADD213PS   Z20, Z23, Z25
+	VMULPS        Z23, Z23, Z23
+	VFMADD213PS   Z25, Z23, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z24
+	VSCALEFPS     Z22, Z24, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z20
 	VRCP14PS      Z20, Z22
-	VMULPS        Z22, Z20, Z20
-	VSUBPS.BCST k40000000<>+0(SB), Z20, Z20
-	VMULPS.BCST kbf800000<>+0(SB), Z20, Z20
-	VMULPS        Z20, Z22, Z22
-	VMULPS        Z22, Z23, Z20
+	VMOVUPS       Z22, Z23
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z20, Z23
+	VMULPS        Z23, Z22, Z22
+	VMULPS        Z22, Z24, Z20
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z19, K1
 	VBLENDMPS     Z22, Z20, K1, Z4
 	VBLENDMPS     Z20, Z22, K1, Z5
-	VADDPS.BCST k40000000<>+0(SB), Z23, Z20
-	VRCP14PS      Z20, Z24
-	VMULPS        Z24, Z20, Z20
-	VSUBPS.BCST k40000000<>+0(SB), Z20, Z20
-	VMULPS.BCST kbf800000<>+0(SB), Z20, Z20
-	VMULPS        Z20, Z24, Z24
-	VMULPS        Z24, Z23, Z20
-	VMULPS        Z20, Z20, Z24
+	VADDPS.BCST k40000000<>+0(SB), Z24, Z20
+	VRCP14PS      Z20, Z23
+	VMOVUPS       Z23, Z25
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z20, Z25
+	VMULPS        Z25, Z23, Z23
+	VMULPS        Z23, Z24, Z20
+	VMULPS        Z20, Z20, Z23
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z25
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z23, Z25
 	VADDPS        Z20, Z20, Z20
 	VMULPS        Z25, Z20, Z20
-	VMAXPS.BCST k00000000<>+0(SB), Z19, Z24
-	VADDPS        Z20, Z24, Z24
+	VMAXPS.BCST k00000000<>+0(SB), Z19, Z23
+	VADDPS        Z20, Z23, Z23
 	VBROADCASTSS k00000000<>+0(SB), Z25
 	VSUBPS        Z19, Z25, Z25
 	VMAXPS.BCST k00000000<>+0(SB), Z25, Z19
@@ -6757,20 +6818,20 @@ focal01AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z20
 	VSUBPS        Z21, Z20, Z20
 	VMULPS        Z19, Z21, Z19
-	VMULPS        Z24, Z20, Z24
-	VADDPS        Z24, Z19, Z19
-	VMULPS        Z5, Z21, Z24
+	VMULPS        Z23, Z20, Z23
+	VADDPS        Z23, Z19, Z19
+	VMULPS        Z5, Z21, Z23
 	VMULPS        Z4, Z20, Z25
-	VADDPS        Z25, Z24, Z26
-	VSUBPS        Z24, Z25, Z24
+	VADDPS        Z25, Z23, Z26
+	VSUBPS        Z23, Z25, Z23
 	VMULPS        Z26, Z26, Z25
 	VMULPS        Z25, Z19, Z27
-	VMULPS        Z22, Z23, Z23
-	VMULPS        Z22, Z23, Z23
+	VMULPS        Z22, Z24, Z24
+	VMULPS        Z22, Z24, Z24
 	VMULPS.BCST k40000000<>+0(SB), Z21, Z22
 	VSUBPS.BCST k3f800000<>+0(SB), Z22, Z22
-	VMULPS        Z23, Z22, Z22
-	VMULPS        Z25, Z24, Z23
+	VMULPS        Z24, Z22, Z22
+	VMULPS        Z25, Z23, Z23
 	VMULPS.BCST k40000000<>+0(SB), Z26, Z24
 	VMULPS        Z22, Z24, Z24
 	VMULPS        Z19, Z24, Z24
@@ -6801,44 +6862,44 @@ focal01AVX512_block:
 	VMOVUPS       Z20, Z20
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z22, Z20
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z22, Z20
-	VBROADCASTSS k39500d01<>+0(SB), Z23
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z20, Z23
-	VSCALEFPS     Z22, Z23, Z23
-	VADDPS.BCST k3f800000<>+0(SB), Z23, Z20
+	VMULPS        Z20, Z20, Z23
+	VBROADCASTSS k3c091cea<>+0(SB), Z24
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z20, Z24
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z23, Z24
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z25
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z20, Z25
+	VFMADD213PS   Z20, Z23, Z25
+	VMULPS        Z23, Z23, Z23
+	VFMADD213PS   Z25, Z23, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z24
+	VSCALEFPS     Z22, Z24, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z20
 	VRCP14PS      Z20, Z22
-	VMULPS        Z22, Z20, Z20
-	VSUBPS.BCST k40000000<>+0(SB), Z20, Z20
-	VMULPS.BCST kbf800000<>+0(SB), Z20, Z20
-	VMULPS        Z20, Z22, Z22
-	VMULPS        Z22, Z23, Z20
+	VMOVUPS       Z22, Z23
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z20, Z23
+	VMULPS        Z23, Z22, Z22
+	VMULPS        Z22, Z24, Z20
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z19, K1
 	VBLENDMPS     Z22, Z20, K1, Z6
 	VBLENDMPS     Z20, Z22, K1, Z7
-	VADDPS.BCST k40000000<>+0(SB), Z23, Z20
-	VRCP14PS      Z20, Z24
-	VMULPS        Z24, Z20, Z20
-	VSUBPS.BCST k40000000<>+0(SB), Z20, Z20
-	VMULPS.BCST kbf800000<>+0(SB), Z20, Z20
-	VMULPS        Z20, Z24, Z24
-	VMULPS        Z24, Z23, Z20
-	VMULPS        Z20, Z20, Z24
+	VADDPS.BCST k40000000<>+0(SB), Z24, Z20
+	VRCP14PS      Z20, Z23
+	VMOVUPS       Z23, Z25
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z20, Z25
+	VMULPS        Z25, Z23, Z23
+	VMULPS        Z23, Z24, Z20
+	VMULPS        Z20, Z20, Z23
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z25
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z23, Z25
 	VADDPS        Z20, Z20, Z20
 	VMULPS        Z25, Z20, Z20
-	VMAXPS.BCST k00000000<>+0(SB), Z19, Z24
-	VADDPS        Z20, Z24, Z24
+	VMAXPS.BCST k00000000<>+0(SB), Z19, Z23
+	VADDPS        Z20, Z23, Z23
 	VBROADCASTSS k00000000<>+0(SB), Z25
 	VSUBPS        Z19, Z25, Z25
 	VMAXPS.BCST k00000000<>+0(SB), Z25, Z19
@@ -6846,20 +6907,20 @@ focal01AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z20
 	VSUBPS        Z21, Z20, Z20
 	VMULPS        Z19, Z21, Z19
-	VMULPS        Z24, Z20, Z24
-	VADDPS        Z24, Z19, Z19
-	VMULPS        Z7, Z21, Z24
+	VMULPS        Z23, Z20, Z23
+	VADDPS        Z23, Z19, Z19
+	VMULPS        Z7, Z21, Z23
 	VMULPS        Z6, Z20, Z25
-	VADDPS        Z25, Z24, Z26
-	VSUBPS        Z24, Z25, Z24
+	VADDPS        Z25, Z23, Z26
+	VSUBPS        Z23, Z25, Z23
 	VMULPS        Z26, Z26, Z25
 	VMULPS        Z25, Z19, Z27
-	VMULPS        Z22, Z23, Z23
-	VMULPS        Z22, Z23, Z23
+	VMULPS        Z22, Z24, Z24
+	VMULPS        Z22, Z24, Z24
 	VMULPS.BCST k40000000<>+0(SB), Z21, Z22
 	VSUBPS.BCST k3f800000<>+0(SB), Z22, Z22
-	VMULPS        Z23, Z22, Z22
-	VMULPS        Z25, Z24, Z23
+	VMULPS        Z24, Z22, Z22
+	VMULPS        Z25, Z23, Z23
 	VMULPS.BCST k40000000<>+0(SB), Z26, Z24
 	VMULPS        Z22, Z24, Z24
 	VMULPS        Z19, Z24, Z24
@@ -6890,44 +6951,44 @@ focal01AVX512_block:
 	VMOVUPS       Z20, Z20
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z22, Z20
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z22, Z20
-	VBROADCASTSS k39500d01<>+0(SB), Z23
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z20, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z20, Z23
-	VSCALEFPS     Z22, Z23, Z23
-	VADDPS.BCST k3f800000<>+0(SB), Z23, Z20
+	VMULPS        Z20, Z20, Z23
+	VBROADCASTSS k3c091cea<>+0(SB), Z24
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z20, Z24
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z23, Z24
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z25
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z20, Z25
+	VFMADD213PS   Z20, Z23, Z25
+	VMULPS        Z23, Z23, Z23
+	VFMADD213PS   Z25, Z23, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z24
+	VSCALEFPS     Z22, Z24, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z20
 	VRCP14PS      Z20, Z22
-	VMULPS        Z22, Z20, Z20
-	VSUBPS.BCST k40000000<>+0(SB), Z20, Z20
-	VMULPS.BCST kbf800000<>+0(SB), Z20, Z20
-	VMULPS        Z20, Z22, Z22
-	VMULPS        Z22, Z23, Z20
+	VMOVUPS       Z22, Z23
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z20, Z23
+	VMULPS        Z23, Z22, Z22
+	VMULPS        Z22, Z24, Z20
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z19, K1
 	VBLENDMPS     Z22, Z20, K1, Z8
 	VBLENDMPS     Z20, Z22, K1, Z9
-	VADDPS.BCST k40000000<>+0(SB), Z23, Z20
-	VRCP14PS      Z20, Z24
-	VMULPS        Z24, Z20, Z20
-	VSUBPS.BCST k40000000<>+0(SB), Z20, Z20
-	VMULPS.BCST kbf800000<>+0(SB), Z20, Z20
-	VMULPS        Z20, Z24, Z24
-	VMULPS        Z24, Z23, Z20
-	VMULPS        Z20, Z20, Z24
+	VADDPS.BCST k40000000<>+0(SB), Z24, Z20
+	VRCP14PS      Z20, Z23
+	VMOVUPS       Z23, Z25
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z20, Z25
+	VMULPS        Z25, Z23, Z23
+	VMULPS        Z23, Z24, Z20
+	VMULPS        Z20, Z20, Z23
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z25
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z23, Z25
 	VADDPS        Z20, Z20, Z20
 	VMULPS        Z25, Z20, Z20
-	VMAXPS.BCST k00000000<>+0(SB), Z19, Z24
-	VADDPS        Z20, Z24, Z24
+	VMAXPS.BCST k00000000<>+0(SB), Z19, Z23
+	VADDPS        Z20, Z23, Z23
 	VBROADCASTSS k00000000<>+0(SB), Z25
 	VSUBPS        Z19, Z25, Z25
 	VMAXPS.BCST k00000000<>+0(SB), Z25, Z19
@@ -6935,20 +6996,20 @@ focal01AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z20
 	VSUBPS        Z21, Z20, Z20
 	VMULPS        Z19, Z21, Z19
-	VMULPS        Z24, Z20, Z24
-	VADDPS        Z24, Z19, Z19
-	VMULPS        Z9, Z21, Z24
+	VMULPS        Z23, Z20, Z23
+	VADDPS        Z23, Z19, Z19
+	VMULPS        Z9, Z21, Z23
 	VMULPS        Z8, Z20, Z25
-	VADDPS        Z25, Z24, Z26
-	VSUBPS        Z24, Z25, Z24
+	VADDPS        Z25, Z23, Z26
+	VSUBPS        Z23, Z25, Z23
 	VMULPS        Z26, Z26, Z25
 	VMULPS        Z25, Z19, Z27
-	VMULPS        Z22, Z23, Z23
-	VMULPS        Z22, Z23, Z23
+	VMULPS        Z22, Z24, Z24
+	VMULPS        Z22, Z24, Z24
 	VMULPS.BCST k40000000<>+0(SB), Z21, Z22
 	VSUBPS.BCST k3f800000<>+0(SB), Z22, Z22
-	VMULPS        Z23, Z22, Z22
-	VMULPS        Z25, Z24, Z23
+	VMULPS        Z24, Z22, Z22
+	VMULPS        Z25, Z23, Z23
 	VMULPS.BCST k40000000<>+0(SB), Z26, Z24
 	VMULPS        Z22, Z24, Z24
 	VMULPS        Z19, Z24, Z24
@@ -6994,44 +7055,44 @@ focal01AVX512_loop:
 	VMOVUPS       Z3, Z3
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z5, Z3
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z5, Z3
-	VBROADCASTSS k39500d01<>+0(SB), Z6
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z3, Z6
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z3, Z6
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z3, Z6
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z3, Z6
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z3, Z6
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z3, Z6
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z3, Z6
-	VSCALEFPS     Z5, Z6, Z6
-	VADDPS.BCST k3f800000<>+0(SB), Z6, Z3
+	VMULPS        Z3, Z3, Z6
+	VBROADCASTSS k3c091cea<>+0(SB), Z7
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z3, Z7
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z6, Z7
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z8
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z3, Z8
+	VFMADD213PS   Z3, Z6, Z8
+	VMULPS        Z6, Z6, Z6
+	VFMADD213PS   Z8, Z6, Z7
+	VADDPS.BCST k3f800000<>+0(SB), Z7, Z7
+	VSCALEFPS     Z5, Z7, Z7
+	VADDPS.BCST k3f800000<>+0(SB), Z7, Z3
 	VRCP14PS      Z3, Z5
-	VMULPS        Z5, Z3, Z3
-	VSUBPS.BCST k40000000<>+0(SB), Z3, Z3
-	VMULPS.BCST kbf800000<>+0(SB), Z3, Z3
-	VMULPS        Z3, Z5, Z5
-	VMULPS        Z5, Z6, Z3
+	VMOVUPS       Z5, Z6
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z3, Z6
+	VMULPS        Z6, Z5, Z5
+	VMULPS        Z5, Z7, Z3
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z2, K1
 	VBLENDMPS     Z5, Z3, K1, Z10
 	VBLENDMPS     Z3, Z5, K1, Z11
-	VADDPS.BCST k40000000<>+0(SB), Z6, Z3
-	VRCP14PS      Z3, Z7
-	VMULPS        Z7, Z3, Z3
-	VSUBPS.BCST k40000000<>+0(SB), Z3, Z3
-	VMULPS.BCST kbf800000<>+0(SB), Z3, Z3
-	VMULPS        Z3, Z7, Z7
-	VMULPS        Z7, Z6, Z3
-	VMULPS        Z3, Z3, Z7
+	VADDPS.BCST k40000000<>+0(SB), Z7, Z3
+	VRCP14PS      Z3, Z6
+	VMOVUPS       Z6, Z8
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z3, Z8
+	VMULPS        Z8, Z6, Z6
+	VMULPS        Z6, Z7, Z3
+	VMULPS        Z3, Z3, Z6
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z8
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z7, Z8
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z7, Z8
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z6, Z8
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z6, Z8
 	VADDPS        Z3, Z3, Z3
 	VMULPS        Z8, Z3, Z3
-	VMAXPS.BCST k00000000<>+0(SB), Z2, Z7
-	VADDPS        Z3, Z7, Z7
+	VMAXPS.BCST k00000000<>+0(SB), Z2, Z6
+	VADDPS        Z3, Z6, Z6
 	VBROADCASTSS k00000000<>+0(SB), Z8
 	VSUBPS        Z2, Z8, Z8
 	VMAXPS.BCST k00000000<>+0(SB), Z8, Z2
@@ -7039,20 +7100,20 @@ focal01AVX512_loop:
 	VBROADCASTSS k3f800000<>+0(SB), Z3
 	VSUBPS        Z4, Z3, Z3
 	VMULPS        Z2, Z4, Z2
-	VMULPS        Z7, Z3, Z7
-	VADDPS        Z7, Z2, Z2
-	VMULPS        Z11, Z4, Z7
+	VMULPS        Z6, Z3, Z6
+	VADDPS        Z6, Z2, Z2
+	VMULPS        Z11, Z4, Z6
 	VMULPS        Z10, Z3, Z8
-	VADDPS        Z8, Z7, Z9
-	VSUBPS        Z7, Z8, Z7
+	VADDPS        Z8, Z6, Z9
+	VSUBPS        Z6, Z8, Z6
 	VMULPS        Z9, Z9, Z8
 	VMULPS        Z8, Z2, Z18
-	VMULPS        Z5, Z6, Z6
-	VMULPS        Z5, Z6, Z6
+	VMULPS        Z5, Z7, Z7
+	VMULPS        Z5, Z7, Z7
 	VMULPS.BCST k40000000<>+0(SB), Z4, Z5
 	VSUBPS.BCST k3f800000<>+0(SB), Z5, Z5
-	VMULPS        Z6, Z5, Z5
-	VMULPS        Z8, Z7, Z6
+	VMULPS        Z7, Z5, Z5
+	VMULPS        Z8, Z6, Z6
 	VMULPS.BCST k40000000<>+0(SB), Z9, Z7
 	VMULPS        Z5, Z7, Z7
 	VMULPS        Z2, Z7, Z7
@@ -7121,32 +7182,32 @@ bce1AVX512_block:
 	VMOVUPS       Z9, Z9
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z11, Z9
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z11, Z9
-	VBROADCASTSS k39500d01<>+0(SB), Z22
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
-	VSCALEFPS     Z11, Z22, Z22
-	VADDPS.BCST k3f800000<>+0(SB), Z22, Z9
+	VMULPS        Z9, Z9, Z22
+	VBROADCASTSS k3c091cea<>+0(SB), Z23
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z9, Z23
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z22, Z23
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z24
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z9, Z24
+	VFMADD213PS   Z9, Z22, Z24
+	VMULPS        Z22, Z22, Z22
+	VFMADD213PS   Z24, Z22, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z23
+	VSCALEFPS     Z11, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z9
 	VRCP14PS      Z9, Z11
-	VMULPS        Z11, Z9, Z9
-	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
-	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
-	VMULPS        Z9, Z11, Z11
-	VMULPS        Z11, Z22, Z9
+	VMOVUPS       Z11, Z22
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z9, Z22
+	VMULPS        Z22, Z11, Z11
+	VMULPS        Z11, Z23, Z9
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z8, K1
 	VBLENDMPS     Z11, Z9, K1, Z12
 	VBLENDMPS     Z9, Z11, K1, Z13
-	VADDPS.BCST k40000000<>+0(SB), Z22, Z9
+	VADDPS.BCST k40000000<>+0(SB), Z23, Z9
 	VRCP14PS      Z9, Z11
-	VMULPS        Z11, Z9, Z9
-	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
-	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
-	VMULPS        Z9, Z11, Z11
-	VMULPS        Z11, Z22, Z9
+	VMOVUPS       Z11, Z22
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z9, Z22
+	VMULPS        Z22, Z11, Z11
+	VMULPS        Z11, Z23, Z9
 	VMULPS        Z9, Z9, Z11
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z22
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z11, Z22
@@ -7196,32 +7257,32 @@ bce1AVX512_block:
 	VMOVUPS       Z10, Z10
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z22, Z10
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z22, Z10
-	VBROADCASTSS k39500d01<>+0(SB), Z23
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
-	VSCALEFPS     Z22, Z23, Z23
-	VADDPS.BCST k3f800000<>+0(SB), Z23, Z10
+	VMULPS        Z10, Z10, Z23
+	VBROADCASTSS k3c091cea<>+0(SB), Z24
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z10, Z24
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z23, Z24
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z25
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z10, Z25
+	VFMADD213PS   Z10, Z23, Z25
+	VMULPS        Z23, Z23, Z23
+	VFMADD213PS   Z25, Z23, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z24
+	VSCALEFPS     Z22, Z24, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z10
 	VRCP14PS      Z10, Z22
-	VMULPS        Z22, Z10, Z10
-	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
-	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
-	VMULPS        Z10, Z22, Z22
-	VMULPS        Z22, Z23, Z10
+	VMOVUPS       Z22, Z23
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z10, Z23
+	VMULPS        Z23, Z22, Z22
+	VMULPS        Z22, Z24, Z10
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z9, K1
 	VBLENDMPS     Z22, Z10, K1, Z14
 	VBLENDMPS     Z10, Z22, K1, Z15
-	VADDPS.BCST k40000000<>+0(SB), Z23, Z10
+	VADDPS.BCST k40000000<>+0(SB), Z24, Z10
 	VRCP14PS      Z10, Z22
-	VMULPS        Z22, Z10, Z10
-	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
-	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
-	VMULPS        Z10, Z22, Z22
-	VMULPS        Z22, Z23, Z10
+	VMOVUPS       Z22, Z23
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z10, Z23
+	VMULPS        Z23, Z22, Z22
+	VMULPS        Z22, Z24, Z10
 	VMULPS        Z10, Z10, Z22
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z23
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z23
@@ -7271,32 +7332,32 @@ bce1AVX512_block:
 	VMOVUPS       Z10, Z10
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z22, Z10
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z22, Z10
-	VBROADCASTSS k39500d01<>+0(SB), Z23
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
-	VSCALEFPS     Z22, Z23, Z23
-	VADDPS.BCST k3f800000<>+0(SB), Z23, Z10
+	VMULPS        Z10, Z10, Z23
+	VBROADCASTSS k3c091cea<>+0(SB), Z24
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z10, Z24
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z23, Z24
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z25
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z10, Z25
+	VFMADD213PS   Z10, Z23, Z25
+	VMULPS        Z23, Z23, Z23
+	VFMADD213PS   Z25, Z23, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z24
+	VSCALEFPS     Z22, Z24, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z10
 	VRCP14PS      Z10, Z22
-	VMULPS        Z22, Z10, Z10
-	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
-	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
-	VMULPS        Z10, Z22, Z22
-	VMULPS        Z22, Z23, Z10
+	VMOVUPS       Z22, Z23
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z10, Z23
+	VMULPS        Z23, Z22, Z22
+	VMULPS        Z22, Z24, Z10
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z9, K1
 	VBLENDMPS     Z22, Z10, K1, Z16
 	VBLENDMPS     Z10, Z22, K1, Z17
-	VADDPS.BCST k40000000<>+0(SB), Z23, Z10
+	VADDPS.BCST k40000000<>+0(SB), Z24, Z10
 	VRCP14PS      Z10, Z22
-	VMULPS        Z22, Z10, Z10
-	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
-	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
-	VMULPS        Z10, Z22, Z22
-	VMULPS        Z22, Z23, Z10
+	VMOVUPS       Z22, Z23
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z10, Z23
+	VMULPS        Z23, Z22, Z22
+	VMULPS        Z22, Z24, Z10
 	VMULPS        Z10, Z10, Z22
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z23
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z23
@@ -7346,32 +7407,32 @@ bce1AVX512_block:
 	VMOVUPS       Z10, Z10
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z22, Z10
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z22, Z10
-	VBROADCASTSS k39500d01<>+0(SB), Z23
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
-	VSCALEFPS     Z22, Z23, Z23
-	VADDPS.BCST k3f800000<>+0(SB), Z23, Z10
+	VMULPS        Z10, Z10, Z23
+	VBROADCASTSS k3c091cea<>+0(SB), Z24
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z10, Z24
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z23, Z24
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z25
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z10, Z25
+	VFMADD213PS   Z10, Z23, Z25
+	VMULPS        Z23, Z23, Z23
+	VFMADD213PS   Z25, Z23, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z24
+	VSCALEFPS     Z22, Z24, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z10
 	VRCP14PS      Z10, Z22
-	VMULPS        Z22, Z10, Z10
-	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
-	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
-	VMULPS        Z10, Z22, Z22
-	VMULPS        Z22, Z23, Z10
+	VMOVUPS       Z22, Z23
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z10, Z23
+	VMULPS        Z23, Z22, Z22
+	VMULPS        Z22, Z24, Z10
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z9, K1
 	VBLENDMPS     Z22, Z10, K1, Z18
 	VBLENDMPS     Z10, Z22, K1, Z19
-	VADDPS.BCST k40000000<>+0(SB), Z23, Z10
+	VADDPS.BCST k40000000<>+0(SB), Z24, Z10
 	VRCP14PS      Z10, Z22
-	VMULPS        Z22, Z10, Z10
-	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
-	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
-	VMULPS        Z10, Z22, Z22
-	VMULPS        Z22, Z23, Z10
+	VMOVUPS       Z22, Z23
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z10, Z23
+	VMULPS        Z23, Z22, Z22
+	VMULPS        Z22, Z24, Z10
 	VMULPS        Z10, Z10, Z22
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z23
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z23
@@ -7436,32 +7497,32 @@ bce1AVX512_loop:
 	VMOVUPS       Z9, Z9
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z11, Z9
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z11, Z9
-	VBROADCASTSS k39500d01<>+0(SB), Z12
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z9, Z12
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z9, Z12
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z9, Z12
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z9, Z12
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z9, Z12
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z12
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z12
-	VSCALEFPS     Z11, Z12, Z12
-	VADDPS.BCST k3f800000<>+0(SB), Z12, Z9
+	VMULPS        Z9, Z9, Z12
+	VBROADCASTSS k3c091cea<>+0(SB), Z13
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z9, Z13
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z12, Z13
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z14
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z9, Z14
+	VFMADD213PS   Z9, Z12, Z14
+	VMULPS        Z12, Z12, Z12
+	VFMADD213PS   Z14, Z12, Z13
+	VADDPS.BCST k3f800000<>+0(SB), Z13, Z13
+	VSCALEFPS     Z11, Z13, Z13
+	VADDPS.BCST k3f800000<>+0(SB), Z13, Z9
 	VRCP14PS      Z9, Z11
-	VMULPS        Z11, Z9, Z9
-	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
-	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
-	VMULPS        Z9, Z11, Z11
-	VMULPS        Z11, Z12, Z9
+	VMOVUPS       Z11, Z12
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z9, Z12
+	VMULPS        Z12, Z11, Z11
+	VMULPS        Z11, Z13, Z9
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z8, K1
 	VBLENDMPS     Z11, Z9, K1, Z20
 	VBLENDMPS     Z9, Z11, K1, Z21
-	VADDPS.BCST k40000000<>+0(SB), Z12, Z9
+	VADDPS.BCST k40000000<>+0(SB), Z13, Z9
 	VRCP14PS      Z9, Z11
-	VMULPS        Z11, Z9, Z9
-	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
-	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
-	VMULPS        Z9, Z11, Z11
-	VMULPS        Z11, Z12, Z9
+	VMOVUPS       Z11, Z12
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z9, Z12
+	VMULPS        Z12, Z11, Z11
+	VMULPS        Z11, Z13, Z9
 	VMULPS        Z9, Z9, Z11
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z12
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z11, Z12
@@ -7548,44 +7609,44 @@ focal10AVX512_block:
 	VMOVUPS       Z8, Z8
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z10, Z8
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z10, Z8
-	VBROADCASTSS k39500d01<>+0(SB), Z21
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z8, Z21
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z8, Z21
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z8, Z21
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z8, Z21
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z8, Z21
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z8, Z21
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z8, Z21
-	VSCALEFPS     Z10, Z21, Z21
-	VADDPS.BCST k3f800000<>+0(SB), Z21, Z8
+	VMULPS        Z8, Z8, Z21
+	VBROADCASTSS k3c091cea<>+0(SB), Z22
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z8, Z22
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z21, Z22
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z23
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z8, Z23
+	VFMADD213PS   Z8, Z21, Z23
+	VMULPS        Z21, Z21, Z21
+	VFMADD213PS   Z23, Z21, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z22
+	VSCALEFPS     Z10, Z22, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z8
 	VRCP14PS      Z8, Z10
-	VMULPS        Z10, Z8, Z8
-	VSUBPS.BCST k40000000<>+0(SB), Z8, Z8
-	VMULPS.BCST kbf800000<>+0(SB), Z8, Z8
-	VMULPS        Z8, Z10, Z10
-	VMULPS        Z10, Z21, Z8
+	VMOVUPS       Z10, Z21
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z8, Z21
+	VMULPS        Z21, Z10, Z10
+	VMULPS        Z10, Z22, Z8
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z7, K1
 	VBLENDMPS     Z10, Z8, K1, Z11
 	VBLENDMPS     Z8, Z10, K1, Z12
-	VADDPS.BCST k40000000<>+0(SB), Z21, Z8
-	VRCP14PS      Z8, Z22
-	VMULPS        Z22, Z8, Z8
-	VSUBPS.BCST k40000000<>+0(SB), Z8, Z8
-	VMULPS.BCST kbf800000<>+0(SB), Z8, Z8
-	VMULPS        Z8, Z22, Z22
-	VMULPS        Z22, Z21, Z8
-	VMULPS        Z8, Z8, Z22
+	VADDPS.BCST k40000000<>+0(SB), Z22, Z8
+	VRCP14PS      Z8, Z21
+	VMOVUPS       Z21, Z23
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z8, Z23
+	VMULPS        Z23, Z21, Z21
+	VMULPS        Z21, Z22, Z8
+	VMULPS        Z8, Z8, Z21
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z23
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z22, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z23
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z21, Z23
 	VADDPS        Z8, Z8, Z8
 	VMULPS        Z23, Z8, Z8
-	VMAXPS.BCST k00000000<>+0(SB), Z7, Z22
-	VADDPS        Z8, Z22, Z22
+	VMAXPS.BCST k00000000<>+0(SB), Z7, Z21
+	VADDPS        Z8, Z21, Z21
 	VBROADCASTSS k00000000<>+0(SB), Z23
 	VSUBPS        Z7, Z23, Z23
 	VMAXPS.BCST k00000000<>+0(SB), Z23, Z7
@@ -7593,20 +7654,20 @@ focal10AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z8
 	VSUBPS        Z9, Z8, Z8
 	VMULPS        Z7, Z9, Z7
-	VMULPS        Z22, Z8, Z22
-	VADDPS        Z22, Z7, Z7
-	VMULPS        Z12, Z9, Z22
+	VMULPS        Z21, Z8, Z21
+	VADDPS        Z21, Z7, Z7
+	VMULPS        Z12, Z9, Z21
 	VMULPS        Z11, Z8, Z8
-	VADDPS        Z8, Z22, Z23
-	VSUBPS        Z22, Z8, Z8
-	VMULPS        Z23, Z23, Z22
-	VMULPS        Z22, Z7, Z24
-	VMULPS        Z10, Z21, Z21
-	VMULPS        Z10, Z21, Z21
+	VADDPS        Z8, Z21, Z23
+	VSUBPS        Z21, Z8, Z8
+	VMULPS        Z23, Z23, Z21
+	VMULPS        Z21, Z7, Z24
+	VMULPS        Z10, Z22, Z22
+	VMULPS        Z10, Z22, Z22
 	VMULPS.BCST k40000000<>+0(SB), Z9, Z9
 	VSUBPS.BCST k3f800000<>+0(SB), Z9, Z9
-	VMULPS        Z21, Z9, Z9
-	VMULPS        Z22, Z8, Z8
+	VMULPS        Z22, Z9, Z9
+	VMULPS        Z21, Z8, Z8
 	VMULPS.BCST k40000000<>+0(SB), Z23, Z10
 	VMULPS        Z9, Z10, Z10
 	VMULPS        Z7, Z10, Z10
@@ -7635,44 +7696,44 @@ focal10AVX512_block:
 	VMOVUPS       Z9, Z9
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z21, Z9
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z21, Z9
-	VBROADCASTSS k39500d01<>+0(SB), Z22
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
-	VSCALEFPS     Z21, Z22, Z22
-	VADDPS.BCST k3f800000<>+0(SB), Z22, Z9
+	VMULPS        Z9, Z9, Z22
+	VBROADCASTSS k3c091cea<>+0(SB), Z23
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z9, Z23
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z22, Z23
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z24
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z9, Z24
+	VFMADD213PS   Z9, Z22, Z24
+	VMULPS        Z22, Z22, Z22
+	VFMADD213PS   Z24, Z22, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z23
+	VSCALEFPS     Z21, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z9
 	VRCP14PS      Z9, Z21
-	VMULPS        Z21, Z9, Z9
-	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
-	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
-	VMULPS        Z9, Z21, Z21
-	VMULPS        Z21, Z22, Z9
+	VMOVUPS       Z21, Z22
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z9, Z22
+	VMULPS        Z22, Z21, Z21
+	VMULPS        Z21, Z23, Z9
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z8, K1
 	VBLENDMPS     Z21, Z9, K1, Z13
 	VBLENDMPS     Z9, Z21, K1, Z14
-	VADDPS.BCST k40000000<>+0(SB), Z22, Z9
-	VRCP14PS      Z9, Z23
-	VMULPS        Z23, Z9, Z9
-	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
-	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
-	VMULPS        Z9, Z23, Z23
-	VMULPS        Z23, Z22, Z9
-	VMULPS        Z9, Z9, Z23
+	VADDPS.BCST k40000000<>+0(SB), Z23, Z9
+	VRCP14PS      Z9, Z22
+	VMOVUPS       Z22, Z24
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z9, Z24
+	VMULPS        Z24, Z22, Z22
+	VMULPS        Z22, Z23, Z9
+	VMULPS        Z9, Z9, Z22
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z24
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
 	VADDPS        Z9, Z9, Z9
 	VMULPS        Z24, Z9, Z9
-	VMAXPS.BCST k00000000<>+0(SB), Z8, Z23
-	VADDPS        Z9, Z23, Z23
+	VMAXPS.BCST k00000000<>+0(SB), Z8, Z22
+	VADDPS        Z9, Z22, Z22
 	VBROADCASTSS k00000000<>+0(SB), Z24
 	VSUBPS        Z8, Z24, Z24
 	VMAXPS.BCST k00000000<>+0(SB), Z24, Z8
@@ -7680,20 +7741,20 @@ focal10AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z9
 	VSUBPS        Z10, Z9, Z9
 	VMULPS        Z8, Z10, Z8
-	VMULPS        Z23, Z9, Z23
-	VADDPS        Z23, Z8, Z8
-	VMULPS        Z14, Z10, Z23
+	VMULPS        Z22, Z9, Z22
+	VADDPS        Z22, Z8, Z8
+	VMULPS        Z14, Z10, Z22
 	VMULPS        Z13, Z9, Z9
-	VADDPS        Z9, Z23, Z24
-	VSUBPS        Z23, Z9, Z9
-	VMULPS        Z24, Z24, Z23
-	VMULPS        Z23, Z8, Z25
-	VMULPS        Z21, Z22, Z22
-	VMULPS        Z21, Z22, Z22
+	VADDPS        Z9, Z22, Z24
+	VSUBPS        Z22, Z9, Z9
+	VMULPS        Z24, Z24, Z22
+	VMULPS        Z22, Z8, Z25
+	VMULPS        Z21, Z23, Z23
+	VMULPS        Z21, Z23, Z23
 	VMULPS.BCST k40000000<>+0(SB), Z10, Z10
 	VSUBPS.BCST k3f800000<>+0(SB), Z10, Z10
-	VMULPS        Z22, Z10, Z10
-	VMULPS        Z23, Z9, Z9
+	VMULPS        Z23, Z10, Z10
+	VMULPS        Z22, Z9, Z9
 	VMULPS.BCST k40000000<>+0(SB), Z24, Z21
 	VMULPS        Z10, Z21, Z21
 	VMULPS        Z8, Z21, Z21
@@ -7722,44 +7783,44 @@ focal10AVX512_block:
 	VMOVUPS       Z9, Z9
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z21, Z9
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z21, Z9
-	VBROADCASTSS k39500d01<>+0(SB), Z22
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
-	VSCALEFPS     Z21, Z22, Z22
-	VADDPS.BCST k3f800000<>+0(SB), Z22, Z9
+	VMULPS        Z9, Z9, Z22
+	VBROADCASTSS k3c091cea<>+0(SB), Z23
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z9, Z23
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z22, Z23
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z24
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z9, Z24
+	VFMADD213PS   Z9, Z22, Z24
+	VMULPS        Z22, Z22, Z22
+	VFMADD213PS   Z24, Z22, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z23
+	VSCALEFPS     Z21, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z9
 	VRCP14PS      Z9, Z21
-	VMULPS        Z21, Z9, Z9
-	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
-	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
-	VMULPS        Z9, Z21, Z21
-	VMULPS        Z21, Z22, Z9
+	VMOVUPS       Z21, Z22
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z9, Z22
+	VMULPS        Z22, Z21, Z21
+	VMULPS        Z21, Z23, Z9
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z8, K1
 	VBLENDMPS     Z21, Z9, K1, Z15
 	VBLENDMPS     Z9, Z21, K1, Z16
-	VADDPS.BCST k40000000<>+0(SB), Z22, Z9
-	VRCP14PS      Z9, Z23
-	VMULPS        Z23, Z9, Z9
-	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
-	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
-	VMULPS        Z9, Z23, Z23
-	VMULPS        Z23, Z22, Z9
-	VMULPS        Z9, Z9, Z23
+	VADDPS.BCST k40000000<>+0(SB), Z23, Z9
+	VRCP14PS      Z9, Z22
+	VMOVUPS       Z22, Z24
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z9, Z24
+	VMULPS        Z24, Z22, Z22
+	VMULPS        Z22, Z23, Z9
+	VMULPS        Z9, Z9, Z22
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z24
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
 	VADDPS        Z9, Z9, Z9
 	VMULPS        Z24, Z9, Z9
-	VMAXPS.BCST k00000000<>+0(SB), Z8, Z23
-	VADDPS        Z9, Z23, Z23
+	VMAXPS.BCST k00000000<>+0(SB), Z8, Z22
+	VADDPS        Z9, Z22, Z22
 	VBROADCASTSS k00000000<>+0(SB), Z24
 	VSUBPS        Z8, Z24, Z24
 	VMAXPS.BCST k00000000<>+0(SB), Z24, Z8
@@ -7767,20 +7828,20 @@ focal10AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z9
 	VSUBPS        Z10, Z9, Z9
 	VMULPS        Z8, Z10, Z8
-	VMULPS        Z23, Z9, Z23
-	VADDPS        Z23, Z8, Z8
-	VMULPS        Z16, Z10, Z23
+	VMULPS        Z22, Z9, Z22
+	VADDPS        Z22, Z8, Z8
+	VMULPS        Z16, Z10, Z22
 	VMULPS        Z15, Z9, Z9
-	VADDPS        Z9, Z23, Z24
-	VSUBPS        Z23, Z9, Z9
-	VMULPS        Z24, Z24, Z23
-	VMULPS        Z23, Z8, Z25
-	VMULPS        Z21, Z22, Z22
-	VMULPS        Z21, Z22, Z22
+	VADDPS        Z9, Z22, Z24
+	VSUBPS        Z22, Z9, Z9
+	VMULPS        Z24, Z24, Z22
+	VMULPS        Z22, Z8, Z25
+	VMULPS        Z21, Z23, Z23
+	VMULPS        Z21, Z23, Z23
 	VMULPS.BCST k40000000<>+0(SB), Z10, Z10
 	VSUBPS.BCST k3f800000<>+0(SB), Z10, Z10
-	VMULPS        Z22, Z10, Z10
-	VMULPS        Z23, Z9, Z9
+	VMULPS        Z23, Z10, Z10
+	VMULPS        Z22, Z9, Z9
 	VMULPS.BCST k40000000<>+0(SB), Z24, Z21
 	VMULPS        Z10, Z21, Z21
 	VMULPS        Z8, Z21, Z21
@@ -7809,44 +7870,44 @@ focal10AVX512_block:
 	VMOVUPS       Z9, Z9
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z21, Z9
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z21, Z9
-	VBROADCASTSS k39500d01<>+0(SB), Z22
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z22
-	VSCALEFPS     Z21, Z22, Z22
-	VADDPS.BCST k3f800000<>+0(SB), Z22, Z9
+	VMULPS        Z9, Z9, Z22
+	VBROADCASTSS k3c091cea<>+0(SB), Z23
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z9, Z23
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z22, Z23
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z24
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z9, Z24
+	VFMADD213PS   Z9, Z22, Z24
+	VMULPS        Z22, Z22, Z22
+	VFMADD213PS   Z24, Z22, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z23
+	VSCALEFPS     Z21, Z23, Z23
+	VADDPS.BCST k3f800000<>+0(SB), Z23, Z9
 	VRCP14PS      Z9, Z21
-	VMULPS        Z21, Z9, Z9
-	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
-	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
-	VMULPS        Z9, Z21, Z21
-	VMULPS        Z21, Z22, Z9
+	VMOVUPS       Z21, Z22
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z9, Z22
+	VMULPS        Z22, Z21, Z21
+	VMULPS        Z21, Z23, Z9
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z8, K1
 	VBLENDMPS     Z21, Z9, K1, Z17
 	VBLENDMPS     Z9, Z21, K1, Z18
-	VADDPS.BCST k40000000<>+0(SB), Z22, Z9
-	VRCP14PS      Z9, Z23
-	VMULPS        Z23, Z9, Z9
-	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
-	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
-	VMULPS        Z9, Z23, Z23
-	VMULPS        Z23, Z22, Z9
-	VMULPS        Z9, Z9, Z23
+	VADDPS.BCST k40000000<>+0(SB), Z23, Z9
+	VRCP14PS      Z9, Z22
+	VMOVUPS       Z22, Z24
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z9, Z24
+	VMULPS        Z24, Z22, Z22
+	VMULPS        Z22, Z23, Z9
+	VMULPS        Z9, Z9, Z22
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z24
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z23, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z23, Z24
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z22, Z24
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
 	VADDPS        Z9, Z9, Z9
 	VMULPS        Z24, Z9, Z9
-	VMAXPS.BCST k00000000<>+0(SB), Z8, Z23
-	VADDPS        Z9, Z23, Z23
+	VMAXPS.BCST k00000000<>+0(SB), Z8, Z22
+	VADDPS        Z9, Z22, Z22
 	VBROADCASTSS k00000000<>+0(SB), Z24
 	VSUBPS        Z8, Z24, Z24
 	VMAXPS.BCST k00000000<>+0(SB), Z24, Z8
@@ -7854,20 +7915,20 @@ focal10AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z9
 	VSUBPS        Z10, Z9, Z9
 	VMULPS        Z8, Z10, Z8
-	VMULPS        Z23, Z9, Z23
-	VADDPS        Z23, Z8, Z8
-	VMULPS        Z18, Z10, Z23
+	VMULPS        Z22, Z9, Z22
+	VADDPS        Z22, Z8, Z8
+	VMULPS        Z18, Z10, Z22
 	VMULPS        Z17, Z9, Z9
-	VADDPS        Z9, Z23, Z24
-	VSUBPS        Z23, Z9, Z9
-	VMULPS        Z24, Z24, Z23
-	VMULPS        Z23, Z8, Z25
-	VMULPS        Z21, Z22, Z22
-	VMULPS        Z21, Z22, Z22
+	VADDPS        Z9, Z22, Z24
+	VSUBPS        Z22, Z9, Z9
+	VMULPS        Z24, Z24, Z22
+	VMULPS        Z22, Z8, Z25
+	VMULPS        Z21, Z23, Z23
+	VMULPS        Z21, Z23, Z23
 	VMULPS.BCST k40000000<>+0(SB), Z10, Z10
 	VSUBPS.BCST k3f800000<>+0(SB), Z10, Z10
-	VMULPS        Z22, Z10, Z10
-	VMULPS        Z23, Z9, Z9
+	VMULPS        Z23, Z10, Z10
+	VMULPS        Z22, Z9, Z9
 	VMULPS.BCST k40000000<>+0(SB), Z24, Z21
 	VMULPS        Z10, Z21, Z21
 	VMULPS        Z8, Z21, Z21
@@ -7911,44 +7972,44 @@ focal10AVX512_loop:
 	VMOVUPS       Z8, Z8
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z10, Z8
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z10, Z8
-	VBROADCASTSS k39500d01<>+0(SB), Z11
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z8, Z11
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z8, Z11
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z8, Z11
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z8, Z11
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z8, Z11
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z8, Z11
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z8, Z11
-	VSCALEFPS     Z10, Z11, Z11
-	VADDPS.BCST k3f800000<>+0(SB), Z11, Z8
+	VMULPS        Z8, Z8, Z11
+	VBROADCASTSS k3c091cea<>+0(SB), Z12
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z8, Z12
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z11, Z12
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z13
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z8, Z13
+	VFMADD213PS   Z8, Z11, Z13
+	VMULPS        Z11, Z11, Z11
+	VFMADD213PS   Z13, Z11, Z12
+	VADDPS.BCST k3f800000<>+0(SB), Z12, Z12
+	VSCALEFPS     Z10, Z12, Z12
+	VADDPS.BCST k3f800000<>+0(SB), Z12, Z8
 	VRCP14PS      Z8, Z10
-	VMULPS        Z10, Z8, Z8
-	VSUBPS.BCST k40000000<>+0(SB), Z8, Z8
-	VMULPS.BCST kbf800000<>+0(SB), Z8, Z8
-	VMULPS        Z8, Z10, Z10
-	VMULPS        Z10, Z11, Z8
+	VMOVUPS       Z10, Z11
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z8, Z11
+	VMULPS        Z11, Z10, Z10
+	VMULPS        Z10, Z12, Z8
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z7, K1
 	VBLENDMPS     Z10, Z8, K1, Z19
 	VBLENDMPS     Z8, Z10, K1, Z20
-	VADDPS.BCST k40000000<>+0(SB), Z11, Z8
-	VRCP14PS      Z8, Z12
-	VMULPS        Z12, Z8, Z8
-	VSUBPS.BCST k40000000<>+0(SB), Z8, Z8
-	VMULPS.BCST kbf800000<>+0(SB), Z8, Z8
-	VMULPS        Z8, Z12, Z12
-	VMULPS        Z12, Z11, Z8
-	VMULPS        Z8, Z8, Z12
+	VADDPS.BCST k40000000<>+0(SB), Z12, Z8
+	VRCP14PS      Z8, Z11
+	VMOVUPS       Z11, Z13
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z8, Z13
+	VMULPS        Z13, Z11, Z11
+	VMULPS        Z11, Z12, Z8
+	VMULPS        Z8, Z8, Z11
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z13
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z12, Z13
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z12, Z13
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z12, Z13
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z12, Z13
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z12, Z13
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z12, Z13
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z13
 	VADDPS        Z8, Z8, Z8
 	VMULPS        Z13, Z8, Z8
-	VMAXPS.BCST k00000000<>+0(SB), Z7, Z12
-	VADDPS        Z8, Z12, Z12
+	VMAXPS.BCST k00000000<>+0(SB), Z7, Z11
+	VADDPS        Z8, Z11, Z11
 	VBROADCASTSS k00000000<>+0(SB), Z13
 	VSUBPS        Z7, Z13, Z13
 	VMAXPS.BCST k00000000<>+0(SB), Z13, Z7
@@ -7956,20 +8017,20 @@ focal10AVX512_loop:
 	VBROADCASTSS k3f800000<>+0(SB), Z8
 	VSUBPS        Z9, Z8, Z8
 	VMULPS        Z7, Z9, Z7
-	VMULPS        Z12, Z8, Z12
-	VADDPS        Z12, Z7, Z7
-	VMULPS        Z20, Z9, Z12
+	VMULPS        Z11, Z8, Z11
+	VADDPS        Z11, Z7, Z7
+	VMULPS        Z20, Z9, Z11
 	VMULPS        Z19, Z8, Z8
-	VADDPS        Z8, Z12, Z13
-	VSUBPS        Z12, Z8, Z8
-	VMULPS        Z13, Z13, Z12
-	VMULPS        Z12, Z7, Z14
-	VMULPS        Z10, Z11, Z11
-	VMULPS        Z10, Z11, Z11
+	VADDPS        Z8, Z11, Z13
+	VSUBPS        Z11, Z8, Z8
+	VMULPS        Z13, Z13, Z11
+	VMULPS        Z11, Z7, Z14
+	VMULPS        Z10, Z12, Z12
+	VMULPS        Z10, Z12, Z12
 	VMULPS.BCST k40000000<>+0(SB), Z9, Z9
 	VSUBPS.BCST k3f800000<>+0(SB), Z9, Z9
-	VMULPS        Z11, Z9, Z9
-	VMULPS        Z12, Z8, Z8
+	VMULPS        Z12, Z9, Z9
+	VMULPS        Z11, Z8, Z8
 	VMULPS.BCST k40000000<>+0(SB), Z13, Z10
 	VMULPS        Z9, Z10, Z10
 	VMULPS        Z7, Z10, Z10
@@ -8037,44 +8098,44 @@ focal11AVX512_block:
 	VMOVUPS       Z10, Z10
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z12, Z10
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z12, Z10
-	VBROADCASTSS k39500d01<>+0(SB), Z23
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z23
-	VSCALEFPS     Z12, Z23, Z23
-	VADDPS.BCST k3f800000<>+0(SB), Z23, Z10
+	VMULPS        Z10, Z10, Z23
+	VBROADCASTSS k3c091cea<>+0(SB), Z24
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z10, Z24
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z23, Z24
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z25
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z10, Z25
+	VFMADD213PS   Z10, Z23, Z25
+	VMULPS        Z23, Z23, Z23
+	VFMADD213PS   Z25, Z23, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z24
+	VSCALEFPS     Z12, Z24, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z10
 	VRCP14PS      Z10, Z12
-	VMULPS        Z12, Z10, Z10
-	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
-	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
-	VMULPS        Z10, Z12, Z12
-	VMULPS        Z12, Z23, Z10
+	VMOVUPS       Z12, Z23
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z10, Z23
+	VMULPS        Z23, Z12, Z12
+	VMULPS        Z12, Z24, Z10
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z9, K1
 	VBLENDMPS     Z12, Z10, K1, Z13
 	VBLENDMPS     Z10, Z12, K1, Z14
-	VADDPS.BCST k40000000<>+0(SB), Z23, Z10
-	VRCP14PS      Z10, Z24
-	VMULPS        Z24, Z10, Z10
-	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
-	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
-	VMULPS        Z10, Z24, Z24
-	VMULPS        Z24, Z23, Z10
-	VMULPS        Z10, Z10, Z24
+	VADDPS.BCST k40000000<>+0(SB), Z24, Z10
+	VRCP14PS      Z10, Z23
+	VMOVUPS       Z23, Z25
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z10, Z25
+	VMULPS        Z25, Z23, Z23
+	VMULPS        Z23, Z24, Z10
+	VMULPS        Z10, Z10, Z23
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z25
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z23, Z25
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z23, Z25
 	VADDPS        Z10, Z10, Z10
 	VMULPS        Z25, Z10, Z10
-	VMAXPS.BCST k00000000<>+0(SB), Z9, Z24
-	VADDPS        Z10, Z24, Z24
+	VMAXPS.BCST k00000000<>+0(SB), Z9, Z23
+	VADDPS        Z10, Z23, Z23
 	VBROADCASTSS k00000000<>+0(SB), Z25
 	VSUBPS        Z9, Z25, Z25
 	VMAXPS.BCST k00000000<>+0(SB), Z25, Z9
@@ -8082,20 +8143,20 @@ focal11AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z10
 	VSUBPS        Z11, Z10, Z10
 	VMULPS        Z9, Z11, Z9
-	VMULPS        Z24, Z10, Z24
-	VADDPS        Z24, Z9, Z9
-	VMULPS        Z14, Z11, Z24
+	VMULPS        Z23, Z10, Z23
+	VADDPS        Z23, Z9, Z9
+	VMULPS        Z14, Z11, Z23
 	VMULPS        Z13, Z10, Z25
-	VADDPS        Z25, Z24, Z26
-	VSUBPS        Z24, Z25, Z24
+	VADDPS        Z25, Z23, Z26
+	VSUBPS        Z23, Z25, Z23
 	VMULPS        Z26, Z26, Z25
 	VMULPS        Z25, Z9, Z27
-	VMULPS        Z12, Z23, Z23
-	VMULPS        Z12, Z23, Z23
+	VMULPS        Z12, Z24, Z24
+	VMULPS        Z12, Z24, Z24
 	VMULPS.BCST k40000000<>+0(SB), Z11, Z12
 	VSUBPS.BCST k3f800000<>+0(SB), Z12, Z12
-	VMULPS        Z23, Z12, Z12
-	VMULPS        Z25, Z24, Z23
+	VMULPS        Z24, Z12, Z12
+	VMULPS        Z25, Z23, Z23
 	VMULPS.BCST k40000000<>+0(SB), Z26, Z24
 	VMULPS        Z12, Z24, Z24
 	VMULPS        Z9, Z24, Z24
@@ -8129,44 +8190,44 @@ focal11AVX512_block:
 	VMOVUPS       Z11, Z11
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z23, Z11
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z23, Z11
-	VBROADCASTSS k39500d01<>+0(SB), Z24
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z24
-	VSCALEFPS     Z23, Z24, Z24
-	VADDPS.BCST k3f800000<>+0(SB), Z24, Z11
+	VMULPS        Z11, Z11, Z24
+	VBROADCASTSS k3c091cea<>+0(SB), Z25
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z11, Z25
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z24, Z25
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z26
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z11, Z26
+	VFMADD213PS   Z11, Z24, Z26
+	VMULPS        Z24, Z24, Z24
+	VFMADD213PS   Z26, Z24, Z25
+	VADDPS.BCST k3f800000<>+0(SB), Z25, Z25
+	VSCALEFPS     Z23, Z25, Z25
+	VADDPS.BCST k3f800000<>+0(SB), Z25, Z11
 	VRCP14PS      Z11, Z23
-	VMULPS        Z23, Z11, Z11
-	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
-	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
-	VMULPS        Z11, Z23, Z23
-	VMULPS        Z23, Z24, Z11
+	VMOVUPS       Z23, Z24
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z11, Z24
+	VMULPS        Z24, Z23, Z23
+	VMULPS        Z23, Z25, Z11
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z10, K1
 	VBLENDMPS     Z23, Z11, K1, Z15
 	VBLENDMPS     Z11, Z23, K1, Z16
-	VADDPS.BCST k40000000<>+0(SB), Z24, Z11
-	VRCP14PS      Z11, Z25
-	VMULPS        Z25, Z11, Z11
-	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
-	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
-	VMULPS        Z11, Z25, Z25
-	VMULPS        Z25, Z24, Z11
-	VMULPS        Z11, Z11, Z25
+	VADDPS.BCST k40000000<>+0(SB), Z25, Z11
+	VRCP14PS      Z11, Z24
+	VMOVUPS       Z24, Z26
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z11, Z26
+	VMULPS        Z26, Z24, Z24
+	VMULPS        Z24, Z25, Z11
+	VMULPS        Z11, Z11, Z24
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z26
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z26
 	VADDPS        Z11, Z11, Z11
 	VMULPS        Z26, Z11, Z11
-	VMAXPS.BCST k00000000<>+0(SB), Z10, Z25
-	VADDPS        Z11, Z25, Z25
+	VMAXPS.BCST k00000000<>+0(SB), Z10, Z24
+	VADDPS        Z11, Z24, Z24
 	VBROADCASTSS k00000000<>+0(SB), Z26
 	VSUBPS        Z10, Z26, Z26
 	VMAXPS.BCST k00000000<>+0(SB), Z26, Z10
@@ -8174,20 +8235,20 @@ focal11AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z11
 	VSUBPS        Z12, Z11, Z11
 	VMULPS        Z10, Z12, Z10
-	VMULPS        Z25, Z11, Z25
-	VADDPS        Z25, Z10, Z10
-	VMULPS        Z16, Z12, Z25
+	VMULPS        Z24, Z11, Z24
+	VADDPS        Z24, Z10, Z10
+	VMULPS        Z16, Z12, Z24
 	VMULPS        Z15, Z11, Z26
-	VADDPS        Z26, Z25, Z27
-	VSUBPS        Z25, Z26, Z25
+	VADDPS        Z26, Z24, Z27
+	VSUBPS        Z24, Z26, Z24
 	VMULPS        Z27, Z27, Z26
 	VMULPS        Z26, Z10, Z28
-	VMULPS        Z23, Z24, Z24
-	VMULPS        Z23, Z24, Z24
+	VMULPS        Z23, Z25, Z25
+	VMULPS        Z23, Z25, Z25
 	VMULPS.BCST k40000000<>+0(SB), Z12, Z23
 	VSUBPS.BCST k3f800000<>+0(SB), Z23, Z23
-	VMULPS        Z24, Z23, Z23
-	VMULPS        Z26, Z25, Z24
+	VMULPS        Z25, Z23, Z23
+	VMULPS        Z26, Z24, Z24
 	VMULPS.BCST k40000000<>+0(SB), Z27, Z25
 	VMULPS        Z23, Z25, Z25
 	VMULPS        Z10, Z25, Z25
@@ -8221,44 +8282,44 @@ focal11AVX512_block:
 	VMOVUPS       Z11, Z11
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z23, Z11
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z23, Z11
-	VBROADCASTSS k39500d01<>+0(SB), Z24
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z24
-	VSCALEFPS     Z23, Z24, Z24
-	VADDPS.BCST k3f800000<>+0(SB), Z24, Z11
+	VMULPS        Z11, Z11, Z24
+	VBROADCASTSS k3c091cea<>+0(SB), Z25
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z11, Z25
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z24, Z25
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z26
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z11, Z26
+	VFMADD213PS   Z11, Z24, Z26
+	VMULPS        Z24, Z24, Z24
+	VFMADD213PS   Z26, Z24, Z25
+	VADDPS.BCST k3f800000<>+0(SB), Z25, Z25
+	VSCALEFPS     Z23, Z25, Z25
+	VADDPS.BCST k3f800000<>+0(SB), Z25, Z11
 	VRCP14PS      Z11, Z23
-	VMULPS        Z23, Z11, Z11
-	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
-	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
-	VMULPS        Z11, Z23, Z23
-	VMULPS        Z23, Z24, Z11
+	VMOVUPS       Z23, Z24
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z11, Z24
+	VMULPS        Z24, Z23, Z23
+	VMULPS        Z23, Z25, Z11
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z10, K1
 	VBLENDMPS     Z23, Z11, K1, Z17
 	VBLENDMPS     Z11, Z23, K1, Z18
-	VADDPS.BCST k40000000<>+0(SB), Z24, Z11
-	VRCP14PS      Z11, Z25
-	VMULPS        Z25, Z11, Z11
-	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
-	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
-	VMULPS        Z11, Z25, Z25
-	VMULPS        Z25, Z24, Z11
-	VMULPS        Z11, Z11, Z25
+	VADDPS.BCST k40000000<>+0(SB), Z25, Z11
+	VRCP14PS      Z11, Z24
+	VMOVUPS       Z24, Z26
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z11, Z26
+	VMULPS        Z26, Z24, Z24
+	VMULPS        Z24, Z25, Z11
+	VMULPS        Z11, Z11, Z24
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z26
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z26
 	VADDPS        Z11, Z11, Z11
 	VMULPS        Z26, Z11, Z11
-	VMAXPS.BCST k00000000<>+0(SB), Z10, Z25
-	VADDPS        Z11, Z25, Z25
+	VMAXPS.BCST k00000000<>+0(SB), Z10, Z24
+	VADDPS        Z11, Z24, Z24
 	VBROADCASTSS k00000000<>+0(SB), Z26
 	VSUBPS        Z10, Z26, Z26
 	VMAXPS.BCST k00000000<>+0(SB), Z26, Z10
@@ -8266,20 +8327,20 @@ focal11AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z11
 	VSUBPS        Z12, Z11, Z11
 	VMULPS        Z10, Z12, Z10
-	VMULPS        Z25, Z11, Z25
-	VADDPS        Z25, Z10, Z10
-	VMULPS        Z18, Z12, Z25
+	VMULPS        Z24, Z11, Z24
+	VADDPS        Z24, Z10, Z10
+	VMULPS        Z18, Z12, Z24
 	VMULPS        Z17, Z11, Z26
-	VADDPS        Z26, Z25, Z27
-	VSUBPS        Z25, Z26, Z25
+	VADDPS        Z26, Z24, Z27
+	VSUBPS        Z24, Z26, Z24
 	VMULPS        Z27, Z27, Z26
 	VMULPS        Z26, Z10, Z28
-	VMULPS        Z23, Z24, Z24
-	VMULPS        Z23, Z24, Z24
+	VMULPS        Z23, Z25, Z25
+	VMULPS        Z23, Z25, Z25
 	VMULPS.BCST k40000000<>+0(SB), Z12, Z23
 	VSUBPS.BCST k3f800000<>+0(SB), Z23, Z23
-	VMULPS        Z24, Z23, Z23
-	VMULPS        Z26, Z25, Z24
+	VMULPS        Z25, Z23, Z23
+	VMULPS        Z26, Z24, Z24
 	VMULPS.BCST k40000000<>+0(SB), Z27, Z25
 	VMULPS        Z23, Z25, Z25
 	VMULPS        Z10, Z25, Z25
@@ -8313,44 +8374,44 @@ focal11AVX512_block:
 	VMOVUPS       Z11, Z11
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z23, Z11
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z23, Z11
-	VBROADCASTSS k39500d01<>+0(SB), Z24
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z24
-	VSCALEFPS     Z23, Z24, Z24
-	VADDPS.BCST k3f800000<>+0(SB), Z24, Z11
+	VMULPS        Z11, Z11, Z24
+	VBROADCASTSS k3c091cea<>+0(SB), Z25
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z11, Z25
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z24, Z25
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z26
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z11, Z26
+	VFMADD213PS   Z11, Z24, Z26
+	VMULPS        Z24, Z24, Z24
+	VFMADD213PS   Z26, Z24, Z25
+	VADDPS.BCST k3f800000<>+0(SB), Z25, Z25
+	VSCALEFPS     Z23, Z25, Z25
+	VADDPS.BCST k3f800000<>+0(SB), Z25, Z11
 	VRCP14PS      Z11, Z23
-	VMULPS        Z23, Z11, Z11
-	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
-	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
-	VMULPS        Z11, Z23, Z23
-	VMULPS        Z23, Z24, Z11
+	VMOVUPS       Z23, Z24
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z11, Z24
+	VMULPS        Z24, Z23, Z23
+	VMULPS        Z23, Z25, Z11
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z10, K1
 	VBLENDMPS     Z23, Z11, K1, Z19
 	VBLENDMPS     Z11, Z23, K1, Z20
-	VADDPS.BCST k40000000<>+0(SB), Z24, Z11
-	VRCP14PS      Z11, Z25
-	VMULPS        Z25, Z11, Z11
-	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
-	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
-	VMULPS        Z11, Z25, Z25
-	VMULPS        Z25, Z24, Z11
-	VMULPS        Z11, Z11, Z25
+	VADDPS.BCST k40000000<>+0(SB), Z25, Z11
+	VRCP14PS      Z11, Z24
+	VMOVUPS       Z24, Z26
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z11, Z26
+	VMULPS        Z26, Z24, Z24
+	VMULPS        Z24, Z25, Z11
+	VMULPS        Z11, Z11, Z24
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z26
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z25, Z26
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z25, Z26
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z26
 	VADDPS        Z11, Z11, Z11
 	VMULPS        Z26, Z11, Z11
-	VMAXPS.BCST k00000000<>+0(SB), Z10, Z25
-	VADDPS        Z11, Z25, Z25
+	VMAXPS.BCST k00000000<>+0(SB), Z10, Z24
+	VADDPS        Z11, Z24, Z24
 	VBROADCASTSS k00000000<>+0(SB), Z26
 	VSUBPS        Z10, Z26, Z26
 	VMAXPS.BCST k00000000<>+0(SB), Z26, Z10
@@ -8358,20 +8419,20 @@ focal11AVX512_block:
 	VBROADCASTSS k3f800000<>+0(SB), Z11
 	VSUBPS        Z12, Z11, Z11
 	VMULPS        Z10, Z12, Z10
-	VMULPS        Z25, Z11, Z25
-	VADDPS        Z25, Z10, Z10
-	VMULPS        Z20, Z12, Z25
+	VMULPS        Z24, Z11, Z24
+	VADDPS        Z24, Z10, Z10
+	VMULPS        Z20, Z12, Z24
 	VMULPS        Z19, Z11, Z26
-	VADDPS        Z26, Z25, Z27
-	VSUBPS        Z25, Z26, Z25
+	VADDPS        Z26, Z24, Z27
+	VSUBPS        Z24, Z26, Z24
 	VMULPS        Z27, Z27, Z26
 	VMULPS        Z26, Z10, Z28
-	VMULPS        Z23, Z24, Z24
-	VMULPS        Z23, Z24, Z24
+	VMULPS        Z23, Z25, Z25
+	VMULPS        Z23, Z25, Z25
 	VMULPS.BCST k40000000<>+0(SB), Z12, Z23
 	VSUBPS.BCST k3f800000<>+0(SB), Z23, Z23
-	VMULPS        Z24, Z23, Z23
-	VMULPS        Z26, Z25, Z24
+	VMULPS        Z25, Z23, Z23
+	VMULPS        Z26, Z24, Z24
 	VMULPS.BCST k40000000<>+0(SB), Z27, Z25
 	VMULPS        Z23, Z25, Z25
 	VMULPS        Z10, Z25, Z25
@@ -8420,44 +8481,44 @@ focal11AVX512_loop:
 	VMOVUPS       Z10, Z10
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z12, Z10
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z12, Z10
-	VBROADCASTSS k39500d01<>+0(SB), Z13
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z10, Z13
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z10, Z13
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z10, Z13
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z10, Z13
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z10, Z13
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z13
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z10, Z13
-	VSCALEFPS     Z12, Z13, Z13
-	VADDPS.BCST k3f800000<>+0(SB), Z13, Z10
+	VMULPS        Z10, Z10, Z13
+	VBROADCASTSS k3c091cea<>+0(SB), Z14
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z10, Z14
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z13, Z14
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z15
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z10, Z15
+	VFMADD213PS   Z10, Z13, Z15
+	VMULPS        Z13, Z13, Z13
+	VFMADD213PS   Z15, Z13, Z14
+	VADDPS.BCST k3f800000<>+0(SB), Z14, Z14
+	VSCALEFPS     Z12, Z14, Z14
+	VADDPS.BCST k3f800000<>+0(SB), Z14, Z10
 	VRCP14PS      Z10, Z12
-	VMULPS        Z12, Z10, Z10
-	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
-	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
-	VMULPS        Z10, Z12, Z12
-	VMULPS        Z12, Z13, Z10
+	VMOVUPS       Z12, Z13
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z10, Z13
+	VMULPS        Z13, Z12, Z12
+	VMULPS        Z12, Z14, Z10
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z9, K1
 	VBLENDMPS     Z12, Z10, K1, Z21
 	VBLENDMPS     Z10, Z12, K1, Z22
-	VADDPS.BCST k40000000<>+0(SB), Z13, Z10
-	VRCP14PS      Z10, Z14
-	VMULPS        Z14, Z10, Z10
-	VSUBPS.BCST k40000000<>+0(SB), Z10, Z10
-	VMULPS.BCST kbf800000<>+0(SB), Z10, Z10
-	VMULPS        Z10, Z14, Z14
-	VMULPS        Z14, Z13, Z10
-	VMULPS        Z10, Z10, Z14
+	VADDPS.BCST k40000000<>+0(SB), Z14, Z10
+	VRCP14PS      Z10, Z13
+	VMOVUPS       Z13, Z15
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z10, Z15
+	VMULPS        Z15, Z13, Z13
+	VMULPS        Z13, Z14, Z10
+	VMULPS        Z10, Z10, Z13
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z15
-	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z14, Z15
-	VFMADD213PS.BCST k3de38e39<>+0(SB), Z14, Z15
-	VFMADD213PS.BCST k3e124925<>+0(SB), Z14, Z15
-	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z14, Z15
-	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z14, Z15
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z14, Z15
+	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST k3de38e39<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST k3e124925<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST k3e4ccccd<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST k3eaaaaab<>+0(SB), Z13, Z15
+	VFMADD213PS.BCST k3f800000<>+0(SB), Z13, Z15
 	VADDPS        Z10, Z10, Z10
 	VMULPS        Z15, Z10, Z10
-	VMAXPS.BCST k00000000<>+0(SB), Z9, Z14
-	VADDPS        Z10, Z14, Z14
+	VMAXPS.BCST k00000000<>+0(SB), Z9, Z13
+	VADDPS        Z10, Z13, Z13
 	VBROADCASTSS k00000000<>+0(SB), Z15
 	VSUBPS        Z9, Z15, Z15
 	VMAXPS.BCST k00000000<>+0(SB), Z15, Z9
@@ -8465,20 +8526,20 @@ focal11AVX512_loop:
 	VBROADCASTSS k3f800000<>+0(SB), Z10
 	VSUBPS        Z11, Z10, Z10
 	VMULPS        Z9, Z11, Z9
-	VMULPS        Z14, Z10, Z14
-	VADDPS        Z14, Z9, Z9
-	VMULPS        Z22, Z11, Z14
+	VMULPS        Z13, Z10, Z13
+	VADDPS        Z13, Z9, Z9
+	VMULPS        Z22, Z11, Z13
 	VMULPS        Z21, Z10, Z15
-	VADDPS        Z15, Z14, Z16
-	VSUBPS        Z14, Z15, Z14
+	VADDPS        Z15, Z13, Z16
+	VSUBPS        Z13, Z15, Z13
 	VMULPS        Z16, Z16, Z15
 	VMULPS        Z15, Z9, Z17
-	VMULPS        Z12, Z13, Z13
-	VMULPS        Z12, Z13, Z13
+	VMULPS        Z12, Z14, Z14
+	VMULPS        Z12, Z14, Z14
 	VMULPS.BCST k40000000<>+0(SB), Z11, Z12
 	VSUBPS.BCST k3f800000<>+0(SB), Z12, Z12
-	VMULPS        Z13, Z12, Z12
-	VMULPS        Z15, Z14, Z13
+	VMULPS        Z14, Z12, Z12
+	VMULPS        Z15, Z13, Z13
 	VMULPS.BCST k40000000<>+0(SB), Z16, Z14
 	VMULPS        Z12, Z14, Z14
 	VMULPS        Z9, Z14, Z14
@@ -8842,22 +8903,23 @@ binaryStats100AVX512_block:
 	VMOVUPS       Z11, Z11
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z22, Z11
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z22, Z11
-	VBROADCASTSS k39500d01<>+0(SB), Z23
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z11, Z23
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z11, Z23
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z11, Z23
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z11, Z23
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z11, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z23
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z23
-	VSCALEFPS     Z22, Z23, Z23
-	VADDPS.BCST k3f800000<>+0(SB), Z23, Z11
+	VMULPS        Z11, Z11, Z23
+	VBROADCASTSS k3c091cea<>+0(SB), Z24
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z11, Z24
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z23, Z24
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z25
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z11, Z25
+	VFMADD213PS   Z11, Z23, Z25
+	VMULPS        Z23, Z23, Z23
+	VFMADD213PS   Z25, Z23, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z24
+	VSCALEFPS     Z22, Z24, Z24
+	VADDPS.BCST k3f800000<>+0(SB), Z24, Z11
 	VRCP14PS      Z11, Z22
-	VMULPS        Z22, Z11, Z11
-	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
-	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
-	VMULPS        Z11, Z22, Z22
-	VMULPS        Z22, Z23, Z11
+	VMOVUPS       Z22, Z23
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z11, Z23
+	VMULPS        Z23, Z22, Z22
+	VMULPS        Z22, Z24, Z11
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z9, K1
 	VBLENDMPS     Z22, Z11, K1, Z12
 	VBLENDMPS     Z11, Z22, K1, Z13
@@ -8880,22 +8942,23 @@ binaryStats100AVX512_block:
 	VMOVUPS       Z24, Z24
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z25, Z24
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z25, Z24
-	VBROADCASTSS k39500d01<>+0(SB), Z26
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z26
-	VSCALEFPS     Z25, Z26, Z26
-	VADDPS.BCST k3f800000<>+0(SB), Z26, Z24
+	VMULPS        Z24, Z24, Z26
+	VBROADCASTSS k3c091cea<>+0(SB), Z27
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z24, Z27
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z26, Z27
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z28
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z24, Z28
+	VFMADD213PS   Z24, Z26, Z28
+	VMULPS        Z26, Z26, Z26
+	VFMADD213PS   Z28, Z26, Z27
+	VADDPS.BCST k3f800000<>+0(SB), Z27, Z27
+	VSCALEFPS     Z25, Z27, Z27
+	VADDPS.BCST k3f800000<>+0(SB), Z27, Z24
 	VRCP14PS      Z24, Z25
-	VMULPS        Z25, Z24, Z24
-	VSUBPS.BCST k40000000<>+0(SB), Z24, Z24
-	VMULPS.BCST kbf800000<>+0(SB), Z24, Z24
-	VMULPS        Z24, Z25, Z25
-	VMULPS        Z25, Z26, Z24
+	VMOVUPS       Z25, Z26
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z24, Z26
+	VMULPS        Z26, Z25, Z25
+	VMULPS        Z25, Z27, Z24
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z22, K1
 	VBLENDMPS     Z25, Z24, K1, Z14
 	VBLENDMPS     Z24, Z25, K1, Z15
@@ -8918,22 +8981,23 @@ binaryStats100AVX512_block:
 	VMOVUPS       Z24, Z24
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z25, Z24
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z25, Z24
-	VBROADCASTSS k39500d01<>+0(SB), Z26
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z26
-	VSCALEFPS     Z25, Z26, Z26
-	VADDPS.BCST k3f800000<>+0(SB), Z26, Z24
+	VMULPS        Z24, Z24, Z26
+	VBROADCASTSS k3c091cea<>+0(SB), Z27
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z24, Z27
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z26, Z27
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z28
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z24, Z28
+	VFMADD213PS   Z24, Z26, Z28
+	VMULPS        Z26, Z26, Z26
+	VFMADD213PS   Z28, Z26, Z27
+	VADDPS.BCST k3f800000<>+0(SB), Z27, Z27
+	VSCALEFPS     Z25, Z27, Z27
+	VADDPS.BCST k3f800000<>+0(SB), Z27, Z24
 	VRCP14PS      Z24, Z25
-	VMULPS        Z25, Z24, Z24
-	VSUBPS.BCST k40000000<>+0(SB), Z24, Z24
-	VMULPS.BCST kbf800000<>+0(SB), Z24, Z24
-	VMULPS        Z24, Z25, Z25
-	VMULPS        Z25, Z26, Z24
+	VMOVUPS       Z25, Z26
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z24, Z26
+	VMULPS        Z26, Z25, Z25
+	VMULPS        Z25, Z27, Z24
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z22, K1
 	VBLENDMPS     Z25, Z24, K1, Z16
 	VBLENDMPS     Z24, Z25, K1, Z17
@@ -8956,22 +9020,23 @@ binaryStats100AVX512_block:
 	VMOVUPS       Z24, Z24
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z25, Z24
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z25, Z24
-	VBROADCASTSS k39500d01<>+0(SB), Z26
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z24, Z26
-	VSCALEFPS     Z25, Z26, Z26
-	VADDPS.BCST k3f800000<>+0(SB), Z26, Z24
+	VMULPS        Z24, Z24, Z26
+	VBROADCASTSS k3c091cea<>+0(SB), Z27
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z24, Z27
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z26, Z27
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z28
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z24, Z28
+	VFMADD213PS   Z24, Z26, Z28
+	VMULPS        Z26, Z26, Z26
+	VFMADD213PS   Z28, Z26, Z27
+	VADDPS.BCST k3f800000<>+0(SB), Z27, Z27
+	VSCALEFPS     Z25, Z27, Z27
+	VADDPS.BCST k3f800000<>+0(SB), Z27, Z24
 	VRCP14PS      Z24, Z25
-	VMULPS        Z25, Z24, Z24
-	VSUBPS.BCST k40000000<>+0(SB), Z24, Z24
-	VMULPS.BCST kbf800000<>+0(SB), Z24, Z24
-	VMULPS        Z24, Z25, Z25
-	VMULPS        Z25, Z26, Z24
+	VMOVUPS       Z25, Z26
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z24, Z26
+	VMULPS        Z26, Z25, Z25
+	VMULPS        Z25, Z27, Z24
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z22, K1
 	VBLENDMPS     Z25, Z24, K1, Z18
 	VBLENDMPS     Z24, Z25, K1, Z19
@@ -9019,22 +9084,23 @@ binaryStats100AVX512_loop:
 	VMOVUPS       Z11, Z11
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z12, Z11
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z12, Z11
-	VBROADCASTSS k39500d01<>+0(SB), Z13
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z11, Z13
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z11, Z13
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z11, Z13
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z11, Z13
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z11, Z13
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z13
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z11, Z13
-	VSCALEFPS     Z12, Z13, Z13
-	VADDPS.BCST k3f800000<>+0(SB), Z13, Z11
+	VMULPS        Z11, Z11, Z13
+	VBROADCASTSS k3c091cea<>+0(SB), Z14
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z11, Z14
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z13, Z14
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z15
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z11, Z15
+	VFMADD213PS   Z11, Z13, Z15
+	VMULPS        Z13, Z13, Z13
+	VFMADD213PS   Z15, Z13, Z14
+	VADDPS.BCST k3f800000<>+0(SB), Z14, Z14
+	VSCALEFPS     Z12, Z14, Z14
+	VADDPS.BCST k3f800000<>+0(SB), Z14, Z11
 	VRCP14PS      Z11, Z12
-	VMULPS        Z12, Z11, Z11
-	VSUBPS.BCST k40000000<>+0(SB), Z11, Z11
-	VMULPS.BCST kbf800000<>+0(SB), Z11, Z11
-	VMULPS        Z11, Z12, Z12
-	VMULPS        Z12, Z13, Z11
+	VMOVUPS       Z12, Z13
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z11, Z13
+	VMULPS        Z13, Z12, Z12
+	VMULPS        Z12, Z14, Z11
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z9, K1
 	VBLENDMPS     Z12, Z11, K1, Z20
 	VBLENDMPS     Z11, Z12, K1, Z21
@@ -9112,22 +9178,23 @@ binaryStats101AVX512_loop:
 	VMOVUPS       Z14, Z14
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z17, Z14
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z17, Z14
-	VBROADCASTSS k39500d01<>+0(SB), Z18
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z14, Z18
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z14, Z18
-	VSCALEFPS     Z17, Z18, Z18
-	VADDPS.BCST k3f800000<>+0(SB), Z18, Z14
+	VMULPS        Z14, Z14, Z18
+	VBROADCASTSS k3c091cea<>+0(SB), Z19
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z14, Z19
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z18, Z19
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z20
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z14, Z20
+	VFMADD213PS   Z14, Z18, Z20
+	VMULPS        Z18, Z18, Z18
+	VFMADD213PS   Z20, Z18, Z19
+	VADDPS.BCST k3f800000<>+0(SB), Z19, Z19
+	VSCALEFPS     Z17, Z19, Z19
+	VADDPS.BCST k3f800000<>+0(SB), Z19, Z14
 	VRCP14PS      Z14, Z17
-	VMULPS        Z17, Z14, Z14
-	VSUBPS.BCST k40000000<>+0(SB), Z14, Z14
-	VMULPS.BCST kbf800000<>+0(SB), Z14, Z14
-	VMULPS        Z14, Z17, Z17
-	VMULPS        Z17, Z18, Z14
+	VMOVUPS       Z17, Z18
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z14, Z18
+	VMULPS        Z18, Z17, Z17
+	VMULPS        Z17, Z19, Z14
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z12, K1
 	VBLENDMPS     Z17, Z14, K1, Z15
 	VBLENDMPS     Z14, Z17, K1, Z16
@@ -9211,43 +9278,44 @@ TEXT ·binaryGrad10AVX512(SB), NOSPLIT, $0-56
 	PCALIGN      $0x40
 
 binaryGrad10AVX512_loop:
-	VMOVUPS     (AX), Z5
-	VMOVUPS     (CX), Z6
+	VMOVUPS      (AX), Z5
+	VMOVUPS      (CX), Z6
 	VORPS.BCST k80000000<>+0(SB), Z5, Z7
 	VMAXPS.BCST kc2d00000<>+0(SB), Z7, Z7
 	VMULPS.BCST k3fb8aa3b<>+0(SB), Z7, Z11
-	VRNDSCALEPS $0x00, Z11, Z11
-	VMOVUPS     Z7, Z7
+	VRNDSCALEPS  $0x00, Z11, Z11
+	VMOVUPS      Z7, Z7
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z11, Z7
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z11, Z7
-	VBROADCASTSS k39500d01<>+0(SB), Z12
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z7, Z12
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z7, Z12
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z7, Z12
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z7, Z12
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z7, Z12
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z7, Z12
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z7, Z12
-	VSCALEFPS   Z11, Z12, Z12
-	VADDPS.BCST k3f800000<>+0(SB), Z12, Z7
-	VRCP14PS    Z7, Z11
-	VMULPS      Z11, Z7, Z7
-	VSUBPS.BCST k40000000<>+0(SB), Z7, Z7
-	VMULPS.BCST kbf800000<>+0(SB), Z7, Z7
-	VMULPS      Z7, Z11, Z11
-	VMULPS      Z11, Z12, Z7
+	VMULPS       Z7, Z7, Z12
+	VBROADCASTSS k3c091cea<>+0(SB), Z13
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z7, Z13
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z12, Z13
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z14
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z7, Z14
+	VFMADD213PS  Z7, Z12, Z14
+	VMULPS       Z12, Z12, Z12
+	VFMADD213PS  Z14, Z12, Z13
+	VADDPS.BCST k3f800000<>+0(SB), Z13, Z13
+	VSCALEFPS    Z11, Z13, Z13
+	VADDPS.BCST k3f800000<>+0(SB), Z13, Z7
+	VRCP14PS     Z7, Z11
+	VMOVUPS      Z11, Z12
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z7, Z12
+	VMULPS       Z12, Z11, Z11
+	VMULPS       Z11, Z13, Z7
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z5, K1
-	VBLENDMPS   Z11, Z7, K1, Z8
-	VBLENDMPS   Z7, Z11, K1, Z9
-	VMULPS      Z11, Z12, Z5
-	VMULPS      Z11, Z5, Z5
+	VBLENDMPS    Z11, Z7, K1, Z8
+	VBLENDMPS    Z7, Z11, K1, Z9
+	VMULPS       Z11, Z13, Z5
+	VMULPS       Z11, Z5, Z5
 	VCMPPS.BCST $0x00, k3f800000<>+0(SB), Z6, K1
-	VMOVUPS     Z0, Z7
-	VFMADD231PS Z2, Z6, Z7
-	VBLENDMPS   Z4, Z7, K1, Z10
-	TESTL       DI, DI
-	JE          binaryGrad10AVX512_nop2
-	VFMADD231PS Z1, Z8, Z10
+	VMOVUPS      Z0, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VBLENDMPS    Z4, Z7, K1, Z10
+	TESTL        DI, DI
+	JE           binaryGrad10AVX512_nop2
+	VFMADD231PS  Z1, Z8, Z10
 
 binaryGrad10AVX512_nop2:
 	TESTL     SI, SI
@@ -9312,32 +9380,32 @@ binaryStats110AVX512_block:
 	VMOVUPS       Z12, Z12
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z23, Z12
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z23, Z12
-	VBROADCASTSS k39500d01<>+0(SB), Z24
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z12, Z24
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z12, Z24
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z12, Z24
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z12, Z24
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z12, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z12, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z12, Z24
-	VSCALEFPS     Z23, Z24, Z24
-	VADDPS.BCST k3f800000<>+0(SB), Z24, Z12
+	VMULPS        Z12, Z12, Z24
+	VBROADCASTSS k3c091cea<>+0(SB), Z25
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z12, Z25
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z24, Z25
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z26
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z12, Z26
+	VFMADD213PS   Z12, Z24, Z26
+	VMULPS        Z24, Z24, Z24
+	VFMADD213PS   Z26, Z24, Z25
+	VADDPS.BCST k3f800000<>+0(SB), Z25, Z25
+	VSCALEFPS     Z23, Z25, Z25
+	VADDPS.BCST k3f800000<>+0(SB), Z25, Z12
 	VRCP14PS      Z12, Z23
-	VMULPS        Z23, Z12, Z12
-	VSUBPS.BCST k40000000<>+0(SB), Z12, Z12
-	VMULPS.BCST kbf800000<>+0(SB), Z12, Z12
-	VMULPS        Z12, Z23, Z23
-	VMULPS        Z23, Z24, Z12
+	VMOVUPS       Z23, Z24
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z12, Z24
+	VMULPS        Z24, Z23, Z23
+	VMULPS        Z23, Z25, Z12
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z10, K1
 	VBLENDMPS     Z23, Z12, K1, Z13
 	VBLENDMPS     Z12, Z23, K1, Z14
-	VADDPS.BCST k40000000<>+0(SB), Z24, Z12
+	VADDPS.BCST k40000000<>+0(SB), Z25, Z12
 	VRCP14PS      Z12, Z23
-	VMULPS        Z23, Z12, Z12
-	VSUBPS.BCST k40000000<>+0(SB), Z12, Z12
-	VMULPS.BCST kbf800000<>+0(SB), Z12, Z12
-	VMULPS        Z12, Z23, Z23
-	VMULPS        Z23, Z24, Z12
+	VMOVUPS       Z23, Z24
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z12, Z24
+	VMULPS        Z24, Z23, Z23
+	VMULPS        Z23, Z25, Z12
 	VMULPS        Z12, Z12, Z23
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z24
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z23, Z24
@@ -9379,32 +9447,32 @@ binaryStats110AVX512_block:
 	VMOVUPS       Z26, Z26
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z27, Z26
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z27, Z26
-	VBROADCASTSS k39500d01<>+0(SB), Z28
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z26, Z28
-	VSCALEFPS     Z27, Z28, Z28
-	VADDPS.BCST k3f800000<>+0(SB), Z28, Z26
+	VMULPS        Z26, Z26, Z28
+	VBROADCASTSS k3c091cea<>+0(SB), Z29
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z26, Z29
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z28, Z29
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z30
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z26, Z30
+	VFMADD213PS   Z26, Z28, Z30
+	VMULPS        Z28, Z28, Z28
+	VFMADD213PS   Z30, Z28, Z29
+	VADDPS.BCST k3f800000<>+0(SB), Z29, Z29
+	VSCALEFPS     Z27, Z29, Z29
+	VADDPS.BCST k3f800000<>+0(SB), Z29, Z26
 	VRCP14PS      Z26, Z27
-	VMULPS        Z27, Z26, Z26
-	VSUBPS.BCST k40000000<>+0(SB), Z26, Z26
-	VMULPS.BCST kbf800000<>+0(SB), Z26, Z26
-	VMULPS        Z26, Z27, Z27
-	VMULPS        Z27, Z28, Z26
+	VMOVUPS       Z27, Z28
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z26, Z28
+	VMULPS        Z28, Z27, Z27
+	VMULPS        Z27, Z29, Z26
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z24, K1
 	VBLENDMPS     Z27, Z26, K1, Z15
 	VBLENDMPS     Z26, Z27, K1, Z16
-	VADDPS.BCST k40000000<>+0(SB), Z28, Z26
+	VADDPS.BCST k40000000<>+0(SB), Z29, Z26
 	VRCP14PS      Z26, Z27
-	VMULPS        Z27, Z26, Z26
-	VSUBPS.BCST k40000000<>+0(SB), Z26, Z26
-	VMULPS.BCST kbf800000<>+0(SB), Z26, Z26
-	VMULPS        Z26, Z27, Z27
-	VMULPS        Z27, Z28, Z26
+	VMOVUPS       Z27, Z28
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z26, Z28
+	VMULPS        Z28, Z27, Z27
+	VMULPS        Z27, Z29, Z26
 	VMULPS        Z26, Z26, Z27
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z28
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z27, Z28
@@ -9446,32 +9514,32 @@ binaryStats110AVX512_block:
 	VMOVUPS       Z26, Z26
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z27, Z26
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z27, Z26
-	VBROADCASTSS k39500d01<>+0(SB), Z28
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z26, Z28
-	VSCALEFPS     Z27, Z28, Z28
-	VADDPS.BCST k3f800000<>+0(SB), Z28, Z26
+	VMULPS        Z26, Z26, Z28
+	VBROADCASTSS k3c091cea<>+0(SB), Z29
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z26, Z29
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z28, Z29
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z30
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z26, Z30
+	VFMADD213PS   Z26, Z28, Z30
+	VMULPS        Z28, Z28, Z28
+	VFMADD213PS   Z30, Z28, Z29
+	VADDPS.BCST k3f800000<>+0(SB), Z29, Z29
+	VSCALEFPS     Z27, Z29, Z29
+	VADDPS.BCST k3f800000<>+0(SB), Z29, Z26
 	VRCP14PS      Z26, Z27
-	VMULPS        Z27, Z26, Z26
-	VSUBPS.BCST k40000000<>+0(SB), Z26, Z26
-	VMULPS.BCST kbf800000<>+0(SB), Z26, Z26
-	VMULPS        Z26, Z27, Z27
-	VMULPS        Z27, Z28, Z26
+	VMOVUPS       Z27, Z28
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z26, Z28
+	VMULPS        Z28, Z27, Z27
+	VMULPS        Z27, Z29, Z26
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z24, K1
 	VBLENDMPS     Z27, Z26, K1, Z17
 	VBLENDMPS     Z26, Z27, K1, Z18
-	VADDPS.BCST k40000000<>+0(SB), Z28, Z26
+	VADDPS.BCST k40000000<>+0(SB), Z29, Z26
 	VRCP14PS      Z26, Z27
-	VMULPS        Z27, Z26, Z26
-	VSUBPS.BCST k40000000<>+0(SB), Z26, Z26
-	VMULPS.BCST kbf800000<>+0(SB), Z26, Z26
-	VMULPS        Z26, Z27, Z27
-	VMULPS        Z27, Z28, Z26
+	VMOVUPS       Z27, Z28
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z26, Z28
+	VMULPS        Z28, Z27, Z27
+	VMULPS        Z27, Z29, Z26
 	VMULPS        Z26, Z26, Z27
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z28
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z27, Z28
@@ -9513,32 +9581,32 @@ binaryStats110AVX512_block:
 	VMOVUPS       Z26, Z26
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z27, Z26
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z27, Z26
-	VBROADCASTSS k39500d01<>+0(SB), Z28
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z26, Z28
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z26, Z28
-	VSCALEFPS     Z27, Z28, Z28
-	VADDPS.BCST k3f800000<>+0(SB), Z28, Z26
+	VMULPS        Z26, Z26, Z28
+	VBROADCASTSS k3c091cea<>+0(SB), Z29
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z26, Z29
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z28, Z29
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z30
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z26, Z30
+	VFMADD213PS   Z26, Z28, Z30
+	VMULPS        Z28, Z28, Z28
+	VFMADD213PS   Z30, Z28, Z29
+	VADDPS.BCST k3f800000<>+0(SB), Z29, Z29
+	VSCALEFPS     Z27, Z29, Z29
+	VADDPS.BCST k3f800000<>+0(SB), Z29, Z26
 	VRCP14PS      Z26, Z27
-	VMULPS        Z27, Z26, Z26
-	VSUBPS.BCST k40000000<>+0(SB), Z26, Z26
-	VMULPS.BCST kbf800000<>+0(SB), Z26, Z26
-	VMULPS        Z26, Z27, Z27
-	VMULPS        Z27, Z28, Z26
+	VMOVUPS       Z27, Z28
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z26, Z28
+	VMULPS        Z28, Z27, Z27
+	VMULPS        Z27, Z29, Z26
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z24, K1
 	VBLENDMPS     Z27, Z26, K1, Z19
 	VBLENDMPS     Z26, Z27, K1, Z20
-	VADDPS.BCST k40000000<>+0(SB), Z28, Z26
+	VADDPS.BCST k40000000<>+0(SB), Z29, Z26
 	VRCP14PS      Z26, Z27
-	VMULPS        Z27, Z26, Z26
-	VSUBPS.BCST k40000000<>+0(SB), Z26, Z26
-	VMULPS.BCST kbf800000<>+0(SB), Z26, Z26
-	VMULPS        Z26, Z27, Z27
-	VMULPS        Z27, Z28, Z26
+	VMOVUPS       Z27, Z28
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z26, Z28
+	VMULPS        Z28, Z27, Z27
+	VMULPS        Z27, Z29, Z26
 	VMULPS        Z26, Z26, Z27
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z28
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z27, Z28
@@ -9610,32 +9678,32 @@ binaryStats110AVX512_loop:
 	VMOVUPS       Z12, Z12
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z13, Z12
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z13, Z12
-	VBROADCASTSS k39500d01<>+0(SB), Z14
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z12, Z14
-	VSCALEFPS     Z13, Z14, Z14
-	VADDPS.BCST k3f800000<>+0(SB), Z14, Z12
+	VMULPS        Z12, Z12, Z14
+	VBROADCASTSS k3c091cea<>+0(SB), Z15
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z12, Z15
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z14, Z15
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z16
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z12, Z16
+	VFMADD213PS   Z12, Z14, Z16
+	VMULPS        Z14, Z14, Z14
+	VFMADD213PS   Z16, Z14, Z15
+	VADDPS.BCST k3f800000<>+0(SB), Z15, Z15
+	VSCALEFPS     Z13, Z15, Z15
+	VADDPS.BCST k3f800000<>+0(SB), Z15, Z12
 	VRCP14PS      Z12, Z13
-	VMULPS        Z13, Z12, Z12
-	VSUBPS.BCST k40000000<>+0(SB), Z12, Z12
-	VMULPS.BCST kbf800000<>+0(SB), Z12, Z12
-	VMULPS        Z12, Z13, Z13
-	VMULPS        Z13, Z14, Z12
+	VMOVUPS       Z13, Z14
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z12, Z14
+	VMULPS        Z14, Z13, Z13
+	VMULPS        Z13, Z15, Z12
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z10, K1
 	VBLENDMPS     Z13, Z12, K1, Z21
 	VBLENDMPS     Z12, Z13, K1, Z22
-	VADDPS.BCST k40000000<>+0(SB), Z14, Z12
+	VADDPS.BCST k40000000<>+0(SB), Z15, Z12
 	VRCP14PS      Z12, Z13
-	VMULPS        Z13, Z12, Z12
-	VSUBPS.BCST k40000000<>+0(SB), Z12, Z12
-	VMULPS.BCST kbf800000<>+0(SB), Z12, Z12
-	VMULPS        Z12, Z13, Z13
-	VMULPS        Z13, Z14, Z12
+	VMOVUPS       Z13, Z14
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z12, Z14
+	VMULPS        Z14, Z13, Z13
+	VMULPS        Z13, Z15, Z12
 	VMULPS        Z12, Z12, Z13
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z14
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z13, Z14
@@ -9738,32 +9806,32 @@ binaryStats111AVX512_loop:
 	VMOVUPS       Z15, Z15
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z18, Z15
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z18, Z15
-	VBROADCASTSS k39500d01<>+0(SB), Z19
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z15, Z19
-	VSCALEFPS     Z18, Z19, Z19
-	VADDPS.BCST k3f800000<>+0(SB), Z19, Z15
+	VMULPS        Z15, Z15, Z19
+	VBROADCASTSS k3c091cea<>+0(SB), Z20
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z15, Z20
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z19, Z20
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z21
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z15, Z21
+	VFMADD213PS   Z15, Z19, Z21
+	VMULPS        Z19, Z19, Z19
+	VFMADD213PS   Z21, Z19, Z20
+	VADDPS.BCST k3f800000<>+0(SB), Z20, Z20
+	VSCALEFPS     Z18, Z20, Z20
+	VADDPS.BCST k3f800000<>+0(SB), Z20, Z15
 	VRCP14PS      Z15, Z18
-	VMULPS        Z18, Z15, Z15
-	VSUBPS.BCST k40000000<>+0(SB), Z15, Z15
-	VMULPS.BCST kbf800000<>+0(SB), Z15, Z15
-	VMULPS        Z15, Z18, Z18
-	VMULPS        Z18, Z19, Z15
+	VMOVUPS       Z18, Z19
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z15, Z19
+	VMULPS        Z19, Z18, Z18
+	VMULPS        Z18, Z20, Z15
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z13, K1
 	VBLENDMPS     Z18, Z15, K1, Z16
 	VBLENDMPS     Z15, Z18, K1, Z17
-	VADDPS.BCST k40000000<>+0(SB), Z19, Z15
+	VADDPS.BCST k40000000<>+0(SB), Z20, Z15
 	VRCP14PS      Z15, Z18
-	VMULPS        Z18, Z15, Z15
-	VSUBPS.BCST k40000000<>+0(SB), Z15, Z15
-	VMULPS.BCST kbf800000<>+0(SB), Z15, Z15
-	VMULPS        Z15, Z18, Z18
-	VMULPS        Z18, Z19, Z15
+	VMOVUPS       Z18, Z19
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z15, Z19
+	VMULPS        Z19, Z18, Z18
+	VMULPS        Z18, Z20, Z15
 	VMULPS        Z15, Z15, Z18
 	VBROADCASTSS k3d9d89d9<>+0(SB), Z19
 	VFMADD213PS.BCST k3dba2e8c<>+0(SB), Z18, Z19
@@ -9872,43 +9940,44 @@ TEXT ·binaryGrad11AVX512(SB), NOSPLIT, $0-56
 	PCALIGN      $0x40
 
 binaryGrad11AVX512_loop:
-	VMOVUPS     (AX), Z6
-	VMOVUPS     (CX), Z7
+	VMOVUPS      (AX), Z6
+	VMOVUPS      (CX), Z7
 	VORPS.BCST k80000000<>+0(SB), Z6, Z8
 	VMAXPS.BCST kc2d00000<>+0(SB), Z8, Z8
 	VMULPS.BCST k3fb8aa3b<>+0(SB), Z8, Z12
-	VRNDSCALEPS $0x00, Z12, Z12
-	VMOVUPS     Z8, Z8
+	VRNDSCALEPS  $0x00, Z12, Z12
+	VMOVUPS      Z8, Z8
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z12, Z8
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z12, Z8
-	VBROADCASTSS k39500d01<>+0(SB), Z13
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z8, Z13
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z8, Z13
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z8, Z13
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z8, Z13
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z8, Z13
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z8, Z13
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z8, Z13
-	VSCALEFPS   Z12, Z13, Z13
-	VADDPS.BCST k3f800000<>+0(SB), Z13, Z8
-	VRCP14PS    Z8, Z12
-	VMULPS      Z12, Z8, Z8
-	VSUBPS.BCST k40000000<>+0(SB), Z8, Z8
-	VMULPS.BCST kbf800000<>+0(SB), Z8, Z8
-	VMULPS      Z8, Z12, Z12
-	VMULPS      Z12, Z13, Z8
+	VMULPS       Z8, Z8, Z13
+	VBROADCASTSS k3c091cea<>+0(SB), Z14
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z8, Z14
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z13, Z14
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z15
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z8, Z15
+	VFMADD213PS  Z8, Z13, Z15
+	VMULPS       Z13, Z13, Z13
+	VFMADD213PS  Z15, Z13, Z14
+	VADDPS.BCST k3f800000<>+0(SB), Z14, Z14
+	VSCALEFPS    Z12, Z14, Z14
+	VADDPS.BCST k3f800000<>+0(SB), Z14, Z8
+	VRCP14PS     Z8, Z12
+	VMOVUPS      Z12, Z13
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z8, Z13
+	VMULPS       Z13, Z12, Z12
+	VMULPS       Z12, Z14, Z8
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z6, K1
-	VBLENDMPS   Z12, Z8, K1, Z9
-	VBLENDMPS   Z8, Z12, K1, Z10
-	VMULPS      Z12, Z13, Z6
-	VMULPS      Z12, Z6, Z6
+	VBLENDMPS    Z12, Z8, K1, Z9
+	VBLENDMPS    Z8, Z12, K1, Z10
+	VMULPS       Z12, Z14, Z6
+	VMULPS       Z12, Z6, Z6
 	VCMPPS.BCST $0x00, k3f800000<>+0(SB), Z7, K1
-	VMOVUPS     Z0, Z8
-	VFMADD231PS Z2, Z7, Z8
-	VBLENDMPS   Z5, Z8, K1, Z11
-	TESTL       DI, DI
-	JE          binaryGrad11AVX512_nop2
-	VFMADD231PS Z1, Z9, Z11
+	VMOVUPS      Z0, Z8
+	VFMADD231PS  Z2, Z7, Z8
+	VBLENDMPS    Z5, Z8, K1, Z11
+	TESTL        DI, DI
+	JE           binaryGrad11AVX512_nop2
+	VFMADD231PS  Z1, Z9, Z11
 
 binaryGrad11AVX512_nop2:
 	TESTL     SI, SI
@@ -9976,26 +10045,27 @@ binaryStatsDPAVX512_block:
 	VMOVUPS       Z9, Z9
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z20, Z9
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z20, Z9
-	VBROADCASTSS k39500d01<>+0(SB), Z21
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z9, Z21
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z9, Z21
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z9, Z21
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z9, Z21
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z9, Z21
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z21
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z21
-	VSCALEFPS     Z20, Z21, Z21
-	VADDPS.BCST k3f800000<>+0(SB), Z21, Z9
+	VMULPS        Z9, Z9, Z21
+	VBROADCASTSS k3c091cea<>+0(SB), Z22
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z9, Z22
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z21, Z22
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z23
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z9, Z23
+	VFMADD213PS   Z9, Z21, Z23
+	VMULPS        Z21, Z21, Z21
+	VFMADD213PS   Z23, Z21, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z22
+	VSCALEFPS     Z20, Z22, Z22
+	VADDPS.BCST k3f800000<>+0(SB), Z22, Z9
 	VRCP14PS      Z9, Z20
-	VMULPS        Z20, Z9, Z9
-	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
-	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
-	VMULPS        Z9, Z20, Z20
-	VMULPS        Z20, Z21, Z9
+	VMOVUPS       Z20, Z21
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z9, Z21
+	VMULPS        Z21, Z20, Z20
+	VMULPS        Z20, Z22, Z9
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z7, K1
 	VBLENDMPS     Z20, Z9, K1, Z10
 	VBLENDMPS     Z9, Z20, K1, Z11
-	VMULPS        Z20, Z21, Z7
+	VMULPS        Z20, Z22, Z7
 	VMULPS        Z20, Z7, Z7
 	VMOVUPS       Z7, (DX)
 	VMULPS        Z8, Z10, Z7
@@ -10018,26 +10088,27 @@ binaryStatsDPAVX512_block:
 	VMOVUPS       Z22, Z22
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z23, Z22
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z23, Z22
-	VBROADCASTSS k39500d01<>+0(SB), Z24
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
-	VSCALEFPS     Z23, Z24, Z24
-	VADDPS.BCST k3f800000<>+0(SB), Z24, Z22
+	VMULPS        Z22, Z22, Z24
+	VBROADCASTSS k3c091cea<>+0(SB), Z25
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z22, Z25
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z24, Z25
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z26
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z22, Z26
+	VFMADD213PS   Z22, Z24, Z26
+	VMULPS        Z24, Z24, Z24
+	VFMADD213PS   Z26, Z24, Z25
+	VADDPS.BCST k3f800000<>+0(SB), Z25, Z25
+	VSCALEFPS     Z23, Z25, Z25
+	VADDPS.BCST k3f800000<>+0(SB), Z25, Z22
 	VRCP14PS      Z22, Z23
-	VMULPS        Z23, Z22, Z22
-	VSUBPS.BCST k40000000<>+0(SB), Z22, Z22
-	VMULPS.BCST kbf800000<>+0(SB), Z22, Z22
-	VMULPS        Z22, Z23, Z23
-	VMULPS        Z23, Z24, Z22
+	VMOVUPS       Z23, Z24
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z22, Z24
+	VMULPS        Z24, Z23, Z23
+	VMULPS        Z23, Z25, Z22
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z20, K1
 	VBLENDMPS     Z23, Z22, K1, Z12
 	VBLENDMPS     Z22, Z23, K1, Z13
-	VMULPS        Z23, Z24, Z20
+	VMULPS        Z23, Z25, Z20
 	VMULPS        Z23, Z20, Z20
 	VMOVUPS       Z20, (DX)
 	VMULPS        Z21, Z12, Z20
@@ -10060,26 +10131,27 @@ binaryStatsDPAVX512_block:
 	VMOVUPS       Z22, Z22
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z23, Z22
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z23, Z22
-	VBROADCASTSS k39500d01<>+0(SB), Z24
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
-	VSCALEFPS     Z23, Z24, Z24
-	VADDPS.BCST k3f800000<>+0(SB), Z24, Z22
+	VMULPS        Z22, Z22, Z24
+	VBROADCASTSS k3c091cea<>+0(SB), Z25
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z22, Z25
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z24, Z25
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z26
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z22, Z26
+	VFMADD213PS   Z22, Z24, Z26
+	VMULPS        Z24, Z24, Z24
+	VFMADD213PS   Z26, Z24, Z25
+	VADDPS.BCST k3f800000<>+0(SB), Z25, Z25
+	VSCALEFPS     Z23, Z25, Z25
+	VADDPS.BCST k3f800000<>+0(SB), Z25, Z22
 	VRCP14PS      Z22, Z23
-	VMULPS        Z23, Z22, Z22
-	VSUBPS.BCST k40000000<>+0(SB), Z22, Z22
-	VMULPS.BCST kbf800000<>+0(SB), Z22, Z22
-	VMULPS        Z22, Z23, Z23
-	VMULPS        Z23, Z24, Z22
+	VMOVUPS       Z23, Z24
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z22, Z24
+	VMULPS        Z24, Z23, Z23
+	VMULPS        Z23, Z25, Z22
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z20, K1
 	VBLENDMPS     Z23, Z22, K1, Z14
 	VBLENDMPS     Z22, Z23, K1, Z15
-	VMULPS        Z23, Z24, Z20
+	VMULPS        Z23, Z25, Z20
 	VMULPS        Z23, Z20, Z20
 	VMOVUPS       Z20, (DX)
 	VMULPS        Z21, Z14, Z20
@@ -10102,26 +10174,27 @@ binaryStatsDPAVX512_block:
 	VMOVUPS       Z22, Z22
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z23, Z22
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z23, Z22
-	VBROADCASTSS k39500d01<>+0(SB), Z24
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z22, Z24
-	VSCALEFPS     Z23, Z24, Z24
-	VADDPS.BCST k3f800000<>+0(SB), Z24, Z22
+	VMULPS        Z22, Z22, Z24
+	VBROADCASTSS k3c091cea<>+0(SB), Z25
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z22, Z25
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z24, Z25
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z26
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z22, Z26
+	VFMADD213PS   Z22, Z24, Z26
+	VMULPS        Z24, Z24, Z24
+	VFMADD213PS   Z26, Z24, Z25
+	VADDPS.BCST k3f800000<>+0(SB), Z25, Z25
+	VSCALEFPS     Z23, Z25, Z25
+	VADDPS.BCST k3f800000<>+0(SB), Z25, Z22
 	VRCP14PS      Z22, Z23
-	VMULPS        Z23, Z22, Z22
-	VSUBPS.BCST k40000000<>+0(SB), Z22, Z22
-	VMULPS.BCST kbf800000<>+0(SB), Z22, Z22
-	VMULPS        Z22, Z23, Z23
-	VMULPS        Z23, Z24, Z22
+	VMOVUPS       Z23, Z24
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z22, Z24
+	VMULPS        Z24, Z23, Z23
+	VMULPS        Z23, Z25, Z22
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z20, K1
 	VBLENDMPS     Z23, Z22, K1, Z16
 	VBLENDMPS     Z22, Z23, K1, Z17
-	VMULPS        Z23, Z24, Z20
+	VMULPS        Z23, Z25, Z20
 	VMULPS        Z23, Z20, Z20
 	VMOVUPS       Z20, (DX)
 	VMULPS        Z21, Z16, Z20
@@ -10169,26 +10242,27 @@ binaryStatsDPAVX512_loop:
 	VMOVUPS       Z9, Z9
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z10, Z9
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z10, Z9
-	VBROADCASTSS k39500d01<>+0(SB), Z11
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z11
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z9, Z11
-	VSCALEFPS     Z10, Z11, Z11
-	VADDPS.BCST k3f800000<>+0(SB), Z11, Z9
+	VMULPS        Z9, Z9, Z11
+	VBROADCASTSS k3c091cea<>+0(SB), Z12
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z9, Z12
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z11, Z12
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z13
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z9, Z13
+	VFMADD213PS   Z9, Z11, Z13
+	VMULPS        Z11, Z11, Z11
+	VFMADD213PS   Z13, Z11, Z12
+	VADDPS.BCST k3f800000<>+0(SB), Z12, Z12
+	VSCALEFPS     Z10, Z12, Z12
+	VADDPS.BCST k3f800000<>+0(SB), Z12, Z9
 	VRCP14PS      Z9, Z10
-	VMULPS        Z10, Z9, Z9
-	VSUBPS.BCST k40000000<>+0(SB), Z9, Z9
-	VMULPS.BCST kbf800000<>+0(SB), Z9, Z9
-	VMULPS        Z9, Z10, Z10
-	VMULPS        Z10, Z11, Z9
+	VMOVUPS       Z10, Z11
+	VFNMADD213PS.BCST k40000000<>+0(SB), Z9, Z11
+	VMULPS        Z11, Z10, Z10
+	VMULPS        Z10, Z12, Z9
 	VCMPPS.BCST $0x0d, k00000000<>+0(SB), Z7, K1
 	VBLENDMPS     Z10, Z9, K1, Z18
 	VBLENDMPS     Z9, Z10, K1, Z19
-	VMULPS        Z10, Z11, Z7
+	VMULPS        Z10, Z12, Z7
 	VMULPS        Z10, Z7, Z7
 	VMOVUPS       Z7, (DX)
 	VMULPS        Z8, Z18, Z7
@@ -10284,16 +10358,18 @@ expNegAVX512_loop:
 	VMOVUPS     Z0, Z0
 	VFMADD231PS.BCST kbf317200<>+0(SB), Z1, Z0
 	VFMADD231PS.BCST kb5bfbe8e<>+0(SB), Z1, Z0
-	VBROADCASTSS k39500d01<>+0(SB), Z2
-	VFMADD213PS.BCST k3ab60b61<>+0(SB), Z0, Z2
-	VFMADD213PS.BCST k3c088889<>+0(SB), Z0, Z2
-	VFMADD213PS.BCST k3d2aaaab<>+0(SB), Z0, Z2
-	VFMADD213PS.BCST k3e2aaaab<>+0(SB), Z0, Z2
-	VFMADD213PS.BCST k3f000000<>+0(SB), Z0, Z2
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z0, Z2
-	VFMADD213PS.BCST k3f800000<>+0(SB), Z0, Z2
-	VSCALEFPS   Z1, Z2, Z2
-	VMOVUPS     Z2, (CX)
+	VMULPS      Z0, Z0, Z2
+	VBROADCASTSS k3c091cea<>+0(SB), Z3
+	VFMADD213PS.BCST k3d2aac79<>+0(SB), Z0, Z3
+	VFMADD231PS.BCST k3ab51226<>+0(SB), Z2, Z3
+	VBROADCASTSS k3e2aaa49<>+0(SB), Z4
+	VFMADD213PS.BCST k3efffffe<>+0(SB), Z0, Z4
+	VFMADD213PS Z0, Z2, Z4
+	VMULPS      Z2, Z2, Z2
+	VFMADD213PS Z4, Z2, Z3
+	VADDPS.BCST k3f800000<>+0(SB), Z3, Z3
+	VSCALEFPS   Z1, Z3, Z3
+	VMOVUPS     Z3, (CX)
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX

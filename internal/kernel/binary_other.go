@@ -12,7 +12,7 @@ func binaryGradVec(grad, x, t []float32, o *Binary)       { binaryGradGo(grad, x
 func binaryStatsDPVec(dp, x, t []float32, o *Binary) Sums { return binaryStatsDPGo(dp, x, t, o) }
 func binaryGradDPVec(g, t []float32, o *Binary)           { binaryGradDPGo(g, t, o) }
 
-func expNegVec(dst, src []float32) {
+func expNegVec(dst, src []float32, _ bool) {
 	for i, v := range src {
 		dst[i] = Exp32(v)
 	}

@@ -92,6 +92,11 @@ func binaryGradDPAVX2(x *float32, t *float32, y *float32, n int, p *float32, acc
 //go:noescape
 func expNegAVX2(x *float32, t *float32, y *float32, n int, p *float32, acc *float64, ck *float32)
 
+// expNegHornerAVX2 writes e^x for x <= 0 (see expNegVec).
+//
+//go:noescape
+func expNegHornerAVX2(x *float32, t *float32, y *float32, n int, p *float32, acc *float64, ck *float32)
+
 // bce0AVX512 is the BCE-from-logits kernel (see bceVec).
 //
 //go:noescape

@@ -115,9 +115,12 @@ func genBinary() {
 		}
 		for _, v := range []struct{ logits, bce bool }{{false, false}, {true, false}, {true, true}} {
 			for _, extra := range []bool{false, true} {
-				bs := s.blocked()
+				// Horner's exp on AVX2, as binaryStatsDP (its state in
+				// registers): a loss's value without the gradient (these
+				// kernels) and with it (binaryStatsDP) are the same.
+				bs := s.withHorner().blocked()
 				if extra { // six or seven accumulators: too few registers left for their partials
-					bs = s
+					bs = s.withHorner()
 				}
 				genBinaryStats(bs, v.logits, v.bce, extra)
 			}
@@ -125,7 +128,10 @@ func genBinary() {
 		}
 		genStatsDP(s.blocked().withRegs())
 		genGradDP(s)
-		genExp(s)
+		genExp(s, "expNeg")
+		if !s.avx512 {
+			genExp(s.withHorner(), "expNegHorner")
+		}
 	}
 }
 
@@ -407,8 +413,7 @@ func genGradDP(s isa) {
 }
 
 // genExp: y = e^x for x <= 0 (the exponential of the kernels, for tests).
-func genExp(s isa) {
-	name := "expNeg"
+func genExp(s isa, name string) {
 	a := s.begin(name, "writes e^x for x <= 0 (see expNegVec).")
 	s.loop(name+s.suffix, a, []Register{a.x, a.g}, func() {
 		VMOVUPS(s.exp(s.load(Mem{Base: a.x})), Mem{Base: a.g})

@@ -293,6 +293,7 @@ func (s isa) acc64m(m Mem, v VecVirtual) {
 
 func genSoftmax() {
 	for _, s := range isas {
+		s = s.withHorner()
 		for _, pix := range []bool{false, true} {
 			for _, grad := range []bool{false, true} {
 				genSoftmaxCE(s, grad, pix)

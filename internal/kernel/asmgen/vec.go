@@ -25,11 +25,12 @@ func alignLoop() {
 // for registers) or AVX-512 (16 lanes, 32 registers and mask registers:
 // state in registers).
 type isa struct {
-	suffix string
-	lanes  int
-	avx512 bool
-	regs   bool      // AVX2: loop-carried state in registers (the kernel's body leaves enough)
-	blk    *blocking // the loop goes in blocks of blockK vectors (see blocked)
+	suffix    string
+	lanes     int
+	avx512    bool
+	regs      bool      // AVX2: loop-carried state in registers (the kernel's body leaves enough)
+	hornerExp bool      // AVX2: exp's polynomial by Horner's scheme (see expPoly)
+	blk       *blocking // the loop goes in blocks of blockK vectors (see blocked)
 }
 
 // blockK is the vectors per block of a blocked loop.
@@ -64,6 +65,16 @@ func (s isa) blocked() isa {
 // 6 cycles).
 func (s isa) withRegs() isa {
 	s.regs = true
+	return s
+}
+
+// withHorner returns s with exp's polynomial evaluated by Horner's scheme
+// on AVX2 (see expPoly): for the softmax kernels, whose channel loop has
+// no long chain to hide, and for the binary statistics kernels, which
+// must give the same sums as binaryStatsDP (its state in registers leaves
+// too few for Estrin's temporaries).
+func (s isa) withHorner() isa {
+	s.hornerExp = true
 	return s
 }
 
@@ -294,6 +305,45 @@ func (s isa) horner(z VecVirtual, cs ...float32) VecVirtual {
 	return p
 }
 
+// expC2 ... expC6 are the coefficients of exp's polynomial 1 + r + expC2
+// r^2 + ... + expC6 r^6, minimax for the relative error on |r| <= ln2/2
+// (3.1e-9 in exact arithmetic; the float32 evaluation adds about 6e-8).
+const (
+	expC2 = 0x1.fffffcp-2
+	expC3 = 0x1.555492p-3
+	expC4 = 0x1.5558f2p-5
+	expC5 = 0x1.1239d4p-7
+	expC6 = 0x1.6a244cp-10
+)
+
+// expPoly returns exp's polynomial of r. By default it is evaluated by
+// Estrin's scheme, 1 + ((r + r^2 (expC2 + expC3 r)) + r^4 ((expC4 +
+// expC5 r) + expC6 r^2)): a dependency chain four operations deep instead
+// of Horner's six, so that more elements are in flight at once in the
+// kernels bound by that chain. An AVX2 kernel with its state in registers
+// (too few left for Estrin's temporaries) or one that asks for it
+// (withHorner) uses Horner's scheme: the same polynomial, other roundings
+// (TestExpVec checks both).
+func (s isa) expPoly(r VecVirtual) VecVirtual {
+	if !s.avx512 && (s.regs || s.hornerExp) {
+		return s.horner(r, expC6, expC5, expC4, expC3, expC2, 1, 1)
+	}
+	pair := func(lo, hi float32) VecVirtual {
+		d := s.load(kf(hi))
+		VFMADD213PS(kf(lo), r, d)
+		return d
+	}
+	r2 := s.mul(r, r)
+	hi := pair(expC4, expC5)
+	VFMADD231PS(kf(expC6), r2, hi) // (c4 + c5 r) + c6 r^2
+	lo := pair(expC2, expC3)
+	VFMADD213PS(r, r2, lo) // r + r^2 (c2 + c3 r)
+	VMULPS(r2, r2, r2)     // r^4
+	VFMADD213PS(lo, r2, hi)
+	VADDPS(kf(1), hi, hi) // 1 added last: one rounding of the result's size
+	return hi
+}
+
 // Exp32 constants (see math.go).
 const (
 	log2e   = 1.4426950408889634
@@ -301,8 +351,8 @@ const (
 	ln2Lo32 = 1.4286067653e-06
 )
 
-// exp returns e^x for x <= 0 (below -104: 0), Exp32's algorithm: x =
-// n ln2 + r, a degree-7 Taylor polynomial of e^r, scaled by 2^n.
+// exp returns e^x for x <= 0 (below -104: 0): x = n ln2 + r with |r| <=
+// ln2/2, a degree-6 polynomial of e^r (expPoly), scaled by 2^n.
 func (s isa) exp(x VecVirtual) VecVirtual {
 	x = s.max(x, kf(-104))
 	n := s.mul(x, kf(log2e))
@@ -313,7 +363,7 @@ func (s isa) exp(x VecVirtual) VecVirtual {
 	}
 	r := s.fmaK(n, kf(-ln2Hi32), x)
 	VFMADD231PS(kf(-ln2Lo32), n, r)
-	p := s.horner(r, 1.0/5040, 1.0/720, 1.0/120, 1.0/24, 1.0/6, 0.5, 1, 1)
+	p := s.expPoly(r)
 	if s.avx512 {
 		VSCALEFPS(n, p, p)
 		return p
@@ -341,9 +391,10 @@ func (s isa) negAbs(x VecVirtual) VecVirtual {
 	return d
 }
 
-// recip returns 1/d: AVX-512 refines the 14-bit VRCP14PS estimate by one
-// Newton step (relative error below 2^-26, as the archsimd kernels did);
-// AVX2 divides (its 12-bit estimate would need two steps).
+// recip returns 1/d: AVX-512 refines the 14-bit VRCP14PS estimate r by
+// one Newton step, r (2 - d r) with 2 - d r in one fused operation
+// (relative error below 2^-26 before the last rounding); AVX2 divides
+// (its 12-bit estimate would need two steps).
 func (s isa) recip(d VecVirtual) VecVirtual {
 	if !s.avx512 {
 		r := s.load(kf(1))
@@ -352,9 +403,8 @@ func (s isa) recip(d VecVirtual) VecVirtual {
 	}
 	r := s.vec()
 	VRCP14PS(d, r)
-	t := s.mul(d, r)
-	VSUBPS(kf(2), t, t)
-	VMULPS(kf(-1), t, t)
+	t := s.load(r)
+	VFNMADD213PS(kf(2), d, t) // 2 - d r, rounded once
 	VMULPS(t, r, r)
 	return r
 }
