@@ -341,12 +341,13 @@ func BinaryStats(x, t []float32, o *Binary) Sums {
 
 func binaryStatsGo(x, t []float32, o *Binary) Sums {
 	var s Sums
-	var eb, lb, db [blk]float32
+	var eb, lb, db, pb, gb [blk]float32
 	bo := BCEOpts{Logits: o.Logits, PosWeight: 1, Eps: o.BCEEps}
 	t = t[:len(x)]
 	for i0 := 0; i0 < len(x); i0 += blk {
 		xb := x[i0:min(i0+blk, len(x))]
 		tb, e := t[i0:][:len(xb)], eb[:len(xb)]
+		pv, gv := pb[:len(xb)], gb[:len(xb)]
 		if o.Logits {
 			expNegAbs32(e, xb)
 			if o.Keep != nil {
@@ -356,12 +357,14 @@ func binaryStatsGo(x, t []float32, o *Binary) Sums {
 				bceLogitsBlock(lb[:], db[:], xb, tb, e, 1, 0)
 			}
 		}
+		cnt := 0
 		for i, xv := range xb {
 			tv := tb[i]
 			if bad32(xv) || (!o.Logits && (xv < 0 || xv > 1)) {
 				s.Bad = true
 			}
 			if o.Ignore && tv == o.IgnoreValue {
+				pv[i], gv[i] = 0, 0 // adds nothing to the region sums
 				continue
 			}
 			if badTarget(tv) {
@@ -371,14 +374,8 @@ func binaryStatsGo(x, t []float32, o *Binary) Sums {
 			if o.Logits {
 				p, _, _ = sigmoidExp32(xv, e[i])
 			}
-			pf, gf := float64(p), float64(tv)
-			s.Cnt++
-			s.TP += pf * gf
-			s.SP += pf
-			s.SG += gf
-			s.SP2 += pf * pf
-			s.SG2 += gf * gf
-			s.Abs += math.Abs(pf - gf)
+			pv[i], gv[i] = p, tv
+			cnt++
 			if o.BCE {
 				l := lb[i]
 				if !o.Logits {
@@ -387,9 +384,57 @@ func binaryStatsGo(x, t []float32, o *Binary) Sums {
 				s.Loss += float64(l)
 			}
 		}
+		addRegion(&s, pv, gv, true)
+		s.Cnt += float64(cnt)
 	}
 	return s
 }
+
+// addRegion adds the region sums of one block of probabilities p and
+// targets g (both 0 where an element is ignored) into s: TP, SP and SG,
+// and with extra SP2, SG2 and Abs. Each group of 4 elements from the
+// block's start is summed in float32 as (v0 + v1) + (v2 + v3), then added
+// to the float64 sum, and the 1 to 3 elements after the last group one at
+// a time (in float64): four independent float32 chains instead of one
+// float64 chain per element, the plain-Go form of the vector kernels'
+// blocked sums. binaryStatsGo and binaryStatsDPGo share it, so that a
+// loss's value is the same with and without its gradient.
+func addRegion(s *Sums, p, g []float32, extra bool) {
+	g = g[:len(p)]
+	n4 := len(p) &^ 3
+	for i := 0; i < n4; i += 4 {
+		q, y := p[i:i+4:i+4], g[i:i+4:i+4]
+		s.TP += float64((q[0]*y[0] + q[1]*y[1]) + (q[2]*y[2] + q[3]*y[3]))
+		s.SP += float64((q[0] + q[1]) + (q[2] + q[3]))
+		s.SG += float64((y[0] + y[1]) + (y[2] + y[3]))
+	}
+	for i := n4; i < len(p); i++ {
+		pf, gf := float64(p[i]), float64(g[i])
+		s.TP += pf * gf
+		s.SP += pf
+		s.SG += gf
+	}
+	if !extra {
+		return
+	}
+	for i := 0; i < n4; i += 4 {
+		q, y := p[i:i+4:i+4], g[i:i+4:i+4]
+		s.SP2 += float64((q[0]*q[0] + q[1]*q[1]) + (q[2]*q[2] + q[3]*q[3]))
+		s.SG2 += float64((y[0]*y[0] + y[1]*y[1]) + (y[2]*y[2] + y[3]*y[3]))
+		a0, a1 := abs32(q[0]-y[0]), abs32(q[1]-y[1])
+		a2, a3 := abs32(q[2]-y[2]), abs32(q[3]-y[3])
+		s.Abs += float64((a0 + a1) + (a2 + a3))
+	}
+	for i := n4; i < len(p); i++ {
+		pf, gf := float64(p[i]), float64(g[i])
+		s.SP2 += pf * pf
+		s.SG2 += gf * gf
+		s.Abs += math.Abs(pf - gf)
+	}
+}
+
+// abs32 returns |v| (the sign bit cleared).
+func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
 
 // BinaryGrad writes d loss / d x of one chunk into grad, from the
 // coefficients of o (zero for ignored elements).
@@ -457,7 +502,7 @@ func BinaryStatsDP(dp, x, t []float32, o *Binary) Sums {
 
 // binaryStatsDPGo is binaryStatsGo's loop for logits without ignore or
 // BCE, with one exponential per element for both p and dp (the same
-// values and sums).
+// values and, by addRegion, the same sums).
 func binaryStatsDPGo(dp, x, t []float32, o *Binary) Sums {
 	var s Sums
 	var eb [blk]float32
@@ -466,18 +511,18 @@ func binaryStatsDPGo(dp, x, t []float32, o *Binary) Sums {
 		xb := x[i0:min(i0+blk, len(x))]
 		tb, db, e := t[i0:][:len(xb)], dp[i0:][:len(xb)], eb[:len(xb)]
 		expNegAbs32(e, xb)
+		var chk float32 // v - v is 0 for a finite v, NaN otherwise: branch-free
 		for i, xv := range xb {
 			tv := tb[i]
-			if bad32(xv) || !o.TWeight && badTarget(tv) {
+			chk += xv - xv
+			if !o.TWeight && badTarget(tv) {
 				s.Bad = true
 			}
 			p, _, d := sigmoidExp32(xv, e[i])
-			db[i] = d
-			pf, gf := float64(p), float64(tv)
-			s.TP += pf * gf
-			s.SP += pf
-			s.SG += gf
+			db[i], e[i] = d, p // e now holds the probabilities
 		}
+		s.Bad = s.Bad || chk != 0
+		addRegion(&s, e, tb, false)
 	}
 	s.Cnt = float64(len(x))
 	return s

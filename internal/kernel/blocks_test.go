@@ -1,12 +1,60 @@
 package kernel
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 // The plain-Go kernels run by blocks (blk elements, sb pixels). These
 // tests check that the blocks change nothing: a kernel over a whole
 // slice returns, bit for bit, what it returns element by element (pixel
 // by pixel for softmax), the sums added in the same order, for lengths
-// around the block boundaries.
+// around the block boundaries. The binary region sums are added in
+// groups of 4 (addRegion): their reference is groupedRegion over the
+// element-by-element values.
+
+// groupedRegion is the reference of addRegion's order over a whole slice
+// (blk is a multiple of 4, so the groups of the blocks are the aligned
+// groups of the slice): float32 sums of each aligned group of 4, added
+// in float64; the last len(p)%4 elements one by one in float64.
+func groupedRegion(s *Sums, p, g []float32, extra bool) {
+	for i := 0; i < len(p); i += 4 {
+		if i+4 > len(p) {
+			for ; i < len(p); i++ {
+				pf, gf := float64(p[i]), float64(g[i])
+				s.TP, s.SP, s.SG = s.TP+pf*gf, s.SP+pf, s.SG+gf
+			}
+			break
+		}
+		var tp, sp, sg [4]float32
+		for k := 0; k < 4; k++ {
+			tp[k], sp[k], sg[k] = p[i+k]*g[i+k], p[i+k], g[i+k]
+		}
+		s.TP += float64((tp[0] + tp[1]) + (tp[2] + tp[3]))
+		s.SP += float64((sp[0] + sp[1]) + (sp[2] + sp[3]))
+		s.SG += float64((sg[0] + sg[1]) + (sg[2] + sg[3]))
+	}
+	if !extra {
+		return
+	}
+	for i := 0; i < len(p); i += 4 {
+		if i+4 > len(p) {
+			for ; i < len(p); i++ {
+				pf, gf := float64(p[i]), float64(g[i])
+				s.SP2, s.SG2, s.Abs = s.SP2+pf*pf, s.SG2+gf*gf, s.Abs+math.Abs(pf-gf)
+			}
+			break
+		}
+		var p2, g2, ab [4]float32
+		for k := 0; k < 4; k++ {
+			p2[k], g2[k] = p[i+k]*p[i+k], g[i+k]*g[i+k]
+			ab[k] = float32(math.Abs(float64(p[i+k] - g[i+k])))
+		}
+		s.SP2 += float64((p2[0] + p2[1]) + (p2[2] + p2[3]))
+		s.SG2 += float64((g2[0] + g2[1]) + (g2[2] + g2[3]))
+		s.Abs += float64((ab[0] + ab[1]) + (ab[2] + ab[3]))
+	}
+}
 
 func sameSums(t *testing.T, what string, a, b Sums) {
 	t.Helper()
@@ -65,12 +113,17 @@ func TestGoKernelsBlocks(t *testing.T) {
 			}
 			s1 := binaryStatsGo(in, tg, &o)
 			binaryGradGo(g1, in, tg, &o)
+			ps, gs := make([]float32, n), make([]float32, n)
 			var s2 Sums
 			for i := range in {
 				r := binaryStatsGo(in[i:i+1], tg[i:i+1], &o)
-				s2.Add(&r)
+				ps[i], gs[i] = float32(r.SP), float32(r.SG) // 0 if ignored
+				s2.Loss += r.Loss
+				s2.Cnt += r.Cnt
+				s2.Bad = s2.Bad || r.Bad
 				binaryGradGo(g2[i:i+1], in[i:i+1], tg[i:i+1], &o)
 			}
+			groupedRegion(&s2, ps, gs, true)
 			sameSums(t, "binary stats", s1, s2)
 			sameBits(t, "binary grad", g1, g2)
 			if o.Logits && !o.BCE {
@@ -79,11 +132,20 @@ func TestGoKernelsBlocks(t *testing.T) {
 				s2 = Sums{}
 				for i := range in {
 					r := binaryStatsDPGo(g2[i:i+1], in[i:i+1], tg[i:i+1], &o)
-					s2.Add(&r)
+					ps[i], gs[i] = float32(r.SP), tg[i]
+					s2.Cnt += r.Cnt
+					s2.Bad = s2.Bad || r.Bad
 					binaryGradDPGo(g2[i:i+1], tg[i:i+1], &o)
 				}
+				groupedRegion(&s2, ps, gs, false)
 				sameSums(t, "binary stats DP", s1, s2)
 				sameBits(t, "binary grad DP", g1, g2)
+				if !o.Ignore { // the value without the gradient is the same
+					v := binaryStatsGo(in, tg, &o)
+					if v.TP != s1.TP || v.SP != s1.SP || v.SG != s1.SG || v.Cnt != s1.Cnt {
+						t.Fatalf("n %d: binaryStatsGo %+v, binaryStatsDPGo %+v", n, v, s1)
+					}
+				}
 			}
 		}
 	}
