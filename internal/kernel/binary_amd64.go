@@ -261,7 +261,8 @@ func binaryStatsDPVec(dp, x, t []float32, o *Binary) Sums {
 	r := Sums{Cnt: float64(n)}
 	if n > 0 {
 		r.TP, r.SP, r.SG = v.sum(0), v.sum(1), v.sum(2)
-		r.Bad = v.bad(0) || !o.TWeight && v.bad(1)
+		// The kernel checks t's range only: a NaN target shows in SG.
+		r.Bad = v.bad(0) || !o.TWeight && (v.bad(1) || r.SG != r.SG)
 	}
 	if n < len(x) {
 		q := binaryStatsDPGo(dp[n:], x[n:], t[n:], o)

@@ -70,9 +70,7 @@ func (s isa) withRegs() isa {
 
 // withHorner returns s with exp's polynomial evaluated by Horner's scheme
 // on AVX2 (see expPoly): for the softmax kernels, whose channel loop has
-// no long chain to hide, and for the binary statistics kernels, which
-// must give the same sums as binaryStatsDP (its state in registers leaves
-// too few for Estrin's temporaries).
+// no long chain to hide.
 func (s isa) withHorner() isa {
 	s.hornerExp = true
 	return s
@@ -320,12 +318,13 @@ const (
 // Estrin's scheme, 1 + ((r + r^2 (expC2 + expC3 r)) + r^4 ((expC4 +
 // expC5 r) + expC6 r^2)): a dependency chain four operations deep instead
 // of Horner's six, so that more elements are in flight at once in the
-// kernels bound by that chain. An AVX2 kernel with its state in registers
-// (too few left for Estrin's temporaries) or one that asks for it
+// kernels bound by that chain. An AVX2 kernel that asks for it
 // (withHorner) uses Horner's scheme: the same polynomial, other roundings
-// (TestExpVec checks both).
+// (TestExpVec checks both). The binary statistics kernels and
+// binaryStatsDP must use the same scheme: a loss's value without its
+// gradient and with it are the same.
 func (s isa) expPoly(r VecVirtual) VecVirtual {
-	if !s.avx512 && (s.regs || s.hornerExp) {
+	if !s.avx512 && s.hornerExp {
 		return s.horner(r, expC6, expC5, expC4, expC3, expC2, 1, 1)
 	}
 	pair := func(lo, hi float32) VecVirtual {
@@ -459,15 +458,33 @@ func (s isa) finite(c check, v VecVirtual) {
 	})
 }
 
+// newRangeCheck returns a check of [0, 1] without the finiteness state:
+// a NaN passes its minimum and maximum, so the kernel's caller must catch
+// NaN otherwise (binaryStatsDP: in the sum of the values).
+func (s isa) newRangeCheck() check {
+	return check{s: s, lo: s.newState(kf(0)), hi: s.newState(kf(1))}
+}
+
+// inRange tracks the minimum and maximum of v (see newRangeCheck).
+func (s isa) inRange(c check, v VecVirtual) {
+	c.lo.update(func(old Op, dst VecVirtual) { VMINPS(old, v, dst) })
+	c.hi.update(func(old Op, dst VecVirtual) { VMAXPS(old, v, dst) })
+}
+
 func (s isa) unit(c check, v VecVirtual) {
 	s.finite(c, v)
 	c.lo.update(func(old Op, dst VecVirtual) { VMINPS(old, v, dst) })
 	c.hi.update(func(old Op, dst VecVirtual) { VMAXPS(old, v, dst) })
 }
 
-// storeCheck writes chk, lo, hi at ck (64 bytes each).
+// storeCheck writes chk, lo, hi at ck (64 bytes each; chk 0 for a range
+// check).
 func (c check) store(ck Mem) {
-	c.chk.store(ck)
+	if c.chk == nil {
+		VMOVUPS(c.s.load(kf(0)), ck)
+	} else {
+		c.chk.store(ck)
+	}
 	if c.lo == nil {
 		VMOVUPS(c.s.load(kf(0)), ck.Offset(64))
 		VMOVUPS(c.s.load(kf(1)), ck.Offset(128))
