@@ -277,7 +277,7 @@ func genBinaryStats(s isa, logits, bce, extra bool) {
 		if logits {
 			s.finite(ckx, xv)
 			var e VecVirtual
-			p, _, e, _ = s.sig(xv)
+			p, e, _, _ = s.sigP(xv)
 			if bce {
 				l1p := s.log1p(e)
 				spx, spn := s.softplus(xv, l1p)
@@ -380,9 +380,8 @@ func genStatsDP(s isa) {
 		tv := s.load(Mem{Base: a.t})
 		s.inRange(ckt, tv)
 		s.finite(ckx, xv)
-		p, _, e, sv := s.sig(xv)
-		dp := s.mul(e, sv)
-		VMULPS(sv, dp, dp)
+		p, _, es, sv := s.sigP(xv)
+		dp := s.mul(es, sv) // e s^2
 		VMOVUPS(dp, Mem{Base: a.g})
 		s.acc64(accs[0], s.mul(p, tv))
 		s.acc64(accs[1], p)

@@ -418,6 +418,16 @@ func (s isa) log1p(u VecVirtual) VecVirtual {
 	return d
 }
 
+// sigP returns sigmoid(x), e = e^-|x|, es = e s and s = 1/(1+e): sig
+// without sigmoid(-x) (a blend fewer), for the kernels that need p, e or
+// p(1-p) = es s only.
+func (s isa) sigP(x VecVirtual) (p, e, es, sv VecVirtual) {
+	e = s.exp(s.negAbs(x))
+	sv = s.recip(s.add(e, kf(1)))
+	es = s.mul(e, sv)
+	return s.blend(s.cmp(cmpGE, x, kf(0)), sv, es), e, es, sv
+}
+
 // sig returns sigmoid(x), sigmoid(-x), e = e^-|x| and s = 1/(1+e).
 func (s isa) sig(x VecVirtual) (p, q, e, sv VecVirtual) {
 	e = s.exp(s.negAbs(x))
