@@ -292,9 +292,12 @@ func binaryGradDPVec(g, t []float32, o *Binary) {
 // expNegVec writes e^x of src (x <= 0) into dst with the vector
 // exponential of the kernels (a test helper); with horner, the AVX2
 // variant that evaluates its polynomial by Horner's scheme (the softmax
-// kernels' and those with their state in registers; AVX-512 has none).
+// kernels'; AVX-512 has none). On the generic set it is Exp32.
 func expNegVec(dst, src []float32, horner bool) {
 	n := len(src) &^ (lanes() - 1)
+	if cur == setGeneric {
+		n = 0 // plain Go: Exp32 below
+	}
 	if n > 0 {
 		var v vecOut
 		var p [1]float32
