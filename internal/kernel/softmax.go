@@ -149,10 +149,15 @@ func softmaxCEGo(grad, x []float32, lab []int32, o *Softmax) Sums {
 	t0 := ls / float32(C)
 	t1 := t0 + (1 - ls) // the labelled class
 	var yb [sb]int32
+	hard := ls == 0 && o.Weights == nil
 	for b0 := o.S0; b0 < o.S1; b0 += sb {
 		n := min(sb, o.S1-b0)
 		softmaxBlock32(pb[:], sb, lb[:], x, C, S, b0, n)
 		o.checkBlock(&s, yb[:], x, lab, b0, n)
+		if hard {
+			ceHardBlock(&s, grad, x, pb[:], lb[:n], yb[:n], o, b0)
+			continue
+		}
 		for i := 0; i < n; i++ {
 			px := b0 + i
 			y := yb[i]
@@ -196,6 +201,40 @@ func softmaxCEGo(grad, x []float32, lab []int32, o *Softmax) Sums {
 		}
 	}
 	return s
+}
+
+// ceHardBlock is softmaxCEGo's block for hard labels without smoothing or
+// weights: the per-pixel loss is lse - x_y (the general loop's sum of
+// t (lse - x_c) with t = 0 or 1 in class order, so the same bits), and the
+// gradient Scale (p - [c = y]) is written class by class (contiguous
+// stores), 0 for an ignored pixel.
+func ceHardBlock(s *Sums, grad, x, pb, lse []float32, yb []int32, o *Softmax, b0 int) {
+	S := o.S
+	yb = yb[:len(lse)]
+	for i, y := range yb {
+		if y < 0 {
+			if o.PixLoss != nil {
+				o.PixLoss[b0+i] = -1
+			}
+			continue
+		}
+		l := float64(lse[i] - x[int(y)*S+b0+i])
+		s.Loss += l
+		s.Den++
+		if o.PixLoss != nil {
+			o.PixLoss[b0+i] = float32(max(l, 0))
+		}
+	}
+	if grad == nil {
+		return
+	}
+	for c := 0; c < o.C; c++ {
+		pc, gc, c32 := pb[c*sb:][:len(yb)], grad[c*S+b0:][:len(yb)], int32(c)
+		for i, y := range yb {
+			g := o.Scale * (pc[i] - sel32(y == c32, 1, 0))
+			gc[i] = sel32(y < 0, 0, g)
+		}
+	}
 }
 
 // SoftmaxStats adds the region sums of each class c over pixels [S0, S1)
