@@ -62,7 +62,7 @@ func softmaxBlock32(p []float32, ps int, lse, x []float32, C, S, s0, n int) {
 	copy(m, x[s0:s0+n])
 	for c := 1; c < C; c++ {
 		for i, v := range x[c*S+s0:][:n] {
-			m[i] = max(m[i], v)
+			m[i] = sel32(v > m[i], v, m[i]) // not max: no NaN or ±0 fix-ups (a NaN is flagged anyway; ±0 give the same e and lse)
 		}
 	}
 	for c := 0; c < C; c++ {
