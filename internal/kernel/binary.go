@@ -433,9 +433,6 @@ func addRegion(s *Sums, p, g []float32, extra bool) {
 	}
 }
 
-// abs32 returns |v| (the sign bit cleared).
-func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
-
 // BinaryGrad writes d loss / d x of one chunk into grad, from the
 // coefficients of o (zero for ignored elements).
 func BinaryGrad(grad, x, t []float32, o *Binary) {

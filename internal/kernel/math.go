@@ -135,6 +135,9 @@ func expNegAbs32(e, x []float32) {
 // bits.
 const expStage = 64
 
+// abs32 returns |v| (the sign bit cleared).
+func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
+
 // negAbs32 returns -|x| (the sign bit set).
 func negAbs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) | 1<<31) }
 

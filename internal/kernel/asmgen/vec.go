@@ -418,22 +418,27 @@ func (s isa) log1p(u VecVirtual) VecVirtual {
 	return d
 }
 
+// sigParts returns the pieces of the sigmoid of x: e = e^-|x|, s =
+// 1/(1+e), es = e s and the mask of x >= 0; sigmoid(x) is s where the mask
+// is set and es elsewhere, sigmoid(-x) the other way round.
+func (s isa) sigParts(x VecVirtual) (e, sv, es VecVirtual, pos mask) {
+	e = s.exp(s.negAbs(x))
+	sv = s.recip(s.add(e, kf(1)))
+	es = s.mul(e, sv)
+	return e, sv, es, s.cmp(cmpGE, x, kf(0))
+}
+
 // sigP returns sigmoid(x), e = e^-|x|, es = e s and s = 1/(1+e): sig
 // without sigmoid(-x) (a blend fewer), for the kernels that need p, e or
 // p(1-p) = es s only.
 func (s isa) sigP(x VecVirtual) (p, e, es, sv VecVirtual) {
-	e = s.exp(s.negAbs(x))
-	sv = s.recip(s.add(e, kf(1)))
-	es = s.mul(e, sv)
-	return s.blend(s.cmp(cmpGE, x, kf(0)), sv, es), e, es, sv
+	e, sv, es, pos := s.sigParts(x)
+	return s.blend(pos, sv, es), e, es, sv
 }
 
 // sig returns sigmoid(x), sigmoid(-x), e = e^-|x| and s = 1/(1+e).
 func (s isa) sig(x VecVirtual) (p, q, e, sv VecVirtual) {
-	e = s.exp(s.negAbs(x))
-	sv = s.recip(s.add(e, kf(1)))
-	es := s.mul(e, sv)
-	pos := s.cmp(cmpGE, x, kf(0))
+	e, sv, es, pos := s.sigParts(x)
 	return s.blend(pos, sv, es), s.blend(pos, es, sv), e, sv
 }
 
@@ -481,10 +486,10 @@ func (s isa) inRange(c check, v VecVirtual) {
 	c.hi.update(func(old Op, dst VecVirtual) { VMAXPS(old, v, dst) })
 }
 
+// unit tracks that v is finite and in [0, 1].
 func (s isa) unit(c check, v VecVirtual) {
 	s.finite(c, v)
-	c.lo.update(func(old Op, dst VecVirtual) { VMINPS(old, v, dst) })
-	c.hi.update(func(old Op, dst VecVirtual) { VMAXPS(old, v, dst) })
+	s.inRange(c, v)
 }
 
 // storeCheck writes chk, lo, hi at ck (64 bytes each; chk 0 for a range
